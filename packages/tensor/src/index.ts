@@ -1,1 +1,2 @@
-export {};
+export * from './backend.js';
+export * from './registry.js';

@@ -1,0 +1,131 @@
+import { randomFloat, randomStandardNormal } from '../random.js';
+import { assertValidShape, formatShape, sizeOf, type Shape } from '../shape.js';
+import { Tensor, type DType, type NestedArray, type TypedArray } from '../tensor.js';
+
+function inferShape(values: NestedArray): number[] {
+  const shape: number[] = [];
+  let level: NestedArray = values;
+  while (Array.isArray(level)) {
+    shape.push(level.length);
+    if (level.length === 0) break;
+    level = level[0]!;
+  }
+  return shape;
+}
+
+function flatten(values: NestedArray, shape: readonly number[], axis: number, out: number[]): void {
+  if (axis === shape.length) {
+    if (typeof values !== 'number') throw new Error(`tensor: ragged nested array: expected a number at depth ${axis}, got an array`);
+    out.push(values);
+    return;
+  }
+  if (!Array.isArray(values) || values.length !== shape[axis]) {
+    throw new Error(
+      `tensor: ragged nested array: expected ${shape[axis]} elements at depth ${axis}, got ${Array.isArray(values) ? values.length : 'a number'}`,
+    );
+  }
+  for (const v of values) flatten(v, shape, axis + 1, out);
+}
+
+/**
+ * Makes a tensor from a typed array, a flat array with a shape, or nested
+ * arrays (shape inferred). Int32Array input gives an int32 tensor.
+ */
+export function tensor(values: TypedArray | NestedArray | readonly number[], shape?: Shape, dtype?: DType): Tensor {
+  let flat: TypedArray;
+  let inferred: number[];
+  if (values instanceof Float32Array || values instanceof Int32Array) {
+    flat = values;
+    inferred = [values.length];
+  } else if (typeof values === 'number') {
+    flat = new Float32Array([values]);
+    inferred = [];
+  } else {
+    inferred = inferShape(values as NestedArray);
+    const out: number[] = [];
+    if (shape && inferred.length === 1) {
+      for (const v of values as NestedArray[]) {
+        if (typeof v !== 'number') throw new Error('tensor: a flat array given with a shape must contain only numbers');
+        out.push(v);
+      }
+    } else {
+      flatten(values as NestedArray, inferred, 0, out);
+    }
+    flat = Float32Array.from(out);
+  }
+  const finalShape = shape ?? inferred;
+  assertValidShape('tensor', finalShape);
+  if (sizeOf(finalShape) !== flat.length) {
+    throw new Error(`tensor: shape ${formatShape(finalShape)} needs ${sizeOf(finalShape)} values, got ${flat.length}`);
+  }
+  const wanted = dtype ?? (flat instanceof Int32Array ? 'int32' : 'float32');
+  if (wanted === 'int32' && !(flat instanceof Int32Array)) flat = Int32Array.from(flat, Math.trunc);
+  if (wanted === 'float32' && !(flat instanceof Float32Array)) flat = Float32Array.from(flat);
+  return new Tensor(flat, finalShape, wanted);
+}
+
+export function scalar(value: number, dtype: DType = 'float32'): Tensor {
+  return tensor(dtype === 'int32' ? new Int32Array([value]) : new Float32Array([value]), []);
+}
+
+export function fill(shape: Shape, value: number, dtype: DType = 'float32'): Tensor {
+  assertValidShape('fill', shape);
+  const n = sizeOf(shape);
+  const values = dtype === 'int32' ? new Int32Array(n) : new Float32Array(n);
+  if (value !== 0) values.fill(value);
+  return new Tensor(values, shape, dtype);
+}
+
+export function zeros(shape: Shape, dtype: DType = 'float32'): Tensor {
+  return fill(shape, 0, dtype);
+}
+
+export function ones(shape: Shape, dtype: DType = 'float32'): Tensor {
+  return fill(shape, 1, dtype);
+}
+
+export function zerosLike(t: Tensor): Tensor {
+  return zeros(t.shape, t.dtype);
+}
+
+export function onesLike(t: Tensor): Tensor {
+  return ones(t.shape, t.dtype);
+}
+
+/** Integers start, start+step, ... below stop (float32, as tf.range). */
+export function range(start: number, stop: number, step = 1): Tensor {
+  if (step === 0) throw new Error('range: step must not be 0');
+  const n = Math.max(0, Math.ceil((stop - start) / step));
+  const values = new Float32Array(n);
+  for (let i = 0; i < n; i++) values[i] = start + i * step;
+  return new Tensor(values, [n]);
+}
+
+function generate(op: string, shape: Shape, sample: () => number): Tensor {
+  assertValidShape(op, shape);
+  const values = new Float32Array(sizeOf(shape));
+  for (let i = 0; i < values.length; i++) values[i] = sample();
+  return new Tensor(values, shape);
+}
+
+/** Uniform in [minval, maxval), from the seeded global generator. */
+export function randomUniform(shape: Shape, minval = 0, maxval = 1): Tensor {
+  if (!(maxval >= minval)) throw new Error(`randomUniform: maxval (${maxval}) must be >= minval (${minval})`);
+  return generate('randomUniform', shape, () => minval + (maxval - minval) * randomFloat());
+}
+
+export function randomNormal(shape: Shape, mean = 0, stddev = 1): Tensor {
+  if (!(stddev >= 0)) throw new Error(`randomNormal: stddev must be >= 0, got ${stddev}`);
+  return generate('randomNormal', shape, () => mean + stddev * randomStandardNormal());
+}
+
+/** Normal values redrawn until within two standard deviations of the mean (as TensorFlow does). */
+export function truncatedNormal(shape: Shape, mean = 0, stddev = 1): Tensor {
+  if (!(stddev >= 0)) throw new Error(`truncatedNormal: stddev must be >= 0, got ${stddev}`);
+  return generate('truncatedNormal', shape, () => {
+    let z: number;
+    do z = randomStandardNormal();
+    while (Math.abs(z) > 2);
+    return mean + stddev * z;
+  });
+}

@@ -1,0 +1,66 @@
+import { recordOp } from '../autograd.js';
+import { getBackend } from '../registry.js';
+import { broadcastShapes, formatShape, shapesEqual, sizeOf } from '../shape.js';
+import { Tensor } from '../tensor.js';
+import { sumToShape } from './elementwise.js';
+import { broadcastTo, reshape } from './shape-ops.js';
+import { assertTensor, floatValues, newTensor } from './util.js';
+
+/**
+ * Batched matrix product op(a) · op(b) over the last two axes, with NumPy
+ * broadcasting of the leading (batch) axes. A rank-1 operand is not promoted:
+ * use reshape to make it a row or column.
+ */
+export function matmul(a: Tensor, b: Tensor, transposeA = false, transposeB = false): Tensor {
+  assertTensor('matmul', a, 'a');
+  assertTensor('matmul', b, 'b');
+  if (a.rank < 2 || b.rank < 2) {
+    throw new Error(`matmul: both operands need rank >= 2, got a ${formatShape(a.shape)} and b ${formatShape(b.shape)}`);
+  }
+  const [aRows, aCols] = a.shape.slice(-2) as [number, number];
+  const [bRows, bCols] = b.shape.slice(-2) as [number, number];
+  const m = transposeA ? aCols : aRows;
+  const k = transposeA ? aRows : aCols;
+  const kb = transposeB ? bCols : bRows;
+  const n = transposeB ? bRows : bCols;
+  if (k !== kb) {
+    throw new Error(
+      `matmul: inner dimensions differ: a ${formatShape(a.shape)}${transposeA ? ' (transposed)' : ''} has ${k} columns, ` +
+        `b ${formatShape(b.shape)}${transposeB ? ' (transposed)' : ''} has ${kb} rows`,
+    );
+  }
+  const aBatch = a.shape.slice(0, -2);
+  const bBatch = b.shape.slice(0, -2);
+  const batchShape = broadcastShapes('matmul', aBatch, bBatch);
+  const batch = sizeOf(batchShape);
+  // The kernel broadcasts a whole operand (stride 0); partial batch broadcasting is materialised.
+  const operand = (t: Tensor, own: readonly number[]): { values: Float32Array; stride: number } => {
+    const matrixSize = t.shape[t.rank - 2]! * t.shape[t.rank - 1]!;
+    if (sizeOf(own) === 1) return { values: floatValues(t), stride: 0 };
+    if (shapesEqual(own, batchShape)) return { values: floatValues(t), stride: matrixSize };
+    const full = broadcastTo(t, [...batchShape, ...t.shape.slice(-2)]);
+    return { values: floatValues(full), stride: matrixSize };
+  };
+  const av = operand(a, aBatch);
+  const bv = operand(b, bBatch);
+  const { t: y, out } = newTensor([...batchShape, m, n]);
+  getBackend().gemm(av.values, bv.values, out, batch, m, n, k, transposeA, transposeB, 1, 0, av.stride, bv.stride);
+  return recordOp('matmul', y, [a, b], (dy) => {
+    let da: Tensor | null = null;
+    let db: Tensor | null = null;
+    if (a.requiresGrad) {
+      da = transposeA ? matmul(b, dy, transposeB, true) : matmul(dy, b, false, !transposeB);
+      da = sumToShape(da, a.shape);
+    }
+    if (b.requiresGrad) {
+      db = transposeB ? matmul(dy, a, true, transposeA) : matmul(a, dy, !transposeA, false);
+      db = sumToShape(db, b.shape);
+    }
+    return [da, db];
+  });
+}
+
+/** Flattens all leading axes into rows: [..., k] → [rows, k]. */
+export function asMatrix(x: Tensor): Tensor {
+  return reshape(x, [-1, x.shape[x.rank - 1]!]);
+}

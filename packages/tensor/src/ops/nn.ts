@@ -1,0 +1,163 @@
+import { recordOp } from '../autograd.js';
+import type { Conv2DInfo, Pool2DInfo } from '../backend.js';
+import { getBackend } from '../registry.js';
+import { formatShape, normalizeAxis, sizeBetween } from '../shape.js';
+import { Tensor } from '../tensor.js';
+import { exp, mul, sub } from './elementwise.js';
+import { sum } from './reduce.js';
+import { assertRank, assertTensor, floatValues, newTensor } from './util.js';
+
+function softmaxOp(name: 'softmax' | 'logSoftmax', x: Tensor, axis: number): Tensor {
+  assertTensor(name, x);
+  const a = normalizeAxis(name, axis, x.rank);
+  const outer = sizeBetween(x.shape, 0, a);
+  const size = x.shape[a]!;
+  const inner = sizeBetween(x.shape, a + 1, x.rank);
+  const { t: y, out } = newTensor(x.shape);
+  getBackend().softmax(floatValues(x), out, outer, size, inner, name === 'logSoftmax');
+  return recordOp(name, y, [x], (dy) => {
+    const plainY = new Tensor(out, x.shape);
+    if (name === 'softmax') {
+      // dx = y * (dy - sum(dy * y))
+      return [mul(plainY, sub(dy, sum(mul(dy, plainY), a, true)))];
+    }
+    // dx = dy - softmax * sum(dy)
+    return [sub(dy, mul(exp(plainY), sum(dy, a, true)))];
+  });
+}
+
+/** Softmax along an axis (default the last). */
+export const softmax = (x: Tensor, axis = -1): Tensor => softmaxOp('softmax', x, axis);
+/** log(softmax(x)) computed stably. */
+export const logSoftmax = (x: Tensor, axis = -1): Tensor => softmaxOp('logSoftmax', x, axis);
+
+export type Padding = 'valid' | 'same';
+export type Pair = number | readonly [number, number];
+
+function pair(op: string, name: string, v: Pair): [number, number] {
+  const p: [number, number] = typeof v === 'number' ? [v, v] : [v[0], v[1]];
+  if (!p.every((d) => Number.isInteger(d) && d >= 1)) {
+    throw new Error(`${op}: ${name} must be a positive integer or a pair of them, got ${JSON.stringify(v)}`);
+  }
+  return p;
+}
+
+/**
+ * Output size and leading padding of one spatial axis, by TensorFlow's rule:
+ * 'same' gives ceil(in / stride) outputs and puts the odd padding cell after.
+ */
+export function convOutputGeometry(inSize: number, window: number, stride: number, padding: Padding): { out: number; padBefore: number } {
+  if (padding === 'same') {
+    const out = Math.ceil(inSize / stride);
+    const total = Math.max((out - 1) * stride + window - inSize, 0);
+    return { out, padBefore: Math.floor(total / 2) };
+  }
+  return { out: Math.max(Math.floor((inSize - window) / stride) + 1, 0), padBefore: 0 };
+}
+
+function checkPadding(op: string, padding: string): asserts padding is Padding {
+  if (padding !== 'valid' && padding !== 'same') {
+    throw new Error(`${op}: padding must be 'valid' or 'same', got '${padding}'`);
+  }
+}
+
+/** Geometry of a conv2d over NHWC x with HWIO filter, validated. */
+export function conv2dInfo(xShape: readonly number[], filterShape: readonly number[], strides: Pair, padding: Padding, dilations: Pair): Conv2DInfo {
+  checkPadding('conv2d', padding);
+  const [batch, inHeight, inWidth, inChannels] = xShape as [number, number, number, number];
+  const [filterHeight, filterWidth, filterIn, outChannels] = filterShape as [number, number, number, number];
+  if (filterIn !== inChannels) {
+    throw new Error(
+      `conv2d: input ${formatShape(xShape)} has ${inChannels} channels but filter ${formatShape(filterShape)} expects ${filterIn}`,
+    );
+  }
+  const [strideHeight, strideWidth] = pair('conv2d', 'strides', strides);
+  const [dilationHeight, dilationWidth] = pair('conv2d', 'dilations', dilations);
+  const effH = (filterHeight - 1) * dilationHeight + 1;
+  const effW = (filterWidth - 1) * dilationWidth + 1;
+  if (padding === 'valid' && (effH > inHeight || effW > inWidth)) {
+    throw new Error(
+      `conv2d: with 'valid' padding the ${effH}x${effW} (dilated) filter does not fit the ${inHeight}x${inWidth} input ${formatShape(xShape)}`,
+    );
+  }
+  const h = convOutputGeometry(inHeight, effH, strideHeight, padding);
+  const w = convOutputGeometry(inWidth, effW, strideWidth, padding);
+  return {
+    batch, inHeight, inWidth, inChannels, outHeight: h.out, outWidth: w.out, outChannels,
+    filterHeight, filterWidth, strideHeight, strideWidth, dilationHeight, dilationWidth,
+    padTop: h.padBefore, padLeft: w.padBefore,
+  };
+}
+
+/** 2-D convolution (cross-correlation, as in every DL library): x NHWC, filter [kh, kw, in, out]. */
+export function conv2d(x: Tensor, filter: Tensor, strides: Pair = 1, padding: Padding = 'valid', dilations: Pair = 1): Tensor {
+  assertTensor('conv2d', x);
+  assertTensor('conv2d', filter, 'filter');
+  assertRank('conv2d', x, 4);
+  assertRank('conv2d', filter, 4, 'filter');
+  const info = conv2dInfo(x.shape, filter.shape, strides, padding, dilations);
+  const xv = floatValues(x);
+  const fv = floatValues(filter);
+  const { t: y, out } = newTensor([info.batch, info.outHeight, info.outWidth, info.outChannels]);
+  getBackend().conv2d(xv, fv, out, info);
+  return recordOp('conv2d', y, [x, filter], (dy) => {
+    const dyv = floatValues(dy);
+    let dx: Tensor | null = null;
+    let df: Tensor | null = null;
+    if (x.requiresGrad) {
+      const r = newTensor(x.shape);
+      getBackend().conv2dBackpropInput(dyv, fv, r.out, info);
+      dx = r.t;
+    }
+    if (filter.requiresGrad) {
+      const r = newTensor(filter.shape);
+      getBackend().conv2dBackpropFilter(xv, dyv, r.out, info);
+      df = r.t;
+    }
+    return [dx, df];
+  });
+}
+
+function poolInfo(op: string, x: Tensor, poolSize: Pair, strides: Pair | undefined, padding: Padding): Pool2DInfo {
+  assertTensor(op, x);
+  assertRank(op, x, 4);
+  checkPadding(op, padding);
+  const [batch, inHeight, inWidth, channels] = x.shape as [number, number, number, number];
+  const [filterHeight, filterWidth] = pair(op, 'poolSize', poolSize);
+  const [strideHeight, strideWidth] = pair(op, 'strides', strides ?? poolSize);
+  if (padding === 'valid' && (filterHeight > inHeight || filterWidth > inWidth)) {
+    throw new Error(`${op}: with 'valid' padding the ${filterHeight}x${filterWidth} window does not fit the input ${formatShape(x.shape)}`);
+  }
+  const h = convOutputGeometry(inHeight, filterHeight, strideHeight, padding);
+  const w = convOutputGeometry(inWidth, filterWidth, strideWidth, padding);
+  return {
+    batch, inHeight, inWidth, channels, outHeight: h.out, outWidth: w.out,
+    filterHeight, filterWidth, strideHeight, strideWidth, padTop: h.padBefore, padLeft: w.padBefore,
+  };
+}
+
+/** Max pooling over NHWC; strides default to the pool size, as in Keras. */
+export function maxPool2d(x: Tensor, poolSize: Pair = 2, strides?: Pair, padding: Padding = 'valid'): Tensor {
+  const info = poolInfo('maxPool2d', x, poolSize, strides, padding);
+  const shape = [info.batch, info.outHeight, info.outWidth, info.channels];
+  const { t: y, out } = newTensor(shape);
+  const argmax = new Int32Array(out.length);
+  getBackend().maxPool2d(floatValues(x), out, argmax, info);
+  return recordOp('maxPool2d', y, [x], (dy) => {
+    const r = newTensor(x.shape);
+    getBackend().maxPool2dBackprop(floatValues(dy), argmax, r.out, info);
+    return [r.t];
+  });
+}
+
+/** Average pooling over NHWC; padded cells are not counted, as in TensorFlow. */
+export function avgPool2d(x: Tensor, poolSize: Pair = 2, strides?: Pair, padding: Padding = 'valid'): Tensor {
+  const info = poolInfo('avgPool2d', x, poolSize, strides, padding);
+  const { t: y, out } = newTensor([info.batch, info.outHeight, info.outWidth, info.channels]);
+  getBackend().avgPool2d(floatValues(x), out, info);
+  return recordOp('avgPool2d', y, [x], (dy) => {
+    const r = newTensor(x.shape);
+    getBackend().avgPool2dBackprop(floatValues(dy), r.out, info);
+    return [r.t];
+  });
+}

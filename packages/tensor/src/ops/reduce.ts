@@ -1,0 +1,102 @@
+import { recordOp } from '../autograd.js';
+import type { ReduceOp } from '../backend.js';
+import { getBackend } from '../registry.js';
+import { normalizeAxes, normalizeAxis, sizeBetween } from '../shape.js';
+import { Tensor } from '../tensor.js';
+import { add, div, equal, exp, log, mul, sub } from './elementwise.js';
+import { broadcastTo, reshape } from './shape-ops.js';
+import { assertTensor, floatValues } from './util.js';
+
+export type Axes = number | readonly number[];
+
+function keptShape(shape: readonly number[], axes: readonly number[]): number[] {
+  return shape.map((d, i) => (axes.includes(i) ? 1 : d));
+}
+
+/**
+ * Runs the reduce kernel over `axes`, one contiguous run of axes at a time
+ * (from the last run backwards, so earlier axis numbers stay valid); sum, max,
+ * min and prod compose this way, and mean does too because every run is uniform.
+ */
+function reduceRaw(op: ReduceOp, x: Tensor, axes: readonly number[]): Float32Array {
+  let values = floatValues(x);
+  let shape = [...x.shape];
+  const runs: [number, number][] = [];
+  for (const a of axes) {
+    const last = runs[runs.length - 1];
+    if (last && last[1] === a) last[1] = a + 1;
+    else runs.push([a, a + 1]);
+  }
+  if (runs.length === 0) return Float32Array.from(values);
+  for (let r = runs.length - 1; r >= 0; r--) {
+    const [from, to] = runs[r]!;
+    const outer = sizeBetween(shape, 0, from);
+    const size = sizeBetween(shape, from, to);
+    const inner = sizeBetween(shape, to, shape.length);
+    const out = new Float32Array(outer * inner);
+    getBackend().reduce(op, values, out, outer, size, inner);
+    values = out;
+    shape = [...shape.slice(0, from), ...new Array<number>(to - from).fill(1), ...shape.slice(to)];
+  }
+  return values;
+}
+
+function reduceOp(op: ReduceOp, x: Tensor, axis: Axes | undefined, keepDims: boolean): Tensor {
+  assertTensor(op, x);
+  const axes = normalizeAxes(op, axis, x.rank);
+  const kept = keptShape(x.shape, axes);
+  const outShape = keepDims ? kept : x.shape.filter((_, i) => !axes.includes(i));
+  const y = new Tensor(reduceRaw(op, x, axes), outShape);
+  return recordOp(op, y, [x], (dy) => {
+    const g = reshape(dy, kept);
+    switch (op) {
+      case 'sum':
+        return [broadcastTo(g, x.shape)];
+      case 'mean': {
+        const count = axes.reduce((n, a) => n * x.shape[a]!, 1);
+        return [broadcastTo(div(g, count), x.shape)];
+      }
+      case 'max':
+      case 'min': {
+        // The gradient goes to every element equal to the extremum, as in TensorFlow.
+        const mask = equal(x, reshape(y, kept));
+        return [mul(mask, g)];
+      }
+      case 'prod':
+        return [mul(g, div(reshape(y, kept), x))];
+    }
+  });
+}
+
+export const sum = (x: Tensor, axis?: Axes, keepDims = false): Tensor => reduceOp('sum', x, axis, keepDims);
+export const mean = (x: Tensor, axis?: Axes, keepDims = false): Tensor => reduceOp('mean', x, axis, keepDims);
+export const max = (x: Tensor, axis?: Axes, keepDims = false): Tensor => reduceOp('max', x, axis, keepDims);
+export const min = (x: Tensor, axis?: Axes, keepDims = false): Tensor => reduceOp('min', x, axis, keepDims);
+export const prod = (x: Tensor, axis?: Axes, keepDims = false): Tensor => reduceOp('prod', x, axis, keepDims);
+
+/** log(sum(exp(x))) over axes, computed stably. */
+export function logSumExp(x: Tensor, axis?: Axes, keepDims = false): Tensor {
+  const axes = normalizeAxes('logSumExp', axis, x.rank);
+  const m = reduceOp('max', x, axes, true);
+  const shift = new Tensor(m.values, m.shape); // a constant: the gradient is softmax without it
+  const y = add(log(sum(exp(sub(x, shift)), axes, true)), shift);
+  return keepDims ? y : reshape(y, x.shape.filter((_, i) => !axes.includes(i)));
+}
+
+function argReduce(op: 'max' | 'min', x: Tensor, axis: number): Tensor {
+  const name = op === 'max' ? 'argMax' : 'argMin';
+  assertTensor(name, x);
+  const a = normalizeAxis(name, axis, x.rank);
+  const outer = sizeBetween(x.shape, 0, a);
+  const size = x.shape[a]!;
+  if (size === 0) throw new Error(`${name}: axis ${axis} has size 0`);
+  const inner = sizeBetween(x.shape, a + 1, x.rank);
+  const out = new Int32Array(outer * inner);
+  getBackend().argReduce(op, floatValues(x), out, outer, size, inner);
+  return new Tensor(out, x.shape.filter((_, i) => i !== a), 'int32');
+}
+
+/** Index of the largest value along an axis (default the last), as int32. */
+export const argMax = (x: Tensor, axis = -1): Tensor => argReduce('max', x, axis);
+export const argMin = (x: Tensor, axis = -1): Tensor => argReduce('min', x, axis);
+

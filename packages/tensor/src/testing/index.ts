@@ -1,0 +1,3 @@
+export * from './conformance.js';
+export * from './gradcheck.js';
+export * from './op-cases.js';

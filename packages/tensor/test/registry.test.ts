@@ -1,0 +1,69 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { Backend } from '../src/backend.js';
+
+// A fresh module instance per test: the registry is process-global state.
+async function freshRegistry() {
+  vi.resetModules();
+  return import('../src/registry.js');
+}
+
+const fake = (name: string): Backend => ({ name }) as unknown as Backend;
+
+afterEach(() => {
+  delete process.env.AXON_BACKEND;
+});
+
+describe('backend registry', () => {
+  it('defaults to the highest-priority backend and instantiates it once', async () => {
+    const r = await freshRegistry();
+    const slow = vi.fn(() => fake('slow'));
+    r.registerBackend('slow', slow, 1);
+    r.registerBackend('fast', () => fake('fast'), 5);
+    expect(r.getBackend().name).toBe('fast');
+    expect(r.listBackends()).toEqual(['fast', 'slow']);
+    r.setBackend('slow');
+    r.setBackend('slow');
+    expect(r.getBackend().name).toBe('slow');
+    expect(slow).toHaveBeenCalledTimes(1);
+  });
+
+  it('honours AXON_BACKEND at start-up', async () => {
+    const r = await freshRegistry();
+    r.registerBackend('a', () => fake('a'), 1);
+    r.registerBackend('b', () => fake('b'), 2);
+    process.env.AXON_BACKEND = 'a';
+    expect(r.getBackend().name).toBe('a');
+  });
+
+  it('names the unknown backend and the registered ones', async () => {
+    const r = await freshRegistry();
+    r.registerBackend('js', () => fake('js'), 1);
+    expect(() => r.setBackend('cuda')).toThrow("Backend 'cuda' is not registered. Registered backends: 'js'");
+  });
+
+  it('explains why a backend is unavailable', async () => {
+    const r = await freshRegistry();
+    r.markBackendUnavailable('native', 'the addon was not built (OpenBLAS missing)');
+    r.registerBackend('js', () => fake('js'), 1);
+    expect(() => r.setBackend('native')).toThrow(/not registered: the addon was not built \(OpenBLAS missing\)/);
+    expect(r.backendStatus()).toEqual([
+      { name: 'js', available: true },
+      { name: 'native', available: false, reason: 'the addon was not built (OpenBLAS missing)' },
+    ]);
+  });
+
+  it('says what to import when no backend is registered', async () => {
+    const r = await freshRegistry();
+    expect(() => r.getBackend()).toThrow(/No Axon backend is registered: import '@axon\/kernels-js'/);
+  });
+
+  it('withBackend restores the previous backend even on error', async () => {
+    const r = await freshRegistry();
+    r.registerBackend('a', () => fake('a'), 1);
+    r.registerBackend('b', () => fake('b'), 2);
+    expect(r.withBackend('a', () => r.getBackend().name)).toBe('a');
+    expect(r.getBackend().name).toBe('b');
+    expect(() => r.withBackend('a', () => { throw new Error('boom'); })).toThrow('boom');
+    expect(r.getBackend().name).toBe('b');
+  });
+});

@@ -1,0 +1,474 @@
+// conv2d forward and both backward passes (im2col / col2im + sgemm), and
+// max / average pooling. NHWC input, HWIO filter, NHWC output.
+//
+// The filter [fh, fw, in, out] is already the k x n matrix of the im2col
+// product, with k = fh*fw*in in the same order as an im2col row, so
+//   forward:        y[rows, out]  = col[rows, k] · W[k, out]
+//   backprop input: dcol[rows, k] = dy[rows, out] · Wᵀ, then col2im into dx
+//   backprop filter: dW[k, out]   = Σ colᵀ[k, rows] · dy[rows, out]
+// where rows = images * outHeight * outWidth, processed in chunks of images
+// so the im2col scratch stays bounded (kColFloats per thread).
+//
+// Threading (see README "Threading"): with at least as many images as
+// threads, our pool splits the batch and every thread runs im2col and a
+// single-threaded sgemm on its own images ("batch"); otherwise chunks run one
+// after another and OpenBLAS uses its own threads ("blas").
+#include <cmath>
+#include <limits>
+
+#include "common.h"
+#include "kernels.h"
+#include "pool.h"
+
+namespace axon {
+
+namespace {
+
+struct ConvGeom {
+  int64_t batch, inH, inW, inC, outH, outW, outC, fH, fW, sH, sW, dH, dW, padT, padL;
+  int64_t k() const { return fH * fW * inC; }            // im2col row length
+  int64_t pixels() const { return outH * outW; }         // im2col rows per image
+  int64_t inImage() const { return inH * inW * inC; }
+  int64_t outImage() const { return outH * outW * outC; }
+  // A 1x1, stride-1, unpadded conv is a plain matmul on x itself.
+  bool pointwise() const {
+    return fH == 1 && fW == 1 && sH == 1 && sW == 1 && padT == 0 && padL == 0 && outH == inH && outW == inW;
+  }
+};
+
+enum class ConvStrategy { Auto, Batch, Blas };
+ConvStrategy gStrategy = ConvStrategy::Auto;
+
+// im2col scratch per thread, in floats (4 MB).
+constexpr int64_t kColFloats = int64_t(1) << 20;
+
+ConvGeom readConv(const Args& args, size_t i) {
+  Napi::Object o = args.object(i, "info");
+  const char* n = "info";
+  ConvGeom g;
+  g.batch = args.dimField(o, "batch", n);
+  g.inH = args.dimField(o, "inHeight", n);
+  g.inW = args.dimField(o, "inWidth", n);
+  g.inC = args.dimField(o, "inChannels", n);
+  g.outH = args.dimField(o, "outHeight", n);
+  g.outW = args.dimField(o, "outWidth", n);
+  g.outC = args.dimField(o, "outChannels", n);
+  g.fH = args.dimField(o, "filterHeight", n);
+  g.fW = args.dimField(o, "filterWidth", n);
+  g.sH = args.dimField(o, "strideHeight", n);
+  g.sW = args.dimField(o, "strideWidth", n);
+  g.dH = args.dimField(o, "dilationHeight", n);
+  g.dW = args.dimField(o, "dilationWidth", n);
+  g.padT = args.dimField(o, "padTop", n);
+  g.padL = args.dimField(o, "padLeft", n);
+  if (g.sH < 1 || g.sW < 1) args.fail("strides must be at least 1");
+  if (g.dH < 1 || g.dW < 1) args.fail("dilations must be at least 1");
+  if (g.fH < 1 || g.fW < 1) args.fail("filter height and width must be at least 1");
+  // Products used below, checked once.
+  args.mul(args.mul(args.mul(g.batch, g.inH, "x size"), g.inW, "x size"), g.inC, "x size");
+  args.mul(args.mul(args.mul(g.batch, g.outH, "y size"), g.outW, "y size"), g.outC, "y size");
+  args.mul(args.mul(g.k(), g.outC, "filter size"), 1, "filter size");
+  args.mul(g.pixels(), g.k(), "im2col row block");
+  if (g.k() > INT32_MAX || g.outC > INT32_MAX) args.fail("filter too large for BLAS");
+  return g;
+}
+
+std::string convString(const ConvGeom& g) {
+  return "batch=" + std::to_string(g.batch) + ", in " + std::to_string(g.inH) + "x" + std::to_string(g.inW) + "x" +
+         std::to_string(g.inC) + ", out " + std::to_string(g.outH) + "x" + std::to_string(g.outW) + "x" +
+         std::to_string(g.outC) + ", filter " + std::to_string(g.fH) + "x" + std::to_string(g.fW);
+}
+
+// Writes the im2col rows of images [b0, b1) into col ((b1-b0)*pixels x k).
+void im2col(const ConvGeom& g, const float* x, int64_t b0, int64_t b1, float* col) {
+  const int64_t C = g.inC, rowLen = g.k();
+  float* dst = col;
+  for (int64_t b = b0; b < b1; ++b) {
+    const float* img = x + b * g.inImage();
+    for (int64_t oh = 0; oh < g.outH; ++oh)
+      for (int64_t ow = 0; ow < g.outW; ++ow, dst += rowLen) {
+        float* d = dst;
+        for (int64_t fh = 0; fh < g.fH; ++fh) {
+          const int64_t ih = oh * g.sH - g.padT + fh * g.dH;
+          if (ih < 0 || ih >= g.inH) {
+            std::memset(d, 0, sizeof(float) * g.fW * C);
+            d += g.fW * C;
+            continue;
+          }
+          for (int64_t fw = 0; fw < g.fW; ++fw, d += C) {
+            const int64_t iw = ow * g.sW - g.padL + fw * g.dW;
+            if (iw < 0 || iw >= g.inW) {
+              std::memset(d, 0, sizeof(float) * C);
+            } else if (C == 1) {
+              *d = img[ih * g.inW + iw];
+            } else {
+              std::memcpy(d, img + (ih * g.inW + iw) * C, sizeof(float) * C);
+            }
+          }
+        }
+      }
+  }
+}
+
+// Adds the im2col-shaped gradient of images [b0, b1) into dx (already cleared).
+void col2im(const ConvGeom& g, const float* col, int64_t b0, int64_t b1, float* dx) {
+  const int64_t C = g.inC, rowLen = g.k();
+  const float* src = col;
+  for (int64_t b = b0; b < b1; ++b) {
+    float* img = dx + b * g.inImage();
+    for (int64_t oh = 0; oh < g.outH; ++oh)
+      for (int64_t ow = 0; ow < g.outW; ++ow, src += rowLen) {
+        const float* s = src;
+        for (int64_t fh = 0; fh < g.fH; ++fh) {
+          const int64_t ih = oh * g.sH - g.padT + fh * g.dH;
+          if (ih < 0 || ih >= g.inH) {
+            s += g.fW * C;
+            continue;
+          }
+          for (int64_t fw = 0; fw < g.fW; ++fw, s += C) {
+            const int64_t iw = ow * g.sW - g.padL + fw * g.dW;
+            if (iw < 0 || iw >= g.inW) continue;
+            float* d = img + (ih * g.inW + iw) * C;
+            for (int64_t c = 0; c < C; ++c) d[c] += s[c];
+          }
+        }
+      }
+  }
+}
+
+// Images per chunk so that one chunk's im2col fits in kColFloats.
+int64_t chunkImages(const ConvGeom& g) {
+  const int64_t perImage = std::max<int64_t>(1, g.pixels() * g.k());
+  return std::max<int64_t>(1, kColFloats / perImage);
+}
+
+// Whether to split the batch over our threads (BLAS single-threaded inside).
+bool useBatchSplit(const ConvGeom& g) {
+  const int t = numThreads();
+  if (t <= 1 || gStrategy == ConvStrategy::Blas) return false;
+  const int64_t work = g.pixels() * g.k() * g.outC;  // MACs per image
+  if (gStrategy == ConvStrategy::Batch) return plannedThreads(g.batch, work) > 1;
+  return g.batch >= t && plannedThreads(g.batch, work) == t;
+}
+
+// Runs body(b0, b1, threadIndex) over chunks of images, either split across
+// our threads (each running BLAS single-threaded) or serially with BLAS threads.
+template <typename Body>
+void forImageChunks(const ConvGeom& g, Body body) {
+  const int64_t chunk = chunkImages(g);
+  if (useBatchSplit(g)) {
+    const int t = numThreads();
+    BlasSerial serial;
+    parallelFor(t, int64_t(1) << 30, [&](int64_t lo, int64_t hi) {
+      for (int64_t p = lo; p < hi; ++p) {
+        const int64_t begin = g.batch * p / t, end = g.batch * (p + 1) / t;
+        for (int64_t b = begin; b < end; b += chunk) body(b, std::min(end, b + chunk), int(p));
+      }
+    });
+  } else {
+    for (int64_t b = 0; b < g.batch; b += chunk) body(b, std::min(g.batch, b + chunk), 0);
+  }
+}
+
+}  // namespace
+
+Napi::Value SetConvStrategy(const Napi::CallbackInfo& info) {
+  Args args(info, "setConvStrategy", 1);
+  const std::string s = args.str(0, "strategy");
+  if (s == "auto") gStrategy = ConvStrategy::Auto;
+  else if (s == "batch") gStrategy = ConvStrategy::Batch;
+  else if (s == "blas") gStrategy = ConvStrategy::Blas;
+  else args.fail("strategy must be 'auto', 'batch' or 'blas'");
+  return info.Env().Undefined();
+}
+
+// conv2d(x, filter, y, info)
+Napi::Value Conv2d(const Napi::CallbackInfo& info) {
+  Args args(info, "conv2d", 4);
+  F32 x = args.f32(0, "x"), f = args.f32(1, "filter"), y = args.f32(2, "y");
+  const ConvGeom g = readConv(args, 3);
+  const std::string geo = convString(g);
+  args.atLeast(x, "x", g.batch * g.inImage(), geo);
+  args.atLeast(f, "filter", g.k() * g.outC, geo);
+  args.atLeast(y, "y", g.batch * g.outImage(), geo);
+  if (g.batch * g.outImage() == 0) return info.Env().Undefined();
+  if (g.pointwise()) {
+    sgemm(false, false, g.batch * g.pixels(), g.outC, g.inC, 1.0f, x.data, f.data, 0.0f, y.data);
+    return info.Env().Undefined();
+  }
+  const int64_t K = g.k();
+  forImageChunks(g, [&](int64_t b0, int64_t b1, int) {
+    const int64_t rows = (b1 - b0) * g.pixels();
+    float* col = scratchFloats(0, rows * K);
+    im2col(g, x.data, b0, b1, col);
+    sgemm(false, false, rows, g.outC, K, 1.0f, col, f.data, 0.0f, y.data + b0 * g.outImage());
+  });
+  return info.Env().Undefined();
+}
+
+// conv2dBackpropInput(dy, filter, dx, info)
+Napi::Value Conv2dBackpropInput(const Napi::CallbackInfo& info) {
+  Args args(info, "conv2dBackpropInput", 4);
+  F32 dy = args.f32(0, "dy"), f = args.f32(1, "filter"), dx = args.f32(2, "dx");
+  const ConvGeom g = readConv(args, 3);
+  const std::string geo = convString(g);
+  args.atLeast(dy, "dy", g.batch * g.outImage(), geo);
+  args.atLeast(f, "filter", g.k() * g.outC, geo);
+  args.atLeast(dx, "dx", g.batch * g.inImage(), geo);
+  if (g.batch * g.inImage() == 0) return info.Env().Undefined();
+  if (g.pointwise()) {
+    sgemm(false, true, g.batch * g.pixels(), g.inC, g.outC, 1.0f, dy.data, f.data, 0.0f, dx.data);
+    return info.Env().Undefined();
+  }
+  const int64_t K = g.k();
+  forImageChunks(g, [&](int64_t b0, int64_t b1, int) {
+    const int64_t rows = (b1 - b0) * g.pixels();
+    std::memset(dx.data + b0 * g.inImage(), 0, sizeof(float) * (b1 - b0) * g.inImage());
+    if (rows == 0) return;
+    float* col = scratchFloats(0, rows * K);
+    sgemm(false, true, rows, K, g.outC, 1.0f, dy.data + b0 * g.outImage(), f.data, 0.0f, col);
+    col2im(g, col, b0, b1, dx.data);
+  });
+  return info.Env().Undefined();
+}
+
+// conv2dBackpropFilter(x, dy, dFilter, info)
+Napi::Value Conv2dBackpropFilter(const Napi::CallbackInfo& info) {
+  Args args(info, "conv2dBackpropFilter", 4);
+  F32 x = args.f32(0, "x"), dy = args.f32(1, "dy"), df = args.f32(2, "dFilter");
+  const ConvGeom g = readConv(args, 3);
+  const std::string geo = convString(g);
+  args.atLeast(x, "x", g.batch * g.inImage(), geo);
+  args.atLeast(dy, "dy", g.batch * g.outImage(), geo);
+  const int64_t K = g.k(), fsize = K * g.outC;
+  args.atLeast(df, "dFilter", fsize, geo);
+  if (fsize == 0) return info.Env().Undefined();
+  if (g.batch * g.pixels() == 0) {
+    std::memset(df.data, 0, sizeof(float) * fsize);
+    return info.Env().Undefined();
+  }
+  if (g.pointwise()) {
+    sgemm(true, false, g.inC, g.outC, g.batch * g.pixels(), 1.0f, x.data, dy.data, 0.0f, df.data);
+    return info.Env().Undefined();
+  }
+  // Each thread accumulates its own partial dW (thread 0 straight into
+  // dFilter); the partials are summed at the end.
+  const int t = useBatchSplit(g) ? numThreads() : 1;
+  std::vector<float> partials(size_t(t - 1) * fsize);
+  std::vector<char> started(t, 0);
+  forImageChunks(g, [&](int64_t b0, int64_t b1, int p) {
+    float* acc = p == 0 ? df.data : partials.data() + size_t(p - 1) * fsize;
+    const int64_t rows = (b1 - b0) * g.pixels();
+    float* col = scratchFloats(0, rows * K);
+    im2col(g, x.data, b0, b1, col);
+    sgemm(true, false, K, g.outC, rows, 1.0f, col, dy.data + b0 * g.outImage(), started[p] ? 1.0f : 0.0f, acc);
+    started[p] = 1;
+  });
+  if (!started[0]) std::memset(df.data, 0, sizeof(float) * fsize);
+  for (int p = 1; p < t; ++p) {
+    if (!started[p]) continue;
+    const float* part = partials.data() + size_t(p - 1) * fsize;
+    for (int64_t i = 0; i < fsize; ++i) df.data[i] += part[i];
+  }
+  return info.Env().Undefined();
+}
+
+// ------------------------------------------------------------------ pooling
+
+namespace {
+
+struct PoolGeom {
+  int64_t batch, inH, inW, C, outH, outW, fH, fW, sH, sW, padT, padL;
+  int64_t inImage() const { return inH * inW * C; }
+  int64_t outImage() const { return outH * outW * C; }
+};
+
+PoolGeom readPool(const Args& args, size_t i) {
+  Napi::Object o = args.object(i, "info");
+  const char* n = "info";
+  PoolGeom g;
+  g.batch = args.dimField(o, "batch", n);
+  g.inH = args.dimField(o, "inHeight", n);
+  g.inW = args.dimField(o, "inWidth", n);
+  g.C = args.dimField(o, "channels", n);
+  g.outH = args.dimField(o, "outHeight", n);
+  g.outW = args.dimField(o, "outWidth", n);
+  g.fH = args.dimField(o, "filterHeight", n);
+  g.fW = args.dimField(o, "filterWidth", n);
+  g.sH = args.dimField(o, "strideHeight", n);
+  g.sW = args.dimField(o, "strideWidth", n);
+  g.padT = args.dimField(o, "padTop", n);
+  g.padL = args.dimField(o, "padLeft", n);
+  if (g.sH < 1 || g.sW < 1) args.fail("strides must be at least 1");
+  if (g.fH < 1 || g.fW < 1) args.fail("filter height and width must be at least 1");
+  args.mul(args.mul(args.mul(g.batch, g.inH, "x size"), g.inW, "x size"), g.C, "x size");
+  args.mul(args.mul(args.mul(g.batch, g.outH, "y size"), g.outW, "y size"), g.C, "y size");
+  if (g.batch * g.inImage() > INT32_MAX) args.fail("x has more than 2^31 elements (argmax is an Int32Array)");
+  return g;
+}
+
+std::string poolString(const PoolGeom& g) {
+  return "batch=" + std::to_string(g.batch) + ", in " + std::to_string(g.inH) + "x" + std::to_string(g.inW) + "x" +
+         std::to_string(g.C) + ", out " + std::to_string(g.outH) + "x" + std::to_string(g.outW) + ", window " +
+         std::to_string(g.fH) + "x" + std::to_string(g.fW);
+}
+
+// The valid input rows [h0, h1) and columns [w0, w1) of output cell (oh, ow).
+inline void window(const PoolGeom& g, int64_t oh, int64_t ow, int64_t& h0, int64_t& h1, int64_t& w0, int64_t& w1) {
+  const int64_t hs = oh * g.sH - g.padT, ws = ow * g.sW - g.padL;
+  h0 = std::max<int64_t>(hs, 0);
+  h1 = std::min(hs + g.fH, g.inH);
+  w0 = std::max<int64_t>(ws, 0);
+  w1 = std::min(ws + g.fW, g.inW);
+}
+
+}  // namespace
+
+// maxPool2d(x, y, argmax, info): first maximum in window order wins; a window
+// with no valid cell gives -Infinity and argmax -1.
+Napi::Value MaxPool2d(const Napi::CallbackInfo& info) {
+  Args args(info, "maxPool2d", 4);
+  F32 x = args.f32(0, "x"), y = args.f32(1, "y");
+  I32 am = args.i32(2, "argmax");
+  const PoolGeom g = readPool(args, 3);
+  const std::string geo = poolString(g);
+  args.atLeast(x, "x", g.batch * g.inImage(), geo);
+  args.atLeast(y, "y", g.batch * g.outImage(), geo);
+  args.atLeast(am, "argmax", g.batch * g.outImage(), geo);
+  const int64_t C = g.C;
+  parallelFor(g.batch * g.outH, g.outW * C * g.fH * g.fW, [&](int64_t lo, int64_t hi) {
+    for (int64_t row = lo; row < hi; ++row) {
+      const int64_t b = row / g.outH, oh = row % g.outH;
+      for (int64_t ow = 0; ow < g.outW; ++ow) {
+        const int64_t o = ((b * g.outH + oh) * g.outW + ow) * C;
+        float* yo = y.data + o;
+        int32_t* ao = am.data + o;
+        for (int64_t c = 0; c < C; ++c) {
+          yo[c] = -std::numeric_limits<float>::infinity();
+          ao[c] = -1;
+        }
+        int64_t h0, h1, w0, w1;
+        window(g, oh, ow, h0, h1, w0, w1);
+        for (int64_t ih = h0; ih < h1; ++ih)
+          for (int64_t iw = w0; iw < w1; ++iw) {
+            const int64_t base = ((b * g.inH + ih) * g.inW + iw) * C;
+            const float* xi = x.data + base;
+            for (int64_t c = 0; c < C; ++c) {
+              if (xi[c] > yo[c] || ao[c] < 0) {
+                yo[c] = xi[c];
+                ao[c] = static_cast<int32_t>(base + c);
+              }
+            }
+          }
+      }
+    }
+  });
+  return info.Env().Undefined();
+}
+
+// maxPool2dBackprop(dy, argmax, dx, info): dx = 0, then dx[argmax[i]] += dy[i]
+// (argmax -1 means "no input" and is skipped).
+Napi::Value MaxPool2dBackprop(const Napi::CallbackInfo& info) {
+  Args args(info, "maxPool2dBackprop", 4);
+  F32 dy = args.f32(0, "dy"), dx = args.f32(2, "dx");
+  I32 am = args.i32(1, "argmax");
+  const PoolGeom g = readPool(args, 3);
+  const std::string geo = poolString(g);
+  const int64_t nOut = g.batch * g.outImage(), nIn = g.batch * g.inImage();
+  args.atLeast(dy, "dy", nOut, geo);
+  args.atLeast(am, "argmax", nOut, geo);
+  args.atLeast(dx, "dx", nIn, geo);
+  // Validate every index; note whether each stays inside its own image, in
+  // which case images are independent and can run in parallel.
+  bool perImage = true;
+  const int64_t outImg = g.outImage(), inImg = g.inImage();
+  for (int64_t i = 0; i < nOut; ++i) {
+    const int32_t a = am.data[i];
+    if (a < -1 || a >= nIn) {
+      throw Napi::RangeError::New(info.Env(), "maxPool2dBackprop: argmax[" + std::to_string(i) + "] = " +
+                                                  std::to_string(a) + " is out of range [0, " + std::to_string(nIn) + ")");
+    }
+    if (a >= 0 && a / inImg != i / outImg) perImage = false;
+  }
+  float* d = dx.data;
+  const float* gy = dy.data;
+  const int32_t* ap = am.data;
+  auto images = [&](int64_t lo, int64_t hi) {
+    std::memset(d + lo * inImg, 0, sizeof(float) * (hi - lo) * inImg);
+    for (int64_t i = lo * outImg; i < hi * outImg; ++i)
+      if (ap[i] >= 0) d[ap[i]] += gy[i];
+  };
+  if (perImage) {
+    parallelFor(g.batch, inImg + outImg, images);
+  } else {
+    std::memset(d, 0, sizeof(float) * nIn);
+    for (int64_t i = 0; i < nOut; ++i)
+      if (ap[i] >= 0) d[ap[i]] += gy[i];
+  }
+  return info.Env().Undefined();
+}
+
+// avgPool2d(x, y, info): mean over the window's valid cells (padding never counts).
+Napi::Value AvgPool2d(const Napi::CallbackInfo& info) {
+  Args args(info, "avgPool2d", 3);
+  F32 x = args.f32(0, "x"), y = args.f32(1, "y");
+  const PoolGeom g = readPool(args, 2);
+  const std::string geo = poolString(g);
+  args.atLeast(x, "x", g.batch * g.inImage(), geo);
+  args.atLeast(y, "y", g.batch * g.outImage(), geo);
+  const int64_t C = g.C;
+  parallelFor(g.batch * g.outH, g.outW * C * g.fH * g.fW, [&](int64_t lo, int64_t hi) {
+    double* acc = scratchDoubles(C);
+    for (int64_t row = lo; row < hi; ++row) {
+      const int64_t b = row / g.outH, oh = row % g.outH;
+      for (int64_t ow = 0; ow < g.outW; ++ow) {
+        int64_t h0, h1, w0, w1;
+        window(g, oh, ow, h0, h1, w0, w1);
+        for (int64_t c = 0; c < C; ++c) acc[c] = 0;
+        for (int64_t ih = h0; ih < h1; ++ih)
+          for (int64_t iw = w0; iw < w1; ++iw) {
+            const float* xi = x.data + ((b * g.inH + ih) * g.inW + iw) * C;
+            for (int64_t c = 0; c < C; ++c) acc[c] += xi[c];
+          }
+        const int64_t count = std::max<int64_t>(0, h1 - h0) * std::max<int64_t>(0, w1 - w0);
+        float* yo = y.data + ((b * g.outH + oh) * g.outW + ow) * C;
+        for (int64_t c = 0; c < C; ++c) yo[c] = count ? static_cast<float>(acc[c] / double(count)) : 0.0f;
+      }
+    }
+  });
+  return info.Env().Undefined();
+}
+
+// avgPool2dBackprop(dy, dx, info): dx = 0, then each dy spread evenly over its window's valid cells.
+Napi::Value AvgPool2dBackprop(const Napi::CallbackInfo& info) {
+  Args args(info, "avgPool2dBackprop", 3);
+  F32 dy = args.f32(0, "dy"), dx = args.f32(1, "dx");
+  const PoolGeom g = readPool(args, 2);
+  const std::string geo = poolString(g);
+  args.atLeast(dy, "dy", g.batch * g.outImage(), geo);
+  args.atLeast(dx, "dx", g.batch * g.inImage(), geo);
+  const int64_t C = g.C;
+  parallelFor(g.batch, g.inImage() + g.outImage() * g.fH * g.fW, [&](int64_t lo, int64_t hi) {
+    for (int64_t b = lo; b < hi; ++b) {
+      float* img = dx.data + b * g.inImage();
+      std::memset(img, 0, sizeof(float) * g.inImage());
+      for (int64_t oh = 0; oh < g.outH; ++oh)
+        for (int64_t ow = 0; ow < g.outW; ++ow) {
+          int64_t h0, h1, w0, w1;
+          window(g, oh, ow, h0, h1, w0, w1);
+          const int64_t count = std::max<int64_t>(0, h1 - h0) * std::max<int64_t>(0, w1 - w0);
+          if (!count) continue;
+          const float* go = dy.data + ((b * g.outH + oh) * g.outW + ow) * C;
+          const float scale = 1.0f / static_cast<float>(count);
+          for (int64_t ih = h0; ih < h1; ++ih)
+            for (int64_t iw = w0; iw < w1; ++iw) {
+              float* di = img + (ih * g.inW + iw) * C;
+              for (int64_t c = 0; c < C; ++c) di[c] += go[c] * scale;
+            }
+        }
+    }
+  });
+  return info.Env().Undefined();
+}
+
+}  // namespace axon

@@ -1,0 +1,97 @@
+// Batched GEMM on cblas_sgemm, plus the raw cblas_sgemm hook the benchmark
+// uses to measure the binding's overhead.
+#include <cblas.h>
+
+#include <climits>
+
+#include "common.h"
+#include "kernels.h"
+#include "pool.h"
+
+namespace axon {
+
+void sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+           const float* b, float beta, float* c) {
+  if (m == 0 || n == 0) return;
+  if (k == 0 || alpha == 0.0f) {
+    // BLAS would do this too, but it must not see zero leading dimensions.
+    const int64_t size = m * n;
+    if (beta == 0.0f) {
+      std::memset(c, 0, sizeof(float) * size);
+    } else if (beta != 1.0f) {
+      for (int64_t i = 0; i < size; ++i) c[i] *= beta;
+    }
+    return;
+  }
+  const int lda = static_cast<int>(transA ? m : k);
+  const int ldb = static_cast<int>(transB ? k : n);
+  cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+              static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), alpha, a, lda, b, ldb, beta, c,
+              static_cast<int>(n));
+}
+
+// gemm(a, b, c, batch, m, n, k, transA, transB, alpha, beta, strideA, strideB)
+Napi::Value Gemm(const Napi::CallbackInfo& info) {
+  Args args(info, "gemm", 13);
+  F32 a = args.f32(0, "a"), b = args.f32(1, "b"), c = args.f32(2, "c");
+  const int64_t batch = args.dim(3, "batch"), m = args.dim(4, "m"), n = args.dim(5, "n"), k = args.dim(6, "k");
+  const bool transA = args.flag(7, "transA"), transB = args.flag(8, "transB");
+  const float alpha = static_cast<float>(args.number(9, "alpha"));
+  const float beta = static_cast<float>(args.number(10, "beta"));
+  const int64_t strideA = args.dim(11, "strideA"), strideB = args.dim(12, "strideB");
+  if (m > INT_MAX || n > INT_MAX || k > INT_MAX) args.fail("m, n and k must each be below 2^31");
+
+  const std::string dims = "batch=" + std::to_string(batch) + ", m=" + std::to_string(m) +
+                           ", n=" + std::to_string(n) + ", k=" + std::to_string(k);
+  const int64_t mk = args.mul(m, k, "m*k"), kn = args.mul(k, n, "k*n"), mn = args.mul(m, n, "m*n");
+  if (batch > 0 && mk > 0) {
+    args.atLeast(a, "a", args.mul(batch - 1, strideA, "batch*strideA") + mk,
+                 dims + ", strideA=" + std::to_string(strideA));
+  }
+  if (batch > 0 && kn > 0) {
+    args.atLeast(b, "b", args.mul(batch - 1, strideB, "batch*strideB") + kn,
+                 dims + ", strideB=" + std::to_string(strideB));
+  }
+  args.atLeast(c, "c", args.mul(batch, mn, "batch*m*n"), dims);
+  if (batch == 0 || mn == 0) return info.Env().Undefined();
+
+  // A shared right operand and contiguous, untransposed left operands: the
+  // whole batch is one (batch*m) x k by k x n product.
+  if (batch > 1 && strideB == 0 && !transA && strideA == mk && batch * m <= INT_MAX) {
+    sgemm(false, transB, batch * m, n, k, alpha, a.data, b.data, beta, c.data);
+    return info.Env().Undefined();
+  }
+
+  auto one = [&](int64_t i) {
+    sgemm(transA, transB, m, n, k, alpha, a.data + i * strideA, b.data + i * strideB, beta, c.data + i * mn);
+  };
+  // Many small products: split the batch over our threads, each calling BLAS
+  // single-threaded. Large products: one at a time, BLAS uses its threads.
+  const int64_t flops = m * n * (k + 1);
+  if (batch > 1 && flops < 96 * 96 * 96 && plannedThreads(batch, flops) > 1) {
+    BlasSerial serial;
+    parallelFor(batch, flops, [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i) one(i);
+    });
+  } else {
+    for (int64_t i = 0; i < batch; ++i) one(i);
+  }
+  return info.Env().Undefined();
+}
+
+// rawSgemm(a, b, c, m, n, k): C = A*B straight into cblas_sgemm (lengths are
+// still checked); exists only so benchmarks can measure our overhead.
+Napi::Value RawSgemm(const Napi::CallbackInfo& info) {
+  Args args(info, "rawSgemm", 6);
+  F32 a = args.f32(0, "a"), b = args.f32(1, "b"), c = args.f32(2, "c");
+  const int64_t m = args.dim(3, "m"), n = args.dim(4, "n"), k = args.dim(5, "k");
+  if (m < 1 || n < 1 || k < 1 || m > INT_MAX || n > INT_MAX || k > INT_MAX) args.fail("m, n, k must be in [1, 2^31)");
+  args.atLeast(a, "a", args.mul(m, k, "m*k"), "");
+  args.atLeast(b, "b", args.mul(k, n, "k*n"), "");
+  args.atLeast(c, "c", args.mul(m, n, "m*n"), "");
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(m), int(n), int(k), 1.0f, a.data, int(k), b.data,
+              int(n), 0.0f, c.data, int(n));
+  return info.Env().Undefined();
+}
+
+}  // namespace axon

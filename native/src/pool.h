@@ -1,0 +1,48 @@
+// A small persistent thread pool for the loops that are not BLAS, and the one
+// place that decides how many threads Axon and OpenBLAS use.
+//
+// On a machine with few cores two thread pools running at once (ours and
+// OpenBLAS's) oversubscribe the cores and run several times slower, so the
+// rule is: a parallel region of ours calls BLAS only in single-threaded mode
+// (BlasSerial), and BLAS's own threads are used only outside our regions.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+namespace axon {
+
+// Threads used by parallelFor (including the calling thread) and by OpenBLAS.
+int numThreads();
+// Sets both our pool size and openblas_set_num_threads; n < 1 means "all cores".
+void setNumThreads(int n);
+// Cores available to this process (sched_getaffinity).
+int hardwareThreads();
+
+// Below this many element-operations a loop stays on the calling thread:
+// waking a thread costs a few microseconds.
+constexpr int64_t kParallelMinWork = 32 * 1024;
+
+// Runs body(lo, hi) over contiguous pieces of [0, n). Parallel only when
+// n * workPerItem >= kParallelMinWork, n >= 2 and the pool is idle (a nested
+// call, or a call from a second JS thread while the pool is busy, runs inline).
+// Exceptions thrown by body are rethrown in the caller.
+void parallelFor(int64_t n, int64_t workPerItem, const std::function<void(int64_t, int64_t)>& body);
+
+// Number of pieces parallelFor would use for this much work (1 = serial).
+int plannedThreads(int64_t n, int64_t workPerItem);
+
+// RAII: OpenBLAS runs on the calling thread only while this lives (for BLAS
+// calls made from inside parallelFor bodies); restores numThreads() after.
+class BlasSerial {
+ public:
+  BlasSerial();
+  ~BlasSerial();
+  BlasSerial(const BlasSerial&) = delete;
+  BlasSerial& operator=(const BlasSerial&) = delete;
+
+ private:
+  bool active_;
+};
+
+}  // namespace axon

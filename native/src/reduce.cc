@@ -1,0 +1,261 @@
+// Reductions over the middle axis of x viewed as [outer, size, inner]:
+// reduce (sum/mean/max/min/prod), argReduce, softmax / log-softmax.
+//
+// Sums and products accumulate in double (as the JS backend does with JS
+// numbers), so results agree to float rounding; max/min propagate NaN.
+#include <cmath>
+#include <limits>
+
+#include "common.h"
+#include "kernels.h"
+#include "pool.h"
+
+namespace axon {
+
+namespace {
+
+enum class ROp { Sum, Mean, Max, Min, Prod };
+
+ROp parseReduce(const Args& args, size_t i) {
+  const std::string s = args.str(i, "op");
+  if (s == "sum") return ROp::Sum;
+  if (s == "mean") return ROp::Mean;
+  if (s == "max") return ROp::Max;
+  if (s == "min") return ROp::Min;
+  if (s == "prod") return ROp::Prod;
+  args.fail("unknown reduce op '" + s + "'");
+}
+
+// Inner block width for the strided case: accumulators stay in L1.
+constexpr int64_t kBlock = 512;
+
+double sumRow(const float* x, int64_t n) {
+  // Eight independent accumulators: vectorisable and latency-free.
+  double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int j = 0; j < 8; ++j) acc[j] += x[i + j];
+  double s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+  for (; i < n; ++i) s += x[i];
+  return s;
+}
+
+inline float pickMax(float m, float v) { return (v > m || v != v) ? v : m; }
+inline float pickMin(float m, float v) { return (v < m || v != v) ? v : m; }
+
+void reduceRows(ROp op, const float* x, float* out, int64_t outer, int64_t size) {
+  parallelFor(outer, size, [&](int64_t lo, int64_t hi) {
+    for (int64_t o = lo; o < hi; ++o) {
+      const float* row = x + o * size;
+      switch (op) {
+        case ROp::Sum: out[o] = static_cast<float>(sumRow(row, size)); break;
+        case ROp::Mean: out[o] = static_cast<float>(sumRow(row, size) / double(size)); break;
+        case ROp::Prod: {
+          double p = 1;
+          for (int64_t i = 0; i < size; ++i) p *= row[i];
+          out[o] = static_cast<float>(p);
+          break;
+        }
+        case ROp::Max: {
+          float m = -std::numeric_limits<float>::infinity();
+          for (int64_t i = 0; i < size; ++i) m = pickMax(m, row[i]);
+          out[o] = m;
+          break;
+        }
+        case ROp::Min: {
+          float m = std::numeric_limits<float>::infinity();
+          for (int64_t i = 0; i < size; ++i) m = pickMin(m, row[i]);
+          out[o] = m;
+          break;
+        }
+      }
+    }
+  });
+}
+
+void reduceStrided(ROp op, const float* x, float* out, int64_t outer, int64_t size, int64_t inner) {
+  const int64_t blocks = (inner + kBlock - 1) / kBlock;
+  parallelFor(outer * blocks, size * std::min(inner, kBlock), [&](int64_t lo, int64_t hi) {
+    double* acc = scratchDoubles(kBlock);
+    for (int64_t item = lo; item < hi; ++item) {
+      const int64_t o = item / blocks, r0 = (item % blocks) * kBlock, w = std::min(kBlock, inner - r0);
+      const float* base = x + o * size * inner + r0;
+      float* dst = out + o * inner + r0;
+      if (op == ROp::Max || op == ROp::Min) {
+        const float init = op == ROp::Max ? -std::numeric_limits<float>::infinity()
+                                          : std::numeric_limits<float>::infinity();
+        for (int64_t r = 0; r < w; ++r) dst[r] = init;
+        for (int64_t s = 0; s < size; ++s) {
+          const float* row = base + s * inner;
+          if (op == ROp::Max)
+            for (int64_t r = 0; r < w; ++r) dst[r] = pickMax(dst[r], row[r]);
+          else
+            for (int64_t r = 0; r < w; ++r) dst[r] = pickMin(dst[r], row[r]);
+        }
+        continue;
+      }
+      const double init = op == ROp::Prod ? 1.0 : 0.0;
+      for (int64_t r = 0; r < w; ++r) acc[r] = init;
+      for (int64_t s = 0; s < size; ++s) {
+        const float* row = base + s * inner;
+        if (op == ROp::Prod)
+          for (int64_t r = 0; r < w; ++r) acc[r] *= row[r];
+        else
+          for (int64_t r = 0; r < w; ++r) acc[r] += row[r];
+      }
+      const double scale = op == ROp::Mean ? 1.0 / double(size) : 1.0;
+      if (op == ROp::Mean)
+        for (int64_t r = 0; r < w; ++r) dst[r] = static_cast<float>(acc[r] / double(size));
+      else
+        for (int64_t r = 0; r < w; ++r) dst[r] = static_cast<float>(acc[r] * scale);
+    }
+  });
+}
+
+struct Geometry {
+  int64_t outer, size, inner, total;
+};
+
+Geometry readGeometry(const Args& args, size_t i) {
+  Geometry g;
+  g.outer = args.dim(i, "outer");
+  g.size = args.dim(i + 1, "size");
+  g.inner = args.dim(i + 2, "inner");
+  g.total = args.mul(args.mul(g.outer, g.size, "outer*size"), g.inner, "outer*size*inner");
+  return g;
+}
+
+std::string geometryString(const Geometry& g) {
+  return "outer=" + std::to_string(g.outer) + ", size=" + std::to_string(g.size) + ", inner=" + std::to_string(g.inner);
+}
+
+}  // namespace
+
+// reduce(op, x, out, outer, size, inner)
+Napi::Value Reduce(const Napi::CallbackInfo& info) {
+  Args args(info, "reduce", 6);
+  const ROp op = parseReduce(args, 0);
+  F32 x = args.f32(1, "x"), out = args.f32(2, "out");
+  const Geometry g = readGeometry(args, 3);
+  args.atLeast(x, "x", g.total, geometryString(g));
+  args.atLeast(out, "out", g.outer * g.inner, geometryString(g));
+  if (g.outer * g.inner == 0) return info.Env().Undefined();
+  if (g.size == 0) {
+    // Empty reductions give the identity (mean: NaN, as 0/0).
+    const float v = op == ROp::Sum ? 0.0f : op == ROp::Prod ? 1.0f : op == ROp::Mean ? NAN
+                  : op == ROp::Max ? -INFINITY : INFINITY;
+    for (int64_t i = 0; i < g.outer * g.inner; ++i) out.data[i] = v;
+  } else if (g.inner == 1) {
+    reduceRows(op, x.data, out.data, g.outer, g.size);
+  } else {
+    reduceStrided(op, x.data, out.data, g.outer, g.size, g.inner);
+  }
+  return info.Env().Undefined();
+}
+
+// argReduce(op, x, out, outer, size, inner): first index wins ties; NaN never wins.
+Napi::Value ArgReduce(const Napi::CallbackInfo& info) {
+  Args args(info, "argReduce", 6);
+  const std::string opName = args.str(0, "op");
+  if (opName != "max" && opName != "min") args.fail("op must be 'max' or 'min', got '" + opName + "'");
+  const bool isMax = opName == "max";
+  F32 x = args.f32(1, "x");
+  I32 out = args.i32(2, "out");
+  const Geometry g = readGeometry(args, 3);
+  args.atLeast(x, "x", g.total, geometryString(g));
+  args.atLeast(out, "out", g.outer * g.inner, geometryString(g));
+  if (g.outer * g.inner == 0) return info.Env().Undefined();
+  if (g.size == 0) args.fail("size must be at least 1 (argmax of an empty axis)");
+  if (g.size > INT32_MAX) args.fail("size must be below 2^31");
+  const float* xd = x.data;
+  int32_t* od = out.data;
+  const int64_t size = g.size, inner = g.inner;
+  parallelFor(g.outer * g.inner, size, [&](int64_t lo, int64_t hi) {
+    for (int64_t i = lo; i < hi; ++i) {
+      const int64_t o = i / inner, r = i % inner;
+      const float* p = xd + o * size * inner + r;
+      float best = p[0];
+      int32_t arg = 0;
+      for (int64_t s = 1; s < size; ++s) {
+        const float v = p[s * inner];
+        if (isMax ? v > best : v < best) {
+          best = v;
+          arg = static_cast<int32_t>(s);
+        }
+      }
+      od[i] = arg;
+    }
+  });
+  return info.Env().Undefined();
+}
+
+// softmax(x, y, outer, size, inner, log): max-shifted; sums in double.
+Napi::Value Softmax(const Napi::CallbackInfo& info) {
+  Args args(info, "softmax", 6);
+  F32 x = args.f32(0, "x"), y = args.f32(1, "y");
+  const Geometry g = readGeometry(args, 2);
+  const bool logMode = args.flag(5, "log");
+  args.atLeast(x, "x", g.total, geometryString(g));
+  args.atLeast(y, "y", g.total, geometryString(g));
+  if (g.total == 0) return info.Env().Undefined();
+  const float* xd = x.data;
+  float* yd = y.data;
+  const int64_t size = g.size, inner = g.inner;
+  if (inner == 1) {
+    parallelFor(g.outer, size * 8, [&](int64_t lo, int64_t hi) {
+      for (int64_t o = lo; o < hi; ++o) {
+        const float* xr = xd + o * size;
+        float* yr = yd + o * size;
+        float m = -INFINITY;
+        for (int64_t s = 0; s < size; ++s) m = pickMax(m, xr[s]);
+        double sum = 0;
+        for (int64_t s = 0; s < size; ++s) {
+          const float e = std::exp(xr[s] - m);
+          if (!logMode) yr[s] = e;
+          sum += e;
+        }
+        if (logMode) {
+          const double shift = double(m) + std::log(sum);
+          for (int64_t s = 0; s < size; ++s) yr[s] = static_cast<float>(double(xr[s]) - shift);
+        } else {
+          for (int64_t s = 0; s < size; ++s) yr[s] = static_cast<float>(yr[s] / sum);
+        }
+      }
+    });
+    return info.Env().Undefined();
+  }
+  const int64_t blocks = (inner + kBlock - 1) / kBlock;
+  parallelFor(g.outer * blocks, size * std::min(inner, kBlock) * 8, [&](int64_t lo, int64_t hi) {
+    double* sum = scratchDoubles(2 * kBlock);
+    float* mx = scratchFloats(3, kBlock);
+    for (int64_t item = lo; item < hi; ++item) {
+      const int64_t o = item / blocks, r0 = (item % blocks) * kBlock, w = std::min(kBlock, inner - r0);
+      const float* xb = xd + o * size * inner + r0;
+      float* yb = yd + o * size * inner + r0;
+      for (int64_t r = 0; r < w; ++r) {
+        mx[r] = -INFINITY;
+        sum[r] = 0;
+      }
+      for (int64_t s = 0; s < size; ++s)
+        for (int64_t r = 0; r < w; ++r) mx[r] = pickMax(mx[r], xb[s * inner + r]);
+      for (int64_t s = 0; s < size; ++s)
+        for (int64_t r = 0; r < w; ++r) {
+          const float e = std::exp(xb[s * inner + r] - mx[r]);
+          if (!logMode) yb[s * inner + r] = e;
+          sum[r] += e;
+        }
+      if (logMode) {
+        double* shift = sum + kBlock;
+        for (int64_t r = 0; r < w; ++r) shift[r] = double(mx[r]) + std::log(sum[r]);
+        for (int64_t s = 0; s < size; ++s)
+          for (int64_t r = 0; r < w; ++r) yb[s * inner + r] = static_cast<float>(double(xb[s * inner + r]) - shift[r]);
+      } else {
+        for (int64_t s = 0; s < size; ++s)
+          for (int64_t r = 0; r < w; ++r) yb[s * inner + r] = static_cast<float>(yb[s * inner + r] / sum[r]);
+      }
+    }
+  });
+  return info.Env().Undefined();
+}
+
+}  // namespace axon

@@ -1,0 +1,392 @@
+/**
+ * The Layer base class, after TensorFlow.js layers (tfjs-layers' engine/topology.ts)
+ * and Keras: lazy build from the first input's shape, named weights, config
+ * round-trips through a class registry. Layers compose @axon/tensor ops only.
+ */
+import { Tensor, Variable, add, scalar, type DType } from '@axon/tensor';
+import { getInitializer, type InitializerIdentifier } from './initializers.js';
+import { getRegularizer, type Regularizer, type RegularizerIdentifier } from './regularizers.js';
+import { isSerializedObject, toSnakeCase, type SerializedObject } from './serialization.js';
+import { checkShapeArg, formatShape, shapeCompatible, type Shape } from './shape.js';
+
+export interface LayerArgs {
+  /** Unique name; defaults to the snake_case class name plus a per-class counter (`dense_1`, `dense_2`, ...). */
+  name?: string;
+  /** Input shape without the batch dimension; only meaningful for a model's first layer. */
+  inputShape?: Shape;
+  /** Input shape including the batch dimension (null = any); takes precedence over inputShape. */
+  batchInputShape?: Shape;
+  /** Batch size to pair with inputShape. */
+  batchSize?: number;
+  /** Whether `fit` updates this layer's weights (default true). */
+  trainable?: boolean;
+  dtype?: DType;
+  /** Initial weight values, set right after the first build (Keras order). */
+  weights?: Tensor[];
+}
+
+/** Keyword arguments of `call` / `apply`. Recurrent layers add their own (initialState, ...). */
+export interface CallKwargs {
+  /** True while fitting: Dropout drops, BatchNormalization uses batch statistics. */
+  training?: boolean;
+  mask?: Tensor | null;
+  [key: string]: unknown;
+}
+
+/** What a layer requires of an input, checked by `apply` (messages name the layer). */
+export interface InputSpec {
+  ndim?: number;
+  minNDim?: number;
+  maxNDim?: number;
+  /** Required sizes of particular axes (negative axes count from the end). */
+  axes?: Record<number, number>;
+  /** Full shape, null meaning any size. */
+  shape?: Shape;
+}
+
+/** A layer class as seen by the registry. */
+export interface LayerClass<T extends Layer = Layer> {
+  new (args: never): T;
+  readonly className: string;
+  fromConfig(config: Record<string, unknown>): Layer;
+}
+
+const nameCounters = new Map<string, number>();
+
+/** A fresh `<prefix>_<n>` (`dense_1`, `dense_2`, ...) as Keras numbers layers. */
+export function uniqueLayerName(prefix: string): string {
+  const n = (nameCounters.get(prefix) ?? 0) + 1;
+  nameCounters.set(prefix, n);
+  return `${prefix}_${n}`;
+}
+
+/** Restarts default layer names from `_1` (Keras' clear_session for names); for tests. */
+export function resetLayerNames(): void {
+  nameCounters.clear();
+}
+
+function toList<T>(x: T | T[]): T[] {
+  return Array.isArray(x) ? x : [x];
+}
+
+interface RegularizedWeight {
+  variable: Variable;
+  regularizer: Regularizer;
+}
+
+export abstract class Layer {
+  /** The registered, serialized class name ('Dense', 'Conv2D', ...). Every subclass sets its own. */
+  static className = 'Layer';
+
+  readonly name: string;
+  /** Declared input shape including the batch dimension, or null when not given. */
+  readonly batchInputShape: Shape | null;
+  readonly dtype: DType;
+  /** Input requirements checked by apply(); subclasses set it (often in build). */
+  inputSpec: InputSpec[] | null = null;
+  /** Whether the layer propagates a mask (computeMask passes it through). */
+  supportsMasking = false;
+  /** Penalty on the layer's outputs, added to the loss (Keras' activity_regularizer). */
+  activityRegularizer: Regularizer | null = null;
+  built = false;
+
+  protected _trainable: boolean;
+  private readonly _trainableWeights: Variable[] = [];
+  private readonly _nonTrainableWeights: Variable[] = [];
+  private readonly regularized: RegularizedWeight[] = [];
+  private activityLosses: Tensor[] = [];
+  private initialWeights: Tensor[] | null;
+
+  constructor(args: LayerArgs = {}) {
+    if (args.name !== undefined && (typeof args.name !== 'string' || args.name === '')) {
+      throw new Error(`${this.getClassName()}: name must be a non-empty string, got ${JSON.stringify(args.name)}`);
+    }
+    this.name = args.name ?? uniqueLayerName(toSnakeCase(this.getClassName()));
+    this._trainable = args.trainable ?? true;
+    if (args.batchInputShape !== undefined && args.batchInputShape !== null) {
+      this.batchInputShape = checkShapeArg(this.name, 'batchInputShape', args.batchInputShape);
+    } else if (args.inputShape !== undefined && args.inputShape !== null) {
+      const inputShape = checkShapeArg(this.name, 'inputShape', args.inputShape);
+      this.batchInputShape = [args.batchSize ?? null, ...inputShape];
+    } else {
+      this.batchInputShape = null;
+    }
+    const dtype = args.dtype ?? 'float32';
+    if (dtype !== 'float32' && dtype !== 'int32') throw new Error(`Layer ${this.name}: dtype must be 'float32' or 'int32', got '${dtype}'`);
+    this.dtype = dtype;
+    this.initialWeights = args.weights ?? null;
+  }
+
+  /** The registered class name of this instance. */
+  getClassName(): string {
+    return (this.constructor as unknown as LayerClass).className;
+  }
+
+  // ---- the subclass contract -------------------------------------------------
+
+  /** Creates the weights, given the input shape (batch dimension included, possibly null). */
+  build(_inputShape: Shape | Shape[]): void {
+    this.built = true;
+  }
+
+  /** The forward computation. The default is the identity. */
+  call(inputs: Tensor | Tensor[], _kwargs: CallKwargs): Tensor | Tensor[] {
+    return inputs;
+  }
+
+  /** The output shape for an input shape (batch dimension included). The default is the identity. */
+  computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
+    return inputShape;
+  }
+
+  /** The output mask: the input mask when the layer supports masking, else null. */
+  computeMask(_inputs: Tensor | Tensor[], mask?: Tensor | null): Tensor | null {
+    if (!this.supportsMasking) return null;
+    return mask ?? null;
+  }
+
+  /** For stateful (recurrent) layers; others throw, as in Keras. */
+  resetStates(): void {
+    throw new Error(`Layer ${this.name} is not stateful: resetStates() applies only to stateful recurrent layers`);
+  }
+
+  // ---- applying ----------------------------------------------------------------
+
+  /**
+   * Runs the layer: checks the inputs against the declared input shape and the
+   * input spec, builds on first use from the actual input shape, then calls `call`.
+   */
+  apply(inputs: Tensor | Tensor[], kwargs: CallKwargs = {}): Tensor | Tensor[] {
+    const list = toList(inputs);
+    list.forEach((x, i) => {
+      if (!(x instanceof Tensor)) {
+        throw new Error(`Layer ${this.name}: input ${i} must be a Tensor, got ${x === null ? 'null' : typeof x}`);
+      }
+    });
+    this.assertDeclaredShape(list);
+    if (!this.built) {
+      this.assertInputCompatibility(list);
+      const shapes = list.map((x) => [...x.shape] as Shape);
+      this.build(Array.isArray(inputs) ? shapes : shapes[0]!);
+      this.built = true;
+      if (this.initialWeights) {
+        this.setWeights(this.initialWeights);
+        this.initialWeights = null;
+      }
+    }
+    this.assertInputCompatibility(list);
+    const outputs = this.call(inputs, kwargs);
+    if (this.activityRegularizer) {
+      const regularizer = this.activityRegularizer;
+      this.activityLosses = toList(outputs).map((y) => regularizer.apply(y));
+    }
+    return outputs;
+  }
+
+  /** The declared (batch)inputShape, when given, must match every call. */
+  private assertDeclaredShape(inputs: Tensor[]): void {
+    const declared = this.batchInputShape;
+    if (!declared || inputs.length !== 1) return;
+    const actual = inputs[0]!.shape;
+    if (!shapeCompatible(declared, actual)) {
+      throw new Error(`Layer ${this.name}: expected input shape ${formatShape(declared)}, got ${formatShape(actual)}`);
+    }
+  }
+
+  /** Checks the inputs against `inputSpec`, naming the layer, the expectation and what was given. */
+  protected assertInputCompatibility(inputs: Tensor[]): void {
+    const specs = this.inputSpec;
+    if (!specs || specs.length === 0) return;
+    if (inputs.length !== specs.length) {
+      throw new Error(`Layer ${this.name} expects ${specs.length} input(s), got ${inputs.length}`);
+    }
+    inputs.forEach((x, i) => {
+      const spec = specs[i]!;
+      const got = `got shape ${formatShape(x.shape)}`;
+      const which = inputs.length > 1 ? `input ${i}` : 'input';
+      if (spec.ndim !== undefined && x.rank !== spec.ndim) {
+        throw new Error(`Layer ${this.name}: expected ${which} of rank ${spec.ndim}, ${got} (rank ${x.rank})`);
+      }
+      if (spec.minNDim !== undefined && x.rank < spec.minNDim) {
+        throw new Error(`Layer ${this.name}: expected ${which} of rank >= ${spec.minNDim}, ${got} (rank ${x.rank})`);
+      }
+      if (spec.maxNDim !== undefined && x.rank > spec.maxNDim) {
+        throw new Error(`Layer ${this.name}: expected ${which} of rank <= ${spec.maxNDim}, ${got} (rank ${x.rank})`);
+      }
+      for (const [key, size] of Object.entries(spec.axes ?? {})) {
+        const axis = Number(key);
+        const actual = x.shape[axis < 0 ? x.rank + axis : axis];
+        if (actual !== size) {
+          throw new Error(`Layer ${this.name}: expected axis ${axis} of the ${which} to have size ${size}, ${got}`);
+        }
+      }
+      if (spec.shape && !shapeCompatible(spec.shape, x.shape)) {
+        throw new Error(`Layer ${this.name}: expected ${which} shape ${formatShape(spec.shape)}, ${got}`);
+      }
+    });
+  }
+
+  // ---- weights -------------------------------------------------------------------
+
+  /**
+   * Creates a weight variable named `<layer>/<name>` with values from the
+   * initializer; a regularizer adds its penalty to regularizationLosses().
+   */
+  addWeight(
+    name: string,
+    shape: readonly number[],
+    initializer: InitializerIdentifier = 'glorotUniform',
+    regularizer?: RegularizerIdentifier | null,
+    trainable = true,
+  ): Variable {
+    const fullName = `${this.name}/${name}`;
+    if (this.allWeights().some((w) => w.name === fullName)) {
+      throw new Error(`Layer ${this.name}: a weight named '${fullName}' already exists`);
+    }
+    const values = getInitializer(initializer).apply(shape);
+    const variable = new Variable(values, { name: fullName, trainable: trainable && this._trainable });
+    (trainable ? this._trainableWeights : this._nonTrainableWeights).push(variable);
+    const reg = getRegularizer(regularizer);
+    if (reg) this.regularized.push({ variable, regularizer: reg });
+    return variable;
+  }
+
+  private allWeights(): Variable[] {
+    return [...this._trainableWeights, ...this._nonTrainableWeights];
+  }
+
+  get trainable(): boolean {
+    return this._trainable;
+  }
+
+  /** Freezing a layer makes its weights non-trainable (no gradients are recorded for them). */
+  set trainable(value: boolean) {
+    this._trainable = value;
+    for (const w of this._trainableWeights) {
+      w.trainable = value;
+      w.requiresGrad = value;
+    }
+  }
+
+  /** Weights updated by the optimizer, in creation order (empty when the layer is frozen). */
+  get trainableWeights(): Variable[] {
+    return this._trainable ? this._trainableWeights.filter((w) => w.trainable) : [];
+  }
+
+  /** Weights the optimizer leaves alone (BatchNormalization's moving statistics; all weights of a frozen layer). */
+  get nonTrainableWeights(): Variable[] {
+    return this._trainable
+      ? [...this._trainableWeights.filter((w) => !w.trainable), ...this._nonTrainableWeights]
+      : [...this._trainableWeights, ...this._nonTrainableWeights];
+  }
+
+  /** Keras order: trainable weights, then non-trainable, each in creation order. */
+  get weights(): Variable[] {
+    return [...this.trainableWeights, ...this.nonTrainableWeights];
+  }
+
+  /** Copies of the weight values, in `weights` order. */
+  getWeights(): Tensor[] {
+    return this.weights.map((w) => new Tensor(Float32Array.from(w.dataSync()), w.shape));
+  }
+
+  /** Sets every weight, in `weights` order; count and shapes must match. */
+  setWeights(weights: readonly Tensor[]): void {
+    const own = this.weights;
+    if (!Array.isArray(weights) || weights.length !== own.length) {
+      throw new Error(
+        `Layer ${this.name}: setWeights expects ${own.length} weight(s) [${own.map((w) => w.name).join(', ')}], ` +
+          `got ${Array.isArray(weights) ? weights.length : typeof weights}` +
+          (this.built ? '' : ' (the layer is not built yet: apply it to an input or call build() first)'),
+      );
+    }
+    own.forEach((w, i) => {
+      const value = weights[i];
+      if (!(value instanceof Tensor)) throw new Error(`Layer ${this.name}: weight ${w.name} must be set to a Tensor, got ${typeof value}`);
+      if (value.rank !== w.rank || value.shape.some((d, j) => d !== w.shape[j])) {
+        throw new Error(`Layer ${this.name}: weight ${w.name} expects shape ${formatShape(w.shape)}, got ${formatShape(value.shape)}`);
+      }
+    });
+    own.forEach((w, i) => w.assign(weights[i]!));
+  }
+
+  /** Number of scalar weights; the layer must be built. */
+  countParams(): number {
+    if (!this.built) {
+      throw new Error(`Layer ${this.name}: countParams() needs a built layer; apply it to an input or call build(inputShape) first`);
+    }
+    return this.weights.reduce((n, w) => n + w.size, 0);
+  }
+
+  /**
+   * The penalties of the layer's weight regularizers, computed now from the
+   * current weights (so autograd sees them), followed by the activity
+   * regularizer's penalties on the outputs of the most recent apply().
+   */
+  regularizationLosses(): Tensor[] {
+    return [...this.regularized.map(({ variable, regularizer }) => regularizer.apply(variable)), ...this.activityLosses];
+  }
+
+  /** Sum of regularizationLosses() as one scalar (0 when there are none). */
+  regularizationLoss(): Tensor {
+    return this.regularizationLosses().reduce((a, b) => add(a, b), scalar(0));
+  }
+
+  // ---- serialization ---------------------------------------------------------------
+
+  /** The constructor arguments as TensorFlow.js serializes them (camelCase). */
+  getConfig(): Record<string, unknown> {
+    const config: Record<string, unknown> = { name: this.name, trainable: this.trainable };
+    if (this.batchInputShape) config.batchInputShape = [...this.batchInputShape];
+    config.dtype = this.dtype;
+    return config;
+  }
+
+  /** Builds a layer from getConfig() output (TensorFlow.js or Keras camelCase config). */
+  static fromConfig<T extends Layer>(this: new (args: never) => T, config: Record<string, unknown>): T {
+    return new this(config as never);
+  }
+
+  toString(): string {
+    return `${this.getClassName()}(${this.name})`;
+  }
+}
+
+// ---- the class registry ----------------------------------------------------------------
+
+const registry = new Map<string, LayerClass>();
+
+/** Makes a layer class known to deserializeLayer under its static className. */
+export function registerLayer<T extends LayerClass>(cls: T): T {
+  if (!Object.prototype.hasOwnProperty.call(cls, 'className') || !cls.className) {
+    throw new Error(`registerLayer: class ${cls.name} must define its own static className`);
+  }
+  registry.set(cls.className, cls);
+  return cls;
+}
+
+export function getLayerClass(className: string): LayerClass {
+  const cls = registry.get(className);
+  if (!cls) {
+    throw new Error(`Unknown layer class '${className}'. Registered layers: ${[...registry.keys()].sort().join(', ')}`);
+  }
+  return cls;
+}
+
+export function registeredLayerNames(): string[] {
+  return [...registry.keys()].sort();
+}
+
+/** `{className, config}` → a new layer of that registered class. */
+export function deserializeLayer(serialized: SerializedObject): Layer {
+  if (!isSerializedObject(serialized)) {
+    throw new Error(`deserializeLayer: expected {className, config}, got ${JSON.stringify(serialized)}`);
+  }
+  return getLayerClass(serialized.className).fromConfig(serialized.config ?? {});
+}
+
+/** A layer → `{className, config}`, as TensorFlow.js writes it in model.json. */
+export function serializeLayer(layer: Layer): SerializedObject {
+  return { className: layer.getClassName(), config: layer.getConfig() };
+}
+

@@ -1,0 +1,83 @@
+/** Weight (and activity) regularizers: a penalty added to the training loss. */
+import { abs, add, mul, scalar, square, sum, type Tensor } from '@axon/tensor';
+import { camelCaseKeys, isSerializedObject, looseKey, type SerializedObject } from './serialization.js';
+
+export abstract class Regularizer {
+  static className = 'Regularizer';
+  /** The penalty for `x`, a scalar tensor (differentiable). */
+  abstract apply(x: Tensor): Tensor;
+  getConfig(): Record<string, unknown> {
+    return {};
+  }
+  getClassName(): string {
+    return (this.constructor as typeof Regularizer).className;
+  }
+}
+
+/** l1 * sum(|x|) + l2 * sum(x^2). */
+export class L1L2 extends Regularizer {
+  static override className = 'L1L2';
+  readonly l1: number;
+  readonly l2: number;
+  constructor(args: { l1?: number; l2?: number } = {}) {
+    super();
+    this.l1 = args.l1 ?? 0;
+    this.l2 = args.l2 ?? 0;
+    for (const [k, v] of [['l1', this.l1], ['l2', this.l2]] as const) {
+      if (!(Number.isFinite(v) && v >= 0)) throw new Error(`L1L2 regularizer: ${k} must be a non-negative number, got ${v}`);
+    }
+  }
+  apply(x: Tensor): Tensor {
+    let penalty = scalar(0);
+    if (this.l1 > 0) penalty = add(penalty, mul(sum(abs(x)), this.l1));
+    if (this.l2 > 0) penalty = add(penalty, mul(sum(square(x)), this.l2));
+    return penalty;
+  }
+  override getConfig(): Record<string, unknown> {
+    return { l1: this.l1, l2: this.l2 };
+  }
+}
+
+/** Keras' default factor for the l1 / l2 / l1l2 shortcuts. */
+const DEFAULT_FACTOR = 0.01;
+
+export function l1(args: { l1?: number } = {}): Regularizer {
+  return new L1L2({ l1: args.l1 ?? DEFAULT_FACTOR });
+}
+export function l2(args: { l2?: number } = {}): Regularizer {
+  return new L1L2({ l2: args.l2 ?? DEFAULT_FACTOR });
+}
+export function l1l2(args: { l1?: number; l2?: number } = {}): Regularizer {
+  return new L1L2({ l1: args.l1 ?? DEFAULT_FACTOR, l2: args.l2 ?? DEFAULT_FACTOR });
+}
+
+export type RegularizerIdentifier = 'l1' | 'l2' | 'l1l2' | 'l1_l2' | string | Regularizer | SerializedObject;
+
+const byName: Record<string, () => Regularizer> = { l1: () => l1(), l2: () => l2(), l1l2: () => l1l2() };
+
+/**
+ * Resolves `'l1'`, `'l2'`, `'l1l2'` (`'l1_l2'`; factor 0.01), a `{className:
+ * 'L1L2', config}` object, or a Regularizer. null/undefined mean none.
+ */
+export function getRegularizer(identifier: RegularizerIdentifier | null | undefined): Regularizer | null {
+  if (identifier === null || identifier === undefined) return null;
+  if (identifier instanceof Regularizer) return identifier;
+  if (typeof identifier === 'string') {
+    const make = byName[looseKey(identifier)];
+    if (!make) throw new Error(`Unknown regularizer '${identifier}'. Valid names: l1, l2, l1l2`);
+    return make();
+  }
+  if (isSerializedObject(identifier)) {
+    const key = looseKey(identifier.className);
+    const config = camelCaseKeys(identifier.config) as { l1?: number; l2?: number };
+    if (key === 'l1l2') return new L1L2(config);
+    if (key === 'l1') return new L1L2({ l1: config.l1 ?? DEFAULT_FACTOR });
+    if (key === 'l2') return new L1L2({ l2: config.l2 ?? DEFAULT_FACTOR });
+  }
+  throw new Error(`Unknown regularizer ${JSON.stringify(identifier)}. Valid names: l1, l2, l1l2, or {className: 'L1L2', config: {l1, l2}}`);
+}
+
+/** `null`, or `{className: 'L1L2', config: {l1, l2}}` as TensorFlow.js writes it. */
+export function serializeRegularizer(regularizer: Regularizer | null): SerializedObject | null {
+  return regularizer === null ? null : { className: regularizer.getClassName(), config: regularizer.getConfig() };
+}

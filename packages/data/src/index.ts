@@ -1,0 +1,13 @@
+export { parseIdx, readIdx, encodeIdx, isGzip, type IdxArray } from './idx.js';
+export {
+  loadFashionMnist,
+  loadIdxImageDataset,
+  loadImageSplit,
+  fashionMnistDir,
+  FASHION_MNIST_CLASSES,
+  FASHION_MNIST_DEFAULT_DIR,
+  FASHION_MNIST_ENV,
+  type ImageDataset,
+  type ImageSplit,
+  type LoadOptions,
+} from './fashion-mnist.js';

@@ -63,7 +63,6 @@ ConvGeom readConv(const Args& args, size_t i) {
   g.padL = args.dimField(o, "padLeft", n);
   if (g.sH < 1 || g.sW < 1) args.fail("strides must be at least 1");
   if (g.dH < 1 || g.dW < 1) args.fail("dilations must be at least 1");
-  if (g.fH < 1 || g.fW < 1) args.fail("filter height and width must be at least 1");
   // Products used below, checked once.
   args.mul(args.mul(args.mul(g.batch, g.inH, "x size"), g.inW, "x size"), g.inC, "x size");
   args.mul(args.mul(args.mul(g.batch, g.outH, "y size"), g.outW, "y size"), g.outC, "y size");
@@ -188,9 +187,9 @@ Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   F32 x = args.f32(0, "x"), f = args.f32(1, "filter"), y = args.f32(2, "y");
   const ConvGeom g = readConv(args, 3);
   const std::string geo = convString(g);
-  args.atLeast(x, "x", g.batch * g.inImage(), geo);
-  args.atLeast(f, "filter", g.k() * g.outC, geo);
-  args.atLeast(y, "y", g.batch * g.outImage(), geo);
+  args.exactly(x, "x", g.batch * g.inImage(), geo);
+  args.exactly(f, "filter", g.k() * g.outC, geo);
+  args.exactly(y, "y", g.batch * g.outImage(), geo);
   if (g.batch * g.outImage() == 0) return info.Env().Undefined();
   if (g.pointwise()) {
     sgemm(false, false, g.batch * g.pixels(), g.outC, g.inC, 1.0f, x.data, f.data, 0.0f, y.data);
@@ -212,9 +211,9 @@ Napi::Value Conv2dBackpropInput(const Napi::CallbackInfo& info) {
   F32 dy = args.f32(0, "dy"), f = args.f32(1, "filter"), dx = args.f32(2, "dx");
   const ConvGeom g = readConv(args, 3);
   const std::string geo = convString(g);
-  args.atLeast(dy, "dy", g.batch * g.outImage(), geo);
-  args.atLeast(f, "filter", g.k() * g.outC, geo);
-  args.atLeast(dx, "dx", g.batch * g.inImage(), geo);
+  args.exactly(dy, "dy", g.batch * g.outImage(), geo);
+  args.exactly(f, "filter", g.k() * g.outC, geo);
+  args.exactly(dx, "dx", g.batch * g.inImage(), geo);
   if (g.batch * g.inImage() == 0) return info.Env().Undefined();
   if (g.pointwise()) {
     sgemm(false, true, g.batch * g.pixels(), g.inC, g.outC, 1.0f, dy.data, f.data, 0.0f, dx.data);
@@ -238,10 +237,10 @@ Napi::Value Conv2dBackpropFilter(const Napi::CallbackInfo& info) {
   F32 x = args.f32(0, "x"), dy = args.f32(1, "dy"), df = args.f32(2, "dFilter");
   const ConvGeom g = readConv(args, 3);
   const std::string geo = convString(g);
-  args.atLeast(x, "x", g.batch * g.inImage(), geo);
-  args.atLeast(dy, "dy", g.batch * g.outImage(), geo);
+  args.exactly(x, "x", g.batch * g.inImage(), geo);
+  args.exactly(dy, "dy", g.batch * g.outImage(), geo);
   const int64_t K = g.k(), fsize = K * g.outC;
-  args.atLeast(df, "dFilter", fsize, geo);
+  args.exactly(df, "dFilter", fsize, geo);
   if (fsize == 0) return info.Env().Undefined();
   if (g.batch * g.pixels() == 0) {
     std::memset(df.data, 0, sizeof(float) * fsize);
@@ -300,7 +299,6 @@ PoolGeom readPool(const Args& args, size_t i) {
   g.padT = args.dimField(o, "padTop", n);
   g.padL = args.dimField(o, "padLeft", n);
   if (g.sH < 1 || g.sW < 1) args.fail("strides must be at least 1");
-  if (g.fH < 1 || g.fW < 1) args.fail("filter height and width must be at least 1");
   args.mul(args.mul(args.mul(g.batch, g.inH, "x size"), g.inW, "x size"), g.C, "x size");
   args.mul(args.mul(args.mul(g.batch, g.outH, "y size"), g.outW, "y size"), g.C, "y size");
   if (g.batch * g.inImage() > INT32_MAX) args.fail("x has more than 2^31 elements (argmax is an Int32Array)");
@@ -332,9 +330,9 @@ Napi::Value MaxPool2d(const Napi::CallbackInfo& info) {
   I32 am = args.i32(2, "argmax");
   const PoolGeom g = readPool(args, 3);
   const std::string geo = poolString(g);
-  args.atLeast(x, "x", g.batch * g.inImage(), geo);
-  args.atLeast(y, "y", g.batch * g.outImage(), geo);
-  args.atLeast(am, "argmax", g.batch * g.outImage(), geo);
+  args.exactly(x, "x", g.batch * g.inImage(), geo);
+  args.exactly(y, "y", g.batch * g.outImage(), geo);
+  args.exactly(am, "argmax", g.batch * g.outImage(), geo);
   const int64_t C = g.C;
   parallelFor(g.batch * g.outH, g.outW * C * g.fH * g.fW, [&](int64_t lo, int64_t hi) {
     for (int64_t row = lo; row < hi; ++row) {
@@ -354,7 +352,8 @@ Napi::Value MaxPool2d(const Napi::CallbackInfo& info) {
             const int64_t base = ((b * g.inH + ih) * g.inW + iw) * C;
             const float* xi = x.data + base;
             for (int64_t c = 0; c < C; ++c) {
-              if (xi[c] > yo[c] || ao[c] < 0) {
+              // NaN wins (first NaN sticks), as in kernels-js and reduce max.
+              if (xi[c] > yo[c] || (xi[c] != xi[c] && yo[c] == yo[c]) || ao[c] < 0) {
                 yo[c] = xi[c];
                 ao[c] = static_cast<int32_t>(base + c);
               }
@@ -367,7 +366,7 @@ Napi::Value MaxPool2d(const Napi::CallbackInfo& info) {
 }
 
 // maxPool2dBackprop(dy, argmax, dx, info): dx = 0, then dx[argmax[i]] += dy[i]
-// (argmax -1 means "no input" and is skipped).
+// (a negative argmax means "no input" and is skipped).
 Napi::Value MaxPool2dBackprop(const Napi::CallbackInfo& info) {
   Args args(info, "maxPool2dBackprop", 4);
   F32 dy = args.f32(0, "dy"), dx = args.f32(2, "dx");
@@ -375,18 +374,18 @@ Napi::Value MaxPool2dBackprop(const Napi::CallbackInfo& info) {
   const PoolGeom g = readPool(args, 3);
   const std::string geo = poolString(g);
   const int64_t nOut = g.batch * g.outImage(), nIn = g.batch * g.inImage();
-  args.atLeast(dy, "dy", nOut, geo);
-  args.atLeast(am, "argmax", nOut, geo);
-  args.atLeast(dx, "dx", nIn, geo);
+  args.exactly(dy, "dy", nOut, geo);
+  args.exactly(am, "argmax", nOut, geo);
+  args.exactly(dx, "dx", nIn, geo);
   // Validate every index; note whether each stays inside its own image, in
   // which case images are independent and can run in parallel.
   bool perImage = true;
   const int64_t outImg = g.outImage(), inImg = g.inImage();
   for (int64_t i = 0; i < nOut; ++i) {
     const int32_t a = am.data[i];
-    if (a < -1 || a >= nIn) {
+    if (a >= nIn) {
       throw Napi::RangeError::New(info.Env(), "maxPool2dBackprop: argmax[" + std::to_string(i) + "] = " +
-                                                  std::to_string(a) + " is out of range [0, " + std::to_string(nIn) + ")");
+                                                  std::to_string(a) + " is outside dx [0, " + std::to_string(nIn) + ")");
     }
     if (a >= 0 && a / inImg != i / outImg) perImage = false;
   }
@@ -414,8 +413,8 @@ Napi::Value AvgPool2d(const Napi::CallbackInfo& info) {
   F32 x = args.f32(0, "x"), y = args.f32(1, "y");
   const PoolGeom g = readPool(args, 2);
   const std::string geo = poolString(g);
-  args.atLeast(x, "x", g.batch * g.inImage(), geo);
-  args.atLeast(y, "y", g.batch * g.outImage(), geo);
+  args.exactly(x, "x", g.batch * g.inImage(), geo);
+  args.exactly(y, "y", g.batch * g.outImage(), geo);
   const int64_t C = g.C;
   parallelFor(g.batch * g.outH, g.outW * C * g.fH * g.fW, [&](int64_t lo, int64_t hi) {
     double* acc = scratchDoubles(C);
@@ -445,8 +444,8 @@ Napi::Value AvgPool2dBackprop(const Napi::CallbackInfo& info) {
   F32 dy = args.f32(0, "dy"), dx = args.f32(1, "dx");
   const PoolGeom g = readPool(args, 2);
   const std::string geo = poolString(g);
-  args.atLeast(dy, "dy", g.batch * g.outImage(), geo);
-  args.atLeast(dx, "dx", g.batch * g.inImage(), geo);
+  args.exactly(dy, "dy", g.batch * g.outImage(), geo);
+  args.exactly(dx, "dx", g.batch * g.inImage(), geo);
   const int64_t C = g.C;
   parallelFor(g.batch, g.inImage() + g.outImage() * g.fH * g.fW, [&](int64_t lo, int64_t hi) {
     for (int64_t b = lo; b < hi; ++b) {

@@ -85,18 +85,18 @@ void unaryForward(UOp op, const float* x, float* y, int64_t n, UParams p) {
     case UOp::Abs: AXON_MAP(1, std::fabs(v));
     case UOp::Sign: AXON_MAP(1, signf(v));
     case UOp::Reciprocal: AXON_MAP(2, 1.0f / v);
-    case UOp::Relu: AXON_MAP(1, v > 0 ? v : (v != v ? v : 0.0f));
-    case UOp::Relu6: AXON_MAP(1, v != v ? v : std::min(std::max(v, 0.0f), 6.0f));
-    case UOp::LeakyRelu: AXON_MAP(1, v > 0 ? v : a * v);
-    case UOp::Elu: AXON_MAP(8, v > 0 ? v : a * std::expm1(v));
-    case UOp::Selu: AXON_MAP(8, v > 0 ? kSeluScale * v : kSeluScale * kSeluAlpha * std::expm1(v));
-    case UOp::Gelu: AXON_MAP(12, 0.5f * v * (1.0f + std::erf(v * kSqrtHalf)));
+    case UOp::Relu: AXON_MAP(1, v < 0 ? 0.0f : v);
+    case UOp::Relu6: AXON_MAP(1, v < 0 ? 0.0f : v > 6 ? 6.0f : v);
+    case UOp::LeakyRelu: AXON_MAP(1, v < 0 ? a * v : v);
+    case UOp::Elu: AXON_MAP(8, v < 0 ? a * std::expm1(v) : v);
+    case UOp::Selu: AXON_MAP(8, kSeluScale * (v < 0 ? kSeluAlpha * std::expm1(v) : v));
+    case UOp::Gelu: AXON_MAP(12, 0.5f * v * std::erfc(-v * kSqrtHalf));  // exact; erfc keeps the negative tail accurate
     case UOp::Sigmoid: AXON_MAP(8, sigmoidf(v));
     case UOp::Tanh: AXON_MAP(8, std::tanh(v));
     case UOp::Softplus: AXON_MAP(12, softplusf(v));
     case UOp::Softsign: AXON_MAP(2, v / (1.0f + std::fabs(v)));
     case UOp::Swish: AXON_MAP(8, v * sigmoidf(v));
-    case UOp::Clip: AXON_MAP(1, v != v ? v : std::min(std::max(v, a), b));
+    case UOp::Clip: AXON_MAP(1, v < a ? a : v > b ? b : v);
     case UOp::Step: AXON_MAP(1, v > 0 ? 1.0f : (v != v ? v : 0.0f));
     case UOp::Floor: AXON_MAP(1, std::floor(v));
     case UOp::Round: AXON_MAP(1, roundHalfEven(v));
@@ -121,16 +121,16 @@ void unaryBackward(UOp op, const float* x, const float* y, const float* dy, floa
     case UOp::Sqrt: AXON_MAP(2, g / (2.0f * w));
     case UOp::Rsqrt: AXON_MAP(2, g * -0.5f * w * w * w);
     case UOp::Square: AXON_MAP(1, g * 2.0f * v);
-    case UOp::Abs: AXON_MAP(1, g * signf(v));
+    case UOp::Abs: AXON_MAP(1, v > 0 ? g : v < 0 ? -g : 0.0f);
     case UOp::Sign: case UOp::Step: case UOp::Floor: case UOp::Round: AXON_MAP(1, 0.0f);
     case UOp::Reciprocal: AXON_MAP(1, -g * w * w);
     case UOp::Relu: AXON_MAP(1, v > 0 ? g : 0.0f);
     case UOp::Relu6: AXON_MAP(1, v > 0 && v < 6 ? g : 0.0f);
     case UOp::LeakyRelu: AXON_MAP(1, v > 0 ? g : a * g);
-    case UOp::Elu: AXON_MAP(1, v > 0 ? g : g * (w + a));
-    case UOp::Selu: AXON_MAP(1, v > 0 ? g * kSeluScale : g * (w + kSeluScale * kSeluAlpha));
+    case UOp::Elu: AXON_MAP(8, v > 0 ? g : g * a * std::exp(v));
+    case UOp::Selu: AXON_MAP(8, g * kSeluScale * (v > 0 ? 1.0f : kSeluAlpha * std::exp(v)));
     case UOp::Gelu:
-      AXON_MAP(16, g * (0.5f * (1.0f + std::erf(v * kSqrtHalf)) + v * kInvSqrt2Pi * std::exp(-0.5f * v * v)));
+      AXON_MAP(16, g * (0.5f * std::erfc(-v * kSqrtHalf) + v * kInvSqrt2Pi * std::exp(-0.5f * v * v)));
     case UOp::Sigmoid: AXON_MAP(1, g * w * (1.0f - w));
     case UOp::Tanh: AXON_MAP(1, g * (1.0f - w * w));
     case UOp::Softplus: AXON_MAP(8, g * sigmoidf(v));
@@ -146,14 +146,14 @@ UOp parseUnary(const Args& args, size_t i, UParams* p, size_t paramsIndex) {
   auto it = unaryOps().find(name);
   if (it == unaryOps().end()) args.fail("unknown unary op '" + name + "'");
   Napi::Object params = args.object(paramsIndex, "params", /*optional=*/true);
-  bool haveAlpha = false, haveBeta = false;
-  double alpha = args.numFieldOr(params, "alpha", 0, &haveAlpha);
-  double beta = args.numFieldOr(params, "beta", 0, &haveBeta);
+  // Defaults for a missing parameter: tf.leakyRelu's 0.2, elu's 1, an unbounded clip.
+  double alpha = 0, beta = 0;
   switch (it->second) {
-    case UOp::LeakyRelu: if (!haveAlpha) alpha = 0.2; break;  // tf.leakyRelu's default
-    case UOp::Elu: if (!haveAlpha) alpha = 1.0; break;
+    case UOp::LeakyRelu: alpha = args.numFieldOr(params, "alpha", 0.2); break;
+    case UOp::Elu: alpha = args.numFieldOr(params, "alpha", 1.0); break;
     case UOp::Clip:
-      if (!haveAlpha || !haveBeta) args.fail("clip needs params.alpha (low) and params.beta (high)");
+      alpha = args.numFieldOr(params, "alpha", -INFINITY);
+      beta = args.numFieldOr(params, "beta", INFINITY);
       break;
     default: break;
   }
@@ -193,6 +193,19 @@ Broadcast planBroadcast(const Args& args, const std::vector<int64_t>& out, const
                   shapeString(out));
       }
       full[o][od] = s[d] == 1 ? 0 : st[d];
+    }
+  }
+  // outShape must be exactly the broadcast of the operands (leading 1s allowed).
+  for (size_t d = 0; d < rank; ++d) {
+    int64_t expected = 1;
+    for (int o = 0; o < operands; ++o) {
+      const auto& s = *in[o];
+      if (d + s.size() >= rank && s[d + s.size() - rank] != 1) expected = s[d + s.size() - rank];
+    }
+    if (out[d] != expected) {
+      std::string list;
+      for (int o = 0; o < operands; ++o) list += std::string(o ? ", " : "") + names[o] + " " + shapeString(*in[o]);
+      args.fail("outShape " + shapeString(out) + " is not the broadcast of " + list);
     }
   }
   // Drop size-1 dims, then merge neighbours that are contiguous for everyone.
@@ -346,10 +359,10 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
   if (it == binaryOps().end()) args.fail("unknown binary op '" + name + "'");
   F32 a = args.f32(1, "a"), b = args.f32(3, "b"), out = args.f32(5, "out");
   const auto aShape = args.dims(2, "aShape"), bShape = args.dims(4, "bShape"), outShape = args.dims(6, "outShape");
-  args.atLeast(a, "a", shapeSize(args, aShape, "aShape"), "aShape " + shapeString(aShape));
-  args.atLeast(b, "b", shapeSize(args, bShape, "bShape"), "bShape " + shapeString(bShape));
+  args.exactly(a, "a", shapeSize(args, aShape, "aShape"), "aShape " + shapeString(aShape));
+  args.exactly(b, "b", shapeSize(args, bShape, "bShape"), "bShape " + shapeString(bShape));
   const int64_t total = shapeSize(args, outShape, "outShape");
-  args.atLeast(out, "out", total, "outShape " + shapeString(outShape));
+  args.exactly(out, "out", total, "outShape " + shapeString(outShape));
   const std::vector<int64_t>* shapes[] = {&aShape, &bShape};
   const char* const names[] = {"a", "b"};
   const Broadcast plan = planBroadcast(args, outShape, shapes, names, 2);
@@ -363,11 +376,11 @@ Napi::Value Select(const Napi::CallbackInfo& info) {
   F32 cond = args.f32(0, "cond"), a = args.f32(2, "a"), b = args.f32(4, "b"), out = args.f32(6, "out");
   const auto cShape = args.dims(1, "condShape"), aShape = args.dims(3, "aShape"), bShape = args.dims(5, "bShape");
   const auto outShape = args.dims(7, "outShape");
-  args.atLeast(cond, "cond", shapeSize(args, cShape, "condShape"), "condShape " + shapeString(cShape));
-  args.atLeast(a, "a", shapeSize(args, aShape, "aShape"), "aShape " + shapeString(aShape));
-  args.atLeast(b, "b", shapeSize(args, bShape, "bShape"), "bShape " + shapeString(bShape));
+  args.exactly(cond, "cond", shapeSize(args, cShape, "condShape"), "condShape " + shapeString(cShape));
+  args.exactly(a, "a", shapeSize(args, aShape, "aShape"), "aShape " + shapeString(aShape));
+  args.exactly(b, "b", shapeSize(args, bShape, "bShape"), "bShape " + shapeString(bShape));
   const int64_t total = shapeSize(args, outShape, "outShape");
-  args.atLeast(out, "out", total, "outShape " + shapeString(outShape));
+  args.exactly(out, "out", total, "outShape " + shapeString(outShape));
   const std::vector<int64_t>* shapes[] = {&cShape, &aShape, &bShape};
   const char* const names[] = {"cond", "a", "b"};
   const Broadcast p = planBroadcast(args, outShape, shapes, names, 3);

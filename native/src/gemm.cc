@@ -44,15 +44,15 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
   const std::string dims = "batch=" + std::to_string(batch) + ", m=" + std::to_string(m) +
                            ", n=" + std::to_string(n) + ", k=" + std::to_string(k);
   const int64_t mk = args.mul(m, k, "m*k"), kn = args.mul(k, n, "k*n"), mn = args.mul(m, n, "m*n");
-  if (batch > 0 && mk > 0) {
+  if (batch > 0) {
     args.atLeast(a, "a", args.mul(batch - 1, strideA, "batch*strideA") + mk,
                  dims + ", strideA=" + std::to_string(strideA));
   }
-  if (batch > 0 && kn > 0) {
+  if (batch > 0) {
     args.atLeast(b, "b", args.mul(batch - 1, strideB, "batch*strideB") + kn,
                  dims + ", strideB=" + std::to_string(strideB));
   }
-  args.atLeast(c, "c", args.mul(batch, mn, "batch*m*n"), dims);
+  args.exactly(c, "c", args.mul(batch, mn, "batch*m*n"), dims);
   if (batch == 0 || mn == 0) return info.Env().Undefined();
 
   // A shared right operand and contiguous, untransposed left operands: the

@@ -61,8 +61,8 @@ Napi::Value Transpose(const Napi::CallbackInfo& info) {
     seen[p] = true;
   }
   const int64_t total = shapeSize(args, shape, "shape");
-  args.atLeast(x, "x", total, "shape " + shapeString(shape));
-  args.atLeast(out, "out", total, "shape " + shapeString(shape));
+  args.exactly(x, "x", total, "shape " + shapeString(shape));
+  args.exactly(out, "out", total, "shape " + shapeString(shape));
   if (total == 0) return info.Env().Undefined();
 
   // Output axes with their input strides; drop size-1 axes, merge axes that
@@ -143,9 +143,9 @@ Napi::Value Slice(const Napi::CallbackInfo& info) {
                 shapeString(shape) + " on axis " + std::to_string(d));
     }
   }
-  args.atLeast(x, "x", shapeSize(args, shape, "shape"), "shape " + shapeString(shape));
+  args.exactly(x, "x", shapeSize(args, shape, "shape"), "shape " + shapeString(shape));
   const int64_t total = shapeSize(args, size, "size");
-  args.atLeast(out, "out", total, "size " + shapeString(size));
+  args.exactly(out, "out", total, "size " + shapeString(size));
   if (total == 0) return info.Env().Undefined();
   if (shape.empty()) {
     out.data[0] = x.data[0];
@@ -171,9 +171,9 @@ Napi::Value Pad(const Napi::CallbackInfo& info) {
   }
   std::vector<int64_t> outShape(shape.size());
   for (size_t d = 0; d < shape.size(); ++d) outShape[d] = shape[d] + before[d] + after[d];
-  args.atLeast(x, "x", shapeSize(args, shape, "shape"), "shape " + shapeString(shape));
+  args.exactly(x, "x", shapeSize(args, shape, "shape"), "shape " + shapeString(shape));
   const int64_t total = shapeSize(args, outShape, "padded shape");
-  args.atLeast(out, "out", total, "padded shape " + shapeString(outShape));
+  args.exactly(out, "out", total, "padded shape " + shapeString(outShape));
   float* dst = out.data;
   parallelFor(total, 1, [&](int64_t lo, int64_t hi) { std::fill(dst + lo, dst + hi, value); });
   if (shapeSize(args, shape, "shape") == 0) return info.Env().Undefined();
@@ -209,9 +209,9 @@ Napi::Value Concat(const Napi::CallbackInfo& info) {
     }
     auto arr = v.As<Napi::Float32Array>();
     const int64_t need = args.mul(args.mul(outer, sizes[i], "outer*size"), inner, "outer*size*inner");
-    if (int64_t(arr.ElementLength()) < need) {
+    if (int64_t(arr.ElementLength()) != need) {
       args.fail("inputs[" + std::to_string(i) + "] has " + std::to_string(arr.ElementLength()) +
-                " elements, expected at least " + std::to_string(need) + " (outer=" + std::to_string(outer) +
+                " elements, expected " + std::to_string(need) + " (outer=" + std::to_string(outer) +
                 ", sizes[" + std::to_string(i) + "]=" + std::to_string(sizes[i]) + ", inner=" + std::to_string(inner) + ")");
     }
     ptrs[i] = arr.Data();
@@ -219,7 +219,7 @@ Napi::Value Concat(const Napi::CallbackInfo& info) {
     totalSize += sizes[i];
   }
   const int64_t rowLen = args.mul(totalSize, inner, "sum(sizes)*inner");
-  args.atLeast(out, "out", args.mul(outer, rowLen, "outer*sum(sizes)*inner"),
+  args.exactly(out, "out", args.mul(outer, rowLen, "outer*sum(sizes)*inner"),
                "outer=" + std::to_string(outer) + ", sum(sizes)=" + std::to_string(totalSize) + ", inner=" + std::to_string(inner));
   float* dst = out.data;
   parallelFor(outer, rowLen, [&](int64_t lo, int64_t hi) {
@@ -253,8 +253,8 @@ Napi::Value Gather(const Napi::CallbackInfo& info) {
   const int64_t outer = args.dim(3, "outer"), size = args.dim(4, "size"), inner = args.dim(5, "inner");
   const std::string geo = "outer=" + std::to_string(outer) + ", size=" + std::to_string(size) +
                           ", inner=" + std::to_string(inner) + ", indices=" + std::to_string(idx.size);
-  args.atLeast(x, "x", args.mul(args.mul(outer, size, "outer*size"), inner, "outer*size*inner"), geo);
-  args.atLeast(out, "out", args.mul(args.mul(outer, idx.size, "outer*indices"), inner, "outer*indices*inner"), geo);
+  args.exactly(x, "x", args.mul(args.mul(outer, size, "outer*size"), inner, "outer*size*inner"), geo);
+  args.exactly(out, "out", args.mul(args.mul(outer, idx.size, "outer*indices"), inner, "outer*indices*inner"), geo);
   checkIndices(args, idx, size);
   const int64_t n = idx.size;
   const float* src = x.data;
@@ -278,8 +278,8 @@ Napi::Value ScatterAdd(const Napi::CallbackInfo& info) {
   const int64_t outer = args.dim(3, "outer"), size = args.dim(4, "size"), inner = args.dim(5, "inner");
   const std::string geo = "outer=" + std::to_string(outer) + ", size=" + std::to_string(size) +
                           ", inner=" + std::to_string(inner) + ", indices=" + std::to_string(idx.size);
-  args.atLeast(dy, "dy", args.mul(args.mul(outer, idx.size, "outer*indices"), inner, "outer*indices*inner"), geo);
-  args.atLeast(dx, "dx", args.mul(args.mul(outer, size, "outer*size"), inner, "outer*size*inner"), geo);
+  args.exactly(dy, "dy", args.mul(args.mul(outer, idx.size, "outer*indices"), inner, "outer*indices*inner"), geo);
+  args.exactly(dx, "dx", args.mul(args.mul(outer, size, "outer*size"), inner, "outer*size*inner"), geo);
   checkIndices(args, idx, size);
   const int64_t n = idx.size;
   if (n == 0 || inner == 0) return info.Env().Undefined();
@@ -310,7 +310,7 @@ Napi::Value OneHot(const Napi::CallbackInfo& info) {
   const int64_t depth = args.dim(1, "depth");
   const float on = static_cast<float>(args.number(2, "onValue")), off = static_cast<float>(args.number(3, "offValue"));
   F32 out = args.f32(4, "out");
-  args.atLeast(out, "out", args.mul(idx.size, depth, "indices*depth"),
+  args.exactly(out, "out", args.mul(idx.size, depth, "indices*depth"),
                "indices=" + std::to_string(idx.size) + ", depth=" + std::to_string(depth));
   const int32_t* ip = idx.data;
   float* dst = out.data;

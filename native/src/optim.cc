@@ -45,9 +45,9 @@ Napi::Value SgdUpdate(const Napi::CallbackInfo& info) {
 }
 
 // adamUpdate(param, grad, m, v, {lr, beta1, beta2, epsilon, step, weightDecay})
-//   p -= lr*weightDecay*p                           (AdamW, decoupled; skipped when 0)
-//   m += (g - m)*(1 - beta1);  v += (g² - v)*(1 - beta2)
-//   p -= lr*sqrt(1 - beta2^step)/(1 - beta1^step) * m/(sqrt(v) + epsilon)
+//   m = beta1*m + (1 - beta1)*g;  v = beta2*v + (1 - beta2)*g²
+//   p = p*(1 - lr*weightDecay) - lr_t*m/(sqrt(v) + epsilon),  lr_t = lr*sqrt(1 - beta2^step)/(1 - beta1^step)
+// (AdamW's decoupled decay uses the parameter before the step, as Keras does.)
 Napi::Value AdamUpdate(const Napi::CallbackInfo& info) {
   Args args(info, "adamUpdate", 5);
   F32 p = args.f32(0, "param"), g = args.f32(1, "grad"), m = args.f32(2, "m"), v = args.f32(3, "v");
@@ -61,18 +61,17 @@ Napi::Value AdamUpdate(const Napi::CallbackInfo& info) {
   sameLength(args, m, "m", n);
   sameLength(args, v, "v", n);
   const double alpha = lr * std::sqrt(1 - std::pow(b2, step)) / (1 - std::pow(b1, step));
+  const double decay = 1 - lr * wd;
   float *pd = p.data, *md = m.data, *vd = v.data;
   const float* gd = g.data;
   parallelFor(n, 8, [&](int64_t lo, int64_t hi) {
     for (int64_t i = lo; i < hi; ++i) {
       const double gi = gd[i];
-      double pi = pd[i];
-      if (wd != 0) pi = static_cast<float>(pi - pi * wd * lr);
-      const double mi = static_cast<float>(md[i] + (gi - md[i]) * (1 - b1));
-      const double vi = static_cast<float>(vd[i] + (gi * gi - vd[i]) * (1 - b2));
+      const double mi = b1 * md[i] + (1 - b1) * gi;
+      const double vi = b2 * vd[i] + (1 - b2) * gi * gi;
       md[i] = static_cast<float>(mi);
       vd[i] = static_cast<float>(vi);
-      pd[i] = static_cast<float>(pi - mi * alpha / (std::sqrt(vi) + eps));
+      pd[i] = static_cast<float>(pd[i] * decay - alpha * mi / (std::sqrt(vi) + eps));
     }
   });
   return info.Env().Undefined();
@@ -103,17 +102,17 @@ Napi::Value RmspropUpdate(const Napi::CallbackInfo& info) {
   parallelFor(n, 8, [&](int64_t lo, int64_t hi) {
     for (int64_t i = lo; i < hi; ++i) {
       const double gi = gd[i];
-      const double s = static_cast<float>(rho * msd[i] + (1 - rho) * gi * gi);
+      const double s = rho * msd[i] + (1 - rho) * gi * gi;
       msd[i] = static_cast<float>(s);
-      double denom = s + eps;
+      double denom = s;
       if (centered) {
-        const double a = static_cast<float>(rho * mgd[i] + (1 - rho) * gi);
+        const double a = rho * mgd[i] + (1 - rho) * gi;
         mgd[i] = static_cast<float>(a);
-        denom = s - a * a + eps;
+        denom -= a * a;
       }
-      const double inc = lr * gi / std::sqrt(denom);
+      const double inc = lr * gi / std::sqrt(denom + eps);
       if (momentum != 0) {
-        const double mo = static_cast<float>(momentum * momd[i] + inc);
+        const double mo = momentum * momd[i] + inc;
         momd[i] = static_cast<float>(mo);
         pd[i] = static_cast<float>(pd[i] - mo);
       } else {

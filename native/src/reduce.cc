@@ -137,8 +137,8 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
   const ROp op = parseReduce(args, 0);
   F32 x = args.f32(1, "x"), out = args.f32(2, "out");
   const Geometry g = readGeometry(args, 3);
-  args.atLeast(x, "x", g.total, geometryString(g));
-  args.atLeast(out, "out", g.outer * g.inner, geometryString(g));
+  args.exactly(x, "x", g.total, geometryString(g));
+  args.exactly(out, "out", g.outer * g.inner, geometryString(g));
   if (g.outer * g.inner == 0) return info.Env().Undefined();
   if (g.size == 0) {
     // Empty reductions give the identity (mean: NaN, as 0/0).
@@ -153,7 +153,7 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// argReduce(op, x, out, outer, size, inner): first index wins ties; NaN never wins.
+// argReduce(op, x, out, outer, size, inner): first index wins ties.
 Napi::Value ArgReduce(const Napi::CallbackInfo& info) {
   Args args(info, "argReduce", 6);
   const std::string opName = args.str(0, "op");
@@ -162,8 +162,8 @@ Napi::Value ArgReduce(const Napi::CallbackInfo& info) {
   F32 x = args.f32(1, "x");
   I32 out = args.i32(2, "out");
   const Geometry g = readGeometry(args, 3);
-  args.atLeast(x, "x", g.total, geometryString(g));
-  args.atLeast(out, "out", g.outer * g.inner, geometryString(g));
+  args.exactly(x, "x", g.total, geometryString(g));
+  args.exactly(out, "out", g.outer * g.inner, geometryString(g));
   if (g.outer * g.inner == 0) return info.Env().Undefined();
   if (g.size == 0) args.fail("size must be at least 1 (argmax of an empty axis)");
   if (g.size > INT32_MAX) args.fail("size must be below 2^31");
@@ -178,7 +178,10 @@ Napi::Value ArgReduce(const Napi::CallbackInfo& info) {
       int32_t arg = 0;
       for (int64_t s = 1; s < size; ++s) {
         const float v = p[s * inner];
-        if (isMax ? v > best : v < best) {
+        // NaN ranks above every number (as kernels-js): argmax picks the first NaN,
+        // argmin skips NaNs unless the whole axis is NaN.
+        const bool wins = isMax ? (v != v ? best == best : v > best) : (best != best ? v == v : v < best);
+        if (wins) {
           best = v;
           arg = static_cast<int32_t>(s);
         }
@@ -195,8 +198,8 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
   F32 x = args.f32(0, "x"), y = args.f32(1, "y");
   const Geometry g = readGeometry(args, 2);
   const bool logMode = args.flag(5, "log");
-  args.atLeast(x, "x", g.total, geometryString(g));
-  args.atLeast(y, "y", g.total, geometryString(g));
+  args.exactly(x, "x", g.total, geometryString(g));
+  args.exactly(y, "y", g.total, geometryString(g));
   if (g.total == 0) return info.Env().Undefined();
   const float* xd = x.data;
   float* yd = y.data;

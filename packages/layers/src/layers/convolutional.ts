@@ -1,0 +1,132 @@
+import { add, conv2d as conv2dOp, type Tensor, type Variable } from '@axon/tensor';
+import { serializeActivation, type Activation, type ActivationIdentifier } from '../activations.js';
+import { serializeInitializer, type Initializer, type InitializerIdentifier } from '../initializers.js';
+import { Layer, registerLayer, type LayerArgs } from '../layer.js';
+import { serializeRegularizer, type Regularizer, type RegularizerIdentifier } from '../regularizers.js';
+import { formatShape, normalizePair, singleShape, type Shape } from '../shape.js';
+import {
+  activationOption, channelsLastOnly, convOutputLength, initializerOption, oneTensor, paddingOption, positiveInteger,
+  regularizerOption, rejectConstraint, type PaddingMode,
+} from './util.js';
+
+export interface Conv2DArgs extends LayerArgs {
+  filters: number;
+  kernelSize: number | [number, number];
+  strides?: number | [number, number];
+  padding?: PaddingMode;
+  /** Only 'channelsLast' (NHWC). */
+  dataFormat?: 'channelsLast' | 'channels_last';
+  dilationRate?: number | [number, number];
+  activation?: ActivationIdentifier | null;
+  useBias?: boolean;
+  kernelInitializer?: InitializerIdentifier;
+  biasInitializer?: InitializerIdentifier;
+  kernelRegularizer?: RegularizerIdentifier | null;
+  biasRegularizer?: RegularizerIdentifier | null;
+  activityRegularizer?: RegularizerIdentifier | null;
+  kernelConstraint?: null;
+  biasConstraint?: null;
+}
+
+/** 2-D convolution over NHWC input; kernel [kh, kw, in, filters], then bias and activation. */
+export class Conv2D extends Layer {
+  static override className = 'Conv2D';
+  readonly filters: number;
+  readonly kernelSize: [number, number];
+  readonly strides: [number, number];
+  readonly padding: PaddingMode;
+  readonly dataFormat = 'channelsLast' as const;
+  readonly dilationRate: [number, number];
+  readonly activation: Activation;
+  readonly useBias: boolean;
+  readonly kernelInitializer: Initializer;
+  readonly biasInitializer: Initializer;
+  readonly kernelRegularizer: Regularizer | null;
+  readonly biasRegularizer: Regularizer | null;
+  kernel: Variable | null = null;
+  bias: Variable | null = null;
+
+  constructor(args: Conv2DArgs) {
+    super(args ?? {});
+    this.filters = positiveInteger(this.name, 'filters', args?.filters);
+    this.kernelSize = normalizePair(this.name, 'kernelSize', args.kernelSize);
+    this.strides = normalizePair(this.name, 'strides', args.strides ?? 1);
+    this.padding = paddingOption(this.name, args.padding);
+    channelsLastOnly(this.name, args.dataFormat);
+    this.dilationRate = normalizePair(this.name, 'dilationRate', args.dilationRate ?? 1);
+    if (this.strides.some((s) => s !== 1) && this.dilationRate.some((d) => d !== 1)) {
+      throw new Error(
+        `Layer ${this.name}: strides ${JSON.stringify(this.strides)} and dilationRate ${JSON.stringify(this.dilationRate)} ` +
+          'cannot both differ from 1 (as in Keras)',
+      );
+    }
+    this.activation = activationOption(this.name, 'activation', args.activation);
+    this.useBias = args.useBias ?? true;
+    this.kernelInitializer = initializerOption(this.name, 'kernelInitializer', args.kernelInitializer, 'glorotUniform');
+    this.biasInitializer = initializerOption(this.name, 'biasInitializer', args.biasInitializer, 'zeros');
+    this.kernelRegularizer = regularizerOption(this.name, 'kernelRegularizer', args.kernelRegularizer);
+    this.biasRegularizer = regularizerOption(this.name, 'biasRegularizer', args.biasRegularizer);
+    this.activityRegularizer = regularizerOption(this.name, 'activityRegularizer', args.activityRegularizer);
+    rejectConstraint(this.name, 'kernelConstraint', args.kernelConstraint);
+    rejectConstraint(this.name, 'biasConstraint', args.biasConstraint);
+    this.inputSpec = [{ ndim: 4 }];
+  }
+
+  override build(inputShape: Shape | Shape[]): void {
+    const shape = singleShape(this.name, inputShape);
+    const channels = shape[3];
+    if (shape.length !== 4 || channels == null) {
+      throw new Error(`Layer ${this.name}: expected an NHWC input of rank 4 with known channels, got shape ${formatShape(shape)}`);
+    }
+    this.kernel = this.addWeight('kernel', [...this.kernelSize, channels, this.filters], this.kernelInitializer, this.kernelRegularizer);
+    if (this.useBias) this.bias = this.addWeight('bias', [this.filters], this.biasInitializer, this.biasRegularizer);
+    this.inputSpec = [{ ndim: 4, axes: { [-1]: channels } }];
+    this.built = true;
+  }
+
+  override call(inputs: Tensor | Tensor[]): Tensor {
+    const x = oneTensor(this.name, inputs);
+    const [kh, kw] = this.kernelSize;
+    const [dh, dw] = this.dilationRate;
+    const effH = (kh - 1) * dh + 1;
+    const effW = (kw - 1) * dw + 1;
+    if (this.padding === 'valid' && (x.shape[1]! < effH || x.shape[2]! < effW)) {
+      throw new Error(
+        `Layer ${this.name}: the ${effH}x${effW} kernel (dilated) does not fit the input of shape ${formatShape(x.shape)} with 'valid' padding`,
+      );
+    }
+    let y = conv2dOp(x, this.kernel!, this.strides, this.padding, this.dilationRate);
+    if (this.bias) y = add(y, this.bias);
+    return this.activation.apply(y);
+  }
+
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape {
+    const shape = singleShape(this.name, inputShape);
+    const rows = convOutputLength(shape[1] ?? null, this.kernelSize[0], this.padding, this.strides[0], this.dilationRate[0]);
+    const cols = convOutputLength(shape[2] ?? null, this.kernelSize[1], this.padding, this.strides[1], this.dilationRate[1]);
+    return [shape[0] ?? null, rows, cols, this.filters];
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return {
+      filters: this.filters,
+      kernelInitializer: serializeInitializer(this.kernelInitializer),
+      kernelRegularizer: serializeRegularizer(this.kernelRegularizer),
+      kernelConstraint: null,
+      kernelSize: [...this.kernelSize],
+      strides: [...this.strides],
+      padding: this.padding,
+      dataFormat: this.dataFormat,
+      dilationRate: [...this.dilationRate],
+      activation: serializeActivation(this.activation),
+      useBias: this.useBias,
+      biasInitializer: serializeInitializer(this.biasInitializer),
+      biasRegularizer: serializeRegularizer(this.biasRegularizer),
+      activityRegularizer: serializeRegularizer(this.activityRegularizer),
+      biasConstraint: null,
+      ...super.getConfig(),
+    };
+  }
+}
+registerLayer(Conv2D);
+export const conv2dLayer = (args: Conv2DArgs): Conv2D => new Conv2D(args);

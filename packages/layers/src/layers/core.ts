@@ -1,0 +1,345 @@
+import {
+  add, greaterEqual, matmul, mul, randomUniform, reshape, tensor, type DType, type Tensor, type Variable,
+} from '@axon/tensor';
+import { serializeActivation, type Activation, type ActivationIdentifier } from '../activations.js';
+import { seededRng, serializeInitializer, type Initializer, type InitializerIdentifier } from '../initializers.js';
+import { Layer, registerLayer, uniqueLayerName, type CallKwargs, type LayerArgs } from '../layer.js';
+import { serializeRegularizer, type Regularizer, type RegularizerIdentifier } from '../regularizers.js';
+import { checkShapeArg, formatShape, shapeSize, singleShape, type Shape } from '../shape.js';
+import {
+  activationOption, channelsLastOnly, initializerOption, oneTensor, positiveInteger, regularizerOption, rejectConstraint,
+} from './util.js';
+
+// ---- InputLayer ------------------------------------------------------------------------
+
+export interface InputLayerArgs {
+  inputShape?: Shape;
+  batchInputShape?: Shape;
+  batchSize?: number;
+  dtype?: DType;
+  sparse?: boolean;
+  name?: string;
+}
+
+/**
+ * Declares a model's input shape: the first layer of a Sequential. It passes
+ * its input through after checking the shape (as Keras' InputLayer).
+ */
+export class InputLayer extends Layer {
+  static override className = 'InputLayer';
+  readonly sparse: boolean;
+
+  constructor(args: InputLayerArgs) {
+    const name = args?.name ?? uniqueLayerName('input');
+    if (!args || (args.inputShape == null && args.batchInputShape == null)) {
+      throw new Error(`Layer ${name}: InputLayer needs inputShape or batchInputShape, got ${JSON.stringify(args ?? {})}`);
+    }
+    if (args.inputShape != null && args.batchInputShape != null) {
+      throw new Error(`Layer ${name}: give either inputShape or batchInputShape, not both`);
+    }
+    super({ ...args, name });
+    if (args.sparse) throw new Error(`Layer ${name}: sparse inputs are not supported`);
+    this.sparse = false;
+    this.built = true;
+  }
+
+  override computeOutputShape(): Shape {
+    return [...this.batchInputShape!];
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return { batchInputShape: [...this.batchInputShape!], dtype: this.dtype, sparse: this.sparse, name: this.name };
+  }
+}
+registerLayer(InputLayer);
+
+/** An InputLayer (`tf.input` in TensorFlow.js returns a symbolic tensor; Axon's Sequential takes this layer). */
+export function inputLayer(args: InputLayerArgs): InputLayer {
+  return new InputLayer(args);
+}
+export const input = inputLayer;
+
+// ---- Dense -------------------------------------------------------------------------------
+
+export interface DenseArgs extends LayerArgs {
+  units: number;
+  activation?: ActivationIdentifier | null;
+  useBias?: boolean;
+  kernelInitializer?: InitializerIdentifier;
+  biasInitializer?: InitializerIdentifier;
+  kernelRegularizer?: RegularizerIdentifier | null;
+  biasRegularizer?: RegularizerIdentifier | null;
+  activityRegularizer?: RegularizerIdentifier | null;
+  /** Shortcut for inputShape: [inputDim]. */
+  inputDim?: number;
+  kernelConstraint?: null;
+  biasConstraint?: null;
+}
+
+/** y = activation(x · kernel + bias), over the last axis of an input of any rank >= 2. Kernel [in, units]. */
+export class Dense extends Layer {
+  static override className = 'Dense';
+  readonly units: number;
+  readonly activation: Activation;
+  readonly useBias: boolean;
+  readonly kernelInitializer: Initializer;
+  readonly biasInitializer: Initializer;
+  readonly kernelRegularizer: Regularizer | null;
+  readonly biasRegularizer: Regularizer | null;
+  kernel: Variable | null = null;
+  bias: Variable | null = null;
+
+  constructor(args: DenseArgs) {
+    const withInput = args?.inputDim != null && args.inputShape == null && args.batchInputShape == null ? { ...args, inputShape: [args.inputDim] } : args;
+    super(withInput ?? {});
+    this.units = positiveInteger(this.name, 'units', args?.units);
+    this.activation = activationOption(this.name, 'activation', args.activation);
+    this.useBias = args.useBias ?? true;
+    this.kernelInitializer = initializerOption(this.name, 'kernelInitializer', args.kernelInitializer, 'glorotUniform');
+    this.biasInitializer = initializerOption(this.name, 'biasInitializer', args.biasInitializer, 'zeros');
+    this.kernelRegularizer = regularizerOption(this.name, 'kernelRegularizer', args.kernelRegularizer);
+    this.biasRegularizer = regularizerOption(this.name, 'biasRegularizer', args.biasRegularizer);
+    this.activityRegularizer = regularizerOption(this.name, 'activityRegularizer', args.activityRegularizer);
+    rejectConstraint(this.name, 'kernelConstraint', args.kernelConstraint);
+    rejectConstraint(this.name, 'biasConstraint', args.biasConstraint);
+    this.inputSpec = [{ minNDim: 2 }];
+  }
+
+  override build(inputShape: Shape | Shape[]): void {
+    const shape = singleShape(this.name, inputShape);
+    const inputDim = shape[shape.length - 1];
+    if (shape.length < 2 || inputDim == null) {
+      throw new Error(`Layer ${this.name}: expected an input of rank >= 2 with a known last dimension, got shape ${formatShape(shape)}`);
+    }
+    this.kernel = this.addWeight('kernel', [inputDim, this.units], this.kernelInitializer, this.kernelRegularizer);
+    if (this.useBias) this.bias = this.addWeight('bias', [this.units], this.biasInitializer, this.biasRegularizer);
+    this.inputSpec = [{ minNDim: 2, axes: { [-1]: inputDim } }];
+    this.built = true;
+  }
+
+  override call(inputs: Tensor | Tensor[]): Tensor {
+    const x = oneTensor(this.name, inputs);
+    const inputDim = x.shape[x.rank - 1]!;
+    let y = x.rank === 2 ? matmul(x, this.kernel!) : reshape(matmul(reshape(x, [-1, inputDim]), this.kernel!), [...x.shape.slice(0, -1), this.units]);
+    if (this.bias) y = add(y, this.bias);
+    return this.activation.apply(y);
+  }
+
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape {
+    const shape = singleShape(this.name, inputShape);
+    return [...shape.slice(0, -1), this.units];
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return {
+      units: this.units,
+      activation: serializeActivation(this.activation),
+      useBias: this.useBias,
+      kernelInitializer: serializeInitializer(this.kernelInitializer),
+      biasInitializer: serializeInitializer(this.biasInitializer),
+      kernelRegularizer: serializeRegularizer(this.kernelRegularizer),
+      biasRegularizer: serializeRegularizer(this.biasRegularizer),
+      activityRegularizer: serializeRegularizer(this.activityRegularizer),
+      kernelConstraint: null,
+      biasConstraint: null,
+      ...super.getConfig(),
+    };
+  }
+}
+registerLayer(Dense);
+export const dense = (args: DenseArgs): Dense => new Dense(args);
+
+// ---- Flatten ------------------------------------------------------------------------------
+
+export interface FlattenArgs extends LayerArgs {
+  dataFormat?: 'channelsLast' | 'channels_last';
+}
+
+/** [batch, ...] → [batch, prod(...)]. */
+export class Flatten extends Layer {
+  static override className = 'Flatten';
+  private readonly dataFormat: 'channelsLast' | null;
+
+  constructor(args: FlattenArgs = {}) {
+    super(args);
+    this.dataFormat = args.dataFormat == null ? null : channelsLastOnly(this.name, args.dataFormat);
+    this.inputSpec = [{ minNDim: 1 }];
+  }
+
+  override call(inputs: Tensor | Tensor[]): Tensor {
+    const x = oneTensor(this.name, inputs);
+    return reshape(x, [x.shape[0]!, x.shape.slice(1).reduce((a, b) => a * b, 1)]);
+  }
+
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape {
+    const shape = singleShape(this.name, inputShape);
+    return [shape[0] ?? null, shapeSize(shape.slice(1))];
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return { ...(this.dataFormat ? { dataFormat: this.dataFormat } : {}), ...super.getConfig() };
+  }
+}
+registerLayer(Flatten);
+export const flatten = (args: FlattenArgs = {}): Flatten => new Flatten(args);
+
+// ---- Reshape ------------------------------------------------------------------------------
+
+export interface ReshapeArgs extends LayerArgs {
+  /** The per-sample output shape; one dimension may be -1 (inferred). */
+  targetShape: number[];
+}
+
+/** [batch, ...] → [batch, ...targetShape]. */
+export class Reshape extends Layer {
+  static override className = 'Reshape';
+  readonly targetShape: number[];
+
+  constructor(args: ReshapeArgs) {
+    super(args ?? {});
+    const target = args?.targetShape;
+    if (
+      !Array.isArray(target) ||
+      !target.every((d) => d === -1 || (Number.isInteger(d) && d > 0)) ||
+      target.filter((d) => d === -1).length > 1
+    ) {
+      throw new Error(`Layer ${this.name}: targetShape must be an array of positive integers with at most one -1, got ${JSON.stringify(target)}`);
+    }
+    this.targetShape = [...target];
+  }
+
+  /** The target shape with -1 resolved for a sample of `perSample` values (null when unknown). */
+  private resolve(inputShape: readonly (number | null)[]): Shape {
+    const perSample = shapeSize(inputShape.slice(1));
+    const known = this.targetShape.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
+    const fail = (): never => {
+      throw new Error(
+        `Layer ${this.name}: cannot reshape an input of shape ${formatShape(inputShape)} (${perSample} values per sample) ` +
+          `to target shape ${formatShape(this.targetShape)}`,
+      );
+    };
+    if (perSample === null) return this.targetShape.map((d) => (d === -1 ? null : d));
+    if (this.targetShape.includes(-1)) {
+      if (perSample % known !== 0) fail();
+      return this.targetShape.map((d) => (d === -1 ? perSample / known : d));
+    }
+    if (known !== perSample) fail();
+    return [...this.targetShape];
+  }
+
+  override call(inputs: Tensor | Tensor[]): Tensor {
+    const x = oneTensor(this.name, inputs);
+    return reshape(x, [x.shape[0]!, ...(this.resolve(x.shape) as number[])]);
+  }
+
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape {
+    const shape = singleShape(this.name, inputShape);
+    return [shape[0] ?? null, ...this.resolve(shape)];
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return { targetShape: [...this.targetShape], ...super.getConfig() };
+  }
+}
+registerLayer(Reshape);
+export const reshapeLayer = (args: ReshapeArgs): Reshape => new Reshape(args);
+
+// ---- Dropout ------------------------------------------------------------------------------
+
+export interface DropoutArgs extends LayerArgs {
+  /** Fraction of the inputs to drop, in [0, 1). */
+  rate: number;
+  /** Shape of the keep/drop mask (batch dim included), broadcast over the input; null entries take the input's size. */
+  noiseShape?: (number | null)[] | null;
+  /** Seed of the layer's own generator; without it the global (setSeed) generator is used. */
+  seed?: number | null;
+}
+
+/**
+ * Inverted dropout: in training (`training: true`) each element is zeroed with
+ * probability `rate` and the survivors are scaled by 1/(1-rate); otherwise identity.
+ */
+export class Dropout extends Layer {
+  static override className = 'Dropout';
+  readonly rate: number;
+  readonly noiseShape: (number | null)[] | null;
+  readonly seed: number | null;
+  private readonly rng: { uniform(): number } | null;
+
+  constructor(args: DropoutArgs) {
+    super(args ?? {});
+    const rate = args?.rate;
+    if (typeof rate !== 'number' || !(rate >= 0 && rate < 1)) {
+      throw new Error(`Layer ${this.name}: rate must be a number in [0, 1), got ${JSON.stringify(rate)}`);
+    }
+    this.rate = rate;
+    this.noiseShape = args.noiseShape == null ? null : checkShapeArg(this.name, 'noiseShape', args.noiseShape);
+    this.seed = args.seed ?? null;
+    this.rng = this.seed === null ? null : seededRng(this.seed);
+    this.supportsMasking = true;
+  }
+
+  override call(inputs: Tensor | Tensor[], kwargs: CallKwargs): Tensor {
+    const x = oneTensor(this.name, inputs);
+    if (kwargs.training !== true || this.rate === 0) return x;
+    const shape = this.maskShape(x);
+    const uniform = this.rng ? this.seededUniform(shape) : randomUniform(shape);
+    const keep = greaterEqual(uniform, this.rate); // 1 with probability 1 - rate
+    return mul(x, mul(keep, 1 / (1 - this.rate)));
+  }
+
+  private maskShape(x: Tensor): number[] {
+    if (!this.noiseShape) return [...x.shape];
+    if (this.noiseShape.length !== x.rank) {
+      throw new Error(`Layer ${this.name}: noiseShape ${formatShape(this.noiseShape)} must have the input's rank ${x.rank} (input shape ${formatShape(x.shape)})`);
+    }
+    return this.noiseShape.map((d, i) => {
+      const size = d ?? x.shape[i]!;
+      if (size !== 1 && size !== x.shape[i]) {
+        throw new Error(`Layer ${this.name}: noiseShape ${formatShape(this.noiseShape!)} does not broadcast to the input shape ${formatShape(x.shape)}`);
+      }
+      return size;
+    });
+  }
+
+  private seededUniform(shape: number[]): Tensor {
+    const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
+    for (let i = 0; i < values.length; i++) values[i] = this.rng!.uniform();
+    return tensor(values, shape);
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return { rate: this.rate, noiseShape: this.noiseShape, seed: this.seed, ...super.getConfig() };
+  }
+}
+registerLayer(Dropout);
+export const dropout = (args: DropoutArgs): Dropout => new Dropout(args);
+
+// ---- Activation ---------------------------------------------------------------------------
+
+export interface ActivationArgs extends LayerArgs {
+  activation: ActivationIdentifier;
+}
+
+/** Applies an activation function. */
+export class ActivationLayer extends Layer {
+  static override className = 'Activation';
+  readonly activation: Activation;
+
+  constructor(args: ActivationArgs) {
+    super(args ?? {});
+    if (args?.activation == null) throw new Error(`Layer ${this.name}: activation is required, got ${JSON.stringify(args?.activation)}`);
+    this.activation = activationOption(this.name, 'activation', args.activation);
+    this.supportsMasking = true;
+  }
+
+  override call(inputs: Tensor | Tensor[]): Tensor {
+    return this.activation.apply(oneTensor(this.name, inputs));
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return { activation: serializeActivation(this.activation), ...super.getConfig() };
+  }
+}
+registerLayer(ActivationLayer);
+export const activation = (args: ActivationArgs): ActivationLayer => new ActivationLayer(args);

@@ -1,0 +1,98 @@
+import { gather, max, min, noGrad, notEqual, type Tensor, type Variable } from '@axon/tensor';
+import { serializeInitializer, type Initializer, type InitializerIdentifier } from '../initializers.js';
+import { Layer, registerLayer, type LayerArgs } from '../layer.js';
+import { serializeRegularizer, type Regularizer, type RegularizerIdentifier } from '../regularizers.js';
+import { formatShape, singleShape, type Shape } from '../shape.js';
+import { initializerOption, oneTensor, positiveInteger, regularizerOption, rejectConstraint } from './util.js';
+
+export interface EmbeddingArgs extends LayerArgs {
+  /** Vocabulary size: indices lie in [0, inputDim). */
+  inputDim: number;
+  outputDim: number;
+  /** Default randomUniform in [-0.05, 0.05], as Keras. */
+  embeddingsInitializer?: InitializerIdentifier;
+  embeddingsRegularizer?: RegularizerIdentifier | null;
+  activityRegularizer?: RegularizerIdentifier | null;
+  embeddingsConstraint?: null;
+  /** Index 0 is padding: computeMask gives 0 where the input is 0 (then inputDim should be vocabulary + 1). */
+  maskZero?: boolean;
+  /** Length of the input sequences; sets the input shape [null, ...inputLength] when none is given. */
+  inputLength?: number | number[] | null;
+}
+
+/** Maps integer indices [batch, ...] to rows of the `embeddings` matrix [inputDim, outputDim]: output [batch, ..., outputDim]. */
+export class Embedding extends Layer {
+  static override className = 'Embedding';
+  readonly inputDim: number;
+  readonly outputDim: number;
+  readonly embeddingsInitializer: Initializer;
+  readonly embeddingsRegularizer: Regularizer | null;
+  readonly maskZero: boolean;
+  readonly inputLength: number | number[] | null;
+  embeddings: Variable | null = null;
+
+  constructor(args: EmbeddingArgs) {
+    const inputLength = args?.inputLength ?? null;
+    const withShape =
+      inputLength !== null && args.inputShape == null && args.batchInputShape == null
+        ? { ...args, batchInputShape: [args.batchSize ?? null, ...(Array.isArray(inputLength) ? inputLength : [inputLength])] }
+        : args;
+    super(withShape ?? {});
+    this.inputDim = positiveInteger(this.name, 'inputDim', args?.inputDim);
+    this.outputDim = positiveInteger(this.name, 'outputDim', args.outputDim);
+    this.embeddingsInitializer = initializerOption(this.name, 'embeddingsInitializer', args.embeddingsInitializer, 'randomUniform');
+    this.embeddingsRegularizer = regularizerOption(this.name, 'embeddingsRegularizer', args.embeddingsRegularizer);
+    this.activityRegularizer = regularizerOption(this.name, 'activityRegularizer', args.activityRegularizer);
+    rejectConstraint(this.name, 'embeddingsConstraint', args.embeddingsConstraint);
+    this.maskZero = args.maskZero ?? false;
+    this.inputLength = inputLength;
+    this.supportsMasking = this.maskZero;
+  }
+
+  override build(): void {
+    this.embeddings = this.addWeight('embeddings', [this.inputDim, this.outputDim], this.embeddingsInitializer, this.embeddingsRegularizer);
+    this.built = true;
+  }
+
+  override call(inputs: Tensor | Tensor[]): Tensor {
+    const x = oneTensor(this.name, inputs);
+    if (x.size > 0) {
+      const [lo, hi] = noGrad(() => [min(x).item(), max(x).item()]);
+      if (lo! < 0 || hi! >= this.inputDim) {
+        throw new Error(`Layer ${this.name}: indices must lie in [0, ${this.inputDim}) (inputDim), got values in [${lo}, ${hi}]`);
+      }
+    }
+    try {
+      return gather(this.embeddings!, x, 0);
+    } catch (e) {
+      throw new Error(`Layer ${this.name}: ${(e as Error).message} (input of shape ${formatShape(x.shape)})`);
+    }
+  }
+
+  /** With maskZero, 1 where the index is non-zero and 0 at padding; otherwise null. */
+  override computeMask(inputs: Tensor | Tensor[]): Tensor | null {
+    if (!this.maskZero) return null;
+    return notEqual(oneTensor(this.name, inputs), 0);
+  }
+
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape {
+    const shape = singleShape(this.name, inputShape);
+    return [...shape, this.outputDim];
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return {
+      inputDim: this.inputDim,
+      outputDim: this.outputDim,
+      embeddingsInitializer: serializeInitializer(this.embeddingsInitializer),
+      embeddingsRegularizer: serializeRegularizer(this.embeddingsRegularizer),
+      activityRegularizer: serializeRegularizer(this.activityRegularizer),
+      embeddingsConstraint: null,
+      maskZero: this.maskZero,
+      inputLength: this.inputLength,
+      ...super.getConfig(),
+    };
+  }
+}
+registerLayer(Embedding);
+export const embedding = (args: EmbeddingArgs): Embedding => new Embedding(args);

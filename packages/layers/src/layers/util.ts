@@ -1,0 +1,72 @@
+import type { Tensor } from '@axon/tensor';
+import { getActivation, type Activation, type ActivationIdentifier } from '../activations.js';
+import { getInitializer, type Initializer, type InitializerIdentifier } from '../initializers.js';
+import { getRegularizer, type Regularizer, type RegularizerIdentifier } from '../regularizers.js';
+
+/** The single input of a one-input layer. */
+export function oneTensor(layer: string, inputs: Tensor | Tensor[]): Tensor {
+  if (Array.isArray(inputs)) {
+    if (inputs.length !== 1) throw new Error(`Layer ${layer} expects a single input tensor, got ${inputs.length}`);
+    return inputs[0]!;
+  }
+  return inputs;
+}
+
+/** Wraps a resolver so that its error names the layer and the option. */
+function named<T>(layer: string, option: string, resolve: () => T): T {
+  try {
+    return resolve();
+  } catch (e) {
+    throw new Error(`Layer ${layer}: invalid ${option}: ${(e as Error).message}`);
+  }
+}
+
+export function activationOption(layer: string, option: string, id: ActivationIdentifier | null | undefined): Activation {
+  return named(layer, option, () => getActivation(id));
+}
+
+export function initializerOption(layer: string, option: string, id: InitializerIdentifier | null | undefined, fallback: string): Initializer {
+  return named(layer, option, () => getInitializer(id ?? fallback));
+}
+
+export function regularizerOption(layer: string, option: string, id: RegularizerIdentifier | null | undefined): Regularizer | null {
+  return named(layer, option, () => getRegularizer(id));
+}
+
+/** Constraints are not implemented; a config carrying one is rejected rather than silently ignored. */
+export function rejectConstraint(layer: string, option: string, value: unknown): void {
+  if (value !== undefined && value !== null) {
+    throw new Error(`Layer ${layer}: ${option} is not supported by Axon (weight constraints are not implemented), got ${JSON.stringify(value)}`);
+  }
+}
+
+export function positiveInteger(layer: string, option: string, value: unknown): number {
+  if (!Number.isInteger(value) || (value as number) <= 0) {
+    throw new Error(`Layer ${layer}: ${option} must be a positive integer, got ${JSON.stringify(value)}`);
+  }
+  return value as number;
+}
+
+export type DataFormat = 'channelsLast' | 'channelsFirst';
+
+/** Only channels-last (NHWC) is supported, as every Axon image op is NHWC. */
+export function channelsLastOnly(layer: string, value: unknown): 'channelsLast' {
+  if (value === undefined || value === null || value === 'channelsLast' || value === 'channels_last') return 'channelsLast';
+  throw new Error(`Layer ${layer}: dataFormat must be 'channelsLast' (Axon images are NHWC), got ${JSON.stringify(value)}`);
+}
+
+export type PaddingMode = 'valid' | 'same';
+
+export function paddingOption(layer: string, value: unknown): PaddingMode {
+  if (value === undefined || value === null) return 'valid';
+  if (value === 'valid' || value === 'same') return value;
+  throw new Error(`Layer ${layer}: padding must be 'valid' or 'same', got ${JSON.stringify(value)}`);
+}
+
+/** Output length of one spatial axis, as Keras' conv_output_length. */
+export function convOutputLength(size: number | null, kernel: number, padding: PaddingMode, stride: number, dilation = 1): number | null {
+  if (size === null) return null;
+  const effective = (kernel - 1) * dilation + 1;
+  const length = padding === 'same' ? size : size - effective + 1;
+  return Math.max(0, Math.floor((length + stride - 1) / stride));
+}

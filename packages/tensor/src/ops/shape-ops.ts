@@ -49,12 +49,20 @@ export function broadcastTo(x: Tensor, shape: Shape): Tensor {
     throw new Error(`broadcastTo: cannot broadcast ${formatShape(x.shape)} to ${formatShape(shape)}`);
   }
   if (shapesEqual(x.shape, shape)) return x;
-  const xv = floatValues(x);
-  const { t: y, out } = newTensor(shape);
-  getBackend().select(ALWAYS, [], xv, x.shape, xv, x.shape, out, shape);
+  // Each stretched axis is a gather of index 0 repeated: no kernel beyond the required set.
+  let values = floatValues(x);
+  const current = [...new Array<number>(shape.length - x.rank).fill(1), ...x.shape];
+  for (let axis = 0; axis < shape.length; axis++) {
+    const wanted = shape[axis]!;
+    if (current[axis] === wanted) continue;
+    const out = new Float32Array(sizeBetween(current, 0, axis) * wanted * sizeBetween(current, axis + 1, current.length));
+    getBackend().gather(values, new Int32Array(wanted), out, sizeBetween(current, 0, axis), 1, sizeBetween(current, axis + 1, current.length));
+    values = out;
+    current[axis] = wanted;
+  }
+  const y = new Tensor(values, shape);
   return recordOp('broadcastTo', y, [x], (dy) => [sumToShape(dy, x.shape)]);
 }
-const ALWAYS = new Float32Array([1]);
 
 /** Permutes axes: output axis i is input axis perm[i]; default reverses them. */
 export function transpose(x: Tensor, perm?: readonly number[]): Tensor {

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import {
+  add, exp, grad, grads, matmul, mul, noGrad, sum, tanh, tensor, valueAndGrads, variable, Tensor, sub, square, mean,
+} from '../src/index.js';
+import { useTestBackend } from './test-backend.js';
+
+useTestBackend();
+
+describe('autograd', () => {
+  it('accumulates gradients across every use of a tensor', () => {
+    const x = tensor([1, -2, 3]);
+    const g = grad((v) => add(mul(v, v), mul(v, 3)))(x); // d/dx (x² + 3x) = 2x + 3
+    expect(Array.from(g.dataSync())).toEqual([5, -1, 9]);
+  });
+
+  it('differentiates through a chain and a matmul with variables', () => {
+    const w = variable(tensor([[1, 2], [3, 4]]));
+    const x = tensor([[1, 1]]);
+    const { value, grads: [gw] } = valueAndGrads(() => sum(matmul(x, w)), [w]);
+    expect(value.item()).toBe(10);
+    expect(gw!.toArray()).toEqual([[1, 1], [1, 1]]);
+  });
+
+  it('grads(f) returns one gradient per argument', () => {
+    const [ga, gb] = grads((a, b) => sum(mul(a!, b!)))([tensor([1, 2]), tensor([3, 4])]);
+    expect(Array.from(ga!.dataSync())).toEqual([3, 4]);
+    expect(Array.from(gb!.dataSync())).toEqual([1, 2]);
+  });
+
+  it('records nothing when no input requires a gradient, or under noGrad', () => {
+    const x = tensor([1, 2]);
+    const y = exp(x);
+    expect(y.requiresGrad).toBe(false);
+    expect(y.gradNode).toBeNull();
+    const w = variable(tensor([1, 2]));
+    const z = noGrad(() => exp(w));
+    expect(z.requiresGrad).toBe(false);
+    expect(z.gradNode).toBeNull();
+    expect(exp(w).gradNode?.op).toBe('exp');
+  });
+
+  it('gives zeros for a tensor the value does not depend on', () => {
+    const a = variable(tensor([1, 2]));
+    const b = variable(tensor([5]));
+    const { grads: [ga, gb] } = valueAndGrads(() => sum(square(a)), [a, b]);
+    expect(Array.from(ga!.dataSync())).toEqual([2, 4]);
+    expect(Array.from(gb!.dataSync())).toEqual([0]);
+  });
+
+  it('handles graphs thousands of ops deep without overflowing the stack', () => {
+    const x = variable(tensor([0.5]));
+    const { grads: [g] } = valueAndGrads(() => {
+      let h: Tensor = x;
+      for (let i = 0; i < 20000; i++) h = add(h, mul(x, 1e-4));
+      return h;
+    }, [x]);
+    expect(g!.item()).toBeCloseTo(3, 2); // 20000 float32 accumulations
+  });
+
+  it('does not leave watched tensors requiring gradients', () => {
+    const x = tensor([1, 2]);
+    valueAndGrads(() => sum(tanh(x)), [x]);
+    expect(x.requiresGrad).toBe(false);
+  });
+
+  it('fits a line by gradient descent', () => {
+    const xs = tensor([0, 1, 2, 3]);
+    const ys = tensor([1, 3, 5, 7]);
+    const w = variable(tensor([0]));
+    const b = variable(tensor([0]));
+    for (let i = 0; i < 500; i++) {
+      const { grads: [gw, gb] } = valueAndGrads(() => mean(square(sub(add(mul(xs, w), b), ys))), [w, b]);
+      w.assign(sub(w, mul(gw!, 0.05)));
+      b.assign(sub(b, mul(gb!, 0.05)));
+    }
+    expect(w.item()).toBeCloseTo(2, 3);
+    expect(b.item()).toBeCloseTo(1, 3);
+  });
+
+  it('rejects assigning a value of the wrong shape to a variable', () => {
+    const w = variable(tensor([1, 2]), true, 'dense/kernel');
+    expect(() => w.assign(tensor([1, 2, 3]))).toThrow("assign to 'dense/kernel': expected shape [2], got [3]");
+  });
+});

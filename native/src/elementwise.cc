@@ -312,7 +312,8 @@ void binaryDispatch(BOp op, const Broadcast& p, const float* a, const float* b, 
     case BOp::Maximum: return binaryLoop(maxf, p, a, b, out, total, 1);
     case BOp::Minimum: return binaryLoop(minf, p, a, b, out, total, 1);
     case BOp::SquaredDifference:
-      return binaryLoop([](float x, float y) { return (x - y) * (x - y); }, p, a, b, out, total, 1);
+      // In double, as JS does: (x - y) rounded to float first would differ in the last bit.
+      return binaryLoop([](float x, float y) { const double d = double(x) - double(y); return float(d * d); }, p, a, b, out, total, 1);
     case BOp::Greater: return binaryLoop([](float x, float y) { return x > y ? 1.0f : 0.0f; }, p, a, b, out, total, 1);
     case BOp::GreaterEqual:
       return binaryLoop([](float x, float y) { return x >= y ? 1.0f : 0.0f; }, p, a, b, out, total, 1);

@@ -8,6 +8,9 @@
 // an addon that does not load), it prints one line, writes the reason to
 // build/UNAVAILABLE.txt (the loader reports it), removes any stale addon and
 // exits 0 — @axon/kernels-native then registers nothing and 'js' serves.
+//
+// Environment: AXON_SKIP_NATIVE=1 skips the build (to try the fallback);
+// AXON_NATIVE_BUILD_DIR puts the build somewhere else (tests use it).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -16,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 
 const pkgDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const nativeDir = resolve(pkgDir, '../../native');
-const buildDir = join(pkgDir, 'build');
+const buildDir = resolve(process.env.AXON_NATIVE_BUILD_DIR || join(pkgDir, 'build'));
 const addonPath = join(buildDir, 'Release', 'axon_native.node');
 const markerPath = join(buildDir, 'UNAVAILABLE.txt');
 const logPath = join(buildDir, 'build.log');

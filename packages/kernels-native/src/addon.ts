@@ -6,6 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import type { AdamConfig, Conv2DInfo, Pool2DInfo, RmspropConfig, SgdConfig, UnaryParams } from '@axon/tensor';
@@ -56,7 +57,6 @@ export type LoadResult = { addon: NativeAddon; path: string } | { addon: undefin
 
 /** Where the build puts the addon; AXON_NATIVE_ADDON_PATH overrides it. */
 export const defaultAddonPath = fileURLToPath(new URL('../build/Release/axon_native.node', import.meta.url));
-const markerPath = fileURLToPath(new URL('../build/UNAVAILABLE.txt', import.meta.url));
 
 function firstLine(text: string): string {
   return text.trim().split('\n')[0] ?? '';
@@ -66,7 +66,9 @@ export function loadAddon(): LoadResult {
   const override = process.env.AXON_NATIVE_ADDON_PATH;
   const path = override || defaultAddonPath;
   if (!existsSync(path)) {
-    if (!override && existsSync(markerPath)) {
+    // The build script leaves its reason next to where the addon would be: <build>/UNAVAILABLE.txt.
+    const markerPath = join(dirname(dirname(path)), 'UNAVAILABLE.txt');
+    if (existsSync(markerPath)) {
       return { addon: undefined, path, reason: `the addon was not built: ${firstLine(readFileSync(markerPath, 'utf8'))}` };
     }
     return { addon: undefined, path, reason: `no addon at ${path}` + (override ? ' (AXON_NATIVE_ADDON_PATH)' : ' (the build has not run)') };

@@ -1,0 +1,345 @@
+/**
+ * Differential test: hundreds of random shapes and values (odd sizes, size-1
+ * dims, empty dims, broadcasting corners, views at odd offsets, and sizes large
+ * enough to take the multi-threaded paths) through 'native' and 'js', which
+ * must agree to float rounding.
+ */
+import { createJsBackend } from '@axon/kernels-js';
+import type { Backend, BinaryOp, Conv2DInfo, Pool2DInfo, ReduceOp, UnaryOp } from '@axon/tensor';
+import { describe, it } from 'vitest';
+
+import { createNativeBackend, nativeAvailable } from '../src/index.js';
+import { Gen, assertClose, assertEqual, copy, nativeSuiteName, skipNative } from './util.js';
+
+const js: Backend = createJsBackend();
+const native: Backend | undefined = nativeAvailable ? createNativeBackend() : undefined;
+const nat = (): Backend => native ?? createNativeBackend(); // throws the reason under AXON_REQUIRE_NATIVE=1
+
+const UNARY: UnaryOp[] = [
+  'neg', 'exp', 'log', 'sqrt', 'rsqrt', 'square', 'abs', 'sign', 'reciprocal', 'relu', 'relu6', 'leakyRelu', 'elu',
+  'selu', 'gelu', 'sigmoid', 'tanh', 'softplus', 'softsign', 'swish', 'clip', 'step', 'floor', 'round',
+];
+const BINARY: BinaryOp[] = [
+  'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'squaredDifference', 'greater', 'greaterEqual', 'less',
+  'lessEqual', 'equal', 'notEqual',
+];
+const REDUCE: ReduceOp[] = ['sum', 'mean', 'max', 'min', 'prod'];
+
+const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+/** A random shape of the given rank with small odd sizes, size-1 dims and the occasional big dim. */
+function shapeOf(g: Gen, rank: number, maxDim = 7): number[] {
+  return Array.from({ length: rank }, () => (g.bool(0.25) ? 1 : g.int(1, maxDim)));
+}
+
+describe.skipIf(skipNative)(nativeSuiteName('native vs js on random inputs'), () => {
+  it('gemm: transposes, alpha/beta, batch broadcast (stride 0), k = 0, empty sizes', () => {
+    const g = new Gen(1);
+    for (let t = 0; t < 300; t++) {
+      const big = t % 25 === 0;
+      const batch = g.pick([0, 1, 1, 2, 3, 5]);
+      const m = big ? g.int(60, 200) : g.pick([0, 1, 2, 3, 7, 16, 33]);
+      const n = big ? g.int(60, 200) : g.pick([0, 1, 2, 5, 8, 17, 31]);
+      const k = big ? g.int(60, 300) : g.pick([0, 1, 3, 4, 9, 64, 65]);
+      const transA = g.bool(), transB = g.bool();
+      const alpha = g.pick([1, 1, -0.5, 2, 0]), beta = g.pick([0, 0, 1, 0.5]);
+      const strideA = batch > 1 && g.bool(0.3) ? 0 : m * k + (g.bool(0.2) ? 3 : 0);
+      const strideB = batch > 1 && g.bool(0.3) ? 0 : k * n + (g.bool(0.2) ? 2 : 0);
+      const a = g.floats(batch > 0 ? (batch - 1) * strideA + m * k : 0);
+      const b = g.floats(batch > 0 ? (batch - 1) * strideB + k * n : 0);
+      const c = g.floats(batch * m * n);
+      if (beta === 0) c.fill(NaN); // beta = 0 must ignore garbage in C
+      const cn = copy(c), cj = copy(c);
+      nat().gemm(a, b, cn, batch, m, n, k, transA, transB, alpha, beta, strideA, strideB);
+      js.gemm(a, b, cj, batch, m, n, k, transA, transB, alpha, beta, strideA, strideB);
+      assertClose(cn, cj, `gemm #${t} batch=${batch} m=${m} n=${n} k=${k} tA=${transA} tB=${transB}`, 1e-4, 1e-5 * (k + 1));
+    }
+  });
+
+  it('unary and unaryGrad: every op, including in place and large (threaded) arrays', () => {
+    const g = new Gen(2);
+    for (let t = 0; t < 6; t++) {
+      for (const op of UNARY) {
+        const n = t === 5 ? 70001 : g.pick([0, 1, 7, 100, 1023]);
+        const positive = op === 'log' || op === 'sqrt' || op === 'rsqrt';
+        const x = positive ? g.floats(n, 0.05, 4) : g.floats(n, -6, 6);
+        if (op === 'reciprocal') for (let i = 0; i < n; i++) if (Math.abs(x[i]!) < 0.05) x[i] = 0.5;
+        const params = op === 'clip' ? { alpha: -0.5, beta: g.uniform(0, 2) } : op === 'leakyRelu' || op === 'elu' ? (g.bool() ? { alpha: g.uniform(0.01, 1.5) } : undefined) : undefined;
+        const yn = new Float32Array(n), yj = new Float32Array(n);
+        nat().unary(op, x, yn, params);
+        js.unary(op, x, yj, params);
+        assertClose(yn, yj, `unary ${op} n=${n}`, 2e-6, 1e-7);
+        const dy = g.floats(n);
+        const dxn = new Float32Array(n), dxj = new Float32Array(n);
+        nat().unaryGrad(op, x, yj, dy, dxn, params);
+        js.unaryGrad(op, x, yj, dy, dxj, params);
+        assertClose(dxn, dxj, `unaryGrad ${op} n=${n}`, 1e-5, 1e-6);
+        // In place: y aliases x.
+        const inPlace = copy(x);
+        nat().unary(op, inPlace, inPlace, params);
+        assertClose(inPlace, yj, `unary ${op} in place`, 2e-6, 1e-7);
+      }
+    }
+  });
+
+  it('binary with broadcasting: scalars, rank mismatch, size-1 dims, empty dims, large', () => {
+    const g = new Gen(3);
+    for (let t = 0; t < 400; t++) {
+      const rank = g.int(0, 4);
+      const outShape = t % 50 === 0 ? [g.int(150, 300), g.int(150, 300)] : shapeOf(g, rank);
+      if (t % 37 === 0 && rank > 0) outShape[g.int(0, rank - 1)] = 0;
+      const derive = (): number[] => {
+        const keep = g.int(0, outShape.length);
+        return outShape.slice(outShape.length - keep).map((d) => (g.bool(0.35) ? 1 : d));
+      };
+      const aShape = derive(), bShape = derive();
+      // outShape must be exactly the broadcast: recompute it from a and b.
+      const r = Math.max(aShape.length, bShape.length, g.bool(0.2) ? outShape.length : 0);
+      const out: number[] = [];
+      for (let i = 0; i < r; i++) {
+        const da = aShape[aShape.length - r + i] ?? 1, db = bShape[bShape.length - r + i] ?? 1;
+        out.push(da === 1 ? db : da);
+      }
+      const op = BINARY[t % BINARY.length]!;
+      const a = op === 'pow' ? g.floats(size(aShape), 0.1, 3) : g.floats(size(aShape), -3, 3);
+      const b = g.floats(size(bShape), -3, 3);
+      if (op === 'equal' || op === 'notEqual') for (let i = 0; i < b.length; i++) if (g.bool(0.3)) b[i] = a[i % Math.max(1, a.length)] ?? 0;
+      const on = new Float32Array(size(out)), oj = new Float32Array(size(out));
+      nat().binary(op, a, aShape, b, bShape, on, out);
+      js.binary(op, a, aShape, b, bShape, oj, out);
+      assertClose(on, oj, `binary ${op} [${aShape}] [${bShape}] -> [${out}]`, op === 'pow' ? 1e-6 : 0, 0);
+    }
+  });
+
+  it('select with three-way broadcasting', () => {
+    const g = new Gen(4);
+    for (let t = 0; t < 150; t++) {
+      const outShape = t % 30 === 0 ? [g.int(200, 260), g.int(140, 200)] : shapeOf(g, g.int(1, 4));
+      const derive = (): number[] => outShape.slice(outShape.length - g.int(0, outShape.length)).map((d) => (g.bool(0.4) ? 1 : d));
+      const cs = derive(), as = derive(), bs = [...outShape];
+      const cond = g.floats(size(cs));
+      for (let i = 0; i < cond.length; i++) cond[i] = cond[i]! > 0 ? 1 : 0;
+      const a = g.floats(size(as)), b = g.floats(size(bs));
+      const on = new Float32Array(size(outShape)), oj = new Float32Array(size(outShape));
+      nat().select(cond, cs, a, as, b, bs, on, outShape);
+      js.select(cond, cs, a, as, b, bs, oj, outShape);
+      assertEqual(on, oj, `select [${cs}] [${as}] [${bs}]`);
+    }
+  });
+
+  it('reduce, argReduce and softmax over [outer, size, inner]', () => {
+    const g = new Gen(5);
+    for (let t = 0; t < 300; t++) {
+      const big = t % 40 === 0;
+      const inner = big ? g.pick([1, 3, 600]) : g.pick([1, 1, 2, 9, 31]);
+      const outer = big ? (inner > 100 ? g.int(2, 5) : g.int(100, 400)) : g.pick([0, 1, 2, 3, 7]);
+      const sz = big ? g.int(100, 300) : g.pick([0, 1, 2, 5, 17, 64]);
+      const x = g.floats(outer * sz * inner, -3, 3);
+      if (t % 10 === 3 && x.length > 0) x[g.int(0, x.length - 1)] = NaN;
+      const op = REDUCE[t % REDUCE.length]!;
+      const xr = op === 'prod' ? Float32Array.from(x, (v) => (Number.isNaN(v) ? v : 0.9 + 0.1 * v)) : x;
+      const rn = new Float32Array(outer * inner), rj = new Float32Array(outer * inner);
+      nat().reduce(op, xr, rn, outer, sz, inner);
+      js.reduce(op, xr, rj, outer, sz, inner);
+      assertClose(rn, rj, `reduce ${op} [${outer},${sz},${inner}]`, 1e-5, 1e-5);
+      if (sz > 0) {
+        for (const arg of ['max', 'min'] as const) {
+          const an = new Int32Array(outer * inner), aj = new Int32Array(outer * inner);
+          nat().argReduce(arg, x, an, outer, sz, inner);
+          js.argReduce(arg, x, aj, outer, sz, inner);
+          assertEqual(an, aj, `argReduce ${arg} [${outer},${sz},${inner}]`);
+        }
+      }
+      for (const log of [false, true]) {
+        const sn = new Float32Array(x.length), sj = new Float32Array(x.length);
+        nat().softmax(x, sn, outer, sz, inner, log);
+        js.softmax(x, sj, outer, sz, inner, log);
+        assertClose(sn, sj, `softmax log=${log} [${outer},${sz},${inner}]`, 1e-5, 1e-6);
+      }
+    }
+  });
+
+  it('transpose, slice and pad of random ranks (0-5)', () => {
+    const g = new Gen(6);
+    for (let t = 0; t < 300; t++) {
+      const rank = g.int(0, 5);
+      const shape = t % 40 === 0 ? [g.int(100, 400), g.int(100, 400)] : shapeOf(g, rank, 6);
+      if (t % 29 === 0 && rank > 0) shape[0] = 0;
+      const x = g.floats(size(shape));
+      const perm = shape.map((_, i) => i);
+      for (let i = perm.length - 1; i > 0; i--) {
+        const j = g.int(0, i);
+        [perm[i], perm[j]] = [perm[j]!, perm[i]!];
+      }
+      const tn = new Float32Array(x.length), tj = new Float32Array(x.length);
+      nat().transpose(x, shape, perm, tn);
+      js.transpose(x, shape, perm, tj);
+      assertEqual(tn, tj, `transpose [${shape}] perm [${perm}]`);
+
+      const begin = shape.map((d) => g.int(0, d));
+      const sz = shape.map((d, i) => g.int(0, d - begin[i]!));
+      const sn = new Float32Array(size(sz)), sj = new Float32Array(size(sz));
+      nat().slice(x, shape, begin, sz, sn);
+      js.slice(x, shape, begin, sz, sj);
+      assertEqual(sn, sj, `slice [${shape}] begin [${begin}] size [${sz}]`);
+
+      const before = shape.map(() => g.int(0, 2)), after = shape.map(() => g.int(0, 2));
+      const padded = shape.map((d, i) => d + before[i]! + after[i]!);
+      const value = g.pick([0, -1.5]);
+      const pn = new Float32Array(size(padded)), pj = new Float32Array(size(padded));
+      nat().pad(x, shape, before, after, value, pn);
+      js.pad(x, shape, before, after, value, pj);
+      assertEqual(pn, pj, `pad [${shape}] before [${before}] after [${after}]`);
+    }
+  });
+
+  it('concat, gather, scatterAdd and oneHot', () => {
+    const g = new Gen(7);
+    for (let t = 0; t < 200; t++) {
+      const big = t % 40 === 0;
+      const outer = big ? g.int(2, 20) : g.pick([0, 1, 2, 5]);
+      const inner = big ? g.int(100, 400) : g.pick([0, 1, 3, 8]);
+      const sizes = Array.from({ length: g.int(0, 4) }, () => g.pick([0, 1, 2, 7]));
+      const inputs = sizes.map((s) => g.floats(outer * s * inner));
+      const total = sizes.reduce((a, b) => a + b, 0);
+      const cn = new Float32Array(outer * total * inner), cj = new Float32Array(outer * total * inner);
+      nat().concat(inputs, sizes, outer, inner, cn);
+      js.concat(inputs, sizes, outer, inner, cj);
+      assertEqual(cn, cj, `concat sizes [${sizes}] outer ${outer} inner ${inner}`);
+
+      const sz = g.pick([1, 2, 10, 33]);
+      const x = g.floats(outer * sz * inner);
+      const indices = g.ints(big ? 100 : g.int(0, 12), 0, sz - 1);
+      const gn = new Float32Array(outer * indices.length * inner), gj = new Float32Array(gn.length);
+      nat().gather(x, indices, gn, outer, sz, inner);
+      js.gather(x, indices, gj, outer, sz, inner);
+      assertEqual(gn, gj, `gather [${outer},${sz},${inner}] ${indices.length} indices`);
+
+      const dy = g.floats(outer * indices.length * inner);
+      const dx = g.floats(outer * sz * inner);
+      const dn = copy(dx), dj = copy(dx);
+      nat().scatterAdd(dy, indices, dn, outer, sz, inner);
+      js.scatterAdd(dy, indices, dj, outer, sz, inner);
+      assertClose(dn, dj, `scatterAdd [${outer},${sz},${inner}] ${indices.length} indices`, 1e-6, 1e-6);
+
+      const depth = g.pick([0, 1, 4, 10]);
+      const labels = g.ints(g.int(0, 20), -1, depth); // -1 and depth are out of range: all-off rows
+      const off = g.pick([0, -1]);
+      const on2 = new Float32Array(labels.length * depth), oj2 = new Float32Array(on2.length);
+      nat().oneHot(labels, depth, 2.5, off, on2);
+      js.oneHot(labels, depth, 2.5, off, oj2);
+      assertEqual(on2, oj2, `oneHot depth ${depth}`);
+    }
+  });
+
+  it('conv2d forward and both backward passes: strides, dilation, padding, 1x1, batch split', () => {
+    const g = new Gen(8);
+    for (let t = 0; t < 200; t++) {
+      const big = t % 20 === 0;
+      const fh = g.pick([1, 1, 2, 3, 5]), fw = g.pick([1, 2, 3]);
+      const dh = g.pick([1, 1, 2]), dw = g.pick([1, 1, 2]);
+      const sh = g.pick([1, 1, 2, 3]), sw = g.pick([1, 2]);
+      const inH = g.int(1, big ? 16 : 9), inW = g.int(1, big ? 16 : 9);
+      const padTop = g.int(0, fh - 1), padLeft = g.int(0, fw - 1), padBottom = g.int(0, fh - 1), padRight = g.int(0, fw - 1);
+      const outH = Math.floor((inH + padTop + padBottom - dh * (fh - 1) - 1) / sh) + 1;
+      const outW = Math.floor((inW + padLeft + padRight - dw * (fw - 1) - 1) / sw) + 1;
+      if (outH <= 0 || outW <= 0) continue;
+      const info: Conv2DInfo = {
+        batch: big ? g.int(4, 12) : g.pick([0, 1, 2, 3]), inHeight: inH, inWidth: inW,
+        inChannels: g.pick([1, 2, 3, 8]), outHeight: outH, outWidth: outW, outChannels: g.pick([1, 2, 5, 16]),
+        filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw,
+        padTop, padLeft,
+      };
+      const xs = info.batch * inH * inW * info.inChannels, ys = info.batch * outH * outW * info.outChannels;
+      const fs = fh * fw * info.inChannels * info.outChannels;
+      const x = g.floats(xs), f = g.floats(fs), dy = g.floats(ys);
+      const what = `conv #${t} ${JSON.stringify(info)}`;
+      const tol = 1e-5 * (fh * fw * info.inChannels + 1);
+      const yn = new Float32Array(ys).fill(NaN), yj = new Float32Array(ys);
+      nat().conv2d(x, f, yn, info);
+      js.conv2d(x, f, yj, info);
+      assertClose(yn, yj, `${what} forward`, 1e-4, tol);
+      const dxn = new Float32Array(xs).fill(NaN), dxj = new Float32Array(xs);
+      nat().conv2dBackpropInput(dy, f, dxn, info);
+      js.conv2dBackpropInput(dy, f, dxj, info);
+      assertClose(dxn, dxj, `${what} backprop input`, 1e-4, 1e-5 * (fh * fw * info.outChannels + 1));
+      const dfn = new Float32Array(fs).fill(NaN), dfj = new Float32Array(fs);
+      nat().conv2dBackpropFilter(x, dy, dfn, info);
+      js.conv2dBackpropFilter(x, dy, dfj, info);
+      assertClose(dfn, dfj, `${what} backprop filter`, 1e-4, 1e-5 * (info.batch * outH * outW + 1));
+    }
+  });
+
+  it('max and average pooling, forward and backward', () => {
+    const g = new Gen(9);
+    for (let t = 0; t < 200; t++) {
+      const big = t % 25 === 0;
+      const fh = g.int(1, 3), fw = g.int(1, 3), sh = g.int(1, 3), sw = g.int(1, 3);
+      const inH = g.int(1, big ? 30 : 8), inW = g.int(1, big ? 30 : 8);
+      const padTop = g.int(0, fh - 1), padLeft = g.int(0, fw - 1);
+      const outH = Math.floor((inH + padTop + g.int(0, fh - 1) - fh) / sh) + 1;
+      const outW = Math.floor((inW + padLeft + g.int(0, fw - 1) - fw) / sw) + 1;
+      if (outH <= 0 || outW <= 0) continue;
+      const info: Pool2DInfo = {
+        batch: big ? g.int(8, 32) : g.pick([0, 1, 2, 3]), inHeight: inH, inWidth: inW, channels: g.pick([1, 3, 8]),
+        outHeight: outH, outWidth: outW, filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw, padTop, padLeft,
+      };
+      const xs = info.batch * inH * inW * info.channels, ys = info.batch * outH * outW * info.channels;
+      const x = g.floats(xs);
+      if (t % 10 === 0 && xs > 0) x[g.int(0, xs - 1)] = NaN;
+      const what = `pool #${t} ${JSON.stringify(info)}`;
+      const yn = new Float32Array(ys), yj = new Float32Array(ys), an = new Int32Array(ys), aj = new Int32Array(ys);
+      nat().maxPool2d(x, yn, an, info);
+      js.maxPool2d(x, yj, aj, info);
+      assertEqual(yn, yj, `${what} max`);
+      assertEqual(an, aj, `${what} argmax`);
+      const dy = g.floats(ys);
+      const dxn = new Float32Array(xs).fill(NaN), dxj = new Float32Array(xs);
+      nat().maxPool2dBackprop(dy, aj, dxn, info);
+      js.maxPool2dBackprop(dy, aj, dxj, info);
+      assertClose(dxn, dxj, `${what} max backprop`, 1e-6, 1e-7);
+      const vn = new Float32Array(ys), vj = new Float32Array(ys);
+      nat().avgPool2d(x, vn, info);
+      js.avgPool2d(x, vj, info);
+      assertClose(vn, vj, `${what} avg`, 1e-6, 1e-7);
+      const dvn = new Float32Array(xs).fill(NaN), dvj = new Float32Array(xs);
+      nat().avgPool2dBackprop(dy, dvn, info);
+      js.avgPool2dBackprop(dy, dvj, info);
+      assertClose(dvn, dvj, `${what} avg backprop`, 1e-6, 1e-7);
+    }
+  });
+
+  it('sgd, adam and rmsprop updates over several steps', () => {
+    const g = new Gen(10);
+    for (let t = 0; t < 60; t++) {
+      const n = t % 20 === 0 ? 50001 : g.pick([0, 1, 5, 100]);
+      const fresh = (): Float32Array => g.floats(n);
+      const pair = (a: Float32Array | null): [Float32Array | null, Float32Array | null] => (a ? [copy(a), copy(a)] : [null, null]);
+      const [pn, pj] = pair(fresh()) as [Float32Array, Float32Array];
+      const momentum = g.pick([0, 0.9]);
+      const [vn, vj] = pair(momentum ? new Float32Array(n) : null);
+      const [mn, mj] = pair(new Float32Array(n)) as [Float32Array, Float32Array];
+      const [v2n, v2j] = pair(new Float32Array(n)) as [Float32Array, Float32Array];
+      const [sn, sj] = pair(new Float32Array(n)) as [Float32Array, Float32Array];
+      const centered = g.bool();
+      const [gn, gj] = pair(centered ? new Float32Array(n) : null);
+      const nesterov = g.bool();
+      const weightDecay = g.pick([0, 0.01]);
+      for (let step = 1; step <= 3; step++) {
+        const grad = fresh();
+        nat().sgdUpdate(pn, grad, vn, { lr: 0.1, momentum, nesterov });
+        js.sgdUpdate(pj, grad, vj, { lr: 0.1, momentum, nesterov });
+        const adam = { lr: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, step, weightDecay };
+        nat().adamUpdate(pn, grad, mn, v2n, adam);
+        js.adamUpdate(pj, grad, mj, v2j, adam);
+        const rms = { lr: 0.01, rho: 0.9, momentum, epsilon: 1e-7, centered };
+        nat().rmspropUpdate(pn, grad, sn, vn, gn, rms);
+        js.rmspropUpdate(pj, grad, sj, vj, gj, rms);
+      }
+      assertClose(pn, pj, `optimizers n=${n} momentum=${momentum} centered=${centered}`, 1e-5, 1e-6);
+      assertClose(mn, mj, 'adam m', 1e-5, 1e-7);
+      assertClose(v2n, v2j, 'adam v', 1e-5, 1e-9);
+      assertClose(sn, sj, 'rmsprop meanSquare', 1e-5, 1e-9);
+    }
+  });
+});

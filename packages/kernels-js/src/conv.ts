@@ -1,0 +1,194 @@
+/**
+ * conv2d forward and backward as GEMMs over an im2col matrix.
+ *
+ * Each output pixel (b, oy, ox) is one row of the column matrix holding its
+ * receptive field in filter order (ky, kx, c), so with an HWIO filter viewed
+ * as [fh*fw*cin, cout]:
+ *   forward:         y    = col · W
+ *   backprop input:  dcol = dy · Wᵀ, then col2im scatters dcol back into dx
+ *   backprop filter: dW   = colᵀ · dy
+ * Rows are processed in chunks so the column buffer stays under COL_BUDGET
+ * whatever the batch size; the buffer lives in the backend's scratch and is
+ * reused across calls.
+ */
+
+import type { Conv2DInfo } from '@axon/tensor';
+import { gemm, type GemmScratch } from './gemm.js';
+import { checkCounts, checkLength, checkPositive } from './validate.js';
+
+/** Largest im2col buffer, in float32 elements (16 MB). */
+export const COL_BUDGET = 4 * 1024 * 1024;
+
+export class ConvScratch {
+  private col = new Float32Array(0);
+
+  constructor(readonly gemm: GemmScratch) {}
+
+  /** A column buffer of exactly `size` elements (a view over a reused allocation). */
+  columns(size: number): Float32Array {
+    if (this.col.length < size) this.col = new Float32Array(size);
+    return this.col.subarray(0, size);
+  }
+}
+
+interface Geometry extends Conv2DInfo {
+  /** Length of one im2col row: fh * fw * cin. */
+  patch: number;
+  /** Output pixels over the whole batch: batch * outHeight * outWidth. */
+  rows: number;
+}
+
+function geometry(kernel: string, info: Conv2DInfo): Geometry {
+  const {
+    batch, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels,
+    filterHeight, filterWidth, strideHeight, strideWidth, dilationHeight, dilationWidth, padTop, padLeft,
+  } = info;
+  checkCounts(kernel, { batch, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth, padTop, padLeft });
+  checkPositive(kernel, { strideHeight, strideWidth, dilationHeight, dilationWidth });
+  return { ...info, patch: filterHeight * filterWidth * inChannels, rows: batch * outHeight * outWidth };
+}
+
+/** A 1×1, stride-1, unpadded convolution is a plain GEMM over the input itself: no im2col needed. */
+function isPointwise(g: Geometry): boolean {
+  return g.filterHeight === 1 && g.filterWidth === 1 && g.strideHeight === 1 && g.strideWidth === 1 &&
+    g.padTop === 0 && g.padLeft === 0 && g.outHeight === g.inHeight && g.outWidth === g.inWidth;
+}
+
+function rowsPerChunk(g: Geometry): number {
+  return Math.max(1, Math.floor(COL_BUDGET / Math.max(1, g.patch)));
+}
+
+function checkArrays(kernel: string, g: Geometry, x: [string, Float32Array], filter: [string, Float32Array], y: [string, Float32Array]): void {
+  checkLength(kernel, `${x[0]} [${g.batch}, ${g.inHeight}, ${g.inWidth}, ${g.inChannels}]`, x[1], g.batch * g.inHeight * g.inWidth * g.inChannels);
+  checkLength(kernel, `${filter[0]} [${g.filterHeight}, ${g.filterWidth}, ${g.inChannels}, ${g.outChannels}]`, filter[1], g.patch * g.outChannels);
+  checkLength(kernel, `${y[0]} [${g.batch}, ${g.outHeight}, ${g.outWidth}, ${g.outChannels}]`, y[1], g.rows * g.outChannels);
+}
+
+export function conv2d(s: ConvScratch, x: Float32Array, filter: Float32Array, y: Float32Array, info: Conv2DInfo): void {
+  const g = geometry('conv2d', info);
+  checkArrays('conv2d', g, ['x', x], ['filter', filter], ['y', y]);
+  const { rows, patch, outChannels: cout } = g;
+  if (rows === 0 || cout === 0) return;
+  if (isPointwise(g)) {
+    gemm(s.gemm, x, filter, y, 1, rows, cout, patch, false, false, 1, 0, 0, 0);
+    return;
+  }
+  const chunk = rowsPerChunk(g);
+  for (let r0 = 0; r0 < rows; r0 += chunk) {
+    const n = Math.min(chunk, rows - r0);
+    const col = s.columns(n * patch);
+    im2col(x, g, r0, n, col);
+    gemm(s.gemm, col, filter, y.subarray(r0 * cout, (r0 + n) * cout), 1, n, cout, patch, false, false, 1, 0, 0, 0);
+  }
+}
+
+export function conv2dBackpropInput(s: ConvScratch, dy: Float32Array, filter: Float32Array, dx: Float32Array, info: Conv2DInfo): void {
+  const g = geometry('conv2dBackpropInput', info);
+  checkArrays('conv2dBackpropInput', g, ['dx', dx], ['filter', filter], ['dy', dy]);
+  const { rows, patch, outChannels: cout } = g;
+  if (isPointwise(g)) {
+    gemm(s.gemm, dy, filter, dx, 1, rows, patch, cout, false, true, 1, 0, 0, 0);
+    return;
+  }
+  dx.fill(0);
+  const chunk = rowsPerChunk(g);
+  for (let r0 = 0; r0 < rows; r0 += chunk) {
+    const n = Math.min(chunk, rows - r0);
+    const col = s.columns(n * patch);
+    gemm(s.gemm, dy.subarray(r0 * cout, (r0 + n) * cout), filter, col, 1, n, patch, cout, false, true, 1, 0, 0, 0);
+    col2im(col, g, r0, n, dx);
+  }
+}
+
+export function conv2dBackpropFilter(s: ConvScratch, x: Float32Array, dy: Float32Array, dFilter: Float32Array, info: Conv2DInfo): void {
+  const g = geometry('conv2dBackpropFilter', info);
+  checkArrays('conv2dBackpropFilter', g, ['x', x], ['dFilter', dFilter], ['dy', dy]);
+  const { rows, patch, outChannels: cout } = g;
+  if (rows === 0) {
+    dFilter.fill(0);
+    return;
+  }
+  if (isPointwise(g)) {
+    gemm(s.gemm, x, dy, dFilter, 1, patch, cout, rows, true, false, 1, 0, 0, 0);
+    return;
+  }
+  const chunk = rowsPerChunk(g);
+  for (let r0 = 0; r0 < rows; r0 += chunk) {
+    const n = Math.min(chunk, rows - r0);
+    const col = s.columns(n * patch);
+    im2col(x, g, r0, n, col);
+    // The first chunk overwrites dFilter, later ones accumulate into it.
+    gemm(s.gemm, col, dy.subarray(r0 * cout, (r0 + n) * cout), dFilter, 1, patch, cout, n, true, false, 1, r0 === 0 ? 0 : 1, 0, 0);
+  }
+}
+
+/**
+ * Calls visit(colOffset, xOffset, length) for every run of a receptive field
+ * that lies inside the image, and zero(colOffset, length) for padding, for
+ * output rows [r0, r0+count). A run is `cin` values, or a whole filter row
+ * when dilationWidth is 1 and every tap of that row is inside the image.
+ */
+function forEachPatchRun(
+  g: Geometry, r0: number, count: number,
+  visit: (colOffset: number, xOffset: number, length: number) => void,
+  zero: (colOffset: number, length: number) => void,
+): void {
+  const { inHeight: H, inWidth: W, inChannels: cin, outHeight: oh, outWidth: ow, filterHeight: fh, filterWidth: fw } = g;
+  const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw, padTop, padLeft, patch } = g;
+  let ox = r0 % ow;
+  let oy = Math.floor(r0 / ow) % oh;
+  let b = Math.floor(r0 / (ow * oh));
+  const rowRun = fw * cin;
+  for (let t = 0; t < count; t++) {
+    const base = t * patch;
+    const x0 = ox * sw - padLeft;
+    const wholeRowsInside = dw === 1 && x0 >= 0 && x0 + fw <= W;
+    for (let ky = 0; ky < fh; ky++) {
+      const iy = oy * sh - padTop + ky * dh;
+      const colRow = base + ky * rowRun;
+      if (iy < 0 || iy >= H) {
+        zero(colRow, rowRun);
+        continue;
+      }
+      const xRow = (b * H + iy) * W;
+      if (wholeRowsInside) {
+        visit(colRow, (xRow + x0) * cin, rowRun);
+        continue;
+      }
+      for (let kx = 0; kx < fw; kx++) {
+        const ix = x0 + kx * dw;
+        if (ix < 0 || ix >= W) zero(colRow + kx * cin, cin);
+        else visit(colRow + kx * cin, (xRow + ix) * cin, cin);
+      }
+    }
+    if (++ox === ow) {
+      ox = 0;
+      if (++oy === oh) {
+        oy = 0;
+        b++;
+      }
+    }
+  }
+}
+
+/** Fills col[t, :] with the receptive field of output row r0+t (zeros where it hangs over the padding). */
+function im2col(x: Float32Array, g: Geometry, r0: number, count: number, col: Float32Array): void {
+  forEachPatchRun(
+    g, r0, count,
+    (c, xi, len) => {
+      for (let i = 0; i < len; i++) col[c + i] = x[xi + i];
+    },
+    (c, len) => col.fill(0, c, c + len),
+  );
+}
+
+/** The adjoint of im2col: dx += every col[t, :] scattered back to where im2col read it. */
+function col2im(col: Float32Array, g: Geometry, r0: number, count: number, dx: Float32Array): void {
+  forEachPatchRun(
+    g, r0, count,
+    (c, xi, len) => {
+      for (let i = 0; i < len; i++) dx[xi + i] += col[c + i];
+    },
+    () => {},
+  );
+}

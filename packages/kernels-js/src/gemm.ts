@@ -1,0 +1,255 @@
+/**
+ * Batched GEMM: C[i] = alpha * op(A[i]) · op(B[i]) + beta * C[i].
+ *
+ * The layout follows GotoBLAS / BLIS: for each KC-deep slab of the inner
+ * dimension, a KC×NC block of op(B) is packed into NR-wide column panels and an
+ * MC×KC block of op(A) into MR-tall row panels; a 4×4 micro-kernel then walks
+ * one A panel against one B panel with the 16 accumulators in local variables.
+ * Packing makes every inner-loop load sequential whatever the transpose flags,
+ * and copies into float64 so the hot loop does no float32→float64 conversions
+ * (measured ~10-20% faster in V8 than packing into float32).
+ */
+
+import { checkCounts, checkLength, checkMinLength } from './validate.js';
+
+/** Micro-tile height (rows of op(A)). */
+export const MR = 4;
+/** Micro-tile width (columns of op(B)). 4×4 keeps the accumulators close to x64's 16 FP registers; 4×8 and 3×4 measured no faster. */
+export const NR = 4;
+/** Depth of a packed slab: one MR×KC sliver of A plus one KC×NR sliver of B is 16 KB, resident in L1. */
+export const KC = 256;
+/** Rows of op(A) packed at once: MC×KC float64 = 192 KB, sized for L2. A multiple of MR. */
+export const MC = 96;
+/** Columns of op(B) packed at once: KC×NC float64 = 4 MB, sized for L3. A multiple of NR. */
+export const NC = 2048;
+
+/** Reusable packing buffers; grown on demand, never shrunk. */
+export class GemmScratch {
+  private packedA = new Float64Array(0);
+  private packedB = new Float64Array(0);
+  private accumulator = new Float64Array(0);
+
+  a(size: number): Float64Array {
+    if (this.packedA.length < size) this.packedA = new Float64Array(size);
+    return this.packedA;
+  }
+
+  b(size: number): Float64Array {
+    if (this.packedB.length < size) this.packedB = new Float64Array(size);
+    return this.packedB;
+  }
+
+  acc(size: number): Float64Array {
+    if (this.accumulator.length < size) this.accumulator = new Float64Array(size);
+    return this.accumulator;
+  }
+}
+
+/**
+ * A matrix operand as (data, offset, rowStride, colStride): element [r][c] is
+ * data[offset + r*rowStride + c*colStride]. Transposition only swaps strides.
+ */
+interface Operand {
+  data: Float32Array;
+  offset: number;
+  rowStride: number;
+  colStride: number;
+}
+
+export function gemm(
+  scratch: GemmScratch,
+  a: Float32Array, b: Float32Array, c: Float32Array,
+  batch: number, m: number, n: number, k: number,
+  transA: boolean, transB: boolean, alpha: number, beta: number,
+  strideA: number, strideB: number,
+): void {
+  checkCounts('gemm', { batch, m, n, k, strideA, strideB });
+  checkLength('gemm', 'c', c, batch * m * n);
+  if (batch > 0) {
+    checkMinLength('gemm', `a (batch ${batch}, ${transA ? 'k×m' : 'm×k'} = ${m}×${k}, strideA ${strideA})`, a, (batch - 1) * strideA + m * k);
+    checkMinLength('gemm', `b (batch ${batch}, ${transB ? 'n×k' : 'k×n'} = ${k}×${n}, strideB ${strideB})`, b, (batch - 1) * strideB + k * n);
+  }
+  if (batch === 0 || m === 0 || n === 0) return;
+
+  // A batch sharing one B over contiguous, untransposed A[i] is a single taller
+  // GEMM: rows of consecutive A[i] (and of C[i]) follow each other in memory.
+  if (batch > 1 && strideB === 0 && !transA && strideA === m * k) {
+    m *= batch;
+    batch = 1;
+  }
+
+  for (let i = 0; i < batch; i++) {
+    const cOffset = i * m * n;
+    scale(c, cOffset, m * n, beta);
+    if (k === 0 || alpha === 0) continue;
+    const opA: Operand = transA
+      ? { data: a, offset: i * strideA, rowStride: 1, colStride: m }
+      : { data: a, offset: i * strideA, rowStride: k, colStride: 1 };
+    const opB: Operand = transB
+      ? { data: b, offset: i * strideB, rowStride: 1, colStride: k }
+      : { data: b, offset: i * strideB, rowStride: n, colStride: 1 };
+    if (m === 1) rowTimesMatrix(scratch, opA, opB, c, cOffset, n, k, alpha);
+    else if (n === 1) matrixTimesColumn(scratch, opA, opB, c, cOffset, m, k, alpha);
+    else blocked(scratch, opA, opB, c, cOffset, m, n, k, alpha);
+  }
+}
+
+/** C *= beta; beta = 0 overwrites, so NaN garbage in an uninitialised C never leaks through. */
+function scale(c: Float32Array, offset: number, length: number, beta: number): void {
+  if (beta === 0) c.fill(0, offset, offset + length);
+  else if (beta !== 1) for (let i = offset; i < offset + length; i++) c[i] *= beta;
+}
+
+function blocked(scratch: GemmScratch, A: Operand, B: Operand, c: Float32Array, cOffset: number, m: number, n: number, k: number, alpha: number): void {
+  const packedA = scratch.a(MC * Math.min(KC, k));
+  const packedB = scratch.b(Math.min(KC, k) * roundUp(Math.min(NC, n), NR));
+  for (let j0 = 0; j0 < n; j0 += NC) {
+    const nb = Math.min(NC, n - j0);
+    for (let p0 = 0; p0 < k; p0 += KC) {
+      const kb = Math.min(KC, k - p0);
+      packB(B.data, B.offset + p0 * B.rowStride + j0 * B.colStride, B.rowStride, B.colStride, kb, nb, packedB);
+      for (let i0 = 0; i0 < m; i0 += MC) {
+        const mb = Math.min(MC, m - i0);
+        packA(A.data, A.offset + i0 * A.rowStride + p0 * A.colStride, A.rowStride, A.colStride, mb, kb, packedA);
+        for (let jr = 0; jr < nb; jr += NR) {
+          const nr = Math.min(NR, nb - jr);
+          for (let ir = 0; ir < mb; ir += MR) {
+            microKernel(kb, packedA, ir * kb, packedB, jr * kb, c, cOffset + (i0 + ir) * n + j0 + jr, n, Math.min(MR, mb - ir), nr, alpha);
+          }
+        }
+      }
+    }
+  }
+}
+
+function roundUp(x: number, multiple: number): number {
+  return Math.ceil(x / multiple) * multiple;
+}
+
+/**
+ * Packs an mb×kb block of A into MR-row panels: panel q holds, for each p, the
+ * MR values A[q*MR + r][p] consecutively. Rows past mb are zero so the
+ * micro-kernel never branches.
+ */
+function packA(src: Float32Array, offset: number, rowStride: number, colStride: number, mb: number, kb: number, dst: Float64Array): void {
+  for (let ir = 0; ir < mb; ir += MR) {
+    const panel = ir * kb;
+    for (let r = 0; r < MR; r++) {
+      if (ir + r >= mb) {
+        for (let p = 0; p < kb; p++) dst[panel + p * MR + r] = 0;
+        continue;
+      }
+      const row = offset + (ir + r) * rowStride;
+      if (colStride === 1) for (let p = 0; p < kb; p++) dst[panel + p * MR + r] = src[row + p];
+      else for (let p = 0; p < kb; p++) dst[panel + p * MR + r] = src[row + p * colStride];
+    }
+  }
+}
+
+/** Packs a kb×nb block of B into NR-column panels: panel q holds, for each p, B[p][q*NR .. q*NR+NR). */
+function packB(src: Float32Array, offset: number, rowStride: number, colStride: number, kb: number, nb: number, dst: Float64Array): void {
+  for (let jr = 0; jr < nb; jr += NR) {
+    const panel = jr * kb;
+    for (let col = 0; col < NR; col++) {
+      if (jr + col >= nb) {
+        for (let p = 0; p < kb; p++) dst[panel + p * NR + col] = 0;
+        continue;
+      }
+      const start = offset + (jr + col) * colStride;
+      if (rowStride === 1) for (let p = 0; p < kb; p++) dst[panel + p * NR + col] = src[start + p];
+      else for (let p = 0; p < kb; p++) dst[panel + p * NR + col] = src[start + p * rowStride];
+    }
+  }
+}
+
+/** Scratch tile for edge micro-tiles (fewer than MR rows or NR columns are valid). */
+const edgeTile = new Float64Array(MR * NR);
+
+/** C[0:mr, 0:nr] += alpha * (packed A panel) · (packed B panel), over kb steps. */
+function microKernel(
+  kb: number, pa: Float64Array, ao: number, pb: Float64Array, bo: number,
+  c: Float32Array, co: number, ldc: number, mr: number, nr: number, alpha: number,
+): void {
+  let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
+  let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+  let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
+  let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+  for (let p = 0; p < kb; p++) {
+    const a0 = pa[ao], a1 = pa[ao + 1], a2 = pa[ao + 2], a3 = pa[ao + 3];
+    const b0 = pb[bo], b1 = pb[bo + 1], b2 = pb[bo + 2], b3 = pb[bo + 3];
+    c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+    c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+    c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+    c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+    ao += MR;
+    bo += NR;
+  }
+  if (mr === MR && nr === NR) {
+    c[co] += alpha * c00; c[co + 1] += alpha * c01; c[co + 2] += alpha * c02; c[co + 3] += alpha * c03;
+    co += ldc;
+    c[co] += alpha * c10; c[co + 1] += alpha * c11; c[co + 2] += alpha * c12; c[co + 3] += alpha * c13;
+    co += ldc;
+    c[co] += alpha * c20; c[co + 1] += alpha * c21; c[co + 2] += alpha * c22; c[co + 3] += alpha * c23;
+    co += ldc;
+    c[co] += alpha * c30; c[co + 1] += alpha * c31; c[co + 2] += alpha * c32; c[co + 3] += alpha * c33;
+    return;
+  }
+  const t = edgeTile;
+  t[0] = c00; t[1] = c01; t[2] = c02; t[3] = c03;
+  t[4] = c10; t[5] = c11; t[6] = c12; t[7] = c13;
+  t[8] = c20; t[9] = c21; t[10] = c22; t[11] = c23;
+  t[12] = c30; t[13] = c31; t[14] = c32; t[15] = c33;
+  for (let r = 0; r < mr; r++) {
+    for (let j = 0; j < nr; j++) c[co + r * ldc + j] += alpha * t[r * NR + j];
+  }
+}
+
+/**
+ * m = 1: a row vector times a matrix. No operand is reused, so packing would
+ * only add traffic; stream whichever way B is contiguous.
+ */
+function rowTimesMatrix(scratch: GemmScratch, A: Operand, B: Operand, c: Float32Array, cOffset: number, n: number, k: number, alpha: number): void {
+  const a = A.data, b = B.data;
+  if (B.colStride === 1) {
+    // Rows of B are contiguous: accumulate a[p] * B[p, :] into a float64 row.
+    const acc = scratch.acc(n);
+    acc.fill(0, 0, n);
+    for (let p = 0; p < k; p++) {
+      const ap = a[A.offset + p * A.colStride];
+      const row = B.offset + p * B.rowStride;
+      for (let j = 0; j < n; j++) acc[j] += ap * b[row + j];
+    }
+    for (let j = 0; j < n; j++) c[cOffset + j] += alpha * acc[j];
+  } else {
+    // Columns of B are contiguous (B transposed): one dot product per output.
+    for (let j = 0; j < n; j++) {
+      const col = B.offset + j * B.colStride;
+      let s = 0;
+      for (let p = 0; p < k; p++) s += a[A.offset + p * A.colStride] * b[col + p * B.rowStride];
+      c[cOffset + j] += alpha * s;
+    }
+  }
+}
+
+/** n = 1: a matrix times a column vector, streaming whichever way A is contiguous. */
+function matrixTimesColumn(scratch: GemmScratch, A: Operand, B: Operand, c: Float32Array, cOffset: number, m: number, k: number, alpha: number): void {
+  const a = A.data, b = B.data;
+  if (A.colStride === 1) {
+    for (let i = 0; i < m; i++) {
+      const row = A.offset + i * A.rowStride;
+      let s = 0;
+      for (let p = 0; p < k; p++) s += a[row + p] * b[B.offset + p * B.rowStride];
+      c[cOffset + i] += alpha * s;
+    }
+  } else {
+    // Columns of A are contiguous (A transposed): accumulate A[:, p] * b[p].
+    const acc = scratch.acc(m);
+    acc.fill(0, 0, m);
+    for (let p = 0; p < k; p++) {
+      const bp = b[B.offset + p * B.rowStride];
+      const col = A.offset + p * A.colStride;
+      for (let i = 0; i < m; i++) acc[i] += a[col + i * A.rowStride] * bp;
+    }
+    for (let i = 0; i < m; i++) c[cOffset + i] += alpha * acc[i];
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * Element-wise unary ops and their derivatives. Each op is its own loop (not a
+ * shared loop calling a per-element function) so V8 compiles every loop
+ * monomorphically with the op inlined.
+ */
+
+import type { UnaryOp, UnaryParams } from '@axon/tensor';
+import { SELU_ALPHA, SELU_SCALE, gelu, geluDerivative, roundHalfEven, sigmoid, softplus } from './math.js';
+import { checkLength, fail } from './validate.js';
+
+type Forward = (x: Float32Array, y: Float32Array, n: number, alpha: number, beta: number) => void;
+type Backward = (x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array, n: number, alpha: number, beta: number) => void;
+
+/** Defaults when the caller leaves a parameter undefined: tf.leakyRelu's 0.2, elu's 1, an unbounded clip. */
+function resolveParams(op: UnaryOp, params: UnaryParams | undefined): [number, number] {
+  switch (op) {
+    case 'leakyRelu': return [params?.alpha ?? 0.2, 0];
+    case 'elu': return [params?.alpha ?? 1, 0];
+    case 'clip': return [params?.alpha ?? -Infinity, params?.beta ?? Infinity];
+    default: return [0, 0];
+  }
+}
+
+// Comparisons are written so NaN falls through to the "pass x on" branch:
+// activations propagate NaN rather than silently mapping it to 0.
+const forward: Record<UnaryOp, Forward> = {
+  neg: (x, y, n) => { for (let i = 0; i < n; i++) y[i] = -x[i]; },
+  exp: (x, y, n) => { for (let i = 0; i < n; i++) y[i] = Math.exp(x[i]); },
+  log: (x, y, n) => { for (let i = 0; i < n; i++) y[i] = Math.log(x[i]); },
+  sqrt: (x, y, n) => { for (let i = 0; i < n; i++) y[i] = Math.sqrt(x[i]); },
+  rsqrt: (x, y, n) => { for (let i = 0; i < n; i++) y[i] = 1 / Math.sqrt(x[i]); },
+  square: (x, y, n) => { for (let i = 0; i < n; i++) y[i] = x[i] * x[i]; },
+  abs: (x, y, n) => { for (let i = 0; i < n; i++) y[i] = Math.abs(x[i]); },
+  sign: (x, y, n) => { for (let i = 0; i < n; i++) { const v = x[i]; y[i] = v > 0 ? 1 : v < 0 ? -1 : v; } },
+  reciprocal: (x, y, n) => { for (let i = 0; i < n; i++) y[i] = 1 / x[i]; },
+  relu: (x, y, n) => { for (let i = 0; i < n; i++) { const v = x[i]; y[i] = v < 0 ? 0 : v; } },
+  relu6: (x, y, n) => { for (let i = 0; i < n; i++) { const v = x[i]; y[i] = v < 0 ? 0 : v > 6 ? 6 : v; } },
+  leakyRelu: (x, y, n, alpha) => { for (let i = 0; i < n; i++) { const v = x[i]; y[i] = v < 0 ? alpha * v : v; } },
+  elu: (x, y, n, alpha) => { for (let i = 0; i < n; i++) { const v = x[i]; y[i] = v < 0 ? alpha * Math.expm1(v) : v; } },
+  selu: (x, y, n) => {
+    for (let i = 0; i < n; i++) { const v = x[i]; y[i] = SELU_SCALE * (v < 0 ? SELU_ALPHA * Math.expm1(v) : v); }
+  },
+  gelu: (x, y, n) => { for (let i = 0; i < n; i++) y[i] = gelu(x[i]); },
+  sigmoid: (x, y, n) => { for (let i = 0; i < n; i++) y[i] = sigmoid(x[i]); },
+  tanh: (x, y, n) => { for (let i = 0; i < n; i++) y[i] = Math.tanh(x[i]); },
+  softplus: (x, y, n) => { for (let i = 0; i < n; i++) y[i] = softplus(x[i]); },
+  softsign: (x, y, n) => { for (let i = 0; i < n; i++) { const v = x[i]; y[i] = v / (1 + Math.abs(v)); } },
+  swish: (x, y, n) => { for (let i = 0; i < n; i++) { const v = x[i]; y[i] = v * sigmoid(v); } },
+  clip: (x, y, n, lo, hi) => { for (let i = 0; i < n; i++) { const v = x[i]; y[i] = v < lo ? lo : v > hi ? hi : v; } },
+  step: (x, y, n) => { for (let i = 0; i < n; i++) { const v = x[i]; y[i] = v > 0 ? 1 : v !== v ? v : 0; } },
+  floor: (x, y, n) => { for (let i = 0; i < n; i++) y[i] = Math.floor(x[i]); },
+  round: (x, y, n) => { for (let i = 0; i < n; i++) y[i] = roundHalfEven(x[i]); },
+};
+
+// dx = dy * f'(x). Kinks take the subgradient 0 (relu, abs at 0); piecewise-constant ops have derivative 0.
+const backward: Record<UnaryOp, Backward> = {
+  neg: (x, y, dy, dx, n) => { for (let i = 0; i < n; i++) dx[i] = -dy[i]; },
+  exp: (x, y, dy, dx, n) => { for (let i = 0; i < n; i++) dx[i] = dy[i] * y[i]; },
+  log: (x, y, dy, dx, n) => { for (let i = 0; i < n; i++) dx[i] = dy[i] / x[i]; },
+  sqrt: (x, y, dy, dx, n) => { for (let i = 0; i < n; i++) dx[i] = (0.5 * dy[i]) / y[i]; },
+  rsqrt: (x, y, dy, dx, n) => { for (let i = 0; i < n; i++) { const r = y[i]; dx[i] = -0.5 * dy[i] * r * r * r; } },
+  square: (x, y, dy, dx, n) => { for (let i = 0; i < n; i++) dx[i] = 2 * x[i] * dy[i]; },
+  abs: (x, y, dy, dx, n) => { for (let i = 0; i < n; i++) { const v = x[i]; dx[i] = v > 0 ? dy[i] : v < 0 ? -dy[i] : 0; } },
+  sign: (x, y, dy, dx, n) => { dx.fill(0, 0, n); },
+  reciprocal: (x, y, dy, dx, n) => { for (let i = 0; i < n; i++) { const r = y[i]; dx[i] = -dy[i] * r * r; } },
+  relu: (x, y, dy, dx, n) => { for (let i = 0; i < n; i++) dx[i] = x[i] > 0 ? dy[i] : 0; },
+  relu6: (x, y, dy, dx, n) => { for (let i = 0; i < n; i++) { const v = x[i]; dx[i] = v > 0 && v < 6 ? dy[i] : 0; } },
+  leakyRelu: (x, y, dy, dx, n, alpha) => { for (let i = 0; i < n; i++) dx[i] = x[i] > 0 ? dy[i] : alpha * dy[i]; },
+  elu: (x, y, dy, dx, n, alpha) => {
+    for (let i = 0; i < n; i++) { const v = x[i]; dx[i] = v > 0 ? dy[i] : dy[i] * alpha * Math.exp(v); }
+  },
+  selu: (x, y, dy, dx, n) => {
+    for (let i = 0; i < n; i++) { const v = x[i]; dx[i] = dy[i] * SELU_SCALE * (v > 0 ? 1 : SELU_ALPHA * Math.exp(v)); }
+  },
+  gelu: (x, y, dy, dx, n) => { for (let i = 0; i < n; i++) dx[i] = dy[i] * geluDerivative(x[i]); },
+  sigmoid: (x, y, dy, dx, n) => { for (let i = 0; i < n; i++) { const s = y[i]; dx[i] = dy[i] * s * (1 - s); } },
+  tanh: (x, y, dy, dx, n) => { for (let i = 0; i < n; i++) { const t = y[i]; dx[i] = dy[i] * (1 - t * t); } },
+  softplus: (x, y, dy, dx, n) => { for (let i = 0; i < n; i++) dx[i] = dy[i] * sigmoid(x[i]); },
+  softsign: (x, y, dy, dx, n) => { for (let i = 0; i < n; i++) { const d = 1 + Math.abs(x[i]); dx[i] = dy[i] / (d * d); } },
+  swish: (x, y, dy, dx, n) => {
+    for (let i = 0; i < n; i++) { const v = x[i]; const s = sigmoid(v); dx[i] = dy[i] * (s + v * s * (1 - s)); }
+  },
+  clip: (x, y, dy, dx, n, lo, hi) => { for (let i = 0; i < n; i++) { const v = x[i]; dx[i] = v >= lo && v <= hi ? dy[i] : 0; } },
+  step: (x, y, dy, dx, n) => { dx.fill(0, 0, n); },
+  floor: (x, y, dy, dx, n) => { dx.fill(0, 0, n); },
+  round: (x, y, dy, dx, n) => { dx.fill(0, 0, n); },
+};
+
+function kernelFor<T>(table: Record<UnaryOp, T>, kernel: string, op: UnaryOp): T {
+  const f = Object.prototype.hasOwnProperty.call(table, op) ? table[op] : undefined;
+  if (!f) fail(kernel, `unknown op '${String(op)}'; expected one of ${Object.keys(table).join(', ')}`);
+  return f;
+}
+
+export function unary(op: UnaryOp, x: Float32Array, y: Float32Array, params?: UnaryParams): void {
+  const f = kernelFor(forward, 'unary', op);
+  checkLength('unary', `y (op '${op}')`, y, x.length);
+  const [alpha, beta] = resolveParams(op, params);
+  f(x, y, x.length, alpha, beta);
+}
+
+export function unaryGrad(op: UnaryOp, x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array, params?: UnaryParams): void {
+  const f = kernelFor(backward, 'unaryGrad', op);
+  const n = x.length;
+  checkLength('unaryGrad', `y (op '${op}')`, y, n);
+  checkLength('unaryGrad', `dy (op '${op}')`, dy, n);
+  checkLength('unaryGrad', `dx (op '${op}')`, dx, n);
+  const [alpha, beta] = resolveParams(op, params);
+  f(x, y, dy, dx, n, alpha, beta);
+}

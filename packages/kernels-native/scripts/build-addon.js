@@ -44,6 +44,7 @@ function firstError(output) {
   const lines = output.split('\n');
   const axon = lines.find((l) => l.includes('AXON:'));
   if (axon) return axon.replace(/.*AXON:\s*/, '').trim();
+  if (/CMAKE_CXX_COMPILER|No CMAKE_CXX_COMPILER could be found/.test(output)) return 'no working C++ compiler (install g++)';
   const err = lines.find((l) => /error:|Error:|No CMAKE_CXX_COMPILER|CMAKE_CXX_COMPILER.*not/.test(l));
   return err ? err.trim().slice(0, 200) : 'see build/build.log';
 }

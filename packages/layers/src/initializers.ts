@@ -7,7 +7,7 @@
  * (Keras 2.7+ behaviour).
  */
 import { randomFloat, randomStandardNormal, tensor, type Tensor } from '@axon/tensor';
-import { camelCaseKeys, isSerializedObject, looseKey, type SerializedObject } from './serialization.js';
+import { camelCaseKeys, isSerializedObject, looseKey, serializedClassName, type SerializedObject } from './serialization.js';
 
 interface Rng {
   uniform(): number;
@@ -399,7 +399,7 @@ export function initializerNames(): string[] {
  */
 export function getInitializer(identifier: InitializerIdentifier): Initializer {
   if (identifier instanceof Initializer) return identifier;
-  const className = typeof identifier === 'string' ? identifier : isSerializedObject(identifier) ? identifier.className : undefined;
+  const className = typeof identifier === 'string' ? identifier : isSerializedObject(identifier) ? serializedClassName(identifier) : undefined;
   const cls = className === undefined ? undefined : byKey.get(looseKey(className));
   if (!cls) {
     throw new Error(

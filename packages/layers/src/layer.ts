@@ -6,7 +6,7 @@
 import { Tensor, Variable, add, scalar, type DType } from '@axon/tensor';
 import { getInitializer, type InitializerIdentifier } from './initializers.js';
 import { getRegularizer, type Regularizer, type RegularizerIdentifier } from './regularizers.js';
-import { isSerializedObject, toSnakeCase, type SerializedObject } from './serialization.js';
+import { camelCaseKeys, isSerializedObject, serializedClassName, toSnakeCase, type SerializedObject } from './serialization.js';
 import { checkShapeArg, formatShape, shapeCompatible, type Shape } from './shape.js';
 
 export interface LayerArgs {
@@ -145,10 +145,11 @@ export abstract class Layer {
     return mask ?? null;
   }
 
-  /** For stateful (recurrent) layers; others throw, as in Keras. */
-  resetStates(): void {
-    throw new Error(`Layer ${this.name} is not stateful: resetStates() applies only to stateful recurrent layers`);
-  }
+  /** Whether the layer keeps state between batches (stateful recurrent layers set it). */
+  stateful = false;
+
+  /** Implemented by stateful (recurrent) layers; a model resets those that define it. */
+  resetStates?(): void;
 
   // ---- applying ----------------------------------------------------------------
 
@@ -342,9 +343,18 @@ export abstract class Layer {
     return config;
   }
 
-  /** Builds a layer from getConfig() output (TensorFlow.js or Keras camelCase config). */
+  /**
+   * Builds a layer from getConfig() output. Keras' snake_case keys
+   * (`batch_input_shape`, `kernel_initializer`) and Keras 3 dtype policies
+   * (`{class_name: 'DTypePolicy', config: {name}}`) are accepted too.
+   */
   static fromConfig<T extends Layer>(this: new (args: never) => T, config: Record<string, unknown>): T {
-    return new this(config as never);
+    const args = camelCaseKeys(config);
+    const dtype = args.dtype as { config?: { name?: unknown } } | string | undefined;
+    if (typeof dtype === 'object' && dtype !== null) args.dtype = dtype.config?.name ?? 'float32';
+    if (args.batchShape !== undefined && args.batchInputShape === undefined) args.batchInputShape = args.batchShape;
+    delete args.batchShape;
+    return new this(args as never);
   }
 
   toString(): string {
@@ -382,7 +392,7 @@ export function deserializeLayer(serialized: SerializedObject): Layer {
   if (!isSerializedObject(serialized)) {
     throw new Error(`deserializeLayer: expected {className, config}, got ${JSON.stringify(serialized)}`);
   }
-  return getLayerClass(serialized.className).fromConfig(serialized.config ?? {});
+  return getLayerClass(serializedClassName(serialized)).fromConfig(serialized.config ?? {});
 }
 
 /** A layer → `{className, config}`, as TensorFlow.js writes it in model.json. */

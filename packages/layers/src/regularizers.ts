@@ -1,6 +1,6 @@
 /** Weight (and activity) regularizers: a penalty added to the training loss. */
 import { abs, add, mul, scalar, square, sum, type Tensor } from '@axon/tensor';
-import { camelCaseKeys, isSerializedObject, looseKey, type SerializedObject } from './serialization.js';
+import { camelCaseKeys, isSerializedObject, looseKey, serializedClassName, type SerializedObject } from './serialization.js';
 
 export abstract class Regularizer {
   static className = 'Regularizer';
@@ -68,7 +68,7 @@ export function getRegularizer(identifier: RegularizerIdentifier | null | undefi
     return make();
   }
   if (isSerializedObject(identifier)) {
-    const key = looseKey(identifier.className);
+    const key = looseKey(serializedClassName(identifier));
     const config = camelCaseKeys(identifier.config) as { l1?: number; l2?: number };
     if (key === 'l1l2') return new L1L2(config);
     if (key === 'l1') return new L1L2({ l1: config.l1 ?? DEFAULT_FACTOR });

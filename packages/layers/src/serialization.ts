@@ -4,8 +4,16 @@ export interface SerializedObject {
   config: Record<string, unknown>;
 }
 
+/** True for `{className, config}` (TensorFlow.js) and `{class_name, config}` (Keras). */
 export function isSerializedObject(value: unknown): value is SerializedObject {
-  return typeof value === 'object' && value !== null && typeof (value as SerializedObject).className === 'string';
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return typeof v.className === 'string' || typeof v.class_name === 'string';
+}
+
+/** The class name of a serialized object in either spelling. */
+export function serializedClassName(value: SerializedObject): string {
+  return value.className ?? (value as unknown as { class_name: string }).class_name;
 }
 
 /** `fan_in` → `fanIn`: Keras (Python) configs use snake_case keys, TensorFlow.js camelCase. */

@@ -385,6 +385,24 @@ describe.each(BACKENDS)('layers on the %s backend', (backend) => {
       });
     });
 
+    it('accepts Keras (Python) configs with snake_case keys and class_name', () => {
+      const conv = deserializeLayer({
+        class_name: 'Conv2D',
+        config: {
+          name: 'k', filters: 4, kernel_size: [3, 3], strides: [1, 1], padding: 'same', data_format: 'channels_last',
+          dilation_rate: [1, 1], activation: 'relu', use_bias: true, batch_input_shape: [null, 8, 8, 1], dtype: 'float32',
+          kernel_initializer: { class_name: 'GlorotUniform', config: { seed: null } }, bias_initializer: { class_name: 'Zeros', config: {} },
+          kernel_regularizer: { class_name: 'L1L2', config: { l1: 0, l2: 0.001 } }, bias_regularizer: null,
+          activity_regularizer: null, kernel_constraint: null, bias_constraint: null,
+        },
+      } as never);
+      expect(serializeLayer(conv).config).toMatchObject({ name: 'k', filters: 4, padding: 'same', batchInputShape: [null, 8, 8, 1], kernelRegularizer: { className: 'L1L2', config: { l1: 0, l2: 0.001 } } });
+      const bn = deserializeLayer({ className: 'BatchNormalization', config: { axis: [3], dtype: { class_name: 'DTypePolicy', config: { name: 'float32' } } } });
+      expect(serializeLayer(bn).config).toMatchObject({ axis: 3, dtype: 'float32' });
+      const inp = deserializeLayer({ className: 'InputLayer', config: { batch_shape: [null, 5], name: 'in' } });
+      expect(inp.batchInputShape).toEqual([null, 5]);
+    });
+
     it('rejects constraints rather than ignoring them', () => {
       expect(() => deserializeLayer({ className: 'Dense', config: { units: 2, name: 'd', kernelConstraint: { className: 'MaxNorm', config: {} } } })).toThrow(
         /Layer d: kernelConstraint is not supported/,

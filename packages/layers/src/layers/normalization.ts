@@ -6,8 +6,8 @@ import { formatShape, singleShape, type Shape } from '../shape.js';
 import { initializerOption, oneTensor, regularizerOption, rejectConstraint } from './util.js';
 
 export interface BatchNormalizationArgs extends LayerArgs {
-  /** The feature axis (normalized per feature); default -1. */
-  axis?: number;
+  /** The feature axis (normalized per feature); default -1. A one-element list (as Keras saves it) is accepted. */
+  axis?: number | [number];
   /** Moving statistics: moving = moving * momentum + batch * (1 - momentum); default 0.99. */
   momentum?: number;
   /** Added to the variance; default 1e-3. */
@@ -54,7 +54,8 @@ export class BatchNormalization extends Layer {
 
   constructor(args: BatchNormalizationArgs = {}) {
     super(args);
-    this.axis = args.axis ?? -1;
+    const axis = Array.isArray(args.axis) && args.axis.length === 1 ? args.axis[0] : (args.axis ?? -1);
+    this.axis = axis as number;
     if (!Number.isInteger(this.axis)) throw new Error(`Layer ${this.name}: axis must be an integer, got ${JSON.stringify(args.axis)}`);
     this.momentum = args.momentum ?? 0.99;
     if (!(this.momentum >= 0 && this.momentum <= 1)) throw new Error(`Layer ${this.name}: momentum must be in [0, 1], got ${JSON.stringify(args.momentum)}`);

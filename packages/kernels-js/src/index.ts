@@ -1,5 +1,5 @@
 import { registerBackend } from '@axon/tensor';
-import { createJsBackend } from './backend.js';
+import { createJsBackend, type JsBackendOptions } from './backend.js';
 
 /**
  * Priority 10: below the native backend, so `js` is the default only when the
@@ -9,4 +9,4 @@ export const JS_BACKEND_PRIORITY = 10;
 
 registerBackend('js', () => createJsBackend(), JS_BACKEND_PRIORITY);
 
-export { createJsBackend };
+export { createJsBackend, type JsBackendOptions };

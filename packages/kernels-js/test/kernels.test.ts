@@ -1,0 +1,185 @@
+import { getBackend, listBackends, type Backend, type Conv2DInfo } from '@axon/tensor';
+import { Rng, assertClose, createReferenceBackend } from '@axon/tensor/testing';
+import { describe, expect, it } from 'vitest';
+import { JS_BACKEND_PRIORITY, createJsBackend } from '../src/index.js';
+import { erf, erfc } from '../src/math.js';
+
+const reference = createReferenceBackend();
+
+function gemmAgainstReference(backend: Backend, rng: Rng, m: number, n: number, k: number, transA: boolean, transB: boolean): void {
+  const a = rng.floats(m * k);
+  const b = rng.floats(k * n);
+  const c0 = rng.floats(m * n);
+  const mine = c0.slice();
+  const theirs = c0.slice();
+  backend.gemm(a, b, mine, 1, m, n, k, transA, transB, 0.75, 0.5, 0, 0);
+  reference.gemm(a, b, theirs, 1, m, n, k, transA, transB, 0.75, 0.5, 0, 0);
+  assertClose(mine, theirs, 1e-4, 2e-6 * (k + 1), `gemm ${m}x${n}x${k} transA ${transA} transB ${transB}`);
+}
+
+function convInfo(batch: number, size: number, cin: number, f: number, cout: number, stride: number, pad: number): Conv2DInfo {
+  const out = Math.floor((size + 2 * pad - f) / stride) + 1;
+  return {
+    batch, inHeight: size, inWidth: size, inChannels: cin, outHeight: out, outWidth: out, outChannels: cout,
+    filterHeight: f, filterWidth: f, strideHeight: stride, strideWidth: stride, dilationHeight: 1, dilationWidth: 1, padTop: pad, padLeft: pad,
+  };
+}
+
+function convAgainstReference(backend: Backend, rng: Rng, info: Conv2DInfo): void {
+  const xSize = info.batch * info.inHeight * info.inWidth * info.inChannels;
+  const wSize = info.filterHeight * info.filterWidth * info.inChannels * info.outChannels;
+  const ySize = info.batch * info.outHeight * info.outWidth * info.outChannels;
+  const x = rng.floats(xSize), w = rng.floats(wSize), dy = rng.floats(ySize);
+  const run = (b: Backend): Float32Array[] => {
+    const y = new Float32Array(ySize).fill(NaN), dx = new Float32Array(xSize).fill(NaN), dw = new Float32Array(wSize).fill(NaN);
+    b.conv2d(x, w, y, info);
+    b.conv2dBackpropInput(dy, w, dx, info);
+    b.conv2dBackpropFilter(x, dy, dw, info);
+    return [y, dx, dw];
+  };
+  const [mine, theirs] = [run(backend), run(reference)];
+  const depth = [info.filterHeight * info.filterWidth * info.inChannels, info.filterHeight * info.filterWidth * info.outChannels, info.batch * info.outHeight * info.outWidth];
+  ['y', 'dx', 'dFilter'].forEach((name, i) => assertClose(mine[i], theirs[i], 1e-4, 2e-6 * (depth[i] + 1), `conv ${JSON.stringify(info)}: ${name}`));
+}
+
+describe('registration', () => {
+  it("registers itself as 'js' on import", () => {
+    expect(listBackends()).toContain('js');
+    expect(JS_BACKEND_PRIORITY).toBe(10);
+    expect(getBackend().name).toBe('js');
+  });
+});
+
+describe('gemm', () => {
+  it('matches the reference on shapes spanning several cache blocks, every transpose combination', () => {
+    const backend = createJsBackend();
+    const rng = new Rng(1);
+    // m > MC (96), n > NC (1024), k > KC (256), none a multiple of the 4x4 micro-tile.
+    for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+      gemmAgainstReference(backend, rng, 203, 1031, 263, transA, transB);
+    }
+  });
+
+  it('reuses its packing buffers correctly across calls of different shapes', () => {
+    const backend = createJsBackend();
+    const rng = new Rng(2);
+    // Big, then small, then odd: a stale panel from an earlier call must never leak into a later one.
+    for (const [m, n, k] of [[130, 140, 300], [5, 6, 7], [97, 3, 2], [2, 3, 257], [64, 64, 64], [9, 1030, 5], [7, 13, 5]]) {
+      gemmAgainstReference(backend, rng, m, n, k, (m + n) % 2 === 0, k % 2 === 0);
+    }
+  });
+
+  it('folds a batch sharing B into one GEMM without changing the result', () => {
+    const backend = createJsBackend();
+    const rng = new Rng(3);
+    const [batch, m, n, k] = [5, 7, 9, 11];
+    const a = rng.floats(batch * m * k), b = rng.floats(k * n);
+    const folded = new Float32Array(batch * m * n);
+    backend.gemm(a, b, folded, batch, m, n, k, false, false, 1, 0, m * k, 0);
+    for (let i = 0; i < batch; i++) {
+      const one = new Float32Array(m * n);
+      backend.gemm(a.subarray(i * m * k, (i + 1) * m * k), b, one, 1, m, n, k, false, false, 1, 0, 0, 0);
+      assertClose(folded.subarray(i * m * n, (i + 1) * m * n), one, 1e-6, 1e-6, `batch entry ${i}`);
+    }
+  });
+
+  it('works on arrays over a SharedArrayBuffer', () => {
+    const backend = createJsBackend();
+    const rng = new Rng(4);
+    const shared = (data: Float32Array): Float32Array => {
+      const out = new Float32Array(new SharedArrayBuffer(data.byteLength));
+      out.set(data);
+      return out;
+    };
+    const a = shared(rng.floats(6 * 5)), b = shared(rng.floats(5 * 7)), c = shared(new Float32Array(6 * 7));
+    const expected = new Float32Array(6 * 7);
+    backend.gemm(a, b, c, 1, 6, 7, 5, false, false, 1, 0, 0, 0);
+    reference.gemm(a, b, expected, 1, 6, 7, 5, false, false, 1, 0, 0, 0);
+    assertClose(c, expected, 1e-5, 1e-5, 'gemm over SharedArrayBuffer');
+  });
+
+  it('names the kernel, the expected and the actual length when an array is too short', () => {
+    const backend = createJsBackend();
+    expect(() => backend.gemm(new Float32Array(5), new Float32Array(6), new Float32Array(4), 1, 2, 2, 3, false, false, 1, 0, 0, 0))
+      .toThrow(/gemm: a .* has length 5, needs at least 6/);
+    expect(() => backend.gemm(new Float32Array(6), new Float32Array(6), new Float32Array(5), 1, 2, 2, 3, false, false, 1, 0, 0, 0))
+      .toThrow(/gemm: c has length 5, expected 4/);
+    expect(() => backend.gemm(new Float32Array(6), new Float32Array(6), new Float32Array(4), 1, 2, 2, 1.5, false, false, 1, 0, 0, 0))
+      .toThrow(/gemm: k must be a non-negative integer, got 1.5/);
+  });
+});
+
+describe('conv2d', () => {
+  it('gives the same results when the im2col budget forces many chunks', () => {
+    // 64 bytes = 16 floats: fewer than one 3x3x3 patch, so every output row is its own chunk.
+    for (const bytes of [64, 4096]) {
+      const backend = createJsBackend({ im2colBytes: bytes });
+      const rng = new Rng(5);
+      convAgainstReference(backend, rng, convInfo(3, 7, 3, 3, 4, 1, 1));
+      convAgainstReference(backend, rng, convInfo(2, 9, 2, 3, 5, 2, 0));
+    }
+  });
+
+  it('reuses its column buffer across calls of different geometry', () => {
+    const backend = createJsBackend();
+    const rng = new Rng(6);
+    for (const info of [convInfo(4, 12, 8, 3, 16, 1, 1), convInfo(1, 5, 2, 3, 3, 1, 0), convInfo(2, 6, 3, 1, 4, 1, 0), convInfo(3, 8, 4, 5, 2, 2, 2)]) {
+      convAgainstReference(backend, rng, info);
+    }
+  });
+
+  it('names the kernel and the array when a length is wrong', () => {
+    const backend = createJsBackend();
+    const info = convInfo(1, 4, 1, 3, 1, 1, 0);
+    expect(() => backend.conv2d(new Float32Array(16), new Float32Array(9), new Float32Array(5), info)).toThrow(/conv2d: y \[1, 2, 2, 1\] has length 5, expected 4/);
+    expect(() => backend.conv2d(new Float32Array(16), new Float32Array(9), new Float32Array(4), { ...info, strideHeight: 0 })).toThrow(/conv2d: strideHeight must be a positive integer/);
+  });
+});
+
+describe('erf', () => {
+  it('matches tabulated values to float32 precision', () => {
+    // Values from Python's math.erf / math.erfc (double precision).
+    const table: [number, number, number][] = [
+      [0, 0, 1],
+      [1e-6, 1.1283791670951364e-6, 0.9999988716208329],
+      [0.1, 0.1124629160182849, 0.8875370839817152],
+      [0.5, 0.5204998778130465, 0.4795001221869535],
+      [0.99, 0.8385080695553698, 0.1614919304446302],
+      [1, 0.8427007929497149, 0.15729920705028513],
+      [2, 0.9953222650189527, 0.004677734981047266],
+      [3.5, 0.9999992569016276, 7.430983723414128e-7],
+      [6, 1, 2.1519736712498916e-17],
+    ];
+    for (const [x, e, ec] of table) {
+      expect(Math.abs(erf(x) - e)).toBeLessThanOrEqual(1e-7 * Math.abs(e) + 1e-12);
+      expect(Math.abs(erf(-x) + e)).toBeLessThanOrEqual(1e-7 * Math.abs(e) + 1e-12);
+      expect(Math.abs(erfc(x) - ec)).toBeLessThanOrEqual(2e-7 * ec);
+      expect(Math.abs(erfc(-x) - (2 - ec))).toBeLessThanOrEqual(2e-7 * (2 - ec));
+    }
+    expect(erf(NaN)).toBeNaN();
+    expect(erf(Infinity)).toBe(1);
+    expect(erf(-Infinity)).toBe(-1);
+  });
+});
+
+describe('kernels', () => {
+  it('gather names the kernel, the bad index and the valid range', () => {
+    const backend = createJsBackend();
+    expect(() => backend.gather(new Float32Array(10), Int32Array.from([1, 7]), new Float32Array(4), 1, 5, 2))
+      .toThrow('gather: index 7 at position 1 is out of range [0, 5)');
+  });
+
+  it('binary rejects an outShape that is not the broadcast', () => {
+    const backend = createJsBackend();
+    expect(() => backend.binary('add', new Float32Array(3), [3], new Float32Array(1), [1], new Float32Array(6), [2, 3]))
+      .toThrow(/binary 'add': out shape \[2, 3\] is not the broadcast \[3\]/);
+  });
+
+  it('softmax of a long contiguous row sums to 1', () => {
+    const backend = createJsBackend();
+    const x = new Rng(7).floats(10000, -20, 20);
+    const y = new Float32Array(x.length);
+    backend.softmax(x, y, 1, x.length, 1, false);
+    expect(y.reduce((s, v) => s + v, 0)).toBeCloseTo(1, 4);
+  });
+});

@@ -1,0 +1,181 @@
+/**
+ * loadModel: reads a TensorFlow.js layers-model directory (model.json +
+ * weight shards) written by Axon, by tfjs-layers, or converted from Keras.
+ * Every failure names the file and what is wrong with it.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { Tensor } from '@axon/tensor';
+import { deserializeLayer, registeredLayerNames, type Layer } from '@axon/layers';
+import { localPath } from './io.js';
+import { Sequential } from './sequential.js';
+import { decodeWeightGroup, fromPythonic, type JsonObject, type JsonValue, type ModelJSON, type TrainingConfig, type WeightsGroup } from './serialization.js';
+import { getLoss } from './losses.js';
+import { getOptimizer } from './optimizers.js';
+import { toCamelCase } from './names.js';
+
+export interface LoadArgs {
+  /** Compile the model from its trainingConfig when there is one (default true). */
+  compile?: boolean;
+}
+
+function isObject(v: unknown): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function readModelJson(path: string): { file: string; json: ModelJSON } {
+  const target = resolve(localPath(path));
+  const file = existsSync(target) && statSync(target).isDirectory() ? join(target, 'model.json') : target;
+  if (!existsSync(file)) {
+    throw new Error(`loadModel: ${file} does not exist${existsSync(target) ? '' : ` (no model saved at ${target})`}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`loadModel: ${file} is not valid JSON: ${(e as Error).message}`);
+  }
+  if (!isObject(json)) throw new Error(`loadModel: ${file} must hold a JSON object, got ${Array.isArray(json) ? 'an array' : typeof json}`);
+  if (json.format === 'graph-model') {
+    throw new Error(`loadModel: ${file} is a TensorFlow.js graph model (format 'graph-model'); only layers models can be loaded`);
+  }
+  if (!isObject(json.modelTopology)) throw new Error(`loadModel: ${file} has no modelTopology object`);
+  if (json.weightsManifest !== undefined && !Array.isArray(json.weightsManifest)) {
+    throw new Error(`loadModel: ${file}: weightsManifest must be an array of {paths, weights}`);
+  }
+  return { file, json: json as unknown as ModelJSON };
+}
+
+/** The Sequential config inside a topology: {name, layers}, accepting Keras' older forms. */
+function sequentialConfig(file: string, topology: JsonObject): { name?: string; layers: JsonObject[] } {
+  const model = isObject(topology.model_config) ? topology.model_config : topology;
+  const className = model.class_name;
+  if (className !== 'Sequential') {
+    throw new Error(
+      `loadModel: ${file}: the model is a '${String(className)}'; Axon loads Sequential models only` +
+        (className === 'Model' || className === 'Functional' ? ' (functional models are not supported)' : ''),
+    );
+  }
+  const config = model.config;
+  if (Array.isArray(config)) return { layers: config as JsonObject[] }; // Keras 1 / early Keras 2
+  if (!isObject(config) || !Array.isArray(config.layers)) throw new Error(`loadModel: ${file}: modelTopology.config.layers must be an array`);
+  return { name: typeof config.name === 'string' ? config.name : undefined, layers: config.layers as JsonObject[] };
+}
+
+function buildLayers(file: string, entries: JsonObject[]): { layers: Layer[]; inputShape: unknown } {
+  const layers: Layer[] = [];
+  let inputShape: unknown = null;
+  entries.forEach((entry, i) => {
+    if (!isObject(entry) || typeof entry.class_name !== 'string') {
+      throw new Error(`loadModel: ${file}: layer ${i} must be {class_name, config}, got ${JSON.stringify(entry)}`);
+    }
+    const className = entry.class_name;
+    const config = (fromPythonic(isObject(entry.config) ? entry.config : {}) ?? {}) as Record<string, unknown>;
+    // Keras 3 writes batch_shape; tfjs and Keras 2 batch_input_shape.
+    if (config.batchShape !== undefined && config.batchInputShape === undefined) {
+      config.batchInputShape = config.batchShape;
+      delete config.batchShape;
+    }
+    if (className === 'InputLayer') {
+      inputShape = config.batchInputShape;
+      return;
+    }
+    if (!registeredLayerNames().includes(className)) {
+      throw new Error(
+        `loadModel: ${file}: layer ${i} ('${String(config.name ?? '?')}') has unknown class '${className}'. ` +
+          `Known layer classes: ${registeredLayerNames().join(', ')}`,
+      );
+    }
+    if (layers.length === 0 && inputShape !== null && config.batchInputShape === undefined) config.batchInputShape = inputShape;
+    try {
+      layers.push(deserializeLayer({ className, config }));
+    } catch (e) {
+      throw new Error(`loadModel: ${file}: cannot create layer ${i} ('${String(config.name ?? '?')}', ${className}): ${(e as Error).message}`);
+    }
+  });
+  return { layers, inputShape };
+}
+
+function readWeights(file: string, manifest: WeightsGroup[]): Map<string, Tensor> {
+  const dir = dirname(file);
+  const all = new Map<string, Tensor>();
+  manifest.forEach((group, g) => {
+    if (!isObject(group) || !Array.isArray(group.paths) || !Array.isArray(group.weights)) {
+      throw new Error(`loadModel: ${file}: weightsManifest[${g}] must be {paths: [...], weights: [...]}`);
+    }
+    const parts = group.paths.map((p) => {
+      const path = join(dir, p);
+      if (!existsSync(path)) throw new Error(`loadModel: weight file ${path} (listed in ${file}) does not exist`);
+      return readFileSync(path);
+    });
+    const bytes = parts.length === 1 ? new Uint8Array(parts[0]!) : new Uint8Array(Buffer.concat(parts));
+    const source = group.paths.length === 1 ? `loadModel: weight file ${join(dir, group.paths[0]!)}` : `loadModel: weight files ${group.paths.map((p) => join(dir, p)).join(', ')}`;
+    for (const [name, tensor] of decodeWeightGroup(group, bytes, source)) all.set(name, tensor);
+  });
+  return all;
+}
+
+/** Weight names match exactly, except for TensorFlow's ':0' tensor suffix, which some Keras exports keep. */
+function weightKey(name: string): string {
+  return name.endsWith(':0') ? name.slice(0, -2) : name;
+}
+
+function assignWeights(file: string, model: Sequential, weights: Map<string, Tensor>): void {
+  const byName = new Map([...weights].map(([k, v]) => [weightKey(k), v]));
+  const targets = model.weights;
+  const missing = targets.filter((w) => !byName.has(w.name)).map((w) => w.name);
+  const unused = [...byName.keys()].filter((k) => !targets.some((w) => w.name === k));
+  if (missing.length || unused.length) {
+    throw new Error(
+      `loadModel: ${file}: the weights do not match the model: ` +
+        [missing.length ? `missing ${missing.join(', ')}` : '', unused.length ? `unexpected ${unused.join(', ')}` : ''].filter(Boolean).join('; '),
+    );
+  }
+  for (const w of targets) {
+    const value = byName.get(w.name)!;
+    if (value.rank !== w.rank || value.shape.some((d, i) => d !== w.shape[i])) {
+      throw new Error(`loadModel: ${file}: weight ${w.name} has shape [${value.shape.join(',')}] in the file, but the model expects [${w.shape.join(',')}]`);
+    }
+  }
+  model.setWeights(targets.map((w) => byName.get(w.name)!));
+}
+
+function compileFrom(file: string, model: Sequential, training: TrainingConfig): void {
+  try {
+    const lossConfig = training.loss_config ? (fromPythonic(training.loss_config as JsonValue) as Record<string, unknown>) : {};
+    const optimizerConfig = training.optimizer_config;
+    if (!isObject(optimizerConfig as unknown as JsonValue) || typeof optimizerConfig.class_name !== 'string') {
+      throw new Error('optimizer_config must be {class_name, config}');
+    }
+    const optimizer = getOptimizer(optimizerConfig.class_name, (optimizerConfig.config ?? {}) as Record<string, unknown>);
+    if (typeof training.loss !== 'string') throw new Error(`only a single loss name is supported, got ${JSON.stringify(training.loss)}`);
+    const loss = getLoss(toCamelCase(training.loss), lossConfig);
+    model.compile({ optimizer, loss, metrics: Array.isArray(training.metrics) ? training.metrics : [] });
+    // Keep the names as written, so a re-save writes the same trainingConfig.
+  } catch (e) {
+    throw new Error(`loadModel: ${file}: cannot compile from its training config: ${(e as Error).message} (load with {compile: false} to skip it)`);
+  }
+}
+
+/**
+ * Loads a model saved by model.save() or by TensorFlow.js (`path` is the
+ * directory or its model.json). Compiles it from trainingConfig when present.
+ */
+export async function loadModel(path: string, args: LoadArgs = {}): Promise<Sequential> {
+  const { file, json } = readModelJson(path);
+  const { name, layers: entries } = sequentialConfig(file, json.modelTopology);
+  const { layers, inputShape } = buildLayers(file, entries);
+  if (layers.length === 0) throw new Error(`loadModel: ${file}: the model has no layers`);
+  const model = new Sequential({ name, layers });
+  if (!model.built) {
+    if (!Array.isArray(inputShape)) {
+      throw new Error(`loadModel: ${file}: the first layer has no batch_input_shape, so the weights cannot be created`);
+    }
+    model.build(inputShape as (number | null)[]);
+  }
+  const weights = json.weightsManifest ? readWeights(file, json.weightsManifest) : new Map<string, Tensor>();
+  assignWeights(file, model, weights);
+  const training = json.trainingConfig ?? (json.userDefinedMetadata?.axonTrainingConfig as TrainingConfig | undefined);
+  if ((args.compile ?? true) && training) compileFrom(file, model, training);
+  return model;
+}

@@ -1,0 +1,282 @@
+/**
+ * Losses with Keras semantics. Each computes a per-sample loss of shape [n]
+ * (averaging over any non-batch axes); `Loss.compute` then takes the weighted
+ * mean over the batch as Keras' default 'sum_over_batch_size' reduction does:
+ * sum(loss_i * w_i) / n.
+ */
+import {
+  Tensor, abs, add, clip, log, logSoftmax, mean, minimum, mul, neg, oneHot, relu, reshape, softplus, square, sub, sum, div,
+  formatShape, noGrad,
+} from '@axon/tensor';
+import { looseKey, resolveName } from './names.js';
+
+/** Keras' backend epsilon: probabilities are clipped to [EPSILON, 1 - EPSILON] before a log. */
+export const EPSILON = 1e-7;
+
+export type LossFunction = (yTrue: Tensor, yPred: Tensor) => Tensor;
+
+export abstract class Loss {
+  /** The Keras snake_case name ('sparse_categorical_crossentropy'), as written to model.json. */
+  abstract readonly name: string;
+  /** The camelCase name ('sparseCategoricalCrossentropy') used in messages. */
+  abstract readonly displayName: string;
+
+  /** Per-sample losses [n]. */
+  abstract perSample(yTrue: Tensor, yPred: Tensor): Tensor;
+
+  /** Options other than the defaults, camelCase (`{fromLogits: true}`); empty when all are default. */
+  getConfig(): Record<string, number | boolean> {
+    return {};
+  }
+
+  /** Scalar loss: the mean over the batch of perSample * sampleWeight. */
+  compute(yTrue: Tensor, yPred: Tensor, sampleWeight?: Tensor | null): Tensor {
+    const perSample = this.perSample(yTrue, yPred);
+    return mean(sampleWeight ? mul(perSample, sampleWeight) : perSample);
+  }
+}
+
+/** Averages everything but the batch axis: [n, ...] → [n]. */
+function perSampleMean(x: Tensor): Tensor {
+  if (x.rank === 1) return x;
+  return mean(reshape(x, [x.shape[0]!, -1]), 1);
+}
+
+function describe(t: Tensor): string {
+  return formatShape(t.shape);
+}
+
+/**
+ * Labels and predictions must have the same shape; labels of shape [n] are
+ * accepted for predictions [n, 1] (and vice versa), as Keras does.
+ */
+function alignLabels(loss: string, yTrue: Tensor, yPred: Tensor): Tensor {
+  if (yTrue.rank === yPred.rank && yTrue.shape.every((d, i) => d === yPred.shape[i])) return yTrue;
+  if (yTrue.size === yPred.size && yTrue.shape[0] === yPred.shape[0] && Math.abs(yTrue.rank - yPred.rank) === 1) {
+    const longer = yTrue.rank > yPred.rank ? yTrue : yPred;
+    if (longer.shape[longer.rank - 1] === 1) return reshape(yTrue, yPred.shape);
+  }
+  let hint = '';
+  if (loss === 'categoricalCrossentropy' && yPred.rank === yTrue.rank + 1) {
+    hint = ' (integer class labels need sparseCategoricalCrossentropy, or one-hot encode them)';
+  }
+  throw new Error(`${loss}: labels have shape ${describe(yTrue)} but the model outputs ${describe(yPred)}; they must match${hint}`);
+}
+
+function checkLabelSmoothing(loss: string, value: number): number {
+  if (!(value >= 0 && value <= 1)) throw new Error(`${loss}: labelSmoothing must be in [0, 1], got ${value}`);
+  return value;
+}
+
+export class MeanSquaredError extends Loss {
+  readonly name = 'mean_squared_error';
+  readonly displayName = 'meanSquaredError';
+  perSample(yTrue: Tensor, yPred: Tensor): Tensor {
+    return perSampleMean(square(sub(yPred, alignLabels(this.displayName, yTrue, yPred))));
+  }
+}
+
+export class MeanAbsoluteError extends Loss {
+  readonly name = 'mean_absolute_error';
+  readonly displayName = 'meanAbsoluteError';
+  perSample(yTrue: Tensor, yPred: Tensor): Tensor {
+    return perSampleMean(abs(sub(yPred, alignLabels(this.displayName, yTrue, yPred))));
+  }
+}
+
+/** 0.5 e² where |e| <= delta, else delta (|e| - 0.5 delta). */
+export class Huber extends Loss {
+  readonly name = 'huber';
+  readonly displayName = 'huber';
+  readonly delta: number;
+  constructor(options: { delta?: number } = {}) {
+    super();
+    this.delta = options.delta ?? 1;
+    if (!(this.delta > 0)) throw new Error(`huber: delta must be > 0, got ${options.delta}`);
+  }
+  perSample(yTrue: Tensor, yPred: Tensor): Tensor {
+    const error = abs(sub(yPred, alignLabels(this.displayName, yTrue, yPred)));
+    const quadratic = minimum(error, this.delta);
+    const linear = sub(error, quadratic);
+    return perSampleMean(add(mul(square(quadratic), 0.5), mul(linear, this.delta)));
+  }
+  override getConfig(): Record<string, number | boolean> {
+    return this.delta === 1 ? {} : { delta: this.delta };
+  }
+}
+
+interface CrossentropyOptions {
+  /** The model outputs logits (no sigmoid/softmax); the loss applies it, stably. */
+  fromLogits?: boolean;
+  /** Mixes the labels with the uniform distribution: y (1 - s) + s / classes (binary: + s / 2). */
+  labelSmoothing?: number;
+}
+
+export class BinaryCrossentropy extends Loss {
+  readonly name = 'binary_crossentropy';
+  readonly displayName = 'binaryCrossentropy';
+  readonly fromLogits: boolean;
+  readonly labelSmoothing: number;
+  constructor(options: CrossentropyOptions = {}) {
+    super();
+    this.fromLogits = options.fromLogits ?? false;
+    this.labelSmoothing = checkLabelSmoothing(this.displayName, options.labelSmoothing ?? 0);
+  }
+  perSample(yTrue: Tensor, yPred: Tensor): Tensor {
+    let z = alignLabels(this.displayName, yTrue, yPred);
+    if (this.labelSmoothing > 0) z = add(mul(z, 1 - this.labelSmoothing), 0.5 * this.labelSmoothing);
+    let loss: Tensor;
+    if (this.fromLogits) {
+      // max(x, 0) - x z + log(1 + exp(-|x|)): never overflows.
+      loss = add(sub(relu(yPred), mul(yPred, z)), softplus(neg(abs(yPred))));
+    } else {
+      const p = clip(yPred, EPSILON, 1 - EPSILON);
+      loss = neg(add(mul(z, log(p)), mul(sub(1, z), log(sub(1, p)))));
+    }
+    return perSampleMean(loss);
+  }
+  override getConfig(): Record<string, number | boolean> {
+    return crossentropyConfig(this.fromLogits, this.labelSmoothing);
+  }
+}
+
+function crossentropyConfig(fromLogits: boolean, labelSmoothing: number): Record<string, number | boolean> {
+  const config: Record<string, number | boolean> = {};
+  if (fromLogits) config.fromLogits = true;
+  if (labelSmoothing) config.labelSmoothing = labelSmoothing;
+  return config;
+}
+
+/** log-probabilities over the last axis, from logits or from probabilities (renormalised and clipped, as Keras). */
+function logProbabilities(yPred: Tensor, fromLogits: boolean): Tensor {
+  if (fromLogits) return logSoftmax(yPred, -1);
+  const p = div(yPred, sum(yPred, -1, true));
+  return log(clip(p, EPSILON, 1 - EPSILON));
+}
+
+export class CategoricalCrossentropy extends Loss {
+  readonly name = 'categorical_crossentropy';
+  readonly displayName = 'categoricalCrossentropy';
+  readonly fromLogits: boolean;
+  readonly labelSmoothing: number;
+  constructor(options: CrossentropyOptions = {}) {
+    super();
+    this.fromLogits = options.fromLogits ?? false;
+    this.labelSmoothing = checkLabelSmoothing(this.displayName, options.labelSmoothing ?? 0);
+  }
+  perSample(yTrue: Tensor, yPred: Tensor): Tensor {
+    let y = alignLabels(this.displayName, yTrue, yPred);
+    const classes = yPred.shape[yPred.rank - 1]!;
+    if (this.labelSmoothing > 0) y = add(mul(y, 1 - this.labelSmoothing), this.labelSmoothing / classes);
+    return perSampleMean(neg(sum(mul(y, logProbabilities(yPred, this.fromLogits)), -1)));
+  }
+  override getConfig(): Record<string, number | boolean> {
+    return crossentropyConfig(this.fromLogits, this.labelSmoothing);
+  }
+}
+
+/**
+ * Integer class labels (int32 or integral floats) of shape [n] or [n, 1]
+ * against class scores [n, classes]. Labels are checked: a label outside
+ * [0, classes) is an error naming it, where it is, and the valid range.
+ */
+export class SparseCategoricalCrossentropy extends Loss {
+  readonly name = 'sparse_categorical_crossentropy';
+  readonly displayName = 'sparseCategoricalCrossentropy';
+  readonly fromLogits: boolean;
+  constructor(options: { fromLogits?: boolean } = {}) {
+    super();
+    this.fromLogits = options.fromLogits ?? false;
+  }
+  perSample(yTrue: Tensor, yPred: Tensor): Tensor {
+    const classes = yPred.shape[yPred.rank - 1]!;
+    const rows = yPred.size / classes;
+    if (yPred.rank < 2) {
+      throw new Error(`${this.displayName}: the model output must be [batch, classes], got ${describe(yPred)}`);
+    }
+    if (yTrue.size !== rows || yTrue.shape[0] !== yPred.shape[0]) {
+      throw new Error(
+        `${this.displayName}: labels of shape ${describe(yTrue)} do not fit the model output ${describe(yPred)}: ` +
+          `expected one integer class label per sample, shape [${yPred.shape.slice(0, -1).join(',')}] or [${yPred.shape.slice(0, -1).join(',')},1]`,
+      );
+    }
+    const labels = checkSparseLabels(this.displayName, yTrue, classes);
+    const mask = noGrad(() => oneHot(new Tensor(labels, [labels.length], 'int32'), classes));
+    const logp = reshape(logProbabilities(yPred, this.fromLogits), [rows, classes]);
+    const perRow = neg(sum(mul(mask, logp), -1));
+    return perSampleMean(reshape(perRow, [yPred.shape[0]!, -1]));
+  }
+  override getConfig(): Record<string, number | boolean> {
+    return this.fromLogits ? { fromLogits: true } : {};
+  }
+}
+
+/** The labels as int32 values, after checking each is an integer in [0, classes). */
+export function checkSparseLabels(loss: string, yTrue: Tensor, classes: number): Int32Array {
+  const values = yTrue.dataSync();
+  const ints = new Int32Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (!Number.isInteger(v) || v < 0 || v >= classes) {
+      const what = Number.isInteger(v) ? `label ${v}` : `label ${v} (not an integer)`;
+      throw new Error(
+        `${loss}: ${what} at index ${i} is out of range: valid labels are integers 0..${classes - 1} ` +
+          `(the model outputs ${classes} classes)`,
+      );
+    }
+    ints[i] = v;
+  }
+  return ints;
+}
+
+/** A user loss function (yTrue, yPred) → per-sample losses [n] (or any shape, averaged per sample). */
+class FunctionLoss extends Loss {
+  readonly name: string;
+  readonly displayName: string;
+  constructor(private readonly fn: LossFunction) {
+    super();
+    this.name = fn.name || 'custom_loss';
+    this.displayName = this.name;
+  }
+  perSample(yTrue: Tensor, yPred: Tensor): Tensor {
+    const value = this.fn(yTrue, yPred);
+    if (!(value instanceof Tensor)) throw new Error(`Loss function ${this.name} must return a Tensor, got ${typeof value}`);
+    return value.rank === 0 ? reshape(value, [1]) : perSampleMean(value);
+  }
+}
+
+type LossFactory = (config?: Record<string, unknown>) => Loss;
+
+const LOSSES: [string[], LossFactory][] = [
+  [['meanSquaredError', 'mse', 'mean_squared_error'], () => new MeanSquaredError()],
+  [['meanAbsoluteError', 'mae', 'mean_absolute_error'], () => new MeanAbsoluteError()],
+  [['huber', 'huber_loss'], (c) => new Huber(c as { delta?: number })],
+  [['binaryCrossentropy', 'binary_crossentropy'], (c) => new BinaryCrossentropy(c as CrossentropyOptions)],
+  [['categoricalCrossentropy', 'categorical_crossentropy'], (c) => new CategoricalCrossentropy(c as CrossentropyOptions)],
+  [['sparseCategoricalCrossentropy', 'sparse_categorical_crossentropy'], (c) => new SparseCategoricalCrossentropy(c as { fromLogits?: boolean })],
+];
+const LOSS_TABLE = new Map<string, LossFactory>(LOSSES.flatMap(([names, f]) => names.map((n) => [looseKey(n), f] as const)));
+/** Every accepted loss name (camelCase and Keras snake_case). */
+export const LOSS_NAMES: readonly string[] = LOSSES.flatMap(([names]) => names);
+
+export type LossIdentifier = string | Loss | LossFunction;
+
+/** A loss from a name ('mse', 'sparse_categorical_crossentropy', ...), a Loss instance or a function. */
+export function getLoss(identifier: LossIdentifier, config: Record<string, unknown> = {}): Loss {
+  if (identifier instanceof Loss) return identifier;
+  if (typeof identifier === 'function') return new FunctionLoss(identifier);
+  if (typeof identifier !== 'string') {
+    throw new Error(`loss must be a name (${LOSS_NAMES.join(', ')}), a Loss or a function, got ${JSON.stringify(identifier)}`);
+  }
+  return resolveName('loss', identifier, LOSS_TABLE, LOSS_NAMES)(config);
+}
+
+/** Factories in the style of tf.losses / keras.losses. */
+export const losses = {
+  meanSquaredError: (): Loss => new MeanSquaredError(),
+  meanAbsoluteError: (): Loss => new MeanAbsoluteError(),
+  huber: (options?: { delta?: number }): Loss => new Huber(options),
+  binaryCrossentropy: (options?: CrossentropyOptions): Loss => new BinaryCrossentropy(options),
+  categoricalCrossentropy: (options?: CrossentropyOptions): Loss => new CategoricalCrossentropy(options),
+  sparseCategoricalCrossentropy: (options?: { fromLogits?: boolean }): Loss => new SparseCategoricalCrossentropy(options),
+};

@@ -1,0 +1,185 @@
+/**
+ * Metrics with Keras semantics: each accumulates over an epoch (reset at its
+ * start) and reports one number. Mean metrics average a per-sample value over
+ * every sample seen; precision and recall accumulate true/false positive
+ * counts. Metrics are computed without gradients and ignore sample weights
+ * (Keras' `metrics`, as opposed to `weighted_metrics`).
+ */
+import {
+  Tensor, abs, argMax, equal, formatShape, greater, mean, mul, noGrad, notEqual, reshape, sub, sum,
+} from '@axon/tensor';
+import { getLoss, type Loss } from './losses.js';
+import { looseKey } from './names.js';
+
+export interface Metric {
+  /** The key under which fit/evaluate report it: the name the user gave ('acc', 'accuracy', 'mse', ...). */
+  readonly name: string;
+  reset(): void;
+  update(yTrue: Tensor, yPred: Tensor): void;
+  result(): number;
+}
+
+export type MetricFunction = (yTrue: Tensor, yPred: Tensor) => Tensor;
+
+function perSampleMean(x: Tensor): Tensor {
+  return x.rank <= 1 ? x : mean(reshape(x, [x.shape[0]!, -1]), 1);
+}
+
+/** Averages a per-sample value over all samples seen since reset(). */
+export class MeanMetric implements Metric {
+  private total = 0;
+  private count = 0;
+  constructor(readonly name: string, private readonly fn: MetricFunction) {}
+  reset(): void {
+    this.total = 0;
+    this.count = 0;
+  }
+  update(yTrue: Tensor, yPred: Tensor): void {
+    noGrad(() => {
+      const values = perSampleMean(this.fn(yTrue, yPred));
+      this.total += sum(values).item();
+      this.count += values.size;
+    });
+  }
+  result(): number {
+    return this.count === 0 ? 0 : this.total / this.count;
+  }
+}
+
+function sameShape(metric: string, yTrue: Tensor, yPred: Tensor): Tensor {
+  if (yTrue.size === yPred.size && yTrue.shape[0] === yPred.shape[0]) return reshape(yTrue, yPred.shape);
+  throw new Error(`${metric}: labels have shape ${formatShape(yTrue.shape)} but the model outputs ${formatShape(yPred.shape)}; they must match`);
+}
+
+/** 1 where (yPred > threshold) equals the label, per element. */
+export function binaryAccuracy(yTrue: Tensor, yPred: Tensor, threshold = 0.5): Tensor {
+  return equal(sameShape('binaryAccuracy', yTrue, yPred), greater(yPred, threshold));
+}
+
+/** 1 where the arg-max of the one-hot label equals the arg-max of the prediction. */
+export function categoricalAccuracy(yTrue: Tensor, yPred: Tensor): Tensor {
+  return equal(argMax(sameShape('categoricalAccuracy', yTrue, yPred), -1), argMax(yPred, -1));
+}
+
+/** 1 where the integer label equals the arg-max of the prediction. */
+export function sparseCategoricalAccuracy(yTrue: Tensor, yPred: Tensor): Tensor {
+  const predicted = argMax(yPred, -1);
+  if (yTrue.size !== predicted.size) {
+    throw new Error(
+      `sparseCategoricalAccuracy: labels of shape ${formatShape(yTrue.shape)} do not fit the model output ${formatShape(yPred.shape)}: ` +
+        'expected one integer class label per sample',
+    );
+  }
+  return equal(reshape(yTrue, predicted.shape), predicted);
+}
+
+export function meanSquaredError(yTrue: Tensor, yPred: Tensor): Tensor {
+  const d = sub(yPred, sameShape('mse', yTrue, yPred));
+  return mul(d, d);
+}
+
+export function meanAbsoluteError(yTrue: Tensor, yPred: Tensor): Tensor {
+  return abs(sub(yPred, sameShape('mae', yTrue, yPred)));
+}
+
+/**
+ * Keras' 'accuracy': binary when the model has one output unit or the loss is
+ * binary cross-entropy; sparse when the labels have one value per sample
+ * (or the loss is sparse categorical cross-entropy); categorical otherwise.
+ */
+class Accuracy extends MeanMetric {
+  constructor(name: string, loss: Loss | null) {
+    let chosen: MetricFunction | null = null;
+    const lossName = loss?.name;
+    if (lossName === 'binary_crossentropy') chosen = binaryAccuracy;
+    else if (lossName === 'sparse_categorical_crossentropy') chosen = sparseCategoricalAccuracy;
+    else if (lossName === 'categorical_crossentropy') chosen = categoricalAccuracy;
+    super(name, (yTrue, yPred) => {
+      chosen ??= yPred.shape[yPred.rank - 1] === 1
+        ? binaryAccuracy
+        : yTrue.size * yPred.shape[yPred.rank - 1]! === yPred.size && yTrue.size !== yPred.size
+          ? sparseCategoricalAccuracy
+          : categoricalAccuracy;
+      return chosen(yTrue, yPred);
+    });
+  }
+}
+
+/** Precision (tp / (tp + fp)) or recall (tp / (tp + fn)) of predictions thresholded at 0.5, over all elements. */
+class ConfusionMetric implements Metric {
+  private tp = 0;
+  private fp = 0;
+  private fn = 0;
+  constructor(readonly name: string, private readonly kind: 'precision' | 'recall', private readonly threshold = 0.5) {}
+  reset(): void {
+    this.tp = this.fp = this.fn = 0;
+  }
+  update(yTrue: Tensor, yPred: Tensor): void {
+    noGrad(() => {
+      const labels = notEqual(sameShape(this.kind, yTrue, yPred), 0);
+      const predicted = greater(yPred, this.threshold);
+      const tp = sum(mul(labels, predicted)).item();
+      this.tp += tp;
+      this.fp += sum(predicted).item() - tp;
+      this.fn += sum(labels).item() - tp;
+    });
+  }
+  result(): number {
+    const denominator = this.tp + (this.kind === 'precision' ? this.fp : this.fn);
+    return denominator === 0 ? 0 : this.tp / denominator;
+  }
+}
+
+type MetricFactory = (name: string, loss: Loss | null) => Metric;
+
+const METRICS: [string[], MetricFactory][] = [
+  [['accuracy', 'acc'], (n, loss) => new Accuracy(n, loss)],
+  [['binaryAccuracy', 'binary_accuracy'], (n) => new MeanMetric(n, binaryAccuracy)],
+  [['categoricalAccuracy', 'categorical_accuracy'], (n) => new MeanMetric(n, categoricalAccuracy)],
+  [['sparseCategoricalAccuracy', 'sparse_categorical_accuracy'], (n) => new MeanMetric(n, sparseCategoricalAccuracy)],
+  [['mse', 'meanSquaredError', 'mean_squared_error'], (n) => new MeanMetric(n, meanSquaredError)],
+  [['mae', 'meanAbsoluteError', 'mean_absolute_error'], (n) => new MeanMetric(n, meanAbsoluteError)],
+  [['precision'], (n) => new ConfusionMetric(n, 'precision')],
+  [['recall'], (n) => new ConfusionMetric(n, 'recall')],
+  ...(['binaryCrossentropy', 'binary_crossentropy', 'categoricalCrossentropy', 'categorical_crossentropy',
+    'sparseCategoricalCrossentropy', 'sparse_categorical_crossentropy', 'huber'].map((lossName): [string[], MetricFactory] => [
+    [lossName],
+    (n) => {
+      const loss = getLoss(lossName);
+      return new MeanMetric(n, (yTrue, yPred) => loss.perSample(yTrue, yPred));
+    },
+  ])),
+];
+const METRIC_TABLE = new Map<string, MetricFactory>(METRICS.flatMap(([names, f]) => names.map((n) => [looseKey(n), f] as const)));
+/** Every accepted metric name. */
+export const METRIC_NAMES: readonly string[] = METRICS.flatMap(([names]) => names);
+
+export type MetricIdentifier = string | Metric | MetricFunction;
+
+/**
+ * A metric from a name, a Metric, or a function (yTrue, yPred) → per-sample
+ * values (averaged). `loss` lets 'accuracy' pick the right kind.
+ */
+export function getMetric(identifier: MetricIdentifier, loss: Loss | null = null): Metric {
+  if (typeof identifier === 'string') {
+    const factory = METRIC_TABLE.get(looseKey(identifier));
+    if (!factory) throw new Error(`Unknown metric '${identifier}'. Valid metric names: ${METRIC_NAMES.join(', ')}`);
+    return factory(identifier, loss);
+  }
+  if (typeof identifier === 'function') return new MeanMetric(identifier.name || 'custom_metric', identifier);
+  if (identifier && typeof identifier === 'object' && typeof identifier.update === 'function' && typeof identifier.result === 'function') {
+    return identifier;
+  }
+  throw new Error(`metrics must contain names (${METRIC_NAMES.join(', ')}), Metric objects or functions, got ${JSON.stringify(identifier)}`);
+}
+
+/** Factories in the style of tf.metrics. */
+export const metrics = {
+  binaryAccuracy: (): Metric => new MeanMetric('binary_accuracy', binaryAccuracy),
+  categoricalAccuracy: (): Metric => new MeanMetric('categorical_accuracy', categoricalAccuracy),
+  sparseCategoricalAccuracy: (): Metric => new MeanMetric('sparse_categorical_accuracy', sparseCategoricalAccuracy),
+  meanSquaredError: (): Metric => new MeanMetric('mse', meanSquaredError),
+  meanAbsoluteError: (): Metric => new MeanMetric('mae', meanAbsoluteError),
+  precision: (options: { threshold?: number } = {}): Metric => new ConfusionMetric('precision', 'precision', options.threshold),
+  recall: (options: { threshold?: number } = {}): Metric => new ConfusionMetric('recall', 'recall', options.threshold),
+};

@@ -1,0 +1,323 @@
+/**
+ * Optimizers with Keras semantics and defaults. SGD, Adam, AdamW and RMSprop
+ * run the backend's fused in-place kernels on each variable's storage (the
+ * one place outside @axon/tensor that calls a kernel); Adagrad is composed
+ * from tensor ops.
+ */
+import {
+  Tensor, Variable, add, div, fill, getBackend, mul, noGrad, sqrt, square, sub, formatShape,
+} from '@axon/tensor';
+import { looseKey, toCamelCase } from './names.js';
+
+export type OptimizerConfig = Record<string, number | boolean>;
+
+export abstract class Optimizer {
+  /** Keras' class name ('Adam', 'SGD', ...). */
+  abstract readonly className: string;
+  /** Mutable: ReduceLROnPlateau and LearningRateScheduler change it between epochs. */
+  learningRate: number;
+  /** Number of update steps applied so far. */
+  iterations = 0;
+
+  constructor(learningRate: number) {
+    this.learningRate = checkPositive(this.constructor.name, 'learningRate', learningRate);
+  }
+
+  /**
+   * Applies one update step to every variable given its gradient, in place and
+   * without recording gradients.
+   */
+  applyGradients(variables: readonly Variable[], gradients: readonly Tensor[]): void {
+    if (variables.length !== gradients.length) {
+      throw new Error(`${this.className}.applyGradients: ${variables.length} variables but ${gradients.length} gradients`);
+    }
+    this.iterations++;
+    noGrad(() => {
+      variables.forEach((v, i) => {
+        const g = gradients[i]!;
+        if (g.size !== v.size) {
+          throw new Error(`${this.className}: gradient for '${v.name}' has shape ${formatShape(g.shape)}, expected ${formatShape(v.shape)}`);
+        }
+        this.updateVariable(v, g);
+      });
+    });
+  }
+
+  protected abstract updateVariable(variable: Variable, gradient: Tensor): void;
+
+  /** Hyper-parameters, camelCase, Keras names ({learningRate, beta1, ...}). */
+  abstract getConfig(): OptimizerConfig;
+
+  /**
+   * The {className, config} TensorFlow.js' optimizer registry understands
+   * ('SGD', 'Momentum', 'Adam', 'RMSProp', 'Adagrad'), or null when tfjs has no
+   * equivalent.
+   */
+  abstract toTfjs(): { className: string; config: OptimizerConfig } | null;
+}
+
+function checkPositive(owner: string, name: string, value: number): number {
+  if (!(typeof value === 'number' && Number.isFinite(value) && value > 0)) {
+    throw new Error(`${owner}: ${name} must be a positive number, got ${value}`);
+  }
+  return value;
+}
+
+function checkRange(owner: string, name: string, value: number, low: number, high: number): number {
+  if (!(typeof value === 'number' && value >= low && value < high)) {
+    throw new Error(`${owner}: ${name} must be in [${low}, ${high}), got ${value}`);
+  }
+  return value;
+}
+
+/** Per-variable optimizer state, created on first use, keyed by the variable object. */
+class Slots<T> {
+  private readonly map = new WeakMap<Variable, T>();
+  constructor(private readonly create: (v: Variable) => T) {}
+  get(v: Variable): T {
+    let slot = this.map.get(v);
+    if (!slot) {
+      slot = this.create(v);
+      this.map.set(v, slot);
+    }
+    return slot;
+  }
+}
+
+/** The variable's storage, updated in place by fused kernels. */
+function storage(v: Variable): Float32Array {
+  return v.values as Float32Array;
+}
+
+export interface SgdArgs {
+  learningRate?: number;
+  momentum?: number;
+  nesterov?: boolean;
+}
+
+/** Keras SGD: lr 0.01; momentum v = m v - lr g, p += v (Nesterov: p += m v - lr g). */
+export class SGD extends Optimizer {
+  readonly className = 'SGD';
+  readonly momentum: number;
+  readonly nesterov: boolean;
+  private readonly velocity = new Slots<Float32Array | null>((v) => (this.momentum > 0 ? new Float32Array(v.size) : null));
+
+  constructor(args: SgdArgs = {}) {
+    super(args.learningRate ?? 0.01);
+    this.momentum = checkRange('SGD', 'momentum', args.momentum ?? 0, 0, 1);
+    this.nesterov = args.nesterov ?? false;
+  }
+  protected updateVariable(v: Variable, g: Tensor): void {
+    getBackend().sgdUpdate(storage(v), g.dataSync(), this.velocity.get(v), {
+      lr: this.learningRate, momentum: this.momentum, nesterov: this.nesterov,
+    });
+  }
+  getConfig(): OptimizerConfig {
+    return { learningRate: this.learningRate, momentum: this.momentum, nesterov: this.nesterov };
+  }
+  toTfjs(): { className: string; config: OptimizerConfig } {
+    if (this.momentum === 0 && !this.nesterov) return { className: 'SGD', config: { learningRate: this.learningRate } };
+    return { className: 'Momentum', config: { learningRate: this.learningRate, momentum: this.momentum, useNesterov: this.nesterov } };
+  }
+}
+
+export interface AdamArgs {
+  learningRate?: number;
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+}
+
+/** Keras Adam: lr 0.001, beta1 0.9, beta2 0.999, epsilon 1e-7. */
+export class Adam extends Optimizer {
+  readonly className: string = 'Adam';
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+  protected readonly moments = new Slots((v) => ({ m: new Float32Array(v.size), v: new Float32Array(v.size) }));
+
+  constructor(args: AdamArgs = {}) {
+    super(args.learningRate ?? 0.001);
+    this.beta1 = checkRange(this.constructor.name, 'beta1', args.beta1 ?? 0.9, 0, 1);
+    this.beta2 = checkRange(this.constructor.name, 'beta2', args.beta2 ?? 0.999, 0, 1);
+    this.epsilon = checkPositive(this.constructor.name, 'epsilon', args.epsilon ?? 1e-7);
+  }
+  protected weightDecay(): number {
+    return 0;
+  }
+  protected updateVariable(variable: Variable, g: Tensor): void {
+    const { m, v } = this.moments.get(variable);
+    getBackend().adamUpdate(storage(variable), g.dataSync(), m, v, {
+      lr: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon,
+      step: this.iterations, weightDecay: this.weightDecay(),
+    });
+  }
+  getConfig(): OptimizerConfig {
+    return { learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon };
+  }
+  toTfjs(): { className: string; config: OptimizerConfig } | null {
+    return { className: 'Adam', config: this.getConfig() };
+  }
+}
+
+/** Keras AdamW: Adam with decoupled weight decay p -= lr * weightDecay * p (default 0.004). */
+export class AdamW extends Adam {
+  override readonly className = 'AdamW';
+  readonly decay: number;
+  constructor(args: AdamArgs & { weightDecay?: number } = {}) {
+    super(args);
+    const wd = args.weightDecay ?? 0.004;
+    if (!(wd >= 0)) throw new Error(`AdamW: weightDecay must be >= 0, got ${wd}`);
+    this.decay = wd;
+  }
+  protected override weightDecay(): number {
+    return this.decay;
+  }
+  override getConfig(): OptimizerConfig {
+    return { ...super.getConfig(), weightDecay: this.decay };
+  }
+  override toTfjs(): null {
+    return null;
+  }
+}
+
+export interface RmspropArgs {
+  learningRate?: number;
+  rho?: number;
+  momentum?: number;
+  epsilon?: number;
+  centered?: boolean;
+}
+
+/** Keras RMSprop: lr 0.001, rho 0.9, momentum 0, epsilon 1e-7, not centered. */
+export class RMSprop extends Optimizer {
+  readonly className = 'RMSprop';
+  readonly rho: number;
+  readonly momentum: number;
+  readonly epsilon: number;
+  readonly centered: boolean;
+  private readonly state = new Slots((v) => ({
+    meanSquare: new Float32Array(v.size),
+    mom: this.momentum > 0 ? new Float32Array(v.size) : null,
+    meanGrad: this.centered ? new Float32Array(v.size) : null,
+  }));
+
+  constructor(args: RmspropArgs = {}) {
+    super(args.learningRate ?? 0.001);
+    this.rho = checkRange('RMSprop', 'rho', args.rho ?? 0.9, 0, 1);
+    this.momentum = checkRange('RMSprop', 'momentum', args.momentum ?? 0, 0, 1);
+    this.epsilon = checkPositive('RMSprop', 'epsilon', args.epsilon ?? 1e-7);
+    this.centered = args.centered ?? false;
+  }
+  protected updateVariable(v: Variable, g: Tensor): void {
+    const s = this.state.get(v);
+    getBackend().rmspropUpdate(storage(v), g.dataSync(), s.meanSquare, s.mom, s.meanGrad, {
+      lr: this.learningRate, rho: this.rho, momentum: this.momentum, epsilon: this.epsilon, centered: this.centered,
+    });
+  }
+  getConfig(): OptimizerConfig {
+    return { learningRate: this.learningRate, rho: this.rho, momentum: this.momentum, epsilon: this.epsilon, centered: this.centered };
+  }
+  toTfjs(): { className: string; config: OptimizerConfig } {
+    return {
+      className: 'RMSProp',
+      config: { learningRate: this.learningRate, decay: this.rho, momentum: this.momentum, epsilon: this.epsilon, centered: this.centered },
+    };
+  }
+}
+
+export interface AdagradArgs {
+  learningRate?: number;
+  initialAccumulatorValue?: number;
+  epsilon?: number;
+}
+
+/** Keras Adagrad: acc += g²; p -= lr g / sqrt(acc + epsilon). lr 0.001, initial accumulator 0.1, epsilon 1e-7. */
+export class Adagrad extends Optimizer {
+  readonly className = 'Adagrad';
+  readonly initialAccumulatorValue: number;
+  readonly epsilon: number;
+  private readonly accumulators = new Map<Variable, Tensor>();
+
+  constructor(args: AdagradArgs = {}) {
+    super(args.learningRate ?? 0.001);
+    this.initialAccumulatorValue = args.initialAccumulatorValue ?? 0.1;
+    if (!(this.initialAccumulatorValue >= 0)) {
+      throw new Error(`Adagrad: initialAccumulatorValue must be >= 0, got ${args.initialAccumulatorValue}`);
+    }
+    this.epsilon = checkPositive('Adagrad', 'epsilon', args.epsilon ?? 1e-7);
+  }
+  protected updateVariable(v: Variable, g: Tensor): void {
+    const previous = this.accumulators.get(v) ?? fill(v.shape, this.initialAccumulatorValue);
+    const accumulator = add(previous, square(g));
+    this.accumulators.set(v, accumulator);
+    v.assign(sub(v, div(mul(g, this.learningRate), sqrt(add(accumulator, this.epsilon)))));
+  }
+  getConfig(): OptimizerConfig {
+    return { learningRate: this.learningRate, initialAccumulatorValue: this.initialAccumulatorValue, epsilon: this.epsilon };
+  }
+  toTfjs(): { className: string; config: OptimizerConfig } {
+    return { className: 'Adagrad', config: { learningRate: this.learningRate, initialAccumulatorValue: this.initialAccumulatorValue } };
+  }
+}
+
+/** TensorFlow.js-style factories: `train.adam(0.01)`. */
+export const train = {
+  sgd: (learningRate?: number): SGD => new SGD({ learningRate }),
+  momentum: (learningRate: number, momentum: number, useNesterov = false): SGD => new SGD({ learningRate, momentum, nesterov: useNesterov }),
+  adam: (learningRate?: number, beta1?: number, beta2?: number, epsilon?: number): Adam => new Adam({ learningRate, beta1, beta2, epsilon }),
+  adamw: (learningRate?: number, weightDecay?: number): AdamW => new AdamW({ learningRate, weightDecay }),
+  rmsprop: (learningRate?: number, rho?: number, momentum?: number, epsilon?: number, centered?: boolean): RMSprop =>
+    new RMSprop({ learningRate, rho, momentum, epsilon, centered }),
+  adagrad: (learningRate?: number, initialAccumulatorValue?: number): Adagrad => new Adagrad({ learningRate, initialAccumulatorValue }),
+};
+
+type OptimizerFactory = (config: Record<string, unknown>) => Optimizer;
+
+/** Reads a hyper-parameter under any of its spellings (Keras snake_case, tfjs camelCase, tfjs' own names). */
+function pick(config: Record<string, unknown>, ...names: string[]): never | undefined {
+  for (const name of names) {
+    const value = config[name];
+    if (value !== undefined && value !== null) return value as never;
+  }
+  return undefined;
+}
+
+const OPTIMIZERS: [string[], OptimizerFactory][] = [
+  [['sgd'], (c) => new SGD({ learningRate: pick(c, 'learningRate', 'lr'), momentum: pick(c, 'momentum'), nesterov: pick(c, 'nesterov', 'useNesterov') })],
+  [['momentum'], (c) => new SGD({ learningRate: pick(c, 'learningRate', 'lr'), momentum: pick(c, 'momentum') ?? 0.9, nesterov: pick(c, 'useNesterov', 'nesterov') })],
+  [['adam'], (c) => new Adam({ learningRate: pick(c, 'learningRate', 'lr'), beta1: pick(c, 'beta1'), beta2: pick(c, 'beta2'), epsilon: pick(c, 'epsilon') })],
+  [['adamw'], (c) => new AdamW({
+    learningRate: pick(c, 'learningRate', 'lr'), beta1: pick(c, 'beta1'), beta2: pick(c, 'beta2'), epsilon: pick(c, 'epsilon'), weightDecay: pick(c, 'weightDecay'),
+  })],
+  [['rmsprop'], (c) => new RMSprop({
+    learningRate: pick(c, 'learningRate', 'lr'), rho: pick(c, 'rho', 'decay'), momentum: pick(c, 'momentum'), epsilon: pick(c, 'epsilon'), centered: pick(c, 'centered'),
+  })],
+  [['adagrad'], (c) => new Adagrad({
+    learningRate: pick(c, 'learningRate', 'lr'), initialAccumulatorValue: pick(c, 'initialAccumulatorValue'), epsilon: pick(c, 'epsilon'),
+  })],
+];
+const OPTIMIZER_TABLE = new Map(OPTIMIZERS.flatMap(([names, f]) => names.map((n) => [looseKey(n), f] as const)));
+/** Names accepted by compile({optimizer}). */
+export const OPTIMIZER_NAMES: readonly string[] = ['sgd', 'adam', 'adamw', 'rmsprop', 'adagrad'];
+
+export type OptimizerIdentifier = string | Optimizer;
+
+/**
+ * An optimizer from a name ('adam', 'Adam', 'rmsprop', ...) with Keras defaults,
+ * or an Optimizer instance. `config` (camelCase or snake_case keys) overrides
+ * defaults; it also accepts TensorFlow.js' class names and keys ('Momentum',
+ * 'RMSProp' with `decay`), so trainingConfig from tfjs or Keras files loads.
+ */
+export function getOptimizer(identifier: OptimizerIdentifier, config: Record<string, unknown> = {}): Optimizer {
+  if (identifier instanceof Optimizer) return identifier;
+  if (typeof identifier !== 'string') {
+    throw new Error(`optimizer must be a name (${OPTIMIZER_NAMES.join(', ')}) or an Optimizer, got ${JSON.stringify(identifier)}`);
+  }
+  const factory = OPTIMIZER_TABLE.get(looseKey(identifier));
+  if (!factory) throw new Error(`Unknown optimizer '${identifier}'. Valid optimizer names: ${OPTIMIZER_NAMES.join(', ')}`);
+  const camel: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(config)) camel[toCamelCase(k)] = v;
+  // Keras writes beta_1 / beta_2, which camel-case to beta1 / beta2 already.
+  return factory(camel);
+}

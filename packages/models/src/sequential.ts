@@ -1,0 +1,697 @@
+/**
+ * Sequential: a linear stack of layers with Keras' training loop. fit runs,
+ * per batch, the forward pass under autograd (training = true), the loss plus
+ * the layers' regularization penalties, valueAndGrads with respect to the
+ * trainable weights, then the optimizer's update without recording.
+ */
+import {
+  Tensor, Variable, add, argMax, concat, formatShape as formatTensorShape, gather, mul, noGrad, reshape, shuffleInPlace, slice, sum,
+  valueAndGrads,
+} from '@axon/tensor';
+import { InputLayer, Layer, formatShape, serializeLayer, shapeCompatible, type Shape } from '@axon/layers';
+import { CallbackList, History, type CallbackHooks, type Logs, type TrainableModel } from './callbacks.js';
+import { writeDirectoryAtomically } from './io.js';
+import { getLoss, Loss, type LossIdentifier } from './losses.js';
+import { getMetric, type Metric, type MetricIdentifier } from './metrics.js';
+import { getOptimizer, Optimizer, type OptimizerIdentifier } from './optimizers.js';
+import { ProgbarLogger, type OutputStream } from './progbar.js';
+import {
+  GENERATED_BY, AXON_MODELS_VERSION, encodeWeights, toPythonic, type JsonObject, type ModelJSON, type TrainingConfig,
+} from './serialization.js';
+
+export interface SequentialArgs {
+  layers?: Layer[];
+  name?: string;
+}
+
+export interface CompileArgs {
+  optimizer: OptimizerIdentifier;
+  loss: LossIdentifier;
+  metrics?: MetricIdentifier[] | MetricIdentifier;
+}
+
+export interface FitArgs {
+  epochs?: number;
+  batchSize?: number;
+  /** Evaluated after every epoch: [x, y] or [x, y, sampleWeight]. Takes precedence over validationSplit. */
+  validationData?: [Tensor, Tensor] | [Tensor, Tensor, Tensor];
+  /** Fraction of the samples, taken from the end before shuffling, held out for validation (Keras). */
+  validationSplit?: number;
+  /** Reshuffle the training samples every epoch (default true). */
+  shuffle?: boolean;
+  /** Per-class loss weights {class: weight}; classes not listed weigh 1. */
+  classWeight?: Record<number, number>;
+  /** Per-sample loss weights [n]. */
+  sampleWeight?: Tensor;
+  /** Epoch to start from (for resuming): epochs run from initialEpoch to epochs - 1. */
+  initialEpoch?: number;
+  callbacks?: CallbackHooks[] | CallbackHooks;
+  /** 0 silent, 1 progress bar on a terminal or one line per epoch otherwise (default 1). */
+  verbose?: 0 | 1;
+  /** Where verbose output goes (default process.stdout). */
+  output?: OutputStream;
+}
+
+export interface EvaluateArgs {
+  batchSize?: number;
+  sampleWeight?: Tensor;
+  /** Return {loss, <metric>: value} instead of a number or [loss, ...metrics]. */
+  returnDict?: boolean;
+}
+
+export interface SummaryArgs {
+  printFn?: (line: string) => void;
+  lineLength?: number;
+}
+
+export interface SaveArgs {
+  /** Write trainingConfig (loss, metrics, optimizer) when compiled (default true). */
+  includeTrainingConfig?: boolean;
+}
+
+const modelCounters = { sequential: 0 };
+
+function isTensor(x: unknown): x is Tensor {
+  return x instanceof Tensor;
+}
+
+function checkPositiveInteger(owner: string, name: string, value: unknown): number {
+  if (!Number.isInteger(value) || (value as number) < 1) {
+    throw new Error(`${owner}: ${name} must be a positive integer, got ${JSON.stringify(value)}`);
+  }
+  return value as number;
+}
+
+function singleOutput(layer: Layer, out: Tensor | Tensor[]): Tensor {
+  if (Array.isArray(out)) {
+    if (out.length !== 1) throw new Error(`Layer ${layer.name} returned ${out.length} outputs; a Sequential layer must return one tensor`);
+    return out[0]!;
+  }
+  return out;
+}
+
+function rows(x: Tensor, start: number, count: number): Tensor {
+  return start === 0 && count === x.shape[0] ? x : slice(x, start, count);
+}
+
+export class Sequential implements TrainableModel {
+  static readonly className = 'Sequential';
+  readonly name: string;
+  readonly layers: Layer[] = [];
+  /** Set by a callback (EarlyStopping) to end fit after the current batch. */
+  stopTraining = false;
+  optimizer: Optimizer | null = null;
+  loss: Loss | null = null;
+  metrics: Metric[] = [];
+  /** The input shape from an InputLayer, when the model was given one. */
+  private inputLayerShape: Shape | null = null;
+  private builtInputShape: Shape | null = null;
+  private compiled: { loss: LossIdentifier; metrics: MetricIdentifier[] } | null = null;
+
+  constructor(args: SequentialArgs = {}) {
+    if (args === null || typeof args !== 'object' || Array.isArray(args)) {
+      throw new Error(`Sequential: expected {layers?, name?}, got ${Array.isArray(args) ? 'an array (use sequential([...]) or new Sequential({layers: [...]}))' : JSON.stringify(args)}`);
+    }
+    this.name = args.name ?? `sequential_${++modelCounters.sequential}`;
+    if (args.layers !== undefined) {
+      if (!Array.isArray(args.layers)) throw new Error(`Sequential ${this.name}: layers must be an array of layers, got ${typeof args.layers}`);
+      for (const layer of args.layers) this.add(layer);
+    }
+  }
+
+  // ---- structure -----------------------------------------------------------------
+
+  /** Appends a layer; builds it at once when the input shape is known. */
+  add(layer: Layer): void {
+    if (!(layer instanceof Layer)) {
+      throw new Error(`Sequential ${this.name}: add() expects a Layer, got ${layer === null ? 'null' : typeof layer === 'object' ? (layer as object).constructor?.name : typeof layer}`);
+    }
+    if (layer instanceof InputLayer) {
+      if (this.layers.length > 0 || this.inputLayerShape) {
+        throw new Error(`Sequential ${this.name}: an InputLayer (${layer.name}) may only come first`);
+      }
+      this.inputLayerShape = [...layer.batchInputShape!];
+      return;
+    }
+    if (this.layers.some((l) => l.name === layer.name)) {
+      throw new Error(`Sequential ${this.name}: a layer named '${layer.name}' is already in the model; layer names must be unique`);
+    }
+    this.layers.push(layer);
+    const inputShape = this.declaredInputShape();
+    if (inputShape) {
+      try {
+        this.buildLayers(inputShape);
+      } catch (e) {
+        this.layers.pop();
+        throw e;
+      }
+    }
+  }
+
+  /** The batch input shape the model declares (InputLayer or the first layer's inputShape), if any. */
+  declaredInputShape(): Shape | null {
+    return this.inputLayerShape ?? this.layers[0]?.batchInputShape ?? null;
+  }
+
+  /** The batch input shape the model was built with (null dims are free). */
+  get inputShape(): Shape | null {
+    return this.builtInputShape ?? this.declaredInputShape();
+  }
+
+  /** The output shape, computed layer by layer from the input shape. */
+  get outputShape(): Shape {
+    const input = this.inputShape;
+    if (!input) throw new Error(`Sequential ${this.name}: the output shape is unknown until the model is built (give the first layer an inputShape, or call build())`);
+    return this.layerOutputShapes(input).at(-1) ?? input;
+  }
+
+  get built(): boolean {
+    return this.builtInputShape !== null && this.layers.every((l) => l.built);
+  }
+
+  /** Builds every layer for a batch input shape (default: the declared one). */
+  build(inputShape?: Shape): void {
+    const shape = inputShape ?? this.declaredInputShape();
+    if (!shape) {
+      throw new Error(
+        `Sequential ${this.name}: cannot build without an input shape: give the first layer an inputShape ` +
+          `(e.g. dense({units: 10, inputShape: [784]})) or call build([null, ...shape])`,
+      );
+    }
+    this.buildLayers(shape);
+  }
+
+  private buildLayers(inputShape: Shape): void {
+    let shape: Shape = [...inputShape];
+    for (const layer of this.layers) {
+      if (!layer.built) {
+        layer.build(shape);
+        layer.built = true;
+      }
+      shape = layer.computeOutputShape(shape) as Shape;
+    }
+    this.builtInputShape = [...inputShape];
+  }
+
+  private layerOutputShapes(inputShape: Shape): Shape[] {
+    const shapes: Shape[] = [];
+    let shape: Shape = [...inputShape];
+    for (const layer of this.layers) {
+      shape = layer.computeOutputShape(shape) as Shape;
+      shapes.push(shape);
+    }
+    return shapes;
+  }
+
+  private requireLayers(method: string): void {
+    if (this.layers.length === 0) throw new Error(`Sequential ${this.name}: ${method}() needs at least one layer; add() some first`);
+  }
+
+  /** Checks x against the model's input shape, naming the argument, the expected and the given shape. */
+  private checkInput(method: string, argument: string, x: unknown): asserts x is Tensor {
+    if (!isTensor(x)) throw new Error(`${method}: ${argument} must be a Tensor, got ${x === null ? 'null' : Array.isArray(x) ? 'an array' : typeof x}`);
+    const expected = this.inputShape;
+    if (expected && !shapeCompatible(expected, x.shape)) {
+      const source = this.inputLayerShape ? 'the InputLayer' : `the inputShape of layer ${this.layers[0]?.name}`;
+      throw new Error(
+        `${method}: ${argument} has shape ${formatTensorShape(x.shape)}, but model ${this.name} expects input shape ${formatShape(expected)} (${source})`,
+      );
+    }
+  }
+
+  /** Runs the layers. Builds them from x's shape on first use. */
+  call(x: Tensor, training = false): Tensor {
+    this.requireLayers('call');
+    if (!this.builtInputShape) this.buildLayers([null, ...x.shape.slice(1)]);
+    let y = x;
+    let mask: Tensor | null = null;
+    for (const layer of this.layers) {
+      const out = singleOutput(layer, layer.apply(y, { training, mask }));
+      mask = layer.computeMask(y, mask);
+      y = out;
+    }
+    return y;
+  }
+
+  // ---- weights -------------------------------------------------------------------
+
+  get weights(): Variable[] {
+    return this.layers.flatMap((l) => l.weights);
+  }
+
+  get trainableWeights(): Variable[] {
+    return this.layers.flatMap((l) => l.trainableWeights);
+  }
+
+  get nonTrainableWeights(): Variable[] {
+    return this.layers.flatMap((l) => l.nonTrainableWeights);
+  }
+
+  /** Copies of all weights in Keras order: layer by layer, each layer's trainable then non-trainable weights. */
+  getWeights(): Tensor[] {
+    return this.layers.flatMap((l) => l.getWeights());
+  }
+
+  /** Sets all weights, in getWeights() order. */
+  setWeights(weights: readonly Tensor[]): void {
+    const own = this.weights;
+    if (!Array.isArray(weights) || weights.length !== own.length) {
+      throw new Error(
+        `Sequential ${this.name}: setWeights expects ${own.length} tensors (${own.map((w) => w.name).join(', ')}), ` +
+          `got ${Array.isArray(weights) ? weights.length : typeof weights}` +
+          (this.built ? '' : ' (the model is not built yet: give the first layer an inputShape or call build())'),
+      );
+    }
+    let offset = 0;
+    for (const layer of this.layers) {
+      const n = layer.weights.length;
+      layer.setWeights(weights.slice(offset, offset + n));
+      offset += n;
+    }
+  }
+
+  countParams(): number {
+    return this.weights.reduce((n, w) => n + w.size, 0);
+  }
+
+  // ---- compile ---------------------------------------------------------------------
+
+  compile(args: CompileArgs): void {
+    if (!args || typeof args !== 'object') throw new Error(`compile: expected {optimizer, loss, metrics?}, got ${JSON.stringify(args)}`);
+    if (args.optimizer === undefined || args.optimizer === null) throw new Error("compile: optimizer is required (e.g. 'adam', 'sgd', or new Adam({learningRate: 0.01}))");
+    if (args.loss === undefined || args.loss === null) throw new Error("compile: loss is required (e.g. 'sparseCategoricalCrossentropy', 'mse')");
+    const optimizer = getOptimizer(args.optimizer);
+    const loss = getLoss(args.loss);
+    const metricIds = args.metrics === undefined ? [] : Array.isArray(args.metrics) ? args.metrics : [args.metrics];
+    const metrics = metricIds.map((m) => getMetric(m, loss));
+    const names = new Set<string>(['loss']);
+    for (const m of metrics) {
+      if (names.has(m.name)) throw new Error(`compile: metric name '${m.name}' appears twice (or clashes with 'loss')`);
+      names.add(m.name);
+    }
+    this.optimizer = optimizer;
+    this.loss = loss;
+    this.metrics = metrics;
+    this.compiled = { loss: args.loss, metrics: metricIds };
+  }
+
+  private requireCompiled(method: string): { optimizer: Optimizer; loss: Loss } {
+    if (!this.optimizer || !this.loss) {
+      throw new Error(`Sequential ${this.name}: call compile({optimizer, loss}) before ${method}()`);
+    }
+    return { optimizer: this.optimizer, loss: this.loss };
+  }
+
+  private checkXY(method: string, x: unknown, y: unknown, xName = 'x', yName = 'y'): asserts x is Tensor {
+    this.checkInput(method, xName, x);
+    if (!isTensor(y)) throw new Error(`${method}: ${yName} must be a Tensor, got ${y === null ? 'null' : Array.isArray(y) ? 'an array' : typeof y}`);
+    if (x.rank === 0 || y.rank === 0 || x.shape[0] !== y.shape[0]) {
+      throw new Error(
+        `${method}: ${xName} and ${yName} must have the same number of samples: ${xName} has ${x.shape[0] ?? 'no batch axis'} ` +
+          `(shape ${formatTensorShape(x.shape)}), ${yName} has ${y.shape[0] ?? 'no batch axis'} (shape ${formatTensorShape(y.shape)})`,
+      );
+    }
+    if (x.shape[0] === 0) throw new Error(`${method}: ${xName} has no samples (shape ${formatTensorShape(x.shape)})`);
+  }
+
+  private checkSampleWeight(method: string, name: string, w: unknown, n: number): Tensor {
+    if (!isTensor(w) || w.size !== n || w.shape[0] !== n) {
+      throw new Error(`${method}: ${name} must be a Tensor of shape [${n}] (one weight per sample), got ${isTensor(w) ? formatTensorShape(w.shape) : typeof w}`);
+    }
+    return reshape(w, [n]);
+  }
+
+  // ---- training ----------------------------------------------------------------------
+
+  private regularizationLoss(): Tensor | null {
+    let total: Tensor | null = null;
+    for (const layer of this.layers) {
+      for (const penalty of layer.regularizationLosses()) total = total ? add(total, penalty) : penalty;
+    }
+    return total;
+  }
+
+  /** One optimization step; returns the batch loss (including regularization) and the predictions. */
+  private trainStep(x: Tensor, y: Tensor, sampleWeight: Tensor | null): { loss: number; yPred: Tensor } {
+    const { optimizer, loss } = this.requireCompiled('fit');
+    const variables = this.trainableWeights;
+    let yPred: Tensor | null = null;
+    const { value, grads } = valueAndGrads(() => {
+      yPred = this.call(x, true);
+      const dataLoss = loss.compute(y, yPred, sampleWeight);
+      const penalty = this.regularizationLoss();
+      return penalty ? add(dataLoss, penalty) : dataLoss;
+    }, variables);
+    optimizer.applyGradients(variables, grads);
+    return { loss: value.item(), yPred: yPred! };
+  }
+
+  /** Per-sample weights from classWeight (by label) times sampleWeight, or null when neither is given. */
+  private batchWeights(y: Tensor, classWeight: Record<number, number> | undefined, sampleWeight: Tensor | null): Tensor | null {
+    if (!classWeight) return sampleWeight;
+    const n = y.shape[0]!;
+    const labels = noGrad(() => (y.rank === 1 || (y.rank === 2 && y.shape[1] === 1) ? reshape(y, [n]) : argMax(reshape(y, [n, -1]), -1)));
+    const weights = new Tensor(Float32Array.from(labels.dataSync(), (label) => classWeight[label] ?? 1), [n]);
+    return sampleWeight ? noGrad(() => mul(sampleWeight, weights)) : weights;
+  }
+
+  private checkClassWeight(method: string, classWeight: unknown): Record<number, number> | undefined {
+    if (classWeight === undefined || classWeight === null) return undefined;
+    if (typeof classWeight !== 'object' || Array.isArray(classWeight)) throw new Error(`${method}: classWeight must be an object {classIndex: weight}, got ${JSON.stringify(classWeight)}`);
+    for (const [k, v] of Object.entries(classWeight)) {
+      if (!/^\d+$/.test(k) || typeof v !== 'number' || !(v >= 0)) {
+        throw new Error(`${method}: classWeight must map class indices to non-negative numbers, got ${JSON.stringify(k)}: ${JSON.stringify(v)}`);
+      }
+    }
+    return classWeight as Record<number, number>;
+  }
+
+  async fit(x: Tensor, y: Tensor, args: FitArgs = {}): Promise<History> {
+    this.requireLayers('fit');
+    this.requireCompiled('fit');
+    this.checkXY('fit', x, y);
+    const epochs = checkPositiveInteger('fit', 'epochs', args.epochs ?? 1);
+    const batchSize = checkPositiveInteger('fit', 'batchSize', args.batchSize ?? 32);
+    const initialEpoch = args.initialEpoch ?? 0;
+    if (!Number.isInteger(initialEpoch) || initialEpoch < 0 || initialEpoch >= epochs) {
+      throw new Error(`fit: initialEpoch must be an integer in [0, epochs) = [0, ${epochs}), got ${JSON.stringify(args.initialEpoch)}`);
+    }
+    const verbose = args.verbose ?? 1;
+    if (verbose !== 0 && verbose !== 1) throw new Error(`fit: verbose must be 0 or 1, got ${JSON.stringify(verbose)}`);
+    const classWeight = this.checkClassWeight('fit', args.classWeight);
+    const n = x.shape[0]!;
+    let sampleWeight = args.sampleWeight === undefined ? null : this.checkSampleWeight('fit', 'sampleWeight', args.sampleWeight, n);
+
+    // Validation data: explicit, or the last fraction of x/y before any shuffling (as Keras).
+    let xTrain = x;
+    let yTrain = y;
+    let validation: { x: Tensor; y: Tensor; sampleWeight: Tensor | null } | null = null;
+    if (args.validationData !== undefined) {
+      const vd = args.validationData;
+      if (!Array.isArray(vd) || vd.length < 2 || vd.length > 3) {
+        throw new Error(`fit: validationData must be [x, y] or [x, y, sampleWeight], got ${Array.isArray(vd) ? `an array of ${vd.length}` : typeof vd}`);
+      }
+      this.checkXY('fit', vd[0], vd[1], 'validationData x', 'validationData y');
+      validation = {
+        x: vd[0], y: vd[1],
+        sampleWeight: vd[2] === undefined ? null : this.checkSampleWeight('fit', 'validationData sampleWeight', vd[2], vd[0].shape[0]!),
+      };
+    } else if (args.validationSplit !== undefined && args.validationSplit !== 0) {
+      const split = args.validationSplit;
+      if (typeof split !== 'number' || !(split > 0 && split < 1)) throw new Error(`fit: validationSplit must be a number in [0, 1), got ${JSON.stringify(split)}`);
+      const trainCount = Math.floor(n * (1 - split));
+      if (trainCount === 0 || trainCount === n) {
+        throw new Error(`fit: validationSplit ${split} of ${n} samples leaves ${trainCount} for training and ${n - trainCount} for validation; both must be non-empty`);
+      }
+      xTrain = rows(x, 0, trainCount);
+      yTrain = rows(y, 0, trainCount);
+      validation = {
+        x: rows(x, trainCount, n - trainCount),
+        y: rows(y, trainCount, n - trainCount),
+        sampleWeight: sampleWeight ? rows(sampleWeight, trainCount, n - trainCount) : null,
+      };
+      if (sampleWeight) sampleWeight = rows(sampleWeight, 0, trainCount);
+    }
+
+    const samples = xTrain.shape[0]!;
+    const steps = Math.ceil(samples / batchSize);
+    const history = new History();
+    const userCallbacks = args.callbacks === undefined ? [] : Array.isArray(args.callbacks) ? args.callbacks : [args.callbacks];
+    const callbacks = new CallbackList([...(verbose ? [new ProgbarLogger(args.output)] : []), ...userCallbacks, history]);
+    const metricNames = ['loss', ...this.metrics.map((m) => m.name)];
+    callbacks.setModel(this);
+    callbacks.setParams({
+      epochs, initialEpoch, steps, samples, batchSize, verbose,
+      metrics: [...metricNames, ...(validation ? metricNames.map((k) => `val_${k}`) : [])],
+    });
+
+    this.stopTraining = false;
+    const order = Int32Array.from({ length: samples }, (_, i) => i);
+    let lastYield = performance.now();
+    await callbacks.onTrainBegin();
+    for (let epoch = initialEpoch; epoch < epochs && !this.stopTraining; epoch++) {
+      await callbacks.onEpochBegin(epoch);
+      for (const m of this.metrics) m.reset();
+      if (args.shuffle ?? true) shuffleInPlace(order);
+      let lossTotal = 0;
+      let seen = 0;
+      const epochLogs: Logs = {};
+      for (let step = 0; step < steps; step++) {
+        const start = step * batchSize;
+        const size = Math.min(batchSize, samples - start);
+        await callbacks.onBatchBegin(step, { batch: step, size });
+        const indices = new Tensor(order.subarray(start, start + size), [size], 'int32');
+        const xb = gather(xTrain, indices, 0);
+        const yb = gather(yTrain, indices, 0);
+        const swb = this.batchWeights(yb, classWeight, sampleWeight ? gather(sampleWeight, indices, 0) : null);
+        const { loss, yPred } = this.trainStep(xb, yb, swb);
+        lossTotal += loss * size;
+        seen += size;
+        const batchLogs: Logs = { batch: step, size, loss: lossTotal / seen };
+        for (const m of this.metrics) {
+          m.update(yb, yPred);
+          batchLogs[m.name] = m.result();
+        }
+        await callbacks.onBatchEnd(step, batchLogs);
+        Object.assign(epochLogs, batchLogs);
+        if (performance.now() - lastYield > 200) {
+          // Let timers and I/O (progress output, signals) run during long epochs.
+          await new Promise((resolve) => setImmediate(resolve));
+          lastYield = performance.now();
+        }
+        if (this.stopTraining) break;
+      }
+      delete epochLogs.batch;
+      delete epochLogs.size;
+      if (validation) {
+        const v = this.evaluateLogs(validation.x, validation.y, batchSize, validation.sampleWeight);
+        for (const [k, value] of Object.entries(v)) epochLogs[`val_${k}`] = value;
+      }
+      await callbacks.onEpochEnd(epoch, epochLogs);
+    }
+    await callbacks.onTrainEnd();
+    return history;
+  }
+
+  /** Loss (with regularization) and metrics over x/y, in batches, without gradients. */
+  private evaluateLogs(x: Tensor, y: Tensor, batchSize: number, sampleWeight: Tensor | null): Logs {
+    const { loss } = this.requireCompiled('evaluate');
+    for (const m of this.metrics) m.reset();
+    const n = x.shape[0]!;
+    let total = 0;
+    noGrad(() => {
+      for (let start = 0; start < n; start += batchSize) {
+        const size = Math.min(batchSize, n - start);
+        const xb = rows(x, start, size);
+        const yb = rows(y, start, size);
+        const yPred = this.call(xb, false);
+        let value = loss.compute(yb, yPred, sampleWeight ? rows(sampleWeight, start, size) : null);
+        const penalty = this.regularizationLoss();
+        if (penalty) value = add(value, penalty);
+        total += value.item() * size;
+        for (const m of this.metrics) m.update(yb, yPred);
+      }
+    });
+    const logs: Logs = { loss: total / n };
+    for (const m of this.metrics) logs[m.name] = m.result();
+    return logs;
+  }
+
+  /**
+   * Loss and metrics on x/y (Keras: a number when there are no metrics, else
+   * [loss, ...metrics]; with returnDict, {loss, <metric>: value}).
+   */
+  evaluate(x: Tensor, y: Tensor, args: EvaluateArgs & { returnDict: true }): Logs;
+  evaluate(x: Tensor, y: Tensor, args?: EvaluateArgs): number | number[];
+  evaluate(x: Tensor, y: Tensor, args: EvaluateArgs = {}): number | number[] | Logs {
+    this.requireLayers('evaluate');
+    this.requireCompiled('evaluate');
+    this.checkXY('evaluate', x, y);
+    const batchSize = checkPositiveInteger('evaluate', 'batchSize', args.batchSize ?? 32);
+    const sw = args.sampleWeight === undefined ? null : this.checkSampleWeight('evaluate', 'sampleWeight', args.sampleWeight, x.shape[0]!);
+    const logs = this.evaluateLogs(x, y, batchSize, sw);
+    return args.returnDict ? logs : this.toResult(logs);
+  }
+
+  private toResult(logs: Logs): number | number[] {
+    return this.metrics.length === 0 ? logs.loss! : [logs.loss!, ...this.metrics.map((m) => logs[m.name]!)];
+  }
+
+  /** One optimization step on one batch; returns the loss, or [loss, ...metrics] (metrics of this batch only). */
+  trainOnBatch(x: Tensor, y: Tensor, args: { sampleWeight?: Tensor; classWeight?: Record<number, number> } = {}): number | number[] {
+    this.requireLayers('trainOnBatch');
+    this.requireCompiled('trainOnBatch');
+    this.checkXY('trainOnBatch', x, y);
+    const n = x.shape[0]!;
+    const sw = args.sampleWeight === undefined ? null : this.checkSampleWeight('trainOnBatch', 'sampleWeight', args.sampleWeight, n);
+    const weights = this.batchWeights(y, this.checkClassWeight('trainOnBatch', args.classWeight), sw);
+    const { loss, yPred } = this.trainStep(x, y, weights);
+    const logs: Logs = { loss };
+    for (const m of this.metrics) {
+      m.reset();
+      m.update(y, yPred);
+      logs[m.name] = m.result();
+    }
+    return this.toResult(logs);
+  }
+
+  // ---- inference ------------------------------------------------------------------------
+
+  /** Outputs for x, computed in batches (default 32) without gradients. */
+  predict(x: Tensor, args: { batchSize?: number } = {}): Tensor {
+    this.requireLayers('predict');
+    this.checkInput('predict', 'x', x);
+    const batchSize = checkPositiveInteger('predict', 'batchSize', args.batchSize ?? 32);
+    const n = x.shape[0]!;
+    return noGrad(() => {
+      const outputs: Tensor[] = [];
+      for (let start = 0; start < n; start += batchSize) outputs.push(this.call(rows(x, start, Math.min(batchSize, n - start)), false));
+      return outputs.length === 1 ? outputs[0]! : concat(outputs, 0);
+    });
+  }
+
+  /** Outputs for one batch, without batching or gradients. */
+  predictOnBatch(x: Tensor): Tensor {
+    this.requireLayers('predictOnBatch');
+    this.checkInput('predictOnBatch', 'x', x);
+    return noGrad(() => this.call(x, false));
+  }
+
+  /**
+   * The gradient of the model's output for class `classIndex` (summed over the
+   * batch, so each sample gets its own gradient) with respect to the input:
+   * a saliency map of x's shape. For a softmax output this is the gradient of
+   * the class probability.
+   */
+  inputGradients(x: Tensor, classIndex: number): Tensor {
+    this.requireLayers('inputGradients');
+    this.checkInput('inputGradients', 'x', x);
+    const watched = new Tensor(Float32Array.from(x.dataSync()), x.shape);
+    const { grads } = valueAndGrads(() => {
+      const y = this.call(watched, false);
+      if (y.rank !== 2) throw new Error(`inputGradients: the model output must be [batch, classes], got ${formatTensorShape(y.shape)}`);
+      const classes = y.shape[1]!;
+      if (!Number.isInteger(classIndex) || classIndex < 0 || classIndex >= classes) {
+        throw new Error(`inputGradients: classIndex must be an integer in [0, ${classes - 1}] (the model outputs ${classes} classes), got ${classIndex}`);
+      }
+      return sum(slice(y, [0, classIndex], [-1, 1]));
+    }, [watched]);
+    return grads[0]!;
+  }
+
+  // ---- summary ------------------------------------------------------------------------
+
+  /** Prints the layers (name, type, output shape, parameter count) and parameter totals. */
+  summary(args: SummaryArgs = {}): void {
+    const print = args.printFn ?? ((line: string) => console.log(line));
+    const input = this.inputShape;
+    const shapes = input ? this.layerOutputShapes(input) : null;
+    const table = this.layers.map((layer, i) => [
+      `${layer.name} (${layer.getClassName()})`,
+      shapes ? formatShape(shapes[i]!) : 'unknown',
+      layer.built ? layer.countParams().toLocaleString('en-US') : '0 (unbuilt)',
+    ]);
+    const header = ['Layer (type)', 'Output Shape', 'Param #'];
+    const widths = header.map((h, c) => Math.max(h.length, ...table.map((r) => r[c]!.length)) + 3);
+    const width = Math.max(args.lineLength ?? 0, widths.reduce((a, b) => a + b, 0));
+    const row = (cells: string[]): string => cells.map((cell, c) => cell.padEnd(widths[c]!)).join('').trimEnd();
+    print(`Model: "${this.name}"`);
+    print('_'.repeat(width));
+    print(row(header));
+    print('='.repeat(width));
+    table.forEach((cells, i) => {
+      print(row(cells));
+      print(i < table.length - 1 ? '_'.repeat(width) : '='.repeat(width));
+    });
+    if (table.length === 0) print('='.repeat(width));
+    const trainable = this.trainableWeights.reduce((n, w) => n + w.size, 0);
+    const nonTrainable = this.nonTrainableWeights.reduce((n, w) => n + w.size, 0);
+    print(`Total params: ${(trainable + nonTrainable).toLocaleString('en-US')}`);
+    print(`Trainable params: ${trainable.toLocaleString('en-US')}`);
+    print(`Non-trainable params: ${nonTrainable.toLocaleString('en-US')}`);
+    print('_'.repeat(width));
+  }
+
+  // ---- serialization ---------------------------------------------------------------------
+
+  /** The model config as TensorFlow.js' getConfig: {name, layers: [{className, config}]} (camelCase). */
+  getConfig(): { name: string; layers: { className: string; config: Record<string, unknown> }[] } {
+    const layers = this.layers.map((l) => serializeLayer(l));
+    const input = this.declaredInputShape() ?? this.builtInputShape;
+    const first = layers[0];
+    if (first && input && first.config.batchInputShape === undefined) first.config = { ...first.config, batchInputShape: [...input] };
+    return { name: this.name, layers };
+  }
+
+  /** The training configuration as tfjs writes it, or null when not compiled or not serializable (custom functions). */
+  private trainingConfig(): TrainingConfig | null {
+    if (!this.compiled || !this.optimizer || !this.loss) return null;
+    if (typeof this.compiled.loss === 'function' || this.compiled.metrics.some((m) => typeof m !== 'string')) return null;
+    const optimizer = this.optimizer.toTfjs() ?? { className: this.optimizer.className, config: this.optimizer.getConfig() };
+    const lossConfig = this.loss.getConfig();
+    return {
+      loss: this.loss.name,
+      metrics: this.compiled.metrics as string[],
+      optimizer_config: { class_name: optimizer.className, config: optimizer.config },
+      ...(Object.keys(lossConfig).length ? { loss_config: toPythonic(lossConfig) as Record<string, number | boolean> } : {}),
+    };
+  }
+
+  /** model.json's content and the weight shards. */
+  toArtifacts(args: SaveArgs = {}): { json: ModelJSON; shards: { name: string; data: Uint8Array }[] } {
+    this.requireLayers('save');
+    if (!this.built) {
+      throw new Error(`Sequential ${this.name}: save() needs a built model: give the first layer an inputShape, call build(), or fit/predict once`);
+    }
+    const topology: JsonObject = {
+      class_name: 'Sequential',
+      config: toPythonic(this.getConfig()) as JsonObject,
+      keras_version: `axon ${AXON_MODELS_VERSION}`,
+      backend: 'axon',
+    };
+    const named = this.weights.map((w) => ({ name: w.name, tensor: w as Tensor }));
+    const { manifest, shards } = encodeWeights(named);
+    const json: ModelJSON = {
+      modelTopology: topology,
+      format: 'layers-model',
+      generatedBy: GENERATED_BY,
+      convertedBy: null,
+      weightsManifest: manifest,
+    };
+    const training = args.includeTrainingConfig === false ? null : this.trainingConfig();
+    if (training) {
+      // tfjs-layers compiles a loaded model from trainingConfig and fails on names it lacks
+      // (AdamW, huber, fromLogits); such configs go to userDefinedMetadata, which tfjs ignores.
+      if (isTfjsCompatible(training, this.optimizer!)) json.trainingConfig = training;
+      else json.userDefinedMetadata = { axonTrainingConfig: training as unknown as JsonObject };
+    }
+    return { json, shards };
+  }
+
+  /**
+   * Saves to directory `path` (model.json + group1-shard*.bin) in the
+   * TensorFlow.js layers format, atomically.
+   */
+  async save(path: string, args: SaveArgs = {}): Promise<void> {
+    const { json, shards } = this.toArtifacts(args);
+    writeDirectoryAtomically(path, [...shards, { name: 'model.json', data: JSON.stringify(json, null, 1) }], 'model.json');
+  }
+
+  toString(): string {
+    return `Sequential(${this.name}: ${this.layers.map((l) => l.toString()).join(' -> ')})`;
+  }
+}
+
+const TFJS_LOSSES = new Set(['mean_squared_error', 'mean_absolute_error', 'binary_crossentropy', 'categorical_crossentropy', 'sparse_categorical_crossentropy']);
+const TFJS_METRICS = new Set(['accuracy', 'acc', 'binary_accuracy', 'categorical_accuracy', 'sparse_categorical_accuracy', 'mse', 'mae',
+  'mean_squared_error', 'mean_absolute_error', 'precision', 'recall', 'binary_crossentropy', 'categorical_crossentropy', 'sparse_categorical_crossentropy']);
+
+function isTfjsCompatible(config: TrainingConfig, optimizer: Optimizer): boolean {
+  return optimizer.toTfjs() !== null && TFJS_LOSSES.has(config.loss) && config.loss_config === undefined &&
+    config.metrics.every((m) => TFJS_METRICS.has(m.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase()));
+}
+
+/** Keras / TensorFlow.js style factory: sequential([layer, ...]) or sequential({layers, name}). */
+export function sequential(layersOrArgs: Layer[] | SequentialArgs = {}): Sequential {
+  return Array.isArray(layersOrArgs) ? new Sequential({ layers: layersOrArgs }) : new Sequential(layersOrArgs);
+}

@@ -178,7 +178,147 @@ export interface Backend {
 /**
  * Kernels a backend may provide for speed. Each has a composite fallback in
  * @axon/tensor built from required kernels, so leaving one out never changes
- * results. (The fused recurrent kernels join this list with @axon/recurrent.)
+ * results (up to float rounding).
+ *
+ * The fused recurrent kernels run a whole SimpleRNN / GRU / LSTM sequence in
+ * one call: one GEMM for the input projection of every timestep, then per
+ * step one GEMM h·U for all gates (two for a GRU without resetAfter) and the
+ * gate math in a single pass. Backward walks the steps in reverse with one
+ * GEMM per step for dh (two for GRU without resetAfter), then gets dx, dW and
+ * dU from GEMMs over all timesteps at once. The op `lstmSequence` etc.
+ * (ops/recurrent.ts) allocates every array; its composite path defines the
+ * semantics.
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-interface
-export interface OptionalKernels {}
+export interface OptionalKernels {
+  /** LSTM (Keras gate order i, f, c, o; G = 4): c = f*c + i*act(zc), h = o*act(c), gates use recurrentActivation. */
+  lstmForward?(arrays: RnnForwardArrays, info: RnnSequenceInfo): void;
+  lstmBackward?(arrays: RnnBackwardArrays, info: RnnSequenceInfo): void;
+  /**
+   * GRU (Keras gate order z, r, h; G = 3), h = z*h' + (1-z)*hh where h' is the previous state.
+   * resetAfter: hh = act(xh + r*(h'·Uh + bRec_h)), gates add h'·U + bRec (bias [2, 3U]: input row, recurrent row).
+   * Otherwise: hh = act(xh + (r*h')·Uh), z and r add h'·Uz, h'·Ur (bias [3U], input side only).
+   */
+  gruForward?(arrays: RnnForwardArrays, info: RnnSequenceInfo): void;
+  gruBackward?(arrays: RnnBackwardArrays, info: RnnSequenceInfo): void;
+  /** SimpleRNN (G = 1): h = act(x·W + b + h'·U). */
+  simpleRnnForward?(arrays: RnnForwardArrays, info: RnnSequenceInfo): void;
+  simpleRnnBackward?(arrays: RnnBackwardArrays, info: RnnSequenceInfo): void;
+}
+
+/**
+ * Activations the fused recurrent kernels compute. Each derivative is taken
+ * from the activation's output y: tanh 1-y², sigmoid y(1-y), hardSigmoid
+ * (clip(0.2x + 0.5, 0, 1), as Keras 2 and TensorFlow.js) 0.2 where 0 < y < 1,
+ * relu y > 0, linear 1. Other activations take the composite path.
+ */
+export type RnnActivation = 'tanh' | 'sigmoid' | 'hardSigmoid' | 'relu' | 'linear';
+
+/**
+ * Geometry and options of a fused recurrent sequence: B = batch, T = timesteps,
+ * I = inputSize, U = units, G = gates per unit (LSTM 4, GRU 3, SimpleRNN 1).
+ *
+ * Step s (0 <= s < T) processes time t(s) = goBackwards ? T-1-s : s. Outputs
+ * and saved arrays are in step order (Keras returns a goBackwards sequence
+ * reversed); x, dx and the mask are in time order.
+ *
+ * Masks follow Keras: where mask[b, t(s)] is 0 the states are carried over
+ * unchanged and the step's output is the previous step's output (zeros before
+ * the first step), or zeros when zeroOutputForMask is set. Without
+ * returnSequences the output is the last step's output (with a mask, not
+ * necessarily the final state).
+ */
+export interface RnnSequenceInfo {
+  batch: number;
+  timesteps: number;
+  inputSize: number;
+  units: number;
+  goBackwards: boolean;
+  returnSequences: boolean;
+  /** Masked steps output zeros instead of the previous output (Keras sets it in Bidirectional with returnSequences). */
+  zeroOutputForMask: boolean;
+  /** SimpleRNN's activation; LSTM's cell and output activation; GRU's candidate activation. */
+  activation: RnnActivation;
+  /** LSTM and GRU gate activation (ignored by SimpleRNN). */
+  recurrentActivation: RnnActivation;
+  /** GRU only (ignored by the others): see OptionalKernels.gruForward. */
+  resetAfter: boolean;
+}
+
+/**
+ * Arrays of a fused forward pass. Inputs are read-only; outputs and saved
+ * arrays are overwritten whole (the caller need not clear them). Arrays may
+ * be views (subarrays) and never alias each other.
+ */
+export interface RnnForwardArrays {
+  /** [B, T, I], time order. */
+  x: Float32Array;
+  /** [I, G*U], Keras layout: gate g of unit j is column g*U + j. */
+  kernel: Float32Array;
+  /** [U, G*U]. */
+  recurrentKernel: Float32Array;
+  /** [G*U], or [2, 3U] for a GRU with resetAfter; null = no bias. */
+  bias: Float32Array | null;
+  /** Initial hidden state [B, U]; null = zeros. */
+  h0: Float32Array | null;
+  /** LSTM initial cell state [B, U]; null = zeros (and always null for GRU and SimpleRNN). */
+  c0: Float32Array | null;
+  /** [B, T] of 0/1 in time order; null = every step taken. */
+  mask: Float32Array | null;
+  /** Out: [B, T, U] in step order with returnSequences, else [B, U]. */
+  output: Float32Array;
+  /** Out: final hidden state [B, U]. */
+  hT: Float32Array;
+  /** Out: LSTM final cell state [B, U] (null for GRU and SimpleRNN). */
+  cT: Float32Array | null;
+  /**
+   * Saved for backward, [T+1, B, U]: slot 0 the initial hidden state, slot s+1
+   * the hidden state after step s (masked steps repeat the previous slot).
+   */
+  hs: Float32Array;
+  /** Saved, LSTM only (else null), [T+1, B, U]: the cell states, laid out like hs. */
+  cs: Float32Array | null;
+  /**
+   * Saved, [T, B, G*U] in step order (null for SimpleRNN): the activated gates.
+   * LSTM: i, f, act(zc), o. GRU: z, r, hh.
+   */
+  gates: Float32Array | null;
+  /**
+   * Saved, GRU only (else null), [T, B, U]: with resetAfter the recurrent
+   * candidate term h'·Uh + bRec_h before the reset gate; without it r*h'.
+   */
+  aux: Float32Array | null;
+}
+
+/**
+ * Arrays of a fused backward pass: the forward's inputs and saved arrays
+ * (unchanged since the forward), the gradients flowing in, and the gradients
+ * to compute. Each gradient out is overwritten whole; a null one is skipped.
+ */
+export interface RnnBackwardArrays {
+  x: Float32Array;
+  kernel: Float32Array;
+  recurrentKernel: Float32Array;
+  mask: Float32Array | null;
+  hs: Float32Array;
+  cs: Float32Array | null;
+  gates: Float32Array | null;
+  aux: Float32Array | null;
+  /** Gradient of the output (shape of the forward's output); null = zero. */
+  dOutput: Float32Array | null;
+  /** Gradient of the final hidden state [B, U]; null = zero. */
+  dhT: Float32Array | null;
+  /** Gradient of the LSTM final cell state [B, U]; null = zero. */
+  dcT: Float32Array | null;
+  /** Out: [B, T, I]. */
+  dx: Float32Array | null;
+  /** Out: [I, G*U]. */
+  dKernel: Float32Array | null;
+  /** Out: [U, G*U]. */
+  dRecurrentKernel: Float32Array | null;
+  /** Out: shaped like the bias. */
+  dBias: Float32Array | null;
+  /** Out: [B, U]. */
+  dh0: Float32Array | null;
+  /** Out: LSTM [B, U]. */
+  dc0: Float32Array | null;
+}

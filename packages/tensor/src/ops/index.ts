@@ -5,3 +5,4 @@ export * from './shape-ops.js';
 export * from './linalg.js';
 export * from './nn.js';
 export { asTensor, type TensorLike } from './util.js';
+export * from './recurrent.js';

@@ -1,3 +1,4 @@
 export * from './conformance.js';
 export * from './gradcheck.js';
 export * from './op-cases.js';
+export * from './recurrent-cases.js';

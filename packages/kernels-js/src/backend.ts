@@ -6,6 +6,7 @@ import { concat, gather, oneHot, pad, scatterAdd, slice, transpose } from './lay
 import { adamUpdate, rmspropUpdate, sgdUpdate } from './optimizers.js';
 import { avgPool2d, avgPool2dBackprop, maxPool2d, maxPool2dBackprop } from './pool.js';
 import { ReduceScratch, argReduce, reduce, softmax } from './reduce.js';
+import { createRecurrentKernels } from './recurrent.js';
 import { unary, unaryGrad } from './unary.js';
 
 export interface JsBackendOptions {
@@ -54,5 +55,6 @@ export function createJsBackend(options: JsBackendOptions = {}): Backend {
     sgdUpdate,
     adamUpdate,
     rmspropUpdate,
+    optional: createRecurrentKernels(gemmScratch),
   };
 }

@@ -1,4 +1,4 @@
-import { getBackend, listBackends, type Backend, type Conv2DInfo } from '@axon/tensor';
+import { listBackends, setBackend, type Backend, type Conv2DInfo } from '@axon/tensor';
 import { Rng, assertClose, createReferenceBackend } from '@axon/tensor/testing';
 import { describe, expect, it } from 'vitest';
 import { JS_BACKEND_PRIORITY, createJsBackend } from '../src/index.js';
@@ -46,7 +46,7 @@ describe('registration', () => {
   it("registers itself as 'js' on import", () => {
     expect(listBackends()).toContain('js');
     expect(JS_BACKEND_PRIORITY).toBe(10);
-    expect(getBackend().name).toBe('js');
+    expect(setBackend('js').name).toBe('js');
   });
 });
 

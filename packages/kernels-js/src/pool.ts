@@ -66,18 +66,28 @@ export function maxPool2d(x: Float32Array, y: Float32Array, argmax: Int32Array, 
   checkOutput('maxPool2d', 'argmax', argmax, info);
   const { inHeight: H, inWidth: W, channels: C } = info;
   forEachWindow(info, (b, w, out) => {
+    if (w.y0 >= w.y1 || w.x0 >= w.x1) {
+      for (let c = 0; c < C; c++) {
+        y[out + c] = -Infinity;
+        argmax[out + c] = -1;
+      }
+      return;
+    }
+    // The first tap seeds the maximum; later taps replace it when larger, or when NaN while
+    // the maximum is not. `!(v <= best)` is true for v > best and for a NaN v; the
+    // `best === best` test keeps the first NaN once it has won.
+    const first = ((b * H + w.y0) * W + w.x0) * C;
     for (let c = 0; c < C; c++) {
-      y[out + c] = -Infinity;
-      argmax[out + c] = -1;
+      y[out + c] = x[first + c];
+      argmax[out + c] = first + c;
     }
     for (let iy = w.y0; iy < w.y1; iy++) {
-      for (let ix = w.x0; ix < w.x1; ix++) {
+      for (let ix = iy === w.y0 ? w.x0 + 1 : w.x0; ix < w.x1; ix++) {
         const base = ((b * H + iy) * W + ix) * C;
         for (let c = 0; c < C; c++) {
           const v = x[base + c];
           const best = y[out + c];
-          // best === best: once NaN has won, nothing replaces it (first NaN wins).
-          if (v > best || (v !== v && best === best) || argmax[out + c] < 0) {
+          if (!(v <= best) && best === best) {
             y[out + c] = v;
             argmax[out + c] = base + c;
           }

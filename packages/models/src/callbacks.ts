@@ -170,7 +170,7 @@ export class EarlyStopping extends Callback {
   }
 
   private improves(value: number, reference: number): boolean {
-    return this.mode === 'min' ? value - this.minDelta < reference : value + this.minDelta > reference;
+    return this.mode === 'min' ? value + this.minDelta < reference : value - this.minDelta > reference;
   }
 
   override onTrainBegin(): void {
@@ -194,8 +194,8 @@ export class EarlyStopping extends Callback {
       this.best = current;
       this.bestEpoch = epoch;
       if (this.restoreBestWeights) this.bestWeights = model.getWeights();
+      // Only restart waiting when the value beats both the previous best and the baseline.
       if (this.baseline === null || this.improves(current, this.baseline)) this.wait = 0;
-      return;
     }
     if (this.wait >= this.patience && epoch > 0) {
       this.stoppedEpoch = epoch;

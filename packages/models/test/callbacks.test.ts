@@ -1,0 +1,146 @@
+import '@axon/kernels-js';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  CSVLogger, Callback, EarlyStopping, JSONLinesLogger, LearningRateScheduler, ModelCheckpoint, ReduceLROnPlateau, formatPath,
+  loadModel, type Logs, type Sequential,
+} from '../src/index.js';
+import { blobs, classifier, values } from './helpers.js';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'axon-callbacks-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Replays a fixed sequence of logged values, one per epoch, instead of real metrics. */
+class Script extends Callback {
+  constructor(private readonly key: string, private readonly sequence: number[]) {
+    super();
+  }
+  override onEpochEnd(epoch: number, logs: Logs = {}): void {
+    logs[this.key] = this.sequence[epoch]!;
+  }
+}
+
+function compiled(): Sequential {
+  const model = classifier();
+  model.compile({ optimizer: 'sgd', loss: 'sparseCategoricalCrossentropy' });
+  return model;
+}
+const { x, y } = blobs(8);
+
+describe('EarlyStopping', () => {
+  it('stops after `patience` epochs without improvement of more than minDelta', async () => {
+    const model = compiled();
+    const stopper = new EarlyStopping({ monitor: 'score', patience: 2, minDelta: 0.05 });
+    const history = await model.fit(x, y, {
+      epochs: 20, verbose: 0, callbacks: [new Script('score', [1, 0.9, 0.88, 0.87, 0.5, 0.4]), stopper],
+    });
+    // 0.88 and 0.87 improve on 0.9 by less than minDelta: stop at epoch 3.
+    expect(history.epoch).toEqual([0, 1, 2, 3]);
+    expect(stopper.stoppedEpoch).toBe(3);
+    expect(stopper.best).toBe(0.9);
+  });
+
+  it("mode 'auto' maximizes accuracy-like values", async () => {
+    const stopper = new EarlyStopping({ monitor: 'val_accuracy', patience: 1 });
+    expect(stopper.mode).toBe('max');
+    expect(new EarlyStopping({ monitor: 'val_loss' }).mode).toBe('min');
+    const history = await compiled().fit(x, y, { epochs: 10, verbose: 0, callbacks: [new Script('val_accuracy', [0.5, 0.6, 0.55, 0.7]), stopper] });
+    expect(history.epoch).toEqual([0, 1, 2]);
+  });
+
+  it('restores the best weights at the end', async () => {
+    const model = compiled();
+    const snapshots: number[][] = [];
+    const history = await model.fit(x, y, {
+      epochs: 4, verbose: 0,
+      callbacks: [
+        new Script('score', [3, 1, 2, 2]),
+        { onEpochEnd: () => void snapshots.push(values(model.getWeights()[0]!)) },
+        new EarlyStopping({ monitor: 'score', patience: 10, restoreBestWeights: true }),
+      ],
+    });
+    expect(history.epoch).toHaveLength(4);
+    expect(values(model.getWeights()[0]!)).toEqual(snapshots[1]);
+  });
+
+  it('keeps waiting while the baseline is not beaten', async () => {
+    const history = await compiled().fit(x, y, {
+      epochs: 10, verbose: 0, callbacks: [new Script('score', [5, 4, 3, 2, 1]), new EarlyStopping({ monitor: 'score', patience: 2, baseline: 0.5 })],
+    });
+    expect(history.epoch).toEqual([0, 1]);
+  });
+});
+
+describe('ModelCheckpoint', () => {
+  it('formats the path with {epoch} and logged values', () => {
+    expect(formatPath('ckpt/e{epoch:02d}-{val_loss:.3f}', { epoch: 3, val_loss: 0.12345 })).toBe('ckpt/e03-0.123');
+    expect(formatPath('{epoch}', { epoch: 12 })).toBe('12');
+    expect(() => formatPath('{nope}', { epoch: 1 })).toThrow(/refers to '\{nope\}', which is not logged \(available: epoch\)/);
+  });
+
+  it('saves every epoch, or only improvements with saveBestOnly', async () => {
+    const every = new ModelCheckpoint({ filepath: join(dir, 'every-{epoch}') });
+    const best = new ModelCheckpoint({ filepath: join(dir, 'best-{epoch}'), monitor: 'score', saveBestOnly: true });
+    await compiled().fit(x, y, { epochs: 4, verbose: 0, callbacks: [new Script('score', [3, 1, 2, 0.5]), every, best] });
+    expect(every.saved.map((p) => p.slice(dir.length + 1))).toEqual(['every-1', 'every-2', 'every-3', 'every-4']);
+    expect(best.saved.map((p) => p.slice(dir.length + 1))).toEqual(['best-1', 'best-2', 'best-4']);
+    expect(existsSync(join(dir, 'best-3'))).toBe(false);
+    expect((await loadModel(join(dir, 'best-4'))).layers).toHaveLength(2);
+  });
+});
+
+describe('learning-rate callbacks', () => {
+  it('ReduceLROnPlateau multiplies the rate by factor after patience epochs, then cools down', async () => {
+    const model = compiled();
+    const rates: number[] = [];
+    const reducer = new ReduceLROnPlateau({ monitor: 'score', factor: 0.5, patience: 2, cooldown: 1, minLr: 0.002 });
+    await model.fit(x, y, {
+      epochs: 8, verbose: 0,
+      callbacks: [new Script('score', [1, 1, 1, 1, 1, 1, 1, 1]), reducer, { onEpochEnd: () => void rates.push(model.optimizer!.learningRate) }],
+    });
+    // sgd starts at 0.01; no improvement after epoch 0. Keras counts the cooldown down at the start of the
+    // next epoch's check, so with cooldown 1 the rate drops at epochs 2, 4 and 6, the last one clamped to minLr.
+    expect(rates).toEqual([0.01, 0.01, 0.005, 0.005, 0.0025, 0.0025, 0.002, 0.002]);
+  });
+
+  it('LearningRateScheduler sets the rate each epoch and logs it', async () => {
+    const model = compiled();
+    const history = await model.fit(x, y, { epochs: 3, verbose: 0, callbacks: [new LearningRateScheduler((epoch) => 0.1 / (epoch + 1))] });
+    expect(history.history.learning_rate).toEqual([0.1, 0.05, 0.1 / 3]);
+    await expect(model.fit(x, y, { epochs: 1, verbose: 0, callbacks: [new LearningRateScheduler(() => -1)] })).rejects.toThrow(
+      'LearningRateScheduler: schedule(0, 0.03333333333333333) returned -1; expected a positive number',
+    );
+  });
+});
+
+describe('loggers', () => {
+  it('CSVLogger writes a sorted header and one row per epoch', async () => {
+    const file = join(dir, 'logs', 'train.csv');
+    const model = compiled();
+    await model.fit(x, y, { epochs: 2, verbose: 0, validationSplit: 0.25, callbacks: [new CSVLogger(file)] });
+    const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
+    expect(lines[0]).toBe('epoch,loss,val_loss');
+    expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(['0', '1']);
+    await model.fit(x, y, { epochs: 1, verbose: 0, validationSplit: 0.25, callbacks: [new CSVLogger(file, { append: true })] });
+    expect(readFileSync(file, 'utf8').trimEnd().split('\n')).toHaveLength(4);
+  });
+
+  it('JSONLinesLogger writes one JSON object per epoch', async () => {
+    const file = join(dir, 'train.jsonl');
+    await compiled().fit(x, y, { epochs: 2, verbose: 0, callbacks: [new JSONLinesLogger(file)] });
+    const rows = readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
+    expect(rows.map((r) => r.epoch)).toEqual([0, 1]);
+    expect(typeof rows[0].loss).toBe('number');
+  });
+
+  it('rejects callbacks without any hook', async () => {
+    await expect(compiled().fit(x, y, { verbose: 0, callbacks: [{ onEpochFinish: () => {} } as never] })).rejects.toThrow(
+      /callbacks\[0\] must be a Callback or an object with at least one of onTrainBegin/,
+    );
+  });
+});

@@ -1,0 +1,191 @@
+/**
+ * Interop with TensorFlow.js layers (tfjs-core + tfjs-backend-cpu; the
+ * file:// handler needs tfjs-node, so a custom IOHandler reads and writes the
+ * same files tfjs-node would).
+ */
+import '@axon/kernels-js';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { Tensor, randomNormal, setSeed } from '@axon/tensor';
+import {
+  averagePooling2d, batchNormalization, conv2d, dense, dropout, flatten, globalAveragePooling2d, maxPooling2d,
+} from '@axon/layers';
+import { loadModel, sequential, type ModelJSON, type Sequential } from '../src/index.js';
+
+let dir: string;
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  dir = mkdtempSync(join(tmpdir(), 'axon-interop-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A tfjs load handler over an Axon model directory: model.json + its weight shards. */
+function axonDirHandler(modelDir: string): tf.io.IOHandler {
+  return {
+    load: async () => {
+      const json = JSON.parse(readFileSync(join(modelDir, 'model.json'), 'utf8')) as tf.io.ModelJSON;
+      return tf.io.getModelArtifactsForJSON(json, async (manifest) => {
+        const buffers = manifest.flatMap((group) => group.paths.map((p) => readFileSync(join(modelDir, p))));
+        const all = Buffer.concat(buffers);
+        return [tf.io.getWeightSpecs(manifest), all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength)];
+      });
+    },
+  };
+}
+
+/** A tfjs save handler writing what tfjs-node's file:// handler writes: model.json + weights.bin. */
+function tfjsNodeStyleSaver(modelDir: string): tf.io.IOHandler {
+  return {
+    save: async (artifacts) => {
+      mkdirSync(modelDir, { recursive: true });
+      const data = artifacts.weightData as ArrayBuffer;
+      writeFileSync(join(modelDir, 'weights.bin'), Buffer.from(data));
+      const json = { ...artifacts, weightData: undefined, weightSpecs: undefined, weightsManifest: [{ paths: ['./weights.bin'], weights: artifacts.weightSpecs }] };
+      writeFileSync(join(modelDir, 'model.json'), JSON.stringify(json));
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    },
+  };
+}
+
+function maxAbsDiff(a: Float32Array | number[], b: Float32Array | number[]): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+function tfPredict(model: tfl.LayersModel, x: Tensor): Float32Array {
+  const out = model.predict(tf.tensor(Array.from(x.dataSync()), [...x.shape])) as tf.Tensor;
+  return out.dataSync() as Float32Array;
+}
+
+const axonModels: Record<string, () => { model: Sequential; input: number[] }> = {
+  dense: () => ({
+    model: sequential([dense({ units: 8, activation: 'relu', inputShape: [5] }), dense({ units: 3, activation: 'softmax' })]),
+    input: [5],
+  }),
+  cnn: () => ({
+    model: sequential([
+      conv2d({ filters: 4, kernelSize: 3, activation: 'relu', padding: 'same', inputShape: [8, 8, 2] }),
+      maxPooling2d({ poolSize: 2 }),
+      conv2d({ filters: 3, kernelSize: [2, 3], strides: [1, 2], activation: 'tanh' }),
+      averagePooling2d({ poolSize: 1 }),
+      flatten(),
+      dense({ units: 6, activation: 'elu' }),
+      dropout({ rate: 0.3 }),
+      dense({ units: 2, activation: 'sigmoid' }),
+    ]),
+    input: [8, 8, 2],
+  }),
+  batchnorm: () => ({
+    model: sequential([
+      conv2d({ filters: 3, kernelSize: 3, inputShape: [6, 6, 1] }),
+      batchNormalization(),
+      globalAveragePooling2d(),
+      dense({ units: 2, activation: 'softmax' }),
+    ]),
+    input: [6, 6, 1],
+  }),
+};
+
+describe('a model saved by Axon loads in tfjs-layers and predicts the same', () => {
+  for (const [name, make] of Object.entries(axonModels)) {
+    it(name, async () => {
+      setSeed(123);
+      const { model, input } = make();
+      model.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+      // Train a little so every weight (BatchNormalization's moving statistics too) is non-trivial.
+      const xTrain = randomNormal([16, ...input]);
+      const yTrain = tf.oneHot(tf.tensor1d(Array.from({ length: 16 }, (_, i) => i % 2), 'int32'), model.outputShape[1]!).arraySync() as number[][];
+      await model.fit(xTrain, new Tensor(Float32Array.from(yTrain.flat()), [16, model.outputShape[1]!]), { epochs: 2, batchSize: 4, verbose: 0 });
+      const target = join(dir, `axon-${name}`);
+      await model.save(target);
+
+      const loaded = await tfl.loadLayersModel(axonDirHandler(target));
+      expect(loaded.layers.map((l) => l.name)).toEqual(model.layers.map((l) => l.name));
+      // trainingConfig was understood: tfjs compiled the model with our loss and optimizer.
+      expect(loaded.optimizer?.getClassName()).toBe('Adam');
+      const x = randomNormal([5, ...input]);
+      expect(maxAbsDiff(tfPredict(loaded, x), model.predict(x).dataSync())).toBeLessThan(1e-5);
+    });
+  }
+
+  it('writes the tfjs layers-model format', async () => {
+    setSeed(1);
+    const { model } = axonModels.dense!();
+    const target = join(dir, 'format');
+    await model.save(target);
+    const json = JSON.parse(readFileSync(join(target, 'model.json'), 'utf8')) as ModelJSON;
+    expect(json.format).toBe('layers-model');
+    expect(json.convertedBy).toBeNull();
+    expect(json.generatedBy).toMatch(/^Axon @axon\/models v/);
+    const topology = json.modelTopology as { class_name: string; config: { name: string; layers: { class_name: string; config: Record<string, unknown> }[] } };
+    expect(topology.class_name).toBe('Sequential');
+    const first = topology.config.layers[0]!;
+    expect(first.class_name).toBe('Dense');
+    expect(first.config.batch_input_shape).toEqual([null, 5]);
+    expect(first.config.kernel_initializer).toEqual({ class_name: 'GlorotUniform', config: { seed: null } });
+    expect(first.config.use_bias).toBe(true);
+    expect(json.weightsManifest).toEqual([
+      {
+        paths: ['group1-shard1of1.bin'],
+        weights: model.weights.map((w) => ({ name: w.name, shape: [...w.shape], dtype: 'float32' })),
+      },
+    ]);
+    expect(readFileSync(join(target, 'group1-shard1of1.bin')).byteLength).toBe(model.countParams() * 4);
+  });
+});
+
+describe('a model built and saved by tfjs-layers loads in Axon and predicts the same', () => {
+  const tfjsModels: Record<string, () => { model: tfl.Sequential; input: number[] }> = {
+    dense: () => ({
+      model: tfl.sequential({
+        layers: [
+          tfl.layers.dense({ units: 7, activation: 'relu', inputShape: [4], kernelRegularizer: tfl.regularizers.l2({ l2: 0.01 }) }),
+          tfl.layers.dense({ units: 3, activation: 'softmax', useBias: false }),
+        ],
+      }),
+      input: [4],
+    }),
+    cnn: () => ({
+      model: tfl.sequential({
+        layers: [
+          tfl.layers.conv2d({ filters: 4, kernelSize: 3, activation: 'relu', inputShape: [9, 9, 1], padding: 'same', strides: 2 }),
+          tfl.layers.maxPooling2d({ poolSize: 2, strides: 1 }),
+          tfl.layers.conv2d({ filters: 2, kernelSize: 2, dilationRate: 1, activation: 'selu' }),
+          tfl.layers.batchNormalization(),
+          tfl.layers.flatten(),
+          tfl.layers.dropout({ rate: 0.5 }),
+          tfl.layers.dense({ units: 3, activation: 'softmax' }),
+        ],
+      }),
+      input: [9, 9, 1],
+    }),
+  };
+
+  for (const [name, make] of Object.entries(tfjsModels)) {
+    it(name, async () => {
+      const { model, input } = make();
+      model.compile({ optimizer: tf.train.adam(0.01), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+      const xs = tf.randomNormal([12, ...input]);
+      const ys = tf.oneHot(tf.tensor1d(Array.from({ length: 12 }, (_, i) => i % 3), 'int32'), 3);
+      await model.fit(xs, ys, { epochs: 2, batchSize: 4, verbose: 0 });
+      const target = join(dir, `tfjs-${name}`);
+      await model.save(tfjsNodeStyleSaver(target), { includeOptimizer: true });
+
+      const loaded = await loadModel(target);
+      expect(loaded.layers.map((l) => l.name)).toEqual(model.layers.map((l) => l.name));
+      expect(loaded.optimizer?.className).toBe('Adam');
+      expect(loaded.optimizer?.learningRate).toBeCloseTo(0.01, 8);
+      const x = randomNormal([6, ...input]);
+      expect(maxAbsDiff(loaded.predict(x).dataSync(), tfPredict(model, x))).toBeLessThan(1e-5);
+      // And it keeps training in Axon.
+      await loaded.fit(x, new Tensor(new Float32Array(18).map((_, i) => (i % 4 === 0 ? 1 : 0)), [6, 3]), { epochs: 1, verbose: 0 });
+    });
+  }
+});

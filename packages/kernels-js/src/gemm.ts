@@ -188,18 +188,19 @@ function microKernel(kb: number, ao: number, bo: number, c: Float32Array, co: nu
   c[co] += alpha * c30; c[co + 1] += alpha * c31; c[co + 2] += alpha * c32; c[co + 3] += alpha * c33;
 }
 
+/** Landing tile for edge micro-tiles. */
+const edgeTile = new Float32Array(MR * NR);
+
 /**
- * The same product for a tile at the bottom or right edge, of which only
- * mr×nr cells exist in C (the packed panels are zero-padded to full size).
- * Rare, so written for clarity.
+ * A tile at the bottom or right edge, of which only mr×nr cells exist in C:
+ * the panels are zero-padded, so the full-speed kernel computes the whole 4×4
+ * product into a scratch tile and the valid part is added to C.
  */
 function edgeKernel(kb: number, ao: number, bo: number, c: Float32Array, co: number, ldc: number, mr: number, nr: number, alpha: number): void {
+  edgeTile.fill(0);
+  microKernel(kb, ao, bo, edgeTile, 0, NR, alpha);
   for (let r = 0; r < mr; r++) {
-    for (let j = 0; j < nr; j++) {
-      let sum = 0;
-      for (let p = 0; p < kb; p++) sum += packedA[ao + p * MR + r] * packedB[bo + p * NR + j];
-      c[co + r * ldc + j] += alpha * sum;
-    }
+    for (let j = 0; j < nr; j++) c[co + r * ldc + j] += edgeTile[r * NR + j];
   }
 }
 

@@ -1,0 +1,43 @@
+import { Layer, registerLayer, type LayerArgs } from '@axon/layers';
+import { expandDims, max, mul, notEqual, type Tensor } from '@axon/tensor';
+
+export interface MaskingArgs extends LayerArgs {
+  /** Timesteps whose features all equal this value are masked (default 0). */
+  maskValue?: number;
+}
+
+/**
+ * Masks timesteps whose features all equal `maskValue`: the mask [batch,
+ * timesteps] goes to the following layers, and masked steps are zeroed (Keras).
+ */
+export class Masking extends Layer {
+  static override className = 'Masking';
+  readonly maskValue: number;
+
+  constructor(args: MaskingArgs = {}) {
+    super(args);
+    const v = args.maskValue ?? 0;
+    if (typeof v !== 'number' || Number.isNaN(v)) throw new Error(`Layer ${this.name}: maskValue must be a number, got ${JSON.stringify(args.maskValue)}`);
+    this.maskValue = v;
+    this.supportsMasking = true;
+  }
+
+  private stepMask(x: Tensor): Tensor {
+    return max(notEqual(x, this.maskValue), -1);
+  }
+
+  override call(inputs: Tensor | Tensor[]): Tensor {
+    const x = Array.isArray(inputs) ? inputs[0]! : inputs;
+    return mul(x, expandDims(this.stepMask(x), -1));
+  }
+
+  override computeMask(inputs: Tensor | Tensor[]): Tensor {
+    return this.stepMask(Array.isArray(inputs) ? inputs[0]! : inputs);
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return { maskValue: this.maskValue, ...super.getConfig() };
+  }
+}
+registerLayer(Masking);
+export const masking = (args: MaskingArgs = {}): Masking => new Masking(args);

@@ -1,0 +1,84 @@
+/** Option parsing shared by the recurrent layers: every error names the layer and the option. */
+import {
+  getActivation, getInitializer, getRegularizer, looseKey, type ActivationIdentifier, type Initializer,
+  type InitializerIdentifier, type Regularizer, type RegularizerIdentifier,
+} from '@axon/layers';
+import { add, clip, mul, type RnnActivation, type RnnActivationLike, type Tensor } from '@axon/tensor';
+
+function named<T>(layer: string, option: string, resolve: () => T): T {
+  try {
+    return resolve();
+  } catch (e) {
+    throw new Error(`Layer ${layer}: invalid ${option}: ${(e as Error).message}`);
+  }
+}
+
+export function positiveInteger(layer: string, option: string, value: unknown): number {
+  if (!Number.isInteger(value) || (value as number) <= 0) {
+    throw new Error(`Layer ${layer}: ${option} must be a positive integer, got ${JSON.stringify(value)}`);
+  }
+  return value as number;
+}
+
+/** A dropout rate in [0, 1); default 0. */
+export function rate(layer: string, option: string, value: unknown): number {
+  if (value === undefined || value === null) return 0;
+  if (typeof value !== 'number' || !(value >= 0 && value < 1)) {
+    throw new Error(`Layer ${layer}: ${option} must be a number in [0, 1), got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+export function bool(layer: string, option: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== 'boolean') throw new Error(`Layer ${layer}: ${option} must be a boolean, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+export function initializerOption(layer: string, option: string, id: InitializerIdentifier | null | undefined, fallback: string): Initializer {
+  return named(layer, option, () => getInitializer(id ?? fallback));
+}
+
+export function regularizerOption(layer: string, option: string, id: RegularizerIdentifier | null | undefined): Regularizer | null {
+  return named(layer, option, () => getRegularizer(id));
+}
+
+/** Constraints are not implemented: a config carrying one is rejected rather than silently ignored. */
+export function rejectConstraint(layer: string, option: string, value: unknown): void {
+  if (value !== undefined && value !== null) {
+    throw new Error(`Layer ${layer}: ${option} is not supported by Axon (weight constraints are not implemented), got ${JSON.stringify(value)}`);
+  }
+}
+
+/**
+ * A recurrent layer's activation: its serialized name, the name the fused
+ * kernels know it by (null when they don't: the composite path runs), and
+ * the function itself.
+ */
+export interface RecurrentActivation {
+  readonly name: string;
+  readonly fused: RnnActivation | null;
+  apply(x: Tensor): Tensor;
+}
+
+const FUSED: readonly string[] = ['tanh', 'sigmoid', 'relu', 'linear'];
+
+/** Keras 2 / TensorFlow.js hard sigmoid: clip(0.2x + 0.5, 0, 1). */
+const hardSigmoid: RecurrentActivation = {
+  name: 'hardSigmoid',
+  fused: 'hardSigmoid',
+  apply: (x) => clip(add(mul(x, 0.2), 0.5), 0, 1),
+};
+
+/** Resolves an activation name (Keras spellings too, and 'hardSigmoid' which recurrent layers add) or object. */
+export function activationOption(layer: string, option: string, id: ActivationIdentifier | null | undefined, fallback: string): RecurrentActivation {
+  const identifier = id === undefined ? fallback : id;
+  if (typeof identifier === 'string' && looseKey(identifier) === 'hardsigmoid') return hardSigmoid;
+  const a = named(layer, option, () => getActivation(identifier));
+  return { name: a.name, fused: FUSED.includes(a.name) ? (a.name as RnnActivation) : null, apply: (x) => a.apply(x) };
+}
+
+/** What the sequence ops take: the fused name when there is one, else the function. */
+export function forOp(a: RecurrentActivation): RnnActivationLike {
+  return a.fused ?? ((x: Tensor) => a.apply(x));
+}

@@ -1,0 +1,310 @@
+/**
+ * The RNN layer over a cell, and SimpleRNN, GRU and LSTM (an RNN over the
+ * matching cell, with the cell's options flattened into the layer's, as
+ * Keras and TensorFlow.js do). Weights are the cell's, named after the layer
+ * (`lstm_1/kernel`, `lstm_1/recurrent_kernel`, `lstm_1/bias`).
+ */
+import {
+  Layer, formatShape, isShapeList, registerLayer, serializeLayer, uniqueLayerName, type CallKwargs, type LayerArgs,
+  serializeRegularizer, type RegularizerIdentifier, type SerializedObject, type Shape,
+} from '@axon/layers';
+import {
+  Tensor, reshape, slice, stack, where, zeros, type RnnSequenceResult, type Variable,
+} from '@axon/tensor';
+import {
+  GRUCell, LSTMCell, RNNCell, SimpleRNNCell, StackedRNNCells, toCell, type GRUCellArgs, type LSTMCellArgs, type SequenceOptions,
+  type SimpleRNNCellArgs,
+} from './cells.js';
+import { bool, regularizerOption } from './options.js';
+
+export interface BaseRNNArgs extends LayerArgs {
+  /** Return the output of every step [batch, timesteps, units] (default: only the last, [batch, units]). */
+  returnSequences?: boolean;
+  /** Also return the final states: the layer then returns [output, ...states]. */
+  returnState?: boolean;
+  /** Process the sequence backwards; the output sequence is then reversed, as in Keras. */
+  goBackwards?: boolean;
+  /** Carry the final states of a batch over as the initial states of the next (needs a fixed batch size). */
+  stateful?: boolean;
+  /** Accepted for compatibility; Axon never unrolls (the sequence is one fused op). */
+  unroll?: boolean;
+  /** Shortcut for the feature size of inputShape. */
+  inputDim?: number;
+  /** Shortcut for the timesteps of inputShape. */
+  inputLength?: number;
+  /** Masked steps output zeros instead of the previous output (Bidirectional sets it; not serialized, as in Keras). */
+  zeroOutputForMask?: boolean;
+  /** Penalty on the layer's output, added to the loss. */
+  activityRegularizer?: RegularizerIdentifier | null;
+}
+
+export interface RNNArgs extends BaseRNNArgs {
+  /** A cell, a list of cells (stacked), or a serialized cell. */
+  cell: RNNCell | RNNCell[] | SerializedObject;
+}
+
+/** Keyword arguments of an RNN call: the Layer ones plus initial states. */
+export interface RNNCallKwargs extends CallKwargs {
+  initialState?: Tensor | Tensor[] | null;
+}
+
+function withInputShape<T extends BaseRNNArgs>(args: T): T {
+  if (!args || args.inputShape != null || args.batchInputShape != null) return args;
+  if (args.inputDim == null && args.inputLength == null) return args;
+  return { ...args, inputShape: [args.inputLength ?? null, args.inputDim ?? null] as Shape };
+}
+
+/**
+ * Runs a cell over the time axis of a [batch, timesteps, features] input.
+ * Masks (from Embedding({maskZero}) or Masking) skip steps per sample:
+ * states are carried over and the output repeats the previous one.
+ */
+export class RNN extends Layer {
+  static override className = 'RNN';
+  readonly cell: RNNCell;
+  readonly returnSequences: boolean;
+  readonly returnState: boolean;
+  readonly goBackwards: boolean;
+  override stateful: boolean;
+  readonly unroll: boolean;
+  zeroOutputForMask: boolean;
+  /** The carried states of a stateful layer (null until the first call or after resetStates()). */
+  states: Tensor[] | null = null;
+
+  constructor(args: RNNArgs) {
+    super(withInputShape(args ?? ({} as RNNArgs)));
+    const cell = args?.cell;
+    if (cell === undefined || cell === null) throw new Error(`Layer ${this.name}: the cell option is required`);
+    this.cell = Array.isArray(cell) ? new StackedRNNCells({ cells: cell }) : toCell(this.name, 'cell', cell);
+    this.returnSequences = bool(this.name, 'returnSequences', args.returnSequences, false);
+    this.returnState = bool(this.name, 'returnState', args.returnState, false);
+    this.goBackwards = bool(this.name, 'goBackwards', args.goBackwards, false);
+    this.stateful = bool(this.name, 'stateful', args.stateful, false);
+    this.unroll = bool(this.name, 'unroll', args.unroll, false);
+    this.zeroOutputForMask = bool(this.name, 'zeroOutputForMask', args.zeroOutputForMask, false);
+    this.supportsMasking = true;
+    this.activityRegularizer = regularizerOption(this.name, 'activityRegularizer', args.activityRegularizer);
+    this.cell.trainable = this._trainable;
+    if (this.stateful && this.batchInputShape?.[0] == null) {
+      throw new Error(`Layer ${this.name}: a stateful RNN needs a fixed batch size: give batchInputShape (or inputShape with batchSize)`);
+    }
+  }
+
+  override build(inputShape: Shape | Shape[]): void {
+    const shape = isShapeList(inputShape) ? inputShape[0]! : inputShape;
+    if (shape.length !== 3) throw new Error(`Layer ${this.name}: expected input of rank 3 [batch, timesteps, features], got shape ${formatShape(shape)}`);
+    if (!this.cell.built) this.cell.build([shape[0] ?? null, shape[2] ?? null]);
+    this.cell.built = true;
+    this.built = true;
+  }
+
+  override call(inputs: Tensor | Tensor[], kwargs: RNNCallKwargs): Tensor | Tensor[] {
+    const [x, ...extra] = Array.isArray(inputs) ? inputs : [inputs];
+    if (!x || x.rank !== 3) throw new Error(`Layer ${this.name}: expected input of rank 3 [batch, timesteps, features], got ${x ? `shape ${formatShape(x.shape)}` : 'nothing'}`);
+    const given = kwargs.initialState ?? (extra.length ? extra : null);
+    let initialState = given === null ? null : Array.isArray(given) ? given : [given];
+    if (initialState === null && this.stateful) initialState = this.statesFor(x.shape[0]!);
+    if (initialState) this.checkStates(initialState, x.shape[0]!);
+    const mask = kwargs.mask ?? null;
+    if (mask && (mask.rank !== 2 || mask.shape[0] !== x.shape[0] || mask.shape[1] !== x.shape[1])) {
+      throw new Error(`Layer ${this.name}: the mask must be [batch, timesteps] = [${x.shape[0]}, ${x.shape[1]}], got ${formatShape(mask.shape)}`);
+    }
+    this.cell.resetDropoutMasks();
+    const options: SequenceOptions = {
+      initialState, mask, goBackwards: this.goBackwards, returnSequences: this.returnSequences,
+      zeroOutputForMask: this.zeroOutputForMask, training: kwargs.training === true,
+    };
+    const result = this.cell.sequence(x, options) ?? this.loop(x, options);
+    if (this.stateful) this.states = result.states.map((s) => new Tensor(Float32Array.from(s.dataSync()), s.shape));
+    return this.returnState ? [result.output, ...result.states] : result.output;
+  }
+
+  /** The step loop for cells without a sequence op (custom cells). */
+  private loop(x: Tensor, o: SequenceOptions): RnnSequenceResult {
+    const [B, T, I] = x.shape as [number, number, number];
+    let states = o.initialState ?? this.cell.stateSize.map((n) => zeros([B, n]));
+    const zero = zeros([B, this.cell.outputSize]);
+    let previous = zero;
+    const outputs: Tensor[] = [];
+    for (let s = 0; s < T; s++) {
+      const t = o.goBackwards ? T - 1 - s : s;
+      const xt = reshape(slice(x, [0, t, 0], [B, 1, I]), [B, I]);
+      const [out, ...next] = this.cell.call([xt, ...states], { training: o.training ?? false });
+      let y = out!;
+      if (o.mask) {
+        const m = slice(o.mask, [0, t], [B, 1]);
+        y = where(m, y, o.zeroOutputForMask ? zero : previous);
+        const old = states;
+        states = next.map((n, i) => where(m, n, old[i]!));
+      } else {
+        states = next;
+      }
+      outputs.push(y);
+      previous = y;
+    }
+    const output = o.returnSequences ? stack(outputs, 1) : previous;
+    return { output, states };
+  }
+
+  private statesFor(batch: number): Tensor[] {
+    this.states ??= this.cell.stateSize.map((n) => zeros([batch, n]));
+    return this.states;
+  }
+
+  private checkStates(states: Tensor[], batch: number): void {
+    const sizes = this.cell.stateSize;
+    if (states.length !== sizes.length) throw new Error(`Layer ${this.name}: expected ${sizes.length} initial state(s), got ${states.length}`);
+    states.forEach((s, i) => {
+      if (!(s instanceof Tensor) || s.rank !== 2 || s.shape[0] !== batch || s.shape[1] !== sizes[i]) {
+        throw new Error(`Layer ${this.name}: initial state ${i} must be [${batch}, ${sizes[i]}], got ${s instanceof Tensor ? formatShape(s.shape) : String(s)}`);
+      }
+    });
+  }
+
+  /** Zeros the states of a stateful layer, or sets them to `states`. */
+  override resetStates(states?: Tensor | Tensor[]): void {
+    if (!this.stateful) throw new Error(`Layer ${this.name} is not stateful: resetStates() applies only to stateful recurrent layers`);
+    if (states === undefined) {
+      const batch = this.batchInputShape?.[0];
+      this.states = batch == null ? null : this.cell.stateSize.map((n) => zeros([batch, n]));
+      return;
+    }
+    const list = Array.isArray(states) ? states : [states];
+    this.checkStates(list, list[0]?.shape[0] ?? 0);
+    this.states = list;
+  }
+
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
+    const shape = isShapeList(inputShape) ? inputShape[0]! : inputShape;
+    const batch = shape[0] ?? null;
+    const out: Shape = this.returnSequences ? [batch, shape[1] ?? null, this.cell.outputSize] : [batch, this.cell.outputSize];
+    return this.returnState ? [out, ...this.cell.stateSize.map((n) => [batch, n] as Shape)] : out;
+  }
+
+  override computeMask(_inputs: Tensor | Tensor[], mask?: Tensor | null): Tensor | null {
+    return this.returnSequences ? mask ?? null : null;
+  }
+
+  // The weights are the cell's.
+  override get trainable(): boolean {
+    return this._trainable;
+  }
+
+  override set trainable(value: boolean) {
+    this._trainable = value;
+    this.cell.trainable = value;
+  }
+
+  override get trainableWeights(): Variable[] {
+    return this.trainable ? this.cell.trainableWeights : [];
+  }
+
+  override get nonTrainableWeights(): Variable[] {
+    return this.trainable ? this.cell.nonTrainableWeights : this.cell.weights;
+  }
+
+  override regularizationLosses(): Tensor[] {
+    return [...this.cell.regularizationLosses(), ...super.regularizationLosses()];
+  }
+
+  /** The RNN options as TensorFlow.js serializes them. */
+  protected rnnConfig(): Record<string, unknown> {
+    return {
+      returnSequences: this.returnSequences,
+      returnState: this.returnState,
+      goBackwards: this.goBackwards,
+      stateful: this.stateful,
+      unroll: this.unroll,
+      activityRegularizer: serializeRegularizer(this.activityRegularizer),
+    };
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return { cell: serializeLayer(this.cell), ...this.rnnConfig(), ...super.getConfig() };
+  }
+}
+registerLayer(RNN);
+
+/** A layer that owns a built-in cell of its own name, so its weights are `<layer>/kernel` etc. */
+function ownCell<A extends LayerArgs>(prefix: string, args: A, make: (cellArgs: A & { name: string }) => RNNCell): { name: string; cell: RNNCell } {
+  const name = args?.name ?? uniqueLayerName(prefix);
+  const { inputShape: _i, batchInputShape: _b, batchSize: _s, weights: _w, activityRegularizer: _a, ...cellArgs } = (args ?? {}) as A & BaseRNNArgs;
+  return { name, cell: make({ ...(cellArgs as A), name }) };
+}
+
+/** The RNN part of a flattened layer config. */
+function rnnArgs<A extends BaseRNNArgs>(args: A, name: string, cell: RNNCell): RNNArgs {
+  return { ...args, name, cell };
+}
+
+/** The cell options of a flattened config (everything the cell's getConfig holds, minus Layer basics). */
+function cellConfig(cell: RNNCell): Record<string, unknown> {
+  const { name: _n, trainable: _t, dtype: _d, batchInputShape: _b, ...rest } = cell.getConfig();
+  return rest;
+}
+
+export interface SimpleRNNArgs extends BaseRNNArgs, SimpleRNNCellArgs {}
+
+/** Fully connected RNN: h = activation(x·W + b + h'·U). */
+export class SimpleRNN extends RNN {
+  static override className = 'SimpleRNN';
+
+  constructor(args: SimpleRNNArgs) {
+    const { name, cell } = ownCell('simple_rnn', args, (a) => new SimpleRNNCell(a));
+    super(rnnArgs(args, name, cell));
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return { ...cellConfig(this.cell), ...this.rnnConfig(), ...layerBasics(this) };
+  }
+}
+registerLayer(SimpleRNN);
+
+export interface GRUArgs extends BaseRNNArgs, GRUCellArgs {}
+
+/** Gated recurrent unit (Keras: gates z, r, h; resetAfter true by default). */
+export class GRU extends RNN {
+  static override className = 'GRU';
+
+  constructor(args: GRUArgs) {
+    const { name, cell } = ownCell('gru', args, (a) => new GRUCell(a));
+    super(rnnArgs(args, name, cell));
+  }
+
+  /** TensorFlow.js' GRU has no resetAfter (it computes resetAfter = false), so a config without it means false. */
+  static override fromConfig<T extends Layer>(this: new (args: never) => T, config: Record<string, unknown>): T {
+    return (Layer.fromConfig as (this: unknown, c: Record<string, unknown>) => T).call(this, { resetAfter: false, ...config });
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return { ...cellConfig(this.cell), ...this.rnnConfig(), ...layerBasics(this) };
+  }
+}
+registerLayer(GRU);
+
+export interface LSTMArgs extends BaseRNNArgs, LSTMCellArgs {}
+
+/** Long short-term memory (Keras: gates i, f, c, o; unitForgetBias true by default). */
+export class LSTM extends RNN {
+  static override className = 'LSTM';
+
+  constructor(args: LSTMArgs) {
+    const { name, cell } = ownCell('lstm', args, (a) => new LSTMCell(a));
+    super(rnnArgs(args, name, cell));
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return { ...cellConfig(this.cell), ...this.rnnConfig(), ...layerBasics(this) };
+  }
+}
+registerLayer(LSTM);
+
+/** name, trainable, batchInputShape, dtype: the Layer part of the RNN's own config. */
+function layerBasics(layer: RNN): Record<string, unknown> {
+  return Layer.prototype.getConfig.call(layer);
+}
+
+export const rnn = (args: RNNArgs): RNN => new RNN(args);
+export const simpleRNN = (args: SimpleRNNArgs): SimpleRNN => new SimpleRNN(args);
+export const gru = (args: GRUArgs): GRU => new GRU(args);
+export const lstm = (args: LSTMArgs): LSTM => new LSTM(args);

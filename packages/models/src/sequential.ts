@@ -5,7 +5,7 @@
  * trainable weights, then the optimizer's update without recording.
  */
 import {
-  Tensor, Variable, add, argMax, concat, formatShape as formatTensorShape, gather, mul, noGrad, reshape, shuffleInPlace, slice, sum,
+  Tensor, Variable, add, argMax, cast, concat, formatShape as formatTensorShape, gather, mul, noGrad, reshape, shuffleInPlace, slice, sum,
   valueAndGrads,
 } from '@axon/tensor';
 import { InputLayer, Layer, formatShape, serializeLayer, shapeCompatible, type Shape } from '@axon/layers';
@@ -383,8 +383,10 @@ export class Sequential implements TrainableModel {
     let sampleWeight = args.sampleWeight === undefined ? null : this.checkSampleWeight('fit', 'sampleWeight', args.sampleWeight, n);
 
     // Validation data: explicit, or the last fraction of x/y before any shuffling (as Keras).
+    // Labels are gathered every batch: convert int32 labels to float32 once rather than per batch.
+    const labels = cast(y, 'float32');
     let xTrain = x;
-    let yTrain = y;
+    let yTrain = labels;
     let validation: { x: Tensor; y: Tensor; sampleWeight: Tensor | null } | null = null;
     if (args.validationData !== undefined) {
       const vd = args.validationData;
@@ -404,10 +406,10 @@ export class Sequential implements TrainableModel {
         throw new Error(`fit: validationSplit ${split} of ${n} samples leaves ${trainCount} for training and ${n - trainCount} for validation; both must be non-empty`);
       }
       xTrain = rows(x, 0, trainCount);
-      yTrain = rows(y, 0, trainCount);
+      yTrain = rows(labels, 0, trainCount);
       validation = {
         x: rows(x, trainCount, n - trainCount),
-        y: rows(y, trainCount, n - trainCount),
+        y: rows(labels, trainCount, n - trainCount),
         sampleWeight: sampleWeight ? rows(sampleWeight, trainCount, n - trainCount) : null,
       };
       if (sampleWeight) sampleWeight = rows(sampleWeight, 0, trainCount);
@@ -543,6 +545,7 @@ export class Sequential implements TrainableModel {
     this.checkInput('predict', 'x', x);
     const batchSize = checkPositiveInteger('predict', 'batchSize', args.batchSize ?? 32);
     const n = x.shape[0]!;
+    if (!(n > 0)) throw new Error(`predict: x has no samples (shape ${formatTensorShape(x.shape)})`);
     return noGrad(() => {
       const outputs: Tensor[] = [];
       for (let start = 0; start < n; start += batchSize) outputs.push(this.call(rows(x, start, Math.min(batchSize, n - start)), false));

@@ -342,6 +342,24 @@ unaryCase('gelu', undefined, { views: true });
 unaryCase('sigmoid', undefined, { inPlace: true });
 unaryCase('relu', undefined, { inPlace: true, views: true });
 
+/** Ops with a well-defined value at ±Infinity (gelu, swish, softsign are left out: x·0 there is NaN in plain float math). */
+const INFINITY_SAFE: readonly UnaryOp[] = [
+  'neg', 'exp', 'sqrt', 'square', 'abs', 'sign', 'reciprocal', 'relu', 'relu6', 'leakyRelu', 'elu', 'selu',
+  'sigmoid', 'tanh', 'softplus', 'clip', 'step', 'floor', 'round',
+];
+add(`unary at ±Infinity (${INFINITY_SAFE.length} ops)`, (backend) => {
+  for (const op of INFINITY_SAFE) {
+    const params = op === 'clip' ? { alpha: -1, beta: 1 } : undefined;
+    differential(
+      backend, `unary ${op} at ±Infinity`, false,
+      (f) => ({ x: f.values('x', [Infinity, -Infinity, 1]), y: f.filled('y', 3, NaN) }),
+      (b, t) => b.unary(op, t.x, t.y, params),
+      (t) => ({ y: t.y }),
+      ELEMENTWISE,
+    );
+  }
+});
+
 add('unary rejects mismatched lengths', (backend) => {
   assertThrows('unary relu with y shorter than x', () => backend.unary('relu', new Float32Array(4), new Float32Array(3)));
 });

@@ -14,6 +14,7 @@ import { writeDirectoryAtomically } from './io.js';
 import { getLoss, Loss, type LossIdentifier } from './losses.js';
 import { getMetric, type Metric, type MetricIdentifier } from './metrics.js';
 import { getOptimizer, Optimizer, type OptimizerIdentifier } from './optimizers.js';
+import { toCamelCase } from './names.js';
 import { ProgbarLogger, type OutputStream } from './progbar.js';
 import {
   GENERATED_BY, AXON_MODELS_VERSION, encodeWeights, toPythonic, type JsonObject, type ModelJSON, type TrainingConfig,
@@ -685,13 +686,15 @@ export class Sequential implements TrainableModel {
   }
 }
 
-const TFJS_LOSSES = new Set(['mean_squared_error', 'mean_absolute_error', 'binary_crossentropy', 'categorical_crossentropy', 'sparse_categorical_crossentropy']);
-const TFJS_METRICS = new Set(['accuracy', 'acc', 'binary_accuracy', 'categorical_accuracy', 'sparse_categorical_accuracy', 'mse', 'mae',
-  'mean_squared_error', 'mean_absolute_error', 'precision', 'recall', 'binary_crossentropy', 'categorical_crossentropy', 'sparse_categorical_crossentropy']);
+/** Loss and metric names tfjs-layers' compile() accepts (after its toCamelCase of the saved names). */
+const TFJS_LOSSES = new Set(['meanSquaredError', 'meanAbsoluteError', 'binaryCrossentropy', 'categoricalCrossentropy', 'sparseCategoricalCrossentropy']);
+const TFJS_METRICS = new Set(['accuracy', 'acc', 'binaryAccuracy', 'categoricalAccuracy', 'precision', 'categoricalCrossentropy',
+  'sparseCategoricalCrossentropy', 'mse', 'MSE', 'mae', 'MAE']);
 
+/** Whether tfjs-layers can compile a model from this training config (else loading the file there would fail). */
 function isTfjsCompatible(config: TrainingConfig, optimizer: Optimizer): boolean {
-  return optimizer.toTfjs() !== null && TFJS_LOSSES.has(config.loss) && config.loss_config === undefined &&
-    config.metrics.every((m) => TFJS_METRICS.has(m.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase()));
+  return optimizer.toTfjs() !== null && TFJS_LOSSES.has(toCamelCase(config.loss)) && config.loss_config === undefined &&
+    config.metrics.every((m) => TFJS_METRICS.has(toCamelCase(m)));
 }
 
 /** Keras / TensorFlow.js style factory: sequential([layer, ...]) or sequential({layers, name}). */

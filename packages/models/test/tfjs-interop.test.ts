@@ -115,6 +115,18 @@ describe('a model saved by Axon loads in tfjs-layers and predicts the same', () 
     });
   }
 
+  it('still loads in tfjs when the training config has names tfjs lacks (huber, recall, AdamW)', async () => {
+    setSeed(2);
+    const { model, input } = axonModels.dense!();
+    model.compile({ optimizer: 'adamw', loss: 'huber', metrics: ['recall', 'sparse_categorical_accuracy'] });
+    const target = join(dir, 'axon-huber');
+    await model.save(target);
+    const loaded = await tfl.loadLayersModel(axonDirHandler(target));
+    const x = randomNormal([3, ...input]);
+    expect(maxAbsDiff(tfPredict(loaded, x), model.predict(x).dataSync())).toBeLessThan(1e-5);
+    expect((await loadModel(target)).loss?.name).toBe('huber');
+  });
+
   it('writes the tfjs layers-model format', async () => {
     setSeed(1);
     const { model } = axonModels.dense!();

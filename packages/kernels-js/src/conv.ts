@@ -24,7 +24,7 @@ export class ConvScratch {
   /** Cap on the column buffer, in float32 elements (one im2col row is always allowed, however long). */
   readonly budget: number;
 
-  constructor(readonly gemm: GemmScratch, budgetBytes = DEFAULT_IM2COL_BYTES) {
+  constructor(readonly gemmScratch: GemmScratch, budgetBytes = DEFAULT_IM2COL_BYTES) {
     this.budget = Math.max(1, Math.floor(budgetBytes / Float32Array.BYTES_PER_ELEMENT));
   }
 
@@ -74,7 +74,7 @@ export function conv2d(s: ConvScratch, x: Float32Array, filter: Float32Array, y:
   const { rows, patch, outChannels: cout } = g;
   if (rows === 0 || cout === 0) return;
   if (isPointwise(g)) {
-    gemm(s.gemm, x, filter, y, 1, rows, cout, patch, false, false, 1, 0, 0, 0);
+    gemm(s.gemmScratch, x, filter, y, 1, rows, cout, patch, false, false, 1, 0, 0, 0);
     return;
   }
   const chunk = rowsPerChunk(s, g);
@@ -82,7 +82,7 @@ export function conv2d(s: ConvScratch, x: Float32Array, filter: Float32Array, y:
     const n = Math.min(chunk, rows - r0);
     const col = s.columns(n * patch);
     im2col(x, g, r0, n, col);
-    gemm(s.gemm, col, filter, y.subarray(r0 * cout, (r0 + n) * cout), 1, n, cout, patch, false, false, 1, 0, 0, 0);
+    gemm(s.gemmScratch, col, filter, y.subarray(r0 * cout, (r0 + n) * cout), 1, n, cout, patch, false, false, 1, 0, 0, 0);
   }
 }
 
@@ -91,7 +91,7 @@ export function conv2dBackpropInput(s: ConvScratch, dy: Float32Array, filter: Fl
   checkArrays('conv2dBackpropInput', g, ['dx', dx], ['filter', filter], ['dy', dy]);
   const { rows, patch, outChannels: cout } = g;
   if (isPointwise(g)) {
-    gemm(s.gemm, dy, filter, dx, 1, rows, patch, cout, false, true, 1, 0, 0, 0);
+    gemm(s.gemmScratch, dy, filter, dx, 1, rows, patch, cout, false, true, 1, 0, 0, 0);
     return;
   }
   dx.fill(0);
@@ -99,7 +99,7 @@ export function conv2dBackpropInput(s: ConvScratch, dy: Float32Array, filter: Fl
   for (let r0 = 0; r0 < rows; r0 += chunk) {
     const n = Math.min(chunk, rows - r0);
     const col = s.columns(n * patch);
-    gemm(s.gemm, dy.subarray(r0 * cout, (r0 + n) * cout), filter, col, 1, n, patch, cout, false, true, 1, 0, 0, 0);
+    gemm(s.gemmScratch, dy.subarray(r0 * cout, (r0 + n) * cout), filter, col, 1, n, patch, cout, false, true, 1, 0, 0, 0);
     col2im(col, g, r0, n, dx);
   }
 }
@@ -113,7 +113,7 @@ export function conv2dBackpropFilter(s: ConvScratch, x: Float32Array, dy: Float3
     return;
   }
   if (isPointwise(g)) {
-    gemm(s.gemm, x, dy, dFilter, 1, patch, cout, rows, true, false, 1, 0, 0, 0);
+    gemm(s.gemmScratch, x, dy, dFilter, 1, patch, cout, rows, true, false, 1, 0, 0, 0);
     return;
   }
   const chunk = rowsPerChunk(s, g);
@@ -122,7 +122,7 @@ export function conv2dBackpropFilter(s: ConvScratch, x: Float32Array, dy: Float3
     const col = s.columns(n * patch);
     im2col(x, g, r0, n, col);
     // The first chunk overwrites dFilter, later ones accumulate into it.
-    gemm(s.gemm, col, dy.subarray(r0 * cout, (r0 + n) * cout), dFilter, 1, patch, cout, n, true, false, 1, r0 === 0 ? 0 : 1, 0, 0);
+    gemm(s.gemmScratch, col, dy.subarray(r0 * cout, (r0 + n) * cout), dFilter, 1, patch, cout, n, true, false, 1, r0 === 0 ? 0 : 1, 0, 0);
   }
 }
 

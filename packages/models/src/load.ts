@@ -151,7 +151,6 @@ function compileFrom(file: string, model: Sequential, training: TrainingConfig):
     if (typeof training.loss !== 'string') throw new Error(`only a single loss name is supported, got ${JSON.stringify(training.loss)}`);
     const loss = getLoss(toCamelCase(training.loss), lossConfig);
     model.compile({ optimizer, loss, metrics: Array.isArray(training.metrics) ? training.metrics : [] });
-    // Keep the names as written, so a re-save writes the same trainingConfig.
   } catch (e) {
     throw new Error(`loadModel: ${file}: cannot compile from its training config: ${(e as Error).message} (load with {compile: false} to skip it)`);
   }

@@ -80,9 +80,10 @@ export class ProgbarLogger extends Callback {
     return `${String(this.seen).padStart(digits)}/${this.steps} [${arrow}]`;
   }
 
-  private draw(line: string): void {
+  /** Redraws the current line; in-progress lines are cut to the terminal width so `\r` can overwrite them. */
+  private draw(line: string, truncate = true): void {
     const columns = this.stream.columns ?? 200;
-    const text = line.length > columns - 1 ? line.slice(0, columns - 1) : line;
+    const text = truncate && line.length > columns - 1 ? line.slice(0, columns - 1) : line;
     this.stream.write(`\r${text}\x1b[K`);
   }
 
@@ -91,7 +92,8 @@ export class ProgbarLogger extends Callback {
     const perStep = this.seen ? ((this.lastBatchEnd - this.epochStart) / this.seen).toFixed(0) : '0';
     const timing = ` - ${formatDuration(elapsed)} ${perStep}ms/step`;
     if (this.tty) {
-      this.draw(`${this.bar()}${timing}${formatLogs(logs)}`);
+      // The final line of an epoch is printed whole (it may wrap): it carries the validation results.
+      this.draw(`${this.bar()}${timing}${formatLogs(logs)}`, false);
       this.stream.write('\n');
     } else {
       this.stream.write(`Epoch ${epoch + 1}/${this.epochs} - ${this.seen}/${this.steps} batches${timing}${formatLogs(logs)}\n`);

@@ -26,7 +26,7 @@ export function values(t: Tensor): number[] {
 }
 
 /** Captures what is written to a fake stdout. */
-export function fakeStream(isTTY: boolean): { write(text: string): boolean; isTTY: boolean; columns: number; text: () => string } {
+export function fakeStream(isTTY: boolean, columns = 120): { write(text: string): boolean; isTTY: boolean; columns: number; text: () => string } {
   const chunks: string[] = [];
-  return { write: (s: string) => (chunks.push(s), true), isTTY, columns: 120, text: () => chunks.join('') };
+  return { write: (s: string) => (chunks.push(s), true), isTTY, columns, text: () => chunks.join('') };
 }

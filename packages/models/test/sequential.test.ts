@@ -178,11 +178,11 @@ describe('fit', () => {
 });
 
 describe('verbose output', () => {
-  async function fitWith(isTTY: boolean): Promise<string> {
+  async function fitWith(isTTY: boolean, columns?: number): Promise<string> {
     const { x, y } = blobs(20);
     const model = classifier();
     model.compile({ optimizer: 'sgd', loss: 'sparseCategoricalCrossentropy', metrics: ['acc'] });
-    const out = fakeStream(isTTY);
+    const out = fakeStream(isTTY, columns);
     await model.fit(x, y, { epochs: 2, batchSize: 5, validationSplit: 0.2, verbose: 1, output: out });
     return out.text();
   }
@@ -199,6 +199,14 @@ describe('verbose output', () => {
     expect(text).toContain('Epoch 1/2\n');
     expect(text).toMatch(/\r4\/4 \[=+\] - \d+s \d+ms\/step - loss: \d\.\d{4} - acc: \d\.\d{4} - val_loss/);
     expect(text).toContain('\x1b[K');
+  });
+
+  it('cuts in-progress lines to the terminal width but prints the end-of-epoch line whole', async () => {
+    const updates = (await fitWith(true, 40)).split('\r').map((u) => u.replace('\x1b[K', ''));
+    const finals = updates.filter((u) => u.includes('ms/step'));
+    expect(finals.length).toBe(2);
+    for (const f of finals) expect(f).toMatch(/val_loss: \d\.\d{4} - val_acc: \d\.\d{4}/);
+    for (const u of updates.filter((u) => u.includes('ETA'))) expect(u.length).toBeLessThanOrEqual(39);
   });
 
   it('is silent with verbose 0', async () => {

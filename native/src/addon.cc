@@ -7,6 +7,7 @@
 #include "common.h"
 #include "kernels.h"
 #include "pool.h"
+#include "recurrent.h"
 
 namespace axon {
 
@@ -69,6 +70,7 @@ class AxonNative : public Napi::Addon<AxonNative> {
         {"blasInfo", BlasInfo},
     };
     for (const auto& [name, fn] : fns) exports.Set(name, Napi::Function::New(env, fn, name));
+    registerRecurrentKernels(env, exports);
     exports.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
   }
 };

@@ -9,7 +9,9 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import type { AdamConfig, Conv2DInfo, Pool2DInfo, RmspropConfig, SgdConfig, UnaryParams } from '@axon/tensor';
+import type {
+  AdamConfig, Conv2DInfo, Pool2DInfo, RmspropConfig, RnnBackwardArrays, RnnForwardArrays, RnnSequenceInfo, SgdConfig, UnaryParams,
+} from '@axon/tensor';
 
 /** The functions the addon exports (native/src/addon.cc). Arrays are read and written in place. */
 export interface NativeAddon {
@@ -45,6 +47,13 @@ export interface NativeAddon {
   adamUpdate(param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, config: AdamConfig): void;
   rmspropUpdate(param: Float32Array, grad: Float32Array, meanSquare: Float32Array, mom: Float32Array | null,
     meanGrad: Float32Array | null, config: RmspropConfig): void;
+  /** The fused recurrent kernels (native/src/recurrent.cc); absent from addons built before them. */
+  lstmForward?(arrays: RnnForwardArrays, info: RnnSequenceInfo): void;
+  lstmBackward?(arrays: RnnBackwardArrays, info: RnnSequenceInfo): void;
+  gruForward?(arrays: RnnForwardArrays, info: RnnSequenceInfo): void;
+  gruBackward?(arrays: RnnBackwardArrays, info: RnnSequenceInfo): void;
+  simpleRnnForward?(arrays: RnnForwardArrays, info: RnnSequenceInfo): void;
+  simpleRnnBackward?(arrays: RnnBackwardArrays, info: RnnSequenceInfo): void;
   /** Threads of our pool and of OpenBLAS (0 = all cores); returns the count now in effect. */
   setNumThreads(n: number): number;
   getNumThreads(): number;

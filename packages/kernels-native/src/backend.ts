@@ -3,7 +3,7 @@
  * caller's typed arrays (zero copy; the addon honours each view's byteOffset
  * and length and validates every argument, throwing a named Error).
  */
-import type { Backend } from '@axon/tensor';
+import type { Backend, OptionalKernels } from '@axon/tensor';
 
 import type { NativeAddon } from './addon.js';
 
@@ -38,5 +38,20 @@ export function createBackendFromAddon(addon: NativeAddon): Backend {
     adamUpdate: (param, grad, m, v, config) => addon.adamUpdate(param, grad, m, v, config),
     rmspropUpdate: (param, grad, meanSquare, mom, meanGrad, config) =>
       addon.rmspropUpdate(param, grad, meanSquare, mom, meanGrad, config),
+    optional: recurrentKernels(addon),
+  };
+}
+
+/** The fused recurrent kernels, when the addon has them (the ops fall back to composites otherwise). */
+function recurrentKernels(addon: NativeAddon): OptionalKernels {
+  const { lstmForward, lstmBackward, gruForward, gruBackward, simpleRnnForward, simpleRnnBackward } = addon;
+  if (!lstmForward || !lstmBackward || !gruForward || !gruBackward || !simpleRnnForward || !simpleRnnBackward) return {};
+  return {
+    lstmForward: (arrays, info) => lstmForward(arrays, info),
+    lstmBackward: (arrays, info) => lstmBackward(arrays, info),
+    gruForward: (arrays, info) => gruForward(arrays, info),
+    gruBackward: (arrays, info) => gruBackward(arrays, info),
+    simpleRnnForward: (arrays, info) => simpleRnnForward(arrays, info),
+    simpleRnnBackward: (arrays, info) => simpleRnnBackward(arrays, info),
   };
 }

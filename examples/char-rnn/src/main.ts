@@ -164,15 +164,17 @@ async function main(): Promise<void> {
   model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
 
   const start = performance.now();
-  for (let epoch = 1; epoch <= epochs; epoch++) {
-    console.log(`Epoch ${epoch}/${epochs}`);
-    await model.fit(x, y, { epochs: 1, batchSize, shuffle: true, verbose: 1 });
-    const at = Math.floor(randomFloat() * (text.length - seqLength));
-    const prompt = text.slice(at, at + seqLength);
-    console.log(`--- temperature ${temperature}, from "${prompt.replace(/\n/g, ' ')}":`);
-    console.log(prompt + generate(model, vocab, prompt, sampleLength, temperature));
-    console.log('---');
-  }
+  // After each epoch, write some text from a random prompt of the training text.
+  const sampler = {
+    onEpochEnd: (): void => {
+      const at = Math.floor(randomFloat() * (text.length - seqLength));
+      const prompt = text.slice(at, at + seqLength);
+      console.log(`--- temperature ${temperature}, from "${prompt.replace(/\n/g, ' ')}":`);
+      console.log(prompt + generate(model, vocab, prompt, sampleLength, temperature));
+      console.log('---');
+    },
+  };
+  await model.fit(x, y, { epochs, batchSize, shuffle: true, callbacks: [sampler] });
   const seconds = (performance.now() - start) / 1000;
   console.log(`Trained ${epochs} epoch(s) in ${seconds.toFixed(1)} s with sampling (backend ${getBackend().name})`);
 }

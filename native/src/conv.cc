@@ -15,6 +15,7 @@
 // after another and OpenBLAS uses its own threads ("blas").
 #include <cmath>
 #include <limits>
+#include <stdexcept>
 
 #include "common.h"
 #include "kernels.h"
@@ -156,13 +157,10 @@ template <typename Body>
 void forImageChunks(const ConvGeom& g, Body body) {
   const int64_t chunk = chunkImages(g);
   if (useBatchSplit(g)) {
-    const int t = numThreads();
     BlasSerial serial;
-    parallelFor(t, int64_t(1) << 30, [&](int64_t lo, int64_t hi) {
-      for (int64_t p = lo; p < hi; ++p) {
-        const int64_t begin = g.batch * p / t, end = g.batch * (p + 1) / t;
-        for (int64_t b = begin; b < end; b += chunk) body(b, std::min(end, b + chunk), int(p));
-      }
+    parallelFor(g.batch, int64_t(1) << 30, [&](int64_t lo, int64_t hi) {
+      const int t = threadIndex();
+      for (int64_t b = lo; b < hi; b += chunk) body(b, std::min(hi, b + chunk), t);
     });
   } else {
     for (int64_t b = 0; b < g.batch; b += chunk) body(b, std::min(g.batch, b + chunk), 0);
@@ -256,6 +254,8 @@ Napi::Value Conv2dBackpropFilter(const Napi::CallbackInfo& info) {
   std::vector<float> partials(size_t(t - 1) * fsize);
   std::vector<char> started(t, 0);
   forImageChunks(g, [&](int64_t b0, int64_t b1, int p) {
+    // (setNumThreads from another JS thread can grow the pool meanwhile.)
+    if (p >= t) throw std::runtime_error("conv2dBackpropFilter: the thread count changed during the call");
     float* acc = p == 0 ? df.data : partials.data() + size_t(p - 1) * fsize;
     const int64_t rows = (b1 - b0) * g.pixels();
     float* col = scratchFloats(0, rows * K);

@@ -35,7 +35,14 @@ int hardwareThreads() {
 
 namespace {
 
-// Workers wait for a new "generation"; the caller runs piece 0 itself.
+thread_local int tThreadIndex = 0;  // 0 on JS threads, 1..n-1 on pool workers
+
+// Chunks per participating thread: work is handed out dynamically, chunk by
+// chunk, so a thread slowed down by another process on the machine does not
+// hold everyone up (static halves would).
+constexpr int64_t kChunksPerThread = 4;
+
+// Workers wait for a new "generation"; the caller takes chunks too.
 // Workers spin briefly after a job (back-to-back kernels are common) and then
 // sleep on a condition variable, so idle workers never steal cycles from BLAS.
 class Pool {
@@ -54,18 +61,18 @@ class Pool {
   bool tryRun(int64_t n, const std::function<void(int64_t, int64_t)>& body) {
     std::unique_lock<std::mutex> d(dispatch_, std::try_to_lock);
     if (!d.owns_lock()) return false;
-    const int parts = threads_;
     body_ = &body;
     n_ = n;
-    parts_ = parts;
+    chunks_ = std::min<int64_t>(n, threads_ * kChunksPerThread);
+    next_.store(0, std::memory_order_relaxed);
     error_ = nullptr;
-    pending_.store(parts - 1, std::memory_order_relaxed);
+    pending_.store(threads_ - 1, std::memory_order_relaxed);
     {
       std::lock_guard<std::mutex> lk(m_);
       generation_.fetch_add(1, std::memory_order_release);
     }
     cv_.notify_all();
-    runPiece(0);
+    runChunks();
     // Wait for the workers: spin a little, then sleep.
     for (int spin = 0; pending_.load(std::memory_order_acquire) != 0 && spin < 20000; ++spin) cpuRelax();
     if (pending_.load(std::memory_order_acquire) != 0) {
@@ -98,18 +105,20 @@ class Pool {
     workers_.clear();
   }
 
-  void runPiece(int piece) {
-    int64_t lo = n_ * piece / parts_, hi = n_ * (piece + 1) / parts_;
-    if (lo >= hi) return;
-    try {
-      (*body_)(lo, hi);
-    } catch (...) {
-      std::lock_guard<std::mutex> lk(errorMutex_);
-      if (!error_) error_ = std::current_exception();
+  void runChunks() {
+    for (int64_t c; (c = next_.fetch_add(1, std::memory_order_relaxed)) < chunks_;) {
+      const int64_t lo = n_ * c / chunks_, hi = n_ * (c + 1) / chunks_;
+      try {
+        (*body_)(lo, hi);
+      } catch (...) {
+        std::lock_guard<std::mutex> lk(errorMutex_);
+        if (!error_) error_ = std::current_exception();
+      }
     }
   }
 
   void workerLoop(int index, uint64_t seen) {
+    tThreadIndex = index;
     for (;;) {
       uint64_t g = seen;
       auto t0 = std::chrono::steady_clock::now();
@@ -127,7 +136,7 @@ class Pool {
         std::lock_guard<std::mutex> lk(m_);
         if (quit_) return;
       }
-      runPiece(index);
+      runChunks();
       if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
         std::lock_guard<std::mutex> lk(m_);
         done_.notify_one();
@@ -145,7 +154,8 @@ class Pool {
   bool quit_ = false;
   const std::function<void(int64_t, int64_t)>* body_ = nullptr;
   int64_t n_ = 0;
-  int parts_ = 1;
+  int64_t chunks_ = 1;
+  std::atomic<int64_t> next_{0};
   std::mutex errorMutex_;
   std::exception_ptr error_;
 };
@@ -165,6 +175,8 @@ Pool& pool() {
 }
 
 }  // namespace
+
+int threadIndex() { return tThreadIndex; }
 
 int numThreads() {
   int t = gThreads.load();

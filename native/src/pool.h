@@ -23,13 +23,18 @@ int hardwareThreads();
 // waking a thread costs a few microseconds.
 constexpr int64_t kParallelMinWork = 32 * 1024;
 
-// Runs body(lo, hi) over contiguous pieces of [0, n). Parallel only when
+// Runs body(lo, hi) over contiguous chunks of [0, n), handed out dynamically
+// (a few chunks per thread) to the pool's threads and the caller. Parallel only when
 // n * workPerItem >= kParallelMinWork, n >= 2 and the pool is idle (a nested
 // call, or a call from a second JS thread while the pool is busy, runs inline).
 // Exceptions thrown by body are rethrown in the caller.
 void parallelFor(int64_t n, int64_t workPerItem, const std::function<void(int64_t, int64_t)>& body);
 
-// Number of pieces parallelFor would use for this much work (1 = serial).
+// Index in [0, numThreads()) of the calling thread inside a parallelFor body
+// (0 for the caller and for inline runs), for per-thread partial results.
+int threadIndex();
+
+// Number of threads parallelFor would use for this much work (1 = serial).
 int plannedThreads(int64_t n, int64_t workPerItem);
 
 // RAII: OpenBLAS runs on the calling thread only while this lives (for BLAS

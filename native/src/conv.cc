@@ -148,7 +148,9 @@ bool useBatchSplit(const ConvGeom& g) {
   if (t <= 1 || gStrategy == ConvStrategy::Blas) return false;
   const int64_t work = g.pixels() * g.k() * g.outC;  // MACs per image
   if (gStrategy == ConvStrategy::Batch) return plannedThreads(g.batch, work) > 1;
-  return g.batch >= t && plannedThreads(g.batch, work) == t;
+  // Waking the pool and switching BLAS to one thread costs ~10 µs: only worth
+  // it from about a millisecond of work (4M multiply-adds) up.
+  return g.batch >= t && double(work) * double(g.batch) >= double(1 << 22);
 }
 
 // Runs body(b0, b1, threadIndex) over chunks of images, either split across

@@ -30,7 +30,7 @@ function busy(ms) {
 }
 
 /** Other processes share this machine: wait (up to maxWait ms) until it is quiet before measuring. */
-function waitQuiet(maxWait = 120_000) {
+function waitQuiet(maxWait = 30_000) {
   const end = Date.now() + maxWait;
   while (Date.now() < end) if (busy(300) < 0.1) return true;
   console.log('(machine still busy; measuring anyway)');

@@ -154,6 +154,21 @@ export abstract class Layer {
   // ---- applying ----------------------------------------------------------------
 
   /**
+   * Builds the layer once (a no-op when built) and then applies the `weights`
+   * given at construction. Containers that build layers up front (Sequential)
+   * call this rather than build(), so initial weights are never skipped.
+   */
+  ensureBuilt(inputShape: Shape | Shape[]): void {
+    if (this.built) return;
+    this.build(inputShape);
+    this.built = true;
+    if (this.initialWeights) {
+      this.setWeights(this.initialWeights);
+      this.initialWeights = null;
+    }
+  }
+
+  /**
    * Runs the layer: checks the inputs against the declared input shape and the
    * input spec, builds on first use from the actual input shape, then calls `call`.
    */
@@ -168,12 +183,7 @@ export abstract class Layer {
     if (!this.built) {
       this.assertInputCompatibility(list);
       const shapes = list.map((x) => [...x.shape] as Shape);
-      this.build(Array.isArray(inputs) ? shapes : shapes[0]!);
-      this.built = true;
-      if (this.initialWeights) {
-        this.setWeights(this.initialWeights);
-        this.initialWeights = null;
-      }
+      this.ensureBuilt(Array.isArray(inputs) ? shapes : shapes[0]!);
     }
     this.assertInputCompatibility(list);
     const outputs = this.call(inputs, kwargs);

@@ -185,10 +185,7 @@ export class Sequential implements TrainableModel {
   private buildLayers(inputShape: Shape): void {
     let shape: Shape = [...inputShape];
     for (const layer of this.layers) {
-      if (!layer.built) {
-        layer.build(shape);
-        layer.built = true;
-      }
+      layer.ensureBuilt(shape);
       shape = layer.computeOutputShape(shape) as Shape;
     }
     this.builtInputShape = [...inputShape];

@@ -33,6 +33,12 @@ describe('building', () => {
     expect(model.countParams()).toBe(9);
   });
 
+  it('applies the weights given to a layer at construction when the model builds it', () => {
+    const model = sequential([dense({ units: 1, inputShape: [2], weights: [tensor([[1], [2]]), tensor([3])] })]);
+    expect(model.getWeights().map((w) => Array.from(w.dataSync()))).toEqual([[1, 2], [3]]);
+    expect(Array.from((model.predict(tensor([[1, 1]])) as Tensor).dataSync())).toEqual([6]);
+  });
+
   it('rejects non-layers and duplicate names', () => {
     const model = new Sequential();
     expect(() => model.add({} as never)).toThrow(/add\(\) expects a Layer, got Object/);

@@ -116,12 +116,13 @@ export class Variable extends Tensor {
     this.name = options.name ?? `variable_${this.id}`;
   }
 
-  /** Replaces the values; the shape must match. */
+  /** Overwrites the values (in place); the shape must match. */
   assign(value: Tensor): void {
     if (value.size !== this.size || value.rank !== this.rank || value.shape.some((d, i) => d !== this.shape[i])) {
       throw new Error(`assign to '${this.name}': expected shape ${formatShape(this.shape)}, got ${formatShape(value.shape)}`);
     }
-    this.values = Float32Array.from(value.dataSync());
+    // In place, like the fused optimizer updates, so every holder of this variable sees one state.
+    (this.values as Float32Array).set(value.dataSync());
   }
 }
 

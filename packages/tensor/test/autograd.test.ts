@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  add, exp, grad, grads, matmul, mul, noGrad, sum, tanh, tensor, valueAndGrads, variable, Tensor, sub, square, mean,
+  add, exp, grad, grads, matmul, mul, noGrad, reshape, sum, tanh, tensor, valueAndGrads, variable, Tensor, sub, square, mean,
 } from '../src/index.js';
 import { useTestBackend } from './test-backend.js';
 
@@ -80,5 +80,17 @@ describe('autograd', () => {
   it('rejects assigning a value of the wrong shape to a variable', () => {
     const w = variable(tensor([1, 2]), true, 'dense/kernel');
     expect(() => w.assign(tensor([1, 2, 3]))).toThrow("assign to 'dense/kernel': expected shape [2], got [3]");
+  });
+});
+
+describe('variables', () => {
+  it('assign overwrites in place, and a reshaped view taken before does not follow', () => {
+    const w = variable(tensor([1, 2, 3, 4]));
+    const storage = w.dataSync();
+    const view = reshape(w, [2, 2]);
+    w.assign(tensor([5, 6, 7, 8]));
+    expect(w.dataSync()).toBe(storage);
+    expect(Array.from(storage)).toEqual([5, 6, 7, 8]);
+    expect(view.toArray()).toEqual([[1, 2], [3, 4]]);
   });
 });

@@ -1,7 +1,7 @@
 import { recordOp } from '../autograd.js';
 import { getBackend } from '../registry.js';
 import { broadcastShapes, formatShape, normalizeAxis, shapesEqual, sizeBetween, sizeOf, type Shape } from '../shape.js';
-import { Tensor } from '../tensor.js';
+import { Tensor, Variable } from '../tensor.js';
 import { sumToShape } from './elementwise.js';
 import { assertTensor, floatValues, newTensor } from './util.js';
 
@@ -22,7 +22,8 @@ export function reshape(x: Tensor, shape: Shape): Tensor {
   }
   if (shapesEqual(target, x.shape)) return x;
   target = target.map((d) => d);
-  const y = new Tensor(x.values, target, x.dtype);
+  // A variable's storage is updated in place by optimizers: a reshaped view must not follow it.
+  const y = new Tensor(x instanceof Variable ? x.values.slice() : x.values, target, x.dtype);
   return recordOp('reshape', y, [x], (dy) => [reshape(dy, x.shape)]);
 }
 
@@ -194,7 +195,7 @@ export function unstack(x: Tensor, axis = 0): Tensor[] {
   return split(x, x.shape[a]!, a).map((t) => squeeze(t, [a]));
 }
 
-function toIndices(op: string, indices: Tensor | readonly number[]): { values: Int32Array; shape: number[] } {
+function toIndices(op: string, indices: Tensor | ArrayLike<number>): { values: Int32Array; shape: number[] } {
   if (indices instanceof Tensor) {
     const values = indices.intDataSync();
     if (indices.dtype === 'float32' && indices.values.some((v, i) => v !== values[i])) {
@@ -209,7 +210,7 @@ function toIndices(op: string, indices: Tensor | readonly number[]): { values: I
  * Takes slices of x along `axis` at the given indices: the output shape is
  * x.shape[:axis] + indices.shape + x.shape[axis+1:]. The gradient scatters back.
  */
-export function gather(x: Tensor, indices: Tensor | readonly number[], axis = 0): Tensor {
+export function gather(x: Tensor, indices: Tensor | ArrayLike<number>, axis = 0): Tensor {
   assertTensor('gather', x);
   const a = normalizeAxis('gather', axis, x.rank);
   const idx = toIndices('gather', indices);
@@ -227,7 +228,7 @@ export function gather(x: Tensor, indices: Tensor | readonly number[], axis = 0)
 }
 
 /** One-hot rows of length `depth`; an index outside [0, depth) gives a row of offValue. */
-export function oneHot(indices: Tensor | readonly number[], depth: number, onValue = 1, offValue = 0): Tensor {
+export function oneHot(indices: Tensor | ArrayLike<number>, depth: number, onValue = 1, offValue = 0): Tensor {
   if (!Number.isInteger(depth) || depth < 1) throw new Error(`oneHot: depth must be a positive integer, got ${depth}`);
   const idx = toIndices('oneHot', indices);
   const { t, out } = newTensor([...idx.shape, depth]);

@@ -60,7 +60,9 @@ F32 Args::f32(size_t i, const char* name) const {
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
     typeFail(std::string(name) + " must be a Float32Array, got " + describe(v));
   }
-  return viewOf<float>(v);
+  F32 view = viewOf<float>(v);
+  track(v, view.data, view.size);
+  return view;
 }
 
 F32 Args::f32OrNull(size_t i, const char* name) const {
@@ -74,7 +76,24 @@ I32 Args::i32(size_t i, const char* name) const {
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
     typeFail(std::string(name) + " must be an Int32Array, got " + describe(v));
   }
-  return viewOf<int32_t>(v);
+  I32 view = viewOf<int32_t>(v);
+  track(v, view.data, view.size);
+  return view;
+}
+
+void Args::track(const Napi::Value& array, const void* data, int64_t size) const {
+  tracked_.push_back({static_cast<napi_value>(array), data, size});
+}
+
+void Args::settle() const {
+  for (const Tracked& t : tracked_) {
+    void* data = nullptr;
+    size_t length = 0;
+    if (napi_get_typedarray_info(env(), t.value, nullptr, &length, &data, nullptr, nullptr) != napi_ok ||
+        data != t.data || static_cast<int64_t>(length) != t.size) {
+      fail("an array argument was detached or resized while the other arguments were read");
+    }
+  }
 }
 
 double Args::number(size_t i, const char* name) const {

@@ -71,14 +71,29 @@ class Args {
   // a*b with overflow / kMaxSize check, naming what is being computed.
   int64_t mul(int64_t a, int64_t b, const char* what) const;
 
+  // Reading an object field or array element can run JS (a getter, a proxy),
+  // which could detach or shrink an array whose pointer we already hold.
+  // Views handed out are remembered; settle() re-reads them all and fails if
+  // any changed. Entry points call it after the last argument read, before
+  // touching memory.
+  void track(const Napi::Value& array, const void* data, int64_t size) const;
+  void settle() const;
+
  private:
   [[noreturn]] void lengthFail(const char* name, int64_t got, int64_t expected, const char* qual,
                                const std::string& why) const;
   std::string describe(const Napi::Value& v) const;
   Napi::Value at(size_t i) const { return info_[i]; }
 
+  struct Tracked {
+    napi_value value;
+    const void* data;
+    int64_t size;
+  };
+
   const Napi::CallbackInfo& info_;
   const char* kernel_;
+  mutable std::vector<Tracked> tracked_;
 };
 
 // "[2,3,4]" for messages.

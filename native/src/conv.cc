@@ -190,6 +190,7 @@ Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   args.exactly(x, "x", g.batch * g.inImage(), geo);
   args.exactly(f, "filter", g.k() * g.outC, geo);
   args.exactly(y, "y", g.batch * g.outImage(), geo);
+  args.settle();  // no JS runs from here on
   if (g.batch * g.outImage() == 0) return info.Env().Undefined();
   if (g.pointwise()) {
     sgemm(false, false, g.batch * g.pixels(), g.outC, g.inC, 1.0f, x.data, f.data, 0.0f, y.data);
@@ -214,6 +215,7 @@ Napi::Value Conv2dBackpropInput(const Napi::CallbackInfo& info) {
   args.exactly(dy, "dy", g.batch * g.outImage(), geo);
   args.exactly(f, "filter", g.k() * g.outC, geo);
   args.exactly(dx, "dx", g.batch * g.inImage(), geo);
+  args.settle();  // no JS runs from here on
   if (g.batch * g.inImage() == 0) return info.Env().Undefined();
   if (g.pointwise()) {
     sgemm(false, true, g.batch * g.pixels(), g.inC, g.outC, 1.0f, dy.data, f.data, 0.0f, dx.data);
@@ -241,6 +243,7 @@ Napi::Value Conv2dBackpropFilter(const Napi::CallbackInfo& info) {
   args.exactly(dy, "dy", g.batch * g.outImage(), geo);
   const int64_t K = g.k(), fsize = K * g.outC;
   args.exactly(df, "dFilter", fsize, geo);
+  args.settle();  // no JS runs from here on
   if (fsize == 0) return info.Env().Undefined();
   if (g.batch * g.pixels() == 0) {
     std::memset(df.data, 0, sizeof(float) * fsize);
@@ -335,6 +338,7 @@ Napi::Value MaxPool2d(const Napi::CallbackInfo& info) {
   args.exactly(x, "x", g.batch * g.inImage(), geo);
   args.exactly(y, "y", g.batch * g.outImage(), geo);
   args.exactly(am, "argmax", g.batch * g.outImage(), geo);
+  args.settle();  // no JS runs from here on
   const int64_t C = g.C;
   parallelFor(g.batch * g.outH, g.outW * C * g.fH * g.fW, [&](int64_t lo, int64_t hi) {
     for (int64_t row = lo; row < hi; ++row) {
@@ -379,6 +383,7 @@ Napi::Value MaxPool2dBackprop(const Napi::CallbackInfo& info) {
   args.exactly(dy, "dy", nOut, geo);
   args.exactly(am, "argmax", nOut, geo);
   args.exactly(dx, "dx", nIn, geo);
+  args.settle();  // no JS runs from here on
   // Validate every index; note whether each stays inside its own image, in
   // which case images are independent and can run in parallel.
   bool perImage = true;
@@ -417,6 +422,7 @@ Napi::Value AvgPool2d(const Napi::CallbackInfo& info) {
   const std::string geo = poolString(g);
   args.exactly(x, "x", g.batch * g.inImage(), geo);
   args.exactly(y, "y", g.batch * g.outImage(), geo);
+  args.settle();  // no JS runs from here on
   const int64_t C = g.C;
   parallelFor(g.batch * g.outH, g.outW * C * g.fH * g.fW, [&](int64_t lo, int64_t hi) {
     double* acc = scratchDoubles(C);
@@ -448,6 +454,7 @@ Napi::Value AvgPool2dBackprop(const Napi::CallbackInfo& info) {
   const std::string geo = poolString(g);
   args.exactly(dy, "dy", g.batch * g.outImage(), geo);
   args.exactly(dx, "dx", g.batch * g.inImage(), geo);
+  args.settle();  // no JS runs from here on
   const int64_t C = g.C;
   parallelFor(g.batch, g.inImage() + g.outImage() * g.fH * g.fW, [&](int64_t lo, int64_t hi) {
     for (int64_t b = lo; b < hi; ++b) {

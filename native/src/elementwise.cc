@@ -367,6 +367,7 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
   const std::vector<int64_t>* shapes[] = {&aShape, &bShape};
   const char* const names[] = {"a", "b"};
   const Broadcast plan = planBroadcast(args, outShape, shapes, names, 2);
+  args.settle();  // no JS runs from here on
   if (total > 0) binaryDispatch(it->second, plan, a.data, b.data, out.data, total);
   return info.Env().Undefined();
 }
@@ -385,6 +386,7 @@ Napi::Value Select(const Napi::CallbackInfo& info) {
   const std::vector<int64_t>* shapes[] = {&cShape, &aShape, &bShape};
   const char* const names[] = {"cond", "a", "b"};
   const Broadcast p = planBroadcast(args, outShape, shapes, names, 3);
+  args.settle();  // no JS runs from here on
   if (total == 0) return info.Env().Undefined();
   const int64_t sc = p.strides[0].back(), sa = p.strides[1].back(), sb = p.strides[2].back();
   const float *c = cond.data, *av = a.data, *bv = b.data;

@@ -63,6 +63,7 @@ Napi::Value Transpose(const Napi::CallbackInfo& info) {
   const int64_t total = shapeSize(args, shape, "shape");
   args.exactly(x, "x", total, "shape " + shapeString(shape));
   args.exactly(out, "out", total, "shape " + shapeString(shape));
+  args.settle();  // no JS runs from here on
   if (total == 0) return info.Env().Undefined();
 
   // Output axes with their input strides; drop size-1 axes, merge axes that
@@ -146,6 +147,7 @@ Napi::Value Slice(const Napi::CallbackInfo& info) {
   args.exactly(x, "x", shapeSize(args, shape, "shape"), "shape " + shapeString(shape));
   const int64_t total = shapeSize(args, size, "size");
   args.exactly(out, "out", total, "size " + shapeString(size));
+  args.settle();  // no JS runs from here on
   if (total == 0) return info.Env().Undefined();
   if (shape.empty()) {
     out.data[0] = x.data[0];
@@ -174,6 +176,7 @@ Napi::Value Pad(const Napi::CallbackInfo& info) {
   args.exactly(x, "x", shapeSize(args, shape, "shape"), "shape " + shapeString(shape));
   const int64_t total = shapeSize(args, outShape, "padded shape");
   args.exactly(out, "out", total, "padded shape " + shapeString(outShape));
+  args.settle();  // no JS runs from here on
   float* dst = out.data;
   parallelFor(total, 1, [&](int64_t lo, int64_t hi) { std::fill(dst + lo, dst + hi, value); });
   if (shapeSize(args, shape, "shape") == 0) return info.Env().Undefined();
@@ -215,12 +218,14 @@ Napi::Value Concat(const Napi::CallbackInfo& info) {
                 ", sizes[" + std::to_string(i) + "]=" + std::to_string(sizes[i]) + ", inner=" + std::to_string(inner) + ")");
     }
     ptrs[i] = arr.Data();
+    args.track(v, ptrs[i], need);
     offsets[i] = totalSize;
     totalSize += sizes[i];
   }
   const int64_t rowLen = args.mul(totalSize, inner, "sum(sizes)*inner");
   args.exactly(out, "out", args.mul(outer, rowLen, "outer*sum(sizes)*inner"),
                "outer=" + std::to_string(outer) + ", sum(sizes)=" + std::to_string(totalSize) + ", inner=" + std::to_string(inner));
+  args.settle();  // no JS runs from here on
   float* dst = out.data;
   parallelFor(outer, rowLen, [&](int64_t lo, int64_t hi) {
     for (int64_t o = lo; o < hi; ++o)

@@ -28,6 +28,7 @@ Napi::Value SgdUpdate(const Napi::CallbackInfo& info) {
   sameLength(args, g, "grad", n);
   if (mom != 0 && !vel.present) args.fail("velocity must be a Float32Array when momentum is not 0");
   if (vel.present) sameLength(args, vel, "velocity", n);
+  args.settle();  // no JS runs from here on
   float *pd = p.data, *vd = vel.data;
   const float* gd = g.data;
   parallelFor(n, 4, [&](int64_t lo, int64_t hi) {
@@ -60,6 +61,7 @@ Napi::Value AdamUpdate(const Napi::CallbackInfo& info) {
   sameLength(args, g, "grad", n);
   sameLength(args, m, "m", n);
   sameLength(args, v, "v", n);
+  args.settle();  // no JS runs from here on
   const double alpha = lr * std::sqrt(1 - std::pow(b2, step)) / (1 - std::pow(b1, step));
   const double decay = 1 - lr * wd;
   float *pd = p.data, *md = m.data, *vd = v.data;
@@ -97,6 +99,7 @@ Napi::Value RmspropUpdate(const Napi::CallbackInfo& info) {
   if (centered && !mg.present) args.fail("meanGrad must be a Float32Array when centered is true");
   if (mom.present) sameLength(args, mom, "mom", n);
   if (mg.present) sameLength(args, mg, "meanGrad", n);
+  args.settle();  // no JS runs from here on
   float *pd = p.data, *msd = ms.data, *momd = mom.data, *mgd = mg.data;
   const float* gd = g.data;
   parallelFor(n, 8, [&](int64_t lo, int64_t hi) {

@@ -108,6 +108,7 @@ F32 field(const Args& args, const Napi::Object& o, const char* key, int64_t n, N
   out.data = a.Data();
   out.size = static_cast<int64_t>(a.ElementLength());
   out.present = true;
+  args.track(v, out.data, out.size);  // checked again by settle() once every field is read
   args.exactly(out, key, n, "");
   return out;
 }
@@ -577,6 +578,7 @@ Napi::Value forwardEntry(const Napi::CallbackInfo& info, const char* name, Kind 
   Args args(info, name, 2);
   Info in;
   Forward f = readForward(args, kind, &in);
+  args.settle();  // the getters of later fields cannot have detached earlier arrays
   run(f, in);
   return info.Env().Undefined();
 }
@@ -587,6 +589,7 @@ Napi::Value backwardEntry(const Napi::CallbackInfo& info, const char* name, Kind
   Napi::Object o = args.object(0, "arrays");
   const Common c = readCommon(args, o, kind, in);
   const Grads g = readGrads(args, o, kind, in);
+  args.settle();
   run(c, g, in);
   return info.Env().Undefined();
 }

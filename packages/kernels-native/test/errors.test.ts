@@ -83,6 +83,20 @@ describe.skipIf(skipNative)(nativeSuiteName('native argument checking'), () => {
     }
   });
 
+  it('catches arrays detached by a getter while the other arguments are read', () => {
+    const detach = (a: Float32Array): void => void structuredClone(a.buffer, { transfer: [a.buffer] });
+    const x = f32(150), f = f32(108), y = f32(72);
+    const sneaky = { ...conv, get padLeft() { detach(x); return 0; } };
+    expect(() => be().conv2d(x, f, y, sneaky)).toThrow(/^conv2d: an array argument was detached or resized/);
+    const a = f32(6), out = f32(6);
+    const shape = [2, 3];
+    Object.defineProperty(shape, 1, { get() { detach(a); return 3; } });
+    expect(() => be().transpose(a, shape, [1, 0], out)).toThrow(/^transpose: an array argument was detached/);
+    const p = f32(4), g = f32(4);
+    const config = { lr: 0.1, get momentum() { detach(g); return 0; }, nesterov: false };
+    expect(() => be().sgdUpdate(p, g, null, config)).toThrow(/^sgdUpdate: /);
+  });
+
   it('survives a fuzz of random arguments to every function (errors, never a crash)', () => {
     const a = addon() as unknown as Record<string, (...args: unknown[]) => unknown>;
     const names = Object.keys(a).filter((k) => typeof a[k] === 'function' && k !== 'setNumThreads' && k !== 'setConvStrategy');

@@ -9,8 +9,10 @@
 // input projection of all steps is one GEMM, each step does one GEMM h'·U
 // (two for a GRU without resetAfter) and one pass of gate math. Backward
 // walks the steps in reverse with one GEMM per step for dh', then dW, dU and
-// dx come from one GEMM each over all steps. Gate math is in float; buffers
-// are per-thread scratch, grown on demand, so nothing is allocated per step.
+// dx come from one GEMM each over all steps. Gate math is in float, one exp
+// per activation, and each step's is split by batch rows over the thread
+// pool (never at the same time as a BLAS call, see pool.h). Buffers are
+// per-thread scratch, grown on demand, so nothing is allocated per step.
 //
 // JS: lstmForward(arrays, info), lstmBackward(arrays, info), and likewise
 // gru* and simpleRnn*; arrays and info are the objects of the TS interface.
@@ -21,6 +23,7 @@
 
 #include "common.h"
 #include "kernels.h"
+#include "pool.h"
 #include "recurrent.h"
 
 namespace axon {
@@ -29,9 +32,11 @@ namespace {
 enum Act { kTanh, kSigmoid, kHardSigmoid, kRelu, kLinear };
 enum class Kind { kLstm, kGru, kSimpleRnn };
 
+// tanh through one exp (glibc's tanhf costs several times expf): 1 - 2/(e^2v + 1),
+// exactly ±1 in the limits; the absolute error stays at float rounding.
 inline float act(Act a, float v) {
   switch (a) {
-    case kTanh: return std::tanh(v);
+    case kTanh: return 1.0f - 2.0f / (std::exp(2.0f * v) + 1.0f);
     case kSigmoid: return 1.0f / (1.0f + std::exp(-v));
     case kHardSigmoid: return v <= -2.5f ? 0.0f : v >= 2.5f ? 1.0f : 0.2f * v + 0.5f;
     case kRelu: return v > 0.0f ? v : 0.0f;
@@ -58,6 +63,16 @@ struct Info {
 };
 
 int gatesOf(Kind k) { return k == Kind::kLstm ? 4 : k == Kind::kGru ? 3 : 1; }
+
+// Runs body(b) for every batch row, split over the pool when the step is big
+// enough. Callers pass U * 8 per row: measured on 2 cores, waking the pool for
+// the seed LSTM's steps pays off from a batch of about 128, not at 32.
+template <typename Body>
+void forRows(const Info& in, int64_t workPerRow, Body body) {
+  parallelFor(in.B, workPerRow, [&](int64_t lo, int64_t hi) {
+    for (int64_t b = lo; b < hi; ++b) body(b);
+  });
+}
 
 Act readAct(const Args& args, const Napi::Object& o, const char* key) {
   Napi::Value v = o.Get(key);
@@ -314,7 +329,7 @@ void lstmForward(const Forward& f, const Info& in) {
   for (int64_t s = 0; s < T; ++s) {
     sgemm(false, false, B, GU, U, 1.0f, hs + s * BU, f.c.recurrentKernel.data, 0.0f, rec);
     const int64_t t = in.t(s);
-    for (int64_t b = 0; b < B; ++b) {
+    forRows(in, U * 8, [&](int64_t b) {
       float* g = gates + (s * B + b) * GU;
       const float* r = rec + b * GU;
       const int64_t prev = s * BU + b * U, next = prev + BU;
@@ -337,7 +352,7 @@ void lstmForward(const Forward& f, const Info& in) {
           hs[next + j] = hs[prev + j];
         }
       }
-    }
+    });
     emitOutput(hs, mask, f.output.data, in, s);
   }
   finishForward(f, in);
@@ -354,7 +369,7 @@ void lstmBackward(const Common& c, const Grads& gr, const Info& in) {
   OutputGradient dOut(gr.dOutput, in);
   for (int64_t s = T - 1; s >= 0; --s) {
     const int64_t t = in.t(s);
-    for (int64_t b = 0; b < B; ++b) {
+    forRows(in, U * 8, [&](int64_t b) {
       const float* g = gates + (s * B + b) * GU;
       float* dz = dZ + (s * B + b) * GU;
       const int64_t k = b * U, prev = s * BU + k, next = prev + BU;
@@ -377,7 +392,7 @@ void lstmBackward(const Common& c, const Grads& gr, const Info& in) {
         dc[k + j] = dcn * fg;
         dhNext[k + j] = 0.0f;
       }
-    }
+    });
     sgemm(false, true, B, U, GU, 1.0f, dZ + s * B * GU, c.recurrentKernel.data, 1.0f, dhNext);
     std::swap(dh, dhNext);
   }
@@ -405,7 +420,7 @@ void gruForward(const Forward& f, const Info& in) {
   float *rec = buf(kRec, B * n), *recH = buf(kRecH, BU);
   for (int64_t s = 0; s < T; ++s) {
     sgemm(false, false, B, n, U, 1.0f, hs + s * BU, Uzr, 0.0f, rec);
-    for (int64_t b = 0; b < B; ++b) {
+    forRows(in, U * 8, [&](int64_t b) {
       float* g = gates + (s * B + b) * GU;
       const float* r0 = rec + b * n;
       const int64_t prev = s * BU + b * U;
@@ -422,23 +437,23 @@ void gruForward(const Forward& f, const Info& in) {
           aux[prev + j] = r * hs[prev + j];
         }
       }
-    }
+    });
     if (!ra) {
       sgemm(false, false, B, U, U, 1.0f, aux + s * BU, Uh, 0.0f, recH);
-      for (int64_t b = 0; b < B; ++b) {
+      forRows(in, U * 8, [&](int64_t b) {
         float* g = gates + (s * B + b) * GU;
         for (int64_t j = 0; j < U; ++j) g[2 * U + j] = act(in.act, g[2 * U + j] + recH[b * U + j]);
-      }
+      });
     }
     const int64_t t = in.t(s);
-    for (int64_t b = 0; b < B; ++b) {
+    forRows(in, U * 8, [&](int64_t b) {
       const float* g = gates + (s * B + b) * GU;
       const int64_t prev = s * BU + b * U, next = prev + BU;
       const bool take = taken(mask, in, b, t);
       for (int64_t j = 0; j < U; ++j) {
         hs[next + j] = take ? g[j] * hs[prev + j] + (1.0f - g[j]) * g[2 * U + j] : hs[prev + j];
       }
-    }
+    });
     emitOutput(hs, mask, f.output.data, in, s);
   }
   finishForward(f, in);
@@ -464,7 +479,7 @@ void gruBackward(const Common& c, const Grads& gr, const Info& in) {
   for (int64_t s = T - 1; s >= 0; --s) {
     const int64_t t = in.t(s);
     // Pass 1: the gradient of the new h, and of the candidate's pre-activation.
-    for (int64_t b = 0; b < B; ++b) {
+    forRows(in, U * 8, [&](int64_t b) {
       const float* g = gates + (s * B + b) * GU;
       float* dp = dProj + (s * B + b) * GU;
       const int64_t k = b * U;
@@ -477,10 +492,10 @@ void gruBackward(const Common& c, const Grads& gr, const Info& in) {
         dp[2 * U + j] = da;
         if (dA) dA[s * BU + k + j] = da;
       }
-    }
+    });
     if (!ra) sgemm(false, true, B, U, U, 1.0f, dA + s * BU, Uh, 0.0f, dRH);
     // Pass 2: z and r, and the direct part of dh'.
-    for (int64_t b = 0; b < B; ++b) {
+    forRows(in, U * 8, [&](int64_t b) {
       const float* g = gates + (s * B + b) * GU;
       float* dp = dProj + (s * B + b) * GU;
       float* dr0 = dRec + (s * B + b) * n;
@@ -498,7 +513,7 @@ void gruBackward(const Common& c, const Grads& gr, const Info& in) {
         if (ra) dr0[2 * U + j] = da * r;
         dhNext[k + j] = take ? d * z + (ra ? 0.0f : dRH[k + j] * r) : dh[k + j];
       }
-    }
+    });
     sgemm(false, true, B, U, n, 1.0f, dRec + s * B * n, Uzr, 1.0f, dhNext);
     std::swap(dh, dhNext);
   }
@@ -535,11 +550,11 @@ void simpleRnnForward(const Forward& f, const Info& in) {
   for (int64_t s = 0; s < T; ++s) {
     sgemm(false, false, B, U, U, 1.0f, hs + s * BU, f.c.recurrentKernel.data, 0.0f, rec);
     const int64_t t = in.t(s);
-    for (int64_t b = 0; b < B; ++b) {
+    forRows(in, U * 8, [&](int64_t b) {
       const int64_t k = b * U, prev = s * BU + k, next = prev + BU;
       const bool take = taken(mask, in, b, t);
       for (int64_t j = 0; j < U; ++j) hs[next + j] = take ? act(in.act, proj[prev + j] + rec[k + j]) : hs[prev + j];
-    }
+    });
     emitOutput(hs, mask, f.output.data, in, s);
   }
   finishForward(f, in);
@@ -555,7 +570,7 @@ void simpleRnnBackward(const Common& c, const Grads& gr, const Info& in) {
   OutputGradient dOut(gr.dOutput, in);
   for (int64_t s = T - 1; s >= 0; --s) {
     const int64_t t = in.t(s);
-    for (int64_t b = 0; b < B; ++b) {
+    forRows(in, U * 8, [&](int64_t b) {
       const int64_t k = b * U, next = (s + 1) * BU + k;
       const bool take = taken(mask, in, b, t);
       for (int64_t j = 0; j < U; ++j) {
@@ -563,7 +578,7 @@ void simpleRnnBackward(const Common& c, const Grads& gr, const Info& in) {
         dZ[s * BU + k + j] = take ? (dh[k + j] + go) * dact(in.act, hs[next + j]) : 0.0f;
         dhNext[k + j] = take ? 0.0f : dh[k + j];
       }
-    }
+    });
     sgemm(false, true, B, U, U, 1.0f, dZ + s * BU, c.recurrentKernel.data, 1.0f, dhNext);
     std::swap(dh, dhNext);
   }

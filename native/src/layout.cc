@@ -266,10 +266,27 @@ Napi::Value Gather(const Napi::CallbackInfo& info) {
   const int32_t* ip = idx.data;
   float* dst = out.data;
   if (inner == 0) return info.Env().Undefined();
+  if (inner == 1) {
+    // Scalars (broadcasting along an axis, label lookups): a plain indexed copy per outer row.
+    parallelFor(outer, n, [&](int64_t lo, int64_t hi) {
+      for (int64_t o = lo; o < hi; ++o) {
+        const float* from = src + o * size;
+        float* to = dst + o * n;
+        for (int64_t j = 0; j < n; ++j) to[j] = from[ip[j]];
+      }
+    });
+    return info.Env().Undefined();
+  }
   parallelFor(outer * n, inner, [&](int64_t lo, int64_t hi) {
     for (int64_t row = lo; row < hi; ++row) {
       const int64_t o = row / n, j = row % n;
-      std::memcpy(dst + row * inner, src + (o * size + ip[j]) * inner, sizeof(float) * inner);
+      const float* from = src + (o * size + ip[j]) * inner;
+      float* to = dst + row * inner;
+      if (inner < 16) {
+        for (int64_t r = 0; r < inner; ++r) to[r] = from[r];
+      } else {
+        std::memcpy(to, from, sizeof(float) * inner);
+      }
     }
   });
   return info.Env().Undefined();

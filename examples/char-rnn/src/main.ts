@@ -6,7 +6,7 @@
  * v3, which every Debian system ships in /usr/share/common-licenses/GPL-3.
  *
  *   node dist/main.js [--file PATH] [--epochs N] [--limit CHARS] [--seq-length N] [--step N] [--units N]
- *                     [--batch-size N] [--temperature T] [--sample-length N] [--backend js|native] [--seed N]
+ *                     [--batch-size N] [--temperature T] [--sample-length N] [--learning-rate LR] [--backend js|native] [--seed N]
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -15,12 +15,12 @@ import '@axon/kernels-js';
 import '@axon/kernels-native';
 import { dense, embedding } from '@axon/layers';
 import { lstm } from '@axon/recurrent';
-import { sequential, type Sequential } from '@axon/models';
+import { Adam, sequential, type Sequential } from '@axon/models';
 
 const DEFAULT_TEXT = '/usr/share/common-licenses/GPL-3';
 const USAGE =
   'usage: node dist/main.js [--file PATH] [--epochs N] [--limit CHARS] [--seq-length N] [--step N] [--units N]\n' +
-  '                         [--batch-size N] [--temperature T] [--sample-length N] [--backend js|native] [--seed N]';
+  '                         [--batch-size N] [--temperature T] [--sample-length N] [--learning-rate LR] [--backend js|native] [--seed N]';
 
 function fail(message: string): never {
   console.error(`${message}\n${USAGE}`);
@@ -108,6 +108,7 @@ async function main(): Promise<void> {
         units: { type: 'string' },
         'batch-size': { type: 'string' },
         temperature: { type: 'string' },
+        'learning-rate': { type: 'string' },
         'sample-length': { type: 'string' },
         backend: { type: 'string' },
         seed: { type: 'string' },
@@ -122,7 +123,7 @@ async function main(): Promise<void> {
     return;
   }
   const file = values.file ?? DEFAULT_TEXT;
-  const epochs = positiveInt('epochs', values.epochs, 10);
+  const epochs = positiveInt('epochs', values.epochs, 20);
   const seqLength = positiveInt('seq-length', values['seq-length'], 40);
   const step = positiveInt('step', values.step, 3);
   const units = positiveInt('units', values.units, 128);
@@ -130,6 +131,8 @@ async function main(): Promise<void> {
   const sampleLength = positiveInt('sample-length', values['sample-length'], 200);
   const seed = positiveInt('seed', values.seed, 42);
   const temperature = values.temperature === undefined ? 0.5 : Number(values.temperature);
+  const learningRate = values['learning-rate'] === undefined ? 0.01 : Number(values['learning-rate']);
+  if (!(learningRate > 0 && Number.isFinite(learningRate))) fail(`--learning-rate must be a positive number, got '${values['learning-rate']}'`);
   if (!(temperature > 0 && Number.isFinite(temperature))) fail(`--temperature must be a positive number, got '${values.temperature}'`);
   if (values.backend !== undefined) {
     if (values.backend !== 'js' && values.backend !== 'native') fail(`--backend must be 'js' or 'native', got '${values.backend}'`);
@@ -161,7 +164,7 @@ async function main(): Promise<void> {
     dense({ units: vocab.size, activation: 'softmax' }),
   ]);
   model.summary();
-  model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+  model.compile({ optimizer: new Adam({ learningRate }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
 
   const start = performance.now();
   // After each epoch, write some text from a random prompt of the training text.

@@ -6,16 +6,16 @@
 //   forward:        y[rows, out]  = col[rows, k] · W[k, out]
 //   backprop input: dcol[rows, k] = dy[rows, out] · Wᵀ, then col2im into dx
 //   backprop filter: dW[k, out]   = Σ colᵀ[k, rows] · dy[rows, out]
-// where rows = images * outHeight * outWidth, processed in chunks of images
+// where rows = images * outHeight * outWidth, processed in chunks of rows
 // so the im2col scratch stays bounded (kColFloats per thread).
 //
 // Threading (see README "Threading"): with at least as many images as
 // threads, our pool splits the batch and every thread runs im2col and a
 // single-threaded sgemm on its own images ("batch"); otherwise chunks run one
-// after another and OpenBLAS uses its own threads ("blas").
+// after another and OpenBLAS uses its own threads ("blas"). Results are
+// bit-identical either way and for any thread count.
 #include <cmath>
 #include <limits>
-#include <stdexcept>
 
 #include "common.h"
 #include "kernels.h"
@@ -79,67 +79,74 @@ std::string convString(const ConvGeom& g) {
          std::to_string(g.outC) + ", filter " + std::to_string(g.fH) + "x" + std::to_string(g.fW);
 }
 
-// Writes the im2col rows of images [b0, b1) into col ((b1-b0)*pixels x k).
-void im2col(const ConvGeom& g, const float* x, int64_t b0, int64_t b1, float* col) {
+// Output rows ("pixels") r of the whole batch are numbered image by image:
+// r = (b * outH + oh) * outW + ow, which is also the row of y / dy.
+
+// Writes the im2col rows [r0, r1) into col ((r1 - r0) x k).
+void im2col(const ConvGeom& g, const float* x, int64_t r0, int64_t r1, float* col) {
   const int64_t C = g.inC, rowLen = g.k();
-  float* dst = col;
-  for (int64_t b = b0; b < b1; ++b) {
+  int64_t ow = r0 % g.outW, oh = (r0 / g.outW) % g.outH, b = r0 / g.pixels();
+  for (float* dst = col; r0 < r1; ++r0, dst += rowLen) {
     const float* img = x + b * g.inImage();
-    for (int64_t oh = 0; oh < g.outH; ++oh)
-      for (int64_t ow = 0; ow < g.outW; ++ow, dst += rowLen) {
-        float* d = dst;
-        for (int64_t fh = 0; fh < g.fH; ++fh) {
-          const int64_t ih = oh * g.sH - g.padT + fh * g.dH;
-          if (ih < 0 || ih >= g.inH) {
-            std::memset(d, 0, sizeof(float) * g.fW * C);
-            d += g.fW * C;
-            continue;
-          }
-          for (int64_t fw = 0; fw < g.fW; ++fw, d += C) {
-            const int64_t iw = ow * g.sW - g.padL + fw * g.dW;
-            if (iw < 0 || iw >= g.inW) {
-              std::memset(d, 0, sizeof(float) * C);
-            } else if (C == 1) {
-              *d = img[ih * g.inW + iw];
-            } else {
-              std::memcpy(d, img + (ih * g.inW + iw) * C, sizeof(float) * C);
-            }
-          }
+    float* d = dst;
+    for (int64_t fh = 0; fh < g.fH; ++fh) {
+      const int64_t ih = oh * g.sH - g.padT + fh * g.dH;
+      if (ih < 0 || ih >= g.inH) {
+        std::memset(d, 0, sizeof(float) * g.fW * C);
+        d += g.fW * C;
+        continue;
+      }
+      for (int64_t fw = 0; fw < g.fW; ++fw, d += C) {
+        const int64_t iw = ow * g.sW - g.padL + fw * g.dW;
+        if (iw < 0 || iw >= g.inW) {
+          std::memset(d, 0, sizeof(float) * C);
+        } else if (C == 1) {
+          *d = img[ih * g.inW + iw];
+        } else {
+          std::memcpy(d, img + (ih * g.inW + iw) * C, sizeof(float) * C);
         }
       }
+    }
+    if (++ow == g.outW) {
+      ow = 0;
+      if (++oh == g.outH) oh = 0, ++b;
+    }
   }
 }
 
-// Adds the im2col-shaped gradient of images [b0, b1) into dx (already cleared).
-void col2im(const ConvGeom& g, const float* col, int64_t b0, int64_t b1, float* dx) {
+// Adds the im2col-shaped gradient of rows [r0, r1) into dx.
+void col2im(const ConvGeom& g, const float* col, int64_t r0, int64_t r1, float* dx) {
   const int64_t C = g.inC, rowLen = g.k();
-  const float* src = col;
-  for (int64_t b = b0; b < b1; ++b) {
+  int64_t ow = r0 % g.outW, oh = (r0 / g.outW) % g.outH, b = r0 / g.pixels();
+  for (const float* src = col; r0 < r1; ++r0, src += rowLen) {
     float* img = dx + b * g.inImage();
-    for (int64_t oh = 0; oh < g.outH; ++oh)
-      for (int64_t ow = 0; ow < g.outW; ++ow, src += rowLen) {
-        const float* s = src;
-        for (int64_t fh = 0; fh < g.fH; ++fh) {
-          const int64_t ih = oh * g.sH - g.padT + fh * g.dH;
-          if (ih < 0 || ih >= g.inH) {
-            s += g.fW * C;
-            continue;
-          }
-          for (int64_t fw = 0; fw < g.fW; ++fw, s += C) {
-            const int64_t iw = ow * g.sW - g.padL + fw * g.dW;
-            if (iw < 0 || iw >= g.inW) continue;
-            float* d = img + (ih * g.inW + iw) * C;
-            for (int64_t c = 0; c < C; ++c) d[c] += s[c];
-          }
-        }
+    const float* s = src;
+    for (int64_t fh = 0; fh < g.fH; ++fh) {
+      const int64_t ih = oh * g.sH - g.padT + fh * g.dH;
+      if (ih < 0 || ih >= g.inH) {
+        s += g.fW * C;
+        continue;
       }
+      for (int64_t fw = 0; fw < g.fW; ++fw, s += C) {
+        const int64_t iw = ow * g.sW - g.padL + fw * g.dW;
+        if (iw < 0 || iw >= g.inW) continue;
+        float* d = img + (ih * g.inW + iw) * C;
+        for (int64_t c = 0; c < C; ++c) d[c] += s[c];
+      }
+    }
+    if (++ow == g.outW) {
+      ow = 0;
+      if (++oh == g.outH) oh = 0, ++b;
+    }
   }
 }
 
-// Images per chunk so that one chunk's im2col fits in kColFloats.
-int64_t chunkImages(const ConvGeom& g) {
-  const int64_t perImage = std::max<int64_t>(1, g.pixels() * g.k());
-  return std::max<int64_t>(1, kColFloats / perImage);
+// Calls fn(r0, r1) over the output rows of images [b0, b1) in chunks whose
+// im2col fits in kColFloats (a chunk may end inside an image).
+template <typename Fn>
+void forRowChunks(const ConvGeom& g, int64_t b0, int64_t b1, Fn fn) {
+  const int64_t step = std::max<int64_t>(1, kColFloats / std::max<int64_t>(1, g.k()));
+  for (int64_t r = b0 * g.pixels(), end = b1 * g.pixels(); r < end; r += step) fn(r, std::min(end, r + step));
 }
 
 // Whether to split the batch over our threads (BLAS single-threaded inside).
@@ -153,21 +160,39 @@ bool useBatchSplit(const ConvGeom& g) {
   return g.batch >= t && double(work) * double(g.batch) >= double(1 << 22);
 }
 
-// Runs body(b0, b1, threadIndex) over chunks of images, either split across
-// our threads (each running BLAS single-threaded) or serially with BLAS threads.
+// Splits the batch into `groups` fixed ranges of images and runs
+// body(group, b0, b1) for each: either in parallel over our threads (each
+// running BLAS single-threaded; groups are handed out dynamically) or one
+// after another with BLAS threads. The ranges depend only on the batch and
+// `groups`, never on scheduling.
 template <typename Body>
-void forImageChunks(const ConvGeom& g, Body body) {
-  const int64_t chunk = chunkImages(g);
-  if (useBatchSplit(g)) {
+void forImageGroups(const ConvGeom& g, int64_t groups, bool split, Body body) {
+  auto run = [&](int64_t group) { body(group, g.batch * group / groups, g.batch * (group + 1) / groups); };
+  if (split) {
     BlasSerial serial;
-    parallelFor(g.batch, int64_t(1) << 30, [&](int64_t lo, int64_t hi) {
-      const int t = threadIndex();
-      for (int64_t b = lo; b < hi; b += chunk) body(b, std::min(hi, b + chunk), t);
+    parallelFor(groups, int64_t(1) << 30, [&](int64_t lo, int64_t hi) {
+      for (int64_t group = lo; group < hi; ++group) run(group);
     });
   } else {
-    for (int64_t b = 0; b < g.batch; b += chunk) body(b, std::min(g.batch, b + chunk), 0);
+    for (int64_t group = 0; group < groups; ++group) run(group);
   }
 }
+
+// The number of image groups depends on the batch only — never on the thread
+// count or the scheduling — and the GEMM shapes follow from the groups, so
+// the results are identical run to run, serial or split over our threads.
+// (OpenBLAS's own threading may change the last bit.) 16 groups keep two
+// threads balanced and the GEMMs large (batch 32: 2 images, 242 rows each).
+constexpr int64_t kGroups = 16;
+
+template <typename Body>
+void forImages(const ConvGeom& g, Body body) {
+  forImageGroups(g, std::min(g.batch, kGroups), useBatchSplit(g), [&](int64_t, int64_t b0, int64_t b1) { body(b0, b1); });
+}
+
+// The filter gradient sums over images: each group accumulates its own
+// partial, and the partials are added in group order.
+constexpr int64_t kFilterPartialFloats = int64_t(1) << 22;  // 16 MB of partials at most
 
 }  // namespace
 
@@ -197,11 +222,12 @@ Napi::Value Conv2d(const Napi::CallbackInfo& info) {
     return info.Env().Undefined();
   }
   const int64_t K = g.k();
-  forImageChunks(g, [&](int64_t b0, int64_t b1, int) {
-    const int64_t rows = (b1 - b0) * g.pixels();
-    float* col = scratchFloats(0, rows * K);
-    im2col(g, x.data, b0, b1, col);
-    sgemm(false, false, rows, g.outC, K, 1.0f, col, f.data, 0.0f, y.data + b0 * g.outImage());
+  forImages(g, [&](int64_t b0, int64_t b1) {
+    forRowChunks(g, b0, b1, [&](int64_t r0, int64_t r1) {
+      float* col = scratchFloats(0, (r1 - r0) * K);
+      im2col(g, x.data, r0, r1, col);
+      sgemm(false, false, r1 - r0, g.outC, K, 1.0f, col, f.data, 0.0f, y.data + r0 * g.outC);
+    });
   });
   return info.Env().Undefined();
 }
@@ -222,13 +248,13 @@ Napi::Value Conv2dBackpropInput(const Napi::CallbackInfo& info) {
     return info.Env().Undefined();
   }
   const int64_t K = g.k();
-  forImageChunks(g, [&](int64_t b0, int64_t b1, int) {
-    const int64_t rows = (b1 - b0) * g.pixels();
+  forImages(g, [&](int64_t b0, int64_t b1) {
     std::memset(dx.data + b0 * g.inImage(), 0, sizeof(float) * (b1 - b0) * g.inImage());
-    if (rows == 0) return;
-    float* col = scratchFloats(0, rows * K);
-    sgemm(false, true, rows, K, g.outC, 1.0f, dy.data + b0 * g.outImage(), f.data, 0.0f, col);
-    col2im(g, col, b0, b1, dx.data);
+    forRowChunks(g, b0, b1, [&](int64_t r0, int64_t r1) {
+      float* col = scratchFloats(0, (r1 - r0) * K);
+      sgemm(false, true, r1 - r0, K, g.outC, 1.0f, dy.data + r0 * g.outC, f.data, 0.0f, col);
+      col2im(g, col, r0, r1, dx.data);
+    });
   });
   return info.Env().Undefined();
 }
@@ -253,25 +279,23 @@ Napi::Value Conv2dBackpropFilter(const Napi::CallbackInfo& info) {
     sgemm(true, false, g.inC, g.outC, g.batch * g.pixels(), 1.0f, x.data, dy.data, 0.0f, df.data);
     return info.Env().Undefined();
   }
-  // Each thread accumulates its own partial dW (thread 0 straight into
-  // dFilter); the partials are summed at the end.
-  const int t = useBatchSplit(g) ? numThreads() : 1;
-  std::vector<float> partials(size_t(t - 1) * fsize);
-  std::vector<char> started(t, 0);
-  forImageChunks(g, [&](int64_t b0, int64_t b1, int p) {
-    // (setNumThreads from another JS thread can grow the pool meanwhile.)
-    if (p >= t) throw std::runtime_error("conv2dBackpropFilter: the thread count changed during the call");
-    float* acc = p == 0 ? df.data : partials.data() + size_t(p - 1) * fsize;
-    const int64_t rows = (b1 - b0) * g.pixels();
-    float* col = scratchFloats(0, rows * K);
-    im2col(g, x.data, b0, b1, col);
-    sgemm(true, false, K, g.outC, rows, 1.0f, col, dy.data + b0 * g.outImage(), started[p] ? 1.0f : 0.0f, acc);
-    started[p] = 1;
+  int64_t groups = std::min(g.batch, kGroups);
+  while (groups > 1 && (groups - 1) * fsize > kFilterPartialFloats) groups /= 2;
+  std::vector<float> partials(size_t(groups - 1) * fsize);  // group 0 accumulates in dFilter
+  std::vector<char> started(groups, 0);
+  forImageGroups(g, groups, useBatchSplit(g), [&](int64_t group, int64_t b0, int64_t b1) {
+    float* acc = group == 0 ? df.data : partials.data() + size_t(group - 1) * fsize;
+    forRowChunks(g, b0, b1, [&](int64_t r0, int64_t r1) {
+      float* col = scratchFloats(0, (r1 - r0) * K);
+      im2col(g, x.data, r0, r1, col);
+      sgemm(true, false, K, g.outC, r1 - r0, 1.0f, col, dy.data + r0 * g.outC, started[group] ? 1.0f : 0.0f, acc);
+      started[group] = 1;
+    });
   });
   if (!started[0]) std::memset(df.data, 0, sizeof(float) * fsize);
-  for (int p = 1; p < t; ++p) {
-    if (!started[p]) continue;
-    const float* part = partials.data() + size_t(p - 1) * fsize;
+  for (int64_t group = 1; group < groups; ++group) {
+    if (!started[group]) continue;
+    const float* part = partials.data() + size_t(group - 1) * fsize;
     for (int64_t i = 0; i < fsize; ++i) df.data[i] += part[i];
   }
   return info.Env().Undefined();

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <condition_variable>
 #include <exception>
 #include <mutex>
@@ -34,8 +35,6 @@ int hardwareThreads() {
 }
 
 namespace {
-
-thread_local int tThreadIndex = 0;  // 0 on JS threads, 1..n-1 on pool workers
 
 // Chunks per participating thread: work is handed out dynamically, chunk by
 // chunk, so a thread slowed down by another process on the machine does not
@@ -118,7 +117,6 @@ class Pool {
   }
 
   void workerLoop(int index, uint64_t seen) {
-    tThreadIndex = index;
     for (;;) {
       uint64_t g = seen;
       auto t0 = std::chrono::steady_clock::now();
@@ -168,15 +166,19 @@ Pool* gPool = nullptr;  // intentionally leaked: workers sleep until the process
 Pool& pool() {
   std::lock_guard<std::mutex> lk(gPoolMutex);
   if (!gPool) {
-    if (gThreads.load() == 0) gThreads.store(hardwareThreads());
+    // Default: the cores this process may use, for both pools — unless the user
+    // already told OpenBLAS (OPENBLAS_NUM_THREADS / OMP_NUM_THREADS), then that.
+    if (gThreads.load() == 0) {
+      const bool userSet = std::getenv("OPENBLAS_NUM_THREADS") || std::getenv("OMP_NUM_THREADS");
+      gThreads.store(userSet ? std::max(1, openblas_get_num_threads()) : hardwareThreads());
+    }
+    openblas_set_num_threads(gThreads.load());
     gPool = new Pool(gThreads.load());
   }
   return *gPool;
 }
 
 }  // namespace
-
-int threadIndex() { return tThreadIndex; }
 
 int numThreads() {
   int t = gThreads.load();

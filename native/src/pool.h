@@ -30,10 +30,6 @@ constexpr int64_t kParallelMinWork = 32 * 1024;
 // Exceptions thrown by body are rethrown in the caller.
 void parallelFor(int64_t n, int64_t workPerItem, const std::function<void(int64_t, int64_t)>& body);
 
-// Index in [0, numThreads()) of the calling thread inside a parallelFor body
-// (0 for the caller and for inline runs), for per-thread partial results.
-int threadIndex();
-
 // Number of threads parallelFor would use for this much work (1 = serial).
 int plannedThreads(int64_t n, int64_t workPerItem);
 

@@ -270,6 +270,28 @@ describe.skipIf(skipNative)(nativeSuiteName('native vs js on random inputs'), ()
     }
   });
 
+  it('conv2d with im2col chunks that end inside an image (one image > the 4 MB scratch)', () => {
+    const g = new Gen(11);
+    const info: Conv2DInfo = {
+      batch: 2, inHeight: 64, inWidth: 63, inChannels: 32, outHeight: 64, outWidth: 63, outChannels: 8,
+      filterHeight: 3, filterWidth: 3, strideHeight: 1, strideWidth: 1, dilationHeight: 1, dilationWidth: 1, padTop: 1, padLeft: 1,
+    };
+    const xs = 2 * 64 * 63 * 32, ys = 2 * 64 * 63 * 8, fs = 9 * 32 * 8;
+    const x = g.floats(xs), f = g.floats(fs), dy = g.floats(ys);
+    const yn = new Float32Array(ys), yj = new Float32Array(ys);
+    nat().conv2d(x, f, yn, info);
+    js.conv2d(x, f, yj, info);
+    assertClose(yn, yj, 'big conv forward', 1e-4, 3e-3);
+    const dxn = new Float32Array(xs), dxj = new Float32Array(xs);
+    nat().conv2dBackpropInput(dy, f, dxn, info);
+    js.conv2dBackpropInput(dy, f, dxj, info);
+    assertClose(dxn, dxj, 'big conv backprop input', 1e-4, 1e-3);
+    const dfn = new Float32Array(fs), dfj = new Float32Array(fs);
+    nat().conv2dBackpropFilter(x, dy, dfn, info);
+    js.conv2dBackpropFilter(x, dy, dfj, info);
+    assertClose(dfn, dfj, 'big conv backprop filter', 1e-4, 5e-2);
+  });
+
   it('max and average pooling, forward and backward', () => {
     const g = new Gen(9);
     for (let t = 0; t < 200; t++) {

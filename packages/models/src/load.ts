@@ -120,9 +120,34 @@ function weightKey(name: string): string {
   return name.endsWith(':0') ? name.slice(0, -2) : name;
 }
 
+/**
+ * Keras 2 names a recurrent layer's weights after its cell's scope
+ * (`lstm/lstm_cell/kernel`); Axon names them `lstm/kernel`. A file name that
+ * matches no weight is mapped to `<layer>/<leaf>` when exactly one file name has
+ * that layer and leaf, so such converted files load.
+ */
+function mapScopedNames(byName: Map<string, Tensor>, targetNames: readonly string[]): Map<string, Tensor> {
+  const wanted = new Set(targetNames);
+  const candidates = new Map<string, string[]>();
+  for (const key of byName.keys()) {
+    if (wanted.has(key)) continue;
+    const parts = key.split('/');
+    if (parts.length < 3) continue;
+    const short = `${parts[0]}/${parts[parts.length - 1]}`;
+    candidates.set(short, [...(candidates.get(short) ?? []), key]);
+  }
+  const mapped = new Map(byName);
+  for (const [short, keys] of candidates) {
+    if (keys.length !== 1 || !wanted.has(short) || byName.has(short)) continue;
+    mapped.set(short, byName.get(keys[0]!)!);
+    mapped.delete(keys[0]!);
+  }
+  return mapped;
+}
+
 function assignWeights(file: string, model: Sequential, weights: Map<string, Tensor>): void {
-  const byName = new Map([...weights].map(([k, v]) => [weightKey(k), v]));
   const targets = model.weights;
+  const byName = mapScopedNames(new Map([...weights].map(([k, v]) => [weightKey(k), v])), targets.map((w) => w.name));
   const missing = targets.filter((w) => !byName.has(w.name)).map((w) => w.name);
   const unused = [...byName.keys()].filter((k) => !targets.some((w) => w.name === k));
   if (missing.length || unused.length) {

@@ -180,10 +180,9 @@ describe.skipIf(!built).each(BACKENDS)('Keras-convention files load and predict 
     }
   });
 
-  // Keras 2.x itself names an RNN's weights after its cell's scope (`gru/gru_cell/kernel`), which a
-  // converted model keeps. @axon/models matches weight names exactly, so such files do not load yet
-  // (tfjs-layers has the same limitation); this records it until the loader maps the names.
-  it.fails('Keras 2 cell-scoped weight names (gru/gru_cell/kernel) [loader limitation]', async () => {
+  // Keras 2.x names an RNN's weights after its cell's scope (`gru/gru_cell/kernel`), which a
+  // converted model keeps; the loader maps them to Axon's `gru/kernel`.
+  it('loads Keras 2 cell-scoped weight names (gru/gru_cell/kernel)', async () => {
     const f = fixture('masking', 'Embedding(maskZero) -> GRU, last output');
     const target = join(dir, `keras-gru-cell-${backend}`);
     const x = kerasEmbeddingModel(target, f, 'gru', (l) => tfjsNames(`${l}/gru_cell`));

@@ -1,9 +1,10 @@
 import type { Backend } from '@axon/tensor';
 import { binary, select } from './binary.js';
-import { ConvScratch, conv2d, conv2dBackpropFilter, conv2dBackpropInput } from './conv.js';
+import { ConvScratch, DEFAULT_IM2COL_BYTES, conv2d, conv2dBackpropFilter, conv2dBackpropInput } from './conv.js';
 import { GemmScratch, gemm } from './gemm.js';
 import { concat, gather, oneHot, pad, scatterAdd, slice, transpose } from './layout.js';
 import { adamUpdate, rmspropUpdate, sgdUpdate } from './optimizers.js';
+import { DEFAULT_PARALLEL_THRESHOLD, parallelConv, parallelGemm, type ParallelOptions } from './parallel.js';
 import { avgPool2d, avgPool2dBackprop, maxPool2d, maxPool2dBackprop } from './pool.js';
 import { ReduceScratch, argReduce, reduce, softmax } from './reduce.js';
 import { createRecurrentKernels } from './recurrent.js';
@@ -15,17 +16,34 @@ export interface JsBackendOptions {
    * Larger batches are processed in chunks of output rows that fit.
    */
   im2colBytes?: number;
+  /**
+   * Threads for the big kernels, the calling one included (1 = no worker
+   * threads). Default: the process-wide count (`setNumThreads`,
+   * `AXON_NUM_THREADS`, else one per core), read at each call.
+   */
+  threads?: number;
+  /**
+   * Multiply-adds (m·n·k·batch for gemm, the im2col GEMM's for conv) from which
+   * a call is split over threads (default 2,000,000; 0 splits everything that
+   * can be split, as tests do).
+   */
+  parallelThreshold?: number;
 }
 
 /**
  * Creates an instance of the pure-TypeScript backend. Each instance owns its
  * scratch buffers (the im2col buffer, float64 accumulator rows), grown on
  * demand and reused by every later call; the GEMM packing panels are shared
- * module constants. Kernels are synchronous, so nothing runs concurrently.
+ * module constants. Kernels are synchronous: GEMM and conv2d calls above the
+ * threshold are split over the worker pool (threads.ts) and return when every
+ * thread is done.
  */
 export function createJsBackend(options: JsBackendOptions = {}): Backend {
+  const parallel = parallelOptions(options);
   const gemmScratch = new GemmScratch();
-  const convScratch = new ConvScratch(gemmScratch, options.im2colBytes);
+  const convScratch = new ConvScratch(gemmScratch, parallel.im2colBytes);
+  gemmScratch.parallel = (problem) => parallelGemm(parallel, problem);
+  convScratch.parallel = (kernel, a, b, out, info) => parallelConv(parallel, kernel, a, b, out, info);
   const reduceScratch = new ReduceScratch();
   return {
     name: 'js',
@@ -57,4 +75,13 @@ export function createJsBackend(options: JsBackendOptions = {}): Backend {
     rmspropUpdate,
     optional: createRecurrentKernels(gemmScratch),
   };
+}
+
+function parallelOptions(options: JsBackendOptions): ParallelOptions {
+  const { threads, parallelThreshold = DEFAULT_PARALLEL_THRESHOLD, im2colBytes = DEFAULT_IM2COL_BYTES } = options;
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) {
+    throw new Error(`createJsBackend: threads must be a positive integer, got ${threads}`);
+  }
+  if (!(parallelThreshold >= 0)) throw new Error(`createJsBackend: parallelThreshold must be >= 0, got ${parallelThreshold}`);
+  return { threads, threshold: parallelThreshold, im2colBytes };
 }

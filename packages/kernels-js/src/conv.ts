@@ -19,10 +19,20 @@ import { checkCounts, checkLength, checkPositive } from './validate.js';
 /** Default cap on the im2col buffer: 16 MB. */
 export const DEFAULT_IM2COL_BYTES = 16 * 1024 * 1024;
 
+export type ConvKernel = 'conv2d' | 'conv2dBackpropInput' | 'conv2dBackpropFilter';
+
 export class ConvScratch {
   private col = new Float32Array(0);
   /** Cap on the column buffer, in float32 elements (one im2col row is always allowed, however long). */
   readonly budget: number;
+
+  /**
+   * Set on the main thread's scratch by the backend: offered every conv after
+   * validation, with the kernel's arrays in argument order, it either computes
+   * the whole call on several threads and returns true, or returns false and
+   * the call runs here single-threaded.
+   */
+  parallel?: (kernel: ConvKernel, a: Float32Array, b: Float32Array, out: Float32Array, info: Conv2DInfo) => boolean;
 
   constructor(readonly gemmScratch: GemmScratch, budgetBytes = DEFAULT_IM2COL_BYTES) {
     this.budget = Math.max(1, Math.floor(budgetBytes / Float32Array.BYTES_PER_ELEMENT));
@@ -73,6 +83,7 @@ export function conv2d(s: ConvScratch, x: Float32Array, filter: Float32Array, y:
   checkArrays('conv2d', g, ['x', x], ['filter', filter], ['y', y]);
   const { rows, patch, outChannels: cout } = g;
   if (rows === 0 || cout === 0) return;
+  if (s.parallel?.('conv2d', x, filter, y, info)) return;
   if (isPointwise(g)) {
     gemm(s.gemmScratch, x, filter, y, 1, rows, cout, patch, false, false, 1, 0, 0, 0);
     return;
@@ -90,6 +101,7 @@ export function conv2dBackpropInput(s: ConvScratch, dy: Float32Array, filter: Fl
   const g = geometry('conv2dBackpropInput', info);
   checkArrays('conv2dBackpropInput', g, ['dx', dx], ['filter', filter], ['dy', dy]);
   const { rows, patch, outChannels: cout } = g;
+  if (s.parallel?.('conv2dBackpropInput', dy, filter, dx, info)) return;
   if (isPointwise(g)) {
     gemm(s.gemmScratch, dy, filter, dx, 1, rows, patch, cout, false, true, 1, 0, 0, 0);
     return;
@@ -112,6 +124,7 @@ export function conv2dBackpropFilter(s: ConvScratch, x: Float32Array, dy: Float3
     dFilter.fill(0);
     return;
   }
+  if (s.parallel?.('conv2dBackpropFilter', x, dy, dFilter, info)) return;
   if (isPointwise(g)) {
     gemm(s.gemmScratch, x, dy, dFilter, 1, patch, cout, rows, true, false, 1, 0, 0, 0);
     return;

@@ -33,9 +33,46 @@ export const NC = 1024;
 const packedA = new Float64Array(MC * KC);
 const packedB = new Float64Array(KC * NC);
 
+/**
+ * One GEMM, after validation: C[i] = alpha * op(A[i]) · op(B[i]) + beta * C[i]
+ * for i < batch, with op(A) m×k, op(B) k×n and C[i] at offset i·m·n.
+ */
+export interface GemmProblem {
+  a: Float32Array;
+  b: Float32Array;
+  c: Float32Array;
+  batch: number;
+  m: number;
+  n: number;
+  k: number;
+  transA: boolean;
+  transB: boolean;
+  alpha: number;
+  beta: number;
+  strideA: number;
+  strideB: number;
+}
+
+/** A block of a GemmProblem's output: batch entries [i0, i1), rows [r0, r1), columns [j0, j1) of each. */
+export interface GemmBlock {
+  i0: number;
+  i1: number;
+  r0: number;
+  r1: number;
+  j0: number;
+  j1: number;
+}
+
 /** Reusable float64 accumulator for the matrix-vector paths; grown on demand, never shrunk. */
 export class GemmScratch {
   private accumulator = new Float64Array(0);
+
+  /**
+   * Set on the main thread's scratch by the backend: offered every GEMM after
+   * validation, it either computes the whole problem on several threads and
+   * returns true, or returns false and the GEMM runs here single-threaded.
+   */
+  parallel?: (problem: GemmProblem) => boolean;
 
   acc(size: number): Float64Array {
     if (this.accumulator.length < size) this.accumulator = new Float64Array(size);
@@ -76,29 +113,58 @@ export function gemm(
     batch = 1;
   }
 
-  for (let i = 0; i < batch; i++) {
-    const cOffset = i * m * n;
-    scale(c, cOffset, m * n, beta);
+  const problem: GemmProblem = { a, b, c, batch, m, n, k, transA, transB, alpha, beta, strideA, strideB };
+  if (scratch.parallel?.(problem)) return;
+  gemmBlock(scratch, problem, { i0: 0, i1: batch, r0: 0, r1: m, j0: 0, j1: n });
+}
+
+/**
+ * Computes one block of a problem's output (the whole of it, or one thread's
+ * share). The method (blocked, row-vector, column-vector) is chosen from the
+ * problem's m and n, never the block's, and every element goes through the
+ * same float operations wherever the block and tile boundaries fall: a GEMM
+ * split into blocks is bit-for-bit the GEMM computed whole.
+ */
+export function gemmBlock(scratch: GemmScratch, p: GemmProblem, block: GemmBlock): void {
+  const { a, b, c, m, n, k, transA, transB, alpha, beta, strideA, strideB } = p;
+  const { r0, j0 } = block;
+  const rows = block.r1 - r0, cols = block.j1 - j0;
+  for (let i = block.i0; i < block.i1; i++) {
+    const cOffset = i * m * n + r0 * n + j0;
+    scale(c, cOffset, rows, cols, n, beta);
     if (k === 0 || alpha === 0) continue;
     const opA: Operand = transA
-      ? { data: a, offset: i * strideA, rowStride: 1, colStride: m }
-      : { data: a, offset: i * strideA, rowStride: k, colStride: 1 };
+      ? { data: a, offset: i * strideA + r0, rowStride: 1, colStride: m }
+      : { data: a, offset: i * strideA + r0 * k, rowStride: k, colStride: 1 };
     const opB: Operand = transB
-      ? { data: b, offset: i * strideB, rowStride: 1, colStride: k }
-      : { data: b, offset: i * strideB, rowStride: n, colStride: 1 };
-    if (m === 1) rowTimesMatrix(scratch, opA, opB, c, cOffset, n, k, alpha);
-    else if (n === 1) matrixTimesColumn(scratch, opA, opB, c, cOffset, m, k, alpha);
-    else blocked(opA, opB, c, cOffset, m, n, k, alpha);
+      ? { data: b, offset: i * strideB + j0 * k, rowStride: 1, colStride: k }
+      : { data: b, offset: i * strideB + j0, rowStride: n, colStride: 1 };
+    if (m === 1) rowTimesMatrix(scratch, opA, opB, c, cOffset, cols, k, alpha);
+    else if (n === 1) matrixTimesColumn(scratch, opA, opB, c, cOffset, rows, k, alpha);
+    else blocked(opA, opB, c, cOffset, n, rows, cols, k, alpha);
   }
 }
 
-/** C *= beta; beta = 0 overwrites, so NaN garbage in an uninitialised C never leaks through. */
-function scale(c: Float32Array, offset: number, length: number, beta: number): void {
-  if (beta === 0) c.fill(0, offset, offset + length);
-  else if (beta !== 1) for (let i = offset; i < offset + length; i++) c[i] *= beta;
+/**
+ * C *= beta over rows×cols cells (row stride ldc); beta = 0 overwrites, so NaN
+ * garbage in an uninitialised C never leaks through.
+ */
+function scale(c: Float32Array, offset: number, rows: number, cols: number, ldc: number, beta: number): void {
+  if (beta === 1) return;
+  if (cols === ldc) {
+    scaleRun(c, offset, rows * cols, beta);
+    return;
+  }
+  for (let r = 0; r < rows; r++) scaleRun(c, offset + r * ldc, cols, beta);
 }
 
-function blocked(A: Operand, B: Operand, c: Float32Array, cOffset: number, m: number, n: number, k: number, alpha: number): void {
+function scaleRun(c: Float32Array, offset: number, length: number, beta: number): void {
+  if (beta === 0) c.fill(0, offset, offset + length);
+  else for (let i = offset; i < offset + length; i++) c[i] *= beta;
+}
+
+/** C (m×n at cOffset, row stride ldc) += alpha · A · B. */
+function blocked(A: Operand, B: Operand, c: Float32Array, cOffset: number, ldc: number, m: number, n: number, k: number, alpha: number): void {
   for (let j0 = 0; j0 < n; j0 += NC) {
     const nb = Math.min(NC, n - j0);
     for (let p0 = 0; p0 < k; p0 += KC) {
@@ -110,9 +176,9 @@ function blocked(A: Operand, B: Operand, c: Float32Array, cOffset: number, m: nu
         for (let jr = 0; jr < nb; jr += NR) {
           const nr = Math.min(NR, nb - jr);
           for (let ir = 0; ir < mb; ir += MR) {
-            const co = cOffset + (i0 + ir) * n + j0 + jr;
-            if (nr === NR && ir + MR <= mb) microKernel(kb, ir * kb, jr * kb, c, co, n, alpha);
-            else edgeKernel(kb, ir * kb, jr * kb, c, co, n, Math.min(MR, mb - ir), nr, alpha);
+            const co = cOffset + (i0 + ir) * ldc + j0 + jr;
+            if (nr === NR && ir + MR <= mb) microKernel(kb, ir * kb, jr * kb, c, co, ldc, alpha);
+            else edgeKernel(kb, ir * kb, jr * kb, c, co, ldc, Math.min(MR, mb - ir), nr, alpha);
           }
         }
       }
@@ -193,14 +259,20 @@ const edgeTile = new Float32Array(MR * NR);
 
 /**
  * A tile at the bottom or right edge, of which only mr×nr cells exist in C:
- * the panels are zero-padded, so the full-speed kernel computes the whole 4×4
- * product into a scratch tile and the valid part is added to C.
+ * the panels are zero-padded, so the valid cells of C are loaded into a
+ * scratch tile, the full-speed kernel runs on the whole tile, and the valid
+ * cells are stored back. Each cell sees exactly the float32 roundings it
+ * would see in microKernel, so a result never depends on whether its cell
+ * fell in an edge tile (which depends on how a GEMM is split into blocks).
  */
 function edgeKernel(kb: number, ao: number, bo: number, c: Float32Array, co: number, ldc: number, mr: number, nr: number, alpha: number): void {
   edgeTile.fill(0);
+  for (let r = 0; r < mr; r++) {
+    for (let j = 0; j < nr; j++) edgeTile[r * NR + j] = c[co + r * ldc + j];
+  }
   microKernel(kb, ao, bo, edgeTile, 0, NR, alpha);
   for (let r = 0; r < mr; r++) {
-    for (let j = 0; j < nr; j++) c[co + r * ldc + j] += edgeTile[r * NR + j];
+    for (let j = 0; j < nr; j++) c[co + r * ldc + j] = edgeTile[r * NR + j];
   }
 }
 

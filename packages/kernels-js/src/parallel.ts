@@ -1,0 +1,140 @@
+/**
+ * When and how the big kernels are split over the worker pool (main-thread
+ * side). The backend hooks these into the main thread's GEMM and conv
+ * scratch, so they see every call after validation; each returns false to
+ * let the call run single-threaded.
+ *
+ * The arrays a caller passes are ordinary Float32Arrays that other threads
+ * cannot see, so the inputs are copied into the pool's shared arena, every
+ * thread writes its own disjoint part of the output there, and the output is
+ * copied back: O(n) copies next to O(n^1.5)-and-up work.
+ */
+import type { Conv2DInfo } from '@axon/tensor';
+import type { ConvKernel } from './conv.js';
+import { MR, NR, type GemmProblem } from './gemm.js';
+import {
+  BY_BATCH, BY_COLUMNS, BY_ROWS, CONV2D, CONV2D_BACKPROP_FILTER, CONV2D_BACKPROP_INPUT, FAULT_NONE,
+  encodeConv, encodeGemm, type Region,
+} from './tasks.js';
+import { getNumThreads, getPool } from './threads.js';
+
+/**
+ * Multiply-adds below which a call stays on one thread. Measured on a 2-core
+ * VM: a 2-thread GEMM breaks even at about 0.5M multiply-adds; from 2M it is
+ * reliably ~1.6x or better.
+ */
+export const DEFAULT_PARALLEL_THRESHOLD = 2_000_000;
+
+export interface ParallelOptions {
+  /** Threads, the calling one included; undefined follows setNumThreads / AXON_NUM_THREADS. */
+  threads: number | undefined;
+  /** Multiply-adds from which a call is split. */
+  threshold: number;
+  /** The conv column-buffer budget of each thread. */
+  im2colBytes: number;
+}
+
+/** Test hook: a fault for the workers to inject into the next tasks (see tasks.ts). */
+export const parallelTesting = { fault: FAULT_NONE };
+
+/** Chunks per thread: several, so a thread slowed by other processes leaves the rest of its share to the others. */
+const CHUNKS_PER_THREAD = 4;
+/** Fewest rows (columns) worth a GEMM chunk of their own: a chunk packs all of op(B) (op(A)) for itself. */
+const MIN_GEMM_EXTENT = 32;
+/** Cap on the partial filter gradients of one conv2dBackpropFilter call, in floats (64 MB). */
+const MAX_PARTIALS = 16 << 20;
+
+function threadsFor(o: ParallelOptions, work: number): number {
+  const threads = o.threads ?? getNumThreads();
+  return work >= o.threshold ? threads : 1;
+}
+
+/** Consecutive regions of the given lengths. */
+function layout(...lengths: number[]): { regions: Region[]; total: number } {
+  let total = 0;
+  const regions = lengths.map((length): Region => {
+    const r: Region = [total, length];
+    total += length;
+    return r;
+  });
+  return { regions, total };
+}
+
+export function parallelGemm(o: ParallelOptions, p: GemmProblem): boolean {
+  const { batch, m, n, k } = p;
+  // Matrix-vector products are memory-bound: copying the operand would cost what threads save.
+  if (m === 1 || n === 1 || k === 0 || p.alpha === 0) return false;
+  const threads = threadsFor(o, batch * m * n * k);
+  if (threads < 2) return false;
+
+  // Split the batch when it alone gives every thread enough chunks, else the longer side of C.
+  const [by, extent, unit, minExtent] = batch >= 2 * threads
+    ? [BY_BATCH, batch, 1, 1]
+    : m >= n ? [BY_ROWS, m, MR, MIN_GEMM_EXTENT] : [BY_COLUMNS, n, NR, MIN_GEMM_EXTENT];
+  const wanted = Math.max(2, Math.min(CHUNKS_PER_THREAD * threads, Math.floor(extent / minExtent)));
+  const fewest = Math.ceil(extent / wanted);
+  const size = Math.ceil(fewest / unit) * unit;
+  const chunks = Math.ceil(extent / size);
+  if (chunks < 2) return false;
+
+  const pool = getPool(threads);
+  if (!pool) return false;
+  const aLength = (batch - 1) * p.strideA + m * k, bLength = (batch - 1) * p.strideB + k * n;
+  const { regions: [a, b, c], total } = layout(aLength, bLength, batch * m * n);
+  const arena = pool.arena(total);
+  arena.set(p.a.subarray(0, aLength), a[0]);
+  arena.set(p.b.subarray(0, bLength), b[0]);
+  if (p.beta !== 0) arena.set(p.c, c[0]);
+  if (!pool.run('gemm', encodeGemm(p, a, b, c, by, size, parallelTesting.fault), chunks, threads)) return false;
+  p.c.set(arena.subarray(c[0], c[0] + c[1]));
+  return true;
+}
+
+const CONV_KINDS: Record<ConvKernel, number> = {
+  conv2d: CONV2D,
+  conv2dBackpropInput: CONV2D_BACKPROP_INPUT,
+  conv2dBackpropFilter: CONV2D_BACKPROP_FILTER,
+};
+
+/**
+ * Splits a conv over images: every chunk runs the single-threaded kernel
+ * (im2col + GEMM) on its own range of images. For the filter gradient each
+ * chunk writes its own partial dFilter, summed here in chunk order, so the
+ * result does not depend on which thread ran which chunk.
+ */
+export function parallelConv(o: ParallelOptions, kernel: ConvKernel, a: Float32Array, b: Float32Array, out: Float32Array, info: Conv2DInfo): boolean {
+  const { batch } = info;
+  const filterSize = info.filterHeight * info.filterWidth * info.inChannels * info.outChannels;
+  const threads = threadsFor(o, batch * info.outHeight * info.outWidth * filterSize);
+  if (threads < 2 || batch < 2) return false;
+
+  let most = Math.min(batch, CHUNKS_PER_THREAD * threads);
+  if (kernel === 'conv2dBackpropFilter') most = Math.min(most, Math.max(threads, Math.floor(MAX_PARTIALS / filterSize)));
+  const perChunk = Math.ceil(batch / most);
+  const chunks = Math.ceil(batch / perChunk);
+  if (chunks < 2) return false;
+
+  const pool = getPool(threads);
+  if (!pool) return false;
+  const partials = kernel === 'conv2dBackpropFilter';
+  const { regions: [ra, rb, ro], total } = layout(a.length, b.length, partials ? chunks * filterSize : out.length);
+  const arena = pool.arena(total);
+  arena.set(a, ra[0]);
+  arena.set(b, rb[0]);
+  const params = encodeConv(CONV_KINDS[kernel], info, ra, rb, ro, perChunk, o.im2colBytes, parallelTesting.fault);
+  if (!pool.run(kernel, params, chunks, threads)) return false;
+  const result = arena.subarray(ro[0], ro[0] + ro[1]);
+  if (partials) sumPartials(result, chunks, out);
+  else out.set(result);
+  return true;
+}
+
+/** out = Σ partial i, in order i = 0, 1, ... */
+function sumPartials(partials: Float32Array, count: number, out: Float32Array): void {
+  const size = out.length;
+  out.set(partials.subarray(0, size));
+  for (let i = 1; i < count; i++) {
+    const base = i * size;
+    for (let j = 0; j < size; j++) out[j] += partials[base + j];
+  }
+}

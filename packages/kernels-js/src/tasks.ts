@@ -1,0 +1,109 @@
+/**
+ * What a chunk of a parallel kernel call is. The main thread encodes a task
+ * as a flat list of numbers (the control block's parameters) whose arrays are
+ * regions of the shared arena; every thread decodes it the same way and runs
+ * the ordinary single-threaded kernel on its part of the problem:
+ *
+ *   gemm:                 a range of batch entries, rows or columns of C (gemmBlock)
+ *   conv2d, backprop input: a range of images (conv2d / conv2dBackpropInput on those images)
+ *   backprop filter:      a range of images, into the chunk's own partial dFilter
+ *                         (the main thread sums the partials in chunk order)
+ *
+ * Each thread has its own module instance, hence its own scratch buffers.
+ */
+import type { Conv2DInfo } from '@axon/tensor';
+import { ConvScratch, DEFAULT_IM2COL_BYTES, conv2d, conv2dBackpropFilter, conv2dBackpropInput } from './conv.js';
+import { GemmScratch, gemmBlock, type GemmBlock, type GemmProblem } from './gemm.js';
+
+export const GEMM = 0, CONV2D = 1, CONV2D_BACKPROP_INPUT = 2, CONV2D_BACKPROP_FILTER = 3;
+export const KERNEL_NAMES = ['gemm', 'conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter'] as const;
+export type KernelName = (typeof KERNEL_NAMES)[number];
+
+/** How a GEMM is split: chunk i is a range of batch entries, of rows, or of columns. */
+export const BY_BATCH = 0, BY_ROWS = 1, BY_COLUMNS = 2;
+
+/** Test hook: what a worker (never the main thread) does on its first chunk of a task. */
+export const FAULT_NONE = 0, FAULT_THROW = 1, FAULT_EXIT = 2, FAULT_HANG = 3;
+
+/** An array in the arena: [offset, length] in float32 elements. */
+export type Region = readonly [number, number];
+
+const CONV_FIELDS = [
+  'batch', 'inHeight', 'inWidth', 'inChannels', 'outHeight', 'outWidth', 'outChannels', 'filterHeight', 'filterWidth',
+  'strideHeight', 'strideWidth', 'dilationHeight', 'dilationWidth', 'padTop', 'padLeft',
+] as const satisfies readonly (keyof Conv2DInfo)[];
+
+export function encodeGemm(p: GemmProblem, a: Region, b: Region, c: Region, by: number, chunkSize: number, fault: number): number[] {
+  return [
+    GEMM, fault, p.batch, p.m, p.n, p.k, Number(p.transA), Number(p.transB), p.alpha, p.beta, p.strideA, p.strideB,
+    ...a, ...b, ...c, by, chunkSize,
+  ];
+}
+
+/** For backprop filter, `out` holds one partial dFilter per chunk. */
+export function encodeConv(
+  kind: number, info: Conv2DInfo, a: Region, b: Region, out: Region, imagesPerChunk: number, im2colBytes: number, fault: number,
+): number[] {
+  return [kind, fault, ...CONV_FIELDS.map((f) => info[f]), ...a, ...b, ...out, imagesPerChunk, im2colBytes];
+}
+
+const gemmScratch = new GemmScratch();
+let convScratch = new ConvScratch(gemmScratch);
+let convScratchBytes = DEFAULT_IM2COL_BYTES;
+
+/** Runs chunk `chunk` of the task in `params`, on arrays in `arena`. */
+export function runChunk(params: Float64Array, arena: Float32Array, chunk: number, inWorker: boolean): void {
+  const kind = params[0], fault = params[1];
+  if (inWorker && fault !== FAULT_NONE) injectFault(fault);
+  if (kind === GEMM) runGemm(params, arena, chunk);
+  else runConv(kind, params, arena, chunk);
+}
+
+function region(arena: Float32Array, offset: number, length: number): Float32Array {
+  return arena.subarray(offset, offset + length);
+}
+
+function runGemm(q: Float64Array, arena: Float32Array, chunk: number): void {
+  const [, , batch, m, n, k, transA, transB, alpha, beta, strideA, strideB, aOff, aLen, bOff, bLen, cOff, cLen, by, size] = q;
+  const p: GemmProblem = {
+    a: region(arena, aOff, aLen), b: region(arena, bOff, bLen), c: region(arena, cOff, cLen),
+    batch, m, n, k, transA: transA === 1, transB: transB === 1, alpha, beta, strideA, strideB,
+  };
+  const lo = chunk * size;
+  const block: GemmBlock = { i0: 0, i1: batch, r0: 0, r1: m, j0: 0, j1: n };
+  if (by === BY_BATCH) [block.i0, block.i1] = [lo, Math.min(batch, lo + size)];
+  else if (by === BY_ROWS) [block.r0, block.r1] = [lo, Math.min(m, lo + size)];
+  else [block.j0, block.j1] = [lo, Math.min(n, lo + size)];
+  gemmBlock(gemmScratch, p, block);
+}
+
+function runConv(kind: number, q: Float64Array, arena: Float32Array, chunk: number): void {
+  const info = {} as Conv2DInfo;
+  CONV_FIELDS.forEach((field, i) => (info[field] = q[2 + i]));
+  const [aOff, aLen, bOff, bLen, outOff, outLen, imagesPerChunk, im2colBytes] = q.subarray(2 + CONV_FIELDS.length);
+  const a = region(arena, aOff, aLen), b = region(arena, bOff, bLen), out = region(arena, outOff, outLen);
+  if (im2colBytes !== convScratchBytes) {
+    convScratch = new ConvScratch(gemmScratch, im2colBytes);
+    convScratchBytes = im2colBytes;
+  }
+
+  const b0 = chunk * imagesPerChunk, b1 = Math.min(info.batch, b0 + imagesPerChunk);
+  const part: Conv2DInfo = { ...info, batch: b1 - b0 };
+  const inImage = info.inHeight * info.inWidth * info.inChannels;
+  const outImage = info.outHeight * info.outWidth * info.outChannels;
+  const images = (array: Float32Array, size: number): Float32Array => array.subarray(b0 * size, b1 * size);
+  if (kind === CONV2D) {
+    conv2d(convScratch, images(a, inImage), b, images(out, outImage), part);
+  } else if (kind === CONV2D_BACKPROP_INPUT) {
+    conv2dBackpropInput(convScratch, images(a, outImage), b, images(out, inImage), part);
+  } else {
+    const size = info.filterHeight * info.filterWidth * info.inChannels * info.outChannels;
+    conv2dBackpropFilter(convScratch, images(a, inImage), images(b, outImage), out.subarray(chunk * size, (chunk + 1) * size), part);
+  }
+}
+
+function injectFault(fault: number): void {
+  if (fault === FAULT_THROW) throw new Error('injected fault');
+  if (fault === FAULT_EXIT) process.exit(1);
+  if (fault === FAULT_HANG) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60_000);
+}

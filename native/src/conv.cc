@@ -281,10 +281,12 @@ Napi::Value Conv2dBackpropFilter(const Napi::CallbackInfo& info) {
   }
   int64_t groups = std::min(g.batch, kGroups);
   while (groups > 1 && (groups - 1) * fsize > kFilterPartialFloats) groups /= 2;
-  std::vector<float> partials(size_t(groups - 1) * fsize);  // group 0 accumulates in dFilter
+  // Group 0 accumulates in dFilter, the others in the caller's reusable scratch
+  // (slot 1; pool threads only ever use slot 0).
+  float* partials = scratchFloats(1, size_t(groups - 1) * fsize);
   std::vector<char> started(groups, 0);
   forImageGroups(g, groups, useBatchSplit(g), [&](int64_t group, int64_t b0, int64_t b1) {
-    float* acc = group == 0 ? df.data : partials.data() + size_t(group - 1) * fsize;
+    float* acc = group == 0 ? df.data : partials + size_t(group - 1) * fsize;
     forRowChunks(g, b0, b1, [&](int64_t r0, int64_t r1) {
       float* col = scratchFloats(0, (r1 - r0) * K);
       im2col(g, x.data, r0, r1, col);
@@ -295,7 +297,7 @@ Napi::Value Conv2dBackpropFilter(const Napi::CallbackInfo& info) {
   if (!started[0]) std::memset(df.data, 0, sizeof(float) * fsize);
   for (int64_t group = 1; group < groups; ++group) {
     if (!started[group]) continue;
-    const float* part = partials.data() + size_t(group - 1) * fsize;
+    const float* part = partials + size_t(group - 1) * fsize;
     for (int64_t i = 0; i < fsize; ++i) df.data[i] += part[i];
   }
   return info.Env().Undefined();

@@ -7,6 +7,7 @@
 #include "common.h"
 #include "kernels.h"
 #include "pool.h"
+#include "vmath.h"
 
 namespace axon {
 
@@ -39,11 +40,37 @@ constexpr float kSeluScale = 1.0507009873554804934193349852946f;
 constexpr float kSqrtHalf = 0.70710678118654752440f;     // 1/sqrt(2)
 constexpr float kInvSqrt2Pi = 0.39894228040143267794f;   // 1/sqrt(2*pi)
 
-inline float sigmoidf(float x) {
-  // Stable on both tails.
-  if (x >= 0) return 1.0f / (1.0f + std::exp(-x));
-  const float e = std::exp(x);
-  return e / (1.0f + e);
+// The exp-based ops run through vmath.h in loops compiled for AVX2 and for
+// baseline x86-64 (ivdep: y may be x itself, never a shifted view of it).
+#define AXON_LOOP1(name, expr)                                        \
+  AXON_CLONES void name(const float* x, float* y, int64_t n) {        \
+    _Pragma("GCC ivdep") for (int64_t i = 0; i < n; ++i) {            \
+      const float v = x[i];                                           \
+      y[i] = (expr);                                                  \
+    }                                                                 \
+  }
+#define AXON_LOOP2(name, expr)                                                        \
+  AXON_CLONES void name(const float* x, const float* dy, float* dx, int64_t n) {      \
+    _Pragma("GCC ivdep") for (int64_t i = 0; i < n; ++i) {                            \
+      const float v = x[i], g = dy[i];                                                \
+      dx[i] = (expr);                                                                 \
+    }                                                                                 \
+  }
+AXON_LOOP1(expLoop, vexp(v))
+AXON_LOOP1(sigmoidLoop, vsigmoid(v))
+AXON_LOOP1(tanhLoop, vtanh(v))
+AXON_LOOP1(swishLoop, v * vsigmoid(v))
+AXON_LOOP2(softplusGradLoop, g * vsigmoid(v))
+AXON_LOOP2(swishGradLoop, g * (vsigmoid(v) + v * vsigmoid(v) * (1.0f - vsigmoid(v))))
+#undef AXON_LOOP1
+#undef AXON_LOOP2
+
+void runLoop(void (*loop)(const float*, float*, int64_t), const float* x, float* y, int64_t n) {
+  parallelFor(n, 4, [&](int64_t lo, int64_t hi) { loop(x + lo, y + lo, hi - lo); });
+}
+void runLoop(void (*loop)(const float*, const float*, float*, int64_t), const float* x, const float* dy, float* dx,
+             int64_t n) {
+  parallelFor(n, 4, [&](int64_t lo, int64_t hi) { loop(x + lo, dy + lo, dx + lo, hi - lo); });
 }
 
 inline float softplusf(float x) {
@@ -77,7 +104,7 @@ void unaryForward(UOp op, const float* x, float* y, int64_t n, UParams p) {
   break
   switch (op) {
     case UOp::Neg: AXON_MAP(1, -v);
-    case UOp::Exp: AXON_MAP(8, std::exp(v));
+    case UOp::Exp: runLoop(expLoop, x, y, n); break;
     case UOp::Log: AXON_MAP(8, std::log(v));
     case UOp::Sqrt: AXON_MAP(4, std::sqrt(v));
     case UOp::Rsqrt: AXON_MAP(4, 1.0f / std::sqrt(v));
@@ -91,11 +118,11 @@ void unaryForward(UOp op, const float* x, float* y, int64_t n, UParams p) {
     case UOp::Elu: AXON_MAP(8, v < 0 ? a * std::expm1(v) : v);
     case UOp::Selu: AXON_MAP(8, kSeluScale * (v < 0 ? kSeluAlpha * std::expm1(v) : v));
     case UOp::Gelu: AXON_MAP(12, 0.5f * v * std::erfc(-v * kSqrtHalf));  // exact; erfc keeps the negative tail accurate
-    case UOp::Sigmoid: AXON_MAP(8, sigmoidf(v));
-    case UOp::Tanh: AXON_MAP(8, std::tanh(v));
+    case UOp::Sigmoid: runLoop(sigmoidLoop, x, y, n); break;
+    case UOp::Tanh: runLoop(tanhLoop, x, y, n); break;
     case UOp::Softplus: AXON_MAP(12, softplusf(v));
     case UOp::Softsign: AXON_MAP(2, v / (1.0f + std::fabs(v)));
-    case UOp::Swish: AXON_MAP(8, v * sigmoidf(v));
+    case UOp::Swish: runLoop(swishLoop, x, y, n); break;
     case UOp::Clip: AXON_MAP(1, v < a ? a : v > b ? b : v);
     case UOp::Step: AXON_MAP(1, v > 0 ? 1.0f : (v != v ? v : 0.0f));
     case UOp::Floor: AXON_MAP(1, std::floor(v));
@@ -133,9 +160,9 @@ void unaryBackward(UOp op, const float* x, const float* y, const float* dy, floa
       AXON_MAP(16, g * (0.5f * std::erfc(-v * kSqrtHalf) + v * kInvSqrt2Pi * std::exp(-0.5f * v * v)));
     case UOp::Sigmoid: AXON_MAP(1, g * w * (1.0f - w));
     case UOp::Tanh: AXON_MAP(1, g * (1.0f - w * w));
-    case UOp::Softplus: AXON_MAP(8, g * sigmoidf(v));
+    case UOp::Softplus: runLoop(softplusGradLoop, x, dy, dx, n); break;
     case UOp::Softsign: AXON_MAP(2, g / ((1.0f + std::fabs(v)) * (1.0f + std::fabs(v))));
-    case UOp::Swish: AXON_MAP(8, [&] { const float s = sigmoidf(v); return g * (s + v * s * (1.0f - s)); }());
+    case UOp::Swish: runLoop(swishGradLoop, x, dy, dx, n); break;
     case UOp::Clip: AXON_MAP(1, v >= a && v <= b ? g : 0.0f);
   }
 #undef AXON_MAP

@@ -9,6 +9,7 @@
 #include "common.h"
 #include "kernels.h"
 #include "pool.h"
+#include "vmath.h"
 
 namespace axon {
 
@@ -112,6 +113,11 @@ void reduceStrided(ROp op, const float* x, float* out, int64_t outer, int64_t si
   });
 }
 
+// out[i] = e^(x[i] - shift), vectorised (vmath.h).
+AXON_CLONES void expShifted(const float* x, float shift, float* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] = vexp(x[i] - shift);
+}
+
 struct Geometry {
   int64_t outer, size, inner, total;
 };
@@ -211,11 +217,15 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
         float* yr = yd + o * size;
         float m = -INFINITY;
         for (int64_t s = 0; s < size; ++s) m = pickMax(m, xr[s]);
+        // The exponentials 256 at a time into a stack buffer (y may alias x,
+        // and log mode must not overwrite x before the last pass), summed in double.
         double sum = 0;
-        for (int64_t s = 0; s < size; ++s) {
-          const float e = std::exp(xr[s] - m);
-          if (!logMode) yr[s] = e;
-          sum += e;
+        float e[256];
+        for (int64_t s0 = 0; s0 < size; s0 += 256) {
+          const int64_t n = std::min<int64_t>(256, size - s0);
+          expShifted(xr + s0, m, e, n);
+          for (int64_t i = 0; i < n; ++i) sum += e[i];
+          if (!logMode) std::memcpy(yr + s0, e, sizeof(float) * n);
         }
         if (logMode) {
           const double shift = double(m) + std::log(sum);
@@ -243,7 +253,7 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
         for (int64_t r = 0; r < w; ++r) mx[r] = pickMax(mx[r], xb[s * inner + r]);
       for (int64_t s = 0; s < size; ++s)
         for (int64_t r = 0; r < w; ++r) {
-          const float e = std::exp(xb[s * inner + r] - mx[r]);
+          const float e = vexp(xb[s * inner + r] - mx[r]);
           if (!logMode) yb[s * inner + r] = e;
           sum[r] += e;
         }

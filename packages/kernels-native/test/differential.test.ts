@@ -82,6 +82,31 @@ describe.skipIf(skipNative)(nativeSuiteName('native vs js on random inputs'), ()
     }
   });
 
+  it('exp, sigmoid, tanh within 2 ulp, swish within 4, over the whole float range (vectorised; subnormals to 1e-37)', () => {
+    const xs: number[] = [-Infinity, -1e30, -1000, -104, -103.97, -103, -100, -90, -87.5, -87.3, -50, 50, 80, 88.7, 88.72, 88.73, 89, 100, 1e30, Infinity, NaN, 0, -0];
+    for (let v = -20; v <= 20; v += 0.0037) xs.push(v);
+    for (let e = -40; e <= 2; e += 0.25) xs.push(2 ** e, -(2 ** e));
+    const x = Float32Array.from(xs);
+    // Distance in units in the last place between two floats (0 for equal, NaN = NaN).
+    const bits = new Int32Array(1);
+    const f = new Float32Array(bits.buffer);
+    const ordered = (v: number): number => {
+      f[0] = v;
+      return bits[0]! < 0 ? -(bits[0]! & 0x7fffffff) : bits[0]!;
+    };
+    for (const op of ['exp', 'sigmoid', 'tanh', 'swish'] as const) {
+      const yn = new Float32Array(x.length), yj = new Float32Array(x.length);
+      nat().unary(op, x, yn);
+      js.unary(op, x, yj);
+      for (let i = 0; i < x.length; i++) {
+        if (Number.isNaN(yj[i]!) && Number.isNaN(yn[i]!)) continue;
+        const ulps = Math.abs(ordered(yn[i]!) - ordered(yj[i]!));
+        // (Subnormal results may differ by more ulps: the JS backend rounds once from double.)
+        if (!(ulps <= (op === 'swish' ? 4 : 2)) && !(Math.abs(yn[i]! - yj[i]!) < 1e-37)) throw new Error(`${op}(${x[i]}) = ${yn[i]} (native), ${yj[i]} (js): ${ulps} ulp apart`);
+      }
+    }
+  });
+
   it('binary with broadcasting: scalars, rank mismatch, size-1 dims, empty dims, large', () => {
     const g = new Gen(3);
     for (let t = 0; t < 400; t++) {

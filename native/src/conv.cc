@@ -178,16 +178,24 @@ void forImageGroups(const ConvGeom& g, int64_t groups, bool split, Body body) {
   }
 }
 
-// The number of image groups depends on the batch only — never on the thread
-// count or the scheduling — and the GEMM shapes follow from the groups, so
-// the results are identical run to run, serial or split over our threads.
-// (OpenBLAS's own threading may change the last bit.) 16 groups keep two
-// threads balanced and the GEMMs large (batch 32: 2 images, 242 rows each).
+// The image groups depend on the batch only — never on the thread count or
+// the scheduling — and the GEMM shapes follow from the groups, so results are
+// identical run to run, and bit-identical between one thread and any number
+// of threads splitting the batch. 16 groups keep the threads balanced and the
+// GEMMs large enough (batch 32: 2 images, 242 rows each). Only when OpenBLAS
+// threads the GEMMs (fewer images than threads, or the 'blas' strategy) is the
+// batch one group, so each GEMM is as large as the scratch allows; OpenBLAS's
+// threading may change the last bit anyway.
 constexpr int64_t kGroups = 16;
+
+int64_t groupCount(const ConvGeom& g, bool split) {
+  return split || numThreads() == 1 ? std::min(g.batch, kGroups) : 1;
+}
 
 template <typename Body>
 void forImages(const ConvGeom& g, Body body) {
-  forImageGroups(g, std::min(g.batch, kGroups), useBatchSplit(g), [&](int64_t, int64_t b0, int64_t b1) { body(b0, b1); });
+  const bool split = useBatchSplit(g);
+  forImageGroups(g, groupCount(g, split), split, [&](int64_t, int64_t b0, int64_t b1) { body(b0, b1); });
 }
 
 // The filter gradient sums over images: each group accumulates its own
@@ -279,13 +287,14 @@ Napi::Value Conv2dBackpropFilter(const Napi::CallbackInfo& info) {
     sgemm(true, false, g.inC, g.outC, g.batch * g.pixels(), 1.0f, x.data, dy.data, 0.0f, df.data);
     return info.Env().Undefined();
   }
-  int64_t groups = std::min(g.batch, kGroups);
+  const bool split = useBatchSplit(g);
+  int64_t groups = groupCount(g, split);
   while (groups > 1 && (groups - 1) * fsize > kFilterPartialFloats) groups /= 2;
   // Group 0 accumulates in dFilter, the others in the caller's reusable scratch
   // (slot 1; pool threads only ever use slot 0).
   float* partials = scratchFloats(1, size_t(groups - 1) * fsize);
   std::vector<char> started(groups, 0);
-  forImageGroups(g, groups, useBatchSplit(g), [&](int64_t group, int64_t b0, int64_t b1) {
+  forImageGroups(g, groups, split, [&](int64_t group, int64_t b0, int64_t b1) {
     float* acc = group == 0 ? df.data : partials + size_t(group - 1) * fsize;
     forRowChunks(g, b0, b1, [&](int64_t r0, int64_t r1) {
       float* col = scratchFloats(0, (r1 - r0) * K);

@@ -4,8 +4,8 @@ import { ConvScratch, DEFAULT_IM2COL_BYTES, conv2d, conv2dBackpropFilter, conv2d
 import { GemmScratch, gemm } from './gemm.js';
 import { concat, gather, oneHot, pad, scatterAdd, slice, transpose } from './layout.js';
 import { adamUpdate, rmspropUpdate, sgdUpdate } from './optimizers.js';
-import { DEFAULT_PARALLEL_THRESHOLD, parallelConv, parallelGemm, type ParallelOptions } from './parallel.js';
-import { avgPool2d, avgPool2dBackprop, maxPool2d, maxPool2dBackprop } from './pool.js';
+import { DEFAULT_PARALLEL_THRESHOLD, parallelConv, parallelGemm, parallelMaxPool, type ParallelOptions } from './parallel.js';
+import { avgPool2d, avgPool2dBackprop, maxPool2d, maxPool2dBackprop, type MaxPoolParallel } from './pool.js';
 import { ReduceScratch, argReduce, reduce, softmax } from './reduce.js';
 import { createRecurrentKernels } from './recurrent.js';
 import { unary, unaryGrad } from './unary.js';
@@ -34,9 +34,9 @@ export interface JsBackendOptions {
  * Creates an instance of the pure-TypeScript backend. Each instance owns its
  * scratch buffers (the im2col buffer, float64 accumulator rows), grown on
  * demand and reused by every later call; the GEMM packing panels are shared
- * module constants. Kernels are synchronous: GEMM and conv2d calls above the
- * threshold are split over the worker pool (threads.ts) and return when every
- * thread is done.
+ * module constants. Kernels are synchronous: GEMM, conv2d and max-pooling
+ * calls above the threshold are split over the worker pool (threads.ts) and
+ * return when every thread is done.
  */
 export function createJsBackend(options: JsBackendOptions = {}): Backend {
   const parallel = parallelOptions(options);
@@ -44,6 +44,7 @@ export function createJsBackend(options: JsBackendOptions = {}): Backend {
   const convScratch = new ConvScratch(gemmScratch, parallel.im2colBytes);
   gemmScratch.parallel = (problem) => parallelGemm(parallel, problem);
   convScratch.parallel = (kernel, a, b, out, info) => parallelConv(parallel, kernel, a, b, out, info);
+  const maxPoolParallel: MaxPoolParallel = (x, y, argmax, info) => parallelMaxPool(parallel, x, y, argmax, info);
   const reduceScratch = new ReduceScratch();
   return {
     name: 'js',
@@ -66,7 +67,7 @@ export function createJsBackend(options: JsBackendOptions = {}): Backend {
     conv2d: (x, filter, y, info) => conv2d(convScratch, x, filter, y, info),
     conv2dBackpropInput: (dy, filter, dx, info) => conv2dBackpropInput(convScratch, dy, filter, dx, info),
     conv2dBackpropFilter: (x, dy, dFilter, info) => conv2dBackpropFilter(convScratch, x, dy, dFilter, info),
-    maxPool2d,
+    maxPool2d: (x, y, argmax, info) => maxPool2d(x, y, argmax, info, maxPoolParallel),
     maxPool2dBackprop,
     avgPool2d,
     avgPool2dBackprop,

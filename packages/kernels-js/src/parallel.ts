@@ -9,12 +9,12 @@
  * thread writes its own disjoint part of the output there, and the output is
  * copied back: O(n) copies next to O(n^1.5)-and-up work.
  */
-import type { Conv2DInfo } from '@axon/tensor';
+import type { Conv2DInfo, Pool2DInfo } from '@axon/tensor';
 import type { ConvKernel } from './conv.js';
 import { MR, NR, type GemmProblem } from './gemm.js';
 import {
   BY_BATCH, BY_COLUMNS, BY_ROWS, CONV2D, CONV2D_BACKPROP_FILTER, CONV2D_BACKPROP_INPUT, FAULT_NONE,
-  encodeConv, encodeGemm, type Region,
+  encodeConv, encodeGemm, encodeMaxPool, type Region,
 } from './tasks.js';
 import { getNumThreads, getPool } from './threads.js';
 
@@ -41,6 +41,8 @@ export const parallelTesting = { fault: FAULT_NONE };
 const CHUNKS_PER_THREAD = 4;
 /** Fewest rows (columns) worth a GEMM chunk of their own: a chunk packs all of op(B) (op(A)) for itself. */
 const MIN_GEMM_EXTENT = 32;
+/** What one max-pooling window tap costs, in multiply-adds of a GEMM (measured: ~8 ns vs ~0.25 ns). */
+const POOL_TAP_COST = 16;
 /** Cap on the partial filter gradients of one conv2dBackpropFilter call, in floats (64 MB). */
 const MAX_PARTIALS = 16 << 20;
 
@@ -137,4 +139,27 @@ function sumPartials(partials: Float32Array, count: number, out: Float32Array): 
     const base = i * size;
     for (let j = 0; j < size; j++) out[j] += partials[base + j];
   }
+}
+
+/**
+ * Splits max pooling over images. It costs about POOL_TAP_COST multiply-adds
+ * per window tap (it is bound by memory and compares, not arithmetic), which
+ * is what the threshold is compared with.
+ */
+export function parallelMaxPool(o: ParallelOptions, x: Float32Array, y: Float32Array, argmax: Int32Array, info: Pool2DInfo): boolean {
+  const { batch } = info;
+  const threads = threadsFor(o, POOL_TAP_COST * y.length * info.filterHeight * info.filterWidth);
+  if (threads < 2 || batch < 2) return false;
+  const perChunk = Math.ceil(batch / Math.min(batch, CHUNKS_PER_THREAD * threads));
+  const chunks = Math.ceil(batch / perChunk);
+
+  const pool = getPool(threads);
+  if (!pool) return false;
+  const { regions: [rx, ry, ra], total } = layout(x.length, y.length, argmax.length);
+  const arena = pool.arena(total);
+  arena.set(x, rx[0]);
+  if (!pool.run('maxPool2d', encodeMaxPool(info, rx, ry, ra, perChunk, parallelTesting.fault), chunks, threads)) return false;
+  y.set(arena.subarray(ry[0], ry[0] + ry[1]));
+  argmax.set(new Int32Array(arena.buffer, arena.byteOffset + 4 * ra[0], ra[1]));
+  return true;
 }

@@ -54,16 +54,23 @@ function forEachWindow(info: Pool2DInfo, visit: (b: number, w: Window, outOffset
 }
 
 /**
+ * Offered a validated call on the main thread: computes it on several threads
+ * and returns true, or returns false to leave it to the calling thread.
+ */
+export type MaxPoolParallel = (x: Float32Array, y: Float32Array, argmax: Int32Array, info: Pool2DInfo) => boolean;
+
+/**
  * y = max over each window; argmax = flat index into x of the first maximum.
  * NaN counts as larger than everything, so it propagates. A window entirely
  * in the padding (only possible with padding >= filter size) yields -Infinity
  * and argmax -1, which the backward pass skips.
  */
-export function maxPool2d(x: Float32Array, y: Float32Array, argmax: Int32Array, info: Pool2DInfo): void {
+export function maxPool2d(x: Float32Array, y: Float32Array, argmax: Int32Array, info: Pool2DInfo, parallel?: MaxPoolParallel): void {
   checkGeometry('maxPool2d', info);
   checkInput('maxPool2d', 'x', x, info);
   checkOutput('maxPool2d', 'y', y, info);
   checkOutput('maxPool2d', 'argmax', argmax, info);
+  if (parallel?.(x, y, argmax, info)) return;
   const { inHeight: H, inWidth: W, channels: C } = info;
   forEachWindow(info, (b, w, out) => {
     if (w.y0 >= w.y1 || w.x0 >= w.x1) {

@@ -8,16 +8,16 @@
  *   conv2d, backprop input: a range of images (conv2d / conv2dBackpropInput on those images)
  *   backprop filter:      a range of images, into the chunk's own partial dFilter
  *                         (the main thread sums the partials in chunk order)
+ *   max pooling:          a range of images (maxPool2d on those images)
  *
  * Each thread has its own module instance, hence its own scratch buffers.
  */
-import type { Conv2DInfo } from '@axon/tensor';
+import type { Conv2DInfo, Pool2DInfo } from '@axon/tensor';
 import { ConvScratch, DEFAULT_IM2COL_BYTES, conv2d, conv2dBackpropFilter, conv2dBackpropInput } from './conv.js';
 import { GemmScratch, gemmBlock, type GemmBlock, type GemmProblem } from './gemm.js';
+import { maxPool2d } from './pool.js';
 
-export const GEMM = 0, CONV2D = 1, CONV2D_BACKPROP_INPUT = 2, CONV2D_BACKPROP_FILTER = 3;
-export const KERNEL_NAMES = ['gemm', 'conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter'] as const;
-export type KernelName = (typeof KERNEL_NAMES)[number];
+export const GEMM = 0, CONV2D = 1, CONV2D_BACKPROP_INPUT = 2, CONV2D_BACKPROP_FILTER = 3, MAX_POOL = 4;
 
 /** How a GEMM is split: chunk i is a range of batch entries, of rows, or of columns. */
 export const BY_BATCH = 0, BY_ROWS = 1, BY_COLUMNS = 2;
@@ -33,6 +33,11 @@ const CONV_FIELDS = [
   'strideHeight', 'strideWidth', 'dilationHeight', 'dilationWidth', 'padTop', 'padLeft',
 ] as const satisfies readonly (keyof Conv2DInfo)[];
 
+const POOL_FIELDS = [
+  'batch', 'inHeight', 'inWidth', 'channels', 'outHeight', 'outWidth', 'filterHeight', 'filterWidth',
+  'strideHeight', 'strideWidth', 'padTop', 'padLeft',
+] as const satisfies readonly (keyof Pool2DInfo)[];
+
 export function encodeGemm(p: GemmProblem, a: Region, b: Region, c: Region, by: number, chunkSize: number, fault: number): number[] {
   return [
     GEMM, fault, p.batch, p.m, p.n, p.k, Number(p.transA), Number(p.transB), p.alpha, p.beta, p.strideA, p.strideB,
@@ -47,6 +52,11 @@ export function encodeConv(
   return [kind, fault, ...CONV_FIELDS.map((f) => info[f]), ...a, ...b, ...out, imagesPerChunk, im2colBytes];
 }
 
+/** `argmax` is an int32 region of the same arena. */
+export function encodeMaxPool(info: Pool2DInfo, x: Region, y: Region, argmax: Region, imagesPerChunk: number, fault: number): number[] {
+  return [MAX_POOL, fault, ...POOL_FIELDS.map((f) => info[f]), ...x, ...y, ...argmax, imagesPerChunk];
+}
+
 const gemmScratch = new GemmScratch();
 let convScratch = new ConvScratch(gemmScratch);
 let convScratchBytes = DEFAULT_IM2COL_BYTES;
@@ -56,6 +66,7 @@ export function runChunk(params: Float64Array, arena: Float32Array, chunk: numbe
   const kind = params[0], fault = params[1];
   if (inWorker && fault !== FAULT_NONE) injectFault(fault);
   if (kind === GEMM) runGemm(params, arena, chunk);
+  else if (kind === MAX_POOL) runMaxPool(params, arena, chunk);
   else runConv(kind, params, arena, chunk);
 }
 
@@ -100,6 +111,22 @@ function runConv(kind: number, q: Float64Array, arena: Float32Array, chunk: numb
     const size = info.filterHeight * info.filterWidth * info.inChannels * info.outChannels;
     conv2dBackpropFilter(convScratch, images(a, inImage), images(b, outImage), out.subarray(chunk * size, (chunk + 1) * size), part);
   }
+}
+
+function runMaxPool(q: Float64Array, arena: Float32Array, chunk: number): void {
+  const info = {} as Pool2DInfo;
+  POOL_FIELDS.forEach((field, i) => (info[field] = q[2 + i]));
+  const [xOff, , yOff, , argmaxOff, , imagesPerChunk] = q.subarray(2 + POOL_FIELDS.length);
+  const b0 = chunk * imagesPerChunk, b1 = Math.min(info.batch, b0 + imagesPerChunk);
+  const inImage = info.inHeight * info.inWidth * info.channels;
+  const outImage = info.outHeight * info.outWidth * info.channels;
+  const x = region(arena, xOff + b0 * inImage, (b1 - b0) * inImage);
+  const y = region(arena, yOff + b0 * outImage, (b1 - b0) * outImage);
+  const argmax = new Int32Array(arena.buffer, arena.byteOffset + 4 * (argmaxOff + b0 * outImage), (b1 - b0) * outImage);
+  maxPool2d(x, y, argmax, { ...info, batch: b1 - b0 });
+  // Indices into this chunk's images become indices into the whole x.
+  const shift = b0 * inImage;
+  if (shift > 0) for (let i = 0; i < argmax.length; i++) if (argmax[i] >= 0) argmax[i] += shift;
 }
 
 function injectFault(fault: number): void {

@@ -30,7 +30,7 @@ function busy(ms) {
 }
 
 /** Other processes share this machine: wait (up to maxWait ms) until it is quiet before measuring. */
-function waitQuiet(maxWait = 30_000) {
+function waitQuiet(maxWait = 180_000) {
   const end = Date.now() + maxWait;
   while (Date.now() < end) if (busy(300) < 0.1) return true;
   console.log('(machine still busy; measuring anyway)');
@@ -59,13 +59,21 @@ console.log(`OpenBLAS: ${blasInfo().config}; threads ${getNumThreads()}; OPENBLA
 for (const n of [256, 512, 1024]) {
   const a = rand(n * n), b = rand(n * n), c = new Float32Array(n * n);
   const flop = 2 * n * n * n;
-  // Interleave the two so both see the same machine state.
-  let tOurs = Infinity, tRaw = Infinity;
-  for (let round = 0; round < 3; round++) {
-    waitQuiet();
-    tOurs = Math.min(tOurs, time(() => be.gemm(a, b, c, 1, n, n, n, false, false, 1, 0, n * n, n * n)));
-    tRaw = Math.min(tRaw, time(() => nativeTesting.rawSgemm(a, b, c, n, n, n)));
+  // Alternate single calls of the two so both see the same machine state; medians.
+  waitQuiet();
+  const ours = [], raw = [];
+  const reps = n >= 1024 ? (quick ? 10 : 40) : quick ? 50 : 200;
+  for (let i = 0; i < 3; i++) be.gemm(a, b, c, 1, n, n, n, false, false, 1, 0, n * n, n * n), nativeTesting.rawSgemm(a, b, c, n, n, n);
+  for (let i = 0; i < reps; i++) {
+    let t0 = performance.now();
+    be.gemm(a, b, c, 1, n, n, n, false, false, 1, 0, n * n, n * n);
+    ours.push(performance.now() - t0);
+    t0 = performance.now();
+    nativeTesting.rawSgemm(a, b, c, n, n, n);
+    raw.push(performance.now() - t0);
   }
+  const median = (xs) => xs.sort((p, q) => p - q)[xs.length >> 1];
+  const tOurs = median(ours), tRaw = median(raw);
   rows.push({ op: `gemm ${n}`, 'native ms': tOurs.toFixed(3), 'raw cblas ms': tRaw.toFixed(3), 'native GFLOP/s': (flop / tOurs / 1e6).toFixed(1), 'raw GFLOP/s': (flop / tRaw / 1e6).toFixed(1), 'native/raw': (tRaw / tOurs * 100).toFixed(1) + '%' });
 }
 console.table(rows);

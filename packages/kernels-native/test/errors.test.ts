@@ -84,7 +84,7 @@ describe.skipIf(skipNative)(nativeSuiteName('native argument checking'), () => {
   });
 
   it('catches arrays detached by a getter while the other arguments are read', () => {
-    const detach = (a: Float32Array): void => void structuredClone(a.buffer, { transfer: [a.buffer] });
+    const detach = (a: Float32Array): void => void structuredClone(a.buffer, { transfer: [a.buffer as ArrayBuffer] });
     const x = f32(150), f = f32(108), y = f32(72);
     const sneaky = { ...conv, get padLeft() { detach(x); return 0; } };
     expect(() => be().conv2d(x, f, y, sneaky)).toThrow(/^conv2d: an array argument was detached or resized/);

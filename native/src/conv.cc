@@ -69,7 +69,10 @@ ConvGeom readConv(const Args& args, size_t i) {
   args.mul(args.mul(args.mul(g.batch, g.outH, "y size"), g.outW, "y size"), g.outC, "y size");
   args.mul(args.mul(g.k(), g.outC, "filter size"), 1, "filter size");
   args.mul(g.pixels(), g.k(), "im2col row block");
-  if (g.k() > INT32_MAX || g.outC > INT32_MAX) args.fail("filter too large for BLAS");
+  // One im2col row must fit the scratch comfortably (a filter patch of 64M
+  // values is far beyond any real layer, and would need gigabytes per row).
+  if (g.k() > (int64_t(1) << 26)) args.fail("the filter patch filterHeight*filterWidth*inChannels is too large");
+  if (g.outC > INT32_MAX) args.fail("outChannels must be below 2^31");
   return g;
 }
 
@@ -251,6 +254,10 @@ Napi::Value Conv2dBackpropInput(const Napi::CallbackInfo& info) {
   args.exactly(dx, "dx", g.batch * g.inImage(), geo);
   args.settle();  // no JS runs from here on
   if (g.batch * g.inImage() == 0) return info.Env().Undefined();
+  if (g.outC == 0 || g.pixels() == 0) {  // no output depends on x
+    std::memset(dx.data, 0, sizeof(float) * g.batch * g.inImage());
+    return info.Env().Undefined();
+  }
   if (g.pointwise()) {
     sgemm(false, true, g.batch * g.pixels(), g.inC, g.outC, 1.0f, dy.data, f.data, 0.0f, dx.data);
     return info.Env().Undefined();

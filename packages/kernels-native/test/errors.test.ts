@@ -69,6 +69,9 @@ describe.skipIf(skipNative)(nativeSuiteName('native argument checking'), () => {
     expect(() => a.conv2d!(f32(150), f32(108), f32(72), { ...conv, strideHeight: 0 })).toThrow(/^conv2d: strides must be at least 1/);
     expect(() => a.conv2d!(f32(150), f32(108), f32(72), { ...conv, padTop: undefined })).toThrow(/^conv2d: info.padTop must be a number, got undefined/);
     expect(() => a.conv2d!(f32(150), f32(108), f32(72), null)).toThrow(/^conv2d: info must be an object, got null/);
+    // A huge filter patch with no output channels: zero-sized filter and y, but im2col rows of 2^31 floats.
+    const huge = { ...conv, batch: 1, inHeight: 1, inWidth: 1, inChannels: 1, outHeight: 1, outWidth: 1, outChannels: 0, filterHeight: 46000, filterWidth: 46000, padTop: 20000, padLeft: 20000 };
+    expect(() => a.conv2dBackpropInput!(f32(0), f32(0), f32(1), huge)).toThrow(/^conv2dBackpropInput: the filter patch .* is too large/);
     expect(() => a.transpose!(f32(6), [2, -3], [0, 1], f32(6))).toThrow(/^transpose: shape\[1\] must be a non-negative integer/);
     expect(() => a.transpose!(f32(6), 'ab', [0, 1], f32(6))).toThrow(/^transpose: shape must be an array, got a string/);
     expect(() => a.sgdUpdate!(f32(3), f32(3), null, { lr: 0.1, momentum: 0.9, nesterov: false })).toThrow(/^sgdUpdate: velocity must be a Float32Array/);

@@ -50,8 +50,13 @@ export function broadcastTo(x: Tensor, shape: Shape): Tensor {
     throw new Error(`broadcastTo: cannot broadcast ${formatShape(x.shape)} to ${formatShape(shape)}`);
   }
   if (shapesEqual(x.shape, shape)) return x;
-  // Each stretched axis is a gather of index 0 repeated: no kernel beyond the required set.
   let values = floatValues(x);
+  if (values.length === 1) {
+    // The common case (the gradient of a full reduction): one fill, no kernel call.
+    const y = new Tensor(new Float32Array(sizeOf(shape)).fill(values[0]!), shape);
+    return recordOp('broadcastTo', y, [x], (dy) => [sumToShape(dy, x.shape)]);
+  }
+  // Each stretched axis is a gather of index 0 repeated: no kernel beyond the required set.
   const current = [...new Array<number>(shape.length - x.rank).fill(1), ...x.shape];
   for (let axis = 0; axis < shape.length; axis++) {
     const wanted = shape[axis]!;

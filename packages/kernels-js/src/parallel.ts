@@ -39,8 +39,13 @@ export const parallelTesting = { fault: FAULT_NONE };
 
 /** Chunks per thread: several, so a thread slowed by other processes leaves the rest of its share to the others. */
 const CHUNKS_PER_THREAD = 4;
-/** Fewest rows (columns) worth a GEMM chunk of their own: a chunk packs all of op(B) (op(A)) for itself. */
-const MIN_GEMM_EXTENT = 32;
+/**
+ * Fewest rows (columns) worth a GEMM chunk of their own: every chunk packs
+ * all of op(B) (op(A)) for itself. Measured with the workers shut out, i.e.
+ * the overhead when other processes keep them from running: ~16% with chunks
+ * of 32 rows, ~8% with 64, ~5% with 128.
+ */
+const MIN_GEMM_EXTENT = 64;
 /** What one max-pooling window tap costs, in multiply-adds of a GEMM (measured: ~8 ns vs ~0.25 ns). */
 const POOL_TAP_COST = 16;
 /** Cap on the partial filter gradients of one conv2dBackpropFilter call, in floats (64 MB). */

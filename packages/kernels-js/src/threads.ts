@@ -63,6 +63,12 @@ export function getPool(threads: number): Pool | undefined {
     disable(`cannot start worker threads (${describe(error)})`);
     return undefined;
   }
+  // Only the event loop reports a worker that failed to load; a program that
+  // never yields to it learns from the workers' silence instead.
+  if (pool.stalled()) {
+    disable(`worker threads did not start within ${poolTesting.startupMs} ms`);
+    return undefined;
+  }
   return pool;
 }
 
@@ -105,6 +111,12 @@ export class Pool {
   private arenaView: Float32Array = new Float32Array(0);
   private arenaId = 0;
   private readonly slots: Slot[] = [];
+  private readonly created = performance.now();
+
+  /** True when no worker has started long after the pool was created. */
+  stalled(): boolean {
+    return Atomics.load(this.ctl.ints, READY) === 0 && performance.now() - this.created > poolTesting.startupMs;
+  }
 
   /** Starts workers until there are `n`. Throws if one cannot be created. */
   grow(n: number): void {
@@ -214,9 +226,12 @@ export class Pool {
   }
 }
 
-/** Hooks for tests: a shorter timeout, another worker script, a fresh start. */
+/** Hooks for tests: shorter timeouts, another worker script, a fresh start. */
 export const poolTesting = {
+  /** Least time a call waits for a worker's chunk before taking the worker for dead. */
   timeoutMs: 10_000,
+  /** Time after which a pool none of whose workers has started is given up. */
+  startupMs: 10_000,
   workerUrl: defaultWorkerUrl,
   pool: (): Pool | undefined => pool,
   unavailable: (): string | undefined => unavailable,

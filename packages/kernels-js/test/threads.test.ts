@@ -246,6 +246,7 @@ describe('process lifetime and environment', () => {
 
 describe('failures', () => {
   const timeout = poolTesting.timeoutMs;
+  const startup = poolTesting.startupMs;
   const workerUrl = poolTesting.workerUrl;
   const rng = new Rng(17);
   const [m, n, k] = [256, 256, 256];
@@ -261,6 +262,7 @@ describe('failures', () => {
   afterEach(async () => {
     parallelTesting.fault = FAULT_NONE;
     poolTesting.timeoutMs = timeout;
+    poolTesting.startupMs = startup;
     poolTesting.workerUrl = workerUrl;
     poolTesting.reset();
     await poolReady();
@@ -301,5 +303,15 @@ describe('failures', () => {
     await until(() => poolTesting.unavailable() !== undefined, 'the failed worker to be noticed');
     expect(poolTesting.unavailable()).toMatch(/worker threads stopped/);
     expect(run()).toEqual(expected);
+  });
+
+  it('gives up on workers that never start even if the event loop never turns', () => {
+    poolTesting.reset();
+    poolTesting.workerUrl = new URL('./no-such-worker.js', workerUrl);
+    poolTesting.startupMs = 50;
+    expect(run()).toEqual(expected);
+    const start = Date.now();
+    while (Date.now() - start < 100) expect(run()).toEqual(expected);
+    expect(poolTesting.unavailable()).toMatch(/worker threads did not start within 50 ms/);
   });
 });

@@ -178,7 +178,11 @@ export interface TimeDistributedArgs extends LayerArgs {
   layer: Layer | SerializedObject;
 }
 
-/** Applies a layer to every timestep: [batch, timesteps, ...] → the layer on [batch*timesteps, ...]. */
+/**
+ * Applies a layer to every timestep: [batch, timesteps, ...] → the layer on [batch*timesteps, ...].
+ * The wrapped layer's weights are named after the wrapper (`time_distributed_1/kernel`), as in
+ * Keras 2 and TensorFlow.js.
+ */
 export class TimeDistributed extends Layer {
   static override className = 'TimeDistributed';
   readonly layer: Layer;
@@ -202,6 +206,12 @@ export class TimeDistributed extends Layer {
     if (!this.layer.built) {
       this.layer.build(this.innerShape(shape));
       this.layer.built = true;
+    }
+    // Keras 2 and TensorFlow.js name the wrapped layer's weights after the
+    // wrapper (`time_distributed_1/kernel`), so files load both ways.
+    const prefix = `${this.layer.name}/`;
+    for (const w of this.layer.weights) {
+      if (w.name.startsWith(prefix)) w.name = `${this.name}/${w.name.slice(prefix.length)}`;
     }
     this.built = true;
   }

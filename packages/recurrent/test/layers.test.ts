@@ -249,6 +249,10 @@ describe.each(BACKENDS)('recurrent layers on %s', (backend) => {
       expectAllClose(reshape(slice(y, [0, t, 0], [2, 1, 5]), [2, 5]), out(dense, reshape(slice(x, [0, t, 0], [2, 1, 4]), [2, 4])));
     }
     expect(td.weights.length).toBe(2);
+    // Named after the wrapper, as Keras 2 and tfjs-layers name them (their files load both ways).
+    const named = timeDistributed({ layer: new Dense({ units: 2, name: 'inner' }), name: 'td' });
+    named.apply(x);
+    expect(named.weights.map((w: Variable) => w.name)).toEqual(['td/kernel', 'td/bias']);
   });
 
   it('Masking masks all-maskValue steps, zeroes them, and the RNN skips them', () => {

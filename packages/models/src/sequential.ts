@@ -209,12 +209,74 @@ export class Sequential implements TrainableModel {
   private checkInput(method: string, argument: string, x: unknown): asserts x is Tensor {
     if (!isTensor(x)) throw new Error(`${method}: ${argument} must be a Tensor, got ${x === null ? 'null' : Array.isArray(x) ? 'an array' : typeof x}`);
     const expected = this.inputShape;
-    if (expected && !shapeCompatible(expected, x.shape)) {
+    // Only the non-batch dims are compared: x is the whole dataset, cut into batches later. A declared
+    // batch size is checked against the batchSize argument instead (resolveBatchSize), as Keras does.
+    if (expected && !shapeCompatible([null, ...expected.slice(1)], x.shape)) {
       const source = this.inputLayerShape ? 'the InputLayer' : `the inputShape of layer ${this.layers[0]?.name}`;
       throw new Error(
         `${method}: ${argument} has shape ${formatTensorShape(x.shape)}, but model ${this.name} expects input shape ${formatShape(expected)} (${source})`,
       );
     }
+  }
+
+  /** The batch size the model declares (batchInputShape[0], e.g. for a stateful RNN), or null when it is free. */
+  get declaredBatchSize(): number | null {
+    return this.inputShape?.[0] ?? null;
+  }
+
+  /** Whether any layer keeps state between batches (a stateful RNN). */
+  get stateful(): boolean {
+    return this.layers.some((l) => l.stateful);
+  }
+
+  /** Where the declared batch size comes from, for messages. */
+  private batchSource(): string {
+    const shape = formatShape(this.inputShape!);
+    return this.inputLayerShape ? `the InputLayer's batchInputShape ${shape}` : `batchInputShape ${shape} of layer ${this.layers[0]?.name}`;
+  }
+
+  /**
+   * The batch size to run with: the argument, or the declared batch size when the model fixes one
+   * (as Keras infers it), else 32. With a declared batch size the argument must equal it, and a
+   * stateful model needs every sample count to be a multiple of it (Keras raises for both).
+   */
+  private resolveBatchSize(method: string, given: unknown, counts: [string, number][]): number {
+    const declared = this.declaredBatchSize;
+    if (given !== undefined) checkPositiveInteger(method, 'batchSize', given);
+    if (declared !== null && given !== undefined && given !== declared) {
+      throw new Error(
+        `${method}: batchSize ${given as number} does not match the batch size ${declared} that model ${this.name} declares ` +
+          `(${this.batchSource()}); pass batchSize: ${declared} or leave it out`,
+      );
+    }
+    const batchSize = (given as number | undefined) ?? declared ?? 32;
+    // Stateful layers carry states of the declared batch size, and layers check the declared batch
+    // dim of their input, so every batch must be full: no smaller last batch.
+    if (declared !== null) {
+      for (const [argument, n] of counts) {
+        if (n % batchSize !== 0) {
+          const kind = this.stateful ? 'in a stateful model' : `in a model with a fixed batch size (${this.batchSource()})`;
+          throw new Error(`${method}: ${kind} the number of samples must be a multiple of the batch size ${batchSize}: ${argument} has ${n} samples`);
+        }
+      }
+    }
+    return batchSize;
+  }
+
+  /** With a declared batch size, a single batch must have exactly that many samples. */
+  private checkOnBatchSize(method: string, x: Tensor): void {
+    const declared = this.declaredBatchSize;
+    if (declared !== null && x.shape[0] !== declared) {
+      throw new Error(
+        `${method}: x has ${x.shape[0]} samples (shape ${formatTensorShape(x.shape)}), but ${this.stateful ? 'stateful ' : ''}model ${this.name} ` +
+          `declares batch size ${declared} (${this.batchSource()})`,
+      );
+    }
+  }
+
+  /** Resets the states of every stateful layer that defines resetStates (Keras' model.reset_states()). */
+  resetStates(): void {
+    for (const layer of this.layers) if (layer.stateful && typeof layer.resetStates === 'function') layer.resetStates();
   }
 
   /** Runs the layers. Builds them from x's shape on first use. */
@@ -369,7 +431,6 @@ export class Sequential implements TrainableModel {
     this.requireCompiled('fit');
     this.checkXY('fit', x, y);
     const epochs = checkPositiveInteger('fit', 'epochs', args.epochs ?? 1);
-    const batchSize = checkPositiveInteger('fit', 'batchSize', args.batchSize ?? 32);
     const initialEpoch = args.initialEpoch ?? 0;
     if (!Number.isInteger(initialEpoch) || initialEpoch < 0 || initialEpoch >= epochs) {
       throw new Error(`fit: initialEpoch must be an integer in [0, epochs) = [0, ${epochs}), got ${JSON.stringify(args.initialEpoch)}`);
@@ -414,6 +475,11 @@ export class Sequential implements TrainableModel {
     }
 
     const samples = xTrain.shape[0]!;
+    const split = args.validationData === undefined && validation ? ` (after validationSplit ${args.validationSplit})` : '';
+    const batchSize = this.resolveBatchSize('fit', args.batchSize, [
+      [`x${split}`, samples],
+      ...(validation ? [[split ? `the validation split` : 'validationData x', validation.x.shape[0]!] as [string, number]] : []),
+    ]);
     const steps = Math.ceil(samples / batchSize);
     const history = new History();
     const userCallbacks = args.callbacks === undefined ? [] : Array.isArray(args.callbacks) ? args.callbacks : [args.callbacks];
@@ -507,7 +573,7 @@ export class Sequential implements TrainableModel {
     this.requireLayers('evaluate');
     this.requireCompiled('evaluate');
     this.checkXY('evaluate', x, y);
-    const batchSize = checkPositiveInteger('evaluate', 'batchSize', args.batchSize ?? 32);
+    const batchSize = this.resolveBatchSize('evaluate', args.batchSize, [['x', x.shape[0]!]]);
     const sw = args.sampleWeight === undefined ? null : this.checkSampleWeight('evaluate', 'sampleWeight', args.sampleWeight, x.shape[0]!);
     const logs = this.evaluateLogs(x, y, batchSize, sw);
     return args.returnDict ? logs : this.toResult(logs);
@@ -522,6 +588,7 @@ export class Sequential implements TrainableModel {
     this.requireLayers('trainOnBatch');
     this.requireCompiled('trainOnBatch');
     this.checkXY('trainOnBatch', x, y);
+    this.checkOnBatchSize('trainOnBatch', x);
     const n = x.shape[0]!;
     const sw = args.sampleWeight === undefined ? null : this.checkSampleWeight('trainOnBatch', 'sampleWeight', args.sampleWeight, n);
     const weights = this.batchWeights(y, this.checkClassWeight('trainOnBatch', args.classWeight), sw);
@@ -541,9 +608,9 @@ export class Sequential implements TrainableModel {
   predict(x: Tensor, args: { batchSize?: number } = {}): Tensor {
     this.requireLayers('predict');
     this.checkInput('predict', 'x', x);
-    const batchSize = checkPositiveInteger('predict', 'batchSize', args.batchSize ?? 32);
     const n = x.shape[0]!;
     if (!(n > 0)) throw new Error(`predict: x has no samples (shape ${formatTensorShape(x.shape)})`);
+    const batchSize = this.resolveBatchSize('predict', args.batchSize, [['x', n]]);
     return noGrad(() => {
       const outputs: Tensor[] = [];
       for (let start = 0; start < n; start += batchSize) outputs.push(this.call(rows(x, start, Math.min(batchSize, n - start)), false));
@@ -555,6 +622,7 @@ export class Sequential implements TrainableModel {
   predictOnBatch(x: Tensor): Tensor {
     this.requireLayers('predictOnBatch');
     this.checkInput('predictOnBatch', 'x', x);
+    this.checkOnBatchSize('predictOnBatch', x);
     return noGrad(() => this.call(x, false));
   }
 

@@ -122,18 +122,23 @@ function weightKey(name: string): string {
 
 /**
  * Keras 2 names a recurrent layer's weights after its cell's scope
- * (`lstm/lstm_cell/kernel`); Axon names them `lstm/kernel`. A file name that
- * matches no weight is mapped to `<layer>/<leaf>` when exactly one file name has
- * that layer and leaf, so such converted files load.
+ * (`lstm/lstm_cell/kernel`, and inside Bidirectional
+ * `bidirectional/forward_lstm/lstm_cell/kernel`, numbered `lstm_cell_1` when a
+ * model has several); Axon names them `lstm/kernel` and
+ * `bidirectional/forward_lstm/kernel`. A fallback for file names that match no
+ * weight: every `*_cell` / `*_cell_<n>` path segment (and a ':0' suffix) is dropped, and the
+ * result is used when it is exactly a weight's name that no other file name has
+ * or maps to.
  */
 function mapScopedNames(byName: Map<string, Tensor>, targetNames: readonly string[]): Map<string, Tensor> {
   const wanted = new Set(targetNames);
   const candidates = new Map<string, string[]>();
   for (const key of byName.keys()) {
     if (wanted.has(key)) continue;
-    const parts = key.split('/');
-    if (parts.length < 3) continue;
-    const short = `${parts[0]}/${parts[parts.length - 1]}`;
+    const base = key.endsWith(':0') ? key.slice(0, -2) : key;
+    const parts = base.split('/');
+    const short = parts.filter((p, i) => i === parts.length - 1 || !/_cell(_\d+)?$/.test(p)).join('/');
+    if (short === key) continue;
     candidates.set(short, [...(candidates.get(short) ?? []), key]);
   }
   const mapped = new Map(byName);

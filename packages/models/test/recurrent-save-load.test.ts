@@ -1,54 +1,80 @@
 /**
- * Recurrent models in the TensorFlow.js layers format (model.json + weight
- * shards), both ways:
+ * Recurrent models (@axon/recurrent) in the TensorFlow.js layers format
+ * (model.json + weight shards), both ways:
  * - files written by hand following Keras' conventions (what the TensorFlow.js
  *   converter writes for a Keras 2 model: snake_case configs, reset_after,
- *   `<layer>/kernel` weight names) load and predict the PyTorch reference values;
+ *   `<layer>/kernel` weight names, and Keras 2's cell-scoped names
+ *   `lstm/lstm_cell/kernel`) load and predict the PyTorch reference values of
+ *   @axon/recurrent's fixtures (read from packages/recurrent/test/fixtures);
  * - Axon saves and reloads recurrent models, and tfjs-layers loads them;
  * - models saved by tfjs-layers load in Axon.
- *
- * @axon/models depends on this package, so it cannot be a dependency here: the
- * test imports its build (../../models/dist) and this package's build
- * (../dist, the same instance models uses), and is skipped with a message
- * when @axon/models has not been built.
  */
 import '@axon/kernels-js';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as L from '@axon/layers';
 import type { Layer } from '@axon/layers';
-import { Tensor, oneHot, randomNormal, randomUniform, setSeed, type Variable } from '@axon/tensor';
+import * as R from '@axon/recurrent';
+import { Tensor, listBackends, oneHot, randomNormal, randomUniform, setBackend, setSeed, tensor } from '@axon/tensor';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { BACKENDS, decode, expectClose, loadFixtures, useBackend, type Fixture } from './helpers.js';
+import { loadModel, sequential, type Sequential } from '../src/index.js';
 
-/** The parts of @axon/models this test uses. */
-interface Model {
-  layers: Layer[];
-  weights: Variable[];
-  predict(x: Tensor): Tensor;
-  compile(args: { optimizer: string; loss: string; metrics?: string[] }): void;
-  fit(x: Tensor, y: Tensor, args: { epochs: number; batchSize: number; verbose: 0 }): Promise<unknown>;
-  save(path: string): Promise<void>;
-  getWeights(): Tensor[];
+try {
+  await import('@axon/kernels-native');
+} catch {
+  // absent: the tests run on 'js' only
 }
-interface Models {
-  sequential(layers: Layer[]): Model;
-  loadModel(path: string): Promise<Model>;
-}
-type Recurrent = typeof import('../src/index.js');
-type Layers = typeof import('@axon/layers');
 
-const modelsEntry = new URL('../../models/dist/index.js', import.meta.url);
-const recurrentEntry = new URL('../dist/index.js', import.meta.url);
-const built = existsSync(fileURLToPath(modelsEntry)) && existsSync(fileURLToPath(recurrentEntry));
-if (!built) console.warn('save-load tests skipped: build @axon/models and @axon/recurrent first (pnpm build)');
-const models = built ? ((await import(modelsEntry.href)) as Models) : null;
-const R = built ? ((await import(recurrentEntry.href)) as Recurrent) : null;
-const L: Layers = await import('@axon/layers');
+/** Every registered backend: the tests run once on each. */
+const BACKENDS: string[] = listBackends();
+const useBackend = (name: string): void => {
+  setBackend(name);
+};
+
+// ---- @axon/recurrent's PyTorch fixtures -----------------------------------------------------------
+
+interface Encoded {
+  shape: number[];
+  values: number[];
+}
+
+/** The parts of a fixture (see packages/recurrent/test/helpers.ts) these tests use. */
+interface Fixture {
+  name: string;
+  layer: { className: string; config: Record<string, unknown> };
+  embedding?: { indices: Encoded; table: Encoded };
+  input: Encoded;
+  weights: Encoded[];
+  outputs: Encoded[];
+}
+
+const fixtureDir = join(dirname(fileURLToPath(import.meta.url)), '../../recurrent/test/fixtures');
+
+function loadFixtures(file: string): Fixture[] {
+  return JSON.parse(readFileSync(join(fixtureDir, `${file}.json`), 'utf8')) as Fixture[];
+}
+
+function decode(e: Encoded): Tensor {
+  return tensor(Float32Array.from(e.values), e.shape);
+}
+
+/** |actual - expected| <= rtol * (|expected| + max |expected|) + atol, element-wise. */
+function expectClose(actual: Tensor, expected: Encoded, what: string, rtol = 2e-5, atol = 1e-6): void {
+  expect([...actual.shape], `${what}: shape`).toEqual(expected.shape);
+  const a = actual.dataSync();
+  const scale = expected.values.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  expected.values.forEach((e, i) => {
+    const err = Math.abs(a[i]! - e);
+    if (!(err <= rtol * (Math.abs(e) + scale) + atol)) {
+      throw new Error(`${what}: value ${i} is ${a[i]}, expected ${e} (|error| ${err.toExponential(2)})`);
+    }
+  });
+}
 
 let dir: string;
 beforeAll(async () => {
@@ -132,7 +158,7 @@ function kerasEmbeddingModel(target: string, f: Fixture, rnnName: string, weight
 
 const tfjsNames = (layer: string): string[] => [`${layer}/kernel`, `${layer}/recurrent_kernel`, `${layer}/bias`];
 
-describe.skipIf(!built).each(BACKENDS)('Keras-convention files load and predict the reference on %s', (backend) => {
+describe.each(BACKENDS)('Keras-convention files load and predict the reference on %s', (backend) => {
   beforeEach(() => useBackend(backend));
 
   it('Embedding(maskZero) → GRU with reset_after: true (bias [2, 3u])', async () => {
@@ -140,7 +166,7 @@ describe.skipIf(!built).each(BACKENDS)('Keras-convention files load and predict 
     expect(f.layer.config.resetAfter).toBe(true);
     const target = join(dir, `keras-gru-${backend}`);
     const x = kerasEmbeddingModel(target, f, 'gru', tfjsNames);
-    const model = await models!.loadModel(target);
+    const model = await loadModel(target);
     expect(model.weights.map((w) => [w.name, [...w.shape]])).toEqual([
       ['embedding/embeddings', [7, 3]], ['gru/kernel', [3, 12]], ['gru/recurrent_kernel', [4, 12]], ['gru/bias', [2, 12]],
     ]);
@@ -151,7 +177,7 @@ describe.skipIf(!built).each(BACKENDS)('Keras-convention files load and predict 
     const f = fixture('masking', 'Embedding(maskZero) -> LSTM, returnSequences');
     const target = join(dir, `keras-lstm-${backend}`);
     const x = kerasEmbeddingModel(target, f, 'lstm', tfjsNames);
-    const model = await models!.loadModel(target);
+    const model = await loadModel(target);
     expectClose(model.predict(x), f.outputs[0]!, 'LSTM prediction');
   });
 
@@ -175,7 +201,7 @@ describe.skipIf(!built).each(BACKENDS)('Keras-convention files load and predict 
       }
       const target = join(dir, `keras-${file}-${backend}`);
       writeKerasModel(target, [input, layer], f.weights.map((w, i) => ({ name: names[i]!, value: decode(w) })));
-      const model = await models!.loadModel(target);
+      const model = await loadModel(target);
       expectClose(model.predict(x), f.outputs[0]!, `${name} prediction`);
     }
   });
@@ -186,7 +212,7 @@ describe.skipIf(!built).each(BACKENDS)('Keras-convention files load and predict 
     const f = fixture('masking', 'Embedding(maskZero) -> GRU, last output');
     const target = join(dir, `keras-gru-cell-${backend}`);
     const x = kerasEmbeddingModel(target, f, 'gru', (l) => tfjsNames(`${l}/gru_cell`));
-    const model = await models!.loadModel(target);
+    const model = await loadModel(target);
     expectClose(model.predict(x), f.outputs[0]!, 'GRU prediction');
   });
 });
@@ -228,14 +254,14 @@ function tfjsSaver(modelDir: string): tf.io.IOHandler {
 const tfPredict = (model: tfl.LayersModel, x: Tensor): Float32Array =>
   (model.predict(tf.tensor(Array.from(x.dataSync()), [...x.shape])) as tf.Tensor).dataSync() as Float32Array;
 
-describe.skipIf(!built).each(BACKENDS)('recurrent models round-trip on %s', (backend) => {
+describe.each(BACKENDS)('recurrent models round-trip on %s', (backend) => {
   beforeEach(() => {
     useBackend(backend);
     setSeed(11);
   });
 
-  async function trained(layers: Layer[], inputShape: number[], classes: number): Promise<Model> {
-    const model = models!.sequential(layers);
+  async function trained(layers: Layer[], inputShape: number[], classes: number): Promise<Sequential> {
+    const model = sequential(layers);
     model.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
     const labels = Array.from({ length: 16 }, (_, i) => i % classes);
     await model.fit(randomNormal([16, ...inputShape]), oneHot(labels, classes), { epochs: 2, batchSize: 4, verbose: 0 });
@@ -244,11 +270,11 @@ describe.skipIf(!built).each(BACKENDS)('recurrent models round-trip on %s', (bac
 
   it('Axon saves and reloads every recurrent layer (predictions and training continue)', async () => {
     const model = await trained([
-      R!.lstm({ units: 5, returnSequences: true, inputShape: [6, 3] }),
-      R!.bidirectional({ layer: R!.gru({ units: 3, returnSequences: true }), mergeMode: 'concat' }),
-      R!.timeDistributed({ layer: L.dense({ units: 4, activation: 'relu' }) }),
-      R!.gru({ units: 4, resetAfter: false, returnSequences: true, goBackwards: true }),
-      R!.rnn({ cell: [R!.simpleRNNCell({ units: 3 }), R!.lstmCell({ units: 3 })] }),
+      R.lstm({ units: 5, returnSequences: true, inputShape: [6, 3] }),
+      R.bidirectional({ layer: R.gru({ units: 3, returnSequences: true }), mergeMode: 'concat' }),
+      R.timeDistributed({ layer: L.dense({ units: 4, activation: 'relu' }) }),
+      R.gru({ units: 4, resetAfter: false, returnSequences: true, goBackwards: true }),
+      R.rnn({ cell: [R.simpleRNNCell({ units: 3 }), R.lstmCell({ units: 3 })] }),
       L.dense({ units: 2, activation: 'softmax' }),
     ], [6, 3], 2);
     const path = join(dir, `axon-${backend}`);
@@ -258,7 +284,7 @@ describe.skipIf(!built).each(BACKENDS)('recurrent models round-trip on %s', (bac
     expect(saved.map((l) => l.class_name)).toEqual(['LSTM', 'Bidirectional', 'TimeDistributed', 'GRU', 'RNN', 'Dense']);
     expect(saved[0]!.config).toMatchObject({ units: 5, return_sequences: true, recurrent_activation: 'sigmoid', unit_forget_bias: true });
     expect(saved[3]!.config).toMatchObject({ reset_after: false, go_backwards: true });
-    const loaded = await models!.loadModel(path);
+    const loaded = await loadModel(path);
     expect(loaded.weights.map((w) => w.name)).toEqual(model.weights.map((w) => w.name));
     const x = randomNormal([5, 6, 3]);
     expect(maxAbsDiff(loaded.predict(x).dataSync(), model.predict(x).dataSync())).toBeLessThan(1e-6);
@@ -267,9 +293,9 @@ describe.skipIf(!built).each(BACKENDS)('recurrent models round-trip on %s', (bac
 
   it('tfjs-layers loads LSTM, GRU (resetAfter: false), SimpleRNN and Bidirectional models saved by Axon', async () => {
     const model = await trained([
-      R!.lstm({ units: 4, returnSequences: true, inputShape: [5, 3] }),
-      R!.bidirectional({ layer: R!.simpleRNN({ units: 3, returnSequences: true }), mergeMode: 'sum' }),
-      R!.gru({ units: 4, resetAfter: false }),
+      R.lstm({ units: 4, returnSequences: true, inputShape: [5, 3] }),
+      R.bidirectional({ layer: R.simpleRNN({ units: 3, returnSequences: true }), mergeMode: 'sum' }),
+      R.gru({ units: 4, resetAfter: false }),
       L.dense({ units: 3, activation: 'softmax' }),
     ], [5, 3], 3);
     const path = join(dir, `to-tfjs-${backend}`);
@@ -295,11 +321,64 @@ describe.skipIf(!built).each(BACKENDS)('recurrent models round-trip on %s', (bac
     tm.setWeights(tm.getWeights().map((w) => tf.randomUniform(w.shape, -0.5, 0.5)));
     const path = join(dir, `from-tfjs-${backend}`);
     await tm.save(tfjsSaver(path));
-    const loaded = await models!.loadModel(path);
+    const loaded = await loadModel(path);
     expect((loaded.layers[0]!.getConfig() as { recurrentActivation: string }).recurrentActivation).toBe('hardSigmoid');
     const x = randomUniform([4, 5, 3], -1, 1);
     expect(maxAbsDiff(loaded.predict(x).dataSync(), tfPredict(tm, x))).toBeLessThan(1e-5);
     // And back: the reloaded model saves the same weights.
     expect(maxAbsDiff(loaded.getWeights()[0]!.dataSync(), tm.getWeights()[0]!.dataSync() as Float32Array)).toBe(0);
+  });
+
+  it('TimeDistributed models load both ways (the wrapped weights are named after the wrapper)', async () => {
+    // tfjs-layers → Axon
+    const tm = tfl.sequential({
+      layers: [
+        tfl.layers.simpleRNN({ units: 3, returnSequences: true, inputShape: [4, 2], recurrentInitializer: 'glorotUniform' }),
+        tfl.layers.timeDistributed({ layer: tfl.layers.dense({ units: 2, activation: 'tanh' }) }),
+      ],
+    });
+    tm.setWeights(tm.getWeights().map((w) => tf.randomUniform(w.shape, -0.5, 0.5)));
+    const fromTfjs = join(dir, `td-from-tfjs-${backend}`);
+    await tm.save(tfjsSaver(fromTfjs));
+    const loaded = await loadModel(fromTfjs);
+    const x = randomUniform([3, 4, 2], -1, 1);
+    expect(maxAbsDiff(loaded.predict(x).dataSync(), tfPredict(tm, x))).toBeLessThan(1e-5);
+    // Axon → tfjs-layers
+    const model = sequential([
+      R.lstm({ units: 3, returnSequences: true, inputShape: [4, 2] }),
+      R.timeDistributed({ layer: L.dense({ units: 2, name: 'inner_dense' }), name: 'td' }),
+    ]);
+    expect(model.weights.slice(3).map((w) => w.name)).toEqual(['td/kernel', 'td/bias']);
+    const toTfjs = join(dir, `td-to-tfjs-${backend}`);
+    await model.save(toTfjs);
+    const back = await tfl.loadLayersModel(dirHandler(toTfjs));
+    expect(back.layers.map((l) => l.getClassName())).toEqual(['LSTM', 'TimeDistributed']);
+    expect(maxAbsDiff(tfPredict(back, x), model.predict(x).dataSync())).toBeLessThan(1e-5);
+  });
+
+  it('Keras 2 cell-scoped names inside Bidirectional load (bidirectional/forward_lstm/lstm_cell/kernel)', async () => {
+    const model = sequential([
+      R.bidirectional({ layer: R.lstm({ units: 3, returnSequences: true, name: 'lstm' }), name: 'bidirectional', inputShape: [4, 2] }),
+      R.gru({ units: 2, name: 'gru' }),
+    ]);
+    const path = join(dir, `keras2-bidi-${backend}`);
+    await model.save(path);
+    const file = join(path, 'model.json');
+    const json = JSON.parse(readFileSync(file, 'utf8')) as { weightsManifest: { weights: { name: string }[] }[] };
+    // What tf.keras 2 writes: a scope per cell (numbered when there are several) and TensorFlow's ':0'.
+    const keras2 = (name: string): string => name
+      .replace(/^bidirectional\/forward_lstm\//, 'bidirectional/forward_lstm/lstm_cell/')
+      .replace(/^bidirectional\/backward_lstm\/(.*)$/, 'bidirectional/backward_lstm/lstm_cell_1/$1:0')
+      .replace(/^gru\//, 'gru/gru_cell_2/');
+    const names = json.weightsManifest.flatMap((g) => g.weights.map((w) => w.name));
+    expect(names).toEqual(model.weights.map((w) => w.name));
+    for (const group of json.weightsManifest) for (const w of group.weights) w.name = keras2(w.name);
+    expect(json.weightsManifest[0]!.weights[0]!.name).toBe('bidirectional/forward_lstm/lstm_cell/kernel');
+    expect(json.weightsManifest[0]!.weights[3]!.name).toBe('bidirectional/backward_lstm/lstm_cell_1/kernel:0');
+    writeFileSync(file, JSON.stringify(json));
+    const loaded = await loadModel(path);
+    expect(loaded.weights.map((w) => w.name)).toEqual(names);
+    const x = randomNormal([2, 4, 2]);
+    expect(maxAbsDiff(loaded.predict(x).dataSync(), model.predict(x).dataSync())).toBeLessThan(1e-6);
   });
 });

@@ -138,6 +138,8 @@ export interface EarlyStoppingArgs {
   baseline?: number | null;
   /** At the end, restore the weights of the best epoch (default false). */
   restoreBestWeights?: boolean;
+  /** Epochs to wait before watching at all (a warm-up; default 0). */
+  startFromEpoch?: number;
   verbose?: number;
 }
 
@@ -149,6 +151,7 @@ export class EarlyStopping extends Callback {
   readonly mode: 'min' | 'max';
   readonly baseline: number | null;
   readonly restoreBestWeights: boolean;
+  readonly startFromEpoch: number;
   readonly verbose: number;
   wait = 0;
   /** The epoch at which training was stopped (0 when it was not). */
@@ -166,6 +169,10 @@ export class EarlyStopping extends Callback {
     this.mode = resolveMode('EarlyStopping', args.mode ?? 'auto', this.monitor);
     this.baseline = args.baseline ?? null;
     this.restoreBestWeights = args.restoreBestWeights ?? false;
+    this.startFromEpoch = args.startFromEpoch ?? 0;
+    if (!Number.isInteger(this.startFromEpoch) || this.startFromEpoch < 0) {
+      throw new Error(`EarlyStopping: startFromEpoch must be a non-negative integer, got ${args.startFromEpoch}`);
+    }
     this.verbose = args.verbose ?? 0;
   }
 
@@ -183,7 +190,7 @@ export class EarlyStopping extends Callback {
 
   override onEpochEnd(epoch: number, logs?: Logs): void {
     const current = monitored('EarlyStopping', logs, this.monitor);
-    if (current === undefined) return;
+    if (current === undefined || epoch < this.startFromEpoch) return;
     const model = this.requireModel();
     if (this.restoreBestWeights && this.bestWeights === null) {
       this.bestWeights = model.getWeights();
@@ -196,6 +203,9 @@ export class EarlyStopping extends Callback {
       if (this.restoreBestWeights) this.bestWeights = model.getWeights();
       // Only restart waiting when the value beats both the previous best and the baseline.
       if (this.baseline === null || this.improves(current, this.baseline)) this.wait = 0;
+      // As Keras: an epoch that improves on the best never stops training, even when the
+      // baseline is not beaten yet.
+      return;
     }
     if (this.wait >= this.patience && epoch > 0) {
       this.stoppedEpoch = epoch;

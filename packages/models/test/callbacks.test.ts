@@ -68,11 +68,76 @@ describe('EarlyStopping', () => {
     expect(values(model.getWeights()[0]!)).toEqual(snapshots[1]);
   });
 
-  it('keeps waiting while the baseline is not beaten', async () => {
-    const history = await compiled().fit(x, y, {
-      epochs: 10, verbose: 0, callbacks: [new Script('score', [5, 4, 3, 2, 1]), new EarlyStopping({ monitor: 'score', patience: 2, baseline: 0.5 })],
-    });
+  it('keeps training while the value improves, even when the baseline is not beaten yet (as Keras)', async () => {
+    const stopper = new EarlyStopping({ monitor: 'score', patience: 2, baseline: 0.5 });
+    const history = await compiled().fit(x, y, { epochs: 5, verbose: 0, callbacks: [new Script('score', [5, 4, 3, 2, 1]), stopper] });
+    expect(history.epoch).toEqual([0, 1, 2, 3, 4]);
+    expect(stopper.stoppedEpoch).toBe(0);
+    // The wait was never reset (the baseline was not beaten), so the first epoch that does not improve stops.
+    const again = await compiled().fit(x, y, { epochs: 6, verbose: 0, callbacks: [new Script('score', [5, 4, 3, 2, 1, 1]), stopper] });
+    expect(again.epoch).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(stopper.stoppedEpoch).toBe(5);
+  });
+
+  it('stops after patience epochs when the baseline is not beaten and nothing improves', async () => {
+    const stopper = new EarlyStopping({ monitor: 'score', patience: 2, baseline: 0.5 });
+    const history = await compiled().fit(x, y, { epochs: 10, verbose: 0, callbacks: [new Script('score', [5, 5, 5, 5, 5, 5, 5, 5, 5, 5]), stopper] });
+    // Epoch 0 sets the best (wait 1, not reset: 5 does not beat the baseline); epoch 1 reaches patience.
     expect(history.epoch).toEqual([0, 1]);
+    expect(stopper.stoppedEpoch).toBe(1);
+    // Beating the baseline resets the wait as usual.
+    const beaten = await compiled().fit(x, y, { epochs: 10, verbose: 0, callbacks: [new Script('score', [0.4, 0.4, 0.4, 0.4, 0.4]), stopper] });
+    expect(beaten.epoch).toEqual([0, 1, 2]);
+  });
+
+  it('never stops while a real loss falls, even with patience 0', async () => {
+    const model = compiled();
+    const stopper = new EarlyStopping({ monitor: 'loss' });
+    const history = await model.fit(x, y, { epochs: 6, batchSize: 8, verbose: 0, callbacks: [stopper] });
+    const loss = history.history.loss!;
+    for (let i = 1; i < loss.length; i++) expect(loss[i]!).toBeLessThan(loss[i - 1]!);
+    expect(history.epoch).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(stopper.stoppedEpoch).toBe(0);
+  });
+
+  it('with patience 0 stops at the first epoch that does not improve', async () => {
+    const history = await compiled().fit(x, y, {
+      epochs: 10, verbose: 0, callbacks: [new Script('score', [3, 2, 1, 1.5, 0.5]), new EarlyStopping({ monitor: 'score' })],
+    });
+    expect(history.epoch).toEqual([0, 1, 2, 3]);
+  });
+
+  it('stops a plateau after exactly patience epochs', async () => {
+    const stopper = new EarlyStopping({ monitor: 'score', patience: 3 });
+    const history = await compiled().fit(x, y, { epochs: 20, verbose: 0, callbacks: [new Script('score', [3, 2, 2, 2, 2, 2, 2, 2]), stopper] });
+    // Best at epoch 1; epochs 2, 3, 4 do not improve: stop after epoch 4.
+    expect(history.epoch).toEqual([0, 1, 2, 3, 4]);
+    expect(stopper.stoppedEpoch).toBe(4);
+    expect(stopper.bestEpoch).toBe(1);
+  });
+
+  it('restores the best weights when it stops early', async () => {
+    const model = compiled();
+    const snapshots: number[][] = [];
+    const stopper = new EarlyStopping({ monitor: 'score', patience: 2, restoreBestWeights: true });
+    const history = await model.fit(x, y, {
+      epochs: 10, verbose: 0,
+      callbacks: [
+        new Script('score', [3, 2, 1, 4, 5, 0]),
+        { onEpochEnd: () => void snapshots.push(values(model.getWeights()[0]!)) },
+        stopper,
+      ],
+    });
+    expect(history.epoch).toEqual([0, 1, 2, 3, 4]);
+    expect(snapshots[4]).not.toEqual(snapshots[2]);
+    expect(values(model.getWeights()[0]!)).toEqual(snapshots[2]);
+  });
+
+  it('waits startFromEpoch epochs before watching', async () => {
+    const history = await compiled().fit(x, y, {
+      epochs: 10, verbose: 0, callbacks: [new Script('score', [1, 2, 3, 4, 5, 6]), new EarlyStopping({ monitor: 'score', startFromEpoch: 3 })],
+    });
+    expect(history.epoch).toEqual([0, 1, 2, 3, 4]);
   });
 });
 

@@ -7,9 +7,11 @@
  * The arrays a caller passes are ordinary Float32Arrays that other threads
  * cannot see, so the inputs are copied into the pool's shared arena, every
  * thread writes its own disjoint part of the output there, and the output is
- * copied back: O(n) copies next to O(n^1.5)-and-up work.
+ * copied back: copies linear in the arrays' sizes, next to work that is not
+ * (m·n·k for a GEMM; a whole receptive field per output for a conv).
  */
 import type { Conv2DInfo, Pool2DInfo } from '@axon/tensor';
+import { MAX_CHUNKS } from './control.js';
 import type { ConvKernel } from './conv.js';
 import { MR, NR, type GemmProblem } from './gemm.js';
 import {
@@ -20,8 +22,9 @@ import { getNumThreads, getPool } from './threads.js';
 
 /**
  * Multiply-adds below which a call stays on one thread. Measured on a 2-core
- * VM: a 2-thread GEMM breaks even at about 0.5M multiply-adds; from 2M it is
- * reliably ~1.6x or better.
+ * VM: with the second core free a 2-thread GEMM breaks even at ~0.3–0.5M
+ * multiply-adds and gains ~1.5x at 2M (about 0.5 ms on one core); a smaller
+ * call risks more than it can gain when other processes hold the other core.
  */
 export const DEFAULT_PARALLEL_THRESHOLD = 2_000_000;
 
@@ -51,6 +54,11 @@ const POOL_TAP_COST = 16;
 /** Cap on the partial filter gradients of one conv2dBackpropFilter call, in floats (64 MB). */
 const MAX_PARTIALS = 16 << 20;
 
+/** Most chunks worth making for `threads` threads. */
+function mostChunks(threads: number): number {
+  return Math.min(MAX_CHUNKS, CHUNKS_PER_THREAD * threads);
+}
+
 function threadsFor(o: ParallelOptions, work: number): number {
   const threads = o.threads ?? getNumThreads();
   return work >= o.threshold ? threads : 1;
@@ -78,7 +86,7 @@ export function parallelGemm(o: ParallelOptions, p: GemmProblem): boolean {
   const [by, extent, unit, minExtent] = batch >= 2 * threads
     ? [BY_BATCH, batch, 1, 1]
     : m >= n ? [BY_ROWS, m, MR, MIN_GEMM_EXTENT] : [BY_COLUMNS, n, NR, MIN_GEMM_EXTENT];
-  const wanted = Math.max(2, Math.min(CHUNKS_PER_THREAD * threads, Math.floor(extent / minExtent)));
+  const wanted = Math.max(2, Math.min(mostChunks(threads), Math.floor(extent / minExtent)));
   const fewest = Math.ceil(extent / wanted);
   const size = Math.ceil(fewest / unit) * unit;
   const chunks = Math.ceil(extent / size);
@@ -115,7 +123,7 @@ export function parallelConv(o: ParallelOptions, kernel: ConvKernel, a: Float32A
   const threads = threadsFor(o, batch * info.outHeight * info.outWidth * filterSize);
   if (threads < 2 || batch < 2) return false;
 
-  let most = Math.min(batch, CHUNKS_PER_THREAD * threads);
+  let most = Math.min(batch, mostChunks(threads));
   if (kernel === 'conv2dBackpropFilter') most = Math.min(most, Math.max(threads, Math.floor(MAX_PARTIALS / filterSize)));
   const perChunk = Math.ceil(batch / most);
   const chunks = Math.ceil(batch / perChunk);
@@ -155,7 +163,7 @@ export function parallelMaxPool(o: ParallelOptions, x: Float32Array, y: Float32A
   const { batch } = info;
   const threads = threadsFor(o, POOL_TAP_COST * y.length * info.filterHeight * info.filterWidth);
   if (threads < 2 || batch < 2) return false;
-  const perChunk = Math.ceil(batch / Math.min(batch, CHUNKS_PER_THREAD * threads));
+  const perChunk = Math.ceil(batch / Math.min(batch, mostChunks(threads)));
   const chunks = Math.ceil(batch / perChunk);
 
   const pool = getPool(threads);

@@ -102,6 +102,8 @@ export interface WorkerInit {
 interface Slot {
   worker: Worker;
   port: MessagePort;
+  /** False once the worker has exited: it claims nothing, and keeps its index so the others keep theirs. */
+  alive: boolean;
 }
 
 export class Pool {
@@ -128,7 +130,7 @@ export class Pool {
       const worker = new Worker(poolTesting.workerUrl, { workerData: init, transferList: [port2], execArgv: [] });
       worker.unref();
       port1.unref();
-      const slot: Slot = { worker, port: port1 };
+      const slot: Slot = { worker, port: port1, alive: true };
       // Events arrive whenever the main thread's event loop turns; until then a
       // dead worker just claims nothing.
       worker.on('error', (error) => this.lost(slot, describe(error)));
@@ -138,14 +140,16 @@ export class Pool {
   }
 
   private lost(slot: Slot, why: string): void {
-    const i = this.slots.indexOf(slot);
-    if (i < 0) return;
-    this.slots.splice(i, 1);
-    if (this.slots.length === 0) disable(`worker threads stopped (${why})`);
+    if (!slot.alive) return;
+    slot.alive = false;
+    if (!this.slots.some((s) => s.alive)) disable(`worker threads stopped (${why})`);
   }
 
   terminate(): void {
-    for (const { worker } of this.slots.splice(0)) void worker.terminate().catch(() => undefined);
+    for (const slot of this.slots) {
+      slot.alive = false;
+      void slot.worker.terminate().catch(() => undefined);
+    }
   }
 
   /** The shared arena, at least `floats` long (its contents are scratch: anything may be left there). */
@@ -154,7 +158,7 @@ export class Pool {
       this.arenaBuffer = new SharedArrayBuffer(4 * Math.max(floats, Math.ceil(this.arenaView.length * 1.5)));
       this.arenaView = new Float32Array(this.arenaBuffer);
       this.arenaId++;
-      for (const { port } of this.slots) port.postMessage({ arenaId: this.arenaId, arena: this.arenaBuffer });
+      for (const { port, alive } of this.slots) if (alive) port.postMessage({ arenaId: this.arenaId, arena: this.arenaBuffer });
     }
     return this.arenaView;
   }
@@ -222,7 +226,7 @@ export class Pool {
 
   stats(): { workers: number; ready: number; workerChunks: number } {
     const ints = this.ctl.ints;
-    return { workers: this.slots.length, ready: Atomics.load(ints, READY), workerChunks: Atomics.load(ints, WORKER_CHUNKS) };
+    return { workers: this.slots.filter((s) => s.alive).length, ready: Atomics.load(ints, READY), workerChunks: Atomics.load(ints, WORKER_CHUNKS) };
   }
 }
 

@@ -6,7 +6,7 @@
  */
 import {
   Layer, formatShape, isShapeList, registerLayer, serializeLayer, uniqueLayerName, type CallKwargs, type LayerArgs,
-  serializeRegularizer, type RegularizerIdentifier, type SerializedObject, type Shape,
+  serializeRegularizer, type InputSpec, type RegularizerIdentifier, type SerializedObject, type Shape,
 } from '@axon/layers';
 import {
   Tensor, reshape, slice, stack, where, zeros, type RnnSequenceResult, type Variable,
@@ -95,7 +95,24 @@ export class RNN extends Layer {
     if (shape.length !== 3) throw new Error(`Layer ${this.name}: expected input of rank 3 [batch, timesteps, features], got shape ${formatShape(shape)}`);
     if (!this.cell.built) this.cell.build([shape[0] ?? null, shape[2] ?? null]);
     this.cell.built = true;
+    // Later calls are checked against the built feature size by the Layer base (the error names the layer).
+    this.inputSpec = [featureSpec(shape[2])];
     this.built = true;
+  }
+
+  /** Only the sequence is checked against inputSpec; extra inputs are initial states (checkStates). */
+  protected override assertInputCompatibility(inputs: Tensor[]): void {
+    super.assertInputCompatibility(inputs.slice(0, 1));
+  }
+
+  /** A stateful layer checks the batch size first, so the error says why it is fixed. */
+  override apply(inputs: Tensor | Tensor[], kwargs: RNNCallKwargs = {}): Tensor | Tensor[] {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    const batch = this.batchInputShape?.[0];
+    if (this.stateful && x instanceof Tensor && x.rank > 0 && batch != null && x.shape[0] !== batch) {
+      throw new Error(statefulBatchMessage(this.name, batch, x.shape[0]!));
+    }
+    return super.apply(inputs, kwargs);
   }
 
   override call(inputs: Tensor | Tensor[], kwargs: RNNCallKwargs): Tensor | Tensor[] {
@@ -148,6 +165,8 @@ export class RNN extends Layer {
 
   private statesFor(batch: number): Tensor[] {
     this.states ??= this.cell.stateSize.map((n) => zeros([batch, n]));
+    const carried = this.states[0]?.shape[0];
+    if (carried !== undefined && carried !== batch) throw new Error(statefulBatchMessage(this.name, carried, batch));
     return this.states;
   }
 
@@ -170,7 +189,12 @@ export class RNN extends Layer {
       return;
     }
     const list = Array.isArray(states) ? states : [states];
-    this.checkStates(list, list[0]?.shape[0] ?? 0);
+    const batch = this.batchInputShape?.[0] ?? list[0]?.shape[0] ?? 0;
+    const given = list[0] instanceof Tensor ? list[0].shape[0] : undefined;
+    if (given !== undefined && given !== batch) {
+      throw new Error(`Layer ${this.name} is stateful with batch size ${batch}; resetStates() got states for a batch of ${given}`);
+    }
+    this.checkStates(list, batch);
     this.states = list;
   }
 
@@ -224,6 +248,16 @@ export class RNN extends Layer {
   }
 }
 registerLayer(RNN);
+
+/** The input spec of a recurrent layer: rank 3, and the feature size once known. */
+export function featureSpec(features: number | null | undefined): InputSpec {
+  return features == null ? { ndim: 3 } : { ndim: 3, axes: { [-1]: features } };
+}
+
+function statefulBatchMessage(layer: string, batch: number, got: number): string {
+  return `Layer ${layer} is stateful with batch size ${batch}; got a batch of ${got} ` +
+    '(call resetStates() or use batchInputShape with the batch size you feed)';
+}
 
 /** A layer that owns a built-in cell of its own name, so its weights are `<layer>/kernel` etc. */
 function ownCell<A extends LayerArgs>(prefix: string, args: A, make: (cellArgs: A & { name: string }) => RNNCell): { name: string; cell: RNNCell } {

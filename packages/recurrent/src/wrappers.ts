@@ -4,7 +4,7 @@ import {
   type LayerArgs, type SerializedObject, type Shape,
 } from '@axon/layers';
 import { add, concat, gather, mul, reshape, type Tensor, type Variable } from '@axon/tensor';
-import { RNN, type RNNCallKwargs } from './rnn.js';
+import { RNN, featureSpec, type RNNCallKwargs } from './rnn.js';
 
 export type MergeMode = 'concat' | 'sum' | 'mul' | 'ave';
 
@@ -93,7 +93,13 @@ export class Bidirectional extends Layer {
         for (const w of l.weights) w.name = `${this.name}/${w.name}`;
       }
     }
+    this.inputSpec = [featureSpec(shape[2])];
     this.built = true;
+  }
+
+  /** Only the sequence is checked against inputSpec; extra inputs are initial states. */
+  protected override assertInputCompatibility(inputs: Tensor[]): void {
+    super.assertInputCompatibility(inputs.slice(0, 1));
   }
 
   override call(inputs: Tensor | Tensor[], kwargs: RNNCallKwargs): Tensor | Tensor[] {

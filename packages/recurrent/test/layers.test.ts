@@ -143,6 +143,33 @@ describe.each(BACKENDS)('recurrent layers on %s', (backend) => {
     expect(() => lstm({ units: 2 }).resetStates()).toThrow(/not stateful/);
   });
 
+  it('a stateful layer fed another batch size says it is stateful (not an op-level state shape error)', () => {
+    const l = lstm({ units: 4, stateful: true, batchInputShape: [16, 3, 2], name: 'sf' });
+    l.apply(randomNormal([16, 3, 2]));
+    const message = 'Layer sf is stateful with batch size 16; got a batch of 8 (call resetStates() or use batchInputShape with the batch size you feed)';
+    expect(() => l.apply(randomNormal([8, 3, 2]))).toThrow(message);
+    expect(() => l.resetStates([randomNormal([8, 4]), randomNormal([8, 4])])).toThrow(/Layer sf is stateful with batch size 16; resetStates\(\) got states for a batch of 8/);
+    // States carried from elsewhere (set directly) with another batch size.
+    l.states = [randomNormal([8, 4]), randomNormal([8, 4])];
+    expect(() => l.apply(randomNormal([16, 3, 2]))).toThrow('Layer sf is stateful with batch size 8; got a batch of 16');
+    l.resetStates();
+    expect([...(l.apply(randomNormal([16, 3, 2])) as Tensor).shape]).toEqual([16, 4]);
+  });
+
+  it('a lazily built layer names itself, the expected and the actual shape when the feature size changes', () => {
+    for (const [layer, name] of [[lstm({ units: 2, name: 'lazy_lstm' }), 'lazy_lstm'], [gru({ units: 2, name: 'lazy_gru' }), 'lazy_gru'],
+      [bidirectional({ layer: simpleRNN({ units: 2 }), name: 'lazy_bi' }), 'lazy_bi']] as const) {
+      layer.apply(randomNormal([1, 3, 2]));
+      expect(layer.inputSpec).toEqual([{ ndim: 3, axes: { [-1]: 2 } }]);
+      expect(() => layer.apply(randomNormal([1, 3, 5]))).toThrow(`Layer ${name}: expected axis -1 of the input to have size 2, got shape [1,3,5]`);
+      expect(() => layer.apply(randomNormal([1, 2]))).toThrow(new RegExp(`Layer ${name}: expected input of rank 3`));
+    }
+    // Extra inputs (initial states) are not held to the sequence's spec.
+    const g = gru({ units: 3 });
+    g.apply([randomNormal([2, 4, 2]), randomNormal([2, 3])]);
+    expect([...(g.apply([randomNormal([2, 4, 2]), randomNormal([2, 3])]) as Tensor).shape]).toEqual([2, 3]);
+  });
+
   it('dropout and recurrentDropout act only in training, with one mask per sequence', () => {
     const x = randomNormal([3, 5, 4]);
     const plain = gru({ units: 3, returnSequences: true });

@@ -223,6 +223,42 @@ export class EarlyStopping extends Callback {
 }
 
 /**
+ * Stops training as soon as a batch's loss is NaN or infinite (Keras' TerminateOnNaN), printing
+ * the epoch and batch. fit ends after that batch; the epoch's callbacks still run.
+ */
+export class TerminateOnNaN extends Callback {
+  private epoch = 0;
+  /** Where training was stopped (null when it was not). */
+  stopped: { epoch: number; batch: number } | null = null;
+
+  constructor(private readonly print: (line: string) => void = (line) => console.log(line)) {
+    super();
+  }
+
+  override onTrainBegin(): void {
+    this.stopped = null;
+  }
+
+  override onEpochBegin(epoch: number): void {
+    this.epoch = epoch;
+  }
+
+  override onBatchEnd(batch: number, logs: Logs = {}): void {
+    const loss = logs.loss;
+    if (loss !== undefined && !Number.isFinite(loss)) {
+      this.stopped = { epoch: this.epoch, batch };
+      this.print(`Epoch ${this.epoch + 1}, batch ${batch}: invalid loss ${loss}, terminating training`);
+      this.requireModel().stopTraining = true;
+    }
+  }
+}
+
+/** Keras / TensorFlow.js style factory for TerminateOnNaN. */
+export function terminateOnNaN(print?: (line: string) => void): TerminateOnNaN {
+  return new TerminateOnNaN(print);
+}
+
+/**
  * Python-style formatting of a path template: `{epoch}`, `{epoch:02d}`,
  * `{val_loss:.4f}`. `epoch` is 1-based, as Keras formats it.
  */

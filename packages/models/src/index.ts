@@ -13,7 +13,7 @@ export {
   type OptimizerIdentifier, type OptimizerConfig, type SgdArgs, type AdamArgs, type RmspropArgs, type AdagradArgs,
 } from './optimizers.js';
 export {
-  Callback, CallbackList, History, EarlyStopping, ModelCheckpoint, ReduceLROnPlateau, LearningRateScheduler, CSVLogger, JSONLinesLogger,
+  Callback, CallbackList, History, EarlyStopping, TerminateOnNaN, terminateOnNaN, ModelCheckpoint, ReduceLROnPlateau, LearningRateScheduler, CSVLogger, JSONLinesLogger,
   formatPath, type CallbackHooks, type Logs, type TrainingParams, type TrainableModel, type Mode,
   type EarlyStoppingArgs, type ModelCheckpointArgs, type ReduceLROnPlateauArgs,
 } from './callbacks.js';

@@ -11,7 +11,7 @@ import {
 import { InputLayer, Layer, formatShape, serializeLayer, shapeCompatible, type Shape } from '@axon/layers';
 import { CallbackList, History, type CallbackHooks, type Logs, type TrainableModel } from './callbacks.js';
 import { writeDirectoryAtomically } from './io.js';
-import { getLoss, Loss, type LossIdentifier } from './losses.js';
+import { getLoss, Loss, SparseCategoricalCrossentropy, type LossIdentifier } from './losses.js';
 import { getMetric, type Metric, type MetricIdentifier } from './metrics.js';
 import { getOptimizer, Optimizer, type OptimizerIdentifier } from './optimizers.js';
 import { toCamelCase } from './names.js';
@@ -89,6 +89,36 @@ function singleOutput(layer: Layer, out: Tensor | Tensor[]): Tensor {
     return out[0]!;
   }
   return out;
+}
+
+/** `[4,1,0]`: the multi-index of flat position `flat` in a row-major tensor of `shape`. */
+function indexOf(shape: readonly number[], flat: number): string {
+  const index: number[] = new Array(shape.length).fill(0);
+  for (let d = shape.length - 1; d >= 0; d--) {
+    index[d] = flat % shape[d]!;
+    flat = Math.floor(flat / shape[d]!);
+  }
+  return `[${index.join(',')}]`;
+}
+
+/** `[3]` for a rank-1 tensor, `[3,1,0] (sample 3)` otherwise. */
+function elementAt(t: Tensor, flat: number): string {
+  return t.rank <= 1 ? indexOf(t.shape, flat) : `${indexOf(t.shape, flat)} (sample ${Math.floor(flat / (t.size / t.shape[0]!))})`;
+}
+
+/** Throws, naming the argument and the first element, when a float tensor holds NaN or ±Infinity. */
+function checkFinite(method: string, argument: string, t: Tensor): void {
+  if (t.dtype !== 'float32') return;
+  const values = t.dataSync();
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (!Number.isFinite(v)) {
+      throw new Error(
+        `${method}: ${argument}${elementAt(t, i)} is ${v}; ` +
+          `the data must be finite: remove or impute missing values before training`,
+      );
+    }
+  }
 }
 
 function rows(x: Tensor, start: number, count: number): Tensor {
@@ -410,9 +440,52 @@ export class Sequential implements TrainableModel {
   private batchWeights(y: Tensor, classWeight: Record<number, number> | undefined, sampleWeight: Tensor | null): Tensor | null {
     if (!classWeight) return sampleWeight;
     const n = y.shape[0]!;
-    const labels = noGrad(() => (y.rank === 1 || (y.rank === 2 && y.shape[1] === 1) ? reshape(y, [n]) : argMax(reshape(y, [n, -1]), -1)));
-    const weights = new Tensor(Float32Array.from(labels.dataSync(), (label) => classWeight[label] ?? 1), [n]);
+    const labels = noGrad(() => (y.rank === 1 || (y.rank === 2 && y.shape[1] === 1) ? reshape(y, [n]) : argMax(y, -1)));
+    // Class indices are rounded, as Keras does (binary labels given as probabilities).
+    const weights = new Tensor(Float32Array.from(labels.dataSync(), (label) => classWeight[Math.round(label)] ?? 1), [n]);
     return sampleWeight ? noGrad(() => mul(sampleWeight, weights)) : weights;
+  }
+
+  /**
+   * Checks a whole dataset once, before any batch (so errors name the sample's index in the
+   * arguments as given, not in a shuffled batch): finite x and y, sparse labels in [0, classes),
+   * and labels classWeight can read.
+   */
+  private checkData(method: string, x: Tensor, y: Tensor, names: [string, string], classWeight?: Record<number, number>): void {
+    checkFinite(method, names[0], x);
+    checkFinite(method, names[1], y);
+    if (!this.builtInputShape) this.buildLayers([null, ...x.shape.slice(1)]);
+    const output = this.outputShape;
+    const classes = output[output.length - 1];
+    if (this.loss instanceof SparseCategoricalCrossentropy && typeof classes === 'number') {
+      const values = y.dataSync();
+      for (let i = 0; i < values.length; i++) {
+        const v = values[i]!;
+        if (!Number.isInteger(v) || v < 0 || v >= classes) {
+          throw new Error(
+            `${method}: ${names[1]}${elementAt(y, i)} is ${v}, not a valid label for ` +
+              `${this.loss.displayName}: labels must be integers in [0, ${classes}) (the model outputs ${classes} classes)`,
+          );
+        }
+      }
+    }
+    if (classWeight) this.checkClassWeightLabels(method, names[1], y, output);
+  }
+
+  /**
+   * classWeight reads one class per sample: from class indices [n] or [n, 1], or the arg-max of
+   * one-hot / probability labels [n, C] for a model that outputs [n, C]. Keras raises for 3+
+   * dimensional targets; per-timestep labels [n, T] (for an output [n, T, C]) would be arg-maxed
+   * over time, so they are refused too instead of silently weighting the wrong thing.
+   */
+  private checkClassWeightLabels(method: string, name: string, y: Tensor, output: Shape): void {
+    if (y.rank === 1 || (y.rank === 2 && y.shape[1] === 1)) return;
+    if (y.rank === 2 && output.length === 2 && (output[1] === null || output[1] === y.shape[1])) return;
+    throw new Error(
+      `${method}: classWeight needs one class per sample: labels of shape [n] or [n,1] (class indices) or ` +
+        `[n,C] (one-hot or class probabilities for a model output [n,C]), but ${name} has shape ${formatTensorShape(y.shape)} ` +
+        `and the model outputs ${formatShape(output)}; classWeight is not supported for per-timestep or higher-rank labels`,
+    );
   }
 
   private checkClassWeight(method: string, classWeight: unknown): Record<number, number> | undefined {
@@ -438,6 +511,7 @@ export class Sequential implements TrainableModel {
     const verbose = args.verbose ?? 1;
     if (verbose !== 0 && verbose !== 1) throw new Error(`fit: verbose must be 0 or 1, got ${JSON.stringify(verbose)}`);
     const classWeight = this.checkClassWeight('fit', args.classWeight);
+    this.checkData('fit', x, y, ['x', 'y'], classWeight);
     const n = x.shape[0]!;
     let sampleWeight = args.sampleWeight === undefined ? null : this.checkSampleWeight('fit', 'sampleWeight', args.sampleWeight, n);
 
@@ -453,6 +527,7 @@ export class Sequential implements TrainableModel {
         throw new Error(`fit: validationData must be [x, y] or [x, y, sampleWeight], got ${Array.isArray(vd) ? `an array of ${vd.length}` : typeof vd}`);
       }
       this.checkXY('fit', vd[0], vd[1], 'validationData x', 'validationData y');
+      this.checkData('fit', vd[0], vd[1], ['validationData x', 'validationData y']);
       validation = {
         x: vd[0], y: vd[1],
         sampleWeight: vd[2] === undefined ? null : this.checkSampleWeight('fit', 'validationData sampleWeight', vd[2], vd[0].shape[0]!),
@@ -573,6 +648,7 @@ export class Sequential implements TrainableModel {
     this.requireLayers('evaluate');
     this.requireCompiled('evaluate');
     this.checkXY('evaluate', x, y);
+    this.checkData('evaluate', x, y, ['x', 'y']);
     const batchSize = this.resolveBatchSize('evaluate', args.batchSize, [['x', x.shape[0]!]]);
     const sw = args.sampleWeight === undefined ? null : this.checkSampleWeight('evaluate', 'sampleWeight', args.sampleWeight, x.shape[0]!);
     const logs = this.evaluateLogs(x, y, batchSize, sw);
@@ -591,7 +667,12 @@ export class Sequential implements TrainableModel {
     this.checkOnBatchSize('trainOnBatch', x);
     const n = x.shape[0]!;
     const sw = args.sampleWeight === undefined ? null : this.checkSampleWeight('trainOnBatch', 'sampleWeight', args.sampleWeight, n);
-    const weights = this.batchWeights(y, this.checkClassWeight('trainOnBatch', args.classWeight), sw);
+    const classWeight = this.checkClassWeight('trainOnBatch', args.classWeight);
+    if (classWeight) {
+      if (!this.builtInputShape) this.buildLayers([null, ...x.shape.slice(1)]);
+      this.checkClassWeightLabels('trainOnBatch', 'y', y, this.outputShape);
+    }
+    const weights = this.batchWeights(y, classWeight, sw);
     const { loss, yPred } = this.trainStep(x, y, weights);
     const logs: Logs = { loss };
     for (const m of this.metrics) {

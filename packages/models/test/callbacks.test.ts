@@ -5,8 +5,10 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   CSVLogger, Callback, EarlyStopping, JSONLinesLogger, LearningRateScheduler, ModelCheckpoint, ReduceLROnPlateau, formatPath,
-  loadModel, type Logs, type Sequential,
+  SGD, TerminateOnNaN, loadModel, sequential, terminateOnNaN, type Logs, type Sequential,
 } from '../src/index.js';
+import { Tensor, mul, randomNormal, reshape, setSeed, square, sub } from '@axon/tensor';
+import { dense } from '@axon/layers';
 import { blobs, classifier, values } from './helpers.js';
 
 let dir: string;
@@ -138,6 +140,37 @@ describe('EarlyStopping', () => {
       epochs: 10, verbose: 0, callbacks: [new Script('score', [1, 2, 3, 4, 5, 6]), new EarlyStopping({ monitor: 'score', startFromEpoch: 3 })],
     });
     expect(history.epoch).toEqual([0, 1, 2, 3, 4]);
+  });
+});
+
+describe('TerminateOnNaN', () => {
+  it('stops training at the first batch whose loss is NaN, naming the epoch and batch', async () => {
+    setSeed(1);
+    const model = sequential([dense({ units: 1, inputShape: [4] })]);
+    let calls = 0;
+    // A loss that turns NaN on its 6th call: epoch 1 (0-based), batch 1, with 4 batches per epoch.
+    const flaky = (yTrue: Tensor, yPred: Tensor): Tensor => mul(square(sub(yPred, reshape(yTrue, yPred.shape))), calls++ === 5 ? NaN : 1);
+    model.compile({ optimizer: 'sgd', loss: flaky });
+    const lines: string[] = [];
+    const stopper = terminateOnNaN((line) => lines.push(line));
+    expect(stopper).toBeInstanceOf(TerminateOnNaN);
+    const history = await model.fit(randomNormal([8, 4]), randomNormal([8]), { epochs: 5, batchSize: 2, shuffle: false, verbose: 0, callbacks: [stopper] });
+    expect(calls).toBe(6); // no batch after the NaN one
+    expect(history.epoch).toEqual([0, 1]);
+    expect(Number.isNaN(history.history.loss![1])).toBe(true);
+    expect(stopper.stopped).toEqual({ epoch: 1, batch: 1 });
+    expect(lines).toEqual(['Epoch 2, batch 1: invalid loss NaN, terminating training']);
+  });
+
+  it('stops a diverging run (infinite or NaN loss)', async () => {
+    setSeed(2);
+    const model = sequential([dense({ units: 8, inputShape: [4] }), dense({ units: 1 })]);
+    model.compile({ optimizer: new SGD({ learningRate: 1e6 }), loss: 'mse' });
+    const stopper = new TerminateOnNaN(() => {});
+    const history = await model.fit(randomNormal([32, 4], 0, 10), randomNormal([32, 1], 0, 10), { epochs: 50, batchSize: 4, verbose: 0, callbacks: [stopper] });
+    expect(stopper.stopped).not.toBeNull();
+    expect(history.epoch.length).toBeLessThan(50);
+    expect(Number.isFinite(history.history.loss!.at(-1)!)).toBe(false);
   });
 });
 

@@ -338,9 +338,62 @@ describe('bad input errors name the argument, the expected and the given value',
     const model = classifier();
     model.compile({ optimizer: 'sgd', loss: 'sparseCategoricalCrossentropy' });
     const bad = tensor(Int32Array.from([0, 1, 2, 3, 0, 1, 2, 0, 1, 2]), [10], 'int32');
-    await expect(model.fit(x, bad, { shuffle: false, batchSize: 10, verbose: 0 })).rejects.toThrow(
-      'sparseCategoricalCrossentropy: label 3 at index 3 is out of range: valid labels are integers 0..2 (the model outputs 3 classes)',
+    const message = 'y[3] is 3, not a valid label for sparseCategoricalCrossentropy: labels must be integers in [0, 3) (the model outputs 3 classes)';
+    await expect(model.fit(x, bad, { shuffle: false, batchSize: 10, verbose: 0 })).rejects.toThrow(`fit: ${message}`);
+    // Checked over the whole y before shuffling: the index is the sample's in y, not in a shuffled batch.
+    const late = tensor(Int32Array.from([0, 1, 2, 0, 1, 2, 0, 1, 2, 5]), [10], 'int32');
+    const before = values(model.getWeights()[0]!);
+    await expect(model.fit(x, late, { shuffle: true, batchSize: 3, verbose: 0 })).rejects.toThrow(
+      'fit: y[9] is 5, not a valid label for sparseCategoricalCrossentropy: labels must be integers in [0, 3)',
     );
+    expect(values(model.getWeights()[0]!)).toEqual(before); // no batch was trained
+    expect(() => model.evaluate(x, bad, { batchSize: 2 })).toThrow(`evaluate: ${message}`);
+    await expect(model.fit(x, y, { validationData: [x, tensor([0, 1, 2, 0, 1, 2, 0, 1, 2.5, 0])], verbose: 0 })).rejects.toThrow(
+      'fit: validationData y[8] is 2.5, not a valid label for sparseCategoricalCrossentropy',
+    );
+    await expect(model.fit(x, tensor([[0], [1], [2], [0], [1], [2], [0], [1], [-1], [0]]), { verbose: 0 })).rejects.toThrow(
+      'fit: y[8,0] (sample 8) is -1, not a valid label',
+    );
+  });
+
+  it('NaN or Infinity in the data, naming the argument and the first bad element', async () => {
+    const model = classifier();
+    model.compile({ optimizer: 'sgd', loss: 'sparseCategoricalCrossentropy' });
+    const xs = Float32Array.from(x.dataSync());
+    xs[4 * 6 + 2] = NaN;
+    const bad = tensor(xs, [10, 4]);
+    await expect(model.fit(bad, y, { verbose: 0 })).rejects.toThrow(/^fit: x\[6,2\] \(sample 6\) is NaN; the data must be finite/);
+    expect(() => model.evaluate(bad, y)).toThrow(/^evaluate: x\[6,2\] \(sample 6\) is NaN/);
+    await expect(model.fit(x, y, { validationData: [bad, y], verbose: 0 })).rejects.toThrow(/^fit: validationData x\[6,2\] \(sample 6\) is NaN/);
+    const regression = sequential([dense({ units: 1, inputShape: [4] })]);
+    regression.compile({ optimizer: 'sgd', loss: 'mse' });
+    await expect(regression.fit(x, tensor([0, 1, 2, 3, Infinity, 0, 0, 0, 0, 0]), { verbose: 0 })).rejects.toThrow(/^fit: y\[4\] is Infinity; the data must be finite/);
+  });
+
+  it('classWeight with labels it cannot read one class from (as Keras)', async () => {
+    const { lstm } = await import('@axon/recurrent');
+    setSeed(1);
+    const model = sequential([lstm({ units: 3, returnSequences: true, inputShape: [3, 2] }), dense({ units: 3, activation: 'softmax' })]);
+    model.compile({ optimizer: 'sgd', loss: 'sparseCategoricalCrossentropy' });
+    const xs = randomNormal([2, 3, 2]);
+    const perStep = tensor([[0, 1, 2], [2, 2, 2]]);
+    const expected =
+      /classWeight needs one class per sample: labels of shape \[n\] or \[n,1\] \(class indices\) or \[n,C\] \(one-hot or class probabilities for a model output \[n,C\]\), but y has shape \[2,3\] and the model outputs \[null,3,3\]/;
+    expect(() => model.trainOnBatch(xs, perStep, { classWeight: { 0: 0 } })).toThrow(new RegExp(`^trainOnBatch: ${expected.source}`));
+    await expect(model.fit(xs, perStep, { classWeight: { 0: 0 }, verbose: 0 })).rejects.toThrow(new RegExp(`^fit: ${expected.source}`));
+    const cce = sequential([dense({ units: 3, inputShape: [4] })]);
+    cce.compile({ optimizer: 'sgd', loss: 'mse' });
+    await expect(cce.fit(randomNormal([2, 4]), randomNormal([2, 9]), { classWeight: { 0: 2 }, verbose: 0 }))
+      .rejects.toThrow(/fit: classWeight needs one class per sample: .* but y has shape \[2,9\] and the model outputs \[null,3\]/);
+    // One-hot labels [n, C] for an output [n, C] are fine: the arg-max is the class.
+    const { y: sparse } = blobs(10);
+    const oneHot = tensor(Array.from(sparse.dataSync(), (c) => [0, 1, 2].map((k) => (k === c ? 1 : 0))));
+    const weighted = classifier();
+    weighted.compile({ optimizer: 'sgd', loss: 'categoricalCrossentropy' });
+    const plain = weighted.evaluate(x, oneHot) as number;
+    const classOnly = weighted.trainOnBatch(x, oneHot, { classWeight: { 0: 0, 1: 0, 2: 0 } }) as number;
+    expect(classOnly).toBe(0);
+    expect(plain).toBeGreaterThan(0);
   });
 
   it('unknown loss / optimizer / metric names and missing compile arguments', () => {

@@ -20,6 +20,7 @@
 #include "common.h"
 #include "kernels.h"
 #include "pool.h"
+#include "vmath.h"
 
 namespace axon {
 
@@ -367,6 +368,55 @@ inline void window(const PoolGeom& g, int64_t oh, int64_t ow, int64_t& h0, int64
   w1 = std::min(ws + g.fW, g.inW);
 }
 
+
+// Output rows [lo, hi) (row = image * outH + oh) of maxPool2d. The first tap
+// of a window sets value and index; every later tap is a compare-and-select
+// over the channels (branch-free, so it vectorises): it takes the tap when it
+// is greater, or when it is NaN and the current value is not (the first NaN
+// sticks, as in kernels-js and reduce max). Ties keep the earlier tap.
+AXON_CLONES void maxPoolRows(const PoolGeom& g, const float* __restrict x, float* __restrict y,
+                             int32_t* __restrict am, int64_t lo, int64_t hi) {
+  const int64_t C = g.C;
+  for (int64_t row = lo; row < hi; ++row) {
+    const int64_t b = row / g.outH, oh = row % g.outH;
+    for (int64_t ow = 0; ow < g.outW; ++ow) {
+      const int64_t o = ((b * g.outH + oh) * g.outW + ow) * C;
+      float* __restrict yo = y + o;
+      int32_t* __restrict ao = am + o;
+      int64_t h0, h1, w0, w1;
+      window(g, oh, ow, h0, h1, w0, w1);
+      if (h0 >= h1 || w0 >= w1) {
+        for (int64_t c = 0; c < C; ++c) {
+          yo[c] = -std::numeric_limits<float>::infinity();
+          ao[c] = -1;
+        }
+        continue;
+      }
+      bool first = true;
+      for (int64_t ih = h0; ih < h1; ++ih)
+        for (int64_t iw = w0; iw < w1; ++iw) {
+          const int64_t base64 = ((b * g.inH + ih) * g.inW + iw) * C;
+          const int32_t base = static_cast<int32_t>(base64);
+          const float* __restrict xi = x + base64;
+          if (first) {
+            for (int64_t c = 0; c < C; ++c) {
+              yo[c] = xi[c];
+              ao[c] = base + static_cast<int32_t>(c);
+            }
+            first = false;
+            continue;
+          }
+          for (int64_t c = 0; c < C; ++c) {
+            const float v = xi[c], cur = yo[c];
+            const bool take = (v > cur) | ((v != v) & (cur == cur));
+            yo[c] = take ? v : cur;
+            ao[c] = take ? base + static_cast<int32_t>(c) : ao[c];
+          }
+        }
+    }
+  }
+}
+
 }  // namespace
 
 // maxPool2d(x, y, argmax, info): first maximum in window order wins; a window
@@ -381,35 +431,11 @@ Napi::Value MaxPool2d(const Napi::CallbackInfo& info) {
   args.exactly(y, "y", g.batch * g.outImage(), geo);
   args.exactly(am, "argmax", g.batch * g.outImage(), geo);
   args.settle();  // no JS runs from here on
-  const int64_t C = g.C;
-  parallelFor(g.batch * g.outH, g.outW * C * g.fH * g.fW, [&](int64_t lo, int64_t hi) {
-    for (int64_t row = lo; row < hi; ++row) {
-      const int64_t b = row / g.outH, oh = row % g.outH;
-      for (int64_t ow = 0; ow < g.outW; ++ow) {
-        const int64_t o = ((b * g.outH + oh) * g.outW + ow) * C;
-        float* yo = y.data + o;
-        int32_t* ao = am.data + o;
-        for (int64_t c = 0; c < C; ++c) {
-          yo[c] = -std::numeric_limits<float>::infinity();
-          ao[c] = -1;
-        }
-        int64_t h0, h1, w0, w1;
-        window(g, oh, ow, h0, h1, w0, w1);
-        for (int64_t ih = h0; ih < h1; ++ih)
-          for (int64_t iw = w0; iw < w1; ++iw) {
-            const int64_t base = ((b * g.inH + ih) * g.inW + iw) * C;
-            const float* xi = x.data + base;
-            for (int64_t c = 0; c < C; ++c) {
-              // NaN wins (first NaN sticks), as in kernels-js and reduce max.
-              if (xi[c] > yo[c] || (xi[c] != xi[c] && yo[c] == yo[c]) || ao[c] < 0) {
-                yo[c] = xi[c];
-                ao[c] = static_cast<int32_t>(base + c);
-              }
-            }
-          }
-      }
-    }
-  });
+  const float* xd = x.data;
+  float* yd = y.data;
+  int32_t* ad = am.data;
+  parallelFor(g.batch * g.outH, g.outW * g.C * g.fH * g.fW,
+              [&](int64_t lo, int64_t hi) { maxPoolRows(g, xd, yd, ad, lo, hi); });
   return info.Env().Undefined();
 }
 

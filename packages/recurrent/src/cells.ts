@@ -6,17 +6,15 @@
  * it can), which the RNN layer prefers to a step loop.
  */
 import {
-  Initializer, Layer, deserializeLayer, isSerializedObject, registerLayer, serializeInitializer, serializeLayer,
-  serializeRegularizer, singleShape, type ActivationIdentifier, type CallKwargs, type InitializerIdentifier, type LayerArgs,
-  type RegularizerIdentifier, type SerializedObject, type Shape,
+  Initializer, Layer, deserializeLayer, initializerOption, isSerializedObject, positiveInteger, registerLayer, regularizerOption,
+  rejectConstraint, serializeInitializer, serializeLayer, serializeRegularizer, singleShape, type ActivationIdentifier,
+  type CallKwargs, type InitializerIdentifier, type LayerArgs, type RegularizerIdentifier, type SerializedObject, type Shape,
 } from '@axon/layers';
 import {
   concat, expandDims, gather, greaterEqual, gruSequence, lstmSequence, mul, ones, randomUniform, reshape, simpleRnnSequence,
   type GruSequenceOptions, type RnnSequenceOptions, type RnnSequenceResult, type Tensor, type Variable,
 } from '@axon/tensor';
-import {
-  activationOption, bool, forOp, initializerOption, positiveInteger, rate, regularizerOption, rejectConstraint, type RecurrentActivation,
-} from './options.js';
+import { activationOption, bool, forOp, rate, type RecurrentActivation } from './options.js';
 
 /** Options of a whole-sequence run, as the RNN layer passes them to its cell. */
 export interface SequenceOptions {

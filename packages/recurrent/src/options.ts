@@ -1,24 +1,9 @@
-/** Option parsing shared by the recurrent layers: every error names the layer and the option. */
-import {
-  getActivation, getInitializer, getRegularizer, looseKey, type ActivationIdentifier, type Initializer,
-  type InitializerIdentifier, type Regularizer, type RegularizerIdentifier,
-} from '@axon/layers';
+/**
+ * Option parsing of the recurrent layers: every error names the layer and the option. The helpers
+ * common to all layers (positiveInteger, initializerOption, ...) come from @axon/layers.
+ */
+import { getActivation, looseKey, named, type ActivationIdentifier } from '@axon/layers';
 import { add, clip, mul, type RnnActivation, type RnnActivationLike, type Tensor } from '@axon/tensor';
-
-function named<T>(layer: string, option: string, resolve: () => T): T {
-  try {
-    return resolve();
-  } catch (e) {
-    throw new Error(`Layer ${layer}: invalid ${option}: ${(e as Error).message}`);
-  }
-}
-
-export function positiveInteger(layer: string, option: string, value: unknown): number {
-  if (!Number.isInteger(value) || (value as number) <= 0) {
-    throw new Error(`Layer ${layer}: ${option} must be a positive integer, got ${JSON.stringify(value)}`);
-  }
-  return value as number;
-}
 
 /** A dropout rate in [0, 1); default 0. */
 export function rate(layer: string, option: string, value: unknown): number {
@@ -33,21 +18,6 @@ export function bool(layer: string, option: string, value: unknown, fallback: bo
   if (value === undefined || value === null) return fallback;
   if (typeof value !== 'boolean') throw new Error(`Layer ${layer}: ${option} must be a boolean, got ${JSON.stringify(value)}`);
   return value;
-}
-
-export function initializerOption(layer: string, option: string, id: InitializerIdentifier | null | undefined, fallback: string): Initializer {
-  return named(layer, option, () => getInitializer(id ?? fallback));
-}
-
-export function regularizerOption(layer: string, option: string, id: RegularizerIdentifier | null | undefined): Regularizer | null {
-  return named(layer, option, () => getRegularizer(id));
-}
-
-/** Constraints are not implemented: a config carrying one is rejected rather than silently ignored. */
-export function rejectConstraint(layer: string, option: string, value: unknown): void {
-  if (value !== undefined && value !== null) {
-    throw new Error(`Layer ${layer}: ${option} is not supported by Axon (weight constraints are not implemented), got ${JSON.stringify(value)}`);
-  }
 }
 
 /**

@@ -5,7 +5,7 @@
  * (`lstm_1/kernel`, `lstm_1/recurrent_kernel`, `lstm_1/bias`).
  */
 import {
-  Layer, formatShape, isShapeList, registerLayer, serializeLayer, uniqueLayerName, type CallKwargs, type LayerArgs,
+  Layer, formatShape, isShapeList, registerLayer, regularizerOption, serializeLayer, uniqueLayerName, type CallKwargs, type LayerArgs,
   serializeRegularizer, type InputSpec, type RegularizerIdentifier, type SerializedObject, type Shape,
 } from '@axon/layers';
 import {
@@ -15,7 +15,7 @@ import {
   GRUCell, LSTMCell, RNNCell, SimpleRNNCell, StackedRNNCells, toCell, type GRUCellArgs, type LSTMCellArgs, type SequenceOptions,
   type SimpleRNNCellArgs,
 } from './cells.js';
-import { bool, regularizerOption } from './options.js';
+import { bool } from './options.js';
 
 export interface BaseRNNArgs extends LayerArgs {
   /** Return the output of every step [batch, timesteps, units] (default: only the last, [batch, units]). */

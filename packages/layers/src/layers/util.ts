@@ -13,7 +13,7 @@ export function oneTensor(layer: string, inputs: Tensor | Tensor[]): Tensor {
 }
 
 /** Wraps a resolver so that its error names the layer and the option. */
-function named<T>(layer: string, option: string, resolve: () => T): T {
+export function named<T>(layer: string, option: string, resolve: () => T): T {
   try {
     return resolve();
   } catch (e) {

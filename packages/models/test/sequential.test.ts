@@ -176,10 +176,44 @@ describe('fit', () => {
   });
 
   it('trains with dropout only in training', async () => {
-    setSeed(3);
-    const model = sequential([dense({ units: 4, inputShape: [4] }), dropout({ rate: 0.5 }), dense({ units: 3, activation: 'softmax' })]);
-    const { x } = blobs(6);
-    expect(values(model.predict(x))).toEqual(values(model.predict(x)));
+    // dense (8 units) -> dropout(0.5) -> dense(1), one sample, SGD: a dropped hidden unit gets no
+    // gradient, so its kernel column in the first layer does not move; kept units' columns do.
+    const build = (rate: number): Sequential => {
+      setSeed(3);
+      const m = sequential([dense({ units: 8, inputShape: [4] }), dropout({ rate }), dense({ units: 1 })]);
+      m.compile({ optimizer: 'sgd', loss: 'mse' });
+      return m;
+    };
+    const x1 = tensor([[1, -2, 0.5, 3]]);
+    const y1 = tensor([[10]]);
+    const columnsMoved = (m: Sequential): boolean[] => {
+      const before = values(m.getWeights()[0]!);
+      m.trainOnBatch(x1, y1);
+      const after = values(m.getWeights()[0]!);
+      return Array.from({ length: 8 }, (_, unit) => [0, 1, 2, 3].some((row) => after[row * 8 + unit] !== before[row * 8 + unit]));
+    };
+    const withDropout = build(0.5);
+    const noDropout = build(0);
+    expect(values(withDropout.predict(x1))).toEqual(values(noDropout.predict(x1))); // same weights
+    // Inference: dropout is the identity, so predict is deterministic and equals the model without it.
+    expect(values(withDropout.predict(x1))).toEqual(values(withDropout.predict(x1)));
+    expect(columnsMoved(noDropout)).toEqual(new Array(8).fill(true));
+    setSeed(10);
+    const moved = columnsMoved(withDropout);
+    expect(moved).toContain(true);
+    expect(moved).toContain(false);
+    // Training: the random mask changes between steps, so identical batches give different updates.
+    const masks = new Set<string>();
+    for (let i = 0; i < 5; i++) masks.add(JSON.stringify(columnsMoved(withDropout)));
+    expect(masks.size).toBeGreaterThan(1);
+    // fit trains with dropout too.
+    const fitted = build(0.5);
+    const before = values(fitted.getWeights()[0]!);
+    setSeed(10);
+    await fitted.fit(x1, y1, { epochs: 1, verbose: 0 });
+    const after = values(fitted.getWeights()[0]!);
+    const fitMoved = Array.from({ length: 8 }, (_, unit) => [0, 1, 2, 3].some((row) => after[row * 8 + unit] !== before[row * 8 + unit]));
+    expect(fitMoved).toContain(false);
   });
 });
 
@@ -225,6 +259,19 @@ describe('verbose output', () => {
   });
 });
 
+/** The fraction of samples whose arg-max prediction equals the integer label, computed by hand. */
+function accuracyOf(model: Sequential, x: Tensor, y: Tensor): number {
+  const p = values(model.predict(x));
+  const labels = values(y);
+  const classes = p.length / labels.length;
+  let correct = 0;
+  labels.forEach((label, i) => {
+    const row = p.slice(i * classes, (i + 1) * classes);
+    if (row.indexOf(Math.max(...row)) === label) correct++;
+  });
+  return correct / labels.length;
+}
+
 describe('evaluate, predict, trainOnBatch, weights', () => {
   const { x, y } = blobs(10);
 
@@ -237,7 +284,7 @@ describe('evaluate, predict, trainOnBatch, weights', () => {
     const [l, acc, ce] = model.evaluate(x, y, { batchSize: 3 }) as number[];
     expect(l).toBeCloseTo(loss, 5);
     expect(ce).toBeCloseTo(loss, 5);
-    expect(acc).toBeGreaterThanOrEqual(0);
+    expect(acc).toBe(accuracyOf(model, x, y));
     expect(model.evaluate(x, y, { returnDict: true })).toEqual({ loss: expect.closeTo(loss, 5), accuracy: acc, sparse_categorical_crossentropy: expect.closeTo(ce!, 5) });
   });
 
@@ -253,9 +300,12 @@ describe('evaluate, predict, trainOnBatch, weights', () => {
     const model = classifier();
     model.compile({ optimizer: 'sgd', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
     const before = values(model.getWeights()[0]!);
+    // The batch's loss and accuracy are those of the weights before the step (no dropout here).
+    const lossBefore = model.evaluate(x, y, { batchSize: 10 }) as number[];
+    const accBefore = accuracyOf(model, x, y);
     const [loss, acc] = model.trainOnBatch(x, y) as number[];
-    expect(loss).toBeGreaterThan(0);
-    expect(acc).toBeGreaterThanOrEqual(0);
+    expect(loss).toBeCloseTo(lossBefore[0]!, 5);
+    expect(acc).toBe(accBefore);
     expect(values(model.getWeights()[0]!)).not.toEqual(before);
   });
 

@@ -36,9 +36,9 @@ export abstract class Loss {
   }
 }
 
-/** Averages everything but the batch axis: [n, ...] → [n]. */
-function perSampleMean(x: Tensor): Tensor {
-  if (x.rank === 1) return x;
+/** Averages everything but the batch axis: [n, ...] → [n] (losses and metrics share it). */
+export function perSampleMean(x: Tensor): Tensor {
+  if (x.rank <= 1) return x;
   return mean(reshape(x, [x.shape[0]!, -1]), 1);
 }
 

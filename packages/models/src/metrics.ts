@@ -8,7 +8,7 @@
 import {
   Tensor, abs, argMax, equal, formatShape, greater, mean, mul, noGrad, notEqual, reshape, sub, sum,
 } from '@axon/tensor';
-import { getLoss, type Loss } from './losses.js';
+import { getLoss, perSampleMean, type Loss } from './losses.js';
 import { looseKey } from './names.js';
 
 export interface Metric {
@@ -20,10 +20,6 @@ export interface Metric {
 }
 
 export type MetricFunction = (yTrue: Tensor, yPred: Tensor) => Tensor;
-
-function perSampleMean(x: Tensor): Tensor {
-  return x.rank <= 1 ? x : mean(reshape(x, [x.shape[0]!, -1]), 1);
-}
 
 /** Averages a per-sample value over all samples seen since reset(). */
 export class MeanMetric implements Metric {

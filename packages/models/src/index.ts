@@ -5,7 +5,8 @@ export {
   getLoss, losses, LOSS_NAMES, EPSILON, type LossIdentifier, type LossFunction,
 } from './losses.js';
 export {
-  MeanMetric, getMetric, metrics, METRIC_NAMES, binaryAccuracy, categoricalAccuracy, sparseCategoricalAccuracy,
+  MeanMetric, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy, Precision, Recall,
+  getMetric, metrics, METRIC_NAMES, binaryAccuracy, categoricalAccuracy, sparseCategoricalAccuracy,
   type Metric, type MetricFunction, type MetricIdentifier,
 } from './metrics.js';
 export {

@@ -271,12 +271,47 @@ export function getLoss(identifier: LossIdentifier, config: Record<string, unkno
   return resolveName('loss', identifier, LOSS_TABLE, LOSS_NAMES)(config);
 }
 
-/** Factories in the style of tf.losses / keras.losses. */
+function describeArgument(value: unknown): string {
+  if (value instanceof Tensor) return `a Tensor ${formatShape(value.shape)}`;
+  if (value === undefined) return 'nothing';
+  return value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : typeof value;
+}
+
+/**
+ * losses.<name>(yTrue, yPred, options?) → the scalar loss Tensor (the mean over the batch), as
+ * tf.losses.<name>(labels, predictions) computes it. A configured Loss object is a class
+ * (`new Huber({delta: 2})`), as in Keras; calling these without tensors is an error, not a factory.
+ */
+function lossFunction<O extends object>(name: string, className: string, make: (options?: O) => Loss): (yTrue: Tensor, yPred: Tensor, options?: O) => Tensor {
+  return (yTrue: Tensor, yPred: Tensor, options?: O): Tensor => {
+    if (!(yTrue instanceof Tensor) || !(yPred instanceof Tensor)) {
+      throw new Error(
+        `losses.${name}(yTrue, yPred) computes the loss as a Tensor (as tf.losses.${name} does), ` +
+          `got (${describeArgument(yTrue)}, ${describeArgument(yPred)}); for a loss object to compile with, use new ${className}(...) or the name '${name}'`,
+      );
+    }
+    return make(options).compute(yTrue, yPred);
+  };
+}
+
+/**
+ * The tf.losses / keras.losses namespace: lower-camel functions compute a loss from
+ * (yTrue, yPred) and return a scalar Tensor, as tf.losses does; the PascalCase classes make
+ * configured Loss objects, as keras.losses does.
+ */
 export const losses = {
-  meanSquaredError: (): Loss => new MeanSquaredError(),
-  meanAbsoluteError: (): Loss => new MeanAbsoluteError(),
-  huber: (options?: { delta?: number }): Loss => new Huber(options),
-  binaryCrossentropy: (options?: CrossentropyOptions): Loss => new BinaryCrossentropy(options),
-  categoricalCrossentropy: (options?: CrossentropyOptions): Loss => new CategoricalCrossentropy(options),
-  sparseCategoricalCrossentropy: (options?: { fromLogits?: boolean }): Loss => new SparseCategoricalCrossentropy(options),
+  meanSquaredError: lossFunction('meanSquaredError', 'MeanSquaredError', () => new MeanSquaredError()),
+  meanAbsoluteError: lossFunction('meanAbsoluteError', 'MeanAbsoluteError', () => new MeanAbsoluteError()),
+  huber: lossFunction('huber', 'Huber', (o?: { delta?: number }) => new Huber(o)),
+  binaryCrossentropy: lossFunction('binaryCrossentropy', 'BinaryCrossentropy', (o?: CrossentropyOptions) => new BinaryCrossentropy(o)),
+  categoricalCrossentropy: lossFunction('categoricalCrossentropy', 'CategoricalCrossentropy', (o?: CrossentropyOptions) => new CategoricalCrossentropy(o)),
+  sparseCategoricalCrossentropy: lossFunction(
+    'sparseCategoricalCrossentropy', 'SparseCategoricalCrossentropy', (o?: { fromLogits?: boolean }) => new SparseCategoricalCrossentropy(o),
+  ),
+  MeanSquaredError,
+  MeanAbsoluteError,
+  Huber,
+  BinaryCrossentropy,
+  CategoricalCrossentropy,
+  SparseCategoricalCrossentropy,
 };

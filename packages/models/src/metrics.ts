@@ -47,17 +47,22 @@ function sameShape(metric: string, yTrue: Tensor, yPred: Tensor): Tensor {
   throw new Error(`${metric}: labels have shape ${formatShape(yTrue.shape)} but the model outputs ${formatShape(yPred.shape)}; they must match`);
 }
 
-/** 1 where (yPred > threshold) equals the label, per element. */
-export function binaryAccuracy(yTrue: Tensor, yPred: Tensor, threshold = 0.5): Tensor {
-  return equal(sameShape('binaryAccuracy', yTrue, yPred), greater(yPred, threshold));
+/** Mean over the last axis, as tfjs-layers' metrics reduce: [n, C] → [n]; [n] stays [n]. */
+function meanLastAxis(x: Tensor): Tensor {
+  return x.rank <= 1 ? x : mean(x, -1);
 }
 
-/** 1 where the arg-max of the one-hot label equals the arg-max of the prediction. */
+/** Per sample (as tf.metrics.binaryAccuracy): the fraction of elements where (yPred > threshold) equals the label. */
+export function binaryAccuracy(yTrue: Tensor, yPred: Tensor, threshold = 0.5): Tensor {
+  return meanLastAxis(equal(sameShape('binaryAccuracy', yTrue, yPred), greater(yPred, threshold)));
+}
+
+/** Per sample: 1 where the arg-max of the one-hot label equals the arg-max of the prediction. */
 export function categoricalAccuracy(yTrue: Tensor, yPred: Tensor): Tensor {
   return equal(argMax(sameShape('categoricalAccuracy', yTrue, yPred), -1), argMax(yPred, -1));
 }
 
-/** 1 where the integer label equals the arg-max of the prediction. */
+/** Per sample: 1 where the integer label equals the arg-max of the prediction. */
 export function sparseCategoricalAccuracy(yTrue: Tensor, yPred: Tensor): Tensor {
   const predicted = argMax(yPred, -1);
   if (yTrue.size !== predicted.size) {
@@ -69,13 +74,15 @@ export function sparseCategoricalAccuracy(yTrue: Tensor, yPred: Tensor): Tensor 
   return equal(reshape(yTrue, predicted.shape), predicted);
 }
 
+/** Per sample: the mean over the last axis of (yPred - yTrue)². */
 export function meanSquaredError(yTrue: Tensor, yPred: Tensor): Tensor {
   const d = sub(yPred, sameShape('mse', yTrue, yPred));
-  return mul(d, d);
+  return meanLastAxis(mul(d, d));
 }
 
+/** Per sample: the mean over the last axis of |yPred - yTrue|. */
 export function meanAbsoluteError(yTrue: Tensor, yPred: Tensor): Tensor {
-  return abs(sub(yPred, sameShape('mae', yTrue, yPred)));
+  return meanLastAxis(abs(sub(yPred, sameShape('mae', yTrue, yPred))));
 }
 
 /**
@@ -169,13 +176,102 @@ export function getMetric(identifier: MetricIdentifier, loss: Loss | null = null
   throw new Error(`metrics must contain names (${METRIC_NAMES.join(', ')}), Metric objects or functions, got ${JSON.stringify(identifier)}`);
 }
 
-/** Factories in the style of tf.metrics. */
+/** Keras' BinaryAccuracy: the mean over samples of binaryAccuracy (threshold default 0.5). */
+export class BinaryAccuracy extends MeanMetric {
+  constructor(options: { name?: string; threshold?: number } = {}) {
+    const threshold = options.threshold ?? 0.5;
+    super(options.name ?? 'binary_accuracy', (yTrue, yPred) => binaryAccuracy(yTrue, yPred, threshold));
+  }
+}
+
+export class CategoricalAccuracy extends MeanMetric {
+  constructor(options: { name?: string } = {}) {
+    super(options.name ?? 'categorical_accuracy', categoricalAccuracy);
+  }
+}
+
+export class SparseCategoricalAccuracy extends MeanMetric {
+  constructor(options: { name?: string } = {}) {
+    super(options.name ?? 'sparse_categorical_accuracy', sparseCategoricalAccuracy);
+  }
+}
+
+/** The metric MeanSquaredError (the loss of that name is a different class, as in Keras: metrics.MeanSquaredError). */
+class MeanSquaredErrorMetric extends MeanMetric {
+  constructor(options: { name?: string } = {}) {
+    super(options.name ?? 'mean_squared_error', meanSquaredError);
+  }
+}
+
+class MeanAbsoluteErrorMetric extends MeanMetric {
+  constructor(options: { name?: string } = {}) {
+    super(options.name ?? 'mean_absolute_error', meanAbsoluteError);
+  }
+}
+
+export class Precision extends ConfusionMetric {
+  constructor(options: { name?: string; threshold?: number } = {}) {
+    super(options.name ?? 'precision', 'precision', options.threshold);
+  }
+}
+
+export class Recall extends ConfusionMetric {
+  constructor(options: { name?: string; threshold?: number } = {}) {
+    super(options.name ?? 'recall', 'recall', options.threshold);
+  }
+}
+
+function describeArgument(value: unknown): string {
+  if (value instanceof Tensor) return `a Tensor ${formatShape(value.shape)}`;
+  if (value === undefined) return 'nothing';
+  return value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : typeof value;
+}
+
+/** Wraps fn so that calling it without two tensors (the old factory style) is a clear error. */
+function metricFunction<A extends unknown[]>(name: string, className: string, fn: (yTrue: Tensor, yPred: Tensor, ...rest: A) => Tensor) {
+  return (yTrue: Tensor, yPred: Tensor, ...rest: A): Tensor => {
+    if (!(yTrue instanceof Tensor) || !(yPred instanceof Tensor)) {
+      throw new Error(
+        `metrics.${name}(yTrue, yPred) computes the metric as a Tensor (as tf.metrics.${name} does), ` +
+          `got (${describeArgument(yTrue)}, ${describeArgument(yPred)}); for a Metric object to compile with, use new metrics.${className}() or the name '${name}'`,
+      );
+    }
+    return fn(yTrue, yPred, ...rest);
+  };
+}
+
+/** precision / recall of (yTrue, yPred) as a scalar Tensor, as tf.metrics.precision computes it. */
+function confusionValue(kind: 'precision' | 'recall', yTrue: Tensor, yPred: Tensor): Tensor {
+  const m = new ConfusionMetric(kind, kind);
+  m.update(yTrue, yPred);
+  return new Tensor(Float32Array.of(m.result()), []);
+}
+
+const crossentropy = (name: string) => (yTrue: Tensor, yPred: Tensor): Tensor => getLoss(name).perSample(yTrue, yPred);
+
+/**
+ * The tf.metrics / keras.metrics namespace: lower-camel functions compute a metric from
+ * (yTrue, yPred) and return a Tensor as tf.metrics does (per sample, [n], for the accuracies,
+ * errors and cross-entropies; a scalar for precision and recall); the PascalCase classes make
+ * Metric objects that accumulate over an epoch, as keras.metrics does.
+ */
 export const metrics = {
-  binaryAccuracy: (): Metric => new MeanMetric('binary_accuracy', binaryAccuracy),
-  categoricalAccuracy: (): Metric => new MeanMetric('categorical_accuracy', categoricalAccuracy),
-  sparseCategoricalAccuracy: (): Metric => new MeanMetric('sparse_categorical_accuracy', sparseCategoricalAccuracy),
-  meanSquaredError: (): Metric => new MeanMetric('mse', meanSquaredError),
-  meanAbsoluteError: (): Metric => new MeanMetric('mae', meanAbsoluteError),
-  precision: (options: { threshold?: number } = {}): Metric => new ConfusionMetric('precision', 'precision', options.threshold),
-  recall: (options: { threshold?: number } = {}): Metric => new ConfusionMetric('recall', 'recall', options.threshold),
+  binaryAccuracy: metricFunction('binaryAccuracy', 'BinaryAccuracy', (t, p, threshold?: number) => binaryAccuracy(t, p, threshold)),
+  categoricalAccuracy: metricFunction('categoricalAccuracy', 'CategoricalAccuracy', categoricalAccuracy),
+  sparseCategoricalAccuracy: metricFunction('sparseCategoricalAccuracy', 'SparseCategoricalAccuracy', sparseCategoricalAccuracy),
+  meanSquaredError: metricFunction('meanSquaredError', 'MeanSquaredError', meanSquaredError),
+  meanAbsoluteError: metricFunction('meanAbsoluteError', 'MeanAbsoluteError', meanAbsoluteError),
+  binaryCrossentropy: metricFunction('binaryCrossentropy', 'MeanMetric', crossentropy('binaryCrossentropy')),
+  categoricalCrossentropy: metricFunction('categoricalCrossentropy', 'MeanMetric', crossentropy('categoricalCrossentropy')),
+  sparseCategoricalCrossentropy: metricFunction('sparseCategoricalCrossentropy', 'MeanMetric', crossentropy('sparseCategoricalCrossentropy')),
+  precision: metricFunction('precision', 'Precision', (t, p) => confusionValue('precision', t, p)),
+  recall: metricFunction('recall', 'Recall', (t, p) => confusionValue('recall', t, p)),
+  BinaryAccuracy,
+  CategoricalAccuracy,
+  SparseCategoricalAccuracy,
+  MeanSquaredError: MeanSquaredErrorMetric,
+  MeanAbsoluteError: MeanAbsoluteErrorMetric,
+  Precision,
+  Recall,
+  MeanMetric,
 };

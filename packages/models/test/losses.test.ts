@@ -2,7 +2,9 @@ import '@axon/kernels-js';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Tensor, grad, tensor } from '@axon/tensor';
-import { LOSS_NAMES, getLoss, losses } from '../src/index.js';
+import {
+  BinaryCrossentropy, CategoricalCrossentropy, Huber, LOSS_NAMES, MeanSquaredError, SparseCategoricalCrossentropy, getLoss, losses,
+} from '../src/index.js';
 
 interface LossCase {
   yTrue: number[] | number[][];
@@ -58,17 +60,17 @@ describe('losses match PyTorch reference values', () => {
 
   it('gradients of the logit losses match PyTorch', () => {
     const bce = ref.bce_logits!;
-    const g1 = grad((p) => losses.binaryCrossentropy({ fromLogits: true }).compute(tensor(bce.yTrue), p))(tensor(bce.yPred));
+    const g1 = grad((p) => new BinaryCrossentropy({ fromLogits: true }).compute(tensor(bce.yTrue), p))(tensor(bce.yPred));
     close(g1, bce.grad!);
     const sc = ref.scce_logits!;
-    const g2 = grad((p) => losses.sparseCategoricalCrossentropy({ fromLogits: true }).compute(tensor(sc.yTrue as number[]), p))(tensor(sc.yPred));
+    const g2 = grad((p) => new SparseCategoricalCrossentropy({ fromLogits: true }).compute(tensor(sc.yTrue as number[]), p))(tensor(sc.yPred));
     close(g2, sc.grad!);
   });
 });
 
 describe('sparse categorical cross-entropy labels', () => {
   const logits = tensor([[1, 2, 3], [3, 1, 0]]);
-  const loss = losses.sparseCategoricalCrossentropy({ fromLogits: true });
+  const loss = new SparseCategoricalCrossentropy({ fromLogits: true });
   const expected = loss.compute(tensor(Int32Array.from([2, 0]), [2], 'int32'), logits).item();
 
   it('accepts int32 or float labels of shape [n] or [n, 1]', () => {
@@ -93,15 +95,15 @@ describe('sparse categorical cross-entropy labels', () => {
 describe('numerical stability', () => {
   it('logit losses stay finite for huge logits', () => {
     const big = tensor([[1000, -1000, 0]]);
-    expect(Number.isFinite(losses.sparseCategoricalCrossentropy({ fromLogits: true }).compute(tensor([1]), big).item())).toBe(true);
-    expect(Number.isFinite(losses.binaryCrossentropy({ fromLogits: true }).compute(tensor([[0, 1, 1]]), big).item())).toBe(true);
+    expect(Number.isFinite(new SparseCategoricalCrossentropy({ fromLogits: true }).compute(tensor([1]), big).item())).toBe(true);
+    expect(Number.isFinite(new BinaryCrossentropy({ fromLogits: true }).compute(tensor([[0, 1, 1]]), big).item())).toBe(true);
   });
 
   it('probability losses clip 0 and 1 instead of returning Infinity', () => {
     const p = tensor([[0, 1, 0]]);
-    const value = losses.categoricalCrossentropy().compute(tensor([[1, 0, 0]]), p).item();
+    const value = new CategoricalCrossentropy().compute(tensor([[1, 0, 0]]), p).item();
     expect(value).toBeCloseTo(-Math.log(1e-7), 3);
-    expect(Number.isFinite(losses.binaryCrossentropy().compute(tensor([[1, 0, 1]]), p).item())).toBe(true);
+    expect(Number.isFinite(new BinaryCrossentropy().compute(tensor([[1, 0, 1]]), p).item())).toBe(true);
   });
 });
 
@@ -119,15 +121,54 @@ describe('loss names', () => {
   });
 
   it('categorical cross-entropy with integer labels hints at the sparse loss', () => {
-    expect(() => losses.categoricalCrossentropy().compute(tensor([0, 1]), tensor([[0.5, 0.5], [0.2, 0.8]]))).toThrow(
+    expect(() => new CategoricalCrossentropy().compute(tensor([0, 1]), tensor([[0.5, 0.5], [0.2, 0.8]]))).toThrow(
       /labels have shape \[2\] but the model outputs \[2,2\].*sparseCategoricalCrossentropy/,
     );
   });
 
   it('accepts a custom function returning per-sample losses', () => {
     const loss = getLoss(function doubled(yTrue: Tensor, yPred: Tensor) {
-      return losses.meanSquaredError().perSample(yTrue, yPred);
+      return new MeanSquaredError().perSample(yTrue, yPred);
     });
     expect(loss.compute(tensor([[1], [2]]), tensor([[0], [0]])).item()).toBeCloseTo(2.5, 6);
+  });
+});
+
+describe('the losses namespace (as tf.losses)', () => {
+  const yTrue = tensor([[1, 2], [3, 4]]);
+  const yPred = tensor([[1, 4], [3, 3]]);
+
+  it('computes the loss of (yTrue, yPred) as a scalar Tensor', () => {
+    const mse = losses.meanSquaredError(yTrue, yPred);
+    expect(mse).toBeInstanceOf(Tensor);
+    expect(mse.shape).toEqual([]);
+    expect(mse.item()).toBeCloseTo(1.25, 6); // (0 + 4 + 0 + 1) / 4, as tf.losses.meanSquaredError
+    expect(losses.meanAbsoluteError(yTrue, yPred).item()).toBeCloseTo(0.75, 6);
+    expect(losses.huber(yTrue, yPred, { delta: 1 }).item()).toBeCloseTo((0 + 1.5 + 0 + 0.5) / 4, 6);
+    const logits = tensor([[1, 2, 3], [3, 1, 0]]);
+    const sparse = losses.sparseCategoricalCrossentropy(tensor([2, 0]), logits, { fromLogits: true });
+    expect(sparse.item()).toBeCloseTo(new SparseCategoricalCrossentropy({ fromLogits: true }).compute(tensor([2, 0]), logits).item(), 6);
+    const onehot = tensor([[0, 0, 1], [1, 0, 0]]);
+    expect(losses.categoricalCrossentropy(onehot, logits, { fromLogits: true }).item()).toBeCloseTo(sparse.item(), 6);
+    expect(losses.binaryCrossentropy(tensor([[1], [0]]), tensor([[0.9], [0.2]])).item()).toBeCloseTo(-(Math.log(0.9) + Math.log(0.8)) / 2, 5);
+  });
+
+  it('is differentiable', () => {
+    const g = grad((p) => losses.meanSquaredError(yTrue, p))(yPred);
+    close(g, [[0, 1], [0, -0.5]]);
+  });
+
+  it('keeps configured Loss objects as PascalCase classes, in the namespace too (as keras.losses)', () => {
+    expect(new losses.Huber({ delta: 2 })).toBeInstanceOf(Huber);
+    expect(losses.MeanSquaredError).toBe(MeanSquaredError);
+    expect(new losses.CategoricalCrossentropy({ labelSmoothing: 0.1 }).getConfig()).toEqual({ labelSmoothing: 0.1 });
+    expect(losses.BinaryCrossentropy).toBe(BinaryCrossentropy);
+    expect(losses.CategoricalCrossentropy).toBe(CategoricalCrossentropy);
+  });
+
+  it('refuses the old factory style instead of ignoring the arguments', () => {
+    expect(() => (losses.huber as unknown as (o: object) => unknown)({ delta: 2 })).toThrow(
+      "losses.huber(yTrue, yPred) computes the loss as a Tensor (as tf.losses.huber does), got (an object, nothing); for a loss object to compile with, use new Huber(...) or the name 'huber'",
+    );
   });
 });

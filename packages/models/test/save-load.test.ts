@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { randomNormal, setSeed } from '@axon/tensor';
 import { conv2d, dense, flatten, maxPooling2d } from '@axon/layers';
-import { AdamW, SGD, loadModel, losses, sequential, writeDirectoryAtomically, type ModelJSON } from '../src/index.js';
+import { AdamW, SGD, SparseCategoricalCrossentropy, loadModel, sequential, writeDirectoryAtomically, type ModelJSON } from '../src/index.js';
 import { blobs, classifier, values } from './helpers.js';
 
 let dir: string;
@@ -45,7 +45,7 @@ describe('save / loadModel round trip', () => {
 
   it('keeps options tfjs cannot express (fromLogits, AdamW) in userDefinedMetadata, so tfjs still loads the file', async () => {
     const model = classifier();
-    model.compile({ optimizer: new AdamW({ weightDecay: 0.01 }), loss: losses.sparseCategoricalCrossentropy({ fromLogits: true }) });
+    model.compile({ optimizer: new AdamW({ weightDecay: 0.01 }), loss: new SparseCategoricalCrossentropy({ fromLogits: true }) });
     const target = join(dir, 'logits');
     await model.save(target);
     const json = readJson(target);

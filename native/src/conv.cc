@@ -14,7 +14,9 @@
 // single-threaded sgemm on its own images ("batch"); otherwise chunks run one
 // after another and OpenBLAS uses its own threads ("blas"). Results are
 // bit-identical either way and for any thread count.
+#include <atomic>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "common.h"
@@ -417,6 +419,13 @@ AXON_CLONES void maxPoolRows(const PoolGeom& g, const float* __restrict x, float
   }
 }
 
+// The largest of a[0..n) (INT32_MIN for n = 0); branch-free, vectorises.
+AXON_CLONES int32_t maxIndex(const int32_t* a, int64_t n) {
+  int32_t m = std::numeric_limits<int32_t>::min();
+  for (int64_t i = 0; i < n; ++i) m = a[i] > m ? a[i] : m;
+  return m;
+}
+
 }  // namespace
 
 // maxPool2d(x, y, argmax, info): first maximum in window order wins; a window
@@ -452,29 +461,41 @@ Napi::Value MaxPool2dBackprop(const Napi::CallbackInfo& info) {
   args.exactly(am, "argmax", nOut, geo);
   args.exactly(dx, "dx", nIn, geo);
   args.settle();  // no JS runs from here on
-  // Validate every index; note whether each stays inside its own image, in
-  // which case images are independent and can run in parallel.
-  bool perImage = true;
+  // Validate every index first (a branch-free max, so dx is untouched when
+  // one is bad), then scatter image by image in parallel; each image checks
+  // that its indices stay inside its own image (no divisions) and, if one
+  // does not, the whole scatter is redone serially.
   const int64_t outImg = g.outImage(), inImg = g.inImage();
-  for (int64_t i = 0; i < nOut; ++i) {
-    const int32_t a = am.data[i];
-    if (a >= nIn) {
-      throw Napi::RangeError::New(info.Env(), "maxPool2dBackprop: argmax[" + std::to_string(i) + "] = " +
-                                                  std::to_string(a) + " is outside dx [0, " + std::to_string(nIn) + ")");
+  const int32_t* ap = am.data;
+  if (maxIndex(ap, nOut) >= nIn) {
+    for (int64_t i = 0; i < nOut; ++i) {
+      const int32_t a = ap[i];
+      if (a >= nIn) {
+        throw Napi::RangeError::New(info.Env(), "maxPool2dBackprop: argmax[" + std::to_string(i) + "] = " +
+                                                    std::to_string(a) + " is outside dx [0, " + std::to_string(nIn) + ")");
+      }
     }
-    if (a >= 0 && a / inImg != i / outImg) perImage = false;
   }
   float* d = dx.data;
   const float* gy = dy.data;
-  const int32_t* ap = am.data;
+  std::atomic<bool> crossImage{false};
   auto images = [&](int64_t lo, int64_t hi) {
     std::memset(d + lo * inImg, 0, sizeof(float) * (hi - lo) * inImg);
-    for (int64_t i = lo * outImg; i < hi * outImg; ++i)
-      if (ap[i] >= 0) d[ap[i]] += gy[i];
+    for (int64_t b = lo; b < hi; ++b) {
+      const int64_t inBase = b * inImg;
+      for (int64_t i = b * outImg, e = i + outImg; i < e; ++i) {
+        const int64_t a = ap[i];
+        if (a < 0) continue;
+        if (static_cast<uint64_t>(a - inBase) >= static_cast<uint64_t>(inImg)) {
+          crossImage.store(true, std::memory_order_relaxed);
+          return;
+        }
+        d[a] += gy[i];
+      }
+    }
   };
-  if (perImage) {
-    parallelFor(g.batch, inImg + outImg, images);
-  } else {
+  parallelFor(g.batch, inImg + outImg, images);
+  if (crossImage.load()) {
     std::memset(d, 0, sizeof(float) * nIn);
     for (int64_t i = 0; i < nOut; ++i)
       if (ap[i] >= 0) d[ap[i]] += gy[i];

@@ -6,6 +6,7 @@
 #include "common.h"
 #include "kernels.h"
 #include "pool.h"
+#include "vmath.h"
 
 namespace axon {
 
@@ -13,6 +14,26 @@ namespace {
 void sameLength(const Args& args, const F32& v, const char* name, int64_t n) {
   args.exactly(v, name, n, "param has " + std::to_string(n));
 }
+struct AdamConsts {
+  double b1, b2, eps, alpha, decay;
+};
+
+// The Adam step over n elements, in double like kernels-js. IEEE double
+// arithmetic (no FMA contraction in ISO C++ mode) gives the same bits whether
+// or not the loop is vectorised.
+AXON_CLONES void adamLoop(const AdamConsts& k, float* __restrict pd, const float* __restrict gd, float* __restrict md,
+                          float* __restrict vd, int64_t n) {
+  const double b1 = k.b1, b2 = k.b2, eps = k.eps, alpha = k.alpha, decay = k.decay;
+  for (int64_t i = 0; i < n; ++i) {
+    const double gi = gd[i];
+    const double mi = b1 * md[i] + (1 - b1) * gi;
+    const double vi = b2 * vd[i] + (1 - b2) * gi * gi;
+    md[i] = static_cast<float>(mi);
+    vd[i] = static_cast<float>(vi);
+    pd[i] = static_cast<float>(pd[i] * decay - alpha * mi / (std::sqrt(vi) + eps));
+  }
+}
+
 }  // namespace
 
 // sgdUpdate(param, grad, velocity | null, {lr, momentum, nesterov})
@@ -66,16 +87,8 @@ Napi::Value AdamUpdate(const Napi::CallbackInfo& info) {
   const double decay = 1 - lr * wd;
   float *pd = p.data, *md = m.data, *vd = v.data;
   const float* gd = g.data;
-  parallelFor(n, 8, [&](int64_t lo, int64_t hi) {
-    for (int64_t i = lo; i < hi; ++i) {
-      const double gi = gd[i];
-      const double mi = b1 * md[i] + (1 - b1) * gi;
-      const double vi = b2 * vd[i] + (1 - b2) * gi * gi;
-      md[i] = static_cast<float>(mi);
-      vd[i] = static_cast<float>(vi);
-      pd[i] = static_cast<float>(pd[i] * decay - alpha * mi / (std::sqrt(vi) + eps));
-    }
-  });
+  const AdamConsts k{b1, b2, eps, alpha, decay};
+  parallelFor(n, 8, [&](int64_t lo, int64_t hi) { adamLoop(k, pd + lo, gd + lo, md + lo, vd + lo, hi - lo); });
   return info.Env().Undefined();
 }
 

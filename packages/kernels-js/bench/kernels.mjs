@@ -44,10 +44,12 @@ function compare(fn, reps, backend = many) {
   return [best(a), best(b)];
 }
 
+const ms = (t) => t.toFixed(t < 10 ? 2 : 1);
 const row = (name, flops, [s, m]) =>
   console.log(
-    `${name.padEnd(44)} 1 thread ${s.best.toFixed(1).padStart(7)} ms (median ${s.median.toFixed(1)}, ${(flops / s.best / 1e6).toFixed(2)} GFLOP/s)` +
-    ` | ${threads} threads ${m.best.toFixed(1).padStart(7)} ms (median ${m.median.toFixed(1)}, ${(flops / m.best / 1e6).toFixed(2)} GFLOP/s) | x${(s.best / m.best).toFixed(2)}`,
+    `${name.padEnd(50)} 1 thread ${ms(s.best).padStart(6)} ms (median ${ms(s.median)}, ${(flops / s.best / 1e6).toFixed(2)} GFLOP/s)` +
+    ` | ${threads} threads ${ms(m.best).padStart(6)} ms (median ${ms(m.median)}, ${(flops / m.best / 1e6).toFixed(2)} GFLOP/s)` +
+    ` | x${(s.best / m.best).toFixed(2)} (medians x${(s.median / m.median).toFixed(2)})`,
   );
 
 // Let TurboFan optimise the kernels (here and in the workers) before anything is timed.

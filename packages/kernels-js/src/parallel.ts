@@ -23,7 +23,7 @@ import { getNumThreads, getPool } from './threads.js';
 /**
  * Multiply-adds below which a call stays on one thread. Measured on a 2-core
  * VM: with the second core free a 2-thread GEMM breaks even at ~0.3–0.5M
- * multiply-adds and gains ~1.5x at 2M (about 0.5 ms on one core); a smaller
+ * multiply-adds and gains ~1.6x at 2M (about 1 ms on one core); a smaller
  * call risks more than it can gain when other processes hold the other core.
  */
 export const DEFAULT_PARALLEL_THRESHOLD = 2_000_000;

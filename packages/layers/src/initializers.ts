@@ -257,50 +257,47 @@ export class VarianceScaling extends Initializer {
   }
 }
 
-/** A VarianceScaling preset; serialized as Keras does, `{className: 'GlorotUniform', config: {seed}}`. */
+type SeedArgs = { seed?: number | null };
+type PresetSpec = { readonly scale: number; readonly mode: FanMode; readonly distribution: Distribution };
+
+/**
+ * A VarianceScaling preset, its scale/mode/distribution given by the subclass'
+ * static `preset`; serialized as Keras does, `{className: 'GlorotUniform', config: {seed}}`.
+ */
 abstract class VarianceScalingPreset extends VarianceScaling {
+  declare static readonly preset: PresetSpec;
+  constructor(args: SeedArgs = {}) {
+    const { scale, mode, distribution } = (new.target as unknown as typeof VarianceScalingPreset).preset;
+    super({ scale, mode, distribution, seed: seedOf(args) });
+  }
   override getConfig(): Record<string, unknown> {
     return { seed: this.seed };
   }
 }
 
-type SeedArgs = { seed?: number | null };
-
 export class GlorotUniform extends VarianceScalingPreset {
   static override className = 'GlorotUniform';
-  constructor(args: SeedArgs = {}) {
-    super({ scale: 1, mode: 'fanAvg', distribution: 'uniform', seed: seedOf(args) });
-  }
+  static override readonly preset: PresetSpec = { scale: 1, mode: 'fanAvg', distribution: 'uniform' };
 }
 export class GlorotNormal extends VarianceScalingPreset {
   static override className = 'GlorotNormal';
-  constructor(args: SeedArgs = {}) {
-    super({ scale: 1, mode: 'fanAvg', distribution: 'truncatedNormal', seed: seedOf(args) });
-  }
+  static override readonly preset: PresetSpec = { scale: 1, mode: 'fanAvg', distribution: 'truncatedNormal' };
 }
 export class HeNormal extends VarianceScalingPreset {
   static override className = 'HeNormal';
-  constructor(args: SeedArgs = {}) {
-    super({ scale: 2, mode: 'fanIn', distribution: 'truncatedNormal', seed: seedOf(args) });
-  }
+  static override readonly preset: PresetSpec = { scale: 2, mode: 'fanIn', distribution: 'truncatedNormal' };
 }
 export class HeUniform extends VarianceScalingPreset {
   static override className = 'HeUniform';
-  constructor(args: SeedArgs = {}) {
-    super({ scale: 2, mode: 'fanIn', distribution: 'uniform', seed: seedOf(args) });
-  }
+  static override readonly preset: PresetSpec = { scale: 2, mode: 'fanIn', distribution: 'uniform' };
 }
 export class LeCunNormal extends VarianceScalingPreset {
   static override className = 'LeCunNormal';
-  constructor(args: SeedArgs = {}) {
-    super({ scale: 1, mode: 'fanIn', distribution: 'truncatedNormal', seed: seedOf(args) });
-  }
+  static override readonly preset: PresetSpec = { scale: 1, mode: 'fanIn', distribution: 'truncatedNormal' };
 }
 export class LeCunUniform extends VarianceScalingPreset {
   static override className = 'LeCunUniform';
-  constructor(args: SeedArgs = {}) {
-    super({ scale: 1, mode: 'fanIn', distribution: 'uniform', seed: seedOf(args) });
-  }
+  static override readonly preset: PresetSpec = { scale: 1, mode: 'fanIn', distribution: 'uniform' };
 }
 
 /**

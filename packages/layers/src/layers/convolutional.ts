@@ -5,8 +5,7 @@ import { Layer, registerLayer, type LayerArgs } from '../layer.js';
 import { serializeRegularizer, type Regularizer, type RegularizerIdentifier } from '../regularizers.js';
 import { formatShape, normalizePair, singleShape, type Shape } from '../shape.js';
 import {
-  activationOption, channelsLastOnly, convOutputLength, initializerOption, oneTensor, paddingOption, positiveInteger,
-  regularizerOption, rejectConstraint, type PaddingMode,
+  channelsLastOnly, convOutputLength, kernelBiasOptions, oneTensor, paddingOption, positiveInteger, type PaddingMode,
 } from './util.js';
 
 export interface Conv2DArgs extends LayerArgs {
@@ -60,15 +59,15 @@ export class Conv2D extends Layer {
           'cannot both differ from 1 (as in Keras)',
       );
     }
-    this.activation = activationOption(this.name, 'activation', args.activation);
-    this.useBias = args.useBias ?? true;
-    this.kernelInitializer = initializerOption(this.name, 'kernelInitializer', args.kernelInitializer, 'glorotUniform');
-    this.biasInitializer = initializerOption(this.name, 'biasInitializer', args.biasInitializer, 'zeros');
-    this.kernelRegularizer = regularizerOption(this.name, 'kernelRegularizer', args.kernelRegularizer);
-    this.biasRegularizer = regularizerOption(this.name, 'biasRegularizer', args.biasRegularizer);
-    this.activityRegularizer = regularizerOption(this.name, 'activityRegularizer', args.activityRegularizer);
-    rejectConstraint(this.name, 'kernelConstraint', args.kernelConstraint);
-    rejectConstraint(this.name, 'biasConstraint', args.biasConstraint);
+    ({
+      activation: this.activation,
+      useBias: this.useBias,
+      kernelInitializer: this.kernelInitializer,
+      biasInitializer: this.biasInitializer,
+      kernelRegularizer: this.kernelRegularizer,
+      biasRegularizer: this.biasRegularizer,
+      activityRegularizer: this.activityRegularizer,
+    } = kernelBiasOptions(this.name, args));
     this.inputSpec = [{ ndim: 4 }];
   }
 

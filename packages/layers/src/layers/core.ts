@@ -7,7 +7,7 @@ import { Layer, registerLayer, uniqueLayerName, type CallKwargs, type LayerArgs 
 import { serializeRegularizer, type Regularizer, type RegularizerIdentifier } from '../regularizers.js';
 import { checkShapeArg, formatShape, shapeSize, singleShape, type Shape } from '../shape.js';
 import {
-  activationOption, channelsLastOnly, initializerOption, oneTensor, positiveInteger, regularizerOption, rejectConstraint,
+  activationOption, channelsLastOnly, kernelBiasOptions, oneTensor, positiveInteger,
 } from './util.js';
 
 // ---- InputLayer ------------------------------------------------------------------------
@@ -93,15 +93,15 @@ export class Dense extends Layer {
     const withInput = args?.inputDim != null && args.inputShape == null && args.batchInputShape == null ? { ...args, inputShape: [args.inputDim] } : args;
     super(withInput ?? {});
     this.units = positiveInteger(this.name, 'units', args?.units);
-    this.activation = activationOption(this.name, 'activation', args.activation);
-    this.useBias = args.useBias ?? true;
-    this.kernelInitializer = initializerOption(this.name, 'kernelInitializer', args.kernelInitializer, 'glorotUniform');
-    this.biasInitializer = initializerOption(this.name, 'biasInitializer', args.biasInitializer, 'zeros');
-    this.kernelRegularizer = regularizerOption(this.name, 'kernelRegularizer', args.kernelRegularizer);
-    this.biasRegularizer = regularizerOption(this.name, 'biasRegularizer', args.biasRegularizer);
-    this.activityRegularizer = regularizerOption(this.name, 'activityRegularizer', args.activityRegularizer);
-    rejectConstraint(this.name, 'kernelConstraint', args.kernelConstraint);
-    rejectConstraint(this.name, 'biasConstraint', args.biasConstraint);
+    ({
+      activation: this.activation,
+      useBias: this.useBias,
+      kernelInitializer: this.kernelInitializer,
+      biasInitializer: this.biasInitializer,
+      kernelRegularizer: this.kernelRegularizer,
+      biasRegularizer: this.biasRegularizer,
+      activityRegularizer: this.activityRegularizer,
+    } = kernelBiasOptions(this.name, args));
     this.inputSpec = [{ minNDim: 2 }];
   }
 

@@ -40,6 +40,48 @@ export function rejectConstraint(layer: string, option: string, value: unknown):
   }
 }
 
+/** The activation/kernel/bias options that Dense and Conv2D share, as given in their args. */
+export interface KernelBiasArgs {
+  activation?: ActivationIdentifier | null;
+  useBias?: boolean;
+  kernelInitializer?: InitializerIdentifier;
+  biasInitializer?: InitializerIdentifier;
+  kernelRegularizer?: RegularizerIdentifier | null;
+  biasRegularizer?: RegularizerIdentifier | null;
+  activityRegularizer?: RegularizerIdentifier | null;
+  kernelConstraint?: null;
+  biasConstraint?: null;
+}
+
+export interface KernelBiasOptions {
+  activation: Activation;
+  useBias: boolean;
+  kernelInitializer: Initializer;
+  biasInitializer: Initializer;
+  kernelRegularizer: Regularizer | null;
+  biasRegularizer: Regularizer | null;
+  activityRegularizer: Regularizer | null;
+}
+
+/**
+ * Resolves KernelBiasArgs with Keras' defaults (glorotUniform kernel, zeros
+ * bias, a bias used) and rejects constraints; errors name the layer and option.
+ */
+export function kernelBiasOptions(layer: string, args: KernelBiasArgs): KernelBiasOptions {
+  const options: KernelBiasOptions = {
+    activation: activationOption(layer, 'activation', args.activation),
+    useBias: args.useBias ?? true,
+    kernelInitializer: initializerOption(layer, 'kernelInitializer', args.kernelInitializer, 'glorotUniform'),
+    biasInitializer: initializerOption(layer, 'biasInitializer', args.biasInitializer, 'zeros'),
+    kernelRegularizer: regularizerOption(layer, 'kernelRegularizer', args.kernelRegularizer),
+    biasRegularizer: regularizerOption(layer, 'biasRegularizer', args.biasRegularizer),
+    activityRegularizer: regularizerOption(layer, 'activityRegularizer', args.activityRegularizer),
+  };
+  rejectConstraint(layer, 'kernelConstraint', args.kernelConstraint);
+  rejectConstraint(layer, 'biasConstraint', args.biasConstraint);
+  return options;
+}
+
 export function positiveInteger(layer: string, option: string, value: unknown): number {
   if (!Number.isInteger(value) || (value as number) <= 0) {
     throw new Error(`Layer ${layer}: ${option} must be a positive integer, got ${JSON.stringify(value)}`);

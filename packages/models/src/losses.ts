@@ -112,15 +112,30 @@ interface CrossentropyOptions {
   labelSmoothing?: number;
 }
 
-export class BinaryCrossentropy extends Loss {
-  readonly name = 'binary_crossentropy';
-  readonly displayName = 'binaryCrossentropy';
+/** Binary and categorical crossentropy: their options, checked, and their config (the non-default options). */
+abstract class CrossentropyLoss extends Loss {
   readonly fromLogits: boolean;
   readonly labelSmoothing: number;
-  constructor(options: CrossentropyOptions = {}) {
+  constructor(
+    readonly name: string,
+    readonly displayName: string,
+    options: CrossentropyOptions,
+  ) {
     super();
     this.fromLogits = options.fromLogits ?? false;
-    this.labelSmoothing = checkLabelSmoothing(this.displayName, options.labelSmoothing ?? 0);
+    this.labelSmoothing = checkLabelSmoothing(displayName, options.labelSmoothing ?? 0);
+  }
+  override getConfig(): Record<string, number | boolean> {
+    const config: Record<string, number | boolean> = {};
+    if (this.fromLogits) config.fromLogits = true;
+    if (this.labelSmoothing) config.labelSmoothing = this.labelSmoothing;
+    return config;
+  }
+}
+
+export class BinaryCrossentropy extends CrossentropyLoss {
+  constructor(options: CrossentropyOptions = {}) {
+    super('binary_crossentropy', 'binaryCrossentropy', options);
   }
   perSample(yTrue: Tensor, yPred: Tensor): Tensor {
     let z = alignLabels(this.displayName, yTrue, yPred);
@@ -135,16 +150,6 @@ export class BinaryCrossentropy extends Loss {
     }
     return perSampleMean(loss);
   }
-  override getConfig(): Record<string, number | boolean> {
-    return crossentropyConfig(this.fromLogits, this.labelSmoothing);
-  }
-}
-
-function crossentropyConfig(fromLogits: boolean, labelSmoothing: number): Record<string, number | boolean> {
-  const config: Record<string, number | boolean> = {};
-  if (fromLogits) config.fromLogits = true;
-  if (labelSmoothing) config.labelSmoothing = labelSmoothing;
-  return config;
 }
 
 /** log-probabilities over the last axis, from logits or from probabilities (renormalised and clipped, as Keras). */
@@ -154,24 +159,15 @@ function logProbabilities(yPred: Tensor, fromLogits: boolean): Tensor {
   return log(clip(p, EPSILON, 1 - EPSILON));
 }
 
-export class CategoricalCrossentropy extends Loss {
-  readonly name = 'categorical_crossentropy';
-  readonly displayName = 'categoricalCrossentropy';
-  readonly fromLogits: boolean;
-  readonly labelSmoothing: number;
+export class CategoricalCrossentropy extends CrossentropyLoss {
   constructor(options: CrossentropyOptions = {}) {
-    super();
-    this.fromLogits = options.fromLogits ?? false;
-    this.labelSmoothing = checkLabelSmoothing(this.displayName, options.labelSmoothing ?? 0);
+    super('categorical_crossentropy', 'categoricalCrossentropy', options);
   }
   perSample(yTrue: Tensor, yPred: Tensor): Tensor {
     let y = alignLabels(this.displayName, yTrue, yPred);
     const classes = yPred.shape[yPred.rank - 1]!;
     if (this.labelSmoothing > 0) y = add(mul(y, 1 - this.labelSmoothing), this.labelSmoothing / classes);
     return perSampleMean(neg(sum(mul(y, logProbabilities(yPred, this.fromLogits)), -1)));
-  }
-  override getConfig(): Record<string, number | boolean> {
-    return crossentropyConfig(this.fromLogits, this.labelSmoothing);
   }
 }
 

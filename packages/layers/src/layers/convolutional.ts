@@ -1,14 +1,15 @@
 import { add, conv2d as conv2dOp, type Tensor, type Variable } from '@axon/tensor';
-import { serializeActivation, type Activation, type ActivationIdentifier } from '../activations.js';
-import { serializeInitializer, type Initializer, type InitializerIdentifier } from '../initializers.js';
+import { serializeActivation, type Activation } from '../activations.js';
+import { serializeInitializer, type Initializer } from '../initializers.js';
 import { Layer, registerLayer, type LayerArgs } from '../layer.js';
-import { serializeRegularizer, type Regularizer, type RegularizerIdentifier } from '../regularizers.js';
+import { serializeRegularizer, type Regularizer } from '../regularizers.js';
 import { formatShape, normalizePair, singleShape, type Shape } from '../shape.js';
 import {
-  channelsLastOnly, convOutputLength, kernelBiasOptions, oneTensor, paddingOption, positiveInteger, type PaddingMode,
+  channelsLastOnly, convOutputLength, kernelBiasOptions, oneTensor, paddingOption, positiveInteger, type KernelBiasArgs,
+  type PaddingMode,
 } from './util.js';
 
-export interface Conv2DArgs extends LayerArgs {
+export interface Conv2DArgs extends LayerArgs, KernelBiasArgs {
   filters: number;
   kernelSize: number | [number, number];
   strides?: number | [number, number];
@@ -16,15 +17,6 @@ export interface Conv2DArgs extends LayerArgs {
   /** Only 'channelsLast' (NHWC). */
   dataFormat?: 'channelsLast' | 'channels_last';
   dilationRate?: number | [number, number];
-  activation?: ActivationIdentifier | null;
-  useBias?: boolean;
-  kernelInitializer?: InitializerIdentifier;
-  biasInitializer?: InitializerIdentifier;
-  kernelRegularizer?: RegularizerIdentifier | null;
-  biasRegularizer?: RegularizerIdentifier | null;
-  activityRegularizer?: RegularizerIdentifier | null;
-  kernelConstraint?: null;
-  biasConstraint?: null;
 }
 
 /** 2-D convolution over NHWC input; kernel [kh, kw, in, filters], then bias and activation. */

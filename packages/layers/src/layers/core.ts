@@ -2,12 +2,12 @@ import {
   add, greaterEqual, matmul, mul, randomUniform, reshape, tensor, type DType, type Tensor, type Variable,
 } from '@axon/tensor';
 import { serializeActivation, type Activation, type ActivationIdentifier } from '../activations.js';
-import { seededRng, serializeInitializer, type Initializer, type InitializerIdentifier } from '../initializers.js';
+import { seededRng, serializeInitializer, type Initializer } from '../initializers.js';
 import { Layer, registerLayer, uniqueLayerName, type CallKwargs, type LayerArgs } from '../layer.js';
-import { serializeRegularizer, type Regularizer, type RegularizerIdentifier } from '../regularizers.js';
+import { serializeRegularizer, type Regularizer } from '../regularizers.js';
 import { checkShapeArg, formatShape, shapeSize, singleShape, type Shape } from '../shape.js';
 import {
-  activationOption, channelsLastOnly, kernelBiasOptions, oneTensor, positiveInteger,
+  activationOption, channelsLastOnly, kernelBiasOptions, oneTensor, positiveInteger, type KernelBiasArgs,
 } from './util.js';
 
 // ---- InputLayer ------------------------------------------------------------------------
@@ -61,19 +61,10 @@ export const input = inputLayer;
 
 // ---- Dense -------------------------------------------------------------------------------
 
-export interface DenseArgs extends LayerArgs {
+export interface DenseArgs extends LayerArgs, KernelBiasArgs {
   units: number;
-  activation?: ActivationIdentifier | null;
-  useBias?: boolean;
-  kernelInitializer?: InitializerIdentifier;
-  biasInitializer?: InitializerIdentifier;
-  kernelRegularizer?: RegularizerIdentifier | null;
-  biasRegularizer?: RegularizerIdentifier | null;
-  activityRegularizer?: RegularizerIdentifier | null;
   /** Shortcut for inputShape: [inputDim]. */
   inputDim?: number;
-  kernelConstraint?: null;
-  biasConstraint?: null;
 }
 
 /** y = activation(x · kernel + bias), over the last axis of an input of any rank >= 2. Kernel [in, units]. */

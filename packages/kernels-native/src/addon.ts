@@ -9,51 +9,18 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import type {
-  AdamConfig, Conv2DInfo, Pool2DInfo, RmspropConfig, RnnBackwardArrays, RnnForwardArrays, RnnSequenceInfo, SgdConfig, UnaryParams,
-} from '@axon/tensor';
+import type { Backend, OptionalKernels } from '@axon/tensor';
 
-/** The functions the addon exports (native/src/addon.cc). Arrays are read and written in place. */
-export interface NativeAddon {
+/**
+ * The functions the addon exports (native/src/addon.cc): every kernel of the
+ * Backend with its exact signature (the fused recurrent ones are absent from
+ * addons built before them), plus the controls below. Arrays are read and
+ * written in place.
+ */
+export interface NativeAddon extends Omit<Backend, 'name' | 'optional'>, OptionalKernels {
   readonly napiVersion: number;
-  gemm(a: Float32Array, b: Float32Array, c: Float32Array, batch: number, m: number, n: number, k: number,
-    transA: boolean, transB: boolean, alpha: number, beta: number, strideA: number, strideB: number): void;
   /** C = A·B straight into cblas_sgemm: the benchmark's baseline for the binding overhead. */
   rawSgemm(a: Float32Array, b: Float32Array, c: Float32Array, m: number, n: number, k: number): void;
-  unary(op: string, x: Float32Array, y: Float32Array, params?: UnaryParams): void;
-  unaryGrad(op: string, x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array, params?: UnaryParams): void;
-  binary(op: string, a: Float32Array, aShape: readonly number[], b: Float32Array, bShape: readonly number[],
-    out: Float32Array, outShape: readonly number[]): void;
-  select(cond: Float32Array, condShape: readonly number[], a: Float32Array, aShape: readonly number[],
-    b: Float32Array, bShape: readonly number[], out: Float32Array, outShape: readonly number[]): void;
-  reduce(op: string, x: Float32Array, out: Float32Array, outer: number, size: number, inner: number): void;
-  argReduce(op: string, x: Float32Array, out: Int32Array, outer: number, size: number, inner: number): void;
-  softmax(x: Float32Array, y: Float32Array, outer: number, size: number, inner: number, log: boolean): void;
-  transpose(x: Float32Array, shape: readonly number[], perm: readonly number[], out: Float32Array): void;
-  slice(x: Float32Array, shape: readonly number[], begin: readonly number[], size: readonly number[], out: Float32Array): void;
-  pad(x: Float32Array, shape: readonly number[], padBefore: readonly number[], padAfter: readonly number[], value: number, out: Float32Array): void;
-  concat(inputs: readonly Float32Array[], sizes: readonly number[], outer: number, inner: number, out: Float32Array): void;
-  gather(x: Float32Array, indices: Int32Array, out: Float32Array, outer: number, size: number, inner: number): void;
-  scatterAdd(dy: Float32Array, indices: Int32Array, dx: Float32Array, outer: number, size: number, inner: number): void;
-  oneHot(indices: Int32Array, depth: number, onValue: number, offValue: number, out: Float32Array): void;
-  conv2d(x: Float32Array, filter: Float32Array, y: Float32Array, info: Conv2DInfo): void;
-  conv2dBackpropInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, info: Conv2DInfo): void;
-  conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dFilter: Float32Array, info: Conv2DInfo): void;
-  maxPool2d(x: Float32Array, y: Float32Array, argmax: Int32Array, info: Pool2DInfo): void;
-  maxPool2dBackprop(dy: Float32Array, argmax: Int32Array, dx: Float32Array, info: Pool2DInfo): void;
-  avgPool2d(x: Float32Array, y: Float32Array, info: Pool2DInfo): void;
-  avgPool2dBackprop(dy: Float32Array, dx: Float32Array, info: Pool2DInfo): void;
-  sgdUpdate(param: Float32Array, grad: Float32Array, velocity: Float32Array | null, config: SgdConfig): void;
-  adamUpdate(param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, config: AdamConfig): void;
-  rmspropUpdate(param: Float32Array, grad: Float32Array, meanSquare: Float32Array, mom: Float32Array | null,
-    meanGrad: Float32Array | null, config: RmspropConfig): void;
-  /** The fused recurrent kernels (native/src/recurrent.cc); absent from addons built before them. */
-  lstmForward?(arrays: RnnForwardArrays, info: RnnSequenceInfo): void;
-  lstmBackward?(arrays: RnnBackwardArrays, info: RnnSequenceInfo): void;
-  gruForward?(arrays: RnnForwardArrays, info: RnnSequenceInfo): void;
-  gruBackward?(arrays: RnnBackwardArrays, info: RnnSequenceInfo): void;
-  simpleRnnForward?(arrays: RnnForwardArrays, info: RnnSequenceInfo): void;
-  simpleRnnBackward?(arrays: RnnBackwardArrays, info: RnnSequenceInfo): void;
   /** Threads of our pool and of OpenBLAS (0 = all cores); returns the count now in effect. */
   setNumThreads(n: number): number;
   getNumThreads(): number;

@@ -156,35 +156,28 @@ export class RandomNormal extends Initializer {
     this.mean = args.mean ?? 0;
     this.stddev = args.stddev ?? 0.05;
     this.seed = seedOf(args);
-    if (!(this.stddev >= 0)) throw new Error(`RandomNormal initializer: stddev must be >= 0, got ${this.stddev}`);
+    if (!(this.stddev >= 0)) {
+      const name = (this.constructor as typeof RandomNormal).className;
+      throw new Error(`${name} initializer: stddev must be >= 0, got ${this.stddev}`);
+    }
+  }
+  /** One standard-normal draw; TruncatedNormal redraws beyond two standard deviations. */
+  protected standardDraw(rng: Rng): number {
+    return rng.normal();
   }
   apply(shape: readonly number[]): Tensor {
     const rng = rngFor(this.seed);
-    return fillWith(shape, () => this.mean + this.stddev * rng.normal());
+    return fillWith(shape, () => this.mean + this.stddev * this.standardDraw(rng));
   }
   override getConfig(): Record<string, unknown> {
     return { mean: this.mean, stddev: this.stddev, seed: this.seed };
   }
 }
 
-export class TruncatedNormal extends Initializer {
+export class TruncatedNormal extends RandomNormal {
   static override className = 'TruncatedNormal';
-  readonly mean: number;
-  readonly stddev: number;
-  readonly seed: number | null;
-  constructor(args: { mean?: number; stddev?: number; seed?: number | null } = {}) {
-    super();
-    this.mean = args.mean ?? 0;
-    this.stddev = args.stddev ?? 0.05;
-    this.seed = seedOf(args);
-    if (!(this.stddev >= 0)) throw new Error(`TruncatedNormal initializer: stddev must be >= 0, got ${this.stddev}`);
-  }
-  apply(shape: readonly number[]): Tensor {
-    const rng = rngFor(this.seed);
-    return fillWith(shape, () => this.mean + this.stddev * truncated(rng));
-  }
-  override getConfig(): Record<string, unknown> {
-    return { mean: this.mean, stddev: this.stddev, seed: this.seed };
+  protected override standardDraw(rng: Rng): number {
+    return truncated(rng);
   }
 }
 

@@ -1,6 +1,7 @@
-import { getBackend } from './registry.js';
-import { formatShape } from './shape.js';
-import { Tensor, type GradNode } from './tensor.js';
+import { activeKernels } from './registry.js';
+import { formatShape, shapesEqual } from './shape.js';
+import { Storage, allocStorage } from './memory.js';
+import { Tensor, bufferOf, type GradNode } from './tensor.js';
 
 let recording = true;
 
@@ -33,6 +34,45 @@ export function recordOp(op: string, output: Tensor, inputs: readonly Tensor[], 
   return output;
 }
 
+/**
+ * A node with several outputs: its backward runs once, with the gradient of
+ * every output (null for an output nothing depended on).
+ */
+interface MultiOutputNode {
+  readonly op: string;
+  readonly outputs: readonly Tensor[];
+  readonly backward: (dys: readonly (Tensor | null)[]) => readonly (Tensor | null)[];
+}
+
+const multiOutput = new WeakMap<GradNode, { node: MultiOutputNode; index: number }>();
+
+/**
+ * recordOp for an op with several outputs (a fused recurrent sequence: its
+ * output and final states): `backward` receives one gradient per output.
+ */
+export function recordMultiOutputOp(
+  op: string,
+  outputs: readonly Tensor[],
+  inputs: readonly Tensor[],
+  backward: MultiOutputNode['backward'],
+): readonly Tensor[] {
+  if (!(recording && inputs.some((t) => t.requiresGrad))) return outputs;
+  const node: MultiOutputNode = { op, outputs, backward };
+  outputs.forEach((output, index) => {
+    const gradNode: GradNode = {
+      op,
+      inputs,
+      backward: () => {
+        throw new Error(`backward of '${op}': a multi-output node runs through backward()`);
+      },
+    };
+    multiOutput.set(gradNode, { node, index });
+    output.requiresGrad = true;
+    output.gradNode = gradNode;
+  });
+  return outputs;
+}
+
 /** Tensors reachable from `root` through grad nodes, in reverse topological order (root first). */
 function reverseTopologicalOrder(root: Tensor): Tensor[] {
   const visited = new Set<number>();
@@ -55,6 +95,12 @@ function reverseTopologicalOrder(root: Tensor): Tensor[] {
   return order.reverse();
 }
 
+function checkGradient(op: string, i: number, g: Tensor, input: Tensor): void {
+  if (!shapesEqual(g.shape, input.shape)) {
+    throw new Error(`backward of '${op}': gradient for input ${i} has shape ${formatShape(g.shape)}, expected ${formatShape(input.shape)}`);
+  }
+}
+
 /**
  * Back-propagates from `output` (seeded with `dy`, default ones) and returns
  * the gradient of each of `wrt` (zeros where `output` does not depend on it).
@@ -62,44 +108,61 @@ function reverseTopologicalOrder(root: Tensor): Tensor[] {
  */
 export function backward(output: Tensor, wrt: readonly Tensor[], dy?: Tensor): Tensor[] {
   return noGrad(() => {
-    const seed = dy ?? onesLike(output);
-    if (seed.shape.length !== output.shape.length || seed.shape.some((d, i) => d !== output.shape[i])) {
+    const seed = dy ?? filled(output.shape, 1);
+    if (!shapesEqual(seed.shape, output.shape)) {
       throw new Error(`backward: dy has shape ${formatShape(seed.shape)}, expected the output's ${formatShape(output.shape)}`);
     }
     const grads = new Map<number, Tensor>([[output.id, seed]]);
-    for (const tensor of reverseTopologicalOrder(output)) {
-      const node = tensor.gradNode;
-      const g = grads.get(tensor.id);
-      if (!node || !g) continue;
-      const inputGrads = node.backward(g);
-      node.inputs.forEach((input, i) => {
+    const order = reverseTopologicalOrder(output);
+    // For multi-output nodes: how many of their outputs are in the graph, and their gradients so far.
+    const pending = new Map<MultiOutputNode, { remaining: number; dys: (Tensor | null)[] }>();
+    for (const tensor of order) {
+      const entry = tensor.gradNode ? multiOutput.get(tensor.gradNode) : undefined;
+      if (!entry) continue;
+      const p = pending.get(entry.node) ?? { remaining: 0, dys: entry.node.outputs.map(() => null) };
+      p.remaining++;
+      pending.set(entry.node, p);
+    }
+    const propagate = (op: string, inputs: readonly Tensor[], inputGrads: readonly (Tensor | null)[]): void => {
+      inputs.forEach((input, i) => {
         const gi = inputGrads[i];
         if (!gi || !input.requiresGrad) return;
-        if (gi.size !== input.size) {
-          throw new Error(`backward of '${node.op}': gradient for input ${i} has shape ${formatShape(gi.shape)}, expected ${formatShape(input.shape)}`);
-        }
+        checkGradient(op, i, gi, input);
         const previous = grads.get(input.id);
         grads.set(input.id, previous ? accumulate(previous, gi) : gi);
       });
-      // Intermediate gradients are no longer needed once propagated; free them early.
+    };
+    for (const tensor of order) {
+      const node = tensor.gradNode;
+      const g = grads.get(tensor.id) ?? null;
+      if (node) {
+        const entry = multiOutput.get(node);
+        if (entry) {
+          const p = pending.get(entry.node)!;
+          p.dys[entry.index] = g;
+          // Every output of the node comes before its inputs in this order: run it after the last one.
+          if (--p.remaining === 0 && p.dys.some((d) => d !== null)) propagate(node.op, node.inputs, entry.node.backward(p.dys));
+        } else if (g) {
+          propagate(node.op, node.inputs, node.backward(g));
+        }
+      }
+      // Intermediate gradients are no longer needed once propagated.
       if (tensor !== output && !wrt.includes(tensor)) grads.delete(tensor.id);
     }
-    return wrt.map((w) => {
-      const g = grads.get(w.id);
-      if (!g) return new Tensor(new Float32Array(w.size), w.shape);
-      return g.shape.every((d, i) => d === w.shape[i]) && g.rank === w.rank ? g : new Tensor(g.dataSync(), w.shape);
-    });
+    return wrt.map((w) => grads.get(w.id) ?? filled(w.shape, 0));
   });
 }
 
-function onesLike(t: Tensor): Tensor {
-  return new Tensor(new Float32Array(t.size).fill(1), t.shape);
+function filled(shape: readonly number[], value: number): Tensor {
+  const s = allocStorage(shape.reduce((a, b) => a * b, 1), 'float32');
+  activeKernels().fill(s.buffer, value);
+  return new Tensor(s, shape);
 }
 
 function accumulate(a: Tensor, b: Tensor): Tensor {
-  const out = new Float32Array(a.size);
-  getBackend().binary('add', a.dataSync(), [a.size], b.dataSync(), [b.size], out, [a.size]);
-  return new Tensor(out, a.shape);
+  const s: Storage = allocStorage(a.size, 'float32');
+  activeKernels().binary('add', bufferOf(a, 'backward'), [a.size], bufferOf(b, 'backward'), [b.size], s.buffer, [a.size]);
+  return new Tensor(s, a.shape);
 }
 
 /**
@@ -120,17 +183,23 @@ export function valueAndGrads(f: () => Tensor, wrt: readonly Tensor[]): { value:
       recording = previous;
     }
     if (!(value instanceof Tensor)) throw new Error('valueAndGrads: f must return a Tensor');
-    const grads = value.requiresGrad ? backward(value, wrt) : wrt.map((w) => new Tensor(new Float32Array(w.size), w.shape));
+    const grads = value.requiresGrad ? backward(value, wrt) : wrt.map((w) => noGrad(() => filled(w.shape, 0)));
     return { value, grads };
   } finally {
     for (const t of watched) t.requiresGrad = false;
   }
 }
 
+/** A new tensor viewing t's values (no copy), which gradients can be asked for independently of t. */
+function watchable(t: Tensor): Tensor {
+  bufferOf(t, 'grad');
+  return new Tensor(t.storage, t.shape);
+}
+
 /** TensorFlow.js-style: grad(f)(x) is the gradient of f at x. */
 export function grad(f: (x: Tensor) => Tensor): (x: Tensor) => Tensor {
   return (x) => {
-    const watched = new Tensor(x.values, x.shape, x.dtype);
+    const watched = watchable(x);
     return valueAndGrads(() => f(watched), [watched]).grads[0]!;
   };
 }
@@ -138,7 +207,7 @@ export function grad(f: (x: Tensor) => Tensor): (x: Tensor) => Tensor {
 /** TensorFlow.js-style: grads(f)(xs) gives the gradient for each argument. */
 export function grads(f: (...xs: Tensor[]) => Tensor): (xs: readonly Tensor[]) => Tensor[] {
   return (xs) => {
-    const watched = xs.map((x) => new Tensor(x.values, x.shape, x.dtype));
+    const watched = xs.map(watchable);
     return valueAndGrads(() => f(...watched), watched).grads;
   };
 }

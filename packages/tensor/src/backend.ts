@@ -1,18 +1,34 @@
 /**
- * The Backend interface: the one contract both kernel packages implement.
+ * The Backend contract (v2): devices own storage, backends declare the kernels
+ * they implement, and the dispatcher (registry.ts) takes each kernel from the
+ * highest-priority backend that has it.
  *
- * Kernels take flat typed arrays plus plain numbers for shapes and options and
- * write into an output array they are given. They never allocate tensors and
- * never see autograd. Arrays are row-major; images are NHWC.
+ * - A `Device` owns buffers: it allocates them, and moves values between them
+ *   and the host (`write` = upload, `read` = download). The CPU backends share
+ *   one host device (`cpuDevice`), whose buffers are the `Float32Array`s and
+ *   `Int32Array`s their kernels read and write, zero copy.
+ * - `Kernels<F, I>` is the kernel set over float buffers F and int32 buffers I.
+ *   Kernels never allocate tensors and never see autograd; they read inputs and
+ *   write into output buffers the caller allocated (from a pool: an output's
+ *   previous contents are unspecified, so a kernel overwrites every element
+ *   unless its comment says it accumulates). Arrays are row-major; images NHWC.
+ * - A `Backend` is a device plus any subset of the kernels. Kernels a backend
+ *   leaves out are taken from the next backend by priority; where that one
+ *   computes on another device, the dispatcher moves the buffers there and
+ *   back (`bridgeKernel`, driven by `KERNEL_ARGS`).
  *
- * Every array argument may be a view (subarray) into a larger buffer; kernels
- * must honour `byteOffset`/`length`, never the underlying buffer's size.
+ * On a host device every buffer argument may be a view (subarray) into a
+ * larger buffer; kernels must honour `byteOffset`/`length`, never the
+ * underlying buffer's size.
  */
+
+export type DType = 'float32' | 'int32';
+export type TypedArray = Float32Array | Int32Array;
 
 export type UnaryOp =
   | 'neg' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'square' | 'abs' | 'sign' | 'reciprocal'
   | 'relu' | 'relu6' | 'leakyRelu' | 'elu' | 'selu' | 'gelu' | 'sigmoid' | 'tanh'
-  | 'softplus' | 'softsign' | 'swish' | 'clip' | 'step' | 'floor' | 'round';
+  | 'softplus' | 'softsign' | 'swish' | 'clip' | 'step' | 'floor' | 'round' | 'erf';
 
 export type BinaryOp =
   | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum'
@@ -25,6 +41,16 @@ export interface UnaryParams {
   alpha?: number;
   beta?: number;
 }
+
+/**
+ * Activations the fused bias-activation and recurrent kernels compute. Each
+ * derivative is taken from the activation's output y: tanh 1-y², sigmoid
+ * y(1-y), hardSigmoid (clip(0.2x + 0.5, 0, 1), as Keras 2 and TensorFlow.js)
+ * 0.2 where 0 < y < 1, relu y > 0, linear 1.
+ */
+export type FusedActivation = 'tanh' | 'sigmoid' | 'hardSigmoid' | 'relu' | 'linear';
+/** The activations the fused recurrent kernels compute (the same set). */
+export type RnnActivation = FusedActivation;
 
 /** Geometry of a 2-D convolution over NHWC input, HWIO filter, NHWC output. */
 export interface Conv2DInfo {
@@ -88,130 +114,162 @@ export interface RmspropConfig {
 }
 
 /**
- * The kernel set. Shapes are `number[]`; a batch-broadcast GEMM passes a batch
- * stride of 0 for the operand that is shared by every batch entry.
+ * The kernel set over float buffers F and int32 buffers I. Shapes are
+ * `number[]`; a batch-broadcast GEMM passes a batch stride of 0 for the
+ * operand that every batch entry shares.
  */
-export interface Backend {
-  readonly name: string;
+export interface Kernels<F = Float32Array, I = Int32Array> {
+  /** Every element of out (float or int32) = value. */
+  fill(out: F | I, value: number): void;
+  /**
+   * y = x converted from xType to yType (equal lengths): float to int32 truncates toward zero
+   * (as JavaScript's `Int32Array.from(Math.trunc)`); equal types copy.
+   */
+  cast(x: F | I, xType: DType, y: F | I, yType: DType): void;
 
   /**
    * C[i] = alpha * op(A[i]) · op(B[i]) + beta * C[i] for i < batch, with op(A) m×k and op(B) k×n.
-   * A[i] starts at i*strideA (elements), B[i] at i*strideB, C[i] at i*m*n.
-   * With transA, A is stored k×m; with transB, B is stored n×k.
+   * A[i] starts at i*strideA (elements), B[i] at i*strideB, C[i] at i*m*n. beta = 0 ignores C's
+   * previous contents (NaN included). With transA, A is stored k×m; with transB, B is stored n×k.
    */
   gemm(
-    a: Float32Array, b: Float32Array, c: Float32Array,
+    a: F, b: F, c: F,
     batch: number, m: number, n: number, k: number,
     transA: boolean, transB: boolean, alpha: number, beta: number,
     strideA: number, strideB: number,
   ): void;
 
-  /** y = op(x) element-wise; x and y have equal length (may be the same array). */
-  unary(op: UnaryOp, x: Float32Array, y: Float32Array, params?: UnaryParams): void;
+  /** y = op(x) element-wise; x and y have equal length (may be the same buffer). */
+  unary(op: UnaryOp, x: F, y: F, params?: UnaryParams): void;
 
   /**
-   * dx = dy * op'(x) element-wise, given the forward input x and output y
-   * (each kernel uses whichever is cheaper). All four arrays have equal length.
+   * out = a op b with NumPy broadcasting: a and b each broadcast to outShape (which may be larger
+   * than their common broadcast: the result then repeats along the extra axes).
    */
-  unaryGrad(op: UnaryOp, x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array, params?: UnaryParams): void;
-
-  /** out = a op b with NumPy broadcasting; outShape is the broadcast of aShape and bShape. */
-  binary(op: BinaryOp, a: Float32Array, aShape: readonly number[], b: Float32Array, bShape: readonly number[], out: Float32Array, outShape: readonly number[]): void;
+  binary(op: BinaryOp, a: F, aShape: readonly number[], b: F, bShape: readonly number[], out: F, outShape: readonly number[]): void;
 
   /** out = cond != 0 ? a : b, all broadcast to outShape. */
-  select(cond: Float32Array, condShape: readonly number[], a: Float32Array, aShape: readonly number[], b: Float32Array, bShape: readonly number[], out: Float32Array, outShape: readonly number[]): void;
+  select(cond: F, condShape: readonly number[], a: F, aShape: readonly number[], b: F, bShape: readonly number[], out: F, outShape: readonly number[]): void;
 
   /** Reduces the middle axis of x viewed as [outer, size, inner] into out of length outer*inner. */
-  reduce(op: ReduceOp, x: Float32Array, out: Float32Array, outer: number, size: number, inner: number): void;
+  reduce(op: ReduceOp, x: F, out: F, outer: number, size: number, inner: number): void;
 
   /** Index of the max (or min) along the middle axis of [outer, size, inner]; first index wins ties. */
-  argReduce(op: 'max' | 'min', x: Float32Array, out: Int32Array, outer: number, size: number, inner: number): void;
+  argReduce(op: 'max' | 'min', x: F, out: I, outer: number, size: number, inner: number): void;
 
   /** Softmax (or log-softmax) along the middle axis of [outer, size, inner]. */
-  softmax(x: Float32Array, y: Float32Array, outer: number, size: number, inner: number, log: boolean): void;
+  softmax(x: F, y: F, outer: number, size: number, inner: number, log: boolean): void;
 
   /** out = x permuted: out axis i is x axis perm[i]. */
-  transpose(x: Float32Array, shape: readonly number[], perm: readonly number[], out: Float32Array): void;
+  transpose(x: F, shape: readonly number[], perm: readonly number[], out: F): void;
 
   /** out = x[begin : begin+size] along every axis. */
-  slice(x: Float32Array, shape: readonly number[], begin: readonly number[], size: readonly number[], out: Float32Array): void;
+  slice(x: F, shape: readonly number[], begin: readonly number[], size: readonly number[], out: F): void;
 
   /** out = x padded with `value`: padBefore/padAfter per axis. */
-  pad(x: Float32Array, shape: readonly number[], padBefore: readonly number[], padAfter: readonly number[], value: number, out: Float32Array): void;
+  pad(x: F, shape: readonly number[], padBefore: readonly number[], padAfter: readonly number[], value: number, out: F): void;
 
-  /** Concatenates inputs viewed as [outer, sizes[i], inner] along the middle axis. */
-  concat(inputs: readonly Float32Array[], sizes: readonly number[], outer: number, inner: number, out: Float32Array): void;
+  /** Concatenates inputs (any number of them) viewed as [outer, sizes[i], inner] along the middle axis. */
+  concat(inputs: readonly F[], sizes: readonly number[], outer: number, inner: number, out: F): void;
 
   /** out[o, j, r] = x[o, indices[j], r] for x viewed as [outer, size, inner]; indices are validated in [0, size). */
-  gather(x: Float32Array, indices: Int32Array, out: Float32Array, outer: number, size: number, inner: number): void;
+  gather(x: F, indices: I, out: F, outer: number, size: number, inner: number): void;
 
   /** dx[o, indices[j], r] += dy[o, j, r] (dx is accumulated into, not cleared). */
-  scatterAdd(dy: Float32Array, indices: Int32Array, dx: Float32Array, outer: number, size: number, inner: number): void;
+  scatterAdd(dy: F, indices: I, dx: F, outer: number, size: number, inner: number): void;
 
   /** out[i, indices[i]] = onValue, elsewhere offValue; out has length indices.length * depth. */
-  oneHot(indices: Int32Array, depth: number, onValue: number, offValue: number, out: Float32Array): void;
+  oneHot(indices: I, depth: number, onValue: number, offValue: number, out: F): void;
 
-  conv2d(x: Float32Array, filter: Float32Array, y: Float32Array, info: Conv2DInfo): void;
+  conv2d(x: F, filter: F, y: F, info: Conv2DInfo): void;
   /** dx from dy and the filter (dx is overwritten). */
-  conv2dBackpropInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, info: Conv2DInfo): void;
+  conv2dBackpropInput(dy: F, filter: F, dx: F, info: Conv2DInfo): void;
   /** dFilter from x and dy (dFilter is overwritten). */
-  conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dFilter: Float32Array, info: Conv2DInfo): void;
+  conv2dBackpropFilter(x: F, dy: F, dFilter: F, info: Conv2DInfo): void;
 
   /** Max pooling; writes into argmax, per output cell, the flat index into x of the chosen input. */
-  maxPool2d(x: Float32Array, y: Float32Array, argmax: Int32Array, info: Pool2DInfo): void;
+  maxPool2d(x: F, y: F, argmax: I, info: Pool2DInfo): void;
   /** dx[argmax[i]] += dy[i] after clearing dx. */
-  maxPool2dBackprop(dy: Float32Array, argmax: Int32Array, dx: Float32Array, info: Pool2DInfo): void;
-  avgPool2d(x: Float32Array, y: Float32Array, info: Pool2DInfo): void;
-  avgPool2dBackprop(dy: Float32Array, dx: Float32Array, info: Pool2DInfo): void;
+  maxPool2dBackprop(dy: F, argmax: I, dx: F, info: Pool2DInfo): void;
+  avgPool2d(x: F, y: F, info: Pool2DInfo): void;
+  avgPool2dBackprop(dy: F, dx: F, info: Pool2DInfo): void;
+
+  /**
+   * y = act(x + bias) with x viewed as [rows, channels] and bias [channels] (null = no bias):
+   * the epilogue of Dense and Conv2D. x and y may be the same buffer.
+   */
+  biasActivation(x: F, bias: F | null, y: F, rows: number, channels: number, activation: FusedActivation): void;
+  /**
+   * The backward of biasActivation, from its output y: dx = dy * act'(y) (dx may be dy's buffer),
+   * and dBias[c] = Σ_rows dx[r, c] when dBias is not null.
+   */
+  biasActivationGrad(y: F, dy: F, dx: F, dBias: F | null, rows: number, channels: number, activation: FusedActivation): void;
 
   /** In place: param -= update; velocity (momentum buffer) may be null when momentum is 0. */
-  sgdUpdate(param: Float32Array, grad: Float32Array, velocity: Float32Array | null, config: SgdConfig): void;
+  sgdUpdate(param: F, grad: F, velocity: F | null, config: SgdConfig): void;
   /** In place Adam/AdamW step with first and second moments m and v. */
-  adamUpdate(param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, config: AdamConfig): void;
+  adamUpdate(param: F, grad: F, m: F, v: F, config: AdamConfig): void;
   /** In place RMSprop step; mom is null when momentum is 0, meanGrad is null unless centered. */
-  rmspropUpdate(param: Float32Array, grad: Float32Array, meanSquare: Float32Array, mom: Float32Array | null, meanGrad: Float32Array | null, config: RmspropConfig): void;
+  rmspropUpdate(param: F, grad: F, meanSquare: F, mom: F | null, meanGrad: F | null, config: RmspropConfig): void;
 
-  /** Optional kernels: when absent, ops use a composite of the required kernels. */
-  optional?: OptionalKernels;
-}
-
-/**
- * Kernels a backend may provide for speed. Each has a composite fallback in
- * @axon/tensor built from required kernels, so leaving one out never changes
- * results (up to float rounding).
- *
- * The fused recurrent kernels run a whole SimpleRNN / GRU / LSTM sequence in
- * one call: one GEMM for the input projection of every timestep, then per
- * step one GEMM h·U for all gates (two for a GRU without resetAfter) and the
- * gate math in a single pass. Backward walks the steps in reverse with one
- * GEMM per step for dh (two for GRU without resetAfter), then gets dx, dW and
- * dU from GEMMs over all timesteps at once. The op `lstmSequence` etc.
- * (ops/recurrent.ts) allocates every array; its composite path defines the
- * semantics.
- */
-export interface OptionalKernels {
-  /** LSTM (Keras gate order i, f, c, o; G = 4): c = f*c + i*act(zc), h = o*act(c), gates use recurrentActivation. */
-  lstmForward?(arrays: RnnForwardArrays, info: RnnSequenceInfo): void;
-  lstmBackward?(arrays: RnnBackwardArrays, info: RnnSequenceInfo): void;
+  /**
+   * Fused whole-sequence recurrent kernels: one GEMM for the input projection
+   * of every timestep, then per step one GEMM h·U for all gates (two for a GRU
+   * without resetAfter) and the gate math in a single pass. Backward walks the
+   * steps in reverse with one GEMM per step for dh, then gets dx, dW and dU
+   * from GEMMs over all timesteps at once. The op `lstmSequence` etc.
+   * (ops/recurrent.ts) has a composite path of ordinary ops that defines the
+   * semantics, taken when no backend has these kernels.
+   *
+   * LSTM (Keras gate order i, f, c, o; G = 4): c = f*c + i*act(zc), h = o*act(c), gates use recurrentActivation.
+   */
+  lstmForward(arrays: RnnForwardArrays<F>, info: RnnSequenceInfo): void;
+  lstmBackward(arrays: RnnBackwardArrays<F>, info: RnnSequenceInfo): void;
   /**
    * GRU (Keras gate order z, r, h; G = 3), h = z*h' + (1-z)*hh where h' is the previous state.
    * resetAfter: hh = act(xh + r*(h'·Uh + bRec_h)), gates add h'·U + bRec (bias [2, 3U]: input row, recurrent row).
    * Otherwise: hh = act(xh + (r*h')·Uh), z and r add h'·Uz, h'·Ur (bias [3U], input side only).
    */
-  gruForward?(arrays: RnnForwardArrays, info: RnnSequenceInfo): void;
-  gruBackward?(arrays: RnnBackwardArrays, info: RnnSequenceInfo): void;
+  gruForward(arrays: RnnForwardArrays<F>, info: RnnSequenceInfo): void;
+  gruBackward(arrays: RnnBackwardArrays<F>, info: RnnSequenceInfo): void;
   /** SimpleRNN (G = 1): h = act(x·W + b + h'·U). */
-  simpleRnnForward?(arrays: RnnForwardArrays, info: RnnSequenceInfo): void;
-  simpleRnnBackward?(arrays: RnnBackwardArrays, info: RnnSequenceInfo): void;
+  simpleRnnForward(arrays: RnnForwardArrays<F>, info: RnnSequenceInfo): void;
+  simpleRnnBackward(arrays: RnnBackwardArrays<F>, info: RnnSequenceInfo): void;
+}
+
+export type KernelName = keyof Kernels;
+
+/**
+ * Memory a backend computes on. Backends whose `device` is the same object
+ * share storage: a tensor made by one is read by the other's kernels as is.
+ */
+export interface Device<B = unknown> {
+  readonly name: string;
+  /**
+   * A host device's buffers are the Float32Array / Int32Array themselves: `read`
+   * returns the buffer without copying and kernels may receive subarray views.
+   */
+  readonly host: boolean;
+  /** A buffer of `length` elements; its contents are unspecified. */
+  alloc(length: number, dtype: DType): B;
+  /** Upload: copies `values` (same length and dtype) into the buffer. */
+  write(buffer: B, values: TypedArray): void;
+  /** Download: the buffer's values on the host (the buffer itself on a host device). */
+  read(buffer: B): TypedArray;
+  /** The element count and dtype of a buffer. */
+  describe(buffer: B): { length: number; dtype: DType };
+  /** Returns a buffer's memory for good (a buffer the pool does not keep); optional. */
+  free?(buffer: B): void;
 }
 
 /**
- * Activations the fused recurrent kernels compute. Each derivative is taken
- * from the activation's output y: tanh 1-y², sigmoid y(1-y), hardSigmoid
- * (clip(0.2x + 0.5, 0, 1), as Keras 2 and TensorFlow.js) 0.2 where 0 < y < 1,
- * relu y > 0, linear 1. Other activations take the composite path.
+ * A device plus the kernels a backend implements (any subset). `F` and `I` are
+ * its float and int32 buffer types (Float32Array and Int32Array on the host).
  */
-export type RnnActivation = 'tanh' | 'sigmoid' | 'hardSigmoid' | 'relu' | 'linear';
+export type Backend<F = Float32Array, I = Int32Array> = Partial<Kernels<F, I>> & {
+  readonly name: string;
+  readonly device: Device<F | I>;
+};
 
 /**
  * Geometry and options of a fused recurrent sequence: B = batch, T = timesteps,
@@ -237,88 +295,159 @@ export interface RnnSequenceInfo {
   /** Masked steps output zeros instead of the previous output (Keras sets it in Bidirectional with returnSequences). */
   zeroOutputForMask: boolean;
   /** SimpleRNN's activation; LSTM's cell and output activation; GRU's candidate activation. */
-  activation: RnnActivation;
+  activation: FusedActivation;
   /** LSTM and GRU gate activation (ignored by SimpleRNN). */
-  recurrentActivation: RnnActivation;
-  /** GRU only (ignored by the others): see OptionalKernels.gruForward. */
+  recurrentActivation: FusedActivation;
+  /** GRU only (ignored by the others): see Kernels.gruForward. */
   resetAfter: boolean;
 }
 
 /**
- * Arrays of a fused forward pass. Inputs are read-only; outputs and saved
- * arrays are overwritten whole (the caller need not clear them). Arrays may
+ * Buffers of a fused forward pass. Inputs are read-only; outputs and saved
+ * buffers are overwritten whole (the caller need not clear them). Buffers may
  * be views (subarrays) and never alias each other.
  */
-export interface RnnForwardArrays {
+export interface RnnForwardArrays<F = Float32Array> {
   /** [B, T, I], time order. */
-  x: Float32Array;
+  x: F;
   /** [I, G*U], Keras layout: gate g of unit j is column g*U + j. */
-  kernel: Float32Array;
+  kernel: F;
   /** [U, G*U]. */
-  recurrentKernel: Float32Array;
+  recurrentKernel: F;
   /** [G*U], or [2, 3U] for a GRU with resetAfter; null = no bias. */
-  bias: Float32Array | null;
+  bias: F | null;
   /** Initial hidden state [B, U]; null = zeros. */
-  h0: Float32Array | null;
+  h0: F | null;
   /** LSTM initial cell state [B, U]; null = zeros (and always null for GRU and SimpleRNN). */
-  c0: Float32Array | null;
+  c0: F | null;
   /** [B, T] of 0/1 in time order; null = every step taken. */
-  mask: Float32Array | null;
+  mask: F | null;
   /** Out: [B, T, U] in step order with returnSequences, else [B, U]. */
-  output: Float32Array;
+  output: F;
   /** Out: final hidden state [B, U]. */
-  hT: Float32Array;
+  hT: F;
   /** Out: LSTM final cell state [B, U] (null for GRU and SimpleRNN). */
-  cT: Float32Array | null;
+  cT: F | null;
   /**
    * Saved for backward, [T+1, B, U]: slot 0 the initial hidden state, slot s+1
    * the hidden state after step s (masked steps repeat the previous slot).
    */
-  hs: Float32Array;
+  hs: F;
   /** Saved, LSTM only (else null), [T+1, B, U]: the cell states, laid out like hs. */
-  cs: Float32Array | null;
+  cs: F | null;
   /**
    * Saved, [T, B, G*U] in step order (null for SimpleRNN): the activated gates.
    * LSTM: i, f, act(zc), o. GRU: z, r, hh.
    */
-  gates: Float32Array | null;
+  gates: F | null;
   /**
    * Saved, GRU only (else null), [T, B, U]: with resetAfter the recurrent
    * candidate term h'·Uh + bRec_h before the reset gate; without it r*h'.
    */
-  aux: Float32Array | null;
+  aux: F | null;
 }
 
 /**
- * Arrays of a fused backward pass: the forward's inputs and saved arrays
+ * Buffers of a fused backward pass: the forward's inputs and saved buffers
  * (unchanged since the forward), the gradients flowing in, and the gradients
  * to compute. Each gradient out is overwritten whole; a null one is skipped.
  */
-export interface RnnBackwardArrays {
-  x: Float32Array;
-  kernel: Float32Array;
-  recurrentKernel: Float32Array;
-  mask: Float32Array | null;
-  hs: Float32Array;
-  cs: Float32Array | null;
-  gates: Float32Array | null;
-  aux: Float32Array | null;
+export interface RnnBackwardArrays<F = Float32Array> {
+  x: F;
+  kernel: F;
+  recurrentKernel: F;
+  mask: F | null;
+  hs: F;
+  cs: F | null;
+  gates: F | null;
+  aux: F | null;
   /** Gradient of the output (shape of the forward's output); null = zero. */
-  dOutput: Float32Array | null;
+  dOutput: F | null;
   /** Gradient of the final hidden state [B, U]; null = zero. */
-  dhT: Float32Array | null;
+  dhT: F | null;
   /** Gradient of the LSTM final cell state [B, U]; null = zero. */
-  dcT: Float32Array | null;
+  dcT: F | null;
   /** Out: [B, T, I]. */
-  dx: Float32Array | null;
+  dx: F | null;
   /** Out: [I, G*U]. */
-  dKernel: Float32Array | null;
+  dKernel: F | null;
   /** Out: [U, G*U]. */
-  dRecurrentKernel: Float32Array | null;
+  dRecurrentKernel: F | null;
   /** Out: shaped like the bias. */
-  dBias: Float32Array | null;
+  dBias: F | null;
   /** Out: [B, U]. */
-  dh0: Float32Array | null;
+  dh0: F | null;
   /** Out: LSTM [B, U]. */
-  dc0: Float32Array | null;
+  dc0: F | null;
 }
+
+// ---- argument roles, for moving buffers between devices ------------------------------------
+
+/**
+ * The role of each positional argument of a kernel: '' (not a buffer), 'in'
+ * (read), 'out' (written whole), 'inout' (read and written), 'ins' (a list of
+ * inputs), or an object whose fields are buffers with those roles. A null
+ * buffer argument is passed through. Used to run a kernel on another device
+ * (see bridgeKernel) and by the testing kits; every kernel is listed.
+ */
+export type ArgRole = '' | 'in' | 'out' | 'inout' | 'ins' | { readonly [field: string]: 'in' | 'out' };
+
+const RNN_FORWARD: { [K in keyof RnnForwardArrays]: 'in' | 'out' } = {
+  x: 'in', kernel: 'in', recurrentKernel: 'in', bias: 'in', h0: 'in', c0: 'in', mask: 'in',
+  output: 'out', hT: 'out', cT: 'out', hs: 'out', cs: 'out', gates: 'out', aux: 'out',
+};
+const RNN_BACKWARD: { [K in keyof RnnBackwardArrays]: 'in' | 'out' } = {
+  x: 'in', kernel: 'in', recurrentKernel: 'in', mask: 'in', hs: 'in', cs: 'in', gates: 'in', aux: 'in',
+  dOutput: 'in', dhT: 'in', dcT: 'in',
+  dx: 'out', dKernel: 'out', dRecurrentKernel: 'out', dBias: 'out', dh0: 'out', dc0: 'out',
+};
+const CONV: readonly ArgRole[] = ['in', 'in', 'out', ''];
+
+export const KERNEL_ARGS: { readonly [K in KernelName]: readonly ArgRole[] } = {
+  fill: ['out', ''],
+  cast: ['in', '', 'out', ''],
+  gemm: ['in', 'in', 'inout', '', '', '', '', '', '', '', '', '', ''],
+  unary: ['', 'in', 'out', ''],
+  binary: ['', 'in', '', 'in', '', 'out', ''],
+  select: ['in', '', 'in', '', 'in', '', 'out', ''],
+  reduce: ['', 'in', 'out', '', '', ''],
+  argReduce: ['', 'in', 'out', '', '', ''],
+  softmax: ['in', 'out', '', '', '', ''],
+  transpose: ['in', '', '', 'out'],
+  slice: ['in', '', '', '', 'out'],
+  pad: ['in', '', '', '', '', 'out'],
+  concat: ['ins', '', '', '', 'out'],
+  gather: ['in', 'in', 'out', '', '', ''],
+  scatterAdd: ['in', 'in', 'inout', '', '', ''],
+  oneHot: ['in', '', '', '', 'out'],
+  conv2d: CONV,
+  conv2dBackpropInput: CONV,
+  conv2dBackpropFilter: CONV,
+  maxPool2d: ['in', 'out', 'out', ''],
+  maxPool2dBackprop: ['in', 'in', 'out', ''],
+  avgPool2d: ['in', 'out', ''],
+  avgPool2dBackprop: ['in', 'out', ''],
+  biasActivation: ['in', 'in', 'out', '', '', ''],
+  biasActivationGrad: ['in', 'in', 'out', 'out', '', '', ''],
+  sgdUpdate: ['inout', 'in', 'inout', ''],
+  adamUpdate: ['inout', 'in', 'inout', 'inout', ''],
+  rmspropUpdate: ['inout', 'in', 'inout', 'inout', 'inout', ''],
+  lstmForward: [RNN_FORWARD, ''],
+  lstmBackward: [RNN_BACKWARD, ''],
+  gruForward: [RNN_FORWARD, ''],
+  gruBackward: [RNN_BACKWARD, ''],
+  simpleRnnForward: [RNN_FORWARD, ''],
+  simpleRnnBackward: [RNN_BACKWARD, ''],
+};
+
+/** Every kernel name, in the order of the interface. */
+export const KERNEL_NAMES = Object.keys(KERNEL_ARGS) as KernelName[];
+
+/**
+ * Kernels an op can do without: when no registered backend has them, the op
+ * computes the same values from other kernels (its composite path).
+ */
+export const COMPOSABLE_KERNELS: ReadonlySet<KernelName> = new Set<KernelName>([
+  'lstmForward', 'lstmBackward', 'gruForward', 'gruBackward', 'simpleRnnForward', 'simpleRnnBackward',
+  'biasActivation', 'biasActivationGrad',
+]);

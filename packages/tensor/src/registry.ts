@@ -1,18 +1,43 @@
-import type { Backend } from './backend.js';
+/**
+ * The backend registry and the kernel dispatcher.
+ *
+ * Backends register a factory and a priority. The active backend is the one
+ * set, else AXON_BACKEND, else the highest priority. Each kernel is taken from
+ * the active backend when it implements it, else from the next backend that
+ * does, in priority order; a kernel from a backend on another device runs
+ * through bridgeKernel (buffers copied there and back). The resolved table is
+ * cached until the registry changes.
+ */
+import { COMPOSABLE_KERNELS, KERNEL_NAMES, type Backend, type Device, type KernelName, type Kernels } from './backend.js';
+import { bridgeKernel, poolOf } from './device.js';
 
-export type BackendFactory = () => Backend;
+export type BackendFactory = () => Backend<any, any>;
 
 interface Registration {
   factory: BackendFactory;
   priority: number;
-  instance?: Backend;
+  instance?: Backend<unknown, unknown>;
 }
 
 const registrations = new Map<string, Registration>();
 /** Reasons a backend package could not register itself (e.g. the native addon failed to load). */
 const unavailable = new Map<string, string>();
-let active: Backend | undefined;
+let active: Backend<unknown, unknown> | undefined;
 let explicitlyChosen = false;
+
+/** Kernels over opaque device buffers, as the ops call them. */
+export type DeviceKernels = Kernels<unknown, unknown>;
+
+interface Resolved {
+  backend: Backend<unknown, unknown>;
+  kernels: DeviceKernels;
+  providers: Record<KernelName, string | null>;
+}
+let resolved: Resolved | undefined;
+
+function invalidate(): void {
+  resolved = undefined;
+}
 
 /**
  * Makes a backend available. The highest priority wins by default; the
@@ -22,6 +47,7 @@ export function registerBackend(name: string, factory: BackendFactory, priority 
   registrations.set(name, { factory, priority });
   unavailable.delete(name);
   if (!explicitlyChosen) active = undefined; // re-pick the default lazily
+  invalidate();
 }
 
 /** Records why a backend package could not register itself; surfaced by errors and `backendStatus()`. */
@@ -41,7 +67,7 @@ export function backendStatus(): { name: string; available: boolean; reason?: st
   ];
 }
 
-function instantiate(name: string): Backend {
+function instantiate(name: string): Backend<unknown, unknown> {
   const reg = registrations.get(name);
   if (!reg) {
     const why = unavailable.get(name);
@@ -53,21 +79,35 @@ function instantiate(name: string): Backend {
         (known.length ? '' : " (import '@axon/kernels-js' or '@axon/kernels-native')"),
     );
   }
-  reg.instance ??= reg.factory();
+  if (!reg.instance) {
+    const instance = reg.factory() as Backend<unknown, unknown>;
+    if (!instance || typeof instance.name !== 'string' || !instance.device || typeof instance.device.alloc !== 'function') {
+      throw new Error(`Backend '${name}': its factory must return {name, device, ...kernels}, got ${describe(instance)}`);
+    }
+    reg.instance = instance;
+  }
   return reg.instance;
 }
 
+function describe(x: unknown): string {
+  if (x === null || typeof x !== 'object') return String(x);
+  return `an object with keys ${Object.keys(x).slice(0, 8).join(', ')}`;
+}
+
 /** Switches the active backend; throws if the name is unknown. */
-export function setBackend(name: string): Backend {
-  active = instantiate(name);
+export function setBackend(name: string): Backend<unknown, unknown> {
+  const next = instantiate(name);
+  if (next !== active) invalidate();
+  active = next;
   explicitlyChosen = true;
   return active;
 }
 
 /** The active backend: the one set, else AXON_BACKEND, else the highest priority registered. */
-export function getBackend(): Backend {
+export function getBackend(): Backend<unknown, unknown> {
   if (active) return active;
   const fromEnv = typeof process !== 'undefined' ? process.env.AXON_BACKEND : undefined;
+  invalidate();
   if (fromEnv) {
     active = instantiate(fromEnv);
     return active;
@@ -89,7 +129,77 @@ export function withBackend<T>(name: string, fn: () => T): T {
   try {
     return fn();
   } finally {
+    if (active !== previous) invalidate();
     active = previous;
     explicitlyChosen = previousExplicit;
   }
+}
+
+// ---- dispatch --------------------------------------------------------------------------------
+
+function resolve(): Resolved {
+  const backend = getBackend();
+  if (resolved && resolved.backend === backend) return resolved;
+  // The active backend first, then every other one by priority.
+  const chain: Backend<unknown, unknown>[] = [backend];
+  for (const name of listBackends()) {
+    try {
+      const other = instantiate(name);
+      if (other !== backend) chain.push(other);
+    } catch {
+      // A backend whose factory fails serves no kernels; asking for it by name reports why.
+    }
+  }
+  const kernels = {} as Record<KernelName, (...args: unknown[]) => void>;
+  const providers = {} as Record<KernelName, string | null>;
+  for (const name of KERNEL_NAMES) {
+    const provider = chain.find((b) => typeof b[name] === 'function');
+    providers[name] = provider?.name ?? null;
+    if (!provider) {
+      kernels[name] = () => {
+        throw new Error(
+          `No registered backend implements the kernel '${name}' (active backend '${backend.name}'; ` +
+            `registered: ${listBackends().join(', ')})`,
+        );
+      };
+      continue;
+    }
+    const fn = (provider[name] as (...args: unknown[]) => void).bind(provider);
+    if (provider.device === backend.device) {
+      kernels[name] = fn;
+    } else {
+      const pool = poolOf(provider.device);
+      kernels[name] = bridgeKernel(name, fn, backend.device, provider.device, (length, dtype) => pool.take(length, dtype), (buffer) => {
+        const { length, dtype } = provider.device.describe(buffer);
+        pool.give(buffer, length, dtype);
+      });
+    }
+  }
+  resolved = { backend, kernels: kernels as unknown as DeviceKernels, providers };
+  return resolved;
+}
+
+/** @internal The kernels the ops call: each from the backend that serves it for the active backend. */
+export function activeKernels(): DeviceKernels {
+  return (resolved ?? resolve()).kernels;
+}
+
+/** @internal The device of the active backend: where new tensors are made. */
+export function activeDevice(): Device {
+  return (resolved ?? resolve()).backend.device;
+}
+
+/** @internal Whether some registered backend implements `name` (ops with a composite path ask). */
+export function hasKernel(name: KernelName): boolean {
+  return (resolved ?? resolve()).providers[name] !== null;
+}
+
+/**
+ * For the active backend: which backend serves each kernel (itself, or the one
+ * it falls back to), or null where none does and the op composes it from
+ * other kernels (`composable`) or cannot run.
+ */
+export function kernelProviders(): { kernel: KernelName; backend: string | null; composable: boolean }[] {
+  const { providers } = resolve();
+  return KERNEL_NAMES.map((kernel) => ({ kernel, backend: providers[kernel], composable: COMPOSABLE_KERNELS.has(kernel) }));
 }

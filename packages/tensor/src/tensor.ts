@@ -1,7 +1,9 @@
+import type { DType, TypedArray } from './backend.js';
+import { Storage, allocStorage, moveStorage, releasedError, storageFromHost, track, type Tracked } from './memory.js';
+import { activeDevice, activeKernels } from './registry.js';
 import { assertValidShape, formatShape, sizeOf, type Shape } from './shape.js';
 
-export type DType = 'float32' | 'int32';
-export type TypedArray = Float32Array | Int32Array;
+export type { DType, TypedArray } from './backend.js';
 /** Nested JS arrays of numbers, as accepted by `tensor()` and returned by `toArray()`. */
 export type NestedArray = number | NestedArray[];
 
@@ -15,35 +17,61 @@ export interface GradNode {
 
 let nextId = 0;
 
+function typeName(x: unknown): string {
+  if (x === null) return 'null';
+  if (typeof x !== 'object') return typeof x;
+  return (x as object).constructor?.name ?? 'an object';
+}
+
 /**
  * An immutable n-dimensional array of float32 (or int32 for indices and
- * labels), row-major. Values live in a typed array owned by the CPU backends;
- * memory is the garbage collector's, so there is nothing to dispose.
+ * labels), row-major. Its values live in a buffer of the device of the
+ * backend that made it (host memory for the CPU backends); read them with
+ * dataSync()/data(). Memory is recycled when a step scope ends or the
+ * garbage collector collects the tensor, so there is nothing to dispose.
  */
-export class Tensor {
+export class Tensor implements Tracked {
   readonly id = nextId++;
   readonly shape: readonly number[];
   readonly dtype: DType;
-  /** @internal Storage; read it through dataSync(). Kernels write into fresh arrays only. */
-  values: TypedArray;
+  readonly size: number;
+  /** @internal The device buffer (shared with reshaped views). */
+  storage: Storage;
+  /** @internal The scope that released it, once released. */
+  released: string | null = null;
+  /** @internal Outlives the scopes it was made in. */
+  kept = false;
   /** True when gradients flow to this tensor (a variable, or computed from one). */
   requiresGrad = false;
   /** @internal The op that produced this tensor, when it requires a gradient. */
   gradNode: GradNode | null = null;
 
-  constructor(values: TypedArray, shape: Shape, dtype?: DType) {
+  /**
+   * A tensor of `shape` holding `values` (a Float32Array or Int32Array, adopted
+   * without copying on the host: do not modify it afterwards).
+   */
+  constructor(values: TypedArray | Storage, shape: Shape, dtype?: DType) {
     assertValidShape('tensor', shape);
-    const expected = sizeOf(shape);
-    if (values.length !== expected) {
-      throw new Error(`tensor: shape ${formatShape(shape)} needs ${expected} values, got ${values.length}`);
+    let storage: Storage;
+    if (values instanceof Storage) {
+      storage = values;
+    } else if (values instanceof Float32Array || values instanceof Int32Array) {
+      storage = storageFromHost(values);
+    } else {
+      throw new Error(`tensor: values must be a Float32Array or Int32Array, got ${typeName(values)}`);
     }
-    this.values = values;
+    const expected = sizeOf(shape);
+    if (storage.length !== expected) {
+      throw new Error(`tensor: shape ${formatShape(shape)} needs ${expected} values, got ${storage.length}`);
+    }
+    if (dtype !== undefined && dtype !== storage.dtype) {
+      throw new Error(`tensor: dtype '${dtype}' does not match the ${storage.dtype} values given`);
+    }
+    this.storage = storage;
     this.shape = Object.freeze([...shape]);
-    this.dtype = dtype ?? (values instanceof Int32Array ? 'int32' : 'float32');
-  }
-
-  get size(): number {
-    return this.values.length;
+    this.dtype = storage.dtype;
+    this.size = expected;
+    track(this, this instanceof Variable);
   }
 
   get rank(): number {
@@ -51,16 +79,19 @@ export class Tensor {
   }
 
   /**
-   * The values as float32. For a float32 tensor this is the storage itself:
-   * treat it as read-only (tensors are immutable).
+   * The values as float32. On the host this is the tensor's own memory (for a
+   * float32 tensor): treat it as read-only. It stays valid as long as you hold
+   * it; the tensor's memory is then never recycled.
    */
   dataSync(): Float32Array {
-    return this.values instanceof Float32Array ? this.values : Float32Array.from(this.values);
+    const values = this.readValues('dataSync', true);
+    return values instanceof Float32Array ? values : Float32Array.from(values);
   }
 
   /** The values as int32 (rounded toward zero for float tensors). */
   intDataSync(): Int32Array {
-    return this.values instanceof Int32Array ? this.values : Int32Array.from(this.values, Math.trunc);
+    const values = this.readValues('intDataSync', true);
+    return values instanceof Int32Array ? values : Int32Array.from(values, Math.trunc);
   }
 
   /** Async alias of dataSync(), for code written against TensorFlow.js. */
@@ -68,9 +99,20 @@ export class Tensor {
     return this.dataSync();
   }
 
+  /**
+   * @internal The values on the host, for library code that reads them at once
+   * and keeps no reference (so the memory can still be recycled).
+   */
+  readValues(op = 'read', expose = false): TypedArray {
+    if (this.released !== null) throw releasedError(this, op);
+    const s = this.storage;
+    if (expose && s.device.host) s.exposed = true;
+    return s.device.read(s.buffer);
+  }
+
   /** The values as nested arrays following the shape (a number for a scalar). */
   toArray(): NestedArray {
-    const values = this.values;
+    const values = this.readValues('toArray');
     const shape = this.shape;
     if (shape.length === 0) return values[0]!;
     let offset = 0;
@@ -92,25 +134,40 @@ export class Tensor {
   /** The single value of a one-element tensor. */
   item(): number {
     if (this.size !== 1) throw new Error(`item: tensor of shape ${formatShape(this.shape)} has ${this.size} values, expected exactly 1`);
-    return this.values[0]!;
+    return this.readValues('item')[0]!;
   }
 
   toString(): string {
-    const preview = Array.from(this.values.subarray(0, 8), (v) => Number(v.toPrecision(6))).join(', ');
+    if (this.released !== null) return `Tensor(${this.dtype}, ${formatShape(this.shape)}, released by scope '${this.released}')`;
+    const preview = Array.from(this.readValues('toString').subarray(0, 8), (v) => Number(v.toPrecision(6))).join(', ');
     return `Tensor(${this.dtype}, ${formatShape(this.shape)}${this.size ? `: ${preview}${this.size > 8 ? ', ...' : ''}` : ''})`;
   }
 }
 
 /**
+ * @internal The buffer of t on the active device, for a kernel call by `op`:
+ * fails if t was released, and moves t's storage first if it lives elsewhere.
+ */
+export function bufferOf(t: Tensor, op: string): unknown {
+  if (t.released !== null) throw releasedError(t, op);
+  const s = t.storage;
+  const device = activeDevice();
+  if (s.device !== device) moveStorage(s, device);
+  return s.buffer;
+}
+
+/**
  * A mutable tensor that gradients flow to: a model's weight. `assign()`
- * replaces its values (same shape); optimizers update it in place.
+ * replaces its values (same shape); optimizers update it in place. Its memory
+ * is its own: no op result ever shares it.
  */
 export class Variable extends Tensor {
   trainable: boolean;
   name: string;
 
   constructor(initial: Tensor, options: { trainable?: boolean; name?: string } = {}) {
-    super(Float32Array.from(initial.dataSync()), initial.shape, 'float32');
+    if (!(initial instanceof Tensor)) throw new Error(`variable: the initial value must be a Tensor, got ${typeName(initial)}`);
+    super(copyStorage(initial, 'float32'), initial.shape);
     this.trainable = options.trainable ?? true;
     this.requiresGrad = this.trainable;
     this.name = options.name ?? `variable_${this.id}`;
@@ -118,12 +175,21 @@ export class Variable extends Tensor {
 
   /** Overwrites the values (in place); the shape must match. */
   assign(value: Tensor): void {
-    if (value.size !== this.size || value.rank !== this.rank || value.shape.some((d, i) => d !== this.shape[i])) {
+    if (!(value instanceof Tensor)) throw new Error(`assign to '${this.name}': expected a Tensor, got ${typeName(value)}`);
+    if (value.rank !== this.rank || value.shape.some((d, i) => d !== this.shape[i])) {
       throw new Error(`assign to '${this.name}': expected shape ${formatShape(this.shape)}, got ${formatShape(value.shape)}`);
     }
     // In place, like the fused optimizer updates, so every holder of this variable sees one state.
-    (this.values as Float32Array).set(value.dataSync());
+    activeKernels().cast(bufferOf(value, 'assign'), value.dtype, bufferOf(this, 'assign'), 'float32');
   }
+}
+
+/** @internal A fresh storage on the active device holding t's values as `dtype` (a device-side copy). */
+export function copyStorage(t: Tensor, dtype: DType): Storage {
+  const source = bufferOf(t, 'copy');
+  const s = allocStorage(t.size, dtype);
+  activeKernels().cast(source, t.dtype, s.buffer, dtype);
+  return s;
 }
 
 /** Makes a trainable variable from a tensor (its values are copied). */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   add, exp, grad, grads, matmul, mul, noGrad, reshape, sum, tanh, tensor, valueAndGrads, variable, Tensor, sub, square, mean,
+  recordOp, recordMultiOutputOp, slice, transpose, concat, broadcastTo, cast, squeeze, Variable,
 } from '../src/index.js';
 import { useTestBackend } from './test-backend.js';
 
@@ -93,4 +94,60 @@ describe('variables', () => {
     expect(Array.from(storage)).toEqual([5, 6, 7, 8]);
     expect(view.toArray()).toEqual([[1, 2], [3, 4]]);
   });
+});
+
+describe('backward checks gradient shapes exactly', () => {
+  it('rejects a gradient of the right size but the wrong shape, naming the op', () => {
+    const x = variable(tensor([[1, 2], [3, 4]]));
+    const bad = (v: Tensor): Tensor => recordOp('badOp', add(noGrad(() => mul(v, 1)), 0), [v], (dy) => [reshape(dy, [4])]);
+    expect(() => valueAndGrads(() => sum(bad(x)), [x])).toThrow("backward of 'badOp': gradient for input 0 has shape [4], expected [2,2]");
+  });
+});
+
+describe('multi-output ops', () => {
+  it('run their backward once, with a null gradient for an output nothing used', () => {
+    const x = variable(tensor([1, 2, 3]));
+    let calls = 0;
+    let seen: (Tensor | null)[] = [];
+    const [twice, thrice] = noGrad(() => [mul(x, 2), mul(x, 3)]);
+    recordMultiOutputOp('pair', [twice!, thrice!], [x], (dys) => {
+      calls++;
+      seen = [...dys];
+      return [add(mul(dys[0] ?? tensor([0, 0, 0]), 2), mul(dys[1] ?? tensor([0, 0, 0]), 3))];
+    });
+    const { grads: [g] } = valueAndGrads(() => sum(mul(twice!, twice!)), [x]);
+    expect(calls).toBe(1);
+    expect(seen[1]).toBeNull();
+    // d/dx sum((2x)²) = 8x
+    expect(Array.from(g!.dataSync())).toEqual([8, 16, 24]);
+    const both = valueAndGrads(() => add(sum(twice!), sum(thrice!)), [x]).grads[0]!;
+    expect(calls).toBe(2);
+    expect(Array.from(both.dataSync())).toEqual([5, 5, 5]);
+  });
+});
+
+describe('no op result aliases a Variable', () => {
+  const cases: [string, (v: Tensor) => Tensor][] = [
+    ['slice of the whole', (v) => slice(v, [0, 0], [2, 2])],
+    ['identity transpose', (v) => transpose(v, [0, 1])],
+    ['reshape to the same shape', (v) => reshape(v, [2, 2])],
+    ['reshape to another shape', (v) => reshape(v, [4])],
+    ['concat of one tensor', (v) => concat([v], 0)],
+    ['broadcastTo the same shape', (v) => broadcastTo(v, [2, 2])],
+    ['cast to float32', (v) => cast(v, 'float32')],
+    ['squeeze without unit axes', (v) => squeeze(v)],
+  ];
+  for (const [name, op] of cases) {
+    it(`${name}: a new tensor that keeps its values when the variable changes, with the gradient flowing`, () => {
+      const v = variable(tensor([[1, 2], [3, 4]]));
+      const y = op(v);
+      expect(y).not.toBe(v);
+      expect(y).not.toBeInstanceOf(Variable);
+      const before = Array.from(y.dataSync());
+      v.assign(tensor([[9, 9], [9, 9]]));
+      expect(Array.from(y.dataSync())).toEqual(before);
+      const { grads: [g] } = valueAndGrads(() => sum(mul(op(v), 2)), [v]);
+      expect(g!.toArray()).toEqual([[2, 2], [2, 2]]);
+    });
+  }
 });

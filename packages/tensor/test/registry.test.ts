@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Backend } from '../src/backend.js';
+import { cpuDevice } from '../src/device.js';
 
 // A fresh module instance per test: the registry is process-global state.
 async function freshRegistry() {
@@ -7,7 +8,7 @@ async function freshRegistry() {
   return import('../src/registry.js');
 }
 
-const fake = (name: string): Backend => ({ name }) as unknown as Backend;
+const fake = (name: string): Backend => ({ name, device: cpuDevice }) as unknown as Backend;
 
 afterEach(() => {
   delete process.env.AXON_BACKEND;

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { useTestBackend } from './test-backend.js';
 import { fill, ones, randomNormal, randomUniform, setSeed, tensor, truncatedNormal, zeros, range, scalar } from '../src/index.js';
+
+useTestBackend();
 
 describe('tensor creation', () => {
   it('infers shapes from nested arrays and round-trips toArray', () => {

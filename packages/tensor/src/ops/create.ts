@@ -1,6 +1,7 @@
 import { randomFloat, randomStandardNormal } from '../random.js';
 import { assertValidShape, formatShape, sizeOf, type Shape } from '../shape.js';
 import { Tensor, type DType, type NestedArray, type TypedArray } from '../tensor.js';
+import { filledTensor } from './util.js';
 
 function inferShape(values: NestedArray): number[] {
   const shape: number[] = [];
@@ -29,18 +30,25 @@ function flatten(values: NestedArray, shape: readonly number[], axis: number, ou
 
 /**
  * Makes a tensor from a typed array, a flat array with a shape, or nested
- * arrays (shape inferred). Int32Array input gives an int32 tensor.
+ * arrays (shape inferred). Int32Array input gives an int32 tensor; other typed
+ * arrays (Float64Array, Uint8Array, ...) are converted to float32.
  */
-export function tensor(values: TypedArray | NestedArray | readonly number[], shape?: Shape, dtype?: DType): Tensor {
+export function tensor(values: TypedArray | ArrayBufferView | NestedArray | readonly number[], shape?: Shape, dtype?: DType): Tensor {
   let flat: TypedArray;
   let inferred: number[];
   if (values instanceof Float32Array || values instanceof Int32Array) {
     flat = values;
     inferred = [values.length];
+  } else if (ArrayBuffer.isView(values)) {
+    if (values instanceof DataView || values instanceof BigInt64Array || values instanceof BigUint64Array) {
+      throw new Error(`tensor: values must be numbers or a numeric typed array, got a ${values.constructor.name}`);
+    }
+    flat = Float32Array.from(values as unknown as ArrayLike<number>);
+    inferred = [flat.length];
   } else if (typeof values === 'number') {
     flat = new Float32Array([values]);
     inferred = [];
-  } else {
+  } else if (Array.isArray(values)) {
     inferred = inferShape(values as NestedArray);
     const out: number[] = [];
     if (shape && inferred.length === 1) {
@@ -52,6 +60,8 @@ export function tensor(values: TypedArray | NestedArray | readonly number[], sha
       flatten(values as NestedArray, inferred, 0, out);
     }
     flat = Float32Array.from(out);
+  } else {
+    throw new Error(`tensor: values must be a number, an array or a typed array, got ${values === null ? 'null' : typeof values}`);
   }
   const finalShape = shape ?? inferred;
   assertValidShape('tensor', finalShape);
@@ -65,15 +75,14 @@ export function tensor(values: TypedArray | NestedArray | readonly number[], sha
 }
 
 export function scalar(value: number, dtype: DType = 'float32'): Tensor {
-  return tensor(dtype === 'int32' ? new Int32Array([value]) : new Float32Array([value]), []);
+  return fill([], value, dtype);
 }
 
+/** A tensor of `shape` with every element `value` (filled on the device). */
 export function fill(shape: Shape, value: number, dtype: DType = 'float32'): Tensor {
   assertValidShape('fill', shape);
-  const n = sizeOf(shape);
-  const values = dtype === 'int32' ? new Int32Array(n) : new Float32Array(n);
-  if (value !== 0) values.fill(value);
-  return new Tensor(values, shape, dtype);
+  if (typeof value !== 'number') throw new Error(`fill: value must be a number, got ${typeof value}`);
+  return filledTensor(shape, value, dtype);
 }
 
 export function zeros(shape: Shape, dtype: DType = 'float32'): Tensor {

@@ -1,22 +1,61 @@
 import { recordOp } from '../autograd.js';
 import type { BinaryOp, UnaryOp, UnaryParams } from '../backend.js';
-import { getBackend } from '../registry.js';
 import { broadcastShapes, shapesEqual, type Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { asTensor, assertTensor, floatValues, newTensor, type TensorLike } from './util.js';
+import { asFloat, asTensor, assertTensor, buf, empty, kernels, unaliased, type TensorLike } from './util.js';
 import { reshape } from './shape-ops.js';
 import { sum } from './reduce.js';
 
-function unaryOp(op: UnaryOp, x: Tensor, params?: UnaryParams): Tensor {
-  assertTensor(op, x);
-  const xv = floatValues(x);
-  const { t: y, out } = newTensor(x.shape);
-  getBackend().unary(op, xv, out, params);
-  return recordOp(op, y, [x], (dy) => {
-    const { t: dx, out: dxv } = newTensor(x.shape);
-    getBackend().unaryGrad(op, xv, out, floatValues(dy), dxv, params);
-    return [dx];
-  });
+/**
+ * Each unary op's derivative, composed from other ops: the one definition of
+ * its gradient on every backend. x is the input, y = op(x) the output.
+ */
+const UNARY_GRADIENTS: { [K in UnaryOp]: ((x: Tensor, y: Tensor, dy: Tensor, p: UnaryParams | undefined) => Tensor) | null } = {
+  neg: (_x, _y, dy) => neg(dy),
+  exp: (_x, y, dy) => mul(dy, y),
+  log: (x, _y, dy) => div(dy, x),
+  sqrt: (_x, y, dy) => div(dy, mul(y, 2)),
+  rsqrt: (_x, y, dy) => mul(dy, mul(pow(y, 3), -0.5)),
+  square: (x, _y, dy) => mul(dy, mul(x, 2)),
+  abs: (x, _y, dy) => mul(dy, sign(x)),
+  reciprocal: (_x, y, dy) => neg(mul(dy, square(y))),
+  relu: (x, _y, dy) => mul(dy, step(x)),
+  relu6: (x, _y, dy) => mul(dy, mul(step(x), less(x, 6))),
+  leakyRelu: (x, _y, dy, p) => mul(dy, where(greater(x, 0), 1, p?.alpha ?? 0.2)),
+  elu: (x, y, dy, p) => where(greater(x, 0), dy, mul(dy, add(y, p?.alpha ?? 1))),
+  selu: (x, y, dy) => where(greater(x, 0), mul(dy, SELU_SCALE), mul(dy, add(y, SELU_SCALE * SELU_ALPHA))),
+  // Φ(x) + x·φ(x), the standard normal CDF and density.
+  gelu: (x, _y, dy) =>
+    mul(dy, add(mul(add(erf(mul(x, Math.SQRT1_2)), 1), 0.5), mul(x, mul(exp(mul(square(x), -0.5)), 1 / Math.sqrt(2 * Math.PI))))),
+  sigmoid: (_x, y, dy) => mul(dy, mul(y, sub(1, y))),
+  tanh: (_x, y, dy) => mul(dy, sub(1, square(y))),
+  softplus: (x, _y, dy) => mul(dy, sigmoid(x)),
+  softsign: (x, _y, dy) => div(dy, square(add(abs(x), 1))),
+  // s + x·s·(1 - s) = s + y·(1 - s) with s = sigmoid(x).
+  swish: (x, y, dy) => {
+    const s = sigmoid(x);
+    return mul(dy, add(s, mul(y, sub(1, s))));
+  },
+  clip: (x, _y, dy, p) => mul(dy, mul(greaterEqual(x, p?.alpha ?? -Infinity), lessEqual(x, p?.beta ?? Infinity))),
+  erf: (x, _y, dy) => mul(dy, mul(exp(neg(square(x))), 2 / Math.sqrt(Math.PI))),
+  // Piecewise constant: no gradient.
+  sign: null,
+  step: null,
+  floor: null,
+  round: null,
+};
+
+const SELU_ALPHA = 1.6732632423543772;
+const SELU_SCALE = 1.0507009873554805;
+
+function unaryOp(op: UnaryOp, xIn: Tensor, params?: UnaryParams): Tensor {
+  assertTensor(op, xIn);
+  const x = asFloat(xIn, op);
+  const y = empty(x.shape);
+  kernels().unary(op, buf(x, op), buf(y, op), params);
+  const gradient = UNARY_GRADIENTS[op];
+  if (!gradient) return y;
+  return recordOp(op, y, [x], (dy) => [gradient(x, y, dy, params)]);
 }
 
 export const neg = (x: Tensor): Tensor => unaryOp('neg', x);
@@ -42,9 +81,12 @@ export const softplus = (x: Tensor): Tensor => unaryOp('softplus', x);
 export const softsign = (x: Tensor): Tensor => unaryOp('softsign', x);
 /** x * sigmoid(x). */
 export const swish = (x: Tensor): Tensor => unaryOp('swish', x);
+/** 1 where x > 0, else 0 (NaN stays NaN); no gradient. */
 export const step = (x: Tensor): Tensor => unaryOp('step', x);
 export const floor = (x: Tensor): Tensor => unaryOp('floor', x);
 export const round = (x: Tensor): Tensor => unaryOp('round', x);
+/** The Gauss error function. */
+export const erf = (x: Tensor): Tensor => unaryOp('erf', x);
 
 /** Clamps to [min, max]; the gradient passes where min <= x <= max. */
 export function clip(x: Tensor, min: number, max: number): Tensor {
@@ -64,11 +106,13 @@ export function sumToShape(g: Tensor, shape: Shape): Tensor {
   return reshape(axes.length ? sum(g, axes) : g, shape);
 }
 
-function rawBinary(op: BinaryOp, a: Tensor, b: Tensor, name: string): { t: Tensor; out: Float32Array } {
-  const outShape = broadcastShapes(name, a.shape, b.shape);
-  const result = newTensor(outShape);
-  getBackend().binary(op, floatValues(a), a.shape, floatValues(b), b.shape, result.out, outShape);
-  return result;
+/** @internal out = a op b broadcast to `outShape` (default: the broadcast of a and b), no gradient. */
+export function rawBinary(op: BinaryOp, a: Tensor, b: Tensor, name: string, outShape: Shape = broadcastShapes(name, a.shape, b.shape)): Tensor {
+  const fa = asFloat(a, name);
+  const fb = asFloat(b, name);
+  const y = empty(outShape);
+  kernels().binary(op, buf(fa, name), fa.shape, buf(fb, name), fb.shape, buf(y, name), outShape);
+  return y;
 }
 
 function binaryOp(
@@ -77,9 +121,9 @@ function binaryOp(
   bLike: TensorLike,
   gradients: ((a: Tensor, b: Tensor, y: Tensor, dy: Tensor) => [Tensor | null, Tensor | null]) | null,
 ): Tensor {
-  const a = asTensor(aLike);
-  const b = asTensor(bLike);
-  const { t: y } = rawBinary(op, a, b, op);
+  const a = asTensor(aLike, op, 'a');
+  const b = asTensor(bLike, op, 'b');
+  const y = rawBinary(op, a, b, op);
   if (!gradients) return y;
   return recordOp(op, y, [a, b], (dy) => {
     const [da, db] = gradients(a, b, y, dy);
@@ -130,12 +174,12 @@ export const notEqual = (a: TensorLike, b: TensorLike): Tensor => binaryOp('notE
 
 /** cond ? a : b element-wise, with broadcasting of all three. */
 export function where(condLike: TensorLike, aLike: TensorLike, bLike: TensorLike): Tensor {
-  const cond = asTensor(condLike);
-  const a = asTensor(aLike);
-  const b = asTensor(bLike);
+  const cond = asFloat(asTensor(condLike, 'where', 'cond'), 'where');
+  const a = asFloat(asTensor(aLike, 'where', 'a'), 'where');
+  const b = asFloat(asTensor(bLike, 'where', 'b'), 'where');
   const outShape = broadcastShapes('where', broadcastShapes('where', cond.shape, a.shape), b.shape);
-  const { t: y, out } = newTensor(outShape);
-  getBackend().select(floatValues(cond), cond.shape, floatValues(a), a.shape, floatValues(b), b.shape, out, outShape);
+  const y = empty(outShape);
+  kernels().select(buf(cond, 'where'), cond.shape, buf(a, 'where'), a.shape, buf(b, 'where'), b.shape, buf(y, 'where'), outShape);
   return recordOp('where', y, [a, b], (dy) => [
     a.requiresGrad ? sumToShape(where(cond, dy, 0), a.shape) : null,
     b.requiresGrad ? sumToShape(where(cond, 0, dy), b.shape) : null,
@@ -144,7 +188,10 @@ export function where(condLike: TensorLike, aLike: TensorLike, bLike: TensorLike
 
 /** Converts between float32 and int32 (truncating toward zero), without gradient to int32. */
 export function cast(x: Tensor, dtype: 'float32' | 'int32'): Tensor {
-  if (x.dtype === dtype) return x;
-  if (dtype === 'int32') return new Tensor(Int32Array.from(x.values, Math.trunc), x.shape, 'int32');
-  return new Tensor(Float32Array.from(x.values), x.shape, 'float32');
+  assertTensor('cast', x);
+  if (dtype !== 'float32' && dtype !== 'int32') throw new Error(`cast: dtype must be 'float32' or 'int32', got ${JSON.stringify(dtype)}`);
+  if (x.dtype === dtype) return unaliased(x, 'cast');
+  const y = empty(x.shape, dtype);
+  kernels().cast(buf(x, 'cast'), x.dtype, buf(y, 'cast'), dtype);
+  return y;
 }

@@ -1,10 +1,9 @@
 import { recordOp } from '../autograd.js';
-import { getBackend } from '../registry.js';
 import { broadcastShapes, formatShape, shapesEqual, sizeOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { sumToShape } from './elementwise.js';
 import { broadcastTo, reshape } from './shape-ops.js';
-import { assertTensor, floatValues, newTensor } from './util.js';
+import { asFloat, assertTensor, buf, empty, kernels } from './util.js';
 
 /**
  * Batched matrix product op(a) · op(b) over the last two axes, with NumPy
@@ -34,17 +33,18 @@ export function matmul(a: Tensor, b: Tensor, transposeA = false, transposeB = fa
   const batchShape = broadcastShapes('matmul', aBatch, bBatch);
   const batch = sizeOf(batchShape);
   // The kernel broadcasts a whole operand (stride 0); partial batch broadcasting is materialised.
-  const operand = (t: Tensor, own: readonly number[]): { values: Float32Array; stride: number } => {
+  const operand = (t: Tensor, own: readonly number[]): { values: unknown; stride: number } => {
     const matrixSize = t.shape[t.rank - 2]! * t.shape[t.rank - 1]!;
-    if (sizeOf(own) === 1) return { values: floatValues(t), stride: 0 };
-    if (shapesEqual(own, batchShape)) return { values: floatValues(t), stride: matrixSize };
-    const full = broadcastTo(t, [...batchShape, ...t.shape.slice(-2)]);
-    return { values: floatValues(full), stride: matrixSize };
+    const f = asFloat(t, 'matmul');
+    if (sizeOf(own) === 1) return { values: buf(f, 'matmul'), stride: 0 };
+    if (shapesEqual(own, batchShape)) return { values: buf(f, 'matmul'), stride: matrixSize };
+    const full = broadcastTo(f, [...batchShape, ...t.shape.slice(-2)]);
+    return { values: buf(full, 'matmul'), stride: matrixSize };
   };
   const av = operand(a, aBatch);
   const bv = operand(b, bBatch);
-  const { t: y, out } = newTensor([...batchShape, m, n]);
-  getBackend().gemm(av.values, bv.values, out, batch, m, n, k, transposeA, transposeB, 1, 0, av.stride, bv.stride);
+  const y = empty([...batchShape, m, n]);
+  kernels().gemm(av.values, bv.values, buf(y, 'matmul'), batch, m, n, k, transposeA, transposeB, 1, 0, av.stride, bv.stride);
   return recordOp('matmul', y, [a, b], (dy) => {
     let da: Tensor | null = null;
     let db: Tensor | null = null;

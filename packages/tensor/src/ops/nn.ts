@@ -1,11 +1,11 @@
 import { recordOp } from '../autograd.js';
-import type { Conv2DInfo, Pool2DInfo } from '../backend.js';
-import { getBackend } from '../registry.js';
+import type { Conv2DInfo, FusedActivation, Pool2DInfo } from '../backend.js';
+import { hasKernel } from '../registry.js';
 import { formatShape, normalizeAxis, sizeBetween } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { exp, mul, sub } from './elementwise.js';
+import { add, clip, exp, mul, relu, sigmoid, sub, tanh } from './elementwise.js';
 import { sum } from './reduce.js';
-import { assertRank, assertTensor, floatValues, newTensor } from './util.js';
+import { asFloat, assertRank, assertTensor, buf, empty, kernels, unaliased } from './util.js';
 
 function softmaxOp(name: 'softmax' | 'logSoftmax', x: Tensor, axis: number): Tensor {
   assertTensor(name, x);
@@ -13,10 +13,11 @@ function softmaxOp(name: 'softmax' | 'logSoftmax', x: Tensor, axis: number): Ten
   const outer = sizeBetween(x.shape, 0, a);
   const size = x.shape[a]!;
   const inner = sizeBetween(x.shape, a + 1, x.rank);
-  const { t: y, out } = newTensor(x.shape);
-  getBackend().softmax(floatValues(x), out, outer, size, inner, name === 'logSoftmax');
+  const xf = asFloat(x, name);
+  const y = empty(x.shape);
+  kernels().softmax(buf(xf, name), buf(y, name), outer, size, inner, name === 'logSoftmax');
   return recordOp(name, y, [x], (dy) => {
-    const plainY = new Tensor(out, x.shape);
+    const plainY = new Tensor(y.storage, x.shape); // y without its gradient node
     if (name === 'softmax') {
       // dx = y * (dy - sum(dy * y))
       return [mul(plainY, sub(dy, sum(mul(dy, plainY), a, true)))];
@@ -96,23 +97,20 @@ export function conv2d(x: Tensor, filter: Tensor, strides: Pair = 1, padding: Pa
   assertRank('conv2d', x, 4);
   assertRank('conv2d', filter, 4, 'filter');
   const info = conv2dInfo(x.shape, filter.shape, strides, padding, dilations);
-  const xv = floatValues(x);
-  const fv = floatValues(filter);
-  const { t: y, out } = newTensor([info.batch, info.outHeight, info.outWidth, info.outChannels]);
-  getBackend().conv2d(xv, fv, out, info);
+  const xf = asFloat(x, 'conv2d');
+  const ff = asFloat(filter, 'conv2d');
+  const y = empty([info.batch, info.outHeight, info.outWidth, info.outChannels]);
+  kernels().conv2d(buf(xf, 'conv2d'), buf(ff, 'conv2d'), buf(y, 'conv2d'), info);
   return recordOp('conv2d', y, [x, filter], (dy) => {
-    const dyv = floatValues(dy);
     let dx: Tensor | null = null;
     let df: Tensor | null = null;
     if (x.requiresGrad) {
-      const r = newTensor(x.shape);
-      getBackend().conv2dBackpropInput(dyv, fv, r.out, info);
-      dx = r.t;
+      dx = empty(x.shape);
+      kernels().conv2dBackpropInput(buf(dy, 'conv2d'), buf(ff, 'conv2d'), buf(dx, 'conv2d'), info);
     }
     if (filter.requiresGrad) {
-      const r = newTensor(filter.shape);
-      getBackend().conv2dBackpropFilter(xv, dyv, r.out, info);
-      df = r.t;
+      df = empty(filter.shape);
+      kernels().conv2dBackpropFilter(buf(xf, 'conv2d'), buf(dy, 'conv2d'), buf(df, 'conv2d'), info);
     }
     return [dx, df];
   });
@@ -140,24 +138,81 @@ function poolInfo(op: string, x: Tensor, poolSize: Pair, strides: Pair | undefin
 export function maxPool2d(x: Tensor, poolSize: Pair = 2, strides?: Pair, padding: Padding = 'valid'): Tensor {
   const info = poolInfo('maxPool2d', x, poolSize, strides, padding);
   const shape = [info.batch, info.outHeight, info.outWidth, info.channels];
-  const { t: y, out } = newTensor(shape);
-  const argmax = new Int32Array(out.length);
-  getBackend().maxPool2d(floatValues(x), out, argmax, info);
+  const xf = asFloat(x, 'maxPool2d');
+  const y = empty(shape);
+  const argmax = empty(shape, 'int32');
+  kernels().maxPool2d(buf(xf, 'maxPool2d'), buf(y, 'maxPool2d'), buf(argmax, 'maxPool2d'), info);
   return recordOp('maxPool2d', y, [x], (dy) => {
-    const r = newTensor(x.shape);
-    getBackend().maxPool2dBackprop(floatValues(dy), argmax, r.out, info);
-    return [r.t];
+    const dx = empty(x.shape);
+    kernels().maxPool2dBackprop(buf(dy, 'maxPool2d'), buf(argmax, 'maxPool2d'), buf(dx, 'maxPool2d'), info);
+    return [dx];
   });
 }
 
 /** Average pooling over NHWC; padded cells are not counted, as in TensorFlow. */
 export function avgPool2d(x: Tensor, poolSize: Pair = 2, strides?: Pair, padding: Padding = 'valid'): Tensor {
   const info = poolInfo('avgPool2d', x, poolSize, strides, padding);
-  const { t: y, out } = newTensor([info.batch, info.outHeight, info.outWidth, info.channels]);
-  getBackend().avgPool2d(floatValues(x), out, info);
+  const xf = asFloat(x, 'avgPool2d');
+  const y = empty([info.batch, info.outHeight, info.outWidth, info.channels]);
+  kernels().avgPool2d(buf(xf, 'avgPool2d'), buf(y, 'avgPool2d'), info);
   return recordOp('avgPool2d', y, [x], (dy) => {
-    const r = newTensor(x.shape);
-    getBackend().avgPool2dBackprop(floatValues(dy), r.out, info);
-    return [r.t];
+    const dx = empty(x.shape);
+    kernels().avgPool2dBackprop(buf(dy, 'avgPool2d'), buf(dx, 'avgPool2d'), info);
+    return [dx];
+  });
+}
+
+const FUSED_ACTIVATIONS: readonly FusedActivation[] = ['linear', 'relu', 'sigmoid', 'tanh', 'hardSigmoid'];
+
+/** hardSigmoid as Keras 2 and TensorFlow.js define it: clip(0.2x + 0.5, 0, 1). */
+export const hardSigmoid = (x: Tensor): Tensor => clip(add(mul(x, 0.2), 0.5), 0, 1);
+
+/** The activation ops biasActivation fuses, as ordinary ops (its composite path). */
+function fusedActivationOp(activation: FusedActivation): (x: Tensor) => Tensor {
+  switch (activation) {
+    case 'linear': return (x) => x;
+    case 'relu': return relu;
+    case 'sigmoid': return sigmoid;
+    case 'tanh': return tanh;
+    case 'hardSigmoid': return hardSigmoid;
+  }
+}
+
+/**
+ * activation(x + bias), bias [channels] added along the last axis of x (null:
+ * no bias): the epilogue of Dense and Conv2D. With the backends' fused kernel
+ * it is one pass forward and one backward (dx = dy * act'(y) and dBias in the
+ * same pass); without it, the same values from add and the activation op.
+ * The fused pair pays for itself on the seed CNN's conv outputs: see
+ * @axon/kernels-native's README for the measurement.
+ */
+export function biasActivation(x: Tensor, bias: Tensor | null, activation: FusedActivation = 'linear'): Tensor {
+  assertTensor('biasActivation', x);
+  if (!FUSED_ACTIVATIONS.includes(activation)) {
+    throw new Error(`biasActivation: activation must be one of ${FUSED_ACTIVATIONS.join(', ')}, got ${JSON.stringify(activation)}`);
+  }
+  const channels = x.rank === 0 ? 1 : x.shape[x.rank - 1]!;
+  if (bias !== null) {
+    assertTensor('biasActivation', bias, 'bias');
+    if (bias.rank !== 1 || bias.shape[0] !== channels) {
+      throw new Error(`biasActivation: bias must have shape [${channels}] (the last axis of x ${formatShape(x.shape)}), got ${formatShape(bias.shape)}`);
+    }
+  }
+  if (bias === null && activation === 'linear') return unaliased(x, 'biasActivation');
+  if (!hasKernel('biasActivation') || !hasKernel('biasActivationGrad')) {
+    return fusedActivationOp(activation)(bias ? add(x, bias) : x);
+  }
+  const xf = asFloat(x, 'biasActivation');
+  const rows = channels === 0 ? 0 : x.size / channels;
+  const y = empty(x.shape);
+  kernels().biasActivation(buf(xf, 'biasActivation'), bias ? buf(bias, 'biasActivation') : null, buf(y, 'biasActivation'), rows, channels, activation);
+  return recordOp('biasActivation', y, bias ? [x, bias] : [x], (dy) => {
+    const dx = empty(x.shape);
+    const dBias = bias?.requiresGrad ? empty([channels]) : null;
+    kernels().biasActivationGrad(
+      buf(y, 'biasActivation'), buf(dy, 'biasActivation'), buf(dx, 'biasActivation'),
+      dBias ? buf(dBias, 'biasActivation') : null, rows, channels, activation,
+    );
+    return [x.requiresGrad ? dx : null, dBias];
   });
 }

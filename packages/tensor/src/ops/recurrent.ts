@@ -8,18 +8,19 @@
  * recurrent conformance cases check it). Equations and weight layout are
  * Keras': see RnnSequenceInfo and OptionalKernels in backend.ts.
  */
-import { recordOp } from '../autograd.js';
-import type { OptionalKernels, RnnActivation, RnnBackwardArrays, RnnForwardArrays, RnnSequenceInfo } from '../backend.js';
-import { getBackend } from '../registry.js';
+import { recordMultiOutputOp } from '../autograd.js';
+import type { FusedActivation as RnnActivation, RnnSequenceInfo } from '../backend.js';
+import { hasKernel } from '../registry.js';
 import { formatShape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { zeros } from './create.js';
-import { add, cast, clip, mul, relu, sigmoid, sub, tanh, where } from './elementwise.js';
+import { add, cast, mul, relu, sigmoid, sub, tanh, where } from './elementwise.js';
+import { hardSigmoid } from './nn.js';
 import { matmul } from './linalg.js';
 import { reshape, slice, split, stack } from './shape-ops.js';
-import { assertTensor } from './util.js';
+import { asFloat, assertTensor, buf, empty, kernels } from './util.js';
 
-export type { RnnActivation } from '../backend.js';
+
 
 /** An activation the fused kernels know by name, or any differentiable function (composite path). */
 export type RnnActivationLike = RnnActivation | ((x: Tensor) => Tensor);
@@ -165,108 +166,76 @@ function prepare(kind: Kind, x: Tensor, weights: RnnWeights, options: GruSequenc
 
 function runSequence(kind: Kind, x: Tensor, weights: RnnWeights, options: GruSequenceOptions): RnnSequenceResult {
   const p = prepare(kind, x, weights, options);
-  const backend = getBackend();
   const canFuse =
     options.fused !== false &&
     typeof p.activation === 'string' &&
     typeof p.recurrentActivation === 'string' &&
-    p.recurrentDropoutMask === null;
-  const kernels = canFuse ? fusedKernels(kind, backend.optional) : null;
-  return kernels ? fusedSequence(p, kernels) : compositeSequence(p);
+    p.recurrentDropoutMask === null &&
+    hasKernel(`${kind}Forward`) &&
+    hasKernel(`${kind}Backward`);
+  return canFuse ? fusedSequence(p) : compositeSequence(p);
 }
 
 // ---- the fused path --------------------------------------------------------------------
 
-type FusedPair = {
-  forward: (arrays: RnnForwardArrays, info: RnnSequenceInfo) => void;
-  backward: (arrays: RnnBackwardArrays, info: RnnSequenceInfo) => void;
-};
-
-function fusedKernels(kind: Kind, optional: OptionalKernels | undefined): FusedPair | null {
-  if (!optional) return null;
-  const forward = kind === 'lstm' ? optional.lstmForward : kind === 'gru' ? optional.gruForward : optional.simpleRnnForward;
-  const backward = kind === 'lstm' ? optional.lstmBackward : kind === 'gru' ? optional.gruBackward : optional.simpleRnnBackward;
-  if (!forward || !backward) return null;
-  return { forward: forward.bind(optional), backward: backward.bind(optional) };
-}
-
 /**
  * One kernel call forward. The outputs (sequence or last output, h, and for
- * LSTM c) are packed in one tensor whose backward calls the fused backward
- * kernel once with all three gradients; the results are views of it.
+ * LSTM c) come from one multi-output node whose backward calls the fused
+ * backward kernel once with all three gradients.
  */
-function fusedSequence(p: Prepared, kernels: FusedPair): RnnSequenceResult {
-  const { kind, x, kernel, recurrentKernel, bias, initial, mask, info } = p;
+function fusedSequence(p: Prepared): RnnSequenceResult {
+  const { kind, kernel, recurrentKernel, bias, initial, mask, info } = p;
+  const op = `${kind}Sequence`;
+  const x = asFloat(p.x, op);
   const { batch: B, timesteps: T, units: U } = info;
   const G = GATES[kind];
   const isLstm = kind === 'lstm';
-  const outputSize = info.returnSequences ? B * T * U : B * U;
-  const packed = new Float32Array(outputSize + (isLstm ? 2 : 1) * B * U);
-  const output = packed.subarray(0, outputSize);
-  const hT = packed.subarray(outputSize, outputSize + B * U);
-  const cT = isLstm ? packed.subarray(outputSize + B * U) : null;
-  const hs = new Float32Array((T + 1) * B * U);
-  const cs = isLstm ? new Float32Array((T + 1) * B * U) : null;
-  const gates = kind === 'simpleRnn' ? null : new Float32Array(T * B * G * U);
-  const aux = kind === 'gru' ? new Float32Array(T * B * U) : null;
-  const xv = x.dataSync();
-  const kv = kernel.dataSync();
-  const uv = recurrentKernel.dataSync();
-  const mv = mask ? mask.dataSync() : null;
-  kernels.forward(
+  const output = empty(info.returnSequences ? [B, T, U] : [B, U]);
+  const hT = empty([B, U]);
+  const cT = isLstm ? empty([B, U]) : null;
+  const hs = empty([T + 1, B, U]);
+  const cs = isLstm ? empty([T + 1, B, U]) : null;
+  const gates = kind === 'simpleRnn' ? null : empty([T, B, G * U]);
+  const aux = kind === 'gru' ? empty([T, B, U]) : null;
+  const b = (t: Tensor | null | undefined): unknown => (t ? buf(t, op) : null);
+  const forward = kernels()[`${kind}Forward`];
+  forward(
     {
-      x: xv, kernel: kv, recurrentKernel: uv, bias: bias ? bias.dataSync() : null,
-      h0: initial ? initial[0]!.dataSync() : null, c0: initial && isLstm ? initial[1]!.dataSync() : null,
-      mask: mv, output, hT, cT, hs, cs, gates, aux,
+      x: b(x), kernel: b(kernel), recurrentKernel: b(recurrentKernel), bias: b(bias),
+      h0: b(initial?.[0]), c0: isLstm ? b(initial?.[1]) : null, mask: b(mask),
+      output: b(output), hT: b(hT), cT: b(cT), hs: b(hs), cs: b(cs), gates: b(gates), aux: b(aux),
     },
     info,
   );
   const inputs: Tensor[] = [x, kernel, recurrentKernel, ...(bias ? [bias] : []), ...(initial ?? [])];
-  const all = recordOp(`${kind}Sequence`, new Tensor(packed, [packed.length]), inputs, (dPacked) => {
-    const d = dPacked.dataSync();
-    const want = (t: Tensor | null | undefined): Float32Array | null => (t && t.requiresGrad ? new Float32Array(t.size) : null);
+  const outputs = isLstm ? [output, hT, cT!] : [output, hT];
+  recordMultiOutputOp(op, outputs, inputs, (dys) => {
+    const want = (t: Tensor | null | undefined): Tensor | null => (t && t.requiresGrad ? empty(t.shape) : null);
     const grads = {
       dx: want(x), dKernel: want(kernel), dRecurrentKernel: want(recurrentKernel), dBias: want(bias),
       dh0: want(initial?.[0]), dc0: isLstm ? want(initial?.[1]) : null,
     };
-    kernels.backward(
+    kernels()[`${kind}Backward`](
       {
-        x: xv, kernel: kv, recurrentKernel: uv, mask: mv, hs, cs, gates, aux,
-        dOutput: d.subarray(0, outputSize),
-        dhT: d.subarray(outputSize, outputSize + B * U),
-        dcT: isLstm ? d.subarray(outputSize + B * U) : null,
-        ...grads,
+        x: b(x), kernel: b(kernel), recurrentKernel: b(recurrentKernel), mask: b(mask),
+        hs: b(hs), cs: b(cs), gates: b(gates), aux: b(aux),
+        dOutput: b(dys[0]), dhT: b(dys[1]), dcT: isLstm ? b(dys[2]) : null,
+        dx: b(grads.dx), dKernel: b(grads.dKernel), dRecurrentKernel: b(grads.dRecurrentKernel), dBias: b(grads.dBias),
+        dh0: b(grads.dh0), dc0: b(grads.dc0),
       },
       info,
     );
-    const asTensorOf = (g: Float32Array | null, like: Tensor | null | undefined): Tensor | null => (g && like ? new Tensor(g, like.shape) : null);
     return [
-      asTensorOf(grads.dx, x), asTensorOf(grads.dKernel, kernel), asTensorOf(grads.dRecurrentKernel, recurrentKernel),
-      ...(bias ? [asTensorOf(grads.dBias, bias)] : []),
-      ...(initial ? [asTensorOf(grads.dh0, initial[0]), ...(isLstm ? [asTensorOf(grads.dc0, initial[1])] : [])] : []),
+      grads.dx, grads.dKernel, grads.dRecurrentKernel,
+      ...(bias ? [grads.dBias] : []),
+      ...(initial ? [grads.dh0, ...(isLstm ? [grads.dc0] : [])] : []),
     ];
   });
-  const outShape = info.returnSequences ? [B, T, U] : [B, U];
-  return {
-    output: view(all, 0, outShape),
-    states: isLstm ? [view(all, outputSize, [B, U]), view(all, outputSize + B * U, [B, U])] : [view(all, outputSize, [B, U])],
-  };
-}
-
-/** A zero-copy window of a packed 1-D tensor, with the gradient scattered back. */
-function view(packed: Tensor, offset: number, shape: number[]): Tensor {
-  const size = shape.reduce((a, b) => a * b, 1);
-  const t = new Tensor(packed.dataSync().subarray(offset, offset + size), shape);
-  return recordOp('rnnView', t, [packed], (dy) => {
-    const g = new Float32Array(packed.size);
-    g.set(dy.dataSync(), offset);
-    return [new Tensor(g, packed.shape)];
-  });
+  return { output, states: isLstm ? [hT, cT!] : [hT] };
 }
 
 // ---- the composite path ----------------------------------------------------------------
 
-const hardSigmoid = (x: Tensor): Tensor => clip(add(mul(x, 0.2), 0.5), 0, 1);
 
 function activationFn(a: RnnActivationLike): (x: Tensor) => Tensor {
   if (typeof a === 'function') return a;

@@ -1,11 +1,10 @@
 import { recordOp } from '../autograd.js';
 import type { ReduceOp } from '../backend.js';
-import { getBackend } from '../registry.js';
 import { normalizeAxes, normalizeAxis, sizeBetween } from '../shape.js';
-import { Tensor } from '../tensor.js';
+import { Tensor, copyStorage } from '../tensor.js';
 import { add, div, equal, exp, log, mul, sub } from './elementwise.js';
 import { broadcastTo, reshape } from './shape-ops.js';
-import { assertTensor, floatValues } from './util.js';
+import { asFloat, assertTensor, buf, empty, kernels } from './util.js';
 
 export type Axes = number | readonly number[];
 
@@ -18,8 +17,8 @@ function keptShape(shape: readonly number[], axes: readonly number[]): number[] 
  * (from the last run backwards, so earlier axis numbers stay valid); sum, max,
  * min and prod compose this way, and mean does too because every run is uniform.
  */
-function reduceRaw(op: ReduceOp, x: Tensor, axes: readonly number[]): Float32Array {
-  let values = floatValues(x);
+function reduceRaw(op: ReduceOp, x: Tensor, axes: readonly number[], outShape: readonly number[]): Tensor {
+  let current = asFloat(x, op);
   let shape = [...x.shape];
   const runs: [number, number][] = [];
   for (const a of axes) {
@@ -27,18 +26,19 @@ function reduceRaw(op: ReduceOp, x: Tensor, axes: readonly number[]): Float32Arr
     if (last && last[1] === a) last[1] = a + 1;
     else runs.push([a, a + 1]);
   }
-  if (runs.length === 0) return Float32Array.from(values);
+  // No axis to reduce: a copy (the op's result must be a new tensor, its gradient node its own).
+  if (runs.length === 0) return new Tensor(copyStorage(current, 'float32'), outShape);
   for (let r = runs.length - 1; r >= 0; r--) {
     const [from, to] = runs[r]!;
     const outer = sizeBetween(shape, 0, from);
     const size = sizeBetween(shape, from, to);
     const inner = sizeBetween(shape, to, shape.length);
-    const out = new Float32Array(outer * inner);
-    getBackend().reduce(op, values, out, outer, size, inner);
-    values = out;
     shape = [...shape.slice(0, from), ...new Array<number>(to - from).fill(1), ...shape.slice(to)];
+    const out = empty(r === 0 ? outShape : shape);
+    kernels().reduce(op, buf(current, op), buf(out, op), outer, size, inner);
+    current = out;
   }
-  return values;
+  return current;
 }
 
 function reduceOp(op: ReduceOp, x: Tensor, axis: Axes | undefined, keepDims: boolean): Tensor {
@@ -46,7 +46,7 @@ function reduceOp(op: ReduceOp, x: Tensor, axis: Axes | undefined, keepDims: boo
   const axes = normalizeAxes(op, axis, x.rank);
   const kept = keptShape(x.shape, axes);
   const outShape = keepDims ? kept : x.shape.filter((_, i) => !axes.includes(i));
-  const y = new Tensor(reduceRaw(op, x, axes), outShape);
+  const y = reduceRaw(op, x, axes, outShape);
   return recordOp(op, y, [x], (dy) => {
     const g = reshape(dy, kept);
     switch (op) {
@@ -78,7 +78,7 @@ export const prod = (x: Tensor, axis?: Axes, keepDims = false): Tensor => reduce
 export function logSumExp(x: Tensor, axis?: Axes, keepDims = false): Tensor {
   const axes = normalizeAxes('logSumExp', axis, x.rank);
   const m = reduceOp('max', x, axes, true);
-  const shift = new Tensor(m.values, m.shape); // a constant: the gradient is softmax without it
+  const shift = new Tensor(m.storage, m.shape); // a constant view: the gradient is softmax without it
   const y = add(log(sum(exp(sub(x, shift)), axes, true)), shift);
   return keepDims ? y : reshape(y, x.shape.filter((_, i) => !axes.includes(i)));
 }
@@ -91,9 +91,10 @@ function argReduce(op: 'max' | 'min', x: Tensor, axis: number): Tensor {
   const size = x.shape[a]!;
   if (size === 0) throw new Error(`${name}: axis ${axis} has size 0`);
   const inner = sizeBetween(x.shape, a + 1, x.rank);
-  const out = new Int32Array(outer * inner);
-  getBackend().argReduce(op, floatValues(x), out, outer, size, inner);
-  return new Tensor(out, x.shape.filter((_, i) => i !== a), 'int32');
+  const xf = asFloat(x, name);
+  const out = empty(x.shape.filter((_, i) => i !== a), 'int32');
+  kernels().argReduce(op, buf(xf, name), buf(out, name), outer, size, inner);
+  return out;
 }
 
 /** Index of the largest value along an axis (default the last), as int32. */

@@ -1,9 +1,15 @@
 import { recordOp } from '../autograd.js';
-import { getBackend } from '../registry.js';
+import type { Storage } from '../memory.js';
 import { broadcastShapes, formatShape, normalizeAxis, shapesEqual, sizeBetween, sizeOf, type Shape } from '../shape.js';
-import { Tensor, Variable } from '../tensor.js';
-import { sumToShape } from './elementwise.js';
-import { assertTensor, floatValues, newTensor } from './util.js';
+import { Tensor, Variable, bufferOf, copyStorage } from '../tensor.js';
+import { cast, rawBinary, sumToShape } from './elementwise.js';
+import { asFloat, assertTensor, buf, empty, filledTensor, kernels, unaliased } from './util.js';
+
+/** x's storage, checked live and on the active device, for a new tensor viewing the same values. */
+function viewStorage(x: Tensor, op: string): Storage {
+  bufferOf(x, op);
+  return x.storage;
+}
 
 /** Same values, new shape (one dimension may be -1 and is inferred). Shares storage. */
 export function reshape(x: Tensor, shape: Shape): Tensor {
@@ -20,10 +26,9 @@ export function reshape(x: Tensor, shape: Shape): Tensor {
   if (target.some((d) => !Number.isInteger(d) || d < 0) || sizeOf(target) !== x.size) {
     throw new Error(`reshape: cannot reshape ${formatShape(x.shape)} (${x.size} values) to ${formatShape(shape)} (${sizeOf(target)} values)`);
   }
-  if (shapesEqual(target, x.shape)) return x;
-  target = target.map((d) => d);
-  // A variable's storage is updated in place by optimizers: a reshaped view must not follow it.
-  const y = new Tensor(x instanceof Variable ? x.values.slice() : x.values, target, x.dtype);
+  if (shapesEqual(target, x.shape)) return unaliased(x, 'reshape');
+  // A view sharing x's buffer, except of a variable, whose buffer optimizers update in place.
+  const y = x instanceof Variable ? new Tensor(copyStorage(x, x.dtype), target) : new Tensor(viewStorage(x, 'reshape'), target);
   return recordOp('reshape', y, [x], (dy) => [reshape(dy, x.shape)]);
 }
 
@@ -49,24 +54,9 @@ export function broadcastTo(x: Tensor, shape: Shape): Tensor {
   if (!shapesEqual(full, shape)) {
     throw new Error(`broadcastTo: cannot broadcast ${formatShape(x.shape)} to ${formatShape(shape)}`);
   }
-  if (shapesEqual(x.shape, shape)) return x;
-  let values = floatValues(x);
-  if (values.length === 1) {
-    // The common case (the gradient of a full reduction): one fill, no kernel call.
-    const y = new Tensor(new Float32Array(sizeOf(shape)).fill(values[0]!), shape);
-    return recordOp('broadcastTo', y, [x], (dy) => [sumToShape(dy, x.shape)]);
-  }
-  // Each stretched axis is a gather of index 0 repeated: no kernel beyond the required set.
-  const current = [...new Array<number>(shape.length - x.rank).fill(1), ...x.shape];
-  for (let axis = 0; axis < shape.length; axis++) {
-    const wanted = shape[axis]!;
-    if (current[axis] === wanted) continue;
-    const out = new Float32Array(sizeBetween(current, 0, axis) * wanted * sizeBetween(current, axis + 1, current.length));
-    getBackend().gather(values, new Int32Array(wanted), out, sizeBetween(current, 0, axis), 1, sizeBetween(current, axis + 1, current.length));
-    values = out;
-    current[axis] = wanted;
-  }
-  const y = new Tensor(values, shape);
+  if (shapesEqual(x.shape, shape)) return unaliased(x, 'broadcastTo');
+  // x · 1 with the output shape larger than the operands' broadcast: one pass of the binary kernel.
+  const y = rawBinary('mul', x, filledTensor([], 1), 'broadcastTo', shape);
   return recordOp('broadcastTo', y, [x], (dy) => [sumToShape(dy, x.shape)]);
 }
 
@@ -78,10 +68,11 @@ export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
   if (p.length !== x.rank || sorted.some((a, i) => a !== i)) {
     throw new Error(`transpose: perm [${p.join(',')}] is not a permutation of the ${x.rank} axes of ${formatShape(x.shape)}`);
   }
-  if (p.every((a, i) => a === i)) return x;
+  if (p.every((a, i) => a === i)) return unaliased(x, 'transpose');
   const outShape = p.map((a) => x.shape[a]!);
-  const { t: y, out } = newTensor(outShape);
-  getBackend().transpose(floatValues(x), x.shape, p, out);
+  const xf = asFloat(x, 'transpose');
+  const y = empty(outShape);
+  kernels().transpose(buf(xf, 'transpose'), x.shape, p, buf(y, 'transpose'));
   const inverse = new Array<number>(p.length);
   p.forEach((a, i) => (inverse[a] = i));
   return recordOp('transpose', y, [x], (dy) => [transpose(dy, inverse)]);
@@ -100,9 +91,10 @@ export function slice(x: Tensor, begin: number | readonly number[], size?: numbe
   if (b.length !== x.rank || b.some((v, i) => !Number.isInteger(v) || v < 0 || s[i]! < 0 || v + s[i]! > x.shape[i]!)) {
     throw new Error(`slice: begin [${b.join(',')}] with size [${s.join(',')}] is out of bounds for shape ${formatShape(x.shape)}`);
   }
-  if (shapesEqual(s, x.shape)) return x;
-  const { t: y, out } = newTensor(s);
-  getBackend().slice(floatValues(x), x.shape, b, s, out);
+  if (shapesEqual(s, x.shape)) return unaliased(x, 'slice');
+  const xf = asFloat(x, 'slice');
+  const y = empty(s);
+  kernels().slice(buf(xf, 'slice'), x.shape, b, s, buf(y, 'slice'));
   return recordOp('slice', y, [x], (dy) => [
     pad(dy, x.shape.map((d, i) => [b[i]!, d - b[i]! - s[i]!] as [number, number])),
   ]);
@@ -117,8 +109,9 @@ export function pad(x: Tensor, paddings: readonly (readonly [number, number])[],
   const before = paddings.map((p) => p[0]);
   const after = paddings.map((p) => p[1]);
   const outShape = x.shape.map((d, i) => d + before[i]! + after[i]!);
-  const { t: y, out } = newTensor(outShape);
-  getBackend().pad(floatValues(x), x.shape, before, after, value, out);
+  const xf = asFloat(x, 'pad');
+  const y = empty(outShape);
+  kernels().pad(buf(xf, 'pad'), x.shape, before, after, value, buf(y, 'pad'));
   return recordOp('pad', y, [x], (dy) => [slice(dy, before, x.shape)]);
 }
 
@@ -133,12 +126,13 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
       throw new Error(`concat: tensors[${i}] has shape ${formatShape(t.shape)}, incompatible with ${formatShape(first.shape)} along axis ${a}`);
     }
   }
-  if (tensors.length === 1) return first;
+  if (tensors.length === 1) return unaliased(first, 'concat');
   const sizes = tensors.map((t) => t.shape[a]!);
   const outShape = [...first.shape];
   outShape[a] = sizes.reduce((x, y) => x + y, 0);
-  const { t: y, out } = newTensor(outShape);
-  getBackend().concat(tensors.map(floatValues), sizes, sizeBetween(first.shape, 0, a), sizeBetween(first.shape, a + 1, first.rank), out);
+  const y = empty(outShape);
+  const inputs = tensors.map((t) => buf(asFloat(t, 'concat'), 'concat'));
+  kernels().concat(inputs, sizes, sizeBetween(first.shape, 0, a), sizeBetween(first.shape, a + 1, first.rank), buf(y, 'concat'));
   return recordOp('concat', y, tensors, (dy) => {
     let offset = 0;
     return tensors.map((t) => {
@@ -200,15 +194,24 @@ export function unstack(x: Tensor, axis = 0): Tensor[] {
   return split(x, x.shape[a]!, a).map((t) => squeeze(t, [a]));
 }
 
-function toIndices(op: string, indices: Tensor | ArrayLike<number>): { values: Int32Array; shape: number[] } {
+/** Indices as an int32 tensor; float tensors must hold integers (checked on the host). */
+function toIndices(op: string, indices: Tensor | ArrayLike<number>): Tensor {
   if (indices instanceof Tensor) {
-    const values = indices.intDataSync();
-    if (indices.dtype === 'float32' && indices.values.some((v, i) => v !== values[i])) {
-      throw new Error(`${op}: indices must be integers`);
+    if (indices.dtype === 'int32') return indices;
+    const values = indices.readValues(op);
+    for (let i = 0; i < values.length; i++) {
+      if (!Number.isInteger(values[i])) throw new Error(`${op}: indices must be integers, got ${values[i]} at position ${i}`);
     }
-    return { values, shape: [...indices.shape] };
+    return cast(indices, 'int32');
   }
-  return { values: Int32Array.from(indices), shape: [indices.length] };
+  if (indices === null || typeof indices !== 'object' || typeof (indices as ArrayLike<number>).length !== 'number') {
+    throw new Error(`${op}: indices must be a Tensor or an array of integers, got ${indices === null ? 'null' : typeof indices}`);
+  }
+  const values = Int32Array.from(indices as ArrayLike<number>);
+  for (let i = 0; i < values.length; i++) {
+    if (values[i] !== (indices as ArrayLike<number>)[i]) throw new Error(`${op}: indices must be integers, got ${(indices as ArrayLike<number>)[i]} at position ${i}`);
+  }
+  return new Tensor(values, [values.length]);
 }
 
 /**
@@ -223,11 +226,13 @@ export function gather(x: Tensor, indices: Tensor | ArrayLike<number>, axis = 0)
   const size = x.shape[a]!;
   const inner = sizeBetween(x.shape, a + 1, x.rank);
   const outShape = [...x.shape.slice(0, a), ...idx.shape, ...x.shape.slice(a + 1)];
-  const { t: y, out } = newTensor(outShape);
-  getBackend().gather(floatValues(x), idx.values, out, outer, size, inner);
-  return recordOp('gather', y, [x], (dy) => {
-    const { t: dx, out: dxv } = newTensor(x.shape);
-    getBackend().scatterAdd(floatValues(dy), idx.values, dxv, outer, size, inner);
+  const xf = asFloat(x, 'gather');
+  const y = empty(outShape);
+  kernels().gather(buf(xf, 'gather'), buf(idx, 'gather'), buf(y, 'gather'), outer, size, inner);
+  return recordOp('gather', y, [xf], (dy) => {
+    // scatterAdd accumulates: start from zeros.
+    const dx = filledTensor(x.shape, 0);
+    kernels().scatterAdd(buf(dy, 'gather'), buf(idx, 'gather'), buf(dx, 'gather'), outer, size, inner);
     return [dx];
   });
 }
@@ -236,9 +241,9 @@ export function gather(x: Tensor, indices: Tensor | ArrayLike<number>, axis = 0)
 export function oneHot(indices: Tensor | ArrayLike<number>, depth: number, onValue = 1, offValue = 0): Tensor {
   if (!Number.isInteger(depth) || depth < 1) throw new Error(`oneHot: depth must be a positive integer, got ${depth}`);
   const idx = toIndices('oneHot', indices);
-  const { t, out } = newTensor([...idx.shape, depth]);
-  getBackend().oneHot(idx.values, depth, onValue, offValue, out);
-  return t;
+  const y = empty([...idx.shape, depth]);
+  kernels().oneHot(buf(idx, 'oneHot'), depth, onValue, offValue, buf(y, 'oneHot'));
+  return y;
 }
 
 /** Repeats x `reps[i]` times along axis i. */

@@ -1,21 +1,29 @@
-import { getBackend } from '../registry.js';
+import { recordOp } from '../autograd.js';
+import type { DType } from '../backend.js';
+import { allocStorage } from '../memory.js';
+import { activeKernels } from '../registry.js';
 import { formatShape, sizeOf, type Shape } from '../shape.js';
-import { Tensor } from '../tensor.js';
+import { Tensor, Variable, bufferOf, copyStorage } from '../tensor.js';
 
 export type TensorLike = Tensor | number;
 
-export function asTensor(x: TensorLike): Tensor {
-  return x instanceof Tensor ? x : new Tensor(new Float32Array([x]), []);
+function describeValue(x: unknown): string {
+  if (x === null) return 'null';
+  if (Array.isArray(x)) return 'an array (make it a tensor with tensor([...]))';
+  if (typeof x === 'object') return (x as object).constructor?.name ?? 'an object';
+  return `${typeof x} ${JSON.stringify(x)}`;
 }
 
-/** float32 storage of a tensor; int32 tensors are converted. */
-export function floatValues(t: Tensor): Float32Array {
-  return t.dataSync();
+/** A tensor, or a number as a float32 scalar (filled on the device: no upload). */
+export function asTensor(x: TensorLike, op = 'asTensor', name = 'x'): Tensor {
+  if (x instanceof Tensor) return x;
+  if (typeof x === 'number') return filledTensor([], x);
+  throw new Error(`${op}: ${name} must be a Tensor or a number, got ${describeValue(x)}`);
 }
 
 export function assertTensor(op: string, x: unknown, name = 'x'): asserts x is Tensor {
   if (!(x instanceof Tensor)) {
-    throw new Error(`${op}: ${name} must be a Tensor, got ${x === null ? 'null' : typeof x}`);
+    throw new Error(`${op}: ${name} must be a Tensor, got ${describeValue(x)}`);
   }
 }
 
@@ -25,9 +33,35 @@ export function assertRank(op: string, t: Tensor, rank: number, name = 'x'): voi
   }
 }
 
-export function newTensor(shape: Shape): { t: Tensor; out: Float32Array } {
-  const out = new Float32Array(sizeOf(shape));
-  return { t: new Tensor(out, shape), out };
+/** A new tensor of `shape` on the active device, from the pool; its values are for a kernel to write. */
+export function empty(shape: Shape, dtype: DType = 'float32'): Tensor {
+  return new Tensor(allocStorage(sizeOf(shape), dtype), shape, dtype);
 }
 
-export const backend = getBackend;
+/** A tensor of `shape` with every element `value`. */
+export function filledTensor(shape: Shape, value: number, dtype: DType = 'float32'): Tensor {
+  const t = empty(shape, dtype);
+  activeKernels().fill(bufferOf(t, 'fill'), value);
+  return t;
+}
+
+/** The kernels of the active backend (each from the backend that serves it). */
+export const kernels = activeKernels;
+
+/** t's buffer for a kernel called by `op`. */
+export const buf = bufferOf;
+
+/** t as float32 (int32 tensors are converted into a new tensor). */
+export function asFloat(t: Tensor, op: string): Tensor {
+  if (t.dtype === 'float32') return t;
+  return new Tensor(copyStorage(t, 'float32'), t.shape);
+}
+
+/**
+ * x itself, except for a Variable: a copy (a Variable changes in place, so an
+ * op result must never be one). Ops whose result would equal their input use it.
+ */
+export function unaliased(x: Tensor, op: string): Tensor {
+  if (!(x instanceof Variable)) return x;
+  return recordOp(op, new Tensor(copyStorage(x, x.dtype), x.shape), [x], (dy) => [dy]);
+}

@@ -12,14 +12,18 @@
  * and fail if a kernel reads or writes outside its views.
  */
 
-import type { Backend, BinaryOp, Conv2DInfo, Pool2DInfo, ReduceOp, UnaryOp, UnaryParams } from '../backend.js';
+import { KERNEL_NAMES, type Backend, type BinaryOp, type Conv2DInfo, type FusedActivation, type KernelName, type Kernels, type Pool2DInfo, type ReduceOp, type UnaryOp, type UnaryParams } from '../backend.js';
 import { Rng, createReferenceBackend, referenceUnary, seedFrom } from './reference.js';
+import { hostKernels } from './simulated.js';
 
-export { Rng, createReferenceBackend, referenceErf, referenceErfc, seedFrom } from './reference.js';
+export { Rng, createReferenceBackend, referenceErf, referenceErfc, referenceUnary, referenceUnaryDerivative, seedFrom } from './reference.js';
 
 export interface ConformanceCase {
   name: string;
-  run(backend: Backend): void;
+  /** The kernel the case checks: a backend without it skips the case (its ops use another backend's). */
+  kernel: KernelName;
+  /** Runs the case on a backend of any device (host arrays are copied to and from it). */
+  run(backend: Backend<any, any>): void;
 }
 
 export interface Tolerance {
@@ -158,7 +162,7 @@ class Arrays {
   }
 }
 
-const reference = createReferenceBackend();
+const reference = createReferenceBackend() as Kernels;
 
 /**
  * Runs `call` on the backend under test and on the reference, each with its
@@ -166,9 +170,9 @@ const reference = createReferenceBackend();
  * `outputs` picks (outputs, and any state updated in place).
  */
 function differential<T>(
-  backend: Backend, what: string, views: boolean,
+  backend: Kernels, what: string, views: boolean,
   make: (f: Arrays) => T,
-  call: (b: Backend, args: T) => void,
+  call: (b: Kernels, args: T) => void,
   outputs: (args: T) => Record<string, ArrayLike<number>>,
   tolerance: Tolerance,
 ): void {
@@ -187,8 +191,22 @@ function differential<T>(
 
 export const conformanceCases: ConformanceCase[] = [];
 
-function add(name: string, run: (backend: Backend) => void): void {
-  conformanceCases.push({ name, run });
+/** The kernel a case name is about: its first word ('known values: gemm ...' → gemm; logSoftmax → softmax). */
+function kernelOf(name: string): KernelName {
+  const word = name.replace(/^known values: /, '').split(/[ (,]/)[0]!;
+  const kernel = word === 'logSoftmax' ? 'softmax' : word;
+  if (!(KERNEL_NAMES as string[]).includes(kernel)) throw new Error(`conformance case '${name}' does not start with a kernel name`);
+  return kernel as KernelName;
+}
+
+function add(name: string, run: (kernels: Kernels) => void): void {
+  const kernel = kernelOf(name);
+  conformanceCases.push({ name, kernel, run: (backend) => run(hostKernels(backend) as Kernels) });
+}
+
+/** The cases for the kernels `backend` implements. */
+export function conformanceCasesFor(backend: Backend<any, any>): ConformanceCase[] {
+  return conformanceCases.filter((c) => typeof backend[c.kernel] === 'function');
 }
 
 /** Float32 inputs, float64 accumulation in the reference: error grows with the length k of each dot product. */
@@ -198,6 +216,37 @@ function dotTolerance(k: number): Tolerance {
 
 const ELEMENTWISE: Tolerance = { rtol: 1e-5, atol: 1e-6 };
 const EXACT: Tolerance = { rtol: 0, atol: 0 };
+
+// ---------------------------------------------------------------- fill & cast
+
+for (const [dtype, value] of [['float32', 0], ['float32', -2.5], ['float32', NaN], ['int32', 7], ['int32', 0]] as const) {
+  for (const n of [0, 1, 1000]) {
+    add(`fill ${dtype} n=${n} with ${value}`, (backend) => {
+      const base = dtype === 'int32' ? new Int32Array(n + 3).fill(-7) : new Float32Array(n + 3).fill(-7);
+      const out = base.subarray(1, n + 1);
+      backend.fill(out, value);
+      assertClose(out, new Array<number>(n).fill(value), 0, 0, `fill ${dtype} with ${value}`);
+      assertClose([base[0]!, base[n + 1]!, base[n + 2]!], [-7, -7, -7], 0, 0, `fill ${dtype}: the cells around the view`);
+    });
+  }
+}
+
+const CAST_VALUES = [0, -0, 1.5, -1.5, 2.999, -2.999, 1e6, -7, 123456];
+add('cast float32 to int32 truncates toward zero, int32 to float32, and copies within a type', (backend) => {
+  const floats = Float32Array.from(CAST_VALUES);
+  const ints = new Int32Array(floats.length).fill(-9);
+  backend.cast(floats, 'float32', ints, 'int32');
+  assertClose(ints, CAST_VALUES.map(Math.trunc), 0, 0, 'cast float32 -> int32');
+  const back = new Float32Array(ints.length).fill(NaN);
+  backend.cast(ints, 'int32', back, 'float32');
+  assertClose(back, CAST_VALUES.map(Math.trunc), 0, 0, 'cast int32 -> float32');
+  const copy = new Float32Array(floats.length).fill(NaN);
+  backend.cast(floats, 'float32', copy, 'float32');
+  assertClose(copy, floats, 0, 0, 'cast float32 -> float32 (copy)');
+  const intCopy = new Int32Array(ints.length);
+  backend.cast(ints, 'int32', intCopy, 'int32');
+  assertClose(intCopy, ints, 0, 0, 'cast int32 -> int32 (copy)');
+});
 
 // ---------------------------------------------------------------- gemm
 
@@ -281,7 +330,7 @@ add('gemm rejects a c of the wrong length', (backend) => {
 const UNARY_OPS: readonly UnaryOp[] = [
   'neg', 'exp', 'log', 'sqrt', 'rsqrt', 'square', 'abs', 'sign', 'reciprocal',
   'relu', 'relu6', 'leakyRelu', 'elu', 'selu', 'gelu', 'sigmoid', 'tanh',
-  'softplus', 'softsign', 'swish', 'clip', 'step', 'floor', 'round',
+  'softplus', 'softsign', 'swish', 'clip', 'step', 'floor', 'round', 'erf',
 ];
 
 /** Ops defined only for positive inputs get positive random inputs. */
@@ -311,22 +360,6 @@ function unaryCase(op: UnaryOp, params: UnaryParams | undefined, opts: { special
       ELEMENTWISE,
     ),
   );
-  if (opts.inPlace) return;
-  // The gradient gets y = op(x) as float32, as ops would pass it. NaN inputs are left out: grads at NaN are unspecified.
-  add(`unaryGrad ${label}`, (backend) =>
-    differential(
-      backend, `unaryGrad ${label}`, opts.views ?? false,
-      (f) => {
-        const x = unaryInputs(f, op, n, opts.special ?? false);
-        for (let i = 0; i < x.length; i++) if (Number.isNaN(x[i])) x[i] = 0.75;
-        const y = f.values('y', Array.from(x, (v) => referenceUnary(op, v, params)));
-        return { x, y, dy: f.floats('dy', x.length, -2, 2), dx: f.filled('dx', x.length, NaN) };
-      },
-      (b, t) => b.unaryGrad(op, t.x, t.y, t.dy, t.dx, params),
-      (t) => ({ dx: t.dx }),
-      ELEMENTWISE,
-    ),
-  );
 }
 
 for (const op of UNARY_OPS) {
@@ -345,7 +378,7 @@ unaryCase('relu', undefined, { inPlace: true, views: true });
 /** Ops with a well-defined value at ±Infinity (gelu, swish, softsign are left out: x·0 there is NaN in plain float math). */
 const INFINITY_SAFE: readonly UnaryOp[] = [
   'neg', 'exp', 'sqrt', 'square', 'abs', 'sign', 'reciprocal', 'relu', 'relu6', 'leakyRelu', 'elu', 'selu',
-  'sigmoid', 'tanh', 'softplus', 'clip', 'step', 'floor', 'round',
+  'sigmoid', 'tanh', 'softplus', 'clip', 'step', 'floor', 'round', 'erf',
 ];
 add(`unary at ±Infinity (${INFINITY_SAFE.length} ops)`, (backend) => {
   for (const op of INFINITY_SAFE) {
@@ -448,6 +481,25 @@ add('binary add in place (out is a)', (backend) =>
     ELEMENTWISE,
   ),
 );
+
+/** Outputs larger than the operands' broadcast: the result repeats (how broadcastTo runs). */
+const STRETCHED: readonly (readonly [number[], number[], number[]])[] = [
+  [[3], [], [4, 3]],
+  [[], [], [2, 3]],
+  [[2, 1], [1], [5, 2, 4]],
+  [[1, 3], [1, 1], [2, 4, 3]],
+];
+add(`binary mul with outputs larger than the operands' broadcast`, (backend) => {
+  for (const [aShape, bShape, outShape] of STRETCHED) {
+    differential(
+      backend, `binary mul ${fmt(aShape)} with ${fmt(bShape)} -> ${fmt(outShape)}`, true,
+      (f) => ({ a: f.floats('a', sizeOf(aShape)), b: f.floats('b', sizeOf(bShape)), out: f.filled('out', sizeOf(outShape), NaN) }),
+      (b, t) => b.binary('mul', t.a, aShape, t.b, bShape, t.out, outShape),
+      (t) => ({ out: t.out }),
+      ELEMENTWISE,
+    );
+  }
+});
 
 add('binary rejects shapes that do not broadcast', (backend) => {
   assertThrows('binary add [2, 3] with [4]', () =>
@@ -687,6 +739,20 @@ for (const views of [false, true]) {
         EXACT,
       );
     }
+  });
+}
+
+for (const parts of [1, 65, 1000]) {
+  add(`concat of ${parts} parts`, (backend) => {
+    const sizes = Array.from({ length: parts }, (_, i) => (i % 3) + (parts === 1 ? 2 : 0));
+    const total = sizes.reduce((p, s) => p + s, 0);
+    differential(
+      backend, `concat of ${parts} parts`, false,
+      (f) => ({ inputs: sizes.map((s, i) => f.floats(`inputs[${i}]`, 2 * s * 3)), out: f.filled('out', 2 * total * 3, NaN) }),
+      (b, t) => b.concat(t.inputs, sizes, 2, 3, t.out),
+      (t) => ({ out: t.out }),
+      EXACT,
+    );
   });
 }
 
@@ -946,6 +1012,54 @@ add('maxPool2d ranks NaN above every number', (backend) => {
   );
 });
 
+// ---------------------------------------------------------------- bias + activation
+
+const FUSED: readonly FusedActivation[] = ['linear', 'relu', 'sigmoid', 'tanh', 'hardSigmoid'];
+for (const activation of FUSED) {
+  for (const [rows, channels, withBias, views] of [[1, 1, true, false], [7, 5, true, false], [300, 32, true, true], [9, 4, false, false], [0, 3, true, false]] as const) {
+    const label = `${activation} rows ${rows} channels ${channels}${withBias ? '' : ' no bias'}${views ? ' views' : ''}`;
+    add(`biasActivation ${label}`, (backend) =>
+      differential(
+        backend, `biasActivation ${label}`, views,
+        (f) => ({ x: f.floats('x', rows * channels, -4, 4), bias: withBias ? f.floats('bias', channels) : null, y: f.filled('y', rows * channels, NaN) }),
+        (b, t) => b.biasActivation(t.x, t.bias, t.y, rows, channels, activation),
+        (t) => ({ y: t.y }),
+        ELEMENTWISE,
+      ),
+    );
+    add(`biasActivationGrad ${label}`, (backend) =>
+      differential(
+        backend, `biasActivationGrad ${label}`, views,
+        (f) => {
+          // y as the forward would give it, including exact 0 and 1 for relu and hardSigmoid.
+          const x = f.floats('x', rows * channels, -4, 4);
+          const y = new Float32Array(rows * channels);
+          reference.biasActivation(x, null, y, rows, channels, activation);
+          return {
+            y: f.values('y', Array.from(y)), dy: f.floats('dy', rows * channels, -2, 2),
+            dx: f.filled('dx', rows * channels, NaN), dBias: withBias ? f.filled('dBias', channels, NaN) : null,
+          };
+        },
+        (b, t) => b.biasActivationGrad(t.y, t.dy, t.dx, t.dBias, rows, channels, activation),
+        (t): Record<string, Float32Array> => (t.dBias ? { dx: t.dx, dBias: t.dBias } : { dx: t.dx }),
+        { rtol: 1e-5, atol: 1e-6 * (rows + 1) },
+      ),
+    );
+  }
+  add(`biasActivation ${activation} in place (y is x)`, (backend) =>
+    differential(
+      backend, `biasActivation ${activation} in place`, false,
+      (f) => {
+        const x = f.floats('x', 24, -3, 3);
+        return { x, bias: f.floats('bias', 4), y: x };
+      },
+      (b, t) => b.biasActivation(t.x, t.bias, t.y, 6, 4, activation),
+      (t) => ({ y: t.y }),
+      ELEMENTWISE,
+    ),
+  );
+}
+
 // ---------------------------------------------------------------- optimizers
 
 const STEPS = 3;
@@ -1019,12 +1133,12 @@ for (const [momentum, centered] of [[0, false], [0.9, false], [0, true], [0.9, t
 // Small cases with answers worked out by hand or taken from TensorFlow / Keras /
 // PyTorch documentation, so the reference itself is checked too.
 
-function known(name: string, run: (b: Backend) => ArrayLike<number>, expected: readonly number[], tolerance: Tolerance = ELEMENTWISE): void {
+function known(name: string, run: (b: Kernels) => ArrayLike<number>, expected: readonly number[], tolerance: Tolerance = ELEMENTWISE): void {
   add(`known values: ${name}`, (backend) => assertClose(run(backend), expected, tolerance.rtol, tolerance.atol, `known values: ${name}`));
 }
 
 function unaryKnown(op: UnaryOp, x: readonly number[], expected: readonly number[], params?: UnaryParams): void {
-  known(`${op}${params ? ` ${JSON.stringify(params)}` : ''} of ${fmt(x)}`, (b) => {
+  known(`unary ${op}${params ? ` ${JSON.stringify(params)}` : ''} of ${fmt(x)}`, (b) => {
     const y = new Float32Array(x.length);
     b.unary(op, Float32Array.from(x), y, params);
     return y;

@@ -39,19 +39,22 @@ export function checkGradients(f: (...xs: Tensor[]) => Tensor, inputs: readonly 
     for (let j = 0; j < y.length; j++) total += y[j]! * weights[j]!;
     return total;
   };
-  const watched = inputs.map((x) => new Tensor(Float32Array.from(x.dataSync()), x.shape));
+  const hostValues = inputs.map((x) => Float32Array.from(x.dataSync()));
+  // Fresh tensors from the host values at every evaluation: the backend's device may not be host memory.
+  const current = (): Tensor[] => hostValues.map((v, i) => new Tensor(Float32Array.from(v), inputs[i]!.shape));
+  const watched = current();
   const analytic = valueAndGrads(() => scalarOf(...watched), watched).grads;
   let worst = 0;
   watched.forEach((x, inputIndex) => {
-    const values = x.values as Float32Array;
+    const values = hostValues[inputIndex]!;
     const g = analytic[inputIndex]!.dataSync();
     const stride = Math.max(1, Math.floor(values.length / maxChecks));
     for (let i = 0; i < values.length; i += stride) {
       const original = values[i]!;
       values[i] = original + eps;
-      const plus = projectInFloat64(...watched);
+      const plus = projectInFloat64(...current());
       values[i] = original - eps;
-      const minus = projectInFloat64(...watched);
+      const minus = projectInFloat64(...current());
       values[i] = original;
       const numeric = (plus - minus) / (2 * eps);
       const error = Math.abs(numeric - g[i]!);

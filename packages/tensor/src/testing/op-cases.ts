@@ -5,7 +5,9 @@
  */
 import * as ops from '../ops/index.js';
 import type { Pair } from '../ops/nn.js';
-import { valueAndGrads } from '../autograd.js';
+import { grad, valueAndGrads } from '../autograd.js';
+import type { UnaryOp, UnaryParams } from '../backend.js';
+import { referenceUnaryDerivative } from './reference.js';
 import { Tensor } from '../tensor.js';
 import { checkGradients } from './gradcheck.js';
 
@@ -121,7 +123,36 @@ const conv: [string, number[], number[], Pair, 'valid' | 'same', Pair][] = [
   ['conv2d strides [2,1]', [1, 6, 5, 1], [2, 3, 1, 2], [2, 1], 'same', 1],
 ];
 
+/** Unary ops by kernel name, with the parameters the reference derivative needs. */
+const UNARY_BY_NAME: [UnaryOp, (x: Tensor) => Tensor, UnaryParams?][] = [
+  ['neg', ops.neg], ['exp', ops.exp], ['log', ops.log], ['sqrt', ops.sqrt], ['rsqrt', ops.rsqrt], ['square', ops.square],
+  ['abs', ops.abs], ['sign', ops.sign], ['reciprocal', ops.reciprocal], ['relu', ops.relu], ['relu6', ops.relu6],
+  ['leakyRelu', (x) => ops.leakyRelu(x, 0.3), { alpha: 0.3 }], ['elu', (x) => ops.elu(x, 0.7), { alpha: 0.7 }], ['selu', ops.selu],
+  ['gelu', ops.gelu], ['sigmoid', ops.sigmoid], ['tanh', ops.tanh], ['softplus', ops.softplus], ['softsign', ops.softsign],
+  ['swish', ops.swish], ['clip', (x) => ops.clip(x, -0.5, 2), { alpha: -0.5, beta: 2 }], ['step', ops.step],
+  ['floor', ops.floor], ['round', ops.round], ['erf', ops.erf],
+];
+/** Kinks, clip bounds and saturation, where finite differences cannot check a derivative. */
+const KINKS = [-20, -6, -2, -0.5, -1e-3, 0, 1e-3, 0.5, 1.5, 2, 6, 20];
+const POSITIVE_POINTS = [1e-3, 0.25, 1, 4, 100];
+
 export const opCases: OpCase[] = [
+  {
+    name: 'unary gradients equal the reference derivative at kinks, clip bounds and saturation',
+    run: () => {
+      for (const [op, f, params] of UNARY_BY_NAME) {
+        const points = ['log', 'sqrt', 'rsqrt'].includes(op) ? POSITIVE_POINTS : KINKS;
+        const g = grad(f)(new Tensor(Float32Array.from(points), [points.length])).dataSync();
+        const expected = points.map((x) => referenceUnaryDerivative(op, Math.fround(x), params));
+        expected.forEach((e, i) => {
+          const same = g[i] === e || (Number.isNaN(e) && Number.isNaN(g[i]));
+          if (!same && !(Math.abs(g[i]! - e) <= 1e-5 + 1e-4 * Math.abs(e))) {
+            throw new Error(`grad of ${op} at ${points[i]}: got ${g[i]}, expected ${e}`);
+          }
+        });
+      }
+    },
+  },
   ...unaryGradCases.map(([name, f, make]) => ({
     name: `grad ${name}`,
     run: () => void checkGradients(f, [make()]),

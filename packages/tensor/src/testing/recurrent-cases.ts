@@ -18,6 +18,7 @@ import { gruSequence, lstmSequence, simpleRnnSequence, type GruSequenceOptions, 
 import { sum } from '../ops/reduce.js';
 import { Tensor } from '../tensor.js';
 import { assertClose, assertThrows, type ConformanceCase } from './conformance.js';
+import { hostKernels } from './simulated.js';
 import { Rng, seedFrom } from './reference.js';
 
 type Kind = 'lstm' | 'gru' | 'simpleRnn';
@@ -40,12 +41,12 @@ interface Spec {
 
 const GATES: Record<Kind, number> = { lstm: 4, gru: 3, simpleRnn: 1 };
 
-function fusedPair(backend: Backend, kind: Kind) {
-  const o = backend.optional;
-  if (!o) return null;
-  const forward = kind === 'lstm' ? o.lstmForward : kind === 'gru' ? o.gruForward : o.simpleRnnForward;
-  const backward = kind === 'lstm' ? o.lstmBackward : kind === 'gru' ? o.gruBackward : o.simpleRnnBackward;
-  return forward && backward ? { forward: forward.bind(o), backward: backward.bind(o) } : null;
+/** The backend's fused pair for `kind` over host arrays (copied to and from its device), or null. */
+function fusedPair(backend: Backend<any, any>, kind: Kind) {
+  const k = hostKernels(backend);
+  const forward = k[`${kind}Forward`];
+  const backward = k[`${kind}Backward`];
+  return forward && backward ? { forward, backward } : null;
 }
 
 /** A copy of `data` as a view at offset 3 of a larger buffer. */
@@ -64,7 +65,7 @@ function makeMask(rng: Rng, B: number, T: number): Float32Array {
   return m;
 }
 
-function runCase(name: string, spec: Spec, backend: Backend): void {
+function runCase(name: string, spec: Spec, backend: Backend<any, any>): void {
   const pair = fusedPair(backend, spec.kind);
   if (!pair) return;
   const { kind, batch: B, timesteps: T, inputSize: I, units: U } = spec;
@@ -172,7 +173,7 @@ for (const kind of ['lstm', 'gru', 'simpleRnn'] as const) {
 }
 
 /** Argument validation: a wrong-length array must throw, not crash or read out of bounds. */
-function rejectsBadLengths(backend: Backend): void {
+function rejectsBadLengths(backend: Backend<any, any>): void {
   const pair = fusedPair(backend, 'lstm');
   if (!pair) return;
   const info: RnnSequenceInfo = {
@@ -191,6 +192,10 @@ function rejectsBadLengths(backend: Backend): void {
 }
 
 export const recurrentConformanceCases: ConformanceCase[] = [
-  ...specs.map(([name, spec]) => ({ name: `recurrent ${name}`, run: (backend: Backend) => runCase(name, spec, backend) })),
-  { name: 'recurrent: kernels reject wrong array lengths', run: rejectsBadLengths },
+  ...specs.map(([name, spec]) => ({
+    name: `recurrent ${name}`,
+    kernel: `${spec.kind}Forward` as const,
+    run: (backend: Backend<any, any>) => runCase(name, spec, backend),
+  })),
+  { name: 'recurrent: kernels reject wrong array lengths', kernel: 'lstmForward', run: rejectsBadLengths },
 ];

@@ -17,8 +17,9 @@
  */
 
 import type {
-  AdamConfig, Backend, BinaryOp, Conv2DInfo, Pool2DInfo, ReduceOp, RmspropConfig, SgdConfig, UnaryOp, UnaryParams,
+  AdamConfig, Backend, BinaryOp, Conv2DInfo, FusedActivation, Pool2DInfo, ReduceOp, RmspropConfig, SgdConfig, UnaryOp, UnaryParams,
 } from '../backend.js';
+import { cpuDevice } from '../device.js';
 
 /** Mulberry32: a tiny, fast, seedable PRNG; plenty for test data. */
 export class Rng {
@@ -147,6 +148,7 @@ export function referenceUnary(op: UnaryOp, x: number, params?: UnaryParams): nu
     case 'clip': return Math.min(Math.max(x, alpha), beta);
     case 'step': return x > 0 ? 1 : 0;
     case 'floor': return Math.floor(x);
+    case 'erf': return referenceErf(x);
     case 'round': {
       // Half to even, written out by cases.
       const f = Math.floor(x);
@@ -159,7 +161,7 @@ export function referenceUnary(op: UnaryOp, x: number, params?: UnaryParams): nu
   throw new Error(`reference unary: unknown op '${String(op)}'`);
 }
 
-/** d op(x) / dx (y = op(x) is not needed by the reference; it recomputes). */
+/** d op(x) / dx, the derivative the ops' composed gradients must match (0 at kinks of relu, abs; 1 on clip's closed interval). */
 export function referenceUnaryDerivative(op: UnaryOp, x: number, params?: UnaryParams): number {
   const { alpha, beta } = unaryParams(op, params);
   switch (op) {
@@ -184,12 +186,13 @@ export function referenceUnaryDerivative(op: UnaryOp, x: number, params?: UnaryP
     case 'softsign': return 1 / (1 + Math.abs(x)) ** 2;
     case 'swish': return sigmoid(x) + x * sigmoid(x) * (1 - sigmoid(x));
     case 'clip': return x >= alpha && x <= beta ? 1 : 0;
+    case 'erf': return (2 / Math.sqrt(Math.PI)) * Math.exp(-x * x);
     case 'step':
     case 'floor':
     case 'round':
       return 0;
   }
-  throw new Error(`reference unaryGrad: unknown op '${String(op)}'`);
+  throw new Error(`reference derivative: unknown op '${String(op)}'`);
 }
 
 export function referenceBinary(op: BinaryOp, a: number, b: number): number {
@@ -241,6 +244,7 @@ function broadcastSource(outIndex: readonly number[], shape: readonly number[]):
   return ravel(shape.map((d, i) => (d === 1 ? 0 : outIndex[lead + i])), shape);
 }
 
+/** Each operand must broadcast to outShape (which may be larger than their common broadcast). */
 function checkBroadcast(kernel: string, shapes: readonly (readonly number[])[], outShape: readonly number[]): void {
   for (const shape of shapes) {
     const lead = outShape.length - shape.length;
@@ -248,12 +252,26 @@ function checkBroadcast(kernel: string, shapes: readonly (readonly number[])[], 
       throw new Error(`reference ${kernel}: [${shape.join(', ')}] does not broadcast to [${outShape.join(', ')}]`);
     }
   }
-  for (let axis = 0; axis < outShape.length; axis++) {
-    const dims = shapes.map((s) => s[s.length - outShape.length + axis] ?? 1);
-    const expected = dims.find((d) => d !== 1) ?? 1;
-    if (outShape[axis] !== expected) {
-      throw new Error(`reference ${kernel}: out shape [${outShape.join(', ')}] is not the broadcast of the inputs`);
-    }
+}
+
+/** A fused activation and its derivative from the output y. */
+export function referenceActivation(a: FusedActivation, x: number): number {
+  switch (a) {
+    case 'linear': return x;
+    case 'relu': return x > 0 ? x : Number.isNaN(x) ? NaN : 0;
+    case 'sigmoid': return sigmoid(x);
+    case 'tanh': return Math.tanh(x);
+    case 'hardSigmoid': return Math.min(Math.max(0.2 * x + 0.5, 0), 1);
+  }
+}
+
+export function referenceActivationDerivative(a: FusedActivation, y: number): number {
+  switch (a) {
+    case 'linear': return 1;
+    case 'relu': return y > 0 ? 1 : 0;
+    case 'sigmoid': return y * (1 - y);
+    case 'tanh': return 1 - y * y;
+    case 'hardSigmoid': return y > 0 && y < 1 ? 0.2 : 0;
   }
 }
 
@@ -269,6 +287,16 @@ function greaterWithNaN(v: number, best: number): boolean {
 export function createReferenceBackend(): Backend {
   return {
     name: 'reference',
+    device: cpuDevice,
+
+    fill(out, value) {
+      for (let i = 0; i < out.length; i++) out[i] = value;
+    },
+
+    cast(x, _xType, y, yType) {
+      if (x.length !== y.length) throw new Error(`reference cast: x has ${x.length} values, y ${y.length}`);
+      for (let i = 0; i < x.length; i++) y[i] = yType === 'int32' ? Math.trunc(x[i]) : x[i];
+    },
 
     gemm(a, b, c, batch, m, n, k, transA, transB, alpha, beta, strideA, strideB) {
       if (c.length !== batch * m * n) throw new Error(`reference gemm: c has length ${c.length}, expected ${batch * m * n}`);
@@ -289,11 +317,8 @@ export function createReferenceBackend(): Backend {
     },
 
     unary(op, x, y, params) {
+      if (x.length !== y.length) throw new Error(`reference unary: x has ${x.length} values, y ${y.length}`);
       for (let i = 0; i < x.length; i++) y[i] = referenceUnary(op, x[i], params);
-    },
-
-    unaryGrad(op, x, _y, dy, dx, params) {
-      for (let i = 0; i < x.length; i++) dx[i] = dy[i] * referenceUnaryDerivative(op, x[i], params);
     },
 
     binary(op, a, aShape, b, bShape, out, outShape) {
@@ -431,6 +456,7 @@ export function createReferenceBackend(): Backend {
     },
 
     conv2d(x, filter, y, info) {
+      checkConvLengths('conv2d', info, x.length, filter.length, y.length);
       const sums = new Float64Array(y.length);
       forEachConvTap(info, (xi, wi, yi) => (sums[yi] += x[xi] * filter[wi]));
       y.set(sums);
@@ -485,6 +511,28 @@ export function createReferenceBackend(): Backend {
       dx.set(sums);
     },
 
+    biasActivation(x, bias, y, rows, channels, activation) {
+      for (let r = 0; r < rows; r++) {
+        for (let c = 0; c < channels; c++) {
+          const i = r * channels + c;
+          y[i] = referenceActivation(activation, x[i] + (bias ? bias[c] : 0));
+        }
+      }
+    },
+
+    biasActivationGrad(y, dy, dx, dBias, rows, channels, activation) {
+      const sums = new Float64Array(channels);
+      for (let r = 0; r < rows; r++) {
+        for (let c = 0; c < channels; c++) {
+          const i = r * channels + c;
+          const g = dy[i] * referenceActivationDerivative(activation, y[i]);
+          dx[i] = g;
+          sums[c] += g;
+        }
+      }
+      if (dBias) dBias.set(sums);
+    },
+
     sgdUpdate(param, grad, velocity, config: SgdConfig) {
       const { lr, momentum, nesterov } = config;
       for (let i = 0; i < param.length; i++) {
@@ -537,6 +585,17 @@ export function createReferenceBackend(): Backend {
       }
     },
   };
+}
+
+function checkConvLengths(kernel: string, info: Conv2DInfo, x: number, filter: number, y: number): void {
+  const expected = [
+    ['x', x, info.batch * info.inHeight * info.inWidth * info.inChannels],
+    ['filter', filter, info.filterHeight * info.filterWidth * info.inChannels * info.outChannels],
+    ['y', y, info.batch * info.outHeight * info.outWidth * info.outChannels],
+  ] as const;
+  for (const [name, got, want] of expected) {
+    if (got !== want) throw new Error(`reference ${kernel}: ${name} has ${got} values, expected ${want}`);
+  }
 }
 
 /**

@@ -11,6 +11,11 @@
 
 namespace axon {
 
+std::vector<std::pair<const char*, Entry>>& registeredEntries() {
+  static std::vector<std::pair<const char*, Entry>> entries;
+  return entries;
+}
+
 static Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   Args args(info, "setNumThreads", 1);
   double n = args.number(0, "n");
@@ -36,40 +41,10 @@ class AxonNative : public Napi::Addon<AxonNative> {
  public:
   AxonNative(Napi::Env env, Napi::Object exports) {
     numThreads();  // start the pool and settle the thread count once per process
-    using F = Napi::Value (*)(const Napi::CallbackInfo&);
-    const std::pair<const char*, F> fns[] = {
-        {"gemm", Gemm},
-        {"rawSgemm", RawSgemm},
-        {"unary", Unary},
-        {"unaryGrad", UnaryGrad},
-        {"binary", Binary},
-        {"select", Select},
-        {"reduce", Reduce},
-        {"argReduce", ArgReduce},
-        {"softmax", Softmax},
-        {"transpose", Transpose},
-        {"slice", Slice},
-        {"pad", Pad},
-        {"concat", Concat},
-        {"gather", Gather},
-        {"scatterAdd", ScatterAdd},
-        {"oneHot", OneHot},
-        {"conv2d", Conv2d},
-        {"conv2dBackpropInput", Conv2dBackpropInput},
-        {"conv2dBackpropFilter", Conv2dBackpropFilter},
-        {"maxPool2d", MaxPool2d},
-        {"maxPool2dBackprop", MaxPool2dBackprop},
-        {"avgPool2d", AvgPool2d},
-        {"avgPool2dBackprop", AvgPool2dBackprop},
-        {"sgdUpdate", SgdUpdate},
-        {"adamUpdate", AdamUpdate},
-        {"rmspropUpdate", RmspropUpdate},
-        {"setConvStrategy", SetConvStrategy},
-        {"setNumThreads", SetNumThreads},
-        {"getNumThreads", GetNumThreads},
-        {"blasInfo", BlasInfo},
-    };
-    for (const auto& [name, fn] : fns) exports.Set(name, Napi::Function::New(env, fn, name));
+    for (const auto& [name, fn] : registeredEntries()) exports.Set(name, Napi::Function::New(env, fn, name));
+    exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
+    exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads, "getNumThreads"));
+    exports.Set("blasInfo", Napi::Function::New(env, BlasInfo, "blasInfo"));
     registerRecurrentKernels(env, exports);
     exports.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
   }

@@ -134,8 +134,13 @@ Napi::Array Args::array(size_t i, const char* name) const {
 
 std::vector<int64_t> Args::dims(size_t i, const char* name) const {
   Napi::Array a = array(i, name);
+  if (a.Length() > 64) fail(std::string(name) + " has rank " + std::to_string(a.Length()) + ", at most 64 is supported");
+  return counts(i, name);
+}
+
+std::vector<int64_t> Args::counts(size_t i, const char* name) const {
+  Napi::Array a = array(i, name);
   uint32_t n = a.Length();
-  if (n > 64) fail(std::string(name) + " has rank " + std::to_string(n) + ", at most 64 is supported");
   std::vector<int64_t> out(n);
   for (uint32_t j = 0; j < n; ++j) {
     Napi::Value e = a.Get(j);

@@ -48,7 +48,8 @@ class Args {
   int64_t dim(size_t i, const char* name) const;    // integer in [0, kMaxSize]
   bool flag(size_t i, const char* name) const;
   std::string str(size_t i, const char* name) const;
-  std::vector<int64_t> dims(size_t i, const char* name) const;  // array of dims
+  std::vector<int64_t> dims(size_t i, const char* name) const;  // array of dims (a shape: rank <= 64)
+  std::vector<int64_t> counts(size_t i, const char* name) const;  // array of dims of any length
   Napi::Object object(size_t i, const char* name, bool optional = false) const;
   Napi::Array array(size_t i, const char* name) const;
 

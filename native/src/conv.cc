@@ -568,4 +568,13 @@ Napi::Value AvgPool2dBackprop(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+AXON_KERNEL("conv2d", Conv2d);
+AXON_KERNEL("conv2dBackpropInput", Conv2dBackpropInput);
+AXON_KERNEL("conv2dBackpropFilter", Conv2dBackpropFilter);
+AXON_KERNEL("maxPool2d", MaxPool2d);
+AXON_KERNEL("maxPool2dBackprop", MaxPool2dBackprop);
+AXON_KERNEL("avgPool2d", AvgPool2d);
+AXON_KERNEL("avgPool2dBackprop", AvgPool2dBackprop);
+AXON_KERNEL("setConvStrategy", SetConvStrategy);
+
 }  // namespace axon

@@ -1,4 +1,4 @@
-// Element-wise kernels: unary ops and their gradients, binary ops with NumPy
+// Element-wise kernels: unary ops (their gradients are composed in @axon/tensor), binary ops with NumPy
 // broadcasting, and select. The op semantics mirror @axon/kernels-js exactly
 // (same formulas, same edge cases); see the comments at each op.
 #include <cmath>
@@ -17,7 +17,7 @@ namespace {
 
 enum class UOp {
   Neg, Exp, Log, Sqrt, Rsqrt, Square, Abs, Sign, Reciprocal, Relu, Relu6, LeakyRelu, Elu, Selu, Gelu,
-  Sigmoid, Tanh, Softplus, Softsign, Swish, Clip, Step, Floor, Round
+  Sigmoid, Tanh, Softplus, Softsign, Swish, Clip, Step, Floor, Round, Erf
 };
 
 const std::unordered_map<std::string, UOp>& unaryOps() {
@@ -30,6 +30,7 @@ const std::unordered_map<std::string, UOp>& unaryOps() {
       {"sigmoid", UOp::Sigmoid}, {"tanh", UOp::Tanh},     {"softplus", UOp::Softplus},
       {"softsign", UOp::Softsign}, {"swish", UOp::Swish}, {"clip", UOp::Clip},
       {"step", UOp::Step},       {"floor", UOp::Floor},   {"round", UOp::Round},
+      {"erf", UOp::Erf},
   };
   return ops;
 }
@@ -38,7 +39,6 @@ const std::unordered_map<std::string, UOp>& unaryOps() {
 constexpr float kSeluAlpha = 1.6732632423543772848170429916717f;
 constexpr float kSeluScale = 1.0507009873554804934193349852946f;
 constexpr float kSqrtHalf = 0.70710678118654752440f;     // 1/sqrt(2)
-constexpr float kInvSqrt2Pi = 0.39894228040143267794f;   // 1/sqrt(2*pi)
 
 // The exp-based ops run through vmath.h in loops compiled for AVX2 and for
 // baseline x86-64 (ivdep: y may be x itself, never a shifted view of it).
@@ -49,28 +49,14 @@ constexpr float kInvSqrt2Pi = 0.39894228040143267794f;   // 1/sqrt(2*pi)
       y[i] = (expr);                                                  \
     }                                                                 \
   }
-#define AXON_LOOP2(name, expr)                                                        \
-  AXON_CLONES void name(const float* x, const float* dy, float* dx, int64_t n) {      \
-    _Pragma("GCC ivdep") for (int64_t i = 0; i < n; ++i) {                            \
-      const float v = x[i], g = dy[i];                                                \
-      dx[i] = (expr);                                                                 \
-    }                                                                                 \
-  }
 AXON_LOOP1(expLoop, vexp(v))
 AXON_LOOP1(sigmoidLoop, vsigmoid(v))
 AXON_LOOP1(tanhLoop, vtanh(v))
 AXON_LOOP1(swishLoop, v * vsigmoid(v))
-AXON_LOOP2(softplusGradLoop, g * vsigmoid(v))
-AXON_LOOP2(swishGradLoop, g * (vsigmoid(v) + v * vsigmoid(v) * (1.0f - vsigmoid(v))))
 #undef AXON_LOOP1
-#undef AXON_LOOP2
 
 void runLoop(void (*loop)(const float*, float*, int64_t), const float* x, float* y, int64_t n) {
   parallelFor(n, 4, [&](int64_t lo, int64_t hi) { loop(x + lo, y + lo, hi - lo); });
-}
-void runLoop(void (*loop)(const float*, const float*, float*, int64_t), const float* x, const float* dy, float* dx,
-             int64_t n) {
-  parallelFor(n, 4, [&](int64_t lo, int64_t hi) { loop(x + lo, dy + lo, dx + lo, hi - lo); });
 }
 
 inline float softplusf(float x) {
@@ -127,43 +113,7 @@ void unaryForward(UOp op, const float* x, float* y, int64_t n, UParams p) {
     case UOp::Step: AXON_MAP(1, v > 0 ? 1.0f : (v != v ? v : 0.0f));
     case UOp::Floor: AXON_MAP(1, std::floor(v));
     case UOp::Round: AXON_MAP(1, roundHalfEven(v));
-  }
-#undef AXON_MAP
-}
-
-// dx = dy * op'(x), using the forward output y where that is cheaper.
-void unaryBackward(UOp op, const float* x, const float* y, const float* dy, float* dx, int64_t n, UParams p) {
-  const float a = p.alpha, b = p.beta;
-#define AXON_MAP(cost, expr)             \
-  mapN(n, cost, [=](int64_t i) {         \
-    const float v = x[i], w = y[i], g = dy[i]; \
-    (void)v; (void)w; (void)g;           \
-    dx[i] = (expr);                      \
-  });                                    \
-  break
-  switch (op) {
-    case UOp::Neg: AXON_MAP(1, -g);
-    case UOp::Exp: AXON_MAP(1, g * w);
-    case UOp::Log: AXON_MAP(2, g / v);
-    case UOp::Sqrt: AXON_MAP(2, g / (2.0f * w));
-    case UOp::Rsqrt: AXON_MAP(2, g * -0.5f * w * w * w);
-    case UOp::Square: AXON_MAP(1, g * 2.0f * v);
-    case UOp::Abs: AXON_MAP(1, v > 0 ? g : v < 0 ? -g : 0.0f);
-    case UOp::Sign: case UOp::Step: case UOp::Floor: case UOp::Round: AXON_MAP(1, 0.0f);
-    case UOp::Reciprocal: AXON_MAP(1, -g * w * w);
-    case UOp::Relu: AXON_MAP(1, v > 0 ? g : 0.0f);
-    case UOp::Relu6: AXON_MAP(1, v > 0 && v < 6 ? g : 0.0f);
-    case UOp::LeakyRelu: AXON_MAP(1, v > 0 ? g : a * g);
-    case UOp::Elu: AXON_MAP(8, v > 0 ? g : g * a * std::exp(v));
-    case UOp::Selu: AXON_MAP(8, g * kSeluScale * (v > 0 ? 1.0f : kSeluAlpha * std::exp(v)));
-    case UOp::Gelu:
-      AXON_MAP(16, g * (0.5f * std::erfc(-v * kSqrtHalf) + v * kInvSqrt2Pi * std::exp(-0.5f * v * v)));
-    case UOp::Sigmoid: AXON_MAP(1, g * w * (1.0f - w));
-    case UOp::Tanh: AXON_MAP(1, g * (1.0f - w * w));
-    case UOp::Softplus: runLoop(softplusGradLoop, x, dy, dx, n); break;
-    case UOp::Softsign: AXON_MAP(2, g / ((1.0f + std::fabs(v)) * (1.0f + std::fabs(v))));
-    case UOp::Swish: runLoop(swishGradLoop, x, dy, dx, n); break;
-    case UOp::Clip: AXON_MAP(1, v >= a && v <= b ? g : 0.0f);
+    case UOp::Erf: AXON_MAP(12, std::erf(v));
   }
 #undef AXON_MAP
 }
@@ -222,19 +172,7 @@ Broadcast planBroadcast(const Args& args, const std::vector<int64_t>& out, const
       full[o][od] = s[d] == 1 ? 0 : st[d];
     }
   }
-  // outShape must be exactly the broadcast of the operands (leading 1s allowed).
-  for (size_t d = 0; d < rank; ++d) {
-    int64_t expected = 1;
-    for (int o = 0; o < operands; ++o) {
-      const auto& s = *in[o];
-      if (d + s.size() >= rank && s[d + s.size() - rank] != 1) expected = s[d + s.size() - rank];
-    }
-    if (out[d] != expected) {
-      std::string list;
-      for (int o = 0; o < operands; ++o) list += std::string(o ? ", " : "") + names[o] + " " + shapeString(*in[o]);
-      args.fail("outShape " + shapeString(out) + " is not the broadcast of " + list);
-    }
-  }
+  // outShape may be larger than the operands' common broadcast: the result then repeats.
   // Drop size-1 dims, then merge neighbours that are contiguous for everyone.
   for (size_t d = 0; d < rank; ++d) {
     if (out[d] == 1) continue;
@@ -366,19 +304,6 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// unaryGrad(op, x, y, dy, dx, params?)
-Napi::Value UnaryGrad(const Napi::CallbackInfo& info) {
-  Args args(info, "unaryGrad", 5);
-  UParams p;
-  const UOp op = parseUnary(args, 0, &p, 5);
-  F32 x = args.f32(1, "x"), y = args.f32(2, "y"), dy = args.f32(3, "dy"), dx = args.f32(4, "dx");
-  args.exactly(y, "y", x.size, "x, y, dy and dx must have equal length");
-  args.exactly(dy, "dy", x.size, "x, y, dy and dx must have equal length");
-  args.exactly(dx, "dx", x.size, "x, y, dy and dx must have equal length");
-  unaryBackward(op, x.data, y.data, dy.data, dx.data, x.size, p);
-  return info.Env().Undefined();
-}
-
 // binary(op, a, aShape, b, bShape, out, outShape)
 Napi::Value Binary(const Napi::CallbackInfo& info) {
   Args args(info, "binary", 7);
@@ -426,5 +351,9 @@ Napi::Value Select(const Napi::CallbackInfo& info) {
   });
   return info.Env().Undefined();
 }
+
+AXON_KERNEL("unary", Unary);
+AXON_KERNEL("binary", Binary);
+AXON_KERNEL("select", Select);
 
 }  // namespace axon

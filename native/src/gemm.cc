@@ -94,4 +94,7 @@ Napi::Value RawSgemm(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+AXON_KERNEL("gemm", Gemm);
+AXON_KERNEL("rawSgemm", RawSgemm);
+
 }  // namespace axon

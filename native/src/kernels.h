@@ -6,6 +6,8 @@
 #include <napi.h>
 
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 namespace axon {
 
@@ -16,37 +18,15 @@ void sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alph
            const float* b, float beta, float* c);
 
 // --- entry points ----------------------------------------------------------
-Napi::Value Gemm(const Napi::CallbackInfo& info);
-Napi::Value RawSgemm(const Napi::CallbackInfo& info);
-
-Napi::Value Unary(const Napi::CallbackInfo& info);
-Napi::Value UnaryGrad(const Napi::CallbackInfo& info);
-Napi::Value Binary(const Napi::CallbackInfo& info);
-Napi::Value Select(const Napi::CallbackInfo& info);
-
-Napi::Value Reduce(const Napi::CallbackInfo& info);
-Napi::Value ArgReduce(const Napi::CallbackInfo& info);
-Napi::Value Softmax(const Napi::CallbackInfo& info);
-
-Napi::Value Transpose(const Napi::CallbackInfo& info);
-Napi::Value Slice(const Napi::CallbackInfo& info);
-Napi::Value Pad(const Napi::CallbackInfo& info);
-Napi::Value Concat(const Napi::CallbackInfo& info);
-Napi::Value Gather(const Napi::CallbackInfo& info);
-Napi::Value ScatterAdd(const Napi::CallbackInfo& info);
-Napi::Value OneHot(const Napi::CallbackInfo& info);
-
-Napi::Value Conv2d(const Napi::CallbackInfo& info);
-Napi::Value Conv2dBackpropInput(const Napi::CallbackInfo& info);
-Napi::Value Conv2dBackpropFilter(const Napi::CallbackInfo& info);
-Napi::Value MaxPool2d(const Napi::CallbackInfo& info);
-Napi::Value MaxPool2dBackprop(const Napi::CallbackInfo& info);
-Napi::Value AvgPool2d(const Napi::CallbackInfo& info);
-Napi::Value AvgPool2dBackprop(const Napi::CallbackInfo& info);
-
-Napi::Value SgdUpdate(const Napi::CallbackInfo& info);
-Napi::Value AdamUpdate(const Napi::CallbackInfo& info);
-Napi::Value RmspropUpdate(const Napi::CallbackInfo& info);
+// Each source file registers the JS entry points it defines with AXON_KERNEL
+// (next to their definitions); the addon exports every registered one, so a
+// new kernel touches only the file that implements it.
+using Entry = Napi::Value (*)(const Napi::CallbackInfo&);
+std::vector<std::pair<const char*, Entry>>& registeredEntries();
+struct EntryRegistration {
+  EntryRegistration(const char* name, Entry fn) { registeredEntries().emplace_back(name, fn); }
+};
+#define AXON_KERNEL(jsName, fn) static const ::axon::EntryRegistration axonEntry_##fn(jsName, fn)
 
 // Conv strategy switch for benchmarking: "batch" (our pool splits the batch,
 // BLAS single-threaded) or "blas" (serial im2col chunks, BLAS threads).

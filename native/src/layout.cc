@@ -196,7 +196,7 @@ Napi::Value Pad(const Napi::CallbackInfo& info) {
 Napi::Value Concat(const Napi::CallbackInfo& info) {
   Args args(info, "concat", 5);
   Napi::Array list = args.array(0, "inputs");
-  const auto sizes = args.dims(1, "sizes");
+  const auto sizes = args.counts(1, "sizes");  // one per input: any number of parts
   const int64_t outer = args.dim(2, "outer"), inner = args.dim(3, "inner");
   F32 out = args.f32(4, "out");
   if (list.Length() != sizes.size()) {
@@ -345,5 +345,13 @@ Napi::Value OneHot(const Napi::CallbackInfo& info) {
   });
   return info.Env().Undefined();
 }
+
+AXON_KERNEL("transpose", Transpose);
+AXON_KERNEL("slice", Slice);
+AXON_KERNEL("pad", Pad);
+AXON_KERNEL("concat", Concat);
+AXON_KERNEL("gather", Gather);
+AXON_KERNEL("scatterAdd", ScatterAdd);
+AXON_KERNEL("oneHot", OneHot);
 
 }  // namespace axon

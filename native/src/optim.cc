@@ -139,4 +139,8 @@ Napi::Value RmspropUpdate(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+AXON_KERNEL("sgdUpdate", SgdUpdate);
+AXON_KERNEL("adamUpdate", AdamUpdate);
+AXON_KERNEL("rmspropUpdate", RmspropUpdate);
+
 }  // namespace axon

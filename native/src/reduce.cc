@@ -271,4 +271,8 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+AXON_KERNEL("reduce", Reduce);
+AXON_KERNEL("argReduce", ArgReduce);
+AXON_KERNEL("softmax", Softmax);
+
 }  // namespace axon

@@ -1,14 +1,15 @@
-import type { Backend } from '@axon/tensor';
+import { cpuDevice, type CompleteHostBackend } from '@axon/tensor';
 import { binary, select } from './binary.js';
 import { ConvScratch, DEFAULT_IM2COL_BYTES, conv2d, conv2dBackpropFilter, conv2dBackpropInput } from './conv.js';
 import { GemmScratch, gemm } from './gemm.js';
-import { concat, gather, oneHot, pad, scatterAdd, slice, transpose } from './layout.js';
+import { cast, concat, gather, oneHot, pad, scatterAdd, slice, transpose } from './layout.js';
 import { adamUpdate, rmspropUpdate, sgdUpdate } from './optimizers.js';
 import { DEFAULT_PARALLEL_THRESHOLD, parallelConv, parallelGemm, parallelMaxPool, type ParallelOptions } from './parallel.js';
 import { avgPool2d, avgPool2dBackprop, maxPool2d, maxPool2dBackprop, type MaxPoolParallel } from './pool.js';
 import { ReduceScratch, argReduce, reduce, softmax } from './reduce.js';
 import { createRecurrentKernels } from './recurrent.js';
-import { unary, unaryGrad } from './unary.js';
+import { unary } from './unary.js';
+import { biasActivation, biasActivationGrad } from './fused.js';
 
 export interface JsBackendOptions {
   /**
@@ -38,7 +39,7 @@ export interface JsBackendOptions {
  * calls above the threshold are split over the worker pool (threads.ts) and
  * return when every thread is done.
  */
-export function createJsBackend(options: JsBackendOptions = {}): Backend {
+export function createJsBackend(options: JsBackendOptions = {}): CompleteHostBackend {
   const parallel = parallelOptions(options);
   const gemmScratch = new GemmScratch();
   const convScratch = new ConvScratch(gemmScratch, parallel.im2colBytes);
@@ -48,10 +49,12 @@ export function createJsBackend(options: JsBackendOptions = {}): Backend {
   const reduceScratch = new ReduceScratch();
   return {
     name: 'js',
+    device: cpuDevice,
+    fill: (out, value) => out.fill(value),
+    cast,
     gemm: (a, b, c, batch, m, n, k, transA, transB, alpha, beta, strideA, strideB) =>
       gemm(gemmScratch, a, b, c, batch, m, n, k, transA, transB, alpha, beta, strideA, strideB),
     unary,
-    unaryGrad,
     binary,
     select,
     reduce: (op, x, out, outer, size, inner) => reduce(reduceScratch, op, x, out, outer, size, inner),
@@ -71,10 +74,12 @@ export function createJsBackend(options: JsBackendOptions = {}): Backend {
     maxPool2dBackprop,
     avgPool2d,
     avgPool2dBackprop,
+    biasActivation,
+    biasActivationGrad,
     sgdUpdate,
     adamUpdate,
     rmspropUpdate,
-    optional: createRecurrentKernels(gemmScratch),
+    ...createRecurrentKernels(gemmScratch),
   };
 }
 

@@ -29,34 +29,17 @@ export interface BroadcastPlan {
 
 const fmt = (shape: readonly number[]): string => `[${shape.join(', ')}]`;
 
-/** The NumPy broadcast of the given shapes, or an error naming the kernel and the shapes. */
-export function broadcastShapes(kernel: string, operands: readonly Operand[]): number[] {
-  const rank = Math.max(...operands.map((o) => o.shape.length));
-  const out: number[] = [];
-  for (let axis = 0; axis < rank; axis++) {
-    let size = 1;
-    for (const o of operands) {
-      const d = o.shape[o.shape.length - rank + axis] ?? 1;
-      if (d === 1) continue;
-      if (size !== 1 && d !== size) {
-        fail(kernel, `shapes ${operands.map((p) => `${p.name} ${fmt(p.shape)}`).join(', ')} do not broadcast (axis ${axis}: ${size} vs ${d})`);
-      }
-      size = d;
-    }
-    out.push(size);
-  }
-  return out;
-}
-
 export function planBroadcast(kernel: string, operands: readonly Operand[], outName: string, out: ArrayLike<number>, outShape: readonly number[]): BroadcastPlan {
   for (const o of operands) checkLength(kernel, `${o.name} ${fmt(o.shape)}`, o.data, checkShape(kernel, o.name, o.shape));
   const size = checkShape(kernel, outName, outShape);
   checkLength(kernel, `${outName} ${fmt(outShape)}`, out, size);
-  const expected = broadcastShapes(kernel, operands);
   const rank = outShape.length;
-  const padded = [...new Array<number>(Math.max(0, rank - expected.length)).fill(1), ...expected];
-  if (expected.length > rank || padded.some((d, i) => d !== outShape[i])) {
-    fail(kernel, `${outName} shape ${fmt(outShape)} is not the broadcast ${fmt(expected)} of ${operands.map((o) => `${o.name} ${fmt(o.shape)}`).join(', ')}`);
+  // Each operand must broadcast to the output, which may be larger than their common broadcast.
+  for (const o of operands) {
+    const lead = rank - o.shape.length;
+    if (lead < 0 || o.shape.some((d, i) => d !== 1 && d !== outShape[lead + i])) {
+      fail(kernel, `${o.name} shape ${fmt(o.shape)} does not broadcast to ${outName} shape ${fmt(outShape)}`);
+    }
   }
 
   // Per-operand strides aligned to the output axes, dropping axes of size 1.

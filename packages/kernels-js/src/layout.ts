@@ -219,3 +219,13 @@ export function oneHot(indices: Int32Array, depth: number, onValue: number, offV
     if (idx >= 0 && idx < depth) out[i * depth + idx] = onValue;
   }
 }
+
+/** y = x converted between float32 and int32 (float to int32 truncates toward zero); equal types copy. */
+export function cast(x: Float32Array | Int32Array, xType: 'float32' | 'int32', y: Float32Array | Int32Array, yType: 'float32' | 'int32'): void {
+  checkLength('cast', 'y', y, x.length);
+  if ((x instanceof Int32Array) !== (xType === 'int32') || (y instanceof Int32Array) !== (yType === 'int32')) {
+    fail('cast', `the arrays (${x.constructor.name} to ${y.constructor.name}) do not match the types ${xType} to ${yType}`);
+  }
+  // Int32Array stores ToInt32 of the value, which truncates toward zero (and wraps beyond 2^31).
+  y.set(x);
+}

@@ -60,17 +60,12 @@ export function roundHalfEven(x: number): number {
 }
 
 const SQRT1_2 = Math.SQRT1_2;
-const INV_SQRT_2PI = 0.3989422804014327;
 
 /** gelu(x) = x Φ(x) with the exact normal CDF, Φ(x) = erfc(-x/√2)/2 (accurate in both tails). */
 export function gelu(x: number): number {
   return 0.5 * x * erfc(-x * SQRT1_2);
 }
 
-/** d gelu / dx = Φ(x) + x φ(x). */
-export function geluDerivative(x: number): number {
-  return 0.5 * erfc(-x * SQRT1_2) + x * INV_SQRT_2PI * Math.exp(-0.5 * x * x);
-}
 
 /** SELU constants (Klambauer et al. 2017), as Keras uses them. */
 export const SELU_ALPHA = 1.6732632423543772;

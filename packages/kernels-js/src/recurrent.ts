@@ -12,7 +12,7 @@
  * scratch grown on demand, and step views are made once per call, so nothing
  * is allocated per step.
  */
-import type { OptionalKernels, RnnActivation, RnnBackwardArrays, RnnForwardArrays, RnnSequenceInfo } from '@axon/tensor';
+import type { Kernels, RnnActivation, RnnBackwardArrays, RnnForwardArrays, RnnSequenceInfo } from '@axon/tensor';
 import { type GemmScratch, gemm } from './gemm.js';
 import { checkCounts, checkLength, fail } from './validate.js';
 
@@ -564,7 +564,9 @@ export function simpleRnnBackward(scratch: RecurrentScratch, a: RnnBackwardArray
 }
 
 /** The six kernels bound to one scratch, ready to spread into a Backend's `optional`. */
-export function createRecurrentKernels(gemmScratch: GemmScratch): Required<OptionalKernels> {
+type RecurrentKernels = Pick<Kernels, 'lstmForward' | 'lstmBackward' | 'gruForward' | 'gruBackward' | 'simpleRnnForward' | 'simpleRnnBackward'>;
+
+export function createRecurrentKernels(gemmScratch: GemmScratch): RecurrentKernels {
   const scratch = new RecurrentScratch(gemmScratch);
   return {
     lstmForward: (a: RnnForwardArrays, info: RnnSequenceInfo) => lstmForward(scratch, a, info),

@@ -1,15 +1,14 @@
 /**
- * Element-wise unary ops and their derivatives. Each op is its own loop (not a
+ * Element-wise unary ops (their gradients are composed from ops in @axon/tensor). Each op is its own loop (not a
  * shared loop calling a per-element function) so V8 compiles every loop
  * monomorphically with the op inlined.
  */
 
 import type { UnaryOp, UnaryParams } from '@axon/tensor';
-import { SELU_ALPHA, SELU_SCALE, gelu, geluDerivative, roundHalfEven, sigmoid, softplus } from './math.js';
+import { SELU_ALPHA, SELU_SCALE, erf, gelu, roundHalfEven, sigmoid, softplus } from './math.js';
 import { checkLength, fail } from './validate.js';
 
 type Forward = (x: Float32Array, y: Float32Array, n: number, alpha: number, beta: number) => void;
-type Backward = (x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array, n: number, alpha: number, beta: number) => void;
 
 /** Defaults when the caller leaves a parameter undefined: tf.leakyRelu's 0.2, elu's 1, an unbounded clip. */
 function resolveParams(op: UnaryOp, params: UnaryParams | undefined): [number, number] {
@@ -58,41 +57,7 @@ const forward: Record<UnaryOp, Forward> = {
   step: (x, y, n) => { for (let i = 0; i < n; i++) { const v = x[i]; y[i] = v === v ? +(v > 0) : v; } },
   floor: (x, y, n) => { for (let i = 0; i < n; i++) y[i] = Math.floor(x[i]); },
   round: (x, y, n) => { for (let i = 0; i < n; i++) y[i] = roundHalfEven(x[i]); },
-};
-
-// dx = dy * f'(x), written as a product with 0/1 masks where that avoids unpredictable branches.
-// Kinks take the subgradient 0 (relu, abs at 0); piecewise-constant ops have derivative 0.
-const backward: Record<UnaryOp, Backward> = {
-  neg: (x, y, dy, dx, n) => { for (let i = 0; i < n; i++) dx[i] = -dy[i]; },
-  exp: (x, y, dy, dx, n) => { for (let i = 0; i < n; i++) dx[i] = dy[i] * y[i]; },
-  log: (x, y, dy, dx, n) => { for (let i = 0; i < n; i++) dx[i] = dy[i] / x[i]; },
-  sqrt: (x, y, dy, dx, n) => { for (let i = 0; i < n; i++) dx[i] = (0.5 * dy[i]) / y[i]; },
-  rsqrt: (x, y, dy, dx, n) => { for (let i = 0; i < n; i++) { const r = y[i]; dx[i] = -0.5 * dy[i] * r * r * r; } },
-  square: (x, y, dy, dx, n) => { for (let i = 0; i < n; i++) dx[i] = 2 * x[i] * dy[i]; },
-  abs: (x, y, dy, dx, n) => { for (let i = 0; i < n; i++) { const v = x[i]; dx[i] = dy[i] * (+(v > 0) - +(v < 0)); } },
-  sign: (x, y, dy, dx, n) => { dx.fill(0, 0, n); },
-  reciprocal: (x, y, dy, dx, n) => { for (let i = 0; i < n; i++) { const r = y[i]; dx[i] = -dy[i] * r * r; } },
-  relu: (x, y, dy, dx, n) => { for (let i = 0; i < n; i++) dx[i] = dy[i] * +(x[i] > 0); },
-  relu6: (x, y, dy, dx, n) => { for (let i = 0; i < n; i++) { const v = x[i]; dx[i] = dy[i] * +(v > 0) * +(v < 6); } },
-  leakyRelu: (x, y, dy, dx, n, alpha) => { for (let i = 0; i < n; i++) dx[i] = dy[i] * (alpha + (1 - alpha) * +(x[i] > 0)); },
-  elu: (x, y, dy, dx, n, alpha) => {
-    for (let i = 0; i < n; i++) { const v = x[i]; dx[i] = v > 0 ? dy[i] : dy[i] * alpha * Math.exp(v); }
-  },
-  selu: (x, y, dy, dx, n) => {
-    for (let i = 0; i < n; i++) { const v = x[i]; dx[i] = dy[i] * SELU_SCALE * (v > 0 ? 1 : SELU_ALPHA * Math.exp(v)); }
-  },
-  gelu: (x, y, dy, dx, n) => { for (let i = 0; i < n; i++) dx[i] = dy[i] * geluDerivative(x[i]); },
-  sigmoid: (x, y, dy, dx, n) => { for (let i = 0; i < n; i++) { const s = y[i]; dx[i] = dy[i] * s * (1 - s); } },
-  tanh: (x, y, dy, dx, n) => { for (let i = 0; i < n; i++) { const t = y[i]; dx[i] = dy[i] * (1 - t * t); } },
-  softplus: (x, y, dy, dx, n) => { for (let i = 0; i < n; i++) dx[i] = dy[i] * sigmoid(x[i]); },
-  softsign: (x, y, dy, dx, n) => { for (let i = 0; i < n; i++) { const d = 1 + Math.abs(x[i]); dx[i] = dy[i] / (d * d); } },
-  swish: (x, y, dy, dx, n) => {
-    for (let i = 0; i < n; i++) { const v = x[i]; const s = sigmoid(v); dx[i] = dy[i] * (s + v * s * (1 - s)); }
-  },
-  clip: (x, y, dy, dx, n, lo, hi) => { for (let i = 0; i < n; i++) { const v = x[i]; dx[i] = dy[i] * +(v >= lo) * +(v <= hi); } },
-  step: (x, y, dy, dx, n) => { dx.fill(0, 0, n); },
-  floor: (x, y, dy, dx, n) => { dx.fill(0, 0, n); },
-  round: (x, y, dy, dx, n) => { dx.fill(0, 0, n); },
+  erf: (x, y, n) => { for (let i = 0; i < n; i++) y[i] = erf(x[i]); },
 };
 
 function kernelFor<T>(table: Record<UnaryOp, T>, kernel: string, op: UnaryOp): T {
@@ -106,14 +71,4 @@ export function unary(op: UnaryOp, x: Float32Array, y: Float32Array, params?: Un
   checkLength('unary', `y (op '${op}')`, y, x.length);
   const [alpha, beta] = resolveParams(op, params);
   f(x, y, x.length, alpha, beta);
-}
-
-export function unaryGrad(op: UnaryOp, x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array, params?: UnaryParams): void {
-  const f = kernelFor(backward, 'unaryGrad', op);
-  const n = x.length;
-  checkLength('unaryGrad', `y (op '${op}')`, y, n);
-  checkLength('unaryGrad', `dy (op '${op}')`, dy, n);
-  checkLength('unaryGrad', `dx (op '${op}')`, dx, n);
-  const [alpha, beta] = resolveParams(op, params);
-  f(x, y, dy, dx, n, alpha, beta);
 }

@@ -1,4 +1,4 @@
-import { listBackends, setBackend, type Backend, type Conv2DInfo } from '@axon/tensor';
+import { listBackends, setBackend, type CompleteHostBackend as Backend, type Conv2DInfo } from '@axon/tensor';
 import { Rng, assertClose, createReferenceBackend } from '@axon/tensor/testing';
 import { describe, expect, it } from 'vitest';
 import { JS_BACKEND_PRIORITY, createJsBackend } from '../src/index.js';
@@ -30,7 +30,7 @@ function convAgainstReference(backend: Backend, rng: Rng, info: Conv2DInfo): voi
   const wSize = info.filterHeight * info.filterWidth * info.inChannels * info.outChannels;
   const ySize = info.batch * info.outHeight * info.outWidth * info.outChannels;
   const x = rng.floats(xSize), w = rng.floats(wSize), dy = rng.floats(ySize);
-  const run = (b: Backend): Float32Array[] => {
+  const run = (b: Pick<Backend, 'conv2d' | 'conv2dBackpropInput' | 'conv2dBackpropFilter'>): Float32Array[] => {
     const y = new Float32Array(ySize).fill(NaN), dx = new Float32Array(xSize).fill(NaN), dw = new Float32Array(wSize).fill(NaN);
     b.conv2d(x, w, y, info);
     b.conv2dBackpropInput(dy, w, dx, info);
@@ -169,10 +169,13 @@ describe('kernels', () => {
       .toThrow('gather: index 7 at position 1 is out of range [0, 5)');
   });
 
-  it('binary rejects an outShape that is not the broadcast', () => {
+  it('binary repeats over an outShape larger than the broadcast, and rejects an operand that does not fit it', () => {
     const backend = createJsBackend();
-    expect(() => backend.binary('add', new Float32Array(3), [3], new Float32Array(1), [1], new Float32Array(6), [2, 3]))
-      .toThrow(/binary 'add': out shape \[2, 3\] is not the broadcast \[3\]/);
+    const out = new Float32Array(6);
+    backend.binary('add', Float32Array.of(1, 2, 3), [3], Float32Array.of(10), [1], out, [2, 3]);
+    expect(Array.from(out)).toEqual([11, 12, 13, 11, 12, 13]);
+    expect(() => backend.binary('add', new Float32Array(3), [3], new Float32Array(1), [1], new Float32Array(8), [2, 4]))
+      .toThrow(/binary 'add': a shape \[3\] does not broadcast to out shape \[2, 4\]/);
   });
 
   it('softmax of a long contiguous row sums to 1', () => {

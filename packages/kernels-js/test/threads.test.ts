@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Backend, Conv2DInfo } from '@axon/tensor';
+import type { CompleteHostBackend as Backend, Conv2DInfo } from '@axon/tensor';
 import { Rng, assertClose, conformanceCases } from '@axon/tensor/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createJsBackend, getNumThreads, setNumThreads } from '../src/index.js';

@@ -9,15 +9,14 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import type { Backend, OptionalKernels } from '@axon/tensor';
+import type { Kernels } from '@axon/tensor';
 
 /**
- * The functions the addon exports (native/src/addon.cc): every kernel of the
- * Backend with its exact signature (the fused recurrent ones are absent from
- * addons built before them), plus the controls below. Arrays are read and
- * written in place.
+ * The functions the addon exports (native/src/addon.cc): the kernels it
+ * implements, with the exact signatures of the Kernels interface, plus the
+ * controls below. Arrays are read and written in place.
  */
-export interface NativeAddon extends Omit<Backend, 'name' | 'optional'>, OptionalKernels {
+export interface NativeAddon extends Partial<Kernels> {
   readonly napiVersion: number;
   /** C = A·B straight into cblas_sgemm: the benchmark's baseline for the binding overhead. */
   rawSgemm(a: Float32Array, b: Float32Array, c: Float32Array, m: number, n: number, k: number): void;

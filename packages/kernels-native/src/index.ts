@@ -1,11 +1,15 @@
 /**
  * @axon/kernels-native: the C++/OpenBLAS backend.
  *
- * Importing this module loads the addon and registers backend 'native' (priority 20, above 'js').
- * If the addon is absent or cannot load, importing still succeeds: the backend is marked
- * unavailable with the reason, one line on stderr says why and how to enable it, and 'js' serves.
+ * Importing this module loads the addon and registers backend 'native' (priority 20, above 'js'),
+ * and imports @axon/kernels-js, which serves the kernels the addon leaves out. If the addon is
+ * absent or cannot load, importing still succeeds: the backend is marked unavailable with the
+ * reason, one line on stderr says why and how to enable it, and 'js' serves.
  */
 import { markBackendUnavailable, registerBackend, type Backend } from '@axon/tensor';
+// The TypeScript backend serves the kernels the addon does not implement, and everything when the
+// addon cannot load: importing this package alone always leaves a working backend.
+import '@axon/kernels-js';
 
 import { loadAddon, type NativeAddon } from './addon.js';
 import { createBackendFromAddon } from './backend.js';

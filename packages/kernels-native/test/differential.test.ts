@@ -5,20 +5,22 @@
  * must agree to float rounding.
  */
 import { createJsBackend } from '@axon/kernels-js';
-import type { Backend, BinaryOp, Conv2DInfo, Pool2DInfo, ReduceOp, UnaryOp } from '@axon/tensor';
+import type { BinaryOp, CompleteHostBackend as Backend, Conv2DInfo, FusedActivation, Pool2DInfo, ReduceOp, UnaryOp } from '@axon/tensor';
 import { describe, it } from 'vitest';
 
 import { createNativeBackend, nativeAvailable } from '../src/index.js';
 import { Gen, assertClose, assertEqual, copy, nativeSuiteName, skipNative } from './util.js';
 
 const js: Backend = createJsBackend();
-const native: Backend | undefined = nativeAvailable ? createNativeBackend() : undefined;
-const nat = (): Backend => native ?? createNativeBackend(); // throws the reason under AXON_REQUIRE_NATIVE=1
+// Every kernel the native backend implements (the others come from js and need no differential test).
+const native = (nativeAvailable ? createNativeBackend() : undefined) as Backend | undefined;
+const nat = (): Backend => native ?? (createNativeBackend() as Backend); // throws the reason under AXON_REQUIRE_NATIVE=1
 
 const UNARY: UnaryOp[] = [
   'neg', 'exp', 'log', 'sqrt', 'rsqrt', 'square', 'abs', 'sign', 'reciprocal', 'relu', 'relu6', 'leakyRelu', 'elu',
-  'selu', 'gelu', 'sigmoid', 'tanh', 'softplus', 'softsign', 'swish', 'clip', 'step', 'floor', 'round',
+  'selu', 'gelu', 'sigmoid', 'tanh', 'softplus', 'softsign', 'swish', 'clip', 'step', 'floor', 'round', 'erf',
 ];
+const FUSED: FusedActivation[] = ['linear', 'relu', 'sigmoid', 'tanh', 'hardSigmoid'];
 const BINARY: BinaryOp[] = [
   'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'squaredDifference', 'greater', 'greaterEqual', 'less',
   'lessEqual', 'equal', 'notEqual',
@@ -56,7 +58,7 @@ describe.skipIf(skipNative)(nativeSuiteName('native vs js on random inputs'), ()
     }
   });
 
-  it('unary and unaryGrad: every op, including in place and large (threaded) arrays', () => {
+  it('unary: every op, including in place and large (threaded) arrays', () => {
     const g = new Gen(2);
     for (let t = 0; t < 6; t++) {
       for (const op of UNARY) {
@@ -69,15 +71,37 @@ describe.skipIf(skipNative)(nativeSuiteName('native vs js on random inputs'), ()
         nat().unary(op, x, yn, params);
         js.unary(op, x, yj, params);
         assertClose(yn, yj, `unary ${op} n=${n}`, 2e-6, 1e-7);
-        const dy = g.floats(n);
-        const dxn = new Float32Array(n), dxj = new Float32Array(n);
-        nat().unaryGrad(op, x, yj, dy, dxn, params);
-        js.unaryGrad(op, x, yj, dy, dxj, params);
-        assertClose(dxn, dxj, `unaryGrad ${op} n=${n}`, 1e-5, 1e-6);
         // In place: y aliases x.
         const inPlace = copy(x);
         nat().unary(op, inPlace, inPlace, params);
         assertClose(inPlace, yj, `unary ${op} in place`, 2e-6, 1e-7);
+      }
+    }
+  });
+
+  it('biasActivation and its gradient: every activation, with and without bias, in place, large (threaded) arrays', () => {
+    const g = new Gen(21);
+    for (let t = 0; t < 8; t++) {
+      for (const activation of FUSED) {
+        const rows = t === 7 ? 21632 : g.pick([0, 1, 3, 50, 301]);
+        const channels = t === 7 ? 32 : g.pick([1, 2, 7, 32, 65]);
+        const n = rows * channels;
+        const x = g.floats(n, -5, 5);
+        const bias = g.bool(0.8) ? g.floats(channels) : null;
+        const yn = new Float32Array(n), yj = new Float32Array(n);
+        nat().biasActivation(x, bias, yn, rows, channels, activation);
+        js.biasActivation(x, bias, yj, rows, channels, activation);
+        assertClose(yn, yj, `biasActivation ${activation} ${rows}x${channels}`, 2e-6, 1e-7);
+        const inPlace = copy(x);
+        nat().biasActivation(inPlace, bias, inPlace, rows, channels, activation);
+        assertClose(inPlace, yj, `biasActivation ${activation} in place`, 2e-6, 1e-7);
+        const dy = g.floats(n);
+        const dxn = new Float32Array(n), dxj = new Float32Array(n);
+        const dbn = bias ? new Float32Array(channels) : null, dbj = bias ? new Float32Array(channels) : null;
+        nat().biasActivationGrad(yj, dy, dxn, dbn, rows, channels, activation);
+        js.biasActivationGrad(yj, dy, dxj, dbj, rows, channels, activation);
+        assertClose(dxn, dxj, `biasActivationGrad ${activation} ${rows}x${channels}: dx`, 1e-6, 1e-7);
+        if (dbn && dbj) assertClose(dbn, dbj, `biasActivationGrad ${activation} ${rows}x${channels}: dBias`, 1e-4, 1e-5 * Math.sqrt(rows + 1));
       }
     }
   });

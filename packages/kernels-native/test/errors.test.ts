@@ -2,7 +2,7 @@
  * Bad arguments give clean JS Errors naming the kernel and the mismatch, and
  * nothing JS can pass crashes the process (a fuzz over every addon function).
  */
-import type { Backend, Conv2DInfo, Pool2DInfo } from '@axon/tensor';
+import type { CompleteHostBackend as Backend, Conv2DInfo, Pool2DInfo } from '@axon/tensor';
 import { describe, expect, it } from 'vitest';
 
 import { loadAddon, type NativeAddon } from '../src/addon.js';
@@ -11,7 +11,7 @@ import { Gen, nativeSuiteName, skipNative } from './util.js';
 
 const loaded = loadAddon();
 const addon = (): NativeAddon => loaded.addon ?? (() => { throw new Error(`addon unavailable: ${'reason' in loaded ? loaded.reason : ''}`); })();
-const be = (): Backend => createNativeBackend();
+const be = (): Backend => createNativeBackend() as Backend;
 const f32 = (n: number): Float32Array => new Float32Array(n);
 const i32 = (n: number): Int32Array => new Int32Array(n);
 

@@ -23,7 +23,8 @@ const buildScript = join(pkgDir, 'scripts', 'build-addon.js');
 let tmp = '';
 
 function node(args: string[], env: Record<string, string | undefined>): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, args, { cwd: pkgDir, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 120_000 });
+  // The children pick their backend themselves: an AXON_BACKEND of the parent's run is not theirs.
+  const r = spawnSync(process.execPath, args, { cwd: pkgDir, encoding: 'utf8', env: { ...process.env, AXON_BACKEND: undefined, ...env }, timeout: 120_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

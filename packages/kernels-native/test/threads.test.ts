@@ -1,5 +1,6 @@
 /** setNumThreads / AXON_NUM_THREADS set our pool and OpenBLAS together; results do not depend on the count. */
 import { spawnSync } from 'node:child_process';
+import type { CompleteHostBackend } from '@axon/tensor';
 import { fileURLToPath } from 'node:url';
 
 import { describe, expect, it } from 'vitest';
@@ -10,7 +11,7 @@ import { nativeSuiteName, skipNative } from './util.js';
 describe.skipIf(skipNative)(nativeSuiteName('native thread control'), () => {
   it('setNumThreads sets both pools and the results stay identical', () => {
     const before = getNumThreads();
-    const be = createNativeBackend();
+    const be = createNativeBackend() as CompleteHostBackend;
     const n = 7 * 43_000;
     const x = Float32Array.from({ length: n }, (_, i) => Math.sin(i));
     const run = (): Float32Array => {
@@ -35,7 +36,7 @@ describe.skipIf(skipNative)(nativeSuiteName('native thread control'), () => {
   });
 
   it('conv2d passes: identical bits for any thread count (batch split), deterministic run to run', () => {
-    const be = createNativeBackend();
+    const be = createNativeBackend() as CompleteHostBackend;
     const info = { batch: 32, inHeight: 13, inWidth: 13, inChannels: 32, outHeight: 11, outWidth: 11, outChannels: 64,
       filterHeight: 3, filterWidth: 3, strideHeight: 1, strideWidth: 1, dilationHeight: 1, dilationWidth: 1, padTop: 0, padLeft: 0 };
     const x = Float32Array.from({ length: 32 * 13 * 13 * 32 }, (_, i) => Math.sin(i * 0.37));

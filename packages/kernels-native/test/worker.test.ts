@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 
 import { describe, expect, it } from 'vitest';
 
-import { loadAddon } from '../src/addon.js';
+import { loadAddon, type NativeAddon } from '../src/addon.js';
 import { nativeSuiteName, skipNative } from './util.js';
 
 const loaded = loadAddon();
@@ -41,7 +41,7 @@ describe.skipIf(skipNative)(nativeSuiteName('native in worker_threads'), () => {
     const n = 200_000; // large enough for the thread pool
     const expected = Math.fround(((n / 2 - 1) * (n / 2)) / 2); // the float32 result
     const pending = [1, 2, 3, 4].map((s) => runWorker(s, n));
-    const addon = loaded.addon!;
+    const addon = loaded.addon! as Required<NativeAddon>;
     const x = Float32Array.from({ length: n }, (_, i) => i - n / 2);
     const y = new Float32Array(n);
     for (let rep = 0; rep < 50; rep++) addon.unary('relu', x, y);

@@ -3,7 +3,7 @@
  * and Keras: lazy build from the first input's shape, named weights, config
  * round-trips through a class registry. Layers compose @axon/tensor ops only.
  */
-import { Tensor, Variable, add, scalar, type DType } from '@axon/tensor';
+import { Tensor, Variable, add, clone, noGrad, scalar, type DType } from '@axon/tensor';
 import { getInitializer, type InitializerIdentifier } from './initializers.js';
 import { getRegularizer, type Regularizer, type RegularizerIdentifier } from './regularizers.js';
 import { camelCaseKeys, isSerializedObject, serializedClassName, toSnakeCase, type SerializedObject } from './serialization.js';
@@ -298,7 +298,7 @@ export abstract class Layer {
 
   /** Copies of the weight values, in `weights` order. */
   getWeights(): Tensor[] {
-    return this.weights.map((w) => new Tensor(Float32Array.from(w.dataSync()), w.shape));
+    return noGrad(() => this.weights.map((w) => clone(w)));
   }
 
   /** Sets every weight, in `weights` order; count and shapes must match. */

@@ -5,7 +5,7 @@
  * sum(loss_i * w_i) / n.
  */
 import {
-  Tensor, abs, add, clip, log, logSoftmax, mean, minimum, mul, neg, oneHot, relu, reshape, softplus, square, sub, sum, div,
+  Tensor, abs, add, cast, clip, log, logSoftmax, mean, minimum, mul, neg, oneHot, relu, reshape, softplus, square, sub, sum, div,
   formatShape, noGrad,
 } from '@axon/tensor';
 import { looseKey, resolveName } from './names.js';
@@ -21,8 +21,14 @@ export abstract class Loss {
   /** The camelCase name ('sparseCategoricalCrossentropy') used in messages. */
   abstract readonly displayName: string;
 
-  /** Per-sample losses [n]. */
+  /** Per-sample losses [n]. Reads no values back from the device (labels are checked by `validate`). */
   abstract perSample(yTrue: Tensor, yPred: Tensor): Tensor;
+
+  /**
+   * Checks the label values (not just shapes): throws naming the first bad one. compute() calls
+   * it unless told the labels were checked already, as fit does once for the whole data set.
+   */
+  validate(_yTrue: Tensor, _yPred: Tensor): void {}
 
   /** Options other than the defaults, camelCase (`{fromLogits: true}`); empty when all are default. */
   getConfig(): Record<string, number | boolean> {
@@ -30,7 +36,8 @@ export abstract class Loss {
   }
 
   /** Scalar loss: the mean over the batch of perSample * sampleWeight. */
-  compute(yTrue: Tensor, yPred: Tensor, sampleWeight?: Tensor | null): Tensor {
+  compute(yTrue: Tensor, yPred: Tensor, sampleWeight?: Tensor | null, options: { labelsChecked?: boolean } = {}): Tensor {
+    if (!options.labelsChecked) this.validate(yTrue, yPred);
     const perSample = this.perSample(yTrue, yPred);
     return mean(sampleWeight ? mul(perSample, sampleWeight) : perSample);
   }
@@ -196,11 +203,14 @@ export class SparseCategoricalCrossentropy extends Loss {
           `expected one integer class label per sample, shape [${yPred.shape.slice(0, -1).join(',')}] or [${yPred.shape.slice(0, -1).join(',')},1]`,
       );
     }
-    const labels = checkSparseLabels(this.displayName, yTrue, classes);
-    const mask = noGrad(() => oneHot(new Tensor(labels, [labels.length], 'int32'), classes));
+    // On the device: labels were checked (validate) to be integers in [0, classes).
+    const mask = noGrad(() => oneHot(cast(reshape(yTrue, [rows]), 'int32'), classes));
     const logp = reshape(logProbabilities(yPred, this.fromLogits), [rows, classes]);
     const perRow = neg(sum(mul(mask, logp), -1));
     return perSampleMean(reshape(perRow, [yPred.shape[0]!, -1]));
+  }
+  override validate(yTrue: Tensor, yPred: Tensor): void {
+    checkSparseLabels(this.displayName, yTrue, yPred.shape[yPred.rank - 1]!);
   }
   override getConfig(): Record<string, number | boolean> {
     return this.fromLogits ? { fromLogits: true } : {};
@@ -209,7 +219,7 @@ export class SparseCategoricalCrossentropy extends Loss {
 
 /** The labels as int32 values, after checking each is an integer in [0, classes). */
 export function checkSparseLabels(loss: string, yTrue: Tensor, classes: number): Int32Array {
-  const values = yTrue.dataSync();
+  const values = yTrue.readValues(loss);
   const ints = new Int32Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;

@@ -6,7 +6,7 @@
  * (Keras' `metrics`, as opposed to `weighted_metrics`).
  */
 import {
-  Tensor, abs, argMax, equal, formatShape, greater, mean, mul, noGrad, notEqual, reshape, sub, sum,
+  Tensor, abs, argMax, equal, formatShape, greater, mean, mul, noGrad, notEqual, reshape, stack, sub, sum,
 } from '@axon/tensor';
 import { getLoss, perSampleMean, type Loss } from './losses.js';
 import { looseKey } from './names.js';
@@ -121,10 +121,11 @@ class ConfusionMetric implements Metric {
     noGrad(() => {
       const labels = notEqual(sameShape(this.kind, yTrue, yPred), 0);
       const predicted = greater(yPred, this.threshold);
-      const tp = sum(mul(labels, predicted)).item();
-      this.tp += tp;
-      this.fp += sum(predicted).item() - tp;
-      this.fn += sum(labels).item() - tp;
+      // One read of three counts (a device is synchronised once, not three times).
+      const [tp, predictedTotal, labelTotal] = stack([sum(mul(labels, predicted)), sum(predicted), sum(labels)]).readValues(this.kind);
+      this.tp += tp!;
+      this.fp += predictedTotal! - tp!;
+      this.fn += labelTotal! - tp!;
     });
   }
   result(): number {

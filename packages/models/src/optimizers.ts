@@ -1,11 +1,11 @@
 /**
  * Optimizers with Keras semantics and defaults. SGD, Adam, AdamW and RMSprop
- * run the backend's fused in-place kernels on each variable's storage (the
- * one place outside @axon/tensor that calls a kernel); Adagrad is composed
- * from tensor ops.
+ * run the fused in-place update ops of @axon/tensor on each variable, with
+ * their state in variables of the same device; Adagrad is composed from
+ * tensor ops.
  */
 import {
-  Tensor, Variable, add, div, fill, getBackend, mul, noGrad, sqrt, square, sub, formatShape,
+  Tensor, Variable, adamUpdate, add, div, fill, mul, noGrad, rmspropUpdate, sgdUpdate, sqrt, square, sub, formatShape, zeros,
 } from '@axon/tensor';
 import { looseKey, toCamelCase } from './names.js';
 
@@ -35,7 +35,7 @@ export abstract class Optimizer {
     noGrad(() => {
       variables.forEach((v, i) => {
         const g = gradients[i]!;
-        if (g.size !== v.size) {
+        if (g.rank !== v.rank || g.shape.some((d, j) => d !== v.shape[j])) {
           throw new Error(`${this.className}: gradient for '${v.name}' has shape ${formatShape(g.shape)}, expected ${formatShape(v.shape)}`);
         }
         this.updateVariable(v, g);
@@ -84,9 +84,9 @@ class Slots<T> {
   }
 }
 
-/** The variable's storage, updated in place by fused kernels. */
-function storage(v: Variable): Float32Array {
-  return v.values as Float32Array;
+/** Optimizer state for a variable: zeros of its shape, on its device, never trained. */
+function slot(v: Variable, what: string): Variable {
+  return new Variable(zeros(v.shape), { trainable: false, name: `${v.name}/${what}` });
 }
 
 export interface SgdArgs {
@@ -100,7 +100,7 @@ export class SGD extends Optimizer {
   readonly className = 'SGD';
   readonly momentum: number;
   readonly nesterov: boolean;
-  private readonly velocity = new Slots<Float32Array | null>((v) => (this.momentum > 0 ? new Float32Array(v.size) : null));
+  private readonly velocity = new Slots<Variable | null>((v) => (this.momentum > 0 ? slot(v, 'momentum') : null));
 
   constructor(args: SgdArgs = {}) {
     super(args.learningRate ?? 0.01);
@@ -108,9 +108,7 @@ export class SGD extends Optimizer {
     this.nesterov = args.nesterov ?? false;
   }
   protected updateVariable(v: Variable, g: Tensor): void {
-    getBackend().sgdUpdate(storage(v), g.dataSync(), this.velocity.get(v), {
-      lr: this.learningRate, momentum: this.momentum, nesterov: this.nesterov,
-    });
+    sgdUpdate(v, g, this.velocity.get(v), { lr: this.learningRate, momentum: this.momentum, nesterov: this.nesterov });
   }
   getConfig(): OptimizerConfig {
     return { learningRate: this.learningRate, momentum: this.momentum, nesterov: this.nesterov };
@@ -134,7 +132,7 @@ export class Adam extends Optimizer {
   readonly beta1: number;
   readonly beta2: number;
   readonly epsilon: number;
-  protected readonly moments = new Slots((v) => ({ m: new Float32Array(v.size), v: new Float32Array(v.size) }));
+  protected readonly moments = new Slots((v) => ({ m: slot(v, 'm'), v: slot(v, 'v') }));
 
   constructor(args: AdamArgs = {}) {
     super(args.learningRate ?? 0.001);
@@ -147,7 +145,7 @@ export class Adam extends Optimizer {
   }
   protected updateVariable(variable: Variable, g: Tensor): void {
     const { m, v } = this.moments.get(variable);
-    getBackend().adamUpdate(storage(variable), g.dataSync(), m, v, {
+    adamUpdate(variable, g, m, v, {
       lr: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon,
       step: this.iterations, weightDecay: this.weightDecay(),
     });
@@ -197,9 +195,9 @@ export class RMSprop extends Optimizer {
   readonly epsilon: number;
   readonly centered: boolean;
   private readonly state = new Slots((v) => ({
-    meanSquare: new Float32Array(v.size),
-    mom: this.momentum > 0 ? new Float32Array(v.size) : null,
-    meanGrad: this.centered ? new Float32Array(v.size) : null,
+    meanSquare: slot(v, 'rms'),
+    mom: this.momentum > 0 ? slot(v, 'momentum') : null,
+    meanGrad: this.centered ? slot(v, 'mg') : null,
   }));
 
   constructor(args: RmspropArgs = {}) {
@@ -211,7 +209,7 @@ export class RMSprop extends Optimizer {
   }
   protected updateVariable(v: Variable, g: Tensor): void {
     const s = this.state.get(v);
-    getBackend().rmspropUpdate(storage(v), g.dataSync(), s.meanSquare, s.mom, s.meanGrad, {
+    rmspropUpdate(v, g, s.meanSquare, s.mom, s.meanGrad, {
       lr: this.learningRate, rho: this.rho, momentum: this.momentum, epsilon: this.epsilon, centered: this.centered,
     });
   }
@@ -237,7 +235,7 @@ export class Adagrad extends Optimizer {
   readonly className = 'Adagrad';
   readonly initialAccumulatorValue: number;
   readonly epsilon: number;
-  private readonly accumulators = new Map<Variable, Tensor>();
+  private readonly accumulators = new Slots((v) => new Variable(fill(v.shape, this.initialAccumulatorValue), { trainable: false, name: `${v.name}/accumulator` }));
 
   constructor(args: AdagradArgs = {}) {
     super(args.learningRate ?? 0.001);
@@ -248,9 +246,8 @@ export class Adagrad extends Optimizer {
     this.epsilon = checkPositive('Adagrad', 'epsilon', args.epsilon ?? 1e-7);
   }
   protected updateVariable(v: Variable, g: Tensor): void {
-    const previous = this.accumulators.get(v) ?? fill(v.shape, this.initialAccumulatorValue);
-    const accumulator = add(previous, square(g));
-    this.accumulators.set(v, accumulator);
+    const accumulator = this.accumulators.get(v);
+    accumulator.assign(add(accumulator, square(g)));
     v.assign(sub(v, div(mul(g, this.learningRate), sqrt(add(accumulator, this.epsilon)))));
   }
   getConfig(): OptimizerConfig {

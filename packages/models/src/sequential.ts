@@ -5,8 +5,8 @@
  * trainable weights, then the optimizer's update without recording.
  */
 import {
-  Tensor, Variable, add, argMax, cast, concat, formatShape as formatTensorShape, gather, mul, noGrad, reshape, shuffleInPlace, slice, sum,
-  valueAndGrads,
+  Tensor, Variable, add, argMax, cast, clone, concat, formatShape as formatTensorShape, gather, mul, noGrad, reshape, scope, shuffleInPlace,
+  slice, sum, valueAndGrads,
 } from '@axon/tensor';
 import { InputLayer, Layer, formatShape, serializeLayer, shapeCompatible, type Shape } from '@axon/layers';
 import { CallbackList, History, type CallbackHooks, type Logs, type TrainableModel } from './callbacks.js';
@@ -109,7 +109,7 @@ function elementAt(t: Tensor, flat: number): string {
 /** Throws, naming the argument and the first element, when a float tensor holds NaN or ±Infinity. */
 function checkFinite(method: string, argument: string, t: Tensor): void {
   if (t.dtype !== 'float32') return;
-  const values = t.dataSync();
+  const values = t.readValues(method);
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
     if (!Number.isFinite(v)) {
@@ -421,19 +421,26 @@ export class Sequential implements TrainableModel {
     return total;
   }
 
-  /** One optimization step; returns the batch loss (including regularization) and the predictions. */
-  private trainStep(x: Tensor, y: Tensor, sampleWeight: Tensor | null): { loss: number; yPred: Tensor } {
+  /**
+   * One optimization step, then the metrics' updates on its predictions; returns the batch loss
+   * (including regularization). Runs in a scope: every tensor the step makes goes back to the
+   * pool when it returns (only numbers leave it).
+   */
+  private trainStep(x: Tensor, y: Tensor, sampleWeight: Tensor | null, labelsChecked: boolean, updateMetrics: (yPred: Tensor) => void): number {
     const { optimizer, loss } = this.requireCompiled('fit');
     const variables = this.trainableWeights;
-    let yPred: Tensor | null = null;
-    const { value, grads } = valueAndGrads(() => {
-      yPred = this.call(x, true);
-      const dataLoss = loss.compute(y, yPred, sampleWeight);
-      const penalty = this.regularizationLoss();
-      return penalty ? add(dataLoss, penalty) : dataLoss;
-    }, variables);
-    optimizer.applyGradients(variables, grads);
-    return { loss: value.item(), yPred: yPred! };
+    return scope(`training step of ${this.name}`, () => {
+      let yPred: Tensor | null = null;
+      const { value, grads } = valueAndGrads(() => {
+        yPred = this.call(x, true);
+        const dataLoss = loss.compute(y, yPred, sampleWeight, { labelsChecked });
+        const penalty = this.regularizationLoss();
+        return penalty ? add(dataLoss, penalty) : dataLoss;
+      }, variables);
+      optimizer.applyGradients(variables, grads);
+      updateMetrics(yPred!);
+      return value.item();
+    });
   }
 
   /** Per-sample weights from classWeight (by label) times sampleWeight, or null when neither is given. */
@@ -442,7 +449,7 @@ export class Sequential implements TrainableModel {
     const n = y.shape[0]!;
     const labels = noGrad(() => (y.rank === 1 || (y.rank === 2 && y.shape[1] === 1) ? reshape(y, [n]) : argMax(y, -1)));
     // Class indices are rounded, as Keras does (binary labels given as probabilities).
-    const weights = new Tensor(Float32Array.from(labels.dataSync(), (label) => classWeight[Math.round(label)] ?? 1), [n]);
+    const weights = new Tensor(Float32Array.from(labels.readValues('classWeight'), (label) => classWeight[Math.round(label)] ?? 1), [n]);
     return sampleWeight ? noGrad(() => mul(sampleWeight, weights)) : weights;
   }
 
@@ -458,7 +465,7 @@ export class Sequential implements TrainableModel {
     const output = this.outputShape;
     const classes = output[output.length - 1];
     if (this.loss instanceof SparseCategoricalCrossentropy && typeof classes === 'number') {
-      const values = y.dataSync();
+      const values = y.readValues(method);
       for (let i = 0; i < values.length; i++) {
         const v = values[i]!;
         if (!Number.isInteger(v) || v < 0 || v >= classes) {
@@ -581,18 +588,19 @@ export class Sequential implements TrainableModel {
         const start = step * batchSize;
         const size = Math.min(batchSize, samples - start);
         await callbacks.onBatchBegin(step, { batch: step, size });
-        const indices = new Tensor(order.subarray(start, start + size), [size], 'int32');
-        const xb = gather(xTrain, indices, 0);
-        const yb = gather(yTrain, indices, 0);
-        const swb = this.batchWeights(yb, classWeight, sampleWeight ? gather(sampleWeight, indices, 0) : null);
-        const { loss, yPred } = this.trainStep(xb, yb, swb);
+        const loss = scope(`batch of ${this.name}.fit`, () => {
+          const indices = new Tensor(order.slice(start, start + size), [size], 'int32');
+          const xb = gather(xTrain, indices, 0);
+          const yb = gather(yTrain, indices, 0);
+          const swb = this.batchWeights(yb, classWeight, sampleWeight ? gather(sampleWeight, indices, 0) : null);
+          return this.trainStep(xb, yb, swb, true, (yPred) => {
+            for (const m of this.metrics) m.update(yb, yPred);
+          });
+        });
         lossTotal += loss * size;
         seen += size;
         const batchLogs: Logs = { batch: step, size, loss: lossTotal / seen };
-        for (const m of this.metrics) {
-          m.update(yb, yPred);
-          batchLogs[m.name] = m.result();
-        }
+        for (const m of this.metrics) batchLogs[m.name] = m.result();
         await callbacks.onBatchEnd(step, batchLogs);
         Object.assign(epochLogs, batchLogs);
         if (performance.now() - lastYield > 200) {
@@ -623,14 +631,17 @@ export class Sequential implements TrainableModel {
     noGrad(() => {
       for (let start = 0; start < n; start += batchSize) {
         const size = Math.min(batchSize, n - start);
-        const xb = rows(x, start, size);
-        const yb = rows(y, start, size);
-        const yPred = this.call(xb, false);
-        let value = loss.compute(yb, yPred, sampleWeight ? rows(sampleWeight, start, size) : null);
-        const penalty = this.regularizationLoss();
-        if (penalty) value = add(value, penalty);
-        total += value.item() * size;
-        for (const m of this.metrics) m.update(yb, yPred);
+        total += scope(`evaluation batch of ${this.name}`, () => {
+          const xb = rows(x, start, size);
+          const yb = rows(y, start, size);
+          const yPred = this.call(xb, false);
+          // Labels were checked for the whole data set (checkData).
+          let value = loss.compute(yb, yPred, sampleWeight ? rows(sampleWeight, start, size) : null, { labelsChecked: true });
+          const penalty = this.regularizationLoss();
+          if (penalty) value = add(value, penalty);
+          for (const m of this.metrics) m.update(yb, yPred);
+          return value.item() * size;
+        });
       }
     });
     const logs: Logs = { loss: total / n };
@@ -672,14 +683,15 @@ export class Sequential implements TrainableModel {
       if (!this.builtInputShape) this.buildLayers([null, ...x.shape.slice(1)]);
       this.checkClassWeightLabels('trainOnBatch', 'y', y, this.outputShape);
     }
-    const weights = this.batchWeights(y, classWeight, sw);
-    const { loss, yPred } = this.trainStep(x, y, weights);
+    for (const m of this.metrics) m.reset();
+    const loss = scope(`${this.name}.trainOnBatch`, () => {
+      const weights = this.batchWeights(y, classWeight, sw);
+      return this.trainStep(x, y, weights, false, (yPred) => {
+        for (const m of this.metrics) m.update(y, yPred);
+      });
+    });
     const logs: Logs = { loss };
-    for (const m of this.metrics) {
-      m.reset();
-      m.update(y, yPred);
-      logs[m.name] = m.result();
-    }
+    for (const m of this.metrics) logs[m.name] = m.result();
     return this.toResult(logs);
   }
 
@@ -692,11 +704,17 @@ export class Sequential implements TrainableModel {
     const n = x.shape[0]!;
     if (!(n > 0)) throw new Error(`predict: x has no samples (shape ${formatTensorShape(x.shape)})`);
     const batchSize = this.resolveBatchSize('predict', args.batchSize, [['x', n]]);
-    return noGrad(() => {
-      const outputs: Tensor[] = [];
-      for (let start = 0; start < n; start += batchSize) outputs.push(this.call(rows(x, start, Math.min(batchSize, n - start)), false));
-      return outputs.length === 1 ? outputs[0]! : concat(outputs, 0);
-    });
+    // Each batch in a scope of its own (its intermediates are recycled at once); the outputs are
+    // joined in one more, which then lets the per-batch outputs go.
+    return noGrad(() =>
+      scope(`${this.name}.predict`, () => {
+        const outputs: Tensor[] = [];
+        for (let start = 0; start < n; start += batchSize) {
+          outputs.push(scope(`prediction batch of ${this.name}`, () => this.call(rows(x, start, Math.min(batchSize, n - start)), false)));
+        }
+        return outputs.length === 1 ? outputs[0]! : concat(outputs, 0);
+      }),
+    );
   }
 
   /** Outputs for one batch, without batching or gradients. */
@@ -704,7 +722,7 @@ export class Sequential implements TrainableModel {
     this.requireLayers('predictOnBatch');
     this.checkInput('predictOnBatch', 'x', x);
     this.checkOnBatchSize('predictOnBatch', x);
-    return noGrad(() => this.call(x, false));
+    return noGrad(() => scope(`${this.name}.predictOnBatch`, () => this.call(x, false)));
   }
 
   /**
@@ -716,7 +734,8 @@ export class Sequential implements TrainableModel {
   inputGradients(x: Tensor, classIndex: number): Tensor {
     this.requireLayers('inputGradients');
     this.checkInput('inputGradients', 'x', x);
-    const watched = new Tensor(Float32Array.from(x.dataSync()), x.shape);
+    return scope(`${this.name}.inputGradients`, () => {
+    const watched = clone(x);
     const { grads } = valueAndGrads(() => {
       const y = this.call(watched, false);
       if (y.rank !== 2) throw new Error(`inputGradients: the model output must be [batch, classes], got ${formatTensorShape(y.shape)}`);
@@ -727,6 +746,7 @@ export class Sequential implements TrainableModel {
       return sum(slice(y, [0, classIndex], [-1, 1]));
     }, [watched]);
     return grads[0]!;
+    });
   }
 
   // ---- summary ------------------------------------------------------------------------

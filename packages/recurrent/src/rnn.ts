@@ -9,7 +9,7 @@ import {
   serializeRegularizer, type InputSpec, type RegularizerIdentifier, type SerializedObject, type Shape,
 } from '@axon/layers';
 import {
-  Tensor, reshape, slice, stack, where, zeros, type RnnSequenceResult, type Variable,
+  Tensor, clone, keep, noGrad, reshape, slice, stack, where, zeros, type RnnSequenceResult, type Variable,
 } from '@axon/tensor';
 import {
   GRUCell, LSTMCell, RNNCell, SimpleRNNCell, StackedRNNCells, toCell, type GRUCellArgs, type LSTMCellArgs, type SequenceOptions,
@@ -132,7 +132,8 @@ export class RNN extends Layer {
       zeroOutputForMask: this.zeroOutputForMask, training: kwargs.training === true,
     };
     const result = this.cell.sequence(x, options) ?? this.loop(x, options);
-    if (this.stateful) this.states = result.states.map((s) => new Tensor(Float32Array.from(s.dataSync()), s.shape));
+    // The states outlive this step (and the step's scope): copies of their own, kept.
+    if (this.stateful) this.states = noGrad(() => result.states.map((s) => keep(clone(s))));
     return this.returnState ? [result.output, ...result.states] : result.output;
   }
 

@@ -451,3 +451,6 @@ export const COMPOSABLE_KERNELS: ReadonlySet<KernelName> = new Set<KernelName>([
   'lstmForward', 'lstmBackward', 'gruForward', 'gruBackward', 'simpleRnnForward', 'simpleRnnBackward',
   'biasActivation', 'biasActivationGrad',
 ]);
+
+/** A backend on host memory that implements every kernel (what kernels-js provides). */
+export type CompleteHostBackend = Kernels & { readonly name: string; readonly device: Device<TypedArray> };

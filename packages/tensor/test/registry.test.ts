@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Backend } from '../src/backend.js';
 import { cpuDevice } from '../src/device.js';
 
@@ -10,8 +10,14 @@ async function freshRegistry() {
 
 const fake = (name: string): Backend => ({ name, device: cpuDevice }) as unknown as Backend;
 
-afterEach(() => {
+// The registry reads AXON_BACKEND: these tests set it themselves (the suite may run under AXON_BACKEND=sim).
+const fromEnvironment = process.env.AXON_BACKEND;
+beforeEach(() => {
   delete process.env.AXON_BACKEND;
+});
+afterEach(() => {
+  if (fromEnvironment === undefined) delete process.env.AXON_BACKEND;
+  else process.env.AXON_BACKEND = fromEnvironment;
 });
 
 describe('backend registry', () => {

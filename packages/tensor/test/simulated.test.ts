@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  add, conv2d, getBackend, kernelProviders, matmul, mean, mul, registerBackend, relu, setBackend, softmax, sum, tensor,
+  add, conv2d, kernelProviders, matmul, mean, mul, registerBackend, relu, setBackend, softmax, sum, tensor,
   valueAndGrads, variable, type Backend,
 } from '../src/index.js';
 import {
@@ -27,15 +27,13 @@ describe('the simulated backend passes the kernel conformance suite', () => {
 
 describe('with the simulated backend active', () => {
   let device: SimulatedDevice;
-  let previous = '';
   beforeAll(() => {
     registerBackend('reference', createReferenceBackend, 0);
     registerBackend('sim', () => createSimulatedBackend(createReferenceBackend()), -10);
-    previous = getBackend().name;
     device = setBackend('sim').device as SimulatedDevice;
   });
   afterAll(() => {
-    setBackend(previous);
+    setBackend('reference');
   });
 
   describe('op cases', () => {
@@ -69,7 +67,6 @@ describe('with the simulated backend active', () => {
 });
 
 describe('per-kernel fallback across devices', () => {
-  let previous = '';
   let device: SimulatedDevice;
   beforeAll(() => {
     device = createSimulatedDevice('partial-device');
@@ -78,11 +75,10 @@ describe('per-kernel fallback across devices', () => {
     registerBackend('partial', () => createSimulatedBackend(createReferenceBackend(), {
       name: 'partial', device, kernels: ['fill', 'cast', 'unary', 'binary', 'select'],
     }), -20);
-    previous = getBackend().name;
     setBackend('partial');
   });
   afterAll(() => {
-    setBackend(previous);
+    setBackend('reference');
   });
 
   it('takes each kernel from the next backend that has it', () => {

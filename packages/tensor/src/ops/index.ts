@@ -6,3 +6,4 @@ export * from './linalg.js';
 export * from './nn.js';
 export { asTensor, type TensorLike } from './util.js';
 export * from './recurrent.js';
+export * from './optimizers.js';

@@ -257,3 +257,9 @@ export function tile(x: Tensor, reps: readonly number[]): Tensor {
   const target = x.shape.flatMap((d, i) => [reps[i]!, d]);
   return reshape(broadcastTo(expanded, target), x.shape.map((d, i) => d * reps[i]!));
 }
+
+/** A copy of x in a buffer of its own (on the device, no round trip), with the gradient passing through. */
+export function clone(x: Tensor): Tensor {
+  assertTensor('clone', x);
+  return recordOp('clone', new Tensor(copyStorage(x, x.dtype), x.shape), [x], (dy) => [dy]);
+}

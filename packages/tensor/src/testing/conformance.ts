@@ -162,7 +162,7 @@ class Arrays {
   }
 }
 
-const reference = createReferenceBackend() as Kernels;
+const reference = createReferenceBackend() as unknown as Kernels;
 
 /**
  * Runs `call` on the backend under test and on the reference, each with its

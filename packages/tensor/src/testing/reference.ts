@@ -17,7 +17,7 @@
  */
 
 import type {
-  AdamConfig, Backend, BinaryOp, Conv2DInfo, FusedActivation, Pool2DInfo, ReduceOp, RmspropConfig, SgdConfig, UnaryOp, UnaryParams,
+  AdamConfig, CompleteHostBackend, BinaryOp, Conv2DInfo, FusedActivation, Pool2DInfo, ReduceOp, RmspropConfig, SgdConfig, UnaryOp, UnaryParams,
 } from '../backend.js';
 import { cpuDevice } from '../device.js';
 
@@ -284,7 +284,10 @@ function greaterWithNaN(v: number, best: number): boolean {
 
 // ---------------------------------------------------------------- the backend
 
-export function createReferenceBackend(): Backend {
+/** Every kernel but the fused recurrent ones (the ops' composite path is their reference). */
+export type ReferenceBackend = Omit<CompleteHostBackend, 'lstmForward' | 'lstmBackward' | 'gruForward' | 'gruBackward' | 'simpleRnnForward' | 'simpleRnnBackward'>;
+
+export function createReferenceBackend(): ReferenceBackend {
   return {
     name: 'reference',
     device: cpuDevice,

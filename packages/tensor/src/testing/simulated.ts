@@ -10,6 +10,7 @@
  */
 import { KERNEL_NAMES, type Backend, type DType, type Device, type KernelName, type Kernels, type TypedArray } from '../backend.js';
 import { bridgeKernel, cpuDevice, mapBufferArgs } from '../device.js';
+import { registerBackend } from '../registry.js';
 
 /** A buffer of the simulated device: an opaque handle. */
 export interface SimulatedBuffer {
@@ -132,4 +133,16 @@ export function hostKernels(backend: Backend<any, any>): Partial<Kernels> {
     out[name] = backend.device.host ? bound : bridgeKernel(name, bound, cpuDevice, backend.device);
   }
   return out as Partial<Kernels>;
+}
+
+/** The name the test suites register the simulated backend under (below every real backend). */
+export const SIMULATED_BACKEND = 'sim';
+
+/**
+ * Registers backend 'sim' (priority -10: never the default) computing with
+ * `createCompute()`'s kernels on a simulated device, so that suites iterating
+ * over listBackends() run on it too and AXON_BACKEND=sim runs a whole suite on it.
+ */
+export function registerSimulatedBackend(createCompute: () => Backend): void {
+  registerBackend(SIMULATED_BACKEND, () => createSimulatedBackend(createCompute()), -10);
 }

@@ -1,11 +1,11 @@
-import { add, conv2d as conv2dOp, type Tensor, type Variable } from '@axon/tensor';
+import { conv2d as conv2dOp, type Tensor, type Variable } from '@axon/tensor';
 import { serializeActivation, type Activation } from '../activations.js';
 import { serializeInitializer, type Initializer } from '../initializers.js';
 import { Layer, registerLayer, type LayerArgs } from '../layer.js';
 import { serializeRegularizer, type Regularizer } from '../regularizers.js';
 import { formatShape, normalizePair, singleShape, type Shape } from '../shape.js';
 import {
-  channelsLastOnly, convOutputLength, kernelBiasOptions, oneTensor, paddingOption, positiveInteger, type KernelBiasArgs,
+  biasAndActivation, channelsLastOnly, convOutputLength, kernelBiasOptions, oneTensor, paddingOption, positiveInteger, type KernelBiasArgs,
   type PaddingMode,
 } from './util.js';
 
@@ -86,9 +86,8 @@ export class Conv2D extends Layer {
         `Layer ${this.name}: the ${effH}x${effW} kernel (dilated) does not fit the input of shape ${formatShape(x.shape)} with 'valid' padding`,
       );
     }
-    let y = conv2dOp(x, this.kernel!, this.strides, this.padding, this.dilationRate);
-    if (this.bias) y = add(y, this.bias);
-    return this.activation.apply(y);
+    const y = conv2dOp(x, this.kernel!, this.strides, this.padding, this.dilationRate);
+    return biasAndActivation(y, this.bias, this.activation);
   }
 
   override computeOutputShape(inputShape: Shape | Shape[]): Shape {

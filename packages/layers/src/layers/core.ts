@@ -7,7 +7,7 @@ import { Layer, registerLayer, uniqueLayerName, type CallKwargs, type LayerArgs 
 import { serializeRegularizer, type Regularizer } from '../regularizers.js';
 import { checkShapeArg, formatShape, shapeSize, singleShape, type Shape } from '../shape.js';
 import {
-  activationOption, channelsLastOnly, kernelBiasOptions, oneTensor, positiveInteger, type KernelBiasArgs,
+  activationOption, biasAndActivation, channelsLastOnly, kernelBiasOptions, oneTensor, positiveInteger, type KernelBiasArgs,
 } from './util.js';
 
 // ---- InputLayer ------------------------------------------------------------------------
@@ -111,9 +111,8 @@ export class Dense extends Layer {
   override call(inputs: Tensor | Tensor[]): Tensor {
     const x = oneTensor(this.name, inputs);
     const inputDim = x.shape[x.rank - 1]!;
-    let y = x.rank === 2 ? matmul(x, this.kernel!) : reshape(matmul(reshape(x, [-1, inputDim]), this.kernel!), [...x.shape.slice(0, -1), this.units]);
-    if (this.bias) y = add(y, this.bias);
-    return this.activation.apply(y);
+    const y = x.rank === 2 ? matmul(x, this.kernel!) : reshape(matmul(reshape(x, [-1, inputDim]), this.kernel!), [...x.shape.slice(0, -1), this.units]);
+    return biasAndActivation(y, this.bias, this.activation);
   }
 
   override computeOutputShape(inputShape: Shape | Shape[]): Shape {

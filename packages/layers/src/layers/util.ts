@@ -1,4 +1,4 @@
-import type { Tensor } from '@axon/tensor';
+import { add, biasActivation, type FusedActivation, type Tensor } from '@axon/tensor';
 import { getActivation, type Activation, type ActivationIdentifier } from '../activations.js';
 import { getInitializer, type Initializer, type InitializerIdentifier } from '../initializers.js';
 import { getRegularizer, type Regularizer, type RegularizerIdentifier } from '../regularizers.js';
@@ -111,4 +111,18 @@ export function convOutputLength(size: number | null, kernel: number, padding: P
   const effective = (kernel - 1) * dilation + 1;
   const length = padding === 'same' ? size : size - effective + 1;
   return Math.max(0, Math.floor((length + stride - 1) / stride));
+}
+
+/** The built-in activations the backends fuse with the bias add (@axon/tensor biasActivation). */
+const FUSED: readonly FusedActivation[] = ['linear', 'relu', 'sigmoid', 'tanh'];
+
+/**
+ * activation(y + bias) over the last axis: one fused op (a single pass each
+ * way) for the built-in linear, relu, sigmoid and tanh; otherwise the add
+ * followed by the activation.
+ */
+export function biasAndActivation(y: Tensor, bias: Tensor | null, activation: Activation): Tensor {
+  const name = activation.name as FusedActivation;
+  if (FUSED.includes(name) && activation === getActivation(name)) return biasActivation(y, bias, name);
+  return activation.apply(bias ? add(y, bias) : y);
 }

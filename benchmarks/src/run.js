@@ -1,11 +1,16 @@
 /**
  * `pnpm bench`: every benchmark side by side with the peer libraries, in one
- * run. Prints tables and writes results/latest.json. `--quick` for a smoke run.
+ * run: the seed models against PyTorch, kernels against TensorFlow.js and raw
+ * OpenBLAS, recurrent steps against tfjs and PyTorch, and the memory of ten
+ * training epochs. Prints tables and writes results/latest.json. `--quick` for
+ * a smoke run.
  */
 import { cpus } from 'node:os';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { runKernelBenchmarks } from './kernels.js';
+import { runModelBenchmarks } from './models.js';
+import { runMemoryBenchmark } from './memory.js';
 import { writeJson } from './harness.js';
 
 const results = {
@@ -15,12 +20,19 @@ const results = {
   cores: cpus().length,
   env: { OPENBLAS_CORETYPE: process.env.OPENBLAS_CORETYPE ?? null, AXON_NUM_THREADS: process.env.AXON_NUM_THREADS ?? null },
 };
+const quick = process.argv.includes('--quick');
+const kernelsOnly = process.argv.includes('--kernels-only');
+if (!kernelsOnly) results.models = await runModelBenchmarks();
 results.kernels = await runKernelBenchmarks();
 
 const rnnModule = new URL('./rnn.js', import.meta.url);
-if (existsSync(fileURLToPath(rnnModule)) && !process.argv.includes('--kernels-only')) {
+if (existsSync(fileURLToPath(rnnModule)) && !kernelsOnly) {
   const { runRnnBenchmarks } = await import(rnnModule.href);
   results.rnn = await runRnnBenchmarks();
+}
+
+if (!kernelsOnly) {
+  results.memory = runMemoryBenchmark(quick ? { epochs: 2, limit: 4000 } : { epochs: 10 });
 }
 
 const out = fileURLToPath(new URL('../results/latest.json', import.meta.url));

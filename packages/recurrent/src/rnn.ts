@@ -165,7 +165,8 @@ export class RNN extends Layer {
   }
 
   private statesFor(batch: number): Tensor[] {
-    this.states ??= this.cell.stateSize.map((n) => zeros([batch, n]));
+    // Kept: states live across steps (and their scopes) until replaced.
+    this.states ??= this.cell.stateSize.map((n) => keep(zeros([batch, n])));
     const carried = this.states[0]?.shape[0];
     if (carried !== undefined && carried !== batch) throw new Error(statefulBatchMessage(this.name, carried, batch));
     return this.states;
@@ -186,7 +187,7 @@ export class RNN extends Layer {
     if (!this.stateful) throw new Error(`Layer ${this.name} is not stateful: resetStates() applies only to stateful recurrent layers`);
     if (states === undefined) {
       const batch = this.batchInputShape?.[0];
-      this.states = batch == null ? null : this.cell.stateSize.map((n) => zeros([batch, n]));
+      this.states = batch == null ? null : this.cell.stateSize.map((n) => keep(zeros([batch, n])));
       return;
     }
     const list = Array.isArray(states) ? states : [states];
@@ -196,7 +197,7 @@ export class RNN extends Layer {
       throw new Error(`Layer ${this.name} is stateful with batch size ${batch}; resetStates() got states for a batch of ${given}`);
     }
     this.checkStates(list, batch);
-    this.states = list;
+    this.states = list.map((s) => keep(s));
   }
 
   override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {

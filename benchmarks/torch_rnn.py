@@ -10,10 +10,11 @@ prints one JSON object per line: {"cell", "batch", "ms"} (median ms per training
 """
 import argparse
 import json
-import time
 
 import torch
 import torch.nn.functional as F
+
+from torch_models import median_ms
 
 
 class Seed(torch.nn.Module):
@@ -43,16 +44,7 @@ def median_step_ms(cell, batch, budget):
         loss.backward()
         optimizer.step()
 
-    for _ in range(2):
-        step()
-    samples = []
-    start = time.perf_counter()
-    while len(samples) < 3 or (time.perf_counter() - start < budget and len(samples) < 200):
-        t0 = time.perf_counter()
-        step()
-        samples.append((time.perf_counter() - t0) * 1000)
-    samples.sort()
-    return samples[len(samples) // 2]
+    return median_ms(step, budget)[0]
 
 
 def main():

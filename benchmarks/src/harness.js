@@ -2,6 +2,7 @@
  * Timing helpers shared by the benchmark scripts: warm up, then repeat until a
  * time budget is spent, and report the median — robust to the odd GC pause.
  */
+import { spawnSync } from 'node:child_process';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 
@@ -50,4 +51,15 @@ export function randomArray(n, seed = 1) {
     out[i] = s / 2147483648 - 1;
   }
   return out;
+}
+
+/** The Python with PyTorch (Debian's python3-torch), or null with a line saying why PyTorch is skipped. */
+export function torchPython() {
+  const python = '/usr/bin/python3';
+  const probe = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' });
+  if (probe.error || probe.status !== 0) {
+    console.log(`\nPyTorch: skipped (${python} -c "import torch" failed; apt-get install python3-torch to compare)`);
+    return null;
+  }
+  return python;
 }

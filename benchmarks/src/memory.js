@@ -12,8 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import * as axon from '@axon/tensor';
 import '@axon/kernels-native';
-import { conv2d, dense, flatten, maxPooling2d } from '@axon/layers';
-import { sequential } from '@axon/models';
+import { seedCnn } from './seed-models.js';
 import { loadFashionMnist } from '@axon/data';
 import { fmt, printTable } from './harness.js';
 
@@ -35,15 +34,7 @@ async function child(epochs, backend, limit) {
     y = axon.tensor(Int32Array.from({ length: n }, (_, i) => i % 10), [n], 'int32');
   }
   const dataBytes = (x.size + y.size) * 4;
-  const model = sequential([
-    conv2d({ filters: 32, kernelSize: 3, activation: 'relu', inputShape: [28, 28, 1] }),
-    maxPooling2d({ poolSize: 2 }),
-    conv2d({ filters: 64, kernelSize: 3, activation: 'relu' }),
-    maxPooling2d({ poolSize: 2 }),
-    flatten(),
-    dense({ units: 128, activation: 'relu' }),
-    dense({ units: 10, activation: 'softmax' }),
-  ]);
+  const model = seedCnn();
   model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
   const peaks = [];
   let peak = 0;

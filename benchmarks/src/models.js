@@ -14,16 +14,14 @@
  *
  *   node src/models.js [--quick]      (also run by src/run.js as part of `pnpm bench`)
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import * as axon from '@axon/tensor';
 import '@axon/kernels-js';
 import * as nativePkg from '@axon/kernels-native';
-import { conv2d, dense, flatten, maxPooling2d } from '@axon/layers';
-import { lstm } from '@axon/recurrent';
-import { sequential } from '@axon/models';
-import { fmt, printTable, randomArray, timeIt } from './harness.js';
+import { seedCnn, seedLstm } from './seed-models.js';
+import { fmt, printTable, randomArray, timeIt, torchPython } from './harness.js';
 
 const quick = process.argv.includes('--quick');
 const ROUNDS = quick ? 1 : 3;
@@ -53,30 +51,11 @@ function flopsPerStep({ model, mode, batch: B }) {
   return mode === 'predict' ? forward : 3 * forward;
 }
 
-function makeModel(name) {
-  if (name === 'cnn') {
-    return sequential([
-      conv2d({ filters: 32, kernelSize: 3, activation: 'relu', inputShape: [28, 28, 1] }),
-      maxPooling2d({ poolSize: 2 }),
-      conv2d({ filters: 64, kernelSize: 3, activation: 'relu' }),
-      maxPooling2d({ poolSize: 2 }),
-      flatten(),
-      dense({ units: 128, activation: 'relu' }),
-      dense({ units: 10, activation: 'softmax' }),
-    ]);
-  }
-  return sequential([
-    lstm({ units: 64, returnSequences: true, inputShape: [28, 28] }),
-    lstm({ units: 64 }),
-    dense({ units: 10, activation: 'softmax' }),
-  ]);
-}
-
 /** A function running one step of the workload on `backend` (built once, reused every round). */
 function axonWorkload(backend, w) {
   axon.setBackend(backend);
   axon.setSeed(1);
-  const model = makeModel(w.model);
+  const model = w.model === 'cnn' ? seedCnn() : seedLstm();
   model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' });
   const shape = w.model === 'cnn' ? [w.batch, 28, 28, 1] : [w.batch, 28, 28];
   const x = axon.tensor(randomArray(w.batch * 784, 3).map((v) => (v + 1) / 2), shape);
@@ -91,12 +70,8 @@ async function timeAxon(backend, step) {
 
 /** The PyTorch worker, or null when /usr/bin/python3 has no torch. */
 async function startTorch() {
-  const python = '/usr/bin/python3';
-  const probe = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' });
-  if (probe.error || probe.status !== 0) {
-    console.log('\nPyTorch: skipped (/usr/bin/python3 -c "import torch" failed; apt-get install python3-torch to compare)');
-    return null;
-  }
+  const python = torchPython();
+  if (!python) return null;
   const script = fileURLToPath(new URL('../torch_models.py', import.meta.url));
   const child = spawn(python, [script, '2'], { env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '2' }, stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();

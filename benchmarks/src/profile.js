@@ -11,9 +11,7 @@ import { parseArgs } from 'node:util';
 import * as axon from '@axon/tensor';
 import '@axon/kernels-js';
 import '@axon/kernels-native';
-import { conv2d, dense, flatten, maxPooling2d } from '@axon/layers';
-import { lstm } from '@axon/recurrent';
-import { sequential } from '@axon/models';
+import { seedCnn, seedLstm } from './seed-models.js';
 import { randomArray } from './harness.js';
 
 const { values } = parseArgs({
@@ -50,17 +48,7 @@ for (const name of axon.listBackends()) {
 axon.setBackend(backendName);
 axon.setSeed(1);
 
-const model = which === 'cnn'
-  ? sequential([
-    conv2d({ filters: 32, kernelSize: 3, activation: 'relu', inputShape: [28, 28, 1] }),
-    maxPooling2d({ poolSize: 2 }),
-    conv2d({ filters: 64, kernelSize: 3, activation: 'relu' }),
-    maxPooling2d({ poolSize: 2 }),
-    flatten(),
-    dense({ units: 128, activation: 'relu' }),
-    dense({ units: 10, activation: 'softmax' }),
-  ])
-  : sequential([lstm({ units: 64, returnSequences: true, inputShape: [28, 28] }), lstm({ units: 64 }), dense({ units: 10, activation: 'softmax' })]);
+const model = which === 'cnn' ? seedCnn() : seedLstm();
 model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' });
 const x = axon.tensor(randomArray(batch * 784, 3).map((v) => (v + 1) / 2), which === 'cnn' ? [batch, 28, 28, 1] : [batch, 28, 28]);
 const y = axon.tensor(Int32Array.from({ length: batch }, (_, i) => i % 10), [batch], 'int32');

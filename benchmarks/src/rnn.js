@@ -24,7 +24,7 @@ import { sequential } from '@axon/models';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { fmt, printTable, randomArray, timeIt } from './harness.js';
+import { fmt, printTable, randomArray, timeIt, torchPython } from './harness.js';
 
 const quick = process.argv.includes('--quick');
 const CONFIGS = quick
@@ -84,12 +84,8 @@ async function tfjsStep(cell, batch) {
 
 /** PyTorch's median ms per config, or null when torch is not importable. */
 function torchSteps(configs) {
-  const python = '/usr/bin/python3';
-  const probe = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' });
-  if (probe.error || probe.status !== 0) {
-    console.log('\nPyTorch: skipped (/usr/bin/python3 -c "import torch" failed; apt-get install python3-torch to compare)');
-    return null;
-  }
+  const python = torchPython();
+  if (!python) return null;
   const script = fileURLToPath(new URL('../torch_rnn.py', import.meta.url));
   const run = spawnSync(
     python,

@@ -8,7 +8,7 @@
  */
 
 import type { FusedActivation } from '@axon/tensor';
-import { sigmoid } from './math.js';
+import { unaryLoops } from './unary.js';
 import { checkCounts, checkLength, fail } from './validate.js';
 
 const ACTIVATIONS: readonly FusedActivation[] = ['linear', 'relu', 'sigmoid', 'tanh', 'hardSigmoid'];
@@ -25,8 +25,17 @@ export function biasActivation(x: Float32Array, bias: Float32Array | null, y: Fl
   checkLength('biasActivation', 'x', x, n);
   checkLength('biasActivation', 'y', y, n);
   if (bias) checkLength('biasActivation', 'bias', bias, channels);
-  if (bias) {
-    // The bias first, row by row, then the activation in place: two simple loops V8 compiles well.
+  if (bias && activation === 'relu') {
+    // One pass: the add and the branch-free relu of unary.ts (random signs defeat branch prediction).
+    for (let r = 0, i = 0; r < rows; r++) {
+      for (let c = 0; c < channels; c++, i++) {
+        const v = x[i] + bias[c];
+        const out = v * +(v > 0) + 0;
+        y[i] = out === out ? out : v === v ? 0 : v;
+      }
+    }
+  } else if (bias) {
+    // The bias first, then the activation in place (exp-based activations dominate the cost).
     for (let r = 0, i = 0; r < rows; r++) for (let c = 0; c < channels; c++, i++) y[i] = x[i] + bias[c];
     activate(y, y, n, activation);
   } else {
@@ -34,13 +43,11 @@ export function biasActivation(x: Float32Array, bias: Float32Array | null, y: Fl
   }
 }
 
-// One loop per activation, so each is compiled with its function inlined. NaN passes through.
+// relu, sigmoid and tanh are the unary kernel's own loops. NaN passes through.
 function activate(x: Float32Array, y: Float32Array, n: number, activation: FusedActivation): void {
   switch (activation) {
     case 'linear': if (x !== y) y.set(x); break;
-    case 'relu': for (let i = 0; i < n; i++) { const v = x[i]; y[i] = v > 0 ? v : v === v ? 0 : v; } break;
-    case 'sigmoid': for (let i = 0; i < n; i++) y[i] = sigmoid(x[i]); break;
-    case 'tanh': for (let i = 0; i < n; i++) y[i] = Math.tanh(x[i]); break;
+    case 'relu': case 'sigmoid': case 'tanh': unaryLoops[activation](x, y, n, 0, 0); break;
     case 'hardSigmoid': for (let i = 0; i < n; i++) { const h = 0.2 * x[i] + 0.5; y[i] = h < 0 ? 0 : h > 1 ? 1 : h; } break;
   }
 }

@@ -22,7 +22,8 @@ function resolveParams(op: UnaryOp, params: UnaryParams | undefined): [number, n
 
 // Comparisons are written so NaN falls through to the "pass x on" branch:
 // activations propagate NaN rather than silently mapping it to 0.
-const forward: Record<UnaryOp, Forward> = {
+/** The loops, by op (the fused bias-activation kernel runs relu, sigmoid and tanh through these too). */
+export const unaryLoops: Record<UnaryOp, Forward> = {
   neg: (x, y, n) => { for (let i = 0; i < n; i++) y[i] = -x[i]; },
   exp: (x, y, n) => { for (let i = 0; i < n; i++) y[i] = Math.exp(x[i]); },
   log: (x, y, n) => { for (let i = 0; i < n; i++) y[i] = Math.log(x[i]); },
@@ -67,7 +68,7 @@ function kernelFor<T>(table: Record<UnaryOp, T>, kernel: string, op: UnaryOp): T
 }
 
 export function unary(op: UnaryOp, x: Float32Array, y: Float32Array, params?: UnaryParams): void {
-  const f = kernelFor(forward, 'unary', op);
+  const f = kernelFor(unaryLoops, 'unary', op);
   checkLength('unary', `y (op '${op}')`, y, x.length);
   const [alpha, beta] = resolveParams(op, params);
   f(x, y, x.length, alpha, beta);

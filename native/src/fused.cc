@@ -1,6 +1,6 @@
-// Small kernels that keep data on the device: fill and cast (scalars, zeros
-// and dtype conversions without a round trip through JS), and the fused
-// bias + activation epilogue of Dense / Conv2D with its backward.
+// cast (dtype conversions; fill measured no faster than @axon/kernels-js, so
+// js serves it), and the fused bias + activation epilogue of Dense / Conv2D
+// with its backward.
 //
 // The fused pair pays on the seed CNN: its first conv output has 692,224
 // values, and the backward of relu/sigmoid/tanh there takes ~0.2 ms in one
@@ -128,24 +128,6 @@ inline int32_t toInt32(float v) {
 
 }  // namespace
 
-// fill(out, value): out is a Float32Array or an Int32Array.
-Napi::Value Fill(const Napi::CallbackInfo& info) {
-  Args args(info, "fill", 2);
-  AnyView out = anyArray(args, info, 0, "out");
-  const double value = args.number(1, "value");
-  args.settle();
-  if (out.isInt) {
-    const int32_t v = toInt32(static_cast<float>(value));
-    int32_t* d = static_cast<int32_t*>(out.data);
-    parallelFor(out.size, 1, [&](int64_t lo, int64_t hi) { std::fill(d + lo, d + hi, v); });
-  } else {
-    const float v = static_cast<float>(value);
-    float* d = static_cast<float*>(out.data);
-    parallelFor(out.size, 1, [&](int64_t lo, int64_t hi) { std::fill(d + lo, d + hi, v); });
-  }
-  return info.Env().Undefined();
-}
-
 // cast(x, xType, y, yType)
 Napi::Value Cast(const Napi::CallbackInfo& info) {
   Args args(info, "cast", 4);
@@ -219,7 +201,6 @@ Napi::Value BiasActivationGrad(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-AXON_KERNEL("fill", Fill);
 AXON_KERNEL("cast", Cast);
 AXON_KERNEL("biasActivation", BiasActivation);
 AXON_KERNEL("biasActivationGrad", BiasActivationGrad);

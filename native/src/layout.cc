@@ -1,4 +1,5 @@
-// Data movement: transpose, slice, pad, concat, gather, scatterAdd, oneHot.
+// Data movement: transpose, slice, pad, concat, scatterAdd (gather and oneHot measured no faster than
+// @axon/kernels-js at the seed models' sizes: js serves them).
 #include <algorithm>
 #include <numeric>
 
@@ -250,48 +251,6 @@ void checkIndices(const Args& args, const I32& indices, int64_t size) {
 }
 }  // namespace
 
-// gather(x, indices, out, outer, size, inner): out[o, j, r] = x[o, indices[j], r]
-Napi::Value Gather(const Napi::CallbackInfo& info) {
-  Args args(info, "gather", 6);
-  F32 x = args.f32(0, "x"), out = args.f32(2, "out");
-  I32 idx = args.i32(1, "indices");
-  const int64_t outer = args.dim(3, "outer"), size = args.dim(4, "size"), inner = args.dim(5, "inner");
-  const std::string geo = "outer=" + std::to_string(outer) + ", size=" + std::to_string(size) +
-                          ", inner=" + std::to_string(inner) + ", indices=" + std::to_string(idx.size);
-  args.exactly(x, "x", args.mul(args.mul(outer, size, "outer*size"), inner, "outer*size*inner"), geo);
-  args.exactly(out, "out", args.mul(args.mul(outer, idx.size, "outer*indices"), inner, "outer*indices*inner"), geo);
-  checkIndices(args, idx, size);
-  const int64_t n = idx.size;
-  const float* src = x.data;
-  const int32_t* ip = idx.data;
-  float* dst = out.data;
-  if (inner == 0) return info.Env().Undefined();
-  if (inner == 1) {
-    // Scalars (broadcasting along an axis, label lookups): a plain indexed copy per outer row.
-    parallelFor(outer, n, [&](int64_t lo, int64_t hi) {
-      for (int64_t o = lo; o < hi; ++o) {
-        const float* from = src + o * size;
-        float* to = dst + o * n;
-        for (int64_t j = 0; j < n; ++j) to[j] = from[ip[j]];
-      }
-    });
-    return info.Env().Undefined();
-  }
-  parallelFor(outer * n, inner, [&](int64_t lo, int64_t hi) {
-    for (int64_t row = lo; row < hi; ++row) {
-      const int64_t o = row / n, j = row % n;
-      const float* from = src + (o * size + ip[j]) * inner;
-      float* to = dst + row * inner;
-      if (inner < 16) {
-        for (int64_t r = 0; r < inner; ++r) to[r] = from[r];
-      } else {
-        std::memcpy(to, from, sizeof(float) * inner);
-      }
-    }
-  });
-  return info.Env().Undefined();
-}
-
 // scatterAdd(dy, indices, dx, outer, size, inner): dx[o, indices[j], r] += dy[o, j, r]
 Napi::Value ScatterAdd(const Napi::CallbackInfo& info) {
   Args args(info, "scatterAdd", 6);
@@ -324,34 +283,10 @@ Napi::Value ScatterAdd(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// oneHot(indices, depth, onValue, offValue, out): indices outside [0, depth)
-// give an all-off row (as tf.oneHot).
-Napi::Value OneHot(const Napi::CallbackInfo& info) {
-  Args args(info, "oneHot", 5);
-  I32 idx = args.i32(0, "indices");
-  const int64_t depth = args.dim(1, "depth");
-  const float on = static_cast<float>(args.number(2, "onValue")), off = static_cast<float>(args.number(3, "offValue"));
-  F32 out = args.f32(4, "out");
-  args.exactly(out, "out", args.mul(idx.size, depth, "indices*depth"),
-               "indices=" + std::to_string(idx.size) + ", depth=" + std::to_string(depth));
-  const int32_t* ip = idx.data;
-  float* dst = out.data;
-  parallelFor(idx.size, depth, [&](int64_t lo, int64_t hi) {
-    for (int64_t i = lo; i < hi; ++i) {
-      float* row = dst + i * depth;
-      std::fill(row, row + depth, off);
-      if (ip[i] >= 0 && ip[i] < depth) row[ip[i]] = on;
-    }
-  });
-  return info.Env().Undefined();
-}
-
 AXON_KERNEL("transpose", Transpose);
 AXON_KERNEL("slice", Slice);
 AXON_KERNEL("pad", Pad);
 AXON_KERNEL("concat", Concat);
-AXON_KERNEL("gather", Gather);
 AXON_KERNEL("scatterAdd", ScatterAdd);
-AXON_KERNEL("oneHot", OneHot);
 
 }  // namespace axon

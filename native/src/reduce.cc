@@ -1,5 +1,6 @@
 // Reductions over the middle axis of x viewed as [outer, size, inner]:
-// reduce (sum/mean/max/min/prod), argReduce, softmax / log-softmax.
+// reduce (sum/mean/max/min/prod) and softmax / log-softmax. (argReduce measured no faster than
+// @axon/kernels-js on the [batch, classes] arrays it gets: js serves it.)
 //
 // Sums and products accumulate in double (as the JS backend does with JS
 // numbers), so results agree to float rounding; max/min propagate NaN.
@@ -159,45 +160,6 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// argReduce(op, x, out, outer, size, inner): first index wins ties.
-Napi::Value ArgReduce(const Napi::CallbackInfo& info) {
-  Args args(info, "argReduce", 6);
-  const std::string opName = args.str(0, "op");
-  if (opName != "max" && opName != "min") args.fail("op must be 'max' or 'min', got '" + opName + "'");
-  const bool isMax = opName == "max";
-  F32 x = args.f32(1, "x");
-  I32 out = args.i32(2, "out");
-  const Geometry g = readGeometry(args, 3);
-  args.exactly(x, "x", g.total, geometryString(g));
-  args.exactly(out, "out", g.outer * g.inner, geometryString(g));
-  if (g.outer * g.inner == 0) return info.Env().Undefined();
-  if (g.size == 0) args.fail("size must be at least 1 (argmax of an empty axis)");
-  if (g.size > INT32_MAX) args.fail("size must be below 2^31");
-  const float* xd = x.data;
-  int32_t* od = out.data;
-  const int64_t size = g.size, inner = g.inner;
-  parallelFor(g.outer * g.inner, size, [&](int64_t lo, int64_t hi) {
-    for (int64_t i = lo; i < hi; ++i) {
-      const int64_t o = i / inner, r = i % inner;
-      const float* p = xd + o * size * inner + r;
-      float best = p[0];
-      int32_t arg = 0;
-      for (int64_t s = 1; s < size; ++s) {
-        const float v = p[s * inner];
-        // NaN ranks above every number (as kernels-js): argmax picks the first NaN,
-        // argmin skips NaNs unless the whole axis is NaN.
-        const bool wins = isMax ? (v != v ? best == best : v > best) : (best != best ? v == v : v < best);
-        if (wins) {
-          best = v;
-          arg = static_cast<int32_t>(s);
-        }
-      }
-      od[i] = arg;
-    }
-  });
-  return info.Env().Undefined();
-}
-
 // softmax(x, y, outer, size, inner, log): max-shifted; sums in double.
 Napi::Value Softmax(const Napi::CallbackInfo& info) {
   Args args(info, "softmax", 6);
@@ -272,7 +234,6 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
 }
 
 AXON_KERNEL("reduce", Reduce);
-AXON_KERNEL("argReduce", ArgReduce);
 AXON_KERNEL("softmax", Softmax);
 
 }  // namespace axon

@@ -176,7 +176,7 @@ describe.skipIf(skipNative)(nativeSuiteName('native vs js on random inputs'), ()
     }
   });
 
-  it('reduce, argReduce and softmax over [outer, size, inner]', () => {
+  it('reduce and softmax over [outer, size, inner] (argReduce is js\'s)', () => {
     const g = new Gen(5);
     for (let t = 0; t < 300; t++) {
       const big = t % 40 === 0;
@@ -191,14 +191,6 @@ describe.skipIf(skipNative)(nativeSuiteName('native vs js on random inputs'), ()
       nat().reduce(op, xr, rn, outer, sz, inner);
       js.reduce(op, xr, rj, outer, sz, inner);
       assertClose(rn, rj, `reduce ${op} [${outer},${sz},${inner}]`, 1e-5, 1e-5);
-      if (sz > 0) {
-        for (const arg of ['max', 'min'] as const) {
-          const an = new Int32Array(outer * inner), aj = new Int32Array(outer * inner);
-          nat().argReduce(arg, x, an, outer, sz, inner);
-          js.argReduce(arg, x, aj, outer, sz, inner);
-          assertEqual(an, aj, `argReduce ${arg} [${outer},${sz},${inner}]`);
-        }
-      }
       for (const log of [false, true]) {
         const sn = new Float32Array(x.length), sj = new Float32Array(x.length);
         nat().softmax(x, sn, outer, sz, inner, log);
@@ -242,7 +234,7 @@ describe.skipIf(skipNative)(nativeSuiteName('native vs js on random inputs'), ()
     }
   });
 
-  it('concat, gather, scatterAdd and oneHot', () => {
+  it('concat and scatterAdd (gather and oneHot are js\'s)', () => {
     const g = new Gen(7);
     for (let t = 0; t < 200; t++) {
       const big = t % 40 === 0;
@@ -259,10 +251,6 @@ describe.skipIf(skipNative)(nativeSuiteName('native vs js on random inputs'), ()
       const sz = g.pick([1, 2, 10, 33]);
       const x = g.floats(outer * sz * inner);
       const indices = g.ints(big ? 100 : g.int(0, 12), 0, sz - 1);
-      const gn = new Float32Array(outer * indices.length * inner), gj = new Float32Array(gn.length);
-      nat().gather(x, indices, gn, outer, sz, inner);
-      js.gather(x, indices, gj, outer, sz, inner);
-      assertEqual(gn, gj, `gather [${outer},${sz},${inner}] ${indices.length} indices`);
 
       const dy = g.floats(outer * indices.length * inner);
       const dx = g.floats(outer * sz * inner);
@@ -271,13 +259,6 @@ describe.skipIf(skipNative)(nativeSuiteName('native vs js on random inputs'), ()
       js.scatterAdd(dy, indices, dj, outer, sz, inner);
       assertClose(dn, dj, `scatterAdd [${outer},${sz},${inner}] ${indices.length} indices`, 1e-6, 1e-6);
 
-      const depth = g.pick([0, 1, 4, 10]);
-      const labels = g.ints(g.int(0, 20), -1, depth); // -1 and depth are out of range: all-off rows
-      const off = g.pick([0, -1]);
-      const on2 = new Float32Array(labels.length * depth), oj2 = new Float32Array(on2.length);
-      nat().oneHot(labels, depth, 2.5, off, on2);
-      js.oneHot(labels, depth, 2.5, off, oj2);
-      assertEqual(on2, oj2, `oneHot depth ${depth}`);
     }
   });
 

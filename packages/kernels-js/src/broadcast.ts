@@ -30,9 +30,13 @@ export interface BroadcastPlan {
 const fmt = (shape: readonly number[]): string => `[${shape.join(', ')}]`;
 
 export function planBroadcast(kernel: string, operands: readonly Operand[], outName: string, out: ArrayLike<number>, outShape: readonly number[]): BroadcastPlan {
-  for (const o of operands) checkLength(kernel, `${o.name} ${fmt(o.shape)}`, o.data, checkShape(kernel, o.name, o.shape));
+  // Messages are built only on failure: this runs for every element-wise call.
+  for (const o of operands) {
+    const n = checkShape(kernel, o.name, o.shape);
+    if (o.data.length !== n) checkLength(kernel, `${o.name} ${fmt(o.shape)}`, o.data, n);
+  }
   const size = checkShape(kernel, outName, outShape);
-  checkLength(kernel, `${outName} ${fmt(outShape)}`, out, size);
+  if (out.length !== size) checkLength(kernel, `${outName} ${fmt(outShape)}`, out, size);
   const rank = outShape.length;
   // Each operand must broadcast to the output, which may be larger than their common broadcast.
   for (const o of operands) {
@@ -40,6 +44,11 @@ export function planBroadcast(kernel: string, operands: readonly Operand[], outN
     if (lead < 0 || o.shape.some((d, i) => d !== 1 && d !== outShape[lead + i])) {
       fail(kernel, `${o.name} shape ${fmt(o.shape)} does not broadcast to ${outName} shape ${fmt(outShape)}`);
     }
+  }
+
+  // The common cases, equal shapes and scalars, are one flat run (stride 1 or 0).
+  if (operands.every((o) => o.data.length === size || o.data.length === 1)) {
+    return { size, outer: [], strides: operands.map(() => []), inner: size, innerStrides: operands.map((o) => (o.data.length === size ? 1 : 0)) };
   }
 
   // Per-operand strides aligned to the output axes, dropping axes of size 1.

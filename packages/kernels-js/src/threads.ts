@@ -33,6 +33,8 @@ function threadsFromEnv(): number {
 
 /** Threads asked for; 0 means one per core. */
 let requested = threadsFromEnv();
+/** os.availableParallelism() once: it asks the OS every call, and kernels ask for the thread count on every call. */
+const cores = availableParallelism();
 /** Why worker threads are off for good in this process, once they are. */
 let unavailable: string | undefined;
 let pool: Pool | undefined;
@@ -50,7 +52,7 @@ export function setNumThreads(n: number): number {
 /** Threads the js kernels use, the calling thread included (1 once worker threads have proved unavailable). */
 export function getNumThreads(): number {
   if (unavailable !== undefined) return 1;
-  return requested > 0 ? requested : availableParallelism();
+  return requested > 0 ? requested : cores;
 }
 
 /** The pool with at least `threads - 1` workers, or undefined when threads are off or cannot start. */

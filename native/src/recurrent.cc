@@ -53,12 +53,17 @@
 
 // AXON_FLAT on the row kernels inlines everything they call (vtanh is too big
 // for GCC's own inlining there, and a call per element stops vectorisation).
+// AXON_IVDEP on their loops over units: GCC does not vectorise loops over
+// __restrict locals ("complicated access pattern") without it; every such
+// loop reads and writes distinct arrays, or one element in place.
 #if defined(__GNUC__)
 #define AXON_INLINE inline __attribute__((always_inline))
 #define AXON_FLAT __attribute__((flatten))
+#define AXON_IVDEP _Pragma("GCC ivdep")
 #else
 #define AXON_INLINE inline
 #define AXON_FLAT
+#define AXON_IVDEP
 #endif
 
 namespace axon {
@@ -432,6 +437,7 @@ struct WeightGrad {
 AXON_CLONES void addColumns(const float* __restrict m, int64_t rows, int64_t ld, int64_t n, float* __restrict out) {
   for (int64_t r = 0; r < rows; ++r) {
     const float* row = m + r * ld;
+    AXON_IVDEP
     for (int64_t c = 0; c < n; ++c) out[c] += row[c];
   }
 }
@@ -527,26 +533,24 @@ struct LstmForwardK {
       const float* __restrict hp = p.hPrev + r * U;
       float* __restrict cn = p.cNext + r * U;
       float* __restrict hn = p.hNext + r * U;
+      // Separate passes: GCC does not vectorise a loop with all five activations.
+      AXON_IVDEP
+      for (int64_t j = 0; j < 2 * U; ++j) gi[j] = actT<R>(gi[j]);  // i and f
+      AXON_IVDEP
+      for (int64_t j = 0; j < U; ++j) {
+        gc[j] = actT<A>(gc[j]);
+        go[j] = actT<R>(go[j]);
+      }
       if (p.mask == nullptr || p.mask[r * p.maskStride] != 0.0f) {
+        AXON_IVDEP
         for (int64_t j = 0; j < U; ++j) {
-          const float i = actT<R>(gi[j]), f = actT<R>(gf[j]), cc = actT<A>(gc[j]), o = actT<R>(go[j]);
-          gi[j] = i;
-          gf[j] = f;
-          gc[j] = cc;
-          go[j] = o;
-          const float c = f * cp[j] + i * cc;
+          const float c = gf[j] * cp[j] + gi[j] * gc[j];
           cn[j] = c;
-          hn[j] = o * actT<A>(c);
+          hn[j] = go[j] * actT<A>(c);
         }
       } else {
-        for (int64_t j = 0; j < U; ++j) {
-          gi[j] = actT<R>(gi[j]);
-          gf[j] = actT<R>(gf[j]);
-          gc[j] = actT<A>(gc[j]);
-          go[j] = actT<R>(go[j]);
-          cn[j] = cp[j];
-          hn[j] = hp[j];
-        }
+        std::memcpy(cn, cp, sizeof(float) * U);
+        std::memcpy(hn, hp, sizeof(float) * U);
       }
     }
   }
@@ -614,6 +618,7 @@ struct LstmBackwardK {
       float* __restrict dzc = dzi + 2 * U;
       float* __restrict dzo = dzi + 3 * U;
       if (p.mask == nullptr || p.mask[r * p.maskStride] != 0.0f) {
+        AXON_IVDEP
         for (int64_t j = 0; j < U; ++j) {
           const float dhn = dh[j] + carry[j] + dOut[j];
           carry[j] = 0.0f;
@@ -629,12 +634,15 @@ struct LstmBackwardK {
         }
       } else {
         carryMaskedInline(carry, dOut, p.zeroOutputForMask, U);
+        AXON_IVDEP
         for (int64_t j = 0; j < 4 * U; ++j) dzi[j] = 0.0f;
+        AXON_IVDEP
         for (int64_t j = 0; j < U; ++j) dhNext[j] = dh[j];
       }
     }
   }
   static AXON_INLINE void carryMaskedInline(float* __restrict carry, const float* __restrict dOut, bool zero, int64_t U) {
+    AXON_IVDEP
     for (int64_t j = 0; j < U; ++j) carry[j] = zero ? 0.0f : carry[j] + dOut[j];
   }
 };
@@ -718,16 +726,18 @@ struct GruForwardK {
       float* __restrict aux = p.aux + r * U;
       float* __restrict hn = p.hNext + r * U;
       const bool take = p.mask == nullptr || p.mask[r * p.maskStride] != 0.0f;
+      AXON_IVDEP
       for (int64_t j = 0; j < U; ++j) {
-        const float z = actT<R>(gz[j] + rz[j] + bz[j]);
-        const float rg = actT<R>(gr[j] + rr[j] + br[j]);
+        gz[j] = actT<R>(gz[j] + rz[j] + bz[j]);
+        gr[j] = actT<R>(gr[j] + rr[j] + br[j]);
+      }
+      AXON_IVDEP
+      for (int64_t j = 0; j < U; ++j) {
         const float h = rh[j] + bh[j];
-        const float hh = actT<A>(gh[j] + rg * h);
-        gz[j] = z;
-        gr[j] = rg;
+        const float hh = actT<A>(gh[j] + gr[j] * h);
         gh[j] = hh;
         aux[j] = h;
-        hn[j] = z * hp[j] + (1.0f - z) * hh;
+        hn[j] = gz[j] * hp[j] + (1.0f - gz[j]) * hh;
       }
       if (!take) std::memcpy(hn, hp, sizeof(float) * U);
     }
@@ -743,6 +753,7 @@ struct GruForwardStage1K {
       float* __restrict gr = gz + U;
       const float* __restrict hp = p.hPrev + r * U;
       float* __restrict aux = p.aux + r * U;
+      AXON_IVDEP
       for (int64_t j = 0; j < U; ++j) {
         const float z = actT<R>(gz[j]), rg = actT<R>(gr[j]);
         gz[j] = z;
@@ -763,6 +774,7 @@ struct GruForwardStage2K {
       const float* __restrict hp = p.hPrev + r * U;
       float* __restrict hn = p.hNext + r * U;
       const bool take = p.mask == nullptr || p.mask[r * p.maskStride] != 0.0f;
+      AXON_IVDEP
       for (int64_t j = 0; j < U; ++j) {
         const float hh = actT<A>(gh[j]);
         gh[j] = hh;
@@ -838,6 +850,7 @@ struct GruBackwardStage1K {
       float* __restrict dhn = p.dhn + r * U;
       float* __restrict da = p.dp + r * 3 * U + 2 * U;
       if (p.mask == nullptr || p.mask[r * p.maskStride] != 0.0f) {
+        AXON_IVDEP
         for (int64_t j = 0; j < U; ++j) {
           const float d = dh[j] + carry[j] + dOut[j];
           carry[j] = 0.0f;
@@ -846,6 +859,7 @@ struct GruBackwardStage1K {
         }
       } else {
         const bool zero = p.zeroOutputForMask;
+        AXON_IVDEP
         for (int64_t j = 0; j < U; ++j) {
           carry[j] = zero ? 0.0f : carry[j] + dOut[j];
           dhn[j] = 0.0f;
@@ -877,6 +891,7 @@ struct GruBackwardStage2K {
         float* __restrict dRz = p.dRec + r * 3 * U;
         float* __restrict dRr = dRz + U;
         float* __restrict dRh = dRz + 2 * U;
+        AXON_IVDEP
         for (int64_t j = 0; j < U; ++j) {
           const float d = dhn[j], z = gz[j], rg = gr[j];
           const float dz = d * (hp[j] - gh[j]) * dactT<R>(z);
@@ -888,6 +903,7 @@ struct GruBackwardStage2K {
         }
       } else {
         const float* __restrict dRH = p.dRH + r * U;
+        AXON_IVDEP
         for (int64_t j = 0; j < U; ++j) {
           const float d = dhn[j], z = gz[j], rg = gr[j];
           dpz[j] = d * (hp[j] - gh[j]) * dactT<R>(z);
@@ -981,6 +997,7 @@ struct RnnForwardK {
       float* __restrict hn = p.hNext + r * U;
       const float* __restrict hp = p.hPrev + r * U;
       if (p.mask == nullptr || p.mask[r * p.maskStride] != 0.0f) {
+        AXON_IVDEP
         for (int64_t j = 0; j < U; ++j) hn[j] = actT<R>(hn[j]);
       } else {
         std::memcpy(hn, hp, sizeof(float) * U);
@@ -1001,6 +1018,7 @@ struct RnnBackwardK {
       float* __restrict dz = p.dz + r * U;
       float* __restrict dhNext = p.dhNext + r * U;
       if (p.mask == nullptr || p.mask[r * p.maskStride] != 0.0f) {
+        AXON_IVDEP
         for (int64_t j = 0; j < U; ++j) {
           dz[j] = (dh[j] + carry[j] + dOut[j]) * dactT<R>(hn[j]);
           carry[j] = 0.0f;
@@ -1008,6 +1026,7 @@ struct RnnBackwardK {
         }
       } else {
         const bool zero = p.zeroOutputForMask;
+        AXON_IVDEP
         for (int64_t j = 0; j < U; ++j) {
           carry[j] = zero ? 0.0f : carry[j] + dOut[j];
           dz[j] = 0.0f;

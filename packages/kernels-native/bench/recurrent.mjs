@@ -14,6 +14,7 @@
 //
 // Usage: node bench/recurrent.mjs [--quick] [--threads N] [--kinds lstm,gru,gruRa,rnn] [--batches 32,128,256]
 //        (after building the package; OPENBLAS_CORETYPE=Haswell on this machine)
+import { readFileSync } from 'node:fs';
 import { blasInfo, createNativeBackend, getNumThreads, nativeAvailable, nativeUnavailableReason, setNumThreads } from '../dist/index.js';
 
 if (!nativeAvailable) {
@@ -105,11 +106,37 @@ function model(kind, B) {
   };
 }
 
-/** Best over rounds of the median ms of fn (after a warm-up). */
+/** Fraction of the machine's CPU time spent busy over `ms` (from /proc/stat; 0 where unavailable). */
+function busy(ms) {
+  const read = () => {
+    try {
+      const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+      return { idle: f[3] + f[4], total: f.reduce((a, b) => a + b, 0) };
+    } catch {
+      return undefined;
+    }
+  };
+  const a = read();
+  const until = Date.now() + ms;
+  while (Date.now() < until) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+  const b = read();
+  return a && b && b.total > a.total ? 1 - (b.idle - a.idle) / (b.total - a.total) : 0;
+}
+
+/** Other processes share this machine: wait (up to maxWait ms) until it is quiet before a round. */
+let noisy = 0;
+function waitQuiet(maxWait = quick ? 5_000 : 60_000) {
+  const end = Date.now() + maxWait;
+  while (Date.now() < end) if (busy(200) < 0.1) return;
+  noisy++;
+}
+
+/** Best over rounds of the median ms of fn (after a warm-up), each round started on a quiet machine. */
 function time(fn) {
   for (let i = 0; i < 3; i++) fn();
   let best = Infinity;
   for (let r = 0; r < rounds; r++) {
+    waitQuiet();
     const samples = [];
     const start = performance.now();
     while (samples.length < 5 || (performance.now() - start < (quick ? 60 : 200) && samples.length < 200)) {
@@ -145,3 +172,4 @@ for (const kind of kinds) {
   }
 }
 console.table(rows);
+if (noisy) console.log(`(${noisy} round(s) started while the machine was still busy)`);

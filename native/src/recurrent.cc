@@ -56,6 +56,15 @@
 // AXON_IVDEP on their loops over units: GCC does not vectorise loops over
 // __restrict locals ("complicated access pattern") without it; every such
 // loop reads and writes distinct arrays, or one element in place.
+// The row kernels are compiled three times: x86-64-v3 (AVX2 with FMA, which
+// the polynomials of vmath.h contract into), AVX2, and baseline, picked at
+// load time like AXON_CLONES (which has no FMA clone).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
+#define AXON_RNN_CLONES __attribute__((target_clones("arch=x86-64-v3", "avx2", "default")))
+#else
+#define AXON_RNN_CLONES AXON_CLONES
+#endif
+
 #if defined(__GNUC__)
 #define AXON_INLINE inline __attribute__((always_inline))
 #define AXON_FLAT __attribute__((flatten))
@@ -251,12 +260,12 @@ Forward readForward(const Args& args, Kind kind, Info* in) {
   return f;
 }
 
-// ---- scratch, GEMM, partitions ----------------------------------------------------------------
+// ---- scratch, GEMM, row groups ----------------------------------------------------------------
 
 // Per-thread scratch buffers, by role; grown on demand, never shrunk. The
-// calling thread's kDz..kZeros hold the call's shared arrays; kXs..kRowTmp are
-// used inside parallel bodies, by whichever thread runs them.
-enum Buf { kDz, kDRec, kDh, kDhNext, kDc, kCarry, kRT, kWT, kPartials, kZeros, kXs, kChunkOut, kRowTmp, kNumBufs };
+// calling thread's kDh..kZeros hold a call's shared arrays; kA..kGx are a
+// row group's own, in whichever thread runs the group.
+enum Buf { kDh, kDhNext, kDc, kCarry, kWcat, kRT, kWT, kPartials, kZeros, kA, kRec, kGd, kGd2, kGx, kNumBufs };
 thread_local std::vector<float> tBufs[kNumBufs];
 
 float* buf(Buf b, int64_t n) {
@@ -265,7 +274,8 @@ float* buf(Buf b, int64_t n) {
   return v.data();
 }
 
-// n zeros (read-only; stands in for an absent row of a gradient).
+// n zeros (read-only: stands in for an absent bias or output-gradient row).
+// A later call with a larger n moves them; callers ask once per call.
 const float* zerosOf(int64_t n) {
   auto& v = tBufs[kZeros];
   if (static_cast<int64_t>(v.size()) < n) v.assign(n, 0.0f);
@@ -273,7 +283,7 @@ const float* zerosOf(int64_t n) {
 }
 
 // Row-major C[m, n] = op(A)·op(B) + beta·C with explicit leading dimensions
-// (so strided column ranges and rows need no copies); k == 0 gives beta·C.
+// (so column ranges and strided rows need no copies); k == 0 gives beta·C.
 void gemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
           int64_t ldb, float beta, float* c, int64_t ldc) {
   if (m <= 0 || n <= 0) return;
@@ -297,11 +307,20 @@ float* transposed(Buf which, const float* m, int64_t rows, int64_t cols) {
   return out;
 }
 
+// [W; U]: the kernel [I, GU] stacked on the recurrent kernel [U, GU], so that
+// one GEMM [x_t | h'] · [W; U] gives a step's whole pre-activation.
+float* stackedWeights(const Common& c, const Info& in, int64_t GU) {
+  float* w = buf(kWcat, (in.I + in.U) * GU);
+  if (in.I * GU > 0) std::memcpy(w, c.kernel.data, sizeof(float) * in.I * GU);
+  if (in.U * GU > 0) std::memcpy(w + in.I * GU, c.recurrentKernel.data, sizeof(float) * in.U * GU);
+  return w;
+}
+
 // Row groups: the batch split into fixed ranges of at most kGroupRows rows
 // (at least two groups from 16 rows, so that two cores share a batch of 32).
 // 32 rows keep the per-step GEMMs near OpenBLAS's single-core peak (16 rows
 // lose about 15%); the price is that a batch of B keeps at most B/32 threads
-// busy in the recurrence.
+// busy.
 constexpr int64_t kGroupRows = 32;
 
 int64_t rowGroups(int64_t B) {
@@ -309,69 +328,32 @@ int64_t rowGroups(int64_t B) {
   return std::max<int64_t>(2, (B + kGroupRows - 1) / kGroupRows);
 }
 
-// body(b0, b1) for each row group, in parallel when there are several.
+// body(group, b0, b1) for each row group, in parallel when there are several.
 template <typename Body>
 void forRowGroups(int64_t B, Body body) {
   const int64_t groups = rowGroups(B);
   if (groups == 1) {
-    body(int64_t(0), B);
+    body(int64_t(0), int64_t(0), B);
     return;
   }
   BlasSerial serial;
   parallelFor(groups, int64_t(1) << 30, [&](int64_t lo, int64_t hi) {
-    for (int64_t g = lo; g < hi; ++g) body(B * g / groups, B * (g + 1) / groups);
-  });
-}
-
-// Step chunks: the steps split into fixed ranges of at least kChunkRows rows
-// (steps x batch) each, at most kMaxChunks of them (each weight gradient
-// has a partial per chunk).
-constexpr int64_t kChunkRows = 128, kMaxChunks = 8;
-
-int64_t stepChunks(const Info& in) {
-  return std::clamp<int64_t>(in.T * in.B / kChunkRows, 1, std::min(in.T, kMaxChunks));
-}
-
-// body(chunk, s0, s1) for each step chunk, in parallel when there are several.
-// One chunk of a batch below 16 leaves OpenBLAS its threads (see the top).
-template <typename Body>
-void forStepChunks(const Info& in, int64_t chunks, Body body) {
-  auto run = [&](int64_t c) { body(c, in.T * c / chunks, in.T * (c + 1) / chunks); };
-  if (chunks == 1 && rowGroups(in.B) == 1) {
-    run(0);
-    return;
-  }
-  BlasSerial serial;
-  parallelFor(chunks, int64_t(1) << 30, [&](int64_t lo, int64_t hi) {
-    for (int64_t c = lo; c < hi; ++c) run(c);
+    for (int64_t g = lo; g < hi; ++g) body(g, B * g / groups, B * (g + 1) / groups);
   });
 }
 
 bool taken(const float* mask, const Info& in, int64_t b, int64_t t) { return mask == nullptr || mask[b * in.T + t] != 0.0f; }
 
-// Steps [s0, s1) of x [B, T, I] (time order) into xs [(s1-s0)*B, I], step order.
-void gatherSteps(const float* x, const Info& in, int64_t s0, int64_t s1, float* xs) {
-  for (int64_t s = s0; s < s1; ++s) {
-    const int64_t t = in.t(s);
-    for (int64_t b = 0; b < in.B; ++b) {
-      std::memcpy(xs + ((s - s0) * in.B + b) * in.I, x + (b * in.T + t) * in.I, sizeof(float) * in.I);
-    }
+// Rows [b0, b1) of step s's GEMM input [x_t | h'] into a [rows, I+U]
+// (h = hs slot s, the previous hidden state).
+void stepInputs(const float* x, const float* hs, const Info& in, int64_t s, int64_t b0, int64_t b1, float* a) {
+  const int64_t I = in.I, U = in.U, K = I + U, t = in.t(s);
+  const float* h = hs + s * in.B * U;
+  for (int64_t b = b0; b < b1; ++b) {
+    float* row = a + (b - b0) * K;
+    std::memcpy(row, x + (b * in.T + t) * I, sizeof(float) * I);
+    std::memcpy(row + I, h + b * U, sizeof(float) * U);
   }
-}
-
-// The input projection of every step, proj [T*B, GU] (step order) = xs·W + the
-// first GU values of bias, one GEMM per step chunk.
-void project(const float* x, const float* kernel, const F32& bias, float* proj, const Info& in, int64_t GU) {
-  forStepChunks(in, stepChunks(in), [&](int64_t, int64_t s0, int64_t s1) {
-    const int64_t rows = (s1 - s0) * in.B;
-    float* xs = buf(kXs, rows * in.I);
-    gatherSteps(x, in, s0, s1, xs);
-    float* out = proj + s0 * in.B * GU;
-    if (bias.present) {
-      for (int64_t r = 0; r < rows; ++r) std::memcpy(out + r * GU, bias.data, sizeof(float) * GU);
-    }
-    gemm(false, false, rows, GU, in.I, xs, in.I, kernel, GU, bias.present ? 1.0f : 0.0f, out, GU);
-  });
 }
 
 void initState(float* states, const F32& initial, int64_t BU) {
@@ -401,12 +383,12 @@ void emitOutput(const float* hs, const float* mask, float* out, const Info& in, 
   }
 }
 
-// Where step s's output gradient comes from for one row: dOutput's row for
-// that step (returnSequences), else nothing beyond the carry (which starts as
-// dOutput without returnSequences, see initCarry).
-const float* dOutRow(const F32& dOutput, const Info& in, int64_t s, int64_t b) {
-  if (!in.returnSequences || !dOutput.present) return zerosOf(in.U);
-  return dOutput.data + (b * in.T + s) * in.U;
+// Step s's output-gradient rows for rows [b0, b1): dOutput's rows for that
+// step (returnSequences), else zeros (the carry starts as dOutput then).
+void outputRows(const F32& dOutput, const Info& in, int64_t s, int64_t b0, int64_t b1, const float** rows) {
+  for (int64_t b = b0; b < b1; ++b) {
+    rows[b - b0] = in.returnSequences && dOutput.present ? dOutput.data + (b * in.T + s) * in.U : zerosOf(in.U);
+  }
 }
 
 // carry [B, U]: what masked later steps passed back to their "previous output".
@@ -418,102 +400,72 @@ float* initCarry(const F32& dOutput, const Info& in) {
   return carry;
 }
 
-// ---- weight gradients -------------------------------------------------------------------------
+// ---- weight and input gradients ---------------------------------------------------------------
+//
+// Each row group ends its backward walk with its share of dx and of the
+// weight gradients, from its pre-activation gradients of every step (dZ, in
+// the group's own [T, rows, GU] buffer), in a few big GEMMs: dx = dZ·W^T, and
+// [x | 1 | h']^T · dZ, which stacks dW, dBias (the ones column sums dZ) and dU
+// in one [I+1+U, GU] block. Each group writes its own block; the blocks are
+// added in group order afterwards, so the sum does not depend on the threads.
 
-// One weight gradient: out[m, n] (row stride ldo) = sum over all T*B rows r of
-// a[r, 0:m]^T · b[r, 0:n] (row strides lda, ldb; step-major, so the rows of
-// steps [s0, s1) are rows [s0*B, s1*B)). a == nullptr means the step-ordered
-// inputs x (gathered per chunk); m == 0 with a column sum: out[n] = sum of b's rows.
-struct WeightGrad {
-  const float* a;
-  int64_t lda, m;
-  const float* b;
-  int64_t ldb, n;
-  float* out;
-  int64_t ldo;
-  bool columnSum;
+// The weight-gradient block's rows: dW [0, I), the bias row(s), dU after them
+// (a GRU with resetAfter has two bias rows, input and recurrent).
+struct Blocks {
+  int64_t I, U, GU, biasRows;
+  int64_t rows() const { return I + biasRows + U; }
+  int64_t size() const { return rows() * GU; }
 };
 
-AXON_CLONES void addColumns(const float* __restrict m, int64_t rows, int64_t ld, int64_t n, float* __restrict out) {
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* row = m + r * ld;
-    AXON_IVDEP
-    for (int64_t c = 0; c < n; ++c) out[c] += row[c];
-  }
-}
-
-// dx (time order) from the projection's gradient dProj [T*B, GU] and WT = W^T
-// [GU, I], and the weight gradients in `jobs`, in one pass over step chunks.
-// Chunk 0 writes the outputs; later chunks write partials, added in chunk
-// order at the end (the sum never depends on the thread count).
-void stepGradients(const Info& in, const float* x, const float* dProj, int64_t GU, const float* WT, float* dx,
-                   std::vector<WeightGrad> jobs) {
-  jobs.erase(std::remove_if(jobs.begin(), jobs.end(), [](const WeightGrad& j) { return j.out == nullptr; }), jobs.end());
-  if (!dx && jobs.empty()) return;
-  const int64_t B = in.B, I = in.I, chunks = stepChunks(in);
-  std::vector<int64_t> offset(jobs.size() + 1, 0);
-  for (size_t j = 0; j < jobs.size(); ++j) offset[j + 1] = offset[j] + (jobs[j].columnSum ? 1 : jobs[j].m) * jobs[j].n;
-  float* partials = buf(kPartials, (chunks - 1) * offset.back());
-  forStepChunks(in, chunks, [&](int64_t c, int64_t s0, int64_t s1) {
-    const int64_t rows = (s1 - s0) * B;
-    if (dx) {
-      float* out = buf(kChunkOut, rows * I);
-      gemm(false, false, rows, I, GU, dProj + s0 * B * GU, GU, WT, I, 0.0f, out, I);
-      for (int64_t s = s0; s < s1; ++s) {
-        const int64_t t = in.t(s);
-        for (int64_t b = 0; b < B; ++b) std::memcpy(dx + (b * in.T + t) * I, out + ((s - s0) * B + b) * I, sizeof(float) * I);
-      }
-    }
-    const float* xs = nullptr;
-    for (size_t j = 0; j < jobs.size(); ++j) {
-      const WeightGrad& w = jobs[j];
-      float* out = c == 0 ? w.out : partials + (c - 1) * offset.back() + offset[j];
-      const int64_t ldo = c == 0 ? w.ldo : w.n;
-      const float* bRows = w.b + s0 * B * w.ldb;
-      if (w.columnSum) {
-        std::memset(out, 0, sizeof(float) * w.n);
-        addColumns(bRows, rows, w.ldb, w.n, out);
-        continue;
-      }
-      const float* a = w.a ? w.a + s0 * B * w.lda : nullptr;
-      if (!a) {
-        if (!xs) {
-          float* g = buf(kXs, rows * I);
-          gatherSteps(x, in, s0, s1, g);
-          xs = g;
-        }
-        a = xs;
-      }
-      gemm(true, false, w.m, w.n, rows, a, w.lda, bRows, w.ldb, 0.0f, out, ldo);
-    }
-  });
-  for (int64_t c = 1; c < chunks; ++c) {
-    for (size_t j = 0; j < jobs.size(); ++j) {
-      const WeightGrad& w = jobs[j];
-      const float* part = partials + (c - 1) * offset.back() + offset[j];
-      const int64_t m = w.columnSum ? 1 : w.m;
-      for (int64_t r = 0; r < m; ++r) {
-        float* o = w.out + r * w.ldo;
-        const float* p = part + r * w.n;
-        for (int64_t k = 0; k < w.n; ++k) o[k] += p[k];
-      }
+// Rows [b0, b1) of every step's [x_t | 1 | h'] (h' = `prev` slots 0..T-1, [T, B, U]) into a [T*rows, I+1+U].
+void gradientInputs(const float* x, const float* prev, const Info& in, int64_t b0, int64_t b1, float* a) {
+  const int64_t I = in.I, U = in.U, K = I + 1 + U, rows = b1 - b0;
+  for (int64_t s = 0; s < in.T; ++s) {
+    const int64_t t = in.t(s);
+    for (int64_t b = b0; b < b1; ++b) {
+      float* row = a + (s * rows + b - b0) * K;
+      std::memcpy(row, x + (b * in.T + t) * I, sizeof(float) * I);
+      row[I] = 1.0f;
+      std::memcpy(row + I + 1, prev + (s * in.B + b) * U, sizeof(float) * U);
     }
   }
 }
 
-WeightGrad inputKernelGrad(const Grads& g, const Info& in, const float* dProj, int64_t GU) {
-  return {nullptr, in.I, in.I, dProj, GU, GU, g.dKernel.present ? g.dKernel.data : nullptr, GU, false};
+// dx rows [b0, b1) (time order) = dZ [T*rows, GU] · WT [GU, I].
+void inputGradientRows(const float* dZ, int64_t GU, const float* WT, float* dx, const Info& in, int64_t b0, int64_t b1) {
+  const int64_t I = in.I, rows = b1 - b0;
+  float* out = buf(kGx, in.T * rows * I);
+  gemm(false, false, in.T * rows, I, GU, dZ, GU, WT, I, 0.0f, out, I);
+  for (int64_t s = 0; s < in.T; ++s) {
+    const int64_t t = in.t(s);
+    for (int64_t b = b0; b < b1; ++b) std::memcpy(dx + (b * in.T + t) * I, out + (s * rows + b - b0) * I, sizeof(float) * I);
+  }
 }
 
-WeightGrad biasGrad(float* out, const float* d, int64_t ld, int64_t n) { return {nullptr, 0, 0, d, ld, n, out, n, true}; }
+// Sums the groups' blocks in group order (into block 0) and copies the rows to
+// the requested outputs.
+void finishWeightGradients(const Grads& g, const Blocks& k, float* partials, int64_t groups) {
+  float* sum = partials;
+  for (int64_t gi = 1; gi < groups; ++gi) {
+    const float* p = partials + gi * k.size();
+    for (int64_t i = 0; i < k.size(); ++i) sum[i] += p[i];
+  }
+  if (g.dKernel.present && k.I * k.GU > 0) std::memcpy(g.dKernel.data, sum, sizeof(float) * k.I * k.GU);
+  if (g.dBias.present && k.GU > 0) std::memcpy(g.dBias.data, sum + k.I * k.GU, sizeof(float) * k.biasRows * k.GU);
+  if (g.dRecurrentKernel.present && k.U * k.GU > 0) {
+    std::memcpy(g.dRecurrentKernel.data, sum + (k.I + k.biasRows) * k.GU, sizeof(float) * k.U * k.GU);
+  }
+}
+
+bool wantsWeights(const Grads& g) { return g.dKernel.present || g.dRecurrentKernel.present || g.dBias.present; }
 
 // ---- LSTM -----------------------------------------------------------------------------------
 
-// Gate math of rows [0, rows) of one step: g holds the pre-activations
-// (x·W + b + h'·U) on entry and the activated gates i, f, act(zc), o on exit.
+// Gate math of rows [0, rows) of one step: g holds x·W + h'·U on entry (bias
+// not yet added) and the activated gates i, f, act(zc), o on exit.
 struct LstmRows {
   float* g;
-  const float *hPrev, *cPrev;
+  const float *bias, *hPrev, *cPrev;
   float *hNext, *cNext;
   const float* mask;  // the first row's mask value for this step, stride T; null = all taken
   int64_t maskStride, rows, U;
@@ -524,6 +476,9 @@ template <Act A, Act R>
 struct LstmForwardK {
   static AXON_INLINE void run(const LstmRows& p) {
     const int64_t U = p.U;
+    const float* __restrict bi = p.bias;
+    const float* __restrict bc = bi + 2 * U;
+    const float* __restrict bo = bi + 3 * U;
     for (int64_t r = 0; r < p.rows; ++r) {
       float* __restrict gi = p.g + r * 4 * U;
       float* __restrict gf = gi + U;
@@ -535,11 +490,11 @@ struct LstmForwardK {
       float* __restrict hn = p.hNext + r * U;
       // Separate passes: GCC does not vectorise a loop with all five activations.
       AXON_IVDEP
-      for (int64_t j = 0; j < 2 * U; ++j) gi[j] = actT<R>(gi[j]);  // i and f
+      for (int64_t j = 0; j < 2 * U; ++j) gi[j] = actT<R>(gi[j] + bi[j]);  // i and f
       AXON_IVDEP
       for (int64_t j = 0; j < U; ++j) {
-        gc[j] = actT<A>(gc[j]);
-        go[j] = actT<R>(go[j]);
+        gc[j] = actT<A>(gc[j] + bc[j]);
+        go[j] = actT<R>(go[j] + bo[j]);
       }
       if (p.mask == nullptr || p.mask[r * p.maskStride] != 0.0f) {
         AXON_IVDEP
@@ -556,25 +511,27 @@ struct LstmForwardK {
   }
 };
 
-AXON_CLONES AXON_FLAT void lstmForwardRows(const LstmRows& p) { dispatch<LstmForwardK>(p.act, p.ract, p); }
+AXON_RNN_CLONES AXON_FLAT void lstmForwardRows(const LstmRows& p) { dispatch<LstmForwardK>(p.act, p.ract, p); }
 
 void lstmForward(const Forward& f, const Info& in) {
-  const int64_t B = in.B, T = in.T, U = in.U, GU = 4 * U, BU = B * U;
+  const int64_t B = in.B, T = in.T, I = in.I, U = in.U, GU = 4 * U, BU = B * U;
   float *gates = f.c.gates.data, *hs = f.c.hs.data, *cs = f.c.cs.data;
   const float* mask = f.c.mask.present ? f.c.mask.data : nullptr;
-  const float* Rk = f.c.recurrentKernel.data;
-  project(f.c.x.data, f.c.kernel.data, f.bias, gates, in, GU);
+  const float* W = stackedWeights(f.c, in, GU);
+  const float* bias = f.bias.present ? f.bias.data : zerosOf(GU);
   initState(hs, f.h0, BU);
   initState(cs, f.c0, BU);
   if (!in.returnSequences) std::memset(f.output.data, 0, sizeof(float) * BU);
-  forRowGroups(B, [&](int64_t b0, int64_t b1) {
+  forRowGroups(B, [&](int64_t, int64_t b0, int64_t b1) {
     const int64_t rows = b1 - b0;
+    float* a = buf(kA, rows * (I + U));
     for (int64_t s = 0; s < T; ++s) {
       float* g = gates + (s * B + b0) * GU;
       const int64_t prev = s * BU + b0 * U, next = prev + BU;
-      gemm(false, false, rows, GU, U, hs + prev, U, Rk, GU, 1.0f, g, GU);
-      const LstmRows p{g, hs + prev, cs + prev, hs + next, cs + next, mask ? mask + b0 * T + in.t(s) : nullptr, T, rows, U, in.act, in.ract};
-      lstmForwardRows(p);
+      stepInputs(f.c.x.data, hs, in, s, b0, b1, a);
+      gemm(false, false, rows, GU, I + U, a, I + U, W, GU, 0.0f, g, GU);
+      lstmForwardRows({g, bias, hs + prev, cs + prev, hs + next, cs + next, mask ? mask + b0 * T + in.t(s) : nullptr, T,
+                       rows, U, in.act, in.ract});
       emitOutput(hs, mask, f.output.data, in, s, b0, b1);
     }
   });
@@ -633,76 +590,75 @@ struct LstmBackwardK {
           dhNext[j] = 0.0f;
         }
       } else {
-        carryMaskedInline(carry, dOut, p.zeroOutputForMask, U);
+        // Masked: the output gradient goes on to the previous output (or
+        // nowhere with zeroOutputForMask); dh and dc pass through.
+        const bool zero = p.zeroOutputForMask;
         AXON_IVDEP
-        for (int64_t j = 0; j < 4 * U; ++j) dzi[j] = 0.0f;
-        AXON_IVDEP
-        for (int64_t j = 0; j < U; ++j) dhNext[j] = dh[j];
+        for (int64_t j = 0; j < U; ++j) carry[j] = zero ? 0.0f : carry[j] + dOut[j];
+        std::memset(dzi, 0, sizeof(float) * 4 * U);
+        std::memcpy(dhNext, dh, sizeof(float) * U);
       }
     }
   }
-  static AXON_INLINE void carryMaskedInline(float* __restrict carry, const float* __restrict dOut, bool zero, int64_t U) {
-    AXON_IVDEP
-    for (int64_t j = 0; j < U; ++j) carry[j] = zero ? 0.0f : carry[j] + dOut[j];
-  }
 };
 
-AXON_CLONES AXON_FLAT void lstmBackwardRows(const LstmBackRows& p) { dispatch<LstmBackwardK>(p.act, p.ract, p); }
-
-// Output-gradient rows of step s for rows [b0, b1) into rowPtrs.
-void outputRows(const F32& dOutput, const Info& in, int64_t s, int64_t b0, int64_t b1, const float** rowPtrs) {
-  for (int64_t b = b0; b < b1; ++b) rowPtrs[b - b0] = dOutRow(dOutput, in, s, b);
-}
+AXON_RNN_CLONES AXON_FLAT void lstmBackwardRows(const LstmBackRows& p) { dispatch<LstmBackwardK>(p.act, p.ract, p); }
 
 void lstmBackward(const Common& c, const Grads& gr, const Info& in) {
-  const int64_t B = in.B, T = in.T, U = in.U, GU = 4 * U, BU = B * U;
+  const int64_t B = in.B, T = in.T, I = in.I, U = in.U, GU = 4 * U, BU = B * U;
   const float *gates = c.gates.data, *cs = c.cs.data;
   const float* mask = c.mask.present ? c.mask.data : nullptr;
-  float* dZ = buf(kDz, T * B * GU);
   float *dh = buf(kDh, BU), *dhNext = buf(kDhNext, BU), *dc = buf(kDc, BU);
   initGradient(dh, gr.dhT, BU);
   initGradient(dc, gr.dcT, BU);
   float* carry = initCarry(gr.dOutput, in);
   const float* RT = transposed(kRT, c.recurrentKernel.data, U, GU);  // [GU, U]
-  forRowGroups(B, [&](int64_t b0, int64_t b1) {
+  const float* WT = gr.dx.present ? transposed(kWT, c.kernel.data, I, GU) : nullptr;
+  const Blocks blocks{I, U, GU, 1};
+  const bool weights = wantsWeights(gr);
+  float* partials = weights ? buf(kPartials, rowGroups(B) * blocks.size()) : nullptr;
+  forRowGroups(B, [&](int64_t group, int64_t b0, int64_t b1) {
     const int64_t rows = b1 - b0;
+    float* dZ = buf(kGd, T * rows * GU);  // this group's [T, rows, GU]
     float *dhA = dh + b0 * U, *dhB = dhNext + b0 * U;
-    std::vector<const float*> dOutPtrs(rows);
+    std::vector<const float*> dOutRows(rows);
     for (int64_t s = T - 1; s >= 0; --s) {
-      outputRows(gr.dOutput, in, s, b0, b1, dOutPtrs.data());
+      outputRows(gr.dOutput, in, s, b0, b1, dOutRows.data());
       const int64_t prev = s * BU + b0 * U, next = prev + BU;
-      float* dz = dZ + (s * B + b0) * GU;
-      const LstmBackRows p{gates + (s * B + b0) * GU, cs + prev, cs + next, dhA, dc + b0 * U, dhB, dz, carry + b0 * U,
-                           dOutPtrs.data(), mask ? mask + b0 * T + in.t(s) : nullptr, T, rows, U, in.zeroOutputForMask,
-                           in.act, in.ract};
-      lstmBackwardRows(p);
+      float* dz = dZ + s * rows * GU;
+      lstmBackwardRows({gates + (s * B + b0) * GU, cs + prev, cs + next, dhA, dc + b0 * U, dhB, dz, carry + b0 * U,
+                        dOutRows.data(), mask ? mask + b0 * T + in.t(s) : nullptr, T, rows, U, in.zeroOutputForMask, in.act,
+                        in.ract});
       gemm(false, false, rows, U, GU, dz, GU, RT, U, 1.0f, dhB, U);
       std::swap(dhA, dhB);
     }
+    if (WT) inputGradientRows(dZ, GU, WT, gr.dx.data, in, b0, b1);
+    if (weights) {
+      float* a = buf(kA, T * rows * (I + 1 + U));
+      gradientInputs(c.x.data, c.hs.data, in, b0, b1, a);
+      gemm(true, false, I + 1 + U, GU, T * rows, a, I + 1 + U, dZ, GU, 0.0f, partials + group * blocks.size(), GU);
+    }
   });
   // After T swaps the final dh' is in dh when T is even, else in dhNext.
-  const float* dhFinal = T % 2 == 0 ? dh : dhNext;
-  if (gr.dh0.present) std::memcpy(gr.dh0.data, dhFinal, sizeof(float) * BU);
+  if (gr.dh0.present) std::memcpy(gr.dh0.data, T % 2 == 0 ? dh : dhNext, sizeof(float) * BU);
   if (gr.dc0.present) std::memcpy(gr.dc0.data, dc, sizeof(float) * BU);
-  const float* WT = gr.dx.present ? transposed(kWT, c.kernel.data, in.I, GU) : nullptr;
-  stepGradients(in, c.x.data, dZ, GU, WT, gr.dx.present ? gr.dx.data : nullptr,
-                {inputKernelGrad(gr, in, dZ, GU),
-                 {c.hs.data, U, U, dZ, GU, GU, gr.dRecurrentKernel.present ? gr.dRecurrentKernel.data : nullptr, GU, false},
-                 biasGrad(gr.dBias.present ? gr.dBias.data : nullptr, dZ, GU, GU)});
+  if (weights) finishWeightGradients(gr, blocks, partials, rowGroups(B));
 }
 
 // ---- GRU ------------------------------------------------------------------------------------
 
 // Forward gate math for rows [0, rows) of one step.
-// resetAfter: g holds x·W + b (z, r, h parts), rec = h'·U [rows, 3U]; recBias
-// the recurrent bias row (zeros when none). z, r, hh are written to g, the
-// candidate's recurrent term to aux, and the new h.
-// Without resetAfter, stage 1: g's z and r parts hold x·W + b + h'·U already;
-// z and r are activated and aux = r*h'. Stage 2 (after g_h += aux·U_h): hh and h.
+// resetAfter: g holds x·W_z + h'·U_z, x·W_r + h'·U_r and x·W_h, rec = h'·U_h
+// [rows, U]; z and r add both bias rows, the candidate act(x·W_h + b_h +
+// r*(h'·U_h + bRec_h)). z, r, hh go to g, the recurrent candidate term to aux.
+// Without resetAfter, stage 1: g's z and r parts hold x·W + h'·U; z and r are
+// activated and aux = r*h' (also into the next GEMM's input). Stage 2, after
+// g_h = x·W_h + (r*h')·U_h: hh and h.
 struct GruRows {
   float* g;
-  const float *rec, *recBias, *hPrev;
-  float *aux, *hNext;
+  const float *bias, *recBias, *rec, *hPrev;
+  float *aux, *hNext, *a;  // a: the [x | h'] rows (stride lda) whose h' part becomes r*h'
+  int64_t lda;
   const float* mask;
   int64_t maskStride, rows, U;
   Act act, ract;
@@ -712,34 +668,29 @@ template <Act A, Act R>
 struct GruForwardK {
   static AXON_INLINE void run(const GruRows& p) {
     const int64_t U = p.U;
-    const float* __restrict bz = p.recBias;
-    const float* __restrict br = bz + U;
+    const float* __restrict bz = p.bias;
     const float* __restrict bh = bz + 2 * U;
+    const float* __restrict rbz = p.recBias;
+    const float* __restrict rbh = rbz + 2 * U;
     for (int64_t r = 0; r < p.rows; ++r) {
-      float* __restrict gz = p.g + r * 3 * U;
-      float* __restrict gr = gz + U;
+      float* __restrict gz = p.g + r * 3 * U;  // z and r
       float* __restrict gh = gz + 2 * U;
-      const float* __restrict rz = p.rec + r * 3 * U;
-      const float* __restrict rr = rz + U;
-      const float* __restrict rh = rz + 2 * U;
+      const float* __restrict gr = gz + U;
+      const float* __restrict rh = p.rec + r * U;
       const float* __restrict hp = p.hPrev + r * U;
       float* __restrict aux = p.aux + r * U;
       float* __restrict hn = p.hNext + r * U;
-      const bool take = p.mask == nullptr || p.mask[r * p.maskStride] != 0.0f;
+      AXON_IVDEP
+      for (int64_t j = 0; j < 2 * U; ++j) gz[j] = actT<R>(gz[j] + bz[j] + rbz[j]);
       AXON_IVDEP
       for (int64_t j = 0; j < U; ++j) {
-        gz[j] = actT<R>(gz[j] + rz[j] + bz[j]);
-        gr[j] = actT<R>(gr[j] + rr[j] + br[j]);
-      }
-      AXON_IVDEP
-      for (int64_t j = 0; j < U; ++j) {
-        const float h = rh[j] + bh[j];
-        const float hh = actT<A>(gh[j] + gr[j] * h);
+        const float h = rh[j] + rbh[j];
+        const float hh = actT<A>(gh[j] + bh[j] + gr[j] * h);
         gh[j] = hh;
         aux[j] = h;
         hn[j] = gz[j] * hp[j] + (1.0f - gz[j]) * hh;
       }
-      if (!take) std::memcpy(hn, hp, sizeof(float) * U);
+      if (p.mask != nullptr && p.mask[r * p.maskStride] == 0.0f) std::memcpy(hn, hp, sizeof(float) * U);
     }
   }
 };
@@ -748,17 +699,20 @@ template <Act A, Act R>
 struct GruForwardStage1K {
   static AXON_INLINE void run(const GruRows& p) {
     const int64_t U = p.U;
+    const float* __restrict bz = p.bias;
     for (int64_t r = 0; r < p.rows; ++r) {
       float* __restrict gz = p.g + r * 3 * U;
-      float* __restrict gr = gz + U;
+      const float* __restrict gr = gz + U;
       const float* __restrict hp = p.hPrev + r * U;
       float* __restrict aux = p.aux + r * U;
+      float* __restrict ah = p.a + r * p.lda;
+      AXON_IVDEP
+      for (int64_t j = 0; j < 2 * U; ++j) gz[j] = actT<R>(gz[j] + bz[j]);
       AXON_IVDEP
       for (int64_t j = 0; j < U; ++j) {
-        const float z = actT<R>(gz[j]), rg = actT<R>(gr[j]);
-        gz[j] = z;
-        gr[j] = rg;
-        aux[j] = rg * hp[j];
+        const float v = gr[j] * hp[j];
+        aux[j] = v;
+        ah[j] = v;
       }
     }
   }
@@ -768,52 +722,57 @@ template <Act A, Act R>
 struct GruForwardStage2K {
   static AXON_INLINE void run(const GruRows& p) {
     const int64_t U = p.U;
+    const float* __restrict bh = p.bias + 2 * U;
     for (int64_t r = 0; r < p.rows; ++r) {
       const float* __restrict gz = p.g + r * 3 * U;
       float* __restrict gh = p.g + r * 3 * U + 2 * U;
       const float* __restrict hp = p.hPrev + r * U;
       float* __restrict hn = p.hNext + r * U;
-      const bool take = p.mask == nullptr || p.mask[r * p.maskStride] != 0.0f;
       AXON_IVDEP
       for (int64_t j = 0; j < U; ++j) {
-        const float hh = actT<A>(gh[j]);
+        const float hh = actT<A>(gh[j] + bh[j]);
         gh[j] = hh;
         hn[j] = gz[j] * hp[j] + (1.0f - gz[j]) * hh;
       }
-      if (!take) std::memcpy(hn, hp, sizeof(float) * U);
+      if (p.mask != nullptr && p.mask[r * p.maskStride] == 0.0f) std::memcpy(hn, hp, sizeof(float) * U);
     }
   }
 };
 
-AXON_CLONES AXON_FLAT void gruForwardRows(const GruRows& p) { dispatch<GruForwardK>(p.act, p.ract, p); }
-AXON_CLONES AXON_FLAT void gruForwardStage1(const GruRows& p) { dispatch<GruForwardStage1K>(p.act, p.ract, p); }
-AXON_CLONES AXON_FLAT void gruForwardStage2(const GruRows& p) { dispatch<GruForwardStage2K>(p.act, p.ract, p); }
+AXON_RNN_CLONES AXON_FLAT void gruForwardRows(const GruRows& p) { dispatch<GruForwardK>(p.act, p.ract, p); }
+AXON_RNN_CLONES AXON_FLAT void gruForwardStage1(const GruRows& p) { dispatch<GruForwardStage1K>(p.act, p.ract, p); }
+AXON_RNN_CLONES AXON_FLAT void gruForwardStage2(const GruRows& p) { dispatch<GruForwardStage2K>(p.act, p.ract, p); }
 
 void gruForward(const Forward& f, const Info& in) {
-  const int64_t B = in.B, T = in.T, U = in.U, GU = 3 * U, BU = B * U;
+  const int64_t B = in.B, T = in.T, I = in.I, U = in.U, GU = 3 * U, BU = B * U, K = I + U;
   float *gates = f.c.gates.data, *aux = f.c.aux.data, *hs = f.c.hs.data;
   const float* mask = f.c.mask.present ? f.c.mask.data : nullptr;
-  const float* Rk = f.c.recurrentKernel.data;
   const bool ra = in.resetAfter;
-  project(f.c.x.data, f.c.kernel.data, f.bias, gates, in, GU);
+  const float* W = stackedWeights(f.c, in, GU);  // [W; U], [I+U, 3U]
+  const float* zeros = zerosOf(GU);
+  const float* bias = f.bias.present ? f.bias.data : zeros;
+  const float* recBias = ra && f.bias.present ? f.bias.data + GU : zeros;
   initState(hs, f.h0, BU);
   if (!in.returnSequences) std::memset(f.output.data, 0, sizeof(float) * BU);
-  const float* recBias = ra && f.bias.present ? f.bias.data + GU : zerosOf(GU);
-  forRowGroups(B, [&](int64_t b0, int64_t b1) {
+  forRowGroups(B, [&](int64_t, int64_t b0, int64_t b1) {
     const int64_t rows = b1 - b0;
-    float* rec = ra ? buf(kRowTmp, rows * GU) : nullptr;
+    float* a = buf(kA, rows * K);
+    float* rec = ra ? buf(kRec, rows * U) : nullptr;
     for (int64_t s = 0; s < T; ++s) {
       float* g = gates + (s * B + b0) * GU;
       const int64_t prev = s * BU + b0 * U, next = prev + BU;
-      const GruRows p{g, rec, recBias, hs + prev, aux + prev, hs + next, mask ? mask + b0 * T + in.t(s) : nullptr, T, rows, U, in.act, in.ract};
+      stepInputs(f.c.x.data, hs, in, s, b0, b1, a);
+      const GruRows p{g, bias, recBias, rec, hs + prev, aux + prev, hs + next, a + I, K,
+                      mask ? mask + b0 * T + in.t(s) : nullptr, T, rows, U, in.act, in.ract};
+      // z and r: [x | h']·[W; U] over their columns.
+      gemm(false, false, rows, 2 * U, K, a, K, W, GU, 0.0f, g, GU);
       if (ra) {
-        gemm(false, false, rows, GU, U, hs + prev, U, Rk, GU, 0.0f, rec, GU);
+        gemm(false, false, rows, U, I, a, K, W + 2 * U, GU, 0.0f, g + 2 * U, GU);              // x·W_h
+        gemm(false, false, rows, U, U, a + I, K, W + I * GU + 2 * U, GU, 0.0f, rec, U);        // h'·U_h
         gruForwardRows(p);
       } else {
-        // z, r: g += h'·U[:, 0:2U]; then the candidate: g_h += (r*h')·U[:, 2U:3U].
-        gemm(false, false, rows, 2 * U, U, hs + prev, U, Rk, GU, 1.0f, g, GU);
         gruForwardStage1(p);
-        gemm(false, false, rows, U, U, aux + prev, U, Rk + 2 * U, GU, 1.0f, g + 2 * U, GU);
+        gemm(false, false, rows, U, K, a, K, W + 2 * U, GU, 0.0f, g + 2 * U, GU);  // [x | r*h']·[W_h; U_h]
         gruForwardStage2(p);
       }
       emitOutput(hs, mask, f.output.data, in, s, b0, b1);
@@ -886,7 +845,6 @@ struct GruBackwardStage2K {
       float* __restrict dpr = dpz + U;
       const float* __restrict da = dpz + 2 * U;
       float* __restrict dhNext = p.dhNext + r * U;
-      const bool take = p.mask == nullptr || p.mask[r * p.maskStride] != 0.0f;
       if (p.resetAfter) {
         float* __restrict dRz = p.dRec + r * 3 * U;
         float* __restrict dRr = dRz + U;
@@ -911,42 +869,46 @@ struct GruBackwardStage2K {
           dhNext[j] = d * z + dRH[j] * rg;
         }
       }
-      if (!take) std::memcpy(dhNext, dh, sizeof(float) * U);
+      if (p.mask != nullptr && p.mask[r * p.maskStride] == 0.0f) std::memcpy(dhNext, dh, sizeof(float) * U);
     }
   }
 };
 
-AXON_CLONES AXON_FLAT void gruBackwardStage1(const GruBackRows& p) { dispatch<GruBackwardStage1K>(p.act, p.ract, p); }
-AXON_CLONES AXON_FLAT void gruBackwardStage2(const GruBackRows& p) { dispatch<GruBackwardStage2K>(p.act, p.ract, p); }
+AXON_RNN_CLONES AXON_FLAT void gruBackwardStage1(const GruBackRows& p) { dispatch<GruBackwardStage1K>(p.act, p.ract, p); }
+AXON_RNN_CLONES AXON_FLAT void gruBackwardStage2(const GruBackRows& p) { dispatch<GruBackwardStage2K>(p.act, p.ract, p); }
 
 void gruBackward(const Common& c, const Grads& gr, const Info& in) {
-  const int64_t B = in.B, T = in.T, U = in.U, GU = 3 * U, BU = B * U;
+  const int64_t B = in.B, T = in.T, I = in.I, U = in.U, GU = 3 * U, BU = B * U, K = I + 1 + U;
   const float *gates = c.gates.data, *aux = c.aux.data, *hs = c.hs.data;
   const float* mask = c.mask.present ? c.mask.data : nullptr;
   const bool ra = in.resetAfter;
-  // dProj [T*B, 3U]: the gradient of the input projection (z, r, candidate).
-  // With resetAfter also dRec [T*B, 3U], the gradient of h'·U (+ bRec):
-  // dz, dr, da*r. Without it the recurrent GEMMs' gradients are dProj's
-  // columns themselves (z, r for h'·U_zr; the candidate's for (r*h')·U_h).
-  float* dProj = buf(kDz, T * B * GU);
-  float* dRec = ra ? buf(kDRec, T * B * GU) : nullptr;
   float *dh = buf(kDh, BU), *dhNext = buf(kDhNext, BU);
   initGradient(dh, gr.dhT, BU);
   float* carry = initCarry(gr.dOutput, in);
   const float* RT = transposed(kRT, c.recurrentKernel.data, U, GU);  // [GU, U]; rows 2U.. are U_h^T
-  forRowGroups(B, [&](int64_t b0, int64_t b1) {
+  const float* WT = gr.dx.present ? transposed(kWT, c.kernel.data, I, GU) : nullptr;
+  // Block rows: dW, the input bias row (and with resetAfter the recurrent one), dU.
+  const Blocks blocks{I, U, GU, ra ? 2 : 1};
+  const bool weights = wantsWeights(gr);
+  float* partials = weights ? buf(kPartials, rowGroups(B) * blocks.size()) : nullptr;
+  forRowGroups(B, [&](int64_t group, int64_t b0, int64_t b1) {
     const int64_t rows = b1 - b0;
-    float *dhA = dh + b0 * U, *dhB = dhNext + b0 * U;
-    float* dhn = buf(kRowTmp, 2 * rows * U);
+    // This group's [T, rows, 3U] gradients: dProj of the input projection (z, r,
+    // candidate); with resetAfter also dRec of h'·U (+ bRec): dz, dr, da*r.
+    // Without it the recurrent GEMMs' gradients are dProj's own columns.
+    float* dProj = buf(kGd, T * rows * GU);
+    float* dRec = ra ? buf(kGd2, T * rows * GU) : nullptr;
+    float* dhn = buf(kRec, 2 * rows * U);
     float* dRH = dhn + rows * U;
-    std::vector<const float*> dOutPtrs(rows);
+    float *dhA = dh + b0 * U, *dhB = dhNext + b0 * U;
+    std::vector<const float*> dOutRows(rows);
     for (int64_t s = T - 1; s >= 0; --s) {
-      outputRows(gr.dOutput, in, s, b0, b1, dOutPtrs.data());
+      outputRows(gr.dOutput, in, s, b0, b1, dOutRows.data());
       const int64_t prev = s * BU + b0 * U;
-      float* dp = dProj + (s * B + b0) * GU;
-      float* dr = ra ? dRec + (s * B + b0) * GU : nullptr;
+      float* dp = dProj + s * rows * GU;
+      float* dr = ra ? dRec + s * rows * GU : nullptr;
       const GruBackRows p{gates + (s * B + b0) * GU, hs + prev, aux + prev, dhA, dhn, dp, dr, dRH, dhB, carry + b0 * U,
-                          dOutPtrs.data(), mask ? mask + b0 * T + in.t(s) : nullptr, T, rows, U, in.zeroOutputForMask, ra,
+                          dOutRows.data(), mask ? mask + b0 * T + in.t(s) : nullptr, T, rows, U, in.zeroOutputForMask, ra,
                           in.act, in.ract};
       gruBackwardStage1(p);
       if (!ra) gemm(false, false, rows, U, U, dp + 2 * U, GU, RT + 2 * U * U, U, 0.0f, dRH, U);
@@ -956,49 +918,60 @@ void gruBackward(const Common& c, const Grads& gr, const Info& in) {
       else gemm(false, false, rows, U, 2 * U, dp, GU, RT, U, 1.0f, dhB, U);
       std::swap(dhA, dhB);
     }
+    if (WT) inputGradientRows(dProj, GU, WT, gr.dx.data, in, b0, b1);
+    if (weights) {
+      float* a = buf(kA, T * rows * K);
+      gradientInputs(c.x.data, hs, in, b0, b1, a);
+      float* block = partials + group * blocks.size();
+      float* dU = block + (I + blocks.biasRows) * GU;
+      // dW and the input bias row: [x | 1]^T·dProj.
+      gemm(true, false, I + 1, GU, T * rows, a, K, dProj, GU, 0.0f, block, GU);
+      if (ra) {
+        // The recurrent bias row and dU: [1 | h']^T·dRec.
+        gemm(true, false, 1 + U, GU, T * rows, a + I, K, dRec, GU, 0.0f, block + (I + 1) * GU, GU);
+      } else {
+        // dU_zr = h'^T·dProj[:, 0:2U]; dU_h = (r*h')^T·dProj[:, 2U:3U], r*h' (aux) in place of h'.
+        gemm(true, false, U, 2 * U, T * rows, a + I + 1, K, dProj, GU, 0.0f, dU, GU);
+        for (int64_t s = 0; s < T; ++s) {
+          for (int64_t b = b0; b < b1; ++b) {
+            std::memcpy(a + (s * rows + b - b0) * K + I + 1, aux + (s * B + b) * U, sizeof(float) * U);
+          }
+        }
+        gemm(true, false, U, U, T * rows, a + I + 1, K, dProj + 2 * U, GU, 0.0f, dU + 2 * U, GU);
+      }
+    }
   });
-  const float* dhFinal = T % 2 == 0 ? dh : dhNext;
-  if (gr.dh0.present) std::memcpy(gr.dh0.data, dhFinal, sizeof(float) * BU);
-  float* dRK = gr.dRecurrentKernel.present ? gr.dRecurrentKernel.data : nullptr;
-  float* dB = gr.dBias.present ? gr.dBias.data : nullptr;
-  std::vector<WeightGrad> jobs{inputKernelGrad(gr, in, dProj, GU), biasGrad(dB, dProj, GU, GU)};
-  if (ra) {
-    jobs.push_back({hs, U, U, dRec, GU, GU, dRK, GU, false});
-    jobs.push_back(biasGrad(dB ? dB + GU : nullptr, dRec, GU, GU));
-  } else {
-    // dU[:, 0:2U] = H'^T·dProj[:, 0:2U], dU[:, 2U:3U] = (r*H')^T·dProj[:, 2U:3U].
-    jobs.push_back({hs, U, U, dProj, GU, 2 * U, dRK, GU, false});
-    jobs.push_back({aux, U, U, dProj + 2 * U, GU, U, dRK ? dRK + 2 * U : nullptr, GU, false});
-  }
-  const float* WT = gr.dx.present ? transposed(kWT, c.kernel.data, in.I, GU) : nullptr;
-  stepGradients(in, c.x.data, dProj, GU, WT, gr.dx.present ? gr.dx.data : nullptr, jobs);
+  if (gr.dh0.present) std::memcpy(gr.dh0.data, T % 2 == 0 ? dh : dhNext, sizeof(float) * BU);
+  if (weights) finishWeightGradients(gr, blocks, partials, rowGroups(B));
 }
 
 // ---- SimpleRNN ------------------------------------------------------------------------------
 
-// Forward: hNext holds x·W + b + h'·U on entry, act of it (or h' when masked) on exit.
+// Forward: hNext holds x·W + h'·U on entry, act of it + b (or h' when masked) on exit.
 // Backward: dz = (dh + output gradient)*act'(h), dhNext = 0 (dh when masked).
 struct RnnRows {
-  const float* hPrev;
+  const float *bias, *hPrev;
   float* hNext;
   const float *dh, *const *dOut;
   float *dz, *dhNext, *carry;
   const float* mask;
   int64_t maskStride, rows, U;
   bool zeroOutputForMask;
-  Act act, ract;
+  Act act;
 };
 
+// SimpleRNN has one activation: the kernels take it as the second template argument.
 template <Act A, Act R>
 struct RnnForwardK {
   static AXON_INLINE void run(const RnnRows& p) {
     const int64_t U = p.U;
+    const float* __restrict b = p.bias;
     for (int64_t r = 0; r < p.rows; ++r) {
       float* __restrict hn = p.hNext + r * U;
       const float* __restrict hp = p.hPrev + r * U;
       if (p.mask == nullptr || p.mask[r * p.maskStride] != 0.0f) {
         AXON_IVDEP
-        for (int64_t j = 0; j < U; ++j) hn[j] = actT<R>(hn[j]);
+        for (int64_t j = 0; j < U; ++j) hn[j] = actT<R>(hn[j] + b[j]);
       } else {
         std::memcpy(hn, hp, sizeof(float) * U);
       }
@@ -1037,26 +1010,26 @@ struct RnnBackwardK {
   }
 };
 
-// SimpleRNN has one activation: the kernels take it as the second template argument.
-AXON_CLONES AXON_FLAT void rnnForwardRows(const RnnRows& p) { dispatchR<RnnForwardK, kLinear>(p.act, p); }
-AXON_CLONES AXON_FLAT void rnnBackwardRows(const RnnRows& p) { dispatchR<RnnBackwardK, kLinear>(p.act, p); }
+AXON_RNN_CLONES AXON_FLAT void rnnForwardRows(const RnnRows& p) { dispatchR<RnnForwardK, kLinear>(p.act, p); }
+AXON_RNN_CLONES AXON_FLAT void rnnBackwardRows(const RnnRows& p) { dispatchR<RnnBackwardK, kLinear>(p.act, p); }
 
 void simpleRnnForward(const Forward& f, const Info& in) {
-  const int64_t B = in.B, T = in.T, U = in.U, BU = B * U;
+  const int64_t B = in.B, T = in.T, I = in.I, U = in.U, BU = B * U;
   float* hs = f.c.hs.data;
   const float* mask = f.c.mask.present ? f.c.mask.data : nullptr;
-  // The projection of step s goes straight into slot s+1 of hs.
-  project(f.c.x.data, f.c.kernel.data, f.bias, hs + BU, in, U);
+  const float* W = stackedWeights(f.c, in, U);
+  const float* bias = f.bias.present ? f.bias.data : zerosOf(U);
   initState(hs, f.h0, BU);
   if (!in.returnSequences) std::memset(f.output.data, 0, sizeof(float) * BU);
-  forRowGroups(B, [&](int64_t b0, int64_t b1) {
+  forRowGroups(B, [&](int64_t, int64_t b0, int64_t b1) {
     const int64_t rows = b1 - b0;
+    float* a = buf(kA, rows * (I + U));
     for (int64_t s = 0; s < T; ++s) {
       const int64_t prev = s * BU + b0 * U, next = prev + BU;
-      gemm(false, false, rows, U, U, hs + prev, U, f.c.recurrentKernel.data, U, 1.0f, hs + next, U);
-      const RnnRows p{hs + prev, hs + next, nullptr, nullptr, nullptr, nullptr, nullptr,
-                      mask ? mask + b0 * T + in.t(s) : nullptr, T, rows, U, false, in.act, kLinear};
-      rnnForwardRows(p);
+      stepInputs(f.c.x.data, hs, in, s, b0, b1, a);
+      gemm(false, false, rows, U, I + U, a, I + U, W, U, 0.0f, hs + next, U);
+      rnnForwardRows({bias, hs + prev, hs + next, nullptr, nullptr, nullptr, nullptr, nullptr,
+                      mask ? mask + b0 * T + in.t(s) : nullptr, T, rows, U, false, in.act});
       emitOutput(hs, mask, f.output.data, in, s, b0, b1);
     }
   });
@@ -1064,36 +1037,40 @@ void simpleRnnForward(const Forward& f, const Info& in) {
 }
 
 void simpleRnnBackward(const Common& c, const Grads& gr, const Info& in) {
-  const int64_t B = in.B, T = in.T, U = in.U, BU = B * U;
+  const int64_t B = in.B, T = in.T, I = in.I, U = in.U, BU = B * U;
   const float* hs = c.hs.data;
   const float* mask = c.mask.present ? c.mask.data : nullptr;
-  float* dZ = buf(kDz, T * BU);
   float *dh = buf(kDh, BU), *dhNext = buf(kDhNext, BU);
   initGradient(dh, gr.dhT, BU);
   float* carry = initCarry(gr.dOutput, in);
   const float* RT = transposed(kRT, c.recurrentKernel.data, U, U);
-  forRowGroups(B, [&](int64_t b0, int64_t b1) {
+  const float* WT = gr.dx.present ? transposed(kWT, c.kernel.data, I, U) : nullptr;
+  const Blocks blocks{I, U, U, 1};
+  const bool weights = wantsWeights(gr);
+  float* partials = weights ? buf(kPartials, rowGroups(B) * blocks.size()) : nullptr;
+  forRowGroups(B, [&](int64_t group, int64_t b0, int64_t b1) {
     const int64_t rows = b1 - b0;
+    float* dZ = buf(kGd, T * rows * U);
     float *dhA = dh + b0 * U, *dhB = dhNext + b0 * U;
-    std::vector<const float*> dOutPtrs(rows);
+    std::vector<const float*> dOutRows(rows);
     for (int64_t s = T - 1; s >= 0; --s) {
-      outputRows(gr.dOutput, in, s, b0, b1, dOutPtrs.data());
+      outputRows(gr.dOutput, in, s, b0, b1, dOutRows.data());
       const int64_t next = (s + 1) * BU + b0 * U;
-      float* dz = dZ + (s * B + b0) * U;
-      const RnnRows p{nullptr, const_cast<float*>(hs + next), dhA, dOutPtrs.data(), dz, dhB, carry + b0 * U,
-                      mask ? mask + b0 * T + in.t(s) : nullptr, T, rows, U, in.zeroOutputForMask, in.act, kLinear};
-      rnnBackwardRows(p);
+      float* dz = dZ + s * rows * U;
+      rnnBackwardRows({nullptr, nullptr, const_cast<float*>(hs + next), dhA, dOutRows.data(), dz, dhB, carry + b0 * U,
+                       mask ? mask + b0 * T + in.t(s) : nullptr, T, rows, U, in.zeroOutputForMask, in.act});
       gemm(false, false, rows, U, U, dz, U, RT, U, 1.0f, dhB, U);
       std::swap(dhA, dhB);
     }
+    if (WT) inputGradientRows(dZ, U, WT, gr.dx.data, in, b0, b1);
+    if (weights) {
+      float* a = buf(kA, T * rows * (I + 1 + U));
+      gradientInputs(c.x.data, hs, in, b0, b1, a);
+      gemm(true, false, I + 1 + U, U, T * rows, a, I + 1 + U, dZ, U, 0.0f, partials + group * blocks.size(), U);
+    }
   });
-  const float* dhFinal = T % 2 == 0 ? dh : dhNext;
-  if (gr.dh0.present) std::memcpy(gr.dh0.data, dhFinal, sizeof(float) * BU);
-  const float* WT = gr.dx.present ? transposed(kWT, c.kernel.data, in.I, U) : nullptr;
-  stepGradients(in, c.x.data, dZ, U, WT, gr.dx.present ? gr.dx.data : nullptr,
-                {inputKernelGrad(gr, in, dZ, U),
-                 {hs, U, U, dZ, U, U, gr.dRecurrentKernel.present ? gr.dRecurrentKernel.data : nullptr, U, false},
-                 biasGrad(gr.dBias.present ? gr.dBias.data : nullptr, dZ, U, U)});
+  if (gr.dh0.present) std::memcpy(gr.dh0.data, T % 2 == 0 ? dh : dhNext, sizeof(float) * BU);
+  if (weights) finishWeightGradients(gr, blocks, partials, rowGroups(B));
 }
 
 // ---- entry points ---------------------------------------------------------------------------

@@ -1,0 +1,46 @@
+// Small GEMMs against a pre-packed right operand, for the recurrent kernels'
+// per-step products (a few dozen rows times a weight matrix that stays the
+// same for every step of a call).
+//
+// OpenBLAS packs both operands on every call and clears C first when beta is
+// 0; at 16-64 rows that costs about as much as a third of the arithmetic.
+// Here the weights are packed once per kernel call and each step runs a
+// register-tiled AVX2/FMA loop straight off the rows of A. Every element of C
+// is one dot product over k in order, so a row's result does not depend on
+// how the rows are split up. Without AVX2 and FMA (checked at run time),
+// smallGemm is cblas_sgemm on the unpacked operand.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace axon {
+
+// A row-major B [k, n] (row stride ldb) in panels of 16 columns, each panel
+// [k][16] contiguous, the last one zero-padded. Keeps a pointer to B for the
+// fallback: B must outlive the PackedB's use.
+class PackedB {
+ public:
+  PackedB() = default;
+  PackedB(const float* b, int64_t ldb, int64_t k, int64_t n) { pack(b, ldb, k, n); }
+  void pack(const float* b, int64_t ldb, int64_t k, int64_t n);
+
+  int64_t k() const { return k_; }
+  int64_t n() const { return n_; }
+  const float* panel(int64_t j) const { return panels_.data() + j * k_ * 16; }
+  const float* source() const { return b_; }
+  int64_t ldb() const { return ldb_; }
+
+ private:
+  const float* b_ = nullptr;
+  int64_t ldb_ = 0, k_ = 0, n_ = 0;
+  std::vector<float> panels_;
+};
+
+// C[m, n] (row stride ldc) = A[m, k] (row stride lda) · B, or C += A·B with accumulate.
+void smallGemm(int64_t m, const float* a, int64_t lda, const PackedB& b, float* c, int64_t ldc, bool accumulate);
+
+// Whether smallGemm runs its own AVX2/FMA loop here (else it calls OpenBLAS).
+bool smallGemmNative();
+
+}  // namespace axon

@@ -388,8 +388,17 @@ class StepMatrix {
   }
   // C[rows, n] (row stride ldc) = A[rows, k] (row stride lda) · B, or C += A·B.
   void mul(int64_t rows, const float* a, int64_t lda, float* c, int64_t ldc, bool accumulate) const {
-    if (packed_) smallGemm(rows, a, lda, p_, c, ldc, accumulate);
-    else gemm(false, false, rows, n_, k_, a, lda, b_, ldb_, accumulate ? 1.0f : 0.0f, c, ldc);
+    mul(rows, a, lda, k_, nullptr, 0, c, ldc, accumulate);
+  }
+  // The same with A's columns [0, k1) from a and [k1, k) from a2 (row stride lda2).
+  void mul(int64_t rows, const float* a, int64_t lda, int64_t k1, const float* a2, int64_t lda2, float* c, int64_t ldc,
+           bool accumulate) const {
+    if (packed_) {
+      smallGemm(rows, a, lda, k1, a2, lda2, p_, c, ldc, accumulate);
+      return;
+    }
+    gemm(false, false, rows, n_, k1, a, lda, b_, ldb_, accumulate ? 1.0f : 0.0f, c, ldc);
+    if (k1 < k_) gemm(false, false, rows, n_, k_ - k1, a2, lda2, b_ + k1 * ldb_, ldb_, 1.0f, c, ldc);
   }
 
  private:
@@ -400,18 +409,6 @@ class StepMatrix {
 };
 
 bool taken(const float* mask, const Info& in, int64_t b, int64_t t) { return mask == nullptr || mask[b * in.T + t] != 0.0f; }
-
-// Rows [b0, b1) of step s's GEMM input [x_t | h'] into a [rows, I+U]
-// (h = hs slot s, the previous hidden state).
-void stepInputs(const float* x, const float* hs, const Info& in, int64_t s, int64_t b0, int64_t b1, float* a) {
-  const int64_t I = in.I, U = in.U, K = I + U, t = in.t(s);
-  const float* h = hs + s * in.B * U;
-  for (int64_t b = b0; b < b1; ++b) {
-    float* row = a + (b - b0) * K;
-    std::memcpy(row, x + (b * in.T + t) * I, sizeof(float) * I);
-    std::memcpy(row + I, h + b * U, sizeof(float) * U);
-  }
-}
 
 void initState(float* states, const F32& initial, int64_t BU) {
   if (initial.present) std::memcpy(states, initial.data, sizeof(float) * BU);
@@ -581,12 +578,11 @@ void lstmForward(const Forward& f, const Info& in) {
   if (!in.returnSequences) std::memset(f.output.data, 0, sizeof(float) * BU);
   forRowGroups(B, [&](int64_t, int64_t b0, int64_t b1) {
     const int64_t rows = b1 - b0;
-    float* a = buf(kA, rows * (I + U));
     for (int64_t s = 0; s < T; ++s) {
       float* g = gates + (s * B + b0) * GU;
       const int64_t prev = s * BU + b0 * U, next = prev + BU;
-      stepInputs(f.c.x.data, hs, in, s, b0, b1, a);
-      W.mul(rows, a, I + U, g, GU, false);
+      // [x_t | h']·[W; U]: the rows of x_t are T*I apart in x.
+      W.mul(rows, f.c.x.data + (b0 * T + in.t(s)) * I, T * I, I, hs + prev, U, g, GU, false);
       lstmForwardRows({g, bias, hs + prev, cs + prev, hs + next, cs + next, mask ? mask + b0 * T + in.t(s) : nullptr, T,
                        rows, U, in.act, in.ract});
       emitOutput(hs, mask, f.output.data, in, s, b0, b1);
@@ -709,13 +705,11 @@ void lstmBackward(const Common& c, const Grads& gr, const Info& in) {
 // [rows, U]; z and r add both bias rows, the candidate act(x·W_h + b_h +
 // r*(h'·U_h + bRec_h)). z, r, hh go to g, the recurrent candidate term to aux.
 // Without resetAfter, stage 1: g's z and r parts hold x·W + h'·U; z and r are
-// activated and aux = r*h' (also into the next GEMM's input). Stage 2, after
-// g_h = x·W_h + (r*h')·U_h: hh and h.
+// activated and aux = r*h'. Stage 2, after g_h = x·W_h + (r*h')·U_h: hh and h.
 struct GruRows {
   float* g;
   const float *bias, *recBias, *rec, *hPrev;
-  float *aux, *hNext, *a;  // a: the [x | h'] rows (stride lda) whose h' part becomes r*h'
-  int64_t lda;
+  float *aux, *hNext;
   const float* mask;
   int64_t maskStride, rows, U;
   Act act, ract;
@@ -762,15 +756,10 @@ struct GruForwardStage1K {
       const float* __restrict gr = gz + U;
       const float* __restrict hp = p.hPrev + r * U;
       float* __restrict aux = p.aux + r * U;
-      float* __restrict ah = p.a + r * p.lda;
       AXON_IVDEP
       for (int64_t j = 0; j < 2 * U; ++j) gz[j] = actT<R>(gz[j] + bz[j]);
       AXON_IVDEP
-      for (int64_t j = 0; j < U; ++j) {
-        const float v = gr[j] * hp[j];
-        aux[j] = v;
-        ah[j] = v;
-      }
+      for (int64_t j = 0; j < U; ++j) aux[j] = gr[j] * hp[j];
     }
   }
 };
@@ -816,23 +805,22 @@ void gruForward(const Forward& f, const Info& in) {
   if (!in.returnSequences) std::memset(f.output.data, 0, sizeof(float) * BU);
   forRowGroups(B, [&](int64_t, int64_t b0, int64_t b1) {
     const int64_t rows = b1 - b0;
-    float* a = buf(kA, rows * K);
     float* rec = ra ? buf(kRec, rows * U) : nullptr;
     for (int64_t s = 0; s < T; ++s) {
       float* g = gates + (s * B + b0) * GU;
       const int64_t prev = s * BU + b0 * U, next = prev + BU;
-      stepInputs(f.c.x.data, hs, in, s, b0, b1, a);
-      const GruRows p{g, bias, recBias, rec, hs + prev, aux + prev, hs + next, a + I, K,
+      const float* xt = f.c.x.data + (b0 * T + in.t(s)) * I;  // rows T*I apart
+      const GruRows p{g, bias, recBias, rec, hs + prev, aux + prev, hs + next,
                       mask ? mask + b0 * T + in.t(s) : nullptr, T, rows, U, in.act, in.ract};
-      // z and r: [x | h']·[W; U] over their columns.
-      Wzr.mul(rows, a, K, g, GU, false);
+      // z and r: [x_t | h']·[W; U] over their columns.
+      Wzr.mul(rows, xt, T * I, I, hs + prev, U, g, GU, false);
       if (ra) {
-        Wh.mul(rows, a, K, g + 2 * U, GU, false);  // x·W_h
-        Uh.mul(rows, a + I, K, rec, U, false);     // h'·U_h
+        Wh.mul(rows, xt, T * I, g + 2 * U, GU, false);  // x·W_h
+        Uh.mul(rows, hs + prev, U, rec, U, false);      // h'·U_h
         gruForwardRows(p);
       } else {
         gruForwardStage1(p);
-        Wh.mul(rows, a, K, g + 2 * U, GU, false);  // [x | r*h']·[W_h; U_h]
+        Wh.mul(rows, xt, T * I, I, aux + prev, U, g + 2 * U, GU, false);  // [x_t | r*h']·[W_h; U_h]
         gruForwardStage2(p);
       }
       emitOutput(hs, mask, f.output.data, in, s, b0, b1);
@@ -1084,11 +1072,9 @@ void simpleRnnForward(const Forward& f, const Info& in) {
   if (!in.returnSequences) std::memset(f.output.data, 0, sizeof(float) * BU);
   forRowGroups(B, [&](int64_t, int64_t b0, int64_t b1) {
     const int64_t rows = b1 - b0;
-    float* a = buf(kA, rows * (I + U));
     for (int64_t s = 0; s < T; ++s) {
       const int64_t prev = s * BU + b0 * U, next = prev + BU;
-      stepInputs(f.c.x.data, hs, in, s, b0, b1, a);
-      W.mul(rows, a, I + U, hs + next, U, false);
+      W.mul(rows, f.c.x.data + (b0 * T + in.t(s)) * I, T * I, I, hs + prev, U, hs + next, U, false);
       rnnForwardRows({bias, hs + prev, hs + next, nullptr, nullptr, nullptr, nullptr, nullptr,
                       mask ? mask + b0 * T + in.t(s) : nullptr, T, rows, U, false, in.act});
       emitOutput(hs, mask, f.output.data, in, s, b0, b1);

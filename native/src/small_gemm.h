@@ -37,8 +37,15 @@ class PackedB {
   std::vector<float> panels_;
 };
 
-// C[m, n] (row stride ldc) = A[m, k] (row stride lda) · B, or C += A·B with accumulate.
-void smallGemm(int64_t m, const float* a, int64_t lda, const PackedB& b, float* c, int64_t ldc, bool accumulate);
+// C[m, n] (row stride ldc) = A[m, k] · B, or C += A·B with accumulate, where
+// A's columns [0, k1) come from a (row stride lda) and [k1, k) from a2 (row
+// stride lda2): [x_t | h'] needs no copy.
+void smallGemm(int64_t m, const float* a, int64_t lda, int64_t k1, const float* a2, int64_t lda2, const PackedB& b,
+               float* c, int64_t ldc, bool accumulate);
+
+inline void smallGemm(int64_t m, const float* a, int64_t lda, const PackedB& b, float* c, int64_t ldc, bool accumulate) {
+  smallGemm(m, a, lda, b.k(), nullptr, 0, b, c, ldc, accumulate);
+}
 
 // Whether smallGemm runs its own AVX2/FMA loop here (else it calls OpenBLAS).
 bool smallGemmNative();

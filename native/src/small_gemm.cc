@@ -3,6 +3,7 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 
 namespace axon {
@@ -108,7 +109,15 @@ AXON_V3 void gemmV3(int64_t m, const SplitA& A, const PackedB& b, float* c, int6
   }
 }
 
-const bool kNative = (__builtin_cpu_init(), __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"));
+// AXON_SMALL_GEMM=0 in the environment forces the OpenBLAS path (for testing it).
+bool detectNative() {
+  const char* env = std::getenv("AXON_SMALL_GEMM");
+  if (env && std::strcmp(env, "0") == 0) return false;
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+
+const bool kNative = detectNative();
 
 }  // namespace
 #endif

@@ -7,8 +7,9 @@
 // Here the weights are packed once per kernel call and each step runs a
 // register-tiled AVX2/FMA loop straight off the rows of A. Every element of C
 // is one dot product over k in order, so a row's result does not depend on
-// how the rows are split up. Without AVX2 and FMA (checked at run time),
-// smallGemm is cblas_sgemm on the unpacked operand.
+// how the rows are split up. Without AVX2 and FMA (checked at run time), or
+// with AXON_SMALL_GEMM=0 in the environment, smallGemm is cblas_sgemm on the
+// unpacked operand.
 #pragma once
 
 #include <cstdint>

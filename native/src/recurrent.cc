@@ -3,38 +3,40 @@
 // (OptionalKernels, RnnForwardArrays, RnnBackwardArrays, RnnSequenceInfo),
 // the same algorithm as @axon/kernels-js/src/recurrent.ts.
 //
-// Everything internal is in step order and time-major, so that each step's
-// slice of the projection, the states and the gate gradients is one
-// contiguous [B, n] block, and any range of rows of it too.
+// The saved arrays (hs, cs, gates, aux) are in step order and time-major
+// ([T(+1), B, n]), so each step's rows of a range of the batch are one
+// contiguous block.
 //
-// Threading. A call runs in phases, each one parallel region of our pool with
-// OpenBLAS single-threaded inside (BlasSerial, see pool.h):
-//  - step chunks (forward): the input projection x·W + b of a fixed range of
-//    steps, one GEMM per chunk, written straight into the gates (or, for a
-//    SimpleRNN, the hidden-state slots);
-//  - row groups: batch rows are independent in a recurrence, so the batch is
-//    split into fixed groups of rows and each group runs through all T steps
-//    on its own: per step one small GEMM h'·U accumulated into the step's
-//    pre-activations (two for a GRU without resetAfter; backward, one for dh'
-//    against a transposed copy of U) and the gate math of its rows. No
-//    barrier per step, and each GEMM is big enough (up to kGroupRows rows) to
-//    run near OpenBLAS's single-core peak;
-//  - step chunks (backward): dx, and the weight gradients dW, dU and dBias,
-//    which sum over every step and row: each chunk computes its own partial
-//    (one GEMM over its steps), and the partials are added in chunk order.
-// Row groups and step chunks depend on the sizes only (batch, timesteps),
-// never on the thread count or the scheduling, and every GEMM's shape follows
-// from them; so from a batch of 16 on, results are bit-for-bit the same for
-// any number of threads. Below 16 the batch is one row group, and the
-// per-step GEMMs (and, for fewer than 2*kChunkRows rows, the one step chunk's)
-// run outside our pool where OpenBLAS may use its own threads: that is what
-// keeps a small batch with many units fast (a batch of 1 above all), and
-// there the last bits may change with the thread count (never run to run).
+// Threading: one parallel region per call. Batch rows are independent in a
+// recurrence, so the batch is split into fixed row groups (rowGroups) and
+// each group runs its rows through all T steps on its own, with no barrier
+// per step:
+//  - forward, per step: one product [x_t | h']·[W; U] straight into the
+//    step's gates (x_t read in place, its rows T·I apart in x; a GRU needs
+//    two or three products), then the gate math and the new h (and c);
+//  - backward, walking the steps back: the gate gradients into the group's
+//    own dZ [T, rows, G·U], and dh' += dZ_s·U^T; then, once per group, its
+//    rows of dx = dZ·W^T and its share of the weight gradients as one block
+//    [x | 1 | h']^T·dZ = [dW; dBias; dU]. The blocks are added in group order
+//    after the region.
+// The per-step products go through small_gemm.h (the weights packed once per
+// call; each element one dot product in order, whatever the rows around it);
+// the per-group ones through OpenBLAS, single-threaded inside the region
+// (BlasSerial, see pool.h).
 //
-// Gate math is in float, branch-free and vectorised (vmath.h, compiled for
-// AVX2 and for baseline x86-64), with the activations as template parameters
-// so that no switch runs per element. Buffers are per-thread scratch, grown on
-// demand, so nothing is allocated per step.
+// Determinism: the row groups depend on the batch size only, never on the
+// thread count or the scheduling, and so do the GEMM shapes and the order of
+// the block sums: from a batch of 16 (two groups) on, results are bit-for-bit
+// the same for any number of threads. Below 16 the batch is one group, run
+// on the calling thread outside any region: its per-group GEMMs, and per-step
+// products above kSmallGemmWork, go to OpenBLAS with its own threads (what
+// keeps a batch of 1 with many units fast), and there the last bits may
+// change with the thread count (never from run to run).
+//
+// Gate math is in float, branch-free and vectorised, with the activations as
+// template parameters so that no switch runs per element (see AXON_RNN_CLONES
+// and fastTanh below). Buffers are per-thread scratch, grown on demand, so
+// nothing is allocated per step.
 //
 // JS: lstmForward(arrays, info), lstmBackward(arrays, info), and likewise
 // gru* and simpleRnn*; arrays and info are the objects of the TS interface.
@@ -50,16 +52,16 @@
 #include "pool.h"
 #include "recurrent.h"
 #include "small_gemm.h"
-#include "vmath.h"
+#include "vmath.h"  // AXON_CLONES
 
-// AXON_FLAT on the row kernels inlines everything they call (vtanh is too big
-// for GCC's own inlining there, and a call per element stops vectorisation).
-// AXON_IVDEP on their loops over units: GCC does not vectorise loops over
-// __restrict locals ("complicated access pattern") without it; every such
-// loop reads and writes distinct arrays, or one element in place.
-// The row kernels are compiled three times: x86-64-v3 (AVX2 with FMA, which
-// the polynomials of vmath.h contract into), AVX2, and baseline, picked at
-// load time like AXON_CLONES (which has no FMA clone).
+// The row kernels (the gate math of a step's rows) are compiled three times:
+// x86-64-v3 (AVX2 with FMA, which the polynomials contract into), AVX2, and
+// baseline x86-64, picked at load time like AXON_CLONES (which has no FMA
+// clone). AXON_FLAT inlines everything they call, so that each clone's loops
+// are compiled for its target and vectorise. AXON_IVDEP on their loops over
+// units: GCC does not vectorise loops over __restrict locals ("complicated
+// access pattern") without it; every such loop reads and writes distinct
+// arrays, or one element in place.
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
 #define AXON_RNN_CLONES __attribute__((target_clones("arch=x86-64-v3", "avx2", "default")))
 #else
@@ -348,11 +350,11 @@ float* stackedWeights(const Common& c, const Info& in, int64_t GU) {
 }
 
 // Row groups: the batch split into fixed ranges of at most kGroupRows rows
-// (at least two groups from 16 rows, so that two cores share a batch of 32).
-// 32 rows keep the per-step GEMMs near OpenBLAS's single-core peak (16 rows
-// lose about 15%); the price is that a batch of B keeps at most B/32 threads
-// busy.
-constexpr int64_t kGroupRows = 32;
+// (two groups from 16 rows on). 16 rows already run the per-step products
+// at full speed (small_gemm.h), keep a group's dZ (T x 16 x G·U) within L2
+// for its closing GEMMs, and give the pool enough groups to balance on a
+// busy machine; a batch of B keeps at most ceil(B/16) threads busy.
+constexpr int64_t kGroupRows = 16;
 
 int64_t rowGroups(int64_t B) {
   if (B < 16) return 1;

@@ -7,8 +7,8 @@
 // has an initial state; dhT/dcT are present (views of the packed gradient, zero
 // here because the final states feed nothing).
 //
-// Each figure is the best of several rounds (the machine may be shared), each
-// round the median of repeated calls. GFLOP/s counts the GEMM work only:
+// Each figure is the best of several rounds (the machine may be shared: each
+// round starts once it is quiet), each round the median of repeated calls. GFLOP/s counts the GEMM work only:
 // forward 2·B·T·(I+U)·G·U per layer; backward dh' 2·B·T·U·GU, dU 2·B·T·U·GU,
 // dW 2·B·T·I·GU and dx (layer 2) 2·B·T·I·GU.
 //
@@ -30,7 +30,7 @@ const quick = argv.includes('--quick');
 if (opt('threads')) setNumThreads(Number(opt('threads')));
 const kinds = opt('kinds', 'lstm,gruRa,gru,rnn').split(',');
 const batches = opt('batches', '32,128,256').split(',').map(Number);
-const rounds = quick ? 3 : 7;
+const rounds = quick ? 3 : 11;
 
 const be = createNativeBackend();
 const o = be.optional ?? {};

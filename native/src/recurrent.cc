@@ -43,6 +43,7 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <climits>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -328,6 +329,10 @@ void gemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, const float
     }
     return;
   }
+  if (!transA && lda > INT_MAX) {  // rows of x_t (T·I apart) in a sequence of over 2^31 values: one row at a time
+    for (int64_t r = 0; r < m; ++r) gemm(false, transB, 1, n, k, a + r * lda, k, b, ldb, beta, c + r * ldc, ldc);
+    return;
+  }
   cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, int(m), int(n),
               int(k), 1.0f, a, int(lda), b, int(ldb), beta, c, int(ldc));
 }
@@ -349,16 +354,18 @@ float* stackedWeights(const Common& c, const Info& in, int64_t GU) {
   return w;
 }
 
-// Row groups: the batch split into fixed ranges of at most kGroupRows rows
-// (two groups from 16 rows on). 16 rows already run the per-step products
-// at full speed (small_gemm.h), keep a group's dZ (T x 16 x G·U) within L2
-// for its closing GEMMs, and give the pool enough groups to balance on a
-// busy machine; a batch of B keeps at most ceil(B/16) threads busy.
-constexpr int64_t kGroupRows = 16;
+// Row groups: the batch split into fixed ranges of kGroupRows rows (two
+// groups from 16 rows on; beyond kMaxGroups groups, which bounds the weight
+// gradient blocks, the groups grow instead). 16 rows already run the
+// per-step products at full speed (small_gemm.h), keep a group's dZ
+// (T x 16 x G·U) within L2 for its closing GEMMs, and give the pool enough
+// groups to balance on a busy machine; a batch of B keeps at most
+// ceil(B/16) threads busy.
+constexpr int64_t kGroupRows = 16, kMaxGroups = 64;
 
 int64_t rowGroups(int64_t B) {
   if (B < 16) return 1;
-  return std::max<int64_t>(2, (B + kGroupRows - 1) / kGroupRows);
+  return std::clamp<int64_t>((B + kGroupRows - 1) / kGroupRows, 2, kMaxGroups);
 }
 
 // body(group, b0, b1) for each row group, in parallel when there are several.

@@ -540,15 +540,16 @@ function runRecurrent(be: Backend, c: RecurrentCase): Record<string, Float32Arra
 }
 
 /**
- * Native against js: float rounding only, but it compounds over the steps and the weight
- * gradients sum T*B terms, so the absolute tolerance grows with those counts.
+ * Native against js: float rounding (and the native gate math's rational tanh, within 3e-7),
+ * which compounds over the steps, and the weight gradients sum T*B terms, so the absolute
+ * tolerance grows with those counts. (Measured: these cases pass at half these tolerances.)
  */
 function compareRecurrent(n: Record<string, Float32Array>, j: Record<string, Float32Array>, c: RecurrentCase): void {
   const { batch: B, timesteps: T } = c.info;
   for (const [name, expected] of Object.entries(j)) {
     const grad = name.startsWith('d');
     const sums = name === 'dKernel' || name === 'dRecurrentKernel' || name === 'dBias';
-    const atol = sums ? 2e-5 * B * T : grad ? 1e-4 * T : 1e-5 * T;
-    assertClose(n[name]!, expected, `${c.what}: ${name}`, grad ? 1e-3 : 1e-4, atol);
+    const atol = sums ? 1e-6 * B * T : grad ? 1e-6 * T : 1e-5 * T;
+    assertClose(n[name]!, expected, `${c.what}: ${name}`, 1e-4, atol);
   }
 }

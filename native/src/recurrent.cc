@@ -27,11 +27,12 @@
 // Determinism: the row groups depend on the batch size only, never on the
 // thread count or the scheduling, and so do the GEMM shapes and the order of
 // the block sums: from a batch of 16 (two groups) on, results are bit-for-bit
-// the same for any number of threads. Below 16 the batch is one group, run
-// on the calling thread outside any region: its per-group GEMMs, and per-step
-// products above kSmallGemmWork, go to OpenBLAS with its own threads (what
-// keeps a batch of 1 with many units fast), and there the last bits may
-// change with the thread count (never from run to run).
+// the same for any number of threads. Below 16 the batch is one group, run on
+// the calling thread outside any region; it splits its large products over
+// the pool in ways that keep the bits (StepMatrix, closingGemm). The one
+// exception: without AVX2/FMA a lone group's per-step products go to
+// OpenBLAS with its own threads, and then the last bits may change with the
+// thread count (never from run to run).
 //
 // Gate math is in float, branch-free and vectorised, with the activations as
 // template parameters so that no switch runs per element (see AXON_RNN_CLONES
@@ -299,7 +300,7 @@ Forward readForward(const Args& args, Kind kind, Info* in) {
 // Per-thread scratch buffers, by role; grown on demand, never shrunk. The
 // calling thread's kDh..kZeros hold a call's shared arrays; kA..kGx are a
 // row group's own, in whichever thread runs the group.
-enum Buf { kDh, kDhNext, kDc, kCarry, kWcat, kRT, kWT, kPartials, kZeros, kA, kRec, kGd, kGd2, kGx, kNumBufs };
+enum Buf { kDh, kDhNext, kDc, kCarry, kWcat, kPartials, kZeros, kA, kRec, kGd, kGd2, kGx, kNumBufs };
 thread_local std::vector<float> tBufs[kNumBufs];
 
 float* buf(Buf b, int64_t n) {
@@ -335,14 +336,6 @@ void gemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, const float
   }
   cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, int(m), int(n),
               int(k), 1.0f, a, int(lda), b, int(ldb), beta, c, int(ldc));
-}
-
-// [rows, cols] -> [cols, rows].
-float* transposed(Buf which, const float* m, int64_t rows, int64_t cols) {
-  float* out = buf(which, rows * cols);
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < cols; ++c) out[c * rows + r] = m[r * cols + c];
-  return out;
 }
 
 // [W; U]: the kernel [I, GU] stacked on the recurrent kernel [U, GU], so that
@@ -382,18 +375,20 @@ void forRowGroups(int64_t B, Body body) {
   });
 }
 
-// A per-step product's right operand B [k, n] (row stride ldb), shared by all
-// row groups of a call. In a parallel region of row groups, or when a step's
-// product is small, it is packed once for smallGemm (small_gemm.h: faster
-// than OpenBLAS at these sizes, and no packing per step); a batch below 16
-// with a large product goes to OpenBLAS, which may use its threads.
-constexpr int64_t kSmallGemmWork = int64_t(1) << 20;  // multiply-adds per step
+// A per-step product's right operand B [k, n], shared by all row groups of a
+// call: packed once for smallGemm (small_gemm.h: faster than OpenBLAS at
+// these sizes, with no packing per step), or without AVX2/FMA left to
+// OpenBLAS. A lone row group (a batch below 16) runs outside any parallel
+// region, so there a large product is split by columns over the pool (each
+// element is the same dot product whichever thread computes it).
+constexpr int64_t kColumnSplitWork = int64_t(1) << 20;  // multiply-adds per step
 
 class StepMatrix {
  public:
-  StepMatrix(const float* b, int64_t ldb, int64_t k, int64_t n, int64_t B) : b_(b), ldb_(ldb), k_(k), n_(n) {
-    packed_ = smallGemmNative() && (rowGroups(B) > 1 || B * k * n <= kSmallGemmWork);
-    if (packed_) p_.pack(b, ldb, k, n);
+  // B = b [k, n] (row stride ldb), or with transposed B = b^T for b [n, k] (row stride ldb).
+  StepMatrix(const float* b, int64_t ldb, int64_t k, int64_t n, int64_t B, bool transposed = false)
+      : b_(b), ldb_(ldb), k_(k), n_(n), transposed_(transposed), packed_(smallGemmNative()), split_(rowGroups(B) == 1) {
+    if (packed_) p_.pack(b, ldb, k, n, transposed);
   }
   // C[rows, n] (row stride ldc) = A[rows, k] (row stride lda) · B, or C += A·B.
   void mul(int64_t rows, const float* a, int64_t lda, float* c, int64_t ldc, bool accumulate) const {
@@ -403,17 +398,25 @@ class StepMatrix {
   void mul(int64_t rows, const float* a, int64_t lda, int64_t k1, const float* a2, int64_t lda2, float* c, int64_t ldc,
            bool accumulate) const {
     if (packed_) {
-      smallGemm(rows, a, lda, k1, a2, lda2, p_, c, ldc, accumulate);
+      if (split_ && rows * k_ * n_ >= kColumnSplitWork) {
+        parallelFor(panelCount(n_), rows * k_ * 16, [&](int64_t lo, int64_t hi) {
+          smallGemm(rows, a, lda, k1, a2, lda2, p_, c, ldc, accumulate, lo, hi);
+        });
+      } else {
+        smallGemm(rows, a, lda, k1, a2, lda2, p_, c, ldc, accumulate);
+      }
       return;
     }
-    gemm(false, false, rows, n_, k1, a, lda, b_, ldb_, accumulate ? 1.0f : 0.0f, c, ldc);
-    if (k1 < k_) gemm(false, false, rows, n_, k_ - k1, a2, lda2, b_ + k1 * ldb_, ldb_, 1.0f, c, ldc);
+    gemm(false, transposed_, rows, n_, k1, a, lda, b_, ldb_, accumulate ? 1.0f : 0.0f, c, ldc);
+    if (k1 < k_) {
+      gemm(false, transposed_, rows, n_, k_ - k1, a2, lda2, b_ + k1 * (transposed_ ? 1 : ldb_), ldb_, 1.0f, c, ldc);
+    }
   }
 
  private:
   const float* b_;
   int64_t ldb_, k_, n_;
-  bool packed_;
+  bool transposed_, packed_, split_;
   PackedB p_;
 };
 
@@ -472,6 +475,39 @@ float* initCarry(const F32& dOutput, const Info& in) {
 // in one [I+1+U, GU] block. Each group writes its own block; the blocks are
 // added in group order afterwards, so the sum does not depend on the threads.
 
+// A group's closing GEMM (its dx rows, its weight-gradient block). Several
+// groups run inside the parallel region, where OpenBLAS is single-threaded.
+// A lone group (a batch below 16) runs outside it: a large product is split
+// into fixed slices (of C's columns with transA, else of its rows, 2 to 8 by
+// size alone) run in parallel, each by single-threaded OpenBLAS, so that the
+// bits never depend on the thread count.
+constexpr int64_t kSliceWork = int64_t(1) << 22;  // multiply-adds
+
+void closingGemm(bool lone, bool transA, bool transB, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
+                 const float* b, int64_t ldb, float* c, int64_t ldc) {
+  if (!lone) {
+    gemm(transA, transB, m, n, k, a, lda, b, ldb, 0.0f, c, ldc);
+    return;
+  }
+  const int64_t work = m * n * k, pieces = work >= kSliceWork ? std::clamp<int64_t>(work / kSliceWork, 2, 8) : 1;
+  BlasSerial serial;
+  if (pieces == 1) {
+    gemm(transA, transB, m, n, k, a, lda, b, ldb, 0.0f, c, ldc);
+    return;
+  }
+  parallelFor(pieces, int64_t(1) << 30, [&](int64_t lo, int64_t hi) {
+    for (int64_t p = lo; p < hi; ++p) {
+      if (transA) {  // columns [j0, j1) of B and C, on multiples of 16
+        const int64_t j0 = (n * p / pieces) & ~int64_t(15), j1 = p + 1 == pieces ? n : (n * (p + 1) / pieces) & ~int64_t(15);
+        gemm(true, transB, m, j1 - j0, k, a, lda, transB ? b + j0 * ldb : b + j0, ldb, 0.0f, c + j0, ldc);
+      } else {       // rows [r0, r1) of A and C
+        const int64_t r0 = m * p / pieces, r1 = m * (p + 1) / pieces;
+        gemm(false, transB, r1 - r0, n, k, a + r0 * lda, lda, b, ldb, 0.0f, c + r0 * ldc, ldc);
+      }
+    }
+  });
+}
+
 // The weight-gradient block's rows: dW [0, I), the bias row(s), dU after them
 // (a GRU with resetAfter has two bias rows, input and recurrent).
 struct Blocks {
@@ -494,11 +530,11 @@ void gradientInputs(const float* x, const float* prev, const Info& in, int64_t b
   }
 }
 
-// dx rows [b0, b1) (time order) = dZ [T*rows, GU] · WT [GU, I].
-void inputGradientRows(const float* dZ, int64_t GU, const float* WT, float* dx, const Info& in, int64_t b0, int64_t b1) {
+// dx rows [b0, b1) (time order) = dZ [T*rows, GU] · W^T (W = kernel [I, GU]).
+void inputGradientRows(const float* dZ, int64_t GU, const float* W, float* dx, const Info& in, int64_t b0, int64_t b1) {
   const int64_t I = in.I, rows = b1 - b0;
   float* out = buf(kGx, in.T * rows * I);
-  gemm(false, false, in.T * rows, I, GU, dZ, GU, WT, I, 0.0f, out, I);
+  closingGemm(rowGroups(in.B) == 1, false, true, in.T * rows, I, GU, dZ, GU, W, GU, out, I);
   for (int64_t s = 0; s < in.T; ++s) {
     const int64_t t = in.t(s);
     for (int64_t b = b0; b < b1; ++b) std::memcpy(dx + (b * in.T + t) * I, out + (s * rows + b - b0) * I, sizeof(float) * I);
@@ -674,10 +710,9 @@ void lstmBackward(const Common& c, const Grads& gr, const Info& in) {
   initGradient(dh, gr.dhT, BU);
   initGradient(dc, gr.dcT, BU);
   float* carry = initCarry(gr.dOutput, in);
-  const StepMatrix RT(transposed(kRT, c.recurrentKernel.data, U, GU), U, GU, U, B);  // U^T [GU, U]
-  const float* WT = gr.dx.present ? transposed(kWT, c.kernel.data, I, GU) : nullptr;
+  const StepMatrix RT(c.recurrentKernel.data, GU, GU, U, B, true);  // U^T [GU, U]
   const Blocks blocks{I, U, GU, 1};
-  const bool weights = wantsWeights(gr);
+  const bool weights = wantsWeights(gr), lone = rowGroups(B) == 1;
   float* partials = weights ? buf(kPartials, rowGroups(B) * blocks.size()) : nullptr;
   forRowGroups(B, [&](int64_t group, int64_t b0, int64_t b1) {
     const int64_t rows = b1 - b0;
@@ -694,11 +729,11 @@ void lstmBackward(const Common& c, const Grads& gr, const Info& in) {
       RT.mul(rows, dz, GU, dhB, U, true);
       std::swap(dhA, dhB);
     }
-    if (WT) inputGradientRows(dZ, GU, WT, gr.dx.data, in, b0, b1);
+    if (gr.dx.present) inputGradientRows(dZ, GU, c.kernel.data, gr.dx.data, in, b0, b1);
     if (weights) {
       float* a = buf(kA, T * rows * (I + 1 + U));
       gradientInputs(c.x.data, c.hs.data, in, b0, b1, a);
-      gemm(true, false, I + 1 + U, GU, T * rows, a, I + 1 + U, dZ, GU, 0.0f, partials + group * blocks.size(), GU);
+      closingGemm(lone, true, false, I + 1 + U, GU, T * rows, a, I + 1 + U, dZ, GU, partials + group * blocks.size(), GU);
     }
   });
   // After T swaps the final dh' is in dh when T is even, else in dhNext.
@@ -942,13 +977,12 @@ void gruBackward(const Common& c, const Grads& gr, const Info& in) {
   float *dh = buf(kDh, BU), *dhNext = buf(kDhNext, BU);
   initGradient(dh, gr.dhT, BU);
   float* carry = initCarry(gr.dOutput, in);
-  const float* RT = transposed(kRT, c.recurrentKernel.data, U, GU);  // U^T [GU, U]; rows 2U.. are U_h^T
-  const StepMatrix RTdh(RT, U, ra ? GU : 2 * U, U, B);                // resetAfter: all of U^T, else U_zr^T
-  const StepMatrix RTh(RT + 2 * U * U, U, ra ? 0 : U, U, B);          // U_h^T
-  const float* WT = gr.dx.present ? transposed(kWT, c.kernel.data, I, GU) : nullptr;
+  const float* Rk = c.recurrentKernel.data;
+  const StepMatrix RTdh(Rk, GU, ra ? GU : 2 * U, U, B, true);     // resetAfter: U^T [3U, U], else U_zr^T [2U, U]
+  const StepMatrix RTh(Rk + 2 * U, GU, ra ? 0 : U, U, B, true);   // U_h^T [U, U]
   // Block rows: dW, the input bias row (and with resetAfter the recurrent one), dU.
   const Blocks blocks{I, U, GU, ra ? 2 : 1};
-  const bool weights = wantsWeights(gr);
+  const bool weights = wantsWeights(gr), lone = rowGroups(B) == 1;
   float* partials = weights ? buf(kPartials, rowGroups(B) * blocks.size()) : nullptr;
   forRowGroups(B, [&](int64_t group, int64_t b0, int64_t b1) {
     const int64_t rows = b1 - b0;
@@ -976,26 +1010,26 @@ void gruBackward(const Common& c, const Grads& gr, const Info& in) {
       RTdh.mul(rows, ra ? dr : dp, GU, dhB, U, true);
       std::swap(dhA, dhB);
     }
-    if (WT) inputGradientRows(dProj, GU, WT, gr.dx.data, in, b0, b1);
+    if (gr.dx.present) inputGradientRows(dProj, GU, c.kernel.data, gr.dx.data, in, b0, b1);
     if (weights) {
       float* a = buf(kA, T * rows * K);
       gradientInputs(c.x.data, hs, in, b0, b1, a);
       float* block = partials + group * blocks.size();
       float* dU = block + (I + blocks.biasRows) * GU;
       // dW and the input bias row: [x | 1]^T·dProj.
-      gemm(true, false, I + 1, GU, T * rows, a, K, dProj, GU, 0.0f, block, GU);
+      closingGemm(lone, true, false, I + 1, GU, T * rows, a, K, dProj, GU, block, GU);
       if (ra) {
         // The recurrent bias row and dU: [1 | h']^T·dRec.
-        gemm(true, false, 1 + U, GU, T * rows, a + I, K, dRec, GU, 0.0f, block + (I + 1) * GU, GU);
+        closingGemm(lone, true, false, 1 + U, GU, T * rows, a + I, K, dRec, GU, block + (I + 1) * GU, GU);
       } else {
         // dU_zr = h'^T·dProj[:, 0:2U]; dU_h = (r*h')^T·dProj[:, 2U:3U], r*h' (aux) in place of h'.
-        gemm(true, false, U, 2 * U, T * rows, a + I + 1, K, dProj, GU, 0.0f, dU, GU);
+        closingGemm(lone, true, false, U, 2 * U, T * rows, a + I + 1, K, dProj, GU, dU, GU);
         for (int64_t s = 0; s < T; ++s) {
           for (int64_t b = b0; b < b1; ++b) {
             std::memcpy(a + (s * rows + b - b0) * K + I + 1, aux + (s * B + b) * U, sizeof(float) * U);
           }
         }
-        gemm(true, false, U, U, T * rows, a + I + 1, K, dProj + 2 * U, GU, 0.0f, dU + 2 * U, GU);
+        closingGemm(lone, true, false, U, U, T * rows, a + I + 1, K, dProj + 2 * U, GU, dU + 2 * U, GU);
       }
     }
   });
@@ -1099,10 +1133,9 @@ void simpleRnnBackward(const Common& c, const Grads& gr, const Info& in) {
   float *dh = buf(kDh, BU), *dhNext = buf(kDhNext, BU);
   initGradient(dh, gr.dhT, BU);
   float* carry = initCarry(gr.dOutput, in);
-  const StepMatrix RT(transposed(kRT, c.recurrentKernel.data, U, U), U, U, U, B);
-  const float* WT = gr.dx.present ? transposed(kWT, c.kernel.data, I, U) : nullptr;
+  const StepMatrix RT(c.recurrentKernel.data, U, U, U, B, true);  // U^T
   const Blocks blocks{I, U, U, 1};
-  const bool weights = wantsWeights(gr);
+  const bool weights = wantsWeights(gr), lone = rowGroups(B) == 1;
   float* partials = weights ? buf(kPartials, rowGroups(B) * blocks.size()) : nullptr;
   forRowGroups(B, [&](int64_t group, int64_t b0, int64_t b1) {
     const int64_t rows = b1 - b0;
@@ -1118,11 +1151,11 @@ void simpleRnnBackward(const Common& c, const Grads& gr, const Info& in) {
       RT.mul(rows, dz, U, dhB, U, true);
       std::swap(dhA, dhB);
     }
-    if (WT) inputGradientRows(dZ, U, WT, gr.dx.data, in, b0, b1);
+    if (gr.dx.present) inputGradientRows(dZ, U, c.kernel.data, gr.dx.data, in, b0, b1);
     if (weights) {
       float* a = buf(kA, T * rows * (I + 1 + U));
       gradientInputs(c.x.data, hs, in, b0, b1, a);
-      gemm(true, false, I + 1 + U, U, T * rows, a, I + 1 + U, dZ, U, 0.0f, partials + group * blocks.size(), U);
+      closingGemm(lone, true, false, I + 1 + U, U, T * rows, a, I + 1 + U, dZ, U, partials + group * blocks.size(), U);
     }
   });
   if (gr.dh0.present) std::memcpy(gr.dh0.data, T % 2 == 0 ? dh : dhNext, sizeof(float) * BU);

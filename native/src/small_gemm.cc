@@ -8,17 +8,26 @@
 
 namespace axon {
 
-void PackedB::pack(const float* b, int64_t ldb, int64_t k, int64_t n) {
+void PackedB::pack(const float* b, int64_t ldb, int64_t k, int64_t n, bool transposed) {
   b_ = b;
   ldb_ = ldb;
   k_ = k;
   n_ = n;
+  transposed_ = transposed;
   const int64_t panels = (n + 15) / 16;
   panels_.assign(panels * k * 16, 0.0f);
   for (int64_t j = 0; j < panels; ++j) {
     const int64_t cols = std::min<int64_t>(16, n - j * 16);
     float* out = panels_.data() + j * k * 16;
-    for (int64_t p = 0; p < k; ++p) std::memcpy(out + p * 16, b + p * ldb + j * 16, sizeof(float) * cols);
+    if (!transposed) {
+      for (int64_t p = 0; p < k; ++p) std::memcpy(out + p * 16, b + p * ldb + j * 16, sizeof(float) * cols);
+    } else {
+      // Column c of the panel is row j*16 + c of B^T, read along its length.
+      for (int64_t c = 0; c < cols; ++c) {
+        const float* row = b + (j * 16 + c) * ldb;
+        for (int64_t p = 0; p < k; ++p) out[p * 16 + c] = row[p];
+      }
+    }
   }
 }
 
@@ -87,15 +96,16 @@ AXON_V3 inline __attribute__((always_inline)) void tile(const SplitA& A, int64_t
 // Row tiles outer, panels inner: each tile's rows of C are written start to
 // end (the per-step outputs are fresh memory, and this order streams them
 // about 8% faster than panel-outer, which would keep a panel in L1 instead).
-AXON_V3 void gemmV3(int64_t m, const SplitA& A, const PackedB& b, float* c, int64_t ldc, bool accumulate) {
+AXON_V3 void gemmV3(int64_t m, const SplitA& A, const PackedB& b, float* c, int64_t ldc, bool accumulate, int64_t p0,
+                    int64_t p1) {
   const int64_t k = b.k(), n = b.n();
   int64_t i = 0;
   for (; i + 6 <= m; i += 6) {
-    for (int64_t j = 0; j * 16 < n; ++j) {
+    for (int64_t j = p0; j < p1; ++j) {
       tile<6>(A, i, b.panel(j), k, c + i * ldc + j * 16, ldc, std::min<int64_t>(16, n - j * 16), accumulate);
     }
   }
-  for (int64_t j = 0; i < m && j * 16 < n; ++j) {
+  for (int64_t j = p0; i < m && j < p1; ++j) {
     const float* panel = b.panel(j);
     const int64_t cols = std::min<int64_t>(16, n - j * 16);
     float* cij = c + i * ldc + j * 16;
@@ -131,31 +141,38 @@ bool smallGemmNative() {
 }
 
 void smallGemm(int64_t m, const float* a, int64_t lda, int64_t k1, const float* a2, int64_t lda2, const PackedB& b,
-               float* c, int64_t ldc, bool accumulate) {
-  const int64_t k = b.k(), n = b.n();
+               float* c, int64_t ldc, bool accumulate, int64_t p0, int64_t p1) {
+  const int64_t k = b.k();
+  if (p1 < 0) p1 = panelCount(b.n());
+  const int64_t c0 = p0 * 16, n = std::min(p1 * 16, b.n()) - c0;  // the columns computed here
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
     if (!accumulate) {
-      for (int64_t r = 0; r < m; ++r) std::memset(c + r * ldc, 0, sizeof(float) * n);
+      for (int64_t r = 0; r < m; ++r) std::memset(c + r * ldc + c0, 0, sizeof(float) * n);
     }
     return;
   }
 #ifdef AXON_HAVE_SMALL_GEMM
   if (kNative) {
-    gemmV3(m, SplitA{a, lda, k1, a2, lda2}, b, c, ldc, accumulate);
+    gemmV3(m, SplitA{a, lda, k1, a2, lda2}, b, c, ldc, accumulate, p0, p1);
     return;
   }
 #endif
+  // (Columns [c0, c0+n) of B and C.)
+  c += c0;
   // OpenBLAS: one product per block of A's columns (the second accumulates).
+  const CBLAS_TRANSPOSE tb = b.transposed() ? CblasTrans : CblasNoTrans;
+  const int64_t rowStep = b.transposed() ? 1 : b.ldb();            // B's row p starts at source() + p*rowStep
+  const float* src = b.source() + c0 * (b.transposed() ? b.ldb() : 1);  // and its column c0 at src
   float beta = accumulate ? 1.0f : 0.0f;
   if (k1 > 0) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(m), int(n), int(k1), 1.0f, a, int(lda), b.source(),
-                int(b.ldb()), beta, c, int(ldc));
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, tb, int(m), int(n), int(k1), 1.0f, a, int(lda), src, int(b.ldb()), beta, c,
+                int(ldc));
     beta = 1.0f;
   }
   if (k1 < k) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(m), int(n), int(k - k1), 1.0f, a2, int(lda2),
-                b.source() + k1 * b.ldb(), int(b.ldb()), beta, c, int(ldc));
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, tb, int(m), int(n), int(k - k1), 1.0f, a2, int(lda2), src + k1 * rowStep,
+                int(b.ldb()), beta, c, int(ldc));
   }
 }
 

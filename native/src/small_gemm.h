@@ -17,32 +17,40 @@
 
 namespace axon {
 
-// A row-major B [k, n] (row stride ldb) in panels of 16 columns, each panel
-// [k][16] contiguous, the last one zero-padded. Keeps a pointer to B for the
-// fallback: B must outlive the PackedB's use.
+// A B [k, n] in panels of 16 columns, each panel [k][16] contiguous, the
+// last one zero-padded: from a row-major B (row stride ldb), or with
+// transposed from a row-major B^T [n, k] (row stride ldb). Keeps a pointer to
+// the source for the fallback: it must outlive the PackedB's use.
 class PackedB {
  public:
   PackedB() = default;
-  PackedB(const float* b, int64_t ldb, int64_t k, int64_t n) { pack(b, ldb, k, n); }
-  void pack(const float* b, int64_t ldb, int64_t k, int64_t n);
+  PackedB(const float* b, int64_t ldb, int64_t k, int64_t n, bool transposed = false) { pack(b, ldb, k, n, transposed); }
+  void pack(const float* b, int64_t ldb, int64_t k, int64_t n, bool transposed = false);
 
   int64_t k() const { return k_; }
   int64_t n() const { return n_; }
   const float* panel(int64_t j) const { return panels_.data() + j * k_ * 16; }
   const float* source() const { return b_; }
   int64_t ldb() const { return ldb_; }
+  bool transposed() const { return transposed_; }
 
  private:
   const float* b_ = nullptr;
   int64_t ldb_ = 0, k_ = 0, n_ = 0;
+  bool transposed_ = false;
   std::vector<float> panels_;
 };
 
 // C[m, n] (row stride ldc) = A[m, k] · B, or C += A·B with accumulate, where
 // A's columns [0, k1) come from a (row stride lda) and [k1, k) from a2 (row
-// stride lda2): [x_t | h'] needs no copy.
+// stride lda2): [x_t | h'] needs no copy. Only C's columns [16*p0, 16*p1) when
+// given a range of panels [p0, p1) (p1 < 0: to the last), so that threads
+// can share one product by columns.
 void smallGemm(int64_t m, const float* a, int64_t lda, int64_t k1, const float* a2, int64_t lda2, const PackedB& b,
-               float* c, int64_t ldc, bool accumulate);
+               float* c, int64_t ldc, bool accumulate, int64_t p0 = 0, int64_t p1 = -1);
+
+// Panels of 16 columns in a PackedB of n columns.
+inline int64_t panelCount(int64_t n) { return (n + 15) / 16; }
 
 inline void smallGemm(int64_t m, const float* a, int64_t lda, const PackedB& b, float* c, int64_t ldc, bool accumulate) {
   smallGemm(m, a, lda, b.k(), nullptr, 0, b, c, ldc, accumulate);

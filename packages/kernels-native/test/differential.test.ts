@@ -4,6 +4,8 @@
  * enough to take the multi-threaded paths) through 'native' and 'js', which
  * must agree to float rounding.
  */
+import { readFileSync } from 'node:fs';
+
 import { createJsBackend } from '@axon/kernels-js';
 import type { Backend, BinaryOp, Conv2DInfo, Pool2DInfo, ReduceOp, RnnActivation, RnnBackwardArrays, RnnForwardArrays, RnnSequenceInfo, UnaryOp } from '@axon/tensor';
 import { describe, expect, it } from 'vitest';
@@ -389,25 +391,30 @@ describe.skipIf(skipNative)(nativeSuiteName('native vs js on random inputs'), ()
     }
   });
 
-  it('fused recurrent kernels: identical bits for any thread count from batch 16, deterministic run to run', () => {
+  it('fused recurrent kernels: identical bits for any thread count, deterministic run to run', () => {
     const g = new Gen(14);
-    const split = [
+    const cases = [
       ...RNN_KINDS.map((kind) => recurrentCase(g, { kind, B: 70, T: 20, I: 9, U: 24, mask: true })),
       ...RNN_KINDS.map((kind) => recurrentCase(g, { kind, B: 37, T: 28, I: 28, U: 64, plain: true })),
       ...RNN_KINDS.map((kind) => recurrentCase(g, { kind, B: 16, T: 3, I: 5, U: 40 })), // two groups of 8
     ];
-    // Batch below 16 with large products: one row group, OpenBLAS may thread the GEMMs (the last bits may follow the thread count).
+    // A batch below 16 with large products: one row group, which splits them over the threads
+    // itself — unless the CPU lacks AVX2/FMA, where OpenBLAS threads its per-step products and
+    // only run-to-run determinism holds.
     const small = RNN_KINDS.map((kind) => recurrentCase(g, { kind, B: 8, T: 3, I: 40, U: 200 }));
+    const ownKernels = process.env.AXON_SMALL_GEMM !== '0' && process.arch === 'x64' &&
+      (() => { try { const f = readFileSync('/proc/cpuinfo', 'utf8'); return / avx2( |$)/m.test(f) && / fma( |$)/m.test(f); } catch { return false; } })();
+    const strict = ownKernels ? [...cases, ...small] : cases;
     const differing = (a: Record<string, Float32Array>, b: Record<string, Float32Array>): Record<string, number> =>
       Object.fromEntries(Object.entries(a).map(([name, x]) => [name, x.reduce((m, v, i) => m + (Object.is(v, b[name]![i]) ? 0 : 1), 0)]));
     const none = (r: Record<string, Float32Array>): Record<string, number> => Object.fromEntries(Object.keys(r).map((k) => [k, 0]));
     const before = getNumThreads();
     try {
       setNumThreads(1);
-      const reference = split.map((c) => runRecurrent(nat(), c));
+      const reference = strict.map((c) => runRecurrent(nat(), c));
       for (const threads of [1, 2, 3]) {
         setNumThreads(threads);
-        split.forEach((c, k) => {
+        strict.forEach((c, k) => {
           const r = runRecurrent(nat(), c);
           expect(differing(r, reference[k]!), `${c.what} with ${threads} threads`).toEqual(none(r));
         });

@@ -15,10 +15,10 @@ void PackedB::pack(const float* b, int64_t ldb, int64_t k, int64_t n, bool trans
   n_ = n;
   transposed_ = transposed;
   const int64_t panels = (n + 15) / 16;
-  panels_.assign(panels * k * 16, 0.0f);
+  panels_.reset(new float[panels * k * 16]);
   for (int64_t j = 0; j < panels; ++j) {
     const int64_t cols = std::min<int64_t>(16, n - j * 16);
-    float* out = panels_.data() + j * k * 16;
+    float* out = panels_.get() + j * k * 16;
     if (!transposed) {
       for (int64_t p = 0; p < k; ++p) std::memcpy(out + p * 16, b + p * ldb + j * 16, sizeof(float) * cols);
     } else {
@@ -27,6 +27,9 @@ void PackedB::pack(const float* b, int64_t ldb, int64_t k, int64_t n, bool trans
         const float* row = b + (j * 16 + c) * ldb;
         for (int64_t p = 0; p < k; ++p) out[p * 16 + c] = row[p];
       }
+    }
+    if (cols < 16) {
+      for (int64_t p = 0; p < k; ++p) std::memset(out + p * 16 + cols, 0, sizeof(float) * (16 - cols));
     }
   }
 }

@@ -13,7 +13,7 @@
 #pragma once
 
 #include <cstdint>
-#include <vector>
+#include <memory>
 
 namespace axon {
 
@@ -29,7 +29,7 @@ class PackedB {
 
   int64_t k() const { return k_; }
   int64_t n() const { return n_; }
-  const float* panel(int64_t j) const { return panels_.data() + j * k_ * 16; }
+  const float* panel(int64_t j) const { return panels_.get() + j * k_ * 16; }
   const float* source() const { return b_; }
   int64_t ldb() const { return ldb_; }
   bool transposed() const { return transposed_; }
@@ -38,7 +38,7 @@ class PackedB {
   const float* b_ = nullptr;
   int64_t ldb_ = 0, k_ = 0, n_ = 0;
   bool transposed_ = false;
-  std::vector<float> panels_;
+  std::unique_ptr<float[]> panels_;  // (no zero-fill: every element is written by pack)
 };
 
 // C[m, n] (row stride ldc) = A[m, k] · B, or C += A·B with accumulate, where

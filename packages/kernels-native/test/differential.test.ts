@@ -4,11 +4,16 @@
  * enough to take the multi-threaded paths) through 'native' and 'js', which
  * must agree to float rounding.
  */
-import { createJsBackend } from '@axon/kernels-js';
-import type { BinaryOp, CompleteHostBackend as Backend, Conv2DInfo, FusedActivation, Pool2DInfo, ReduceOp, UnaryOp } from '@axon/tensor';
-import { describe, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 
-import { createNativeBackend, nativeAvailable } from '../src/index.js';
+import { createJsBackend } from '@axon/kernels-js';
+import type {
+  BinaryOp, CompleteHostBackend as Backend, Conv2DInfo, FusedActivation, Pool2DInfo, ReduceOp, RnnActivation, RnnBackwardArrays,
+  RnnForwardArrays, RnnSequenceInfo, UnaryOp,
+} from '@axon/tensor';
+import { describe, expect, it } from 'vitest';
+
+import { createNativeBackend, getNumThreads, nativeAvailable, setNumThreads } from '../src/index.js';
 import { Gen, assertClose, assertEqual, copy, nativeSuiteName, skipNative } from './util.js';
 
 const js: Backend = createJsBackend();
@@ -361,6 +366,76 @@ describe.skipIf(skipNative)(nativeSuiteName('native vs js on random inputs'), ()
     }
   });
 
+  it('fused recurrent kernels: row groups, masks and every option', () => {
+    const g = new Gen(12);
+    for (let t = 0; t < 48; t++) {
+      const c = recurrentCase(g, {
+        kind: RNN_KINDS[t % 4]!,
+        // Batches around the row-group edges (one group below 16, then groups of at most 32 rows).
+        B: g.pick([1, 2, 5, 15, 16, 17, 33, 37, 70, 100]),
+        T: g.pick([1, 2, 3, 9, 20]),
+        I: g.pick([1, 3, 8, 13]),
+        U: g.pick([1, 4, 16, 33]),
+      });
+      const n = runRecurrent(nat(), c), j = runRecurrent(js, c);
+      compareRecurrent(n, j, c);
+    }
+    // Empty batch, no inputs, no units; a batch past 64 groups of 16 (the groups grow).
+    for (const [B, T, I, U] of [[0, 3, 2, 4], [2, 3, 0, 4], [20, 3, 0, 5], [2, 3, 2, 0], [20, 2, 3, 0], [1100, 2, 3, 5]] as const) {
+      for (const kind of RNN_KINDS) {
+        const c = recurrentCase(g, { kind, B, T, I, U });
+        compareRecurrent(runRecurrent(nat(), c), runRecurrent(js, c), c);
+      }
+    }
+  });
+
+  it('fused recurrent kernels: the seed model sizes (several row groups)', () => {
+    const g = new Gen(13);
+    for (const kind of RNN_KINDS) {
+      for (const B of [32, 45, 128]) {
+        const c = recurrentCase(g, { kind, B, T: 28, I: 28, U: 64, plain: true });
+        compareRecurrent(runRecurrent(nat(), c), runRecurrent(js, c), c);
+      }
+    }
+  });
+
+  it('fused recurrent kernels: identical bits for any thread count, deterministic run to run', () => {
+    const g = new Gen(14);
+    const cases = [
+      ...RNN_KINDS.map((kind) => recurrentCase(g, { kind, B: 70, T: 20, I: 9, U: 24, mask: true })),
+      ...RNN_KINDS.map((kind) => recurrentCase(g, { kind, B: 37, T: 28, I: 28, U: 64, plain: true })),
+      ...RNN_KINDS.map((kind) => recurrentCase(g, { kind, B: 16, T: 3, I: 5, U: 40 })), // two groups of 8
+    ];
+    // A batch below 16 with large products: one row group, which splits them over the threads
+    // itself — unless the CPU lacks AVX2/FMA, where OpenBLAS threads its per-step products and
+    // only run-to-run determinism holds.
+    const small = RNN_KINDS.map((kind) => recurrentCase(g, { kind, B: 8, T: 3, I: 40, U: 200 }));
+    const ownKernels = process.env.AXON_SMALL_GEMM !== '0' && process.arch === 'x64' &&
+      (() => { try { const f = readFileSync('/proc/cpuinfo', 'utf8'); return / avx2( |$)/m.test(f) && / fma( |$)/m.test(f); } catch { return false; } })();
+    const strict = ownKernels ? [...cases, ...small] : cases;
+    const differing = (a: Record<string, Float32Array>, b: Record<string, Float32Array>): Record<string, number> =>
+      Object.fromEntries(Object.entries(a).map(([name, x]) => [name, x.reduce((m, v, i) => m + (Object.is(v, b[name]![i]) ? 0 : 1), 0)]));
+    const none = (r: Record<string, Float32Array>): Record<string, number> => Object.fromEntries(Object.keys(r).map((k) => [k, 0]));
+    const before = getNumThreads();
+    try {
+      setNumThreads(1);
+      const reference = strict.map((c) => runRecurrent(nat(), c));
+      for (const threads of [1, 2, 3]) {
+        setNumThreads(threads);
+        strict.forEach((c, k) => {
+          const r = runRecurrent(nat(), c);
+          expect(differing(r, reference[k]!), `${c.what} with ${threads} threads`).toEqual(none(r));
+        });
+        for (const c of small) {
+          const r = runRecurrent(nat(), c);
+          expect(differing(runRecurrent(nat(), c), r), `${c.what} with ${threads} threads, rerun`).toEqual(none(r));
+        }
+      }
+    } finally {
+      setNumThreads(before);
+    }
+  });
+
   it('sgd, adam and rmsprop updates over several steps', () => {
     const g = new Gen(10);
     for (let t = 0; t < 60; t++) {
@@ -395,3 +470,101 @@ describe.skipIf(skipNative)(nativeSuiteName('native vs js on random inputs'), ()
     }
   });
 });
+
+// ---- fused recurrent kernels ---------------------------------------------------------------
+
+type RnnKind = 'lstm' | 'gruRa' | 'gru' | 'simpleRnn';
+const RNN_KINDS: readonly RnnKind[] = ['lstm', 'gruRa', 'gru', 'simpleRnn'];
+const ACTS: readonly RnnActivation[] = ['tanh', 'sigmoid', 'hardSigmoid', 'relu', 'linear'];
+
+interface RecurrentCase {
+  what: string;
+  kind: RnnKind;
+  info: RnnSequenceInfo;
+  forward: RnnForwardArrays;
+  backward: Omit<RnnBackwardArrays, 'x' | 'kernel' | 'recurrentKernel' | 'mask' | 'hs' | 'cs' | 'gates' | 'aux'>;
+}
+
+/**
+ * A random sequence problem: options, mask, initial state, bias and which gradients are wanted
+ * drawn at random (plain: the seed model's training call, tanh/sigmoid and no options).
+ */
+function recurrentCase(g: Gen, o: { kind: RnnKind; B: number; T: number; I: number; U: number; plain?: boolean; mask?: boolean }): RecurrentCase {
+  const { kind, B, T, I, U } = o;
+  const G = kind === 'lstm' ? 4 : kind === 'simpleRnn' ? 1 : 3;
+  const isLstm = kind === 'lstm', isGru = kind === 'gru' || kind === 'gruRa';
+  const plain = o.plain ?? false;
+  const info: RnnSequenceInfo = {
+    batch: B, timesteps: T, inputSize: I, units: U,
+    goBackwards: !plain && g.bool(0.3), returnSequences: plain ? g.bool() : g.bool(0.6), zeroOutputForMask: !plain && g.bool(0.3),
+    activation: plain || g.bool(0.5) ? 'tanh' : g.pick(ACTS),
+    recurrentActivation: plain || g.bool(0.5) ? 'sigmoid' : g.pick(ACTS),
+    resetAfter: kind === 'gruRa',
+  };
+  const GU = G * U, BU = B * U;
+  const opt = (p: number, n: number, lo = -1, hi = 1): Float32Array | null => (g.bool(p) ? g.floats(n, lo, hi) : null);
+  let mask: Float32Array | null = null;
+  if (o.mask || (!plain && g.bool(0.4))) {
+    mask = g.floats(B * T);
+    for (let i = 0; i < mask.length; i++) mask[i] = g.bool(0.3) ? 0 : 1;
+  }
+  // Weights scaled so the states stay O(1) over 28 steps with any activation.
+  const kernel = g.floats(I * GU, -1 / Math.sqrt(I), 1 / Math.sqrt(I));
+  const recurrentKernel = g.floats(U * GU, -1 / Math.sqrt(U), 1 / Math.sqrt(U));
+  const out = (n: number): Float32Array => g.floats(n).fill(NaN); // outputs must be overwritten whole
+  const outputSize = info.returnSequences ? B * T * U : BU;
+  const forward: RnnForwardArrays = {
+    x: g.floats(B * T * I), kernel, recurrentKernel,
+    bias: opt(plain ? 1 : 0.7, (kind === 'gruRa' ? 2 : 1) * GU, -0.5, 0.5),
+    h0: plain ? null : opt(0.4, BU), c0: null, mask,
+    output: out(outputSize), hT: out(BU), cT: isLstm ? out(BU) : null,
+    hs: out((T + 1) * BU), cs: isLstm ? out((T + 1) * BU) : null,
+    gates: kind === 'simpleRnn' ? null : out(T * B * GU), aux: isGru ? out(T * BU) : null,
+  };
+  if (isLstm && forward.h0) forward.c0 = opt(0.7, BU);
+  const want = (n: number, p = 0.8): Float32Array | null => (plain || g.bool(p) ? out(n) : null);
+  const backward = {
+    dOutput: plain || g.bool(0.85) ? g.floats(outputSize) : null,
+    dhT: plain || g.bool(0.6) ? g.floats(BU) : null,
+    dcT: isLstm && (plain || g.bool(0.6)) ? g.floats(BU) : null,
+    dx: want(B * T * I), dKernel: want(I * GU), dRecurrentKernel: want(U * GU),
+    dBias: forward.bias ? want(forward.bias.length) : null,
+    dh0: forward.h0 ? want(BU) : null, dc0: forward.c0 ? want(BU) : null,
+  };
+  const what = `${kind} B=${B} T=${T} I=${I} U=${U} ${JSON.stringify({ ...info, batch: undefined, timesteps: undefined, inputSize: undefined, units: undefined })}` +
+    ` mask=${!!mask} h0=${!!forward.h0} c0=${!!forward.c0} bias=${!!forward.bias}`;
+  return { what, kind, info, forward, backward };
+}
+
+/** Runs forward then backward on fresh copies of every array; returns each output by name. */
+function runRecurrent(be: Backend, c: RecurrentCase): Record<string, Float32Array> {
+  const o = be;
+  const [fwd, bwd] = c.kind === 'lstm' ? [o.lstmForward, o.lstmBackward] : c.kind === 'simpleRnn' ? [o.simpleRnnForward, o.simpleRnnBackward] : [o.gruForward, o.gruBackward];
+  const cp = (a: Float32Array | null): Float32Array | null => (a ? copy(a) : null);
+  const f = Object.fromEntries(Object.entries(c.forward).map(([k, v]) => [k, cp(v)])) as unknown as RnnForwardArrays;
+  fwd.call(o, f, c.info);
+  const b: RnnBackwardArrays = {
+    x: f.x, kernel: f.kernel, recurrentKernel: f.recurrentKernel, mask: f.mask, hs: f.hs, cs: f.cs, gates: f.gates, aux: f.aux,
+    ...(Object.fromEntries(Object.entries(c.backward).map(([k, v]) => [k, cp(v)])) as unknown as RecurrentCase['backward']),
+  };
+  bwd.call(o, b, c.info);
+  const result: Record<string, Float32Array> = {};
+  for (const k of ['output', 'hT', 'cT', 'hs', 'cs', 'gates', 'aux'] as const) if (f[k]) result[k] = f[k];
+  for (const k of ['dx', 'dKernel', 'dRecurrentKernel', 'dBias', 'dh0', 'dc0'] as const) if (b[k]) result[k] = b[k];
+  return result;
+}
+
+/**
+ * Native against js: float rounding (and the native gate math's rational tanh, within 3e-7),
+ * which compounds over the steps, and the weight gradients sum T*B terms, so the absolute
+ * tolerance grows with those counts. (Measured: these cases pass at half these tolerances.)
+ */
+function compareRecurrent(n: Record<string, Float32Array>, j: Record<string, Float32Array>, c: RecurrentCase): void {
+  const { batch: B, timesteps: T } = c.info;
+  for (const [name, expected] of Object.entries(j)) {
+    const grad = name.startsWith('d');
+    const sums = name === 'dKernel' || name === 'dRecurrentKernel' || name === 'dBias';
+    const atol = sums ? 1e-6 * B * T : grad ? 1e-6 * T : 1e-5 * T;
+    assertClose(n[name]!, expected, `${c.what}: ${name}`, 1e-4, atol);
+  }
+}

@@ -7,7 +7,6 @@
 #include "common.h"
 #include "kernels.h"
 #include "pool.h"
-#include "recurrent.h"
 
 namespace axon {
 
@@ -45,7 +44,6 @@ class AxonNative : public Napi::Addon<AxonNative> {
     exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
     exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads, "getNumThreads"));
     exports.Set("blasInfo", Napi::Function::New(env, BlasInfo, "blasInfo"));
-    registerRecurrentKernels(env, exports);
     exports.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
   }
 };

@@ -52,7 +52,6 @@
 #include "common.h"
 #include "kernels.h"
 #include "pool.h"
-#include "recurrent.h"
 #include "small_gemm.h"
 #include "vmath.h"  // AXON_CLONES
 
@@ -1193,13 +1192,11 @@ Napi::Value GruBackward(const Napi::CallbackInfo& info) { return backwardEntry(i
 Napi::Value SimpleRnnForward(const Napi::CallbackInfo& info) { return forwardEntry(info, "simpleRnnForward", Kind::kSimpleRnn, simpleRnnForward); }
 Napi::Value SimpleRnnBackward(const Napi::CallbackInfo& info) { return backwardEntry(info, "simpleRnnBackward", Kind::kSimpleRnn, simpleRnnBackward); }
 
-void registerRecurrentKernels(Napi::Env env, Napi::Object exports) {
-  const std::pair<const char*, Napi::Value (*)(const Napi::CallbackInfo&)> fns[] = {
-      {"lstmForward", LstmForward}, {"lstmBackward", LstmBackward},
-      {"gruForward", GruForward},   {"gruBackward", GruBackward},
-      {"simpleRnnForward", SimpleRnnForward}, {"simpleRnnBackward", SimpleRnnBackward},
-  };
-  for (const auto& [name, fn] : fns) exports.Set(name, Napi::Function::New(env, fn, name));
-}
+AXON_KERNEL("lstmForward", LstmForward);
+AXON_KERNEL("lstmBackward", LstmBackward);
+AXON_KERNEL("gruForward", GruForward);
+AXON_KERNEL("gruBackward", GruBackward);
+AXON_KERNEL("simpleRnnForward", SimpleRnnForward);
+AXON_KERNEL("simpleRnnBackward", SimpleRnnBackward);
 
 }  // namespace axon

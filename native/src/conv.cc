@@ -312,7 +312,86 @@ struct SmallKFilter {
   }
 };
 
+// One input channel (the first layer of a grayscale CNN): no im2col at all.
+// Forward: each output pixel is fH*fW broadcast FMAs over the output channels,
+// reading the input in place. Filter gradient: per output row and tap, the
+// tap's input values times that row's dy, summed in registers along the row.
+template <int NV>
+__attribute__((target("avx2,fma"))) void singleChannelForward(const ConvGeom& g, const float* x, const float* w, float* y,
+                                                                int64_t row0, int64_t row1) {
+  const int64_t C = g.outC;
+  for (int64_t row = row0; row < row1; ++row) {
+    const int64_t b = row / g.outH, oh = row % g.outH;
+    const float* img = x + b * g.inH * g.inW;
+    float* yr = y + row * g.outW * C;
+    for (int64_t ow = 0; ow < g.outW; ++ow) {
+      v8f acc[NV];
+      for (int v = 0; v < NV; ++v) acc[v] = v8f{};
+      for (int64_t kh = 0; kh < g.fH; ++kh) {
+        const int64_t ih = oh * g.sH - g.padT + kh * g.dH;
+        if (ih < 0 || ih >= g.inH) continue;
+        const float* in = img + ih * g.inW;
+        for (int64_t kw = 0; kw < g.fW; ++kw) {
+          const int64_t iw = ow * g.sW - g.padL + kw * g.dW;
+          if (iw < 0 || iw >= g.inW) continue;
+          const v8f a = v8f{} + in[iw];
+          const float* wk = w + (kh * g.fW + kw) * C;
+          for (int v = 0; v < NV; ++v) acc[v] += a * load8(wk + 8 * v);
+        }
+      }
+      for (int v = 0; v < NV; ++v) store8(yr + ow * C + 8 * v, acc[v]);
+    }
+  }
+}
+
+template <int NV>
+__attribute__((target("avx2,fma"))) void singleChannelFilter(const ConvGeom& g, const float* x, const float* dy, float* acc,
+                                                               int64_t row0, int64_t row1) {
+  const int64_t C = g.outC;
+  for (int64_t row = row0; row < row1; ++row) {
+    const int64_t b = row / g.outH, oh = row % g.outH;
+    const float* img = x + b * g.inH * g.inW;
+    const float* dr = dy + row * g.outW * C;
+    for (int64_t kh = 0; kh < g.fH; ++kh) {
+      const int64_t ih = oh * g.sH - g.padT + kh * g.dH;
+      if (ih < 0 || ih >= g.inH) continue;
+      const float* in = img + ih * g.inW;
+      for (int64_t kw = 0; kw < g.fW; ++kw) {
+        v8f sum[NV];
+        for (int v = 0; v < NV; ++v) sum[v] = v8f{};
+        for (int64_t ow = 0; ow < g.outW; ++ow) {
+          const int64_t iw = ow * g.sW - g.padL + kw * g.dW;
+          if (iw < 0 || iw >= g.inW) continue;
+          const v8f a = v8f{} + in[iw];
+          for (int v = 0; v < NV; ++v) sum[v] += a * load8(dr + ow * C + 8 * v);
+        }
+        float* ak = acc + (kh * g.fW + kw) * C;
+        for (int v = 0; v < NV; ++v) store8(ak + 8 * v, load8(ak + 8 * v) + sum[v]);
+      }
+    }
+  }
+}
+
+template <int NV>
+struct SingleChannelForward {
+  static void run(const ConvGeom& g, const float* x, const float* w, float* y, int64_t r0, int64_t r1) {
+    singleChannelForward<NV>(g, x, w, y, r0, r1);
+  }
+};
+template <int NV>
+struct SingleChannelFilter {
+  static void run(const ConvGeom& g, const float* x, const float* dy, float* acc, int64_t r0, int64_t r1) {
+    singleChannelFilter<NV>(g, x, dy, acc, r0, r1);
+  }
+};
+
 void smallKConv(const ConvGeom& g, const float* x, const float* w, float* y) {
+  if (g.inC == 1) {
+    parallelFor(g.batch * g.outH, g.outW * g.k() * g.outC, [&](int64_t lo, int64_t hi) {
+      withVectors<SingleChannelForward>(g.outC / 8, g, x, w, y, lo, hi);
+    });
+    return;
+  }
   const int64_t rows = g.batch * g.pixels();
   parallelFor(rows, g.k() * g.outC, [&](int64_t lo, int64_t hi) {
     withVectors<SmallKForward>(g.outC / 8, g, x, w, y, lo, hi);
@@ -325,7 +404,9 @@ void smallKConvFilter(const ConvGeom& g, const float* x, const float* dy, float*
   parallelFor(groups, (g.batch / groups + 1) * g.pixels() * fsize, [&](int64_t lo, int64_t hi) {
     for (int64_t group = lo; group < hi; ++group) {
       const int64_t b0 = g.batch * group / groups, b1 = g.batch * (group + 1) / groups;
-      withVectors<SmallKFilter>(g.outC / 8, g, x, dy, partials.data() + group * fsize, b0 * g.pixels(), b1 * g.pixels());
+      float* acc = partials.data() + group * fsize;
+      if (g.inC == 1) withVectors<SingleChannelFilter>(g.outC / 8, g, x, dy, acc, b0 * g.outH, b1 * g.outH);
+      else withVectors<SmallKFilter>(g.outC / 8, g, x, dy, acc, b0 * g.pixels(), b1 * g.pixels());
     }
   });
   for (int64_t i = 0; i < fsize; ++i) {

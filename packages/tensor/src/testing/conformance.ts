@@ -907,6 +907,13 @@ convCases({ batch: 0, input: [5, 5, 2], filter: [3, 3, 2], padding: 'same' });
 convCases({ batch: 1, input: [3, 3, 2], filter: [5, 5, 2], padding: 'same' });
 convCases({ batch: 2, input: [6, 5, 2], filter: [3, 3, 3], padding: { top: 2, bottom: 0, left: 0, right: 1 } });
 convCases({ batch: 4, input: [13, 13, 16], filter: [3, 3, 32], padding: 'valid' });
+// One input channel and short filter patches (k = fH*fW*inC <= 32) with output channels in multiples
+// of 8: the shapes of a first layer, which native computes without im2col / GEMM.
+convCases({ batch: 3, input: [10, 9, 1], filter: [3, 3, 32], padding: 'valid' });
+convCases({ batch: 2, input: [9, 8, 1], filter: [3, 3, 16], stride: [2, 1], padding: 'same' });
+convCases({ batch: 2, input: [11, 10, 1], filter: [3, 2, 8], dilation: [2, 2], padding: 'same' });
+convCases({ batch: 2, input: [7, 7, 3], filter: [3, 3, 24], padding: 'same' });
+convCases({ batch: 1, input: [6, 6, 2], filter: [4, 4, 64], stride: [2, 2], padding: { top: 1, bottom: 2, left: 2, right: 0 } });
 convCases({ batch: 2, input: [5, 4, 6], filter: [1, 1, 7], padding: 'valid', views: true });
 convCases({ batch: 2, input: [7, 6, 3], filter: [3, 3, 4], stride: [2, 2], padding: 'same', views: true });
 

@@ -54,28 +54,36 @@ AXON_CLONES void forwardRows(const float* __restrict x, const float* __restrict 
   }
 }
 
-// dx = dy * act'(y) over [i0, i1), the derivative from the output.
+// dy * act'(y), the derivative from the output.
+template <Act A>
+inline __attribute__((always_inline)) float derivative(float w, float g) {
+  if constexpr (A == Act::Linear) return g;
+  if constexpr (A == Act::Relu) return w > 0.0f ? g : 0.0f;
+  if constexpr (A == Act::Sigmoid) return g * w * (1.0f - w);
+  if constexpr (A == Act::Tanh) return g * (1.0f - w * w);
+  if constexpr (A == Act::HardSigmoid) return (w > 0.0f && w < 1.0f) ? 0.2f * g : 0.0f;
+}
+
+// dx = dy * act'(y) over [i0, i1).
 template <Act A>
 AXON_CLONES void backwardRange(const float* __restrict y, const float* dy, float* dx, int64_t i0, int64_t i1) {
 #pragma GCC ivdep
-  for (int64_t i = i0; i < i1; ++i) {
-    const float w = y[i], g = dy[i];
-    float d;
-    if constexpr (A == Act::Linear) d = g;
-    if constexpr (A == Act::Relu) d = w > 0.0f ? g : 0.0f;
-    if constexpr (A == Act::Sigmoid) d = g * w * (1.0f - w);
-    if constexpr (A == Act::Tanh) d = g * (1.0f - w * w);
-    if constexpr (A == Act::HardSigmoid) d = (w > 0.0f && w < 1.0f) ? 0.2f * g : 0.0f;
-    dx[i] = d;
-  }
+  for (int64_t i = i0; i < i1; ++i) dx[i] = derivative<A>(y[i], dy[i]);
 }
 
-// Column sums of rows [r0, r1) of dx [rows, C] into acc[C] (float lanes, vectorised over channels).
-AXON_CLONES void columnSums(const float* __restrict dx, float* __restrict acc, int64_t C, int64_t r0, int64_t r1) {
+// Rows [r0, r1) of dx = dy * act'(y) and, in the same pass, their column sums into acc[C].
+template <Act A>
+AXON_CLONES void backwardRowsWithSums(const float* __restrict y, const float* dy, float* dx, float* __restrict acc,
+                                      int64_t C, int64_t r0, int64_t r1) {
   for (int64_t c = 0; c < C; ++c) acc[c] = 0.0f;
   for (int64_t r = r0; r < r1; ++r) {
-    const float* row = dx + r * C;
-    for (int64_t c = 0; c < C; ++c) acc[c] += row[c];
+    const int64_t i = r * C;
+#pragma GCC ivdep
+    for (int64_t c = 0; c < C; ++c) {
+      const float d = derivative<A>(y[i + c], dy[i + c]);
+      dx[i + c] = d;
+      acc[c] += d;
+    }
   }
 }
 
@@ -184,14 +192,23 @@ Napi::Value BiasActivationGrad(const Napi::CallbackInfo& info) {
   args.exactly(dx, "dx", n, geo);
   if (dBias.present) args.exactly(dBias, "dBias", C, geo);
   args.settle();
-  withAct(act, [&](auto a) {
-    parallelFor(n, 2, [&](int64_t lo, int64_t hi) { backwardRange<decltype(a)::value>(y.data, dy.data, dx.data, lo, hi); });
-  });
-  if (!dBias.present || C == 0) return info.Env().Undefined();
+  if (!dBias.present || C == 0) {
+    withAct(act, [&](auto a) {
+      parallelFor(n, 2, [&](int64_t lo, int64_t hi) { backwardRange<decltype(a)::value>(y.data, dy.data, dx.data, lo, hi); });
+    });
+    if (dBias.present) std::fill(dBias.data, dBias.data + C, 0.0f);
+    return info.Env().Undefined();
+  }
+  // dx and the bias gradient in one pass over fixed row groups (each row is still in L1 when summed).
   const int64_t groups = std::max<int64_t>(1, std::min(rows, kRowGroups));
   std::vector<float> partial(size_t(groups * C));
-  parallelFor(groups, (rows / groups + 1) * C, [&](int64_t lo, int64_t hi) {
-    for (int64_t g = lo; g < hi; ++g) columnSums(dx.data, partial.data() + g * C, C, rows * g / groups, rows * (g + 1) / groups);
+  withAct(act, [&](auto a) {
+    parallelFor(groups, (rows / groups + 1) * C * 3, [&](int64_t lo, int64_t hi) {
+      for (int64_t g = lo; g < hi; ++g) {
+        backwardRowsWithSums<decltype(a)::value>(y.data, dy.data, dx.data, partial.data() + g * C, C, rows * g / groups,
+                                                 rows * (g + 1) / groups);
+      }
+    });
   });
   for (int64_t c = 0; c < C; ++c) {
     double s = 0;

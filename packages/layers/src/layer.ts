@@ -3,7 +3,7 @@
  * and Keras: lazy build from the first input's shape, named weights, config
  * round-trips through a class registry. Layers compose @axon/tensor ops only.
  */
-import { Tensor, Variable, add, clone, noGrad, scalar, type DType } from '@axon/tensor';
+import { Tensor, Variable, add, clone, keep, noGrad, scalar, type DType } from '@axon/tensor';
 import { getInitializer, type InitializerIdentifier } from './initializers.js';
 import { getRegularizer, type Regularizer, type RegularizerIdentifier } from './regularizers.js';
 import { camelCaseKeys, isSerializedObject, serializedClassName, toSnakeCase, type SerializedObject } from './serialization.js';
@@ -189,7 +189,8 @@ export abstract class Layer {
     const outputs = this.call(inputs, kwargs);
     if (this.activityRegularizer) {
       const regularizer = this.activityRegularizer;
-      this.activityLosses = toList(outputs).map((y) => regularizer.apply(y));
+      // Kept: the model's loss reads them after this call, maybe past the scope it ran in.
+      this.activityLosses = toList(outputs).map((y) => keep(regularizer.apply(y)));
     }
     return outputs;
   }

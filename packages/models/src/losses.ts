@@ -217,10 +217,9 @@ export class SparseCategoricalCrossentropy extends Loss {
   }
 }
 
-/** The labels as int32 values, after checking each is an integer in [0, classes). */
-export function checkSparseLabels(loss: string, yTrue: Tensor, classes: number): Int32Array {
-  const values = yTrue.readValues(loss);
-  const ints = new Int32Array(values.length);
+/** Checks that each label is an integer in [0, classes) (reading the labels to the host). */
+export function checkSparseLabels(loss: string, yTrue: Tensor, classes: number): void {
+  const values = yTrue.dtype === 'int32' ? yTrue.intDataSync() : yTrue.dataSync();
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
     if (!Number.isInteger(v) || v < 0 || v >= classes) {
@@ -230,9 +229,7 @@ export function checkSparseLabels(loss: string, yTrue: Tensor, classes: number):
           `(the model outputs ${classes} classes)`,
       );
     }
-    ints[i] = v;
   }
-  return ints;
 }
 
 /** A user loss function (yTrue, yPred) → per-sample losses [n] (or any shape, averaged per sample). */

@@ -17,6 +17,18 @@ export interface Metric {
   reset(): void;
   update(yTrue: Tensor, yPred: Tensor): void;
   result(): number;
+  /**
+   * Optional: the update split in two, its values as tensors on the device and how to fold their
+   * host values in, so that a training step reads the loss and every metric with one transfer
+   * (one synchronisation of a device) instead of one each.
+   */
+  pendingUpdate?(yTrue: Tensor, yPred: Tensor): PendingUpdate;
+}
+
+/** A metric update waiting for its values: `values` on the device, `commit` with the same values read back. */
+export interface PendingUpdate {
+  readonly values: readonly Tensor[];
+  commit(read: ArrayLike<number>): void;
 }
 
 export type MetricFunction = (yTrue: Tensor, yPred: Tensor) => Tensor;
@@ -31,10 +43,19 @@ export class MeanMetric implements Metric {
     this.count = 0;
   }
   update(yTrue: Tensor, yPred: Tensor): void {
-    noGrad(() => {
+    const pending = this.pendingUpdate(yTrue, yPred);
+    pending.commit([pending.values[0]!.item()]);
+  }
+  pendingUpdate(yTrue: Tensor, yPred: Tensor): PendingUpdate {
+    return noGrad(() => {
       const values = perSampleMean(this.fn(yTrue, yPred));
-      this.total += sum(values).item();
-      this.count += values.size;
+      return {
+        values: [sum(values)],
+        commit: (read: ArrayLike<number>) => {
+          this.total += read[0]!;
+          this.count += values.size;
+        },
+      };
     });
   }
   result(): number {
@@ -118,14 +139,22 @@ class ConfusionMetric implements Metric {
     this.tp = this.fp = this.fn = 0;
   }
   update(yTrue: Tensor, yPred: Tensor): void {
-    noGrad(() => {
+    const pending = this.pendingUpdate(yTrue, yPred);
+    pending.commit(stack([...pending.values]).toArray() as number[]);
+  }
+  pendingUpdate(yTrue: Tensor, yPred: Tensor): PendingUpdate {
+    return noGrad(() => {
       const labels = notEqual(sameShape(this.kind, yTrue, yPred), 0);
       const predicted = greater(yPred, this.threshold);
-      // One read of three counts (a device is synchronised once, not three times).
-      const [tp, predictedTotal, labelTotal] = stack([sum(mul(labels, predicted)), sum(predicted), sum(labels)]).readValues(this.kind);
-      this.tp += tp!;
-      this.fp += predictedTotal! - tp!;
-      this.fn += labelTotal! - tp!;
+      return {
+        values: [sum(mul(labels, predicted)), sum(predicted), sum(labels)],
+        commit: (read: ArrayLike<number>) => {
+          const [tp, predictedTotal, labelTotal] = [read[0]!, read[1]!, read[2]!];
+          this.tp += tp;
+          this.fp += predictedTotal - tp;
+          this.fn += labelTotal - tp;
+        },
+      };
     });
   }
   result(): number {
@@ -150,7 +179,10 @@ const METRICS: [string[], MetricFactory][] = [
     [lossName],
     (n) => {
       const loss = getLoss(lossName);
-      return new MeanMetric(n, (yTrue, yPred) => loss.perSample(yTrue, yPred));
+      return new MeanMetric(n, (yTrue, yPred) => {
+        loss.validate(yTrue, yPred);
+        return loss.perSample(yTrue, yPred);
+      });
     },
   ])),
 ];
@@ -248,7 +280,11 @@ function confusionValue(kind: 'precision' | 'recall', yTrue: Tensor, yPred: Tens
   return new Tensor(Float32Array.of(m.result()), []);
 }
 
-const crossentropy = (name: string) => (yTrue: Tensor, yPred: Tensor): Tensor => getLoss(name).perSample(yTrue, yPred);
+const crossentropy = (name: string) => (yTrue: Tensor, yPred: Tensor): Tensor => {
+  const loss = getLoss(name);
+  loss.validate(yTrue, yPred);
+  return loss.perSample(yTrue, yPred);
+};
 
 /**
  * The tf.metrics / keras.metrics namespace: lower-camel functions compute a metric from

@@ -5,8 +5,8 @@
  * trainable weights, then the optimizer's update without recording.
  */
 import {
-  Tensor, Variable, add, argMax, cast, clone, concat, formatShape as formatTensorShape, gather, mul, noGrad, reshape, scope, shuffleInPlace,
-  slice, sum, valueAndGrads,
+  Tensor, Variable, add, argMax, cast, clone, concat, formatShape as formatTensorShape, gather, mul, noGrad, reshape, round, scope,
+  shuffleInPlace, slice, sum, valueAndGrads,
 } from '@axon/tensor';
 import { InputLayer, Layer, formatShape, serializeLayer, shapeCompatible, type Shape } from '@axon/layers';
 import { CallbackList, History, type CallbackHooks, type Logs, type TrainableModel } from './callbacks.js';
@@ -109,7 +109,7 @@ function elementAt(t: Tensor, flat: number): string {
 /** Throws, naming the argument and the first element, when a float tensor holds NaN or ±Infinity. */
 function checkFinite(method: string, argument: string, t: Tensor): void {
   if (t.dtype !== 'float32') return;
-  const values = t.readValues(method);
+  const values = t.dataSync();
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
     if (!Number.isFinite(v)) {
@@ -426,7 +426,7 @@ export class Sequential implements TrainableModel {
    * (including regularization). Runs in a scope: every tensor the step makes goes back to the
    * pool when it returns (only numbers leave it).
    */
-  private trainStep(x: Tensor, y: Tensor, sampleWeight: Tensor | null, labelsChecked: boolean, updateMetrics: (yPred: Tensor) => void): number {
+  private trainStep(x: Tensor, y: Tensor, sampleWeight: Tensor | null, labelsChecked: boolean): number {
     const { optimizer, loss } = this.requireCompiled('fit');
     const variables = this.trainableWeights;
     return scope(`training step of ${this.name}`, () => {
@@ -438,19 +438,52 @@ export class Sequential implements TrainableModel {
         return penalty ? add(dataLoss, penalty) : dataLoss;
       }, variables);
       optimizer.applyGradients(variables, grads);
-      updateMetrics(yPred!);
-      return value.item();
+      return this.readStepValues(value, y, yPred!);
     });
   }
 
-  /** Per-sample weights from classWeight (by label) times sampleWeight, or null when neither is given. */
-  private batchWeights(y: Tensor, classWeight: Record<number, number> | undefined, sampleWeight: Tensor | null): Tensor | null {
-    if (!classWeight) return sampleWeight;
-    const n = y.shape[0]!;
-    const labels = noGrad(() => (y.rank === 1 || (y.rank === 2 && y.shape[1] === 1) ? reshape(y, [n]) : argMax(y, -1)));
-    // Class indices are rounded, as Keras does (binary labels given as probabilities).
-    const weights = new Tensor(Float32Array.from(labels.readValues('classWeight'), (label) => classWeight[Math.round(label)] ?? 1), [n]);
-    return sampleWeight ? noGrad(() => mul(sampleWeight, weights)) : weights;
+  /**
+   * The step's loss as a number, after updating every metric on (yTrue, yPred): all the values
+   * come back in one read (a device is synchronised once per step, not once per metric).
+   */
+  private readStepValues(loss: Tensor, yTrue: Tensor, yPred: Tensor): number {
+    return noGrad(() => {
+      const values: Tensor[] = [reshape(loss, [1])];
+      const commits: { from: number; to: number; commit: (read: ArrayLike<number>) => void }[] = [];
+      for (const m of this.metrics) {
+        if (!m.pendingUpdate) {
+          m.update(yTrue, yPred);
+          continue;
+        }
+        const pending = m.pendingUpdate(yTrue, yPred);
+        commits.push({ from: values.length, to: values.length + pending.values.length, commit: pending.commit });
+        for (const v of pending.values) values.push(reshape(v, [1]));
+      }
+      // toArray copies: the step's buffer goes back to the pool (dataSync would hand it out for good).
+      const read = values.length === 1 ? [loss.item()] : (concat(values, 0).toArray() as number[]);
+      for (const c of commits) c.commit(read.slice(c.from, c.to));
+      return read[0]!;
+    });
+  }
+
+  /** classWeight as a table indexed by class (classes it does not list weigh 1), on the device. */
+  private classWeightTable(classWeight: Record<number, number>): Tensor {
+    const output = this.outputShape;
+    const classes = output[output.length - 1];
+    const size = Math.max(typeof classes === 'number' && classes > 1 ? classes : 2, ...Object.keys(classWeight).map((k) => Number(k) + 1));
+    return new Tensor(Float32Array.from({ length: size }, (_, c) => classWeight[c] ?? 1), [size]);
+  }
+
+  /** Per-sample weights from the class weight table (by label) times sampleWeight, or null when neither is given. */
+  private batchWeights(y: Tensor, weightTable: Tensor | null, sampleWeight: Tensor | null): Tensor | null {
+    if (!weightTable) return sampleWeight;
+    return noGrad(() => {
+      const n = y.shape[0]!;
+      const labels = y.rank === 1 || (y.rank === 2 && y.shape[1] === 1) ? reshape(y, [n]) : cast(argMax(y, -1), 'float32');
+      // Class indices are rounded, as Keras does (binary labels given as probabilities); on the device.
+      const weights = gather(weightTable, cast(round(labels), 'int32'));
+      return sampleWeight ? mul(sampleWeight, weights) : weights;
+    });
   }
 
   /**
@@ -458,14 +491,17 @@ export class Sequential implements TrainableModel {
    * arguments as given, not in a shuffled batch): finite x and y, sparse labels in [0, classes),
    * and labels classWeight can read.
    */
-  private checkData(method: string, x: Tensor, y: Tensor, names: [string, string], classWeight?: Record<number, number>): void {
+  /** Returns whether the labels were checked for the loss (its validate() then need not run per batch). */
+  private checkData(method: string, x: Tensor, y: Tensor, names: [string, string], classWeight?: Record<number, number>): boolean {
     checkFinite(method, names[0], x);
     checkFinite(method, names[1], y);
     if (!this.builtInputShape) this.buildLayers([null, ...x.shape.slice(1)]);
     const output = this.outputShape;
     const classes = output[output.length - 1];
+    let labelsChecked = !(this.loss instanceof SparseCategoricalCrossentropy);
     if (this.loss instanceof SparseCategoricalCrossentropy && typeof classes === 'number') {
-      const values = y.readValues(method);
+      labelsChecked = true;
+      const values = y.dtype === 'int32' ? y.intDataSync() : y.dataSync();
       for (let i = 0; i < values.length; i++) {
         const v = values[i]!;
         if (!Number.isInteger(v) || v < 0 || v >= classes) {
@@ -477,6 +513,7 @@ export class Sequential implements TrainableModel {
       }
     }
     if (classWeight) this.checkClassWeightLabels(method, names[1], y, output);
+    return labelsChecked;
   }
 
   /**
@@ -518,7 +555,8 @@ export class Sequential implements TrainableModel {
     const verbose = args.verbose ?? 1;
     if (verbose !== 0 && verbose !== 1) throw new Error(`fit: verbose must be 0 or 1, got ${JSON.stringify(verbose)}`);
     const classWeight = this.checkClassWeight('fit', args.classWeight);
-    this.checkData('fit', x, y, ['x', 'y'], classWeight);
+    const labelsChecked = this.checkData('fit', x, y, ['x', 'y'], classWeight);
+    const weightTable = classWeight ? this.classWeightTable(classWeight) : null;
     const n = x.shape[0]!;
     let sampleWeight = args.sampleWeight === undefined ? null : this.checkSampleWeight('fit', 'sampleWeight', args.sampleWeight, n);
 
@@ -528,13 +566,14 @@ export class Sequential implements TrainableModel {
     let xTrain = x;
     let yTrain = labels;
     let validation: { x: Tensor; y: Tensor; sampleWeight: Tensor | null } | null = null;
+    let validationLabelsChecked = labelsChecked;
     if (args.validationData !== undefined) {
       const vd = args.validationData;
       if (!Array.isArray(vd) || vd.length < 2 || vd.length > 3) {
         throw new Error(`fit: validationData must be [x, y] or [x, y, sampleWeight], got ${Array.isArray(vd) ? `an array of ${vd.length}` : typeof vd}`);
       }
       this.checkXY('fit', vd[0], vd[1], 'validationData x', 'validationData y');
-      this.checkData('fit', vd[0], vd[1], ['validationData x', 'validationData y']);
+      validationLabelsChecked = this.checkData('fit', vd[0], vd[1], ['validationData x', 'validationData y']);
       validation = {
         x: vd[0], y: vd[1],
         sampleWeight: vd[2] === undefined ? null : this.checkSampleWeight('fit', 'validationData sampleWeight', vd[2], vd[0].shape[0]!),
@@ -592,10 +631,8 @@ export class Sequential implements TrainableModel {
           const indices = new Tensor(order.slice(start, start + size), [size], 'int32');
           const xb = gather(xTrain, indices, 0);
           const yb = gather(yTrain, indices, 0);
-          const swb = this.batchWeights(yb, classWeight, sampleWeight ? gather(sampleWeight, indices, 0) : null);
-          return this.trainStep(xb, yb, swb, true, (yPred) => {
-            for (const m of this.metrics) m.update(yb, yPred);
-          });
+          const swb = this.batchWeights(yb, weightTable, sampleWeight ? gather(sampleWeight, indices, 0) : null);
+          return this.trainStep(xb, yb, swb, labelsChecked);
         });
         lossTotal += loss * size;
         seen += size;
@@ -613,7 +650,7 @@ export class Sequential implements TrainableModel {
       delete epochLogs.batch;
       delete epochLogs.size;
       if (validation) {
-        const v = this.evaluateLogs(validation.x, validation.y, batchSize, validation.sampleWeight);
+        const v = this.evaluateLogs(validation.x, validation.y, batchSize, validation.sampleWeight, validationLabelsChecked);
         for (const [k, value] of Object.entries(v)) epochLogs[`val_${k}`] = value;
       }
       await callbacks.onEpochEnd(epoch, epochLogs);
@@ -623,7 +660,7 @@ export class Sequential implements TrainableModel {
   }
 
   /** Loss (with regularization) and metrics over x/y, in batches, without gradients. */
-  private evaluateLogs(x: Tensor, y: Tensor, batchSize: number, sampleWeight: Tensor | null): Logs {
+  private evaluateLogs(x: Tensor, y: Tensor, batchSize: number, sampleWeight: Tensor | null, labelsChecked: boolean): Logs {
     const { loss } = this.requireCompiled('evaluate');
     for (const m of this.metrics) m.reset();
     const n = x.shape[0]!;
@@ -635,12 +672,10 @@ export class Sequential implements TrainableModel {
           const xb = rows(x, start, size);
           const yb = rows(y, start, size);
           const yPred = this.call(xb, false);
-          // Labels were checked for the whole data set (checkData).
-          let value = loss.compute(yb, yPred, sampleWeight ? rows(sampleWeight, start, size) : null, { labelsChecked: true });
+          let value = loss.compute(yb, yPred, sampleWeight ? rows(sampleWeight, start, size) : null, { labelsChecked });
           const penalty = this.regularizationLoss();
           if (penalty) value = add(value, penalty);
-          for (const m of this.metrics) m.update(yb, yPred);
-          return value.item() * size;
+          return this.readStepValues(value, yb, yPred) * size;
         });
       }
     });
@@ -659,10 +694,10 @@ export class Sequential implements TrainableModel {
     this.requireLayers('evaluate');
     this.requireCompiled('evaluate');
     this.checkXY('evaluate', x, y);
-    this.checkData('evaluate', x, y, ['x', 'y']);
+    const labelsChecked = this.checkData('evaluate', x, y, ['x', 'y']);
     const batchSize = this.resolveBatchSize('evaluate', args.batchSize, [['x', x.shape[0]!]]);
     const sw = args.sampleWeight === undefined ? null : this.checkSampleWeight('evaluate', 'sampleWeight', args.sampleWeight, x.shape[0]!);
-    const logs = this.evaluateLogs(x, y, batchSize, sw);
+    const logs = this.evaluateLogs(x, y, batchSize, sw, labelsChecked);
     return args.returnDict ? logs : this.toResult(logs);
   }
 
@@ -685,10 +720,8 @@ export class Sequential implements TrainableModel {
     }
     for (const m of this.metrics) m.reset();
     const loss = scope(`${this.name}.trainOnBatch`, () => {
-      const weights = this.batchWeights(y, classWeight, sw);
-      return this.trainStep(x, y, weights, false, (yPred) => {
-        for (const m of this.metrics) m.update(y, yPred);
-      });
+      const weights = this.batchWeights(y, classWeight ? this.classWeightTable(classWeight) : null, sw);
+      return this.trainStep(x, y, weights, false);
     });
     const logs: Logs = { loss };
     for (const m of this.metrics) logs[m.name] = m.result();

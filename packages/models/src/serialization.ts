@@ -90,7 +90,7 @@ export function encodeWeights(named: readonly { name: string; tensor: Tensor }[]
   const view = new DataView(buffer.buffer);
   let offset = 0;
   const weights: WeightSpec[] = named.map(({ name, tensor }) => {
-    const values = tensor.readValues('save');
+    const values = tensor.dtype === 'int32' ? tensor.intDataSync() : tensor.dataSync();
     for (let i = 0; i < values.length; i++) {
       if (tensor.dtype === 'int32') view.setInt32(offset, values[i]!, true);
       else view.setFloat32(offset, values[i]!, true);

@@ -11,7 +11,7 @@ import {
   type CallKwargs, type InitializerIdentifier, type LayerArgs, type RegularizerIdentifier, type SerializedObject, type Shape,
 } from '@axon/layers';
 import {
-  concat, expandDims, gather, greaterEqual, gruSequence, lstmSequence, mul, ones, randomUniform, reshape, simpleRnnSequence,
+  concat, expandDims, gather, greaterEqual, gruSequence, keep, lstmSequence, mul, ones, randomUniform, reshape, simpleRnnSequence,
   type GruSequenceOptions, type RnnSequenceOptions, type RnnSequenceResult, type Tensor, type Variable,
 } from '@axon/tensor';
 import { activationOption, bool, forOp, rate, type RecurrentActivation } from './options.js';
@@ -180,8 +180,9 @@ abstract class KerasCell extends RNNCell {
   /** The masks of this sequence (created on first use in training, then reused by every step). */
   private masks(batch: number, inputDim: number, training: boolean): { input: Tensor | null; recurrent: Tensor | null } {
     if (!training) return { input: null, recurrent: null };
-    if (this.dropout > 0 && this.inputMask?.shape[0] !== batch) this.inputMask = dropoutMask([batch, inputDim], this.dropout);
-    if (this.recurrentDropout > 0 && this.recurrentMask?.shape[0] !== batch) this.recurrentMask = dropoutMask([batch, this.units], this.recurrentDropout);
+    // Kept: a cell run step by step (each step maybe in a scope of its own) reuses them until reset.
+    if (this.dropout > 0 && this.inputMask?.shape[0] !== batch) this.inputMask = keep(dropoutMask([batch, inputDim], this.dropout));
+    if (this.recurrentDropout > 0 && this.recurrentMask?.shape[0] !== batch) this.recurrentMask = keep(dropoutMask([batch, this.units], this.recurrentDropout));
     return { input: this.dropout > 0 ? this.inputMask : null, recurrent: this.recurrentDropout > 0 ? this.recurrentMask : null };
   }
 

@@ -391,6 +391,8 @@ export interface RnnBackwardArrays<F = Float32Array> {
  * (see bridgeKernel) and by the testing kits; every kernel is listed.
  */
 export type ArgRole = '' | 'in' | 'out' | 'inout' | 'ins' | { readonly [field: string]: 'in' | 'out' };
+/** An argument's role, or a function of the call's arguments giving it. */
+export type ArgSpec = ArgRole | ((args: readonly unknown[]) => ArgRole);
 
 const RNN_FORWARD: { [K in keyof RnnForwardArrays]: 'in' | 'out' } = {
   x: 'in', kernel: 'in', recurrentKernel: 'in', bias: 'in', h0: 'in', c0: 'in', mask: 'in',
@@ -401,12 +403,13 @@ const RNN_BACKWARD: { [K in keyof RnnBackwardArrays]: 'in' | 'out' } = {
   dOutput: 'in', dhT: 'in', dcT: 'in',
   dx: 'out', dKernel: 'out', dRecurrentKernel: 'out', dBias: 'out', dh0: 'out', dc0: 'out',
 };
-const CONV: readonly ArgRole[] = ['in', 'in', 'out', ''];
+const CONV: readonly ArgSpec[] = ['in', 'in', 'out', ''];
 
-export const KERNEL_ARGS: { readonly [K in KernelName]: readonly ArgRole[] } = {
+export const KERNEL_ARGS: { readonly [K in KernelName]: readonly ArgSpec[] } = {
   fill: ['out', ''],
   cast: ['in', '', 'out', ''],
-  gemm: ['in', 'in', 'inout', '', '', '', '', '', '', '', '', '', ''],
+  // C is read only when beta is not 0.
+  gemm: ['in', 'in', (args) => (args[10] === 0 ? 'out' : 'inout'), '', '', '', '', '', '', '', '', '', ''],
   unary: ['', 'in', 'out', ''],
   binary: ['', 'in', '', 'in', '', 'out', ''],
   select: ['in', '', 'in', '', 'in', '', 'out', ''],

@@ -40,7 +40,8 @@ export function mapBufferArgs(
 ): unknown[] {
   const roles = KERNEL_ARGS[kernel];
   return args.map((arg, i) => {
-    const role: ArgRole = roles[i] ?? '';
+    const spec = roles[i] ?? '';
+    const role: ArgRole = typeof spec === 'function' ? spec(args) : spec;
     if (arg === null || arg === undefined || role === '') return arg;
     if (role === 'ins') return (arg as readonly unknown[]).map((b) => visit(b, 'in'));
     if (typeof role === 'object') {
@@ -73,7 +74,8 @@ export function bridgeKernel(
 ): (...args: unknown[]) => void {
   return (...args: unknown[]) => {
     const copies = new Map<unknown, { copy: unknown; writeBack: boolean }>();
-    const moved = mapBufferArgs(kernel, args, (buffer, role) => {
+    try {
+      const moved = mapBufferArgs(kernel, args, (buffer, role) => {
       let entry = copies.get(buffer);
       if (!entry) {
         const { length, dtype } = from.describe(buffer);
@@ -85,11 +87,11 @@ export function bridgeKernel(
       }
       if (role !== 'in') entry.writeBack = true;
       return entry.copy;
-    });
-    try {
+      });
       fn(...moved);
       for (const [buffer, { copy, writeBack }] of copies) if (writeBack) from.write(buffer, to.read(copy));
     } finally {
+      // Also when a copy or the kernel failed: every temporary goes back.
       for (const { copy } of copies.values()) release(copy);
     }
   };

@@ -147,13 +147,9 @@ function tensorsIn(value: unknown, found = new Set<unknown>(), depth = 0): Set<u
 
 /** Marks a tensor to outlive every scope it was made in (it is then recycled when garbage-collected). */
 export function keep<T extends Tracked>(t: T): T {
+  if (t.released !== null) throw releasedError(t, 'keep');
   t.kept = true;
   return t;
-}
-
-/** The name of the innermost open scope, or null outside scopes. */
-export function currentScopeName(): string | null {
-  return current?.name ?? null;
 }
 
 /** The error for a released tensor read by `op`. */

@@ -32,6 +32,8 @@ interface Resolved {
   backend: Backend<unknown, unknown>;
   kernels: DeviceKernels;
   providers: Record<KernelName, string | null>;
+  /** The device each kernel computes on (null where no backend has it). */
+  devices: Record<KernelName, Device | null>;
 }
 let resolved: Resolved | undefined;
 
@@ -44,10 +46,13 @@ function invalidate(): void {
  * AXON_BACKEND environment variable, or setBackend(), overrides that.
  */
 export function registerBackend(name: string, factory: BackendFactory, priority = 0): void {
+  const wasActive = active !== undefined && registrations.get(name)?.instance === active;
   registrations.set(name, { factory, priority });
   unavailable.delete(name);
-  if (!explicitlyChosen) active = undefined; // re-pick the default lazily
   invalidate();
+  // A re-registered active backend is replaced by the new one; otherwise re-pick the default lazily.
+  if (wasActive && explicitlyChosen) active = instantiate(name);
+  else if (!explicitlyChosen) active = undefined;
 }
 
 /** Records why a backend package could not register itself; surfaced by errors and `backendStatus()`. */
@@ -140,43 +145,53 @@ export function withBackend<T>(name: string, fn: () => T): T {
 function resolve(): Resolved {
   const backend = getBackend();
   if (resolved && resolved.backend === backend) return resolved;
-  // The active backend first, then every other one by priority.
-  const chain: Backend<unknown, unknown>[] = [backend];
+  const kernels = {} as Record<KernelName, (...args: unknown[]) => void>;
+  const providers = {} as Record<KernelName, string | null>;
+  const devices = {} as Record<KernelName, Device | null>;
+  const missing = new Set<KernelName>(KERNEL_NAMES);
+  const take = (provider: Backend<unknown, unknown>): void => {
+    for (const name of [...missing]) {
+      if (typeof provider[name] !== 'function') continue;
+      missing.delete(name);
+      providers[name] = provider.name;
+      devices[name] = provider.device;
+      kernels[name] = dispatchTo(name, provider, backend);
+    }
+  };
+  // The active backend first, then the others by priority, instantiated only while a kernel is missing.
+  take(backend);
   for (const name of listBackends()) {
+    if (missing.size === 0) break;
     try {
       const other = instantiate(name);
-      if (other !== backend) chain.push(other);
+      if (other !== backend) take(other);
     } catch {
       // A backend whose factory fails serves no kernels; asking for it by name reports why.
     }
   }
-  const kernels = {} as Record<KernelName, (...args: unknown[]) => void>;
-  const providers = {} as Record<KernelName, string | null>;
-  for (const name of KERNEL_NAMES) {
-    const provider = chain.find((b) => typeof b[name] === 'function');
-    providers[name] = provider?.name ?? null;
-    if (!provider) {
-      kernels[name] = () => {
-        throw new Error(
-          `No registered backend implements the kernel '${name}' (active backend '${backend.name}'; ` +
-            `registered: ${listBackends().join(', ')})`,
-        );
-      };
-      continue;
-    }
-    const fn = (provider[name] as (...args: unknown[]) => void).bind(provider);
-    if (provider.device === backend.device) {
-      kernels[name] = fn;
-    } else {
-      const pool = poolOf(provider.device);
-      kernels[name] = bridgeKernel(name, fn, backend.device, provider.device, (length, dtype) => pool.take(length, dtype), (buffer) => {
-        const { length, dtype } = provider.device.describe(buffer);
-        pool.give(buffer, length, dtype);
-      });
-    }
+  for (const name of missing) {
+    providers[name] = null;
+    devices[name] = null;
+    kernels[name] = () => {
+      throw new Error(
+        `No registered backend implements the kernel '${name}' (active backend '${backend.name}'; ` +
+          `registered: ${listBackends().join(', ')})`,
+      );
+    };
   }
-  resolved = { backend, kernels: kernels as unknown as DeviceKernels, providers };
+  resolved = { backend, kernels: kernels as unknown as DeviceKernels, providers, devices };
   return resolved;
+}
+
+/** The provider's kernel as the active backend's ops call it: directly on a shared device, else bridged. */
+function dispatchTo(name: KernelName, provider: Backend<unknown, unknown>, active: Backend<unknown, unknown>): (...args: unknown[]) => void {
+  const fn = (provider[name] as (...args: unknown[]) => void).bind(provider);
+  if (provider.device === active.device) return fn;
+  const pool = poolOf(provider.device);
+  return bridgeKernel(name, fn, active.device, provider.device, (length, dtype) => pool.take(length, dtype), (buffer) => {
+    const { length, dtype } = provider.device.describe(buffer);
+    pool.give(buffer, length, dtype);
+  });
 }
 
 /** @internal The kernels the ops call: each from the backend that serves it for the active backend. */
@@ -189,9 +204,14 @@ export function activeDevice(): Device {
   return (resolved ?? resolve()).backend.device;
 }
 
-/** @internal Whether some registered backend implements `name` (ops with a composite path ask). */
+/**
+ * @internal Whether `name` runs on the active device (ops with a composite path
+ * ask): a fused kernel only on another device would move every buffer there and
+ * back, so the composite of on-device kernels is taken instead.
+ */
 export function hasKernel(name: KernelName): boolean {
-  return (resolved ?? resolve()).providers[name] !== null;
+  const r = resolved ?? resolve();
+  return r.devices[name] === r.backend.device;
 }
 
 /**

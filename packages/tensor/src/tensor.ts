@@ -84,14 +84,18 @@ export class Tensor implements Tracked {
    * it; the tensor's memory is then never recycled.
    */
   dataSync(): Float32Array {
-    const values = this.readValues('dataSync', true);
-    return values instanceof Float32Array ? values : Float32Array.from(values);
+    const values = readHost(this, 'dataSync');
+    if (!(values instanceof Float32Array)) return Float32Array.from(values);
+    exposeHostBuffer(this);
+    return values;
   }
 
   /** The values as int32 (rounded toward zero for float tensors). */
   intDataSync(): Int32Array {
-    const values = this.readValues('intDataSync', true);
-    return values instanceof Int32Array ? values : Int32Array.from(values, Math.trunc);
+    const values = readHost(this, 'intDataSync');
+    if (!(values instanceof Int32Array)) return Int32Array.from(values, Math.trunc);
+    exposeHostBuffer(this);
+    return values;
   }
 
   /** Async alias of dataSync(), for code written against TensorFlow.js. */
@@ -99,20 +103,9 @@ export class Tensor implements Tracked {
     return this.dataSync();
   }
 
-  /**
-   * @internal The values on the host, for library code that reads them at once
-   * and keeps no reference (so the memory can still be recycled).
-   */
-  readValues(op = 'read', expose = false): TypedArray {
-    if (this.released !== null) throw releasedError(this, op);
-    const s = this.storage;
-    if (expose && s.device.host) s.exposed = true;
-    return s.device.read(s.buffer);
-  }
-
   /** The values as nested arrays following the shape (a number for a scalar). */
   toArray(): NestedArray {
-    const values = this.readValues('toArray');
+    const values = readHost(this, 'toArray');
     const shape = this.shape;
     if (shape.length === 0) return values[0]!;
     let offset = 0;
@@ -134,14 +127,29 @@ export class Tensor implements Tracked {
   /** The single value of a one-element tensor. */
   item(): number {
     if (this.size !== 1) throw new Error(`item: tensor of shape ${formatShape(this.shape)} has ${this.size} values, expected exactly 1`);
-    return this.readValues('item')[0]!;
+    return readHost(this, 'item')[0]!;
   }
 
   toString(): string {
     if (this.released !== null) return `Tensor(${this.dtype}, ${formatShape(this.shape)}, released by scope '${this.released}')`;
-    const preview = Array.from(this.readValues('toString').subarray(0, 8), (v) => Number(v.toPrecision(6))).join(', ');
+    const preview = Array.from(readHost(this, 'toString').subarray(0, 8), (v) => Number(v.toPrecision(6))).join(', ');
     return `Tensor(${this.dtype}, ${formatShape(this.shape)}${this.size ? `: ${preview}${this.size > 8 ? ', ...' : ''}` : ''})`;
   }
+}
+
+/**
+ * @internal t's values on the host, read at once and not kept by the caller
+ * (so the memory can still be recycled): a download on a device, the buffer
+ * itself on the host. Not exported from the package.
+ */
+export function readHost(t: Tensor, op: string): TypedArray {
+  if (t.released !== null || t.storage.buffer === null) throw releasedError(t, op);
+  return t.storage.device.read(t.storage.buffer);
+}
+
+/** Marks t's host buffer as handed to user code: it is never recycled. */
+function exposeHostBuffer(t: Tensor): void {
+  if (t.storage.device.host) t.storage.exposed = true;
 }
 
 /**
@@ -149,7 +157,7 @@ export class Tensor implements Tracked {
  * fails if t was released, and moves t's storage first if it lives elsewhere.
  */
 export function bufferOf(t: Tensor, op: string): unknown {
-  if (t.released !== null) throw releasedError(t, op);
+  if (t.released !== null || t.storage.buffer === null) throw releasedError(t, op);
   const s = t.storage;
   const device = activeDevice();
   if (s.device !== device) moveStorage(s, device);
@@ -171,6 +179,18 @@ export class Variable extends Tensor {
     this.trainable = options.trainable ?? true;
     this.requiresGrad = this.trainable;
     this.name = options.name ?? `variable_${this.id}`;
+  }
+
+  /**
+   * A copy of the values: a variable changes in place (assign, optimizer
+   * steps), so an array read from it must not follow it (as in TensorFlow.js).
+   */
+  override dataSync(): Float32Array {
+    return Float32Array.from(readHost(this, 'dataSync'));
+  }
+
+  override intDataSync(): Int32Array {
+    return Int32Array.from(readHost(this, 'intDataSync'), Math.trunc);
   }
 
   /** Overwrites the values (in place); the shape must match. */

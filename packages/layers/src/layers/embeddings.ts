@@ -1,4 +1,4 @@
-import { gather, max, min, noGrad, notEqual, type Tensor, type Variable } from '@axon/tensor';
+import { cast, floor, gather, noGrad, notEqual, sum, type Tensor, type Variable } from '@axon/tensor';
 import { serializeInitializer, type Initializer, type InitializerIdentifier } from '../initializers.js';
 import { Layer, registerLayer, type LayerArgs } from '../layer.js';
 import { serializeRegularizer, type Regularizer, type RegularizerIdentifier } from '../regularizers.js';
@@ -56,16 +56,17 @@ export class Embedding extends Layer {
 
   override call(inputs: Tensor | Tensor[]): Tensor {
     const x = oneTensor(this.name, inputs);
-    if (x.size > 0) {
-      const [lo, hi] = noGrad(() => [min(x).item(), max(x).item()]);
-      if (lo! < 0 || hi! >= this.inputDim) {
-        throw new Error(`Layer ${this.name}: indices must lie in [0, ${this.inputDim}) (inputDim), got values in [${lo}, ${hi}]`);
-      }
+    // Float indices must hold integers: one value read back (int32 inputs skip it and read nothing).
+    if (x.dtype === 'float32' && x.size > 0 && noGrad(() => sum(notEqual(x, floor(x)))).item() > 0) {
+      throw new Error(`Layer ${this.name}: indices must be integers in [0, ${this.inputDim}) (inputDim); the input of shape ${formatShape(x.shape)} has fractional values`);
     }
     try {
-      return gather(this.embeddings!, x, 0);
+      // On the device, as Keras casts: no values read back. The gather kernel checks the range.
+      return gather(this.embeddings!, cast(x, 'int32'), 0);
     } catch (e) {
-      throw new Error(`Layer ${this.name}: ${(e as Error).message} (input of shape ${formatShape(x.shape)})`);
+      throw new Error(
+        `Layer ${this.name}: indices must lie in [0, ${this.inputDim}) (inputDim): ${(e as Error).message} (input of shape ${formatShape(x.shape)})`,
+      );
     }
   }
 

@@ -3,7 +3,7 @@ import type { BinaryOp, FusedActivation, UnaryOp, UnaryParams } from '../backend
 import { hasKernel } from '../registry.js';
 import { broadcastShapes, shapesEqual, type Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { asFloat, asTensor, assertTensor, buf, empty, kernels, unaliased, type TensorLike } from './util.js';
+import { asFloat, asTensor, assertTensor, buf, empty, kernels, rawBinary, unaliased, type TensorLike } from './util.js';
 import { reshape } from './shape-ops.js';
 import { sum } from './reduce.js';
 
@@ -120,15 +120,6 @@ export function sumToShape(g: Tensor, shape: Shape): Tensor {
     if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
   }
   return reshape(axes.length ? sum(g, axes) : g, shape);
-}
-
-/** @internal out = a op b broadcast to `outShape` (default: the broadcast of a and b), no gradient. */
-export function rawBinary(op: BinaryOp, a: Tensor, b: Tensor, name: string, outShape: Shape = broadcastShapes(name, a.shape, b.shape)): Tensor {
-  const fa = asFloat(a, name);
-  const fb = asFloat(b, name);
-  const y = empty(outShape);
-  kernels().binary(op, buf(fa, name), fa.shape, buf(fb, name), fb.shape, buf(y, name), outShape);
-  return y;
 }
 
 function binaryOp(

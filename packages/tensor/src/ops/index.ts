@@ -4,6 +4,7 @@ export * from './reduce.js';
 export * from './shape-ops.js';
 export * from './linalg.js';
 export * from './nn.js';
+export { hardSigmoid } from './activations.js';
 export { asTensor, type TensorLike } from './util.js';
 export * from './recurrent.js';
 export * from './optimizers.js';

@@ -2,8 +2,9 @@ import { recordOp } from '../autograd.js';
 import type { Conv2DInfo, FusedActivation, Pool2DInfo } from '../backend.js';
 import { hasKernel } from '../registry.js';
 import { formatShape, normalizeAxis, sizeBetween } from '../shape.js';
-import { Tensor } from '../tensor.js';
-import { add, clip, exp, mul, relu, sigmoid, sub, tanh } from './elementwise.js';
+import { Tensor, bufferOf } from '../tensor.js';
+import { FUSED_ACTIVATIONS, fusedActivationOp } from './activations.js';
+import { add, exp, mul, sub } from './elementwise.js';
 import { sum } from './reduce.js';
 import { asFloat, assertRank, assertTensor, buf, empty, kernels, unaliased } from './util.js';
 
@@ -17,6 +18,7 @@ function softmaxOp(name: 'softmax' | 'logSoftmax', x: Tensor, axis: number): Ten
   const y = empty(x.shape);
   kernels().softmax(buf(xf, name), buf(y, name), outer, size, inner, name === 'logSoftmax');
   return recordOp(name, y, [x], (dy) => {
+    bufferOf(y, name); // fails clearly if a scope released y
     const plainY = new Tensor(y.storage, x.shape); // y without its gradient node
     if (name === 'softmax') {
       // dx = y * (dy - sum(dy * y))
@@ -160,22 +162,6 @@ export function avgPool2d(x: Tensor, poolSize: Pair = 2, strides?: Pair, padding
     kernels().avgPool2dBackprop(buf(dy, 'avgPool2d'), buf(dx, 'avgPool2d'), info);
     return [dx];
   });
-}
-
-const FUSED_ACTIVATIONS: readonly FusedActivation[] = ['linear', 'relu', 'sigmoid', 'tanh', 'hardSigmoid'];
-
-/** hardSigmoid as Keras 2 and TensorFlow.js define it: clip(0.2x + 0.5, 0, 1). */
-export const hardSigmoid = (x: Tensor): Tensor => clip(add(mul(x, 0.2), 0.5), 0, 1);
-
-/** The activation ops biasActivation fuses, as ordinary ops (its composite path). */
-function fusedActivationOp(activation: FusedActivation): (x: Tensor) => Tensor {
-  switch (activation) {
-    case 'linear': return (x) => x;
-    case 'relu': return relu;
-    case 'sigmoid': return sigmoid;
-    case 'tanh': return tanh;
-    case 'hardSigmoid': return hardSigmoid;
-  }
 }
 
 /**

@@ -1,12 +1,12 @@
 /**
  * Whole-sequence recurrent ops: lstmSequence, gruSequence, simpleRnnSequence.
  *
- * Each runs the backend's fused kernel (Backend.optional.lstmForward etc.)
+ * Each runs the fused kernel (Kernels.lstmForward etc.) of a backend on the active device
  * when it has one and the options allow it, and otherwise a composite of
  * ordinary differentiable ops, one small group per step. The composite is the
  * definition: a fused kernel must compute the same values and gradients (the
  * recurrent conformance cases check it). Equations and weight layout are
- * Keras': see RnnSequenceInfo and OptionalKernels in backend.ts.
+ * Keras': see RnnSequenceInfo and Kernels.lstmForward in backend.ts.
  */
 import { recordMultiOutputOp } from '../autograd.js';
 import type { FusedActivation as RnnActivation, RnnSequenceInfo } from '../backend.js';
@@ -14,8 +14,8 @@ import { hasKernel } from '../registry.js';
 import { formatShape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { zeros } from './create.js';
-import { add, cast, mul, relu, sigmoid, sub, tanh, where } from './elementwise.js';
-import { hardSigmoid } from './nn.js';
+import { add, cast, mul, sub, where } from './elementwise.js';
+import { FUSED_ACTIVATIONS, fusedActivationOp } from './activations.js';
 import { matmul } from './linalg.js';
 import { reshape, slice, split, stack } from './shape-ops.js';
 import { asFloat, assertTensor, buf, empty, kernels } from './util.js';
@@ -70,7 +70,6 @@ export interface RnnSequenceResult {
 
 type Kind = 'lstm' | 'gru' | 'simpleRnn';
 const GATES: Record<Kind, number> = { lstm: 4, gru: 3, simpleRnn: 1 };
-const FUSED_ACTIVATIONS: readonly string[] = ['tanh', 'sigmoid', 'hardSigmoid', 'relu', 'linear'] satisfies RnnActivation[];
 
 /** LSTM over a whole sequence x [B, T, I]; gates i, f, c, o. */
 export function lstmSequence(x: Tensor, weights: RnnWeights, options: RnnSequenceOptions = {}): RnnSequenceResult {
@@ -148,7 +147,7 @@ function prepare(kind: Kind, x: Tensor, weights: RnnWeights, options: GruSequenc
   const recurrentActivation = options.recurrentActivation ?? 'sigmoid';
   const named = (a: RnnActivationLike): RnnActivation => (typeof a === 'string' ? a : 'linear');
   for (const a of [activation, recurrentActivation]) {
-    if (typeof a === 'string' && !FUSED_ACTIVATIONS.includes(a)) {
+    if (typeof a === 'string' && !(FUSED_ACTIVATIONS as readonly string[]).includes(a)) {
       throw new Error(`${op}: unknown activation '${a}': use one of ${FUSED_ACTIVATIONS.join(', ')} or pass a function`);
     }
   }
@@ -238,14 +237,7 @@ function fusedSequence(p: Prepared): RnnSequenceResult {
 
 
 function activationFn(a: RnnActivationLike): (x: Tensor) => Tensor {
-  if (typeof a === 'function') return a;
-  switch (a) {
-    case 'tanh': return tanh;
-    case 'sigmoid': return sigmoid;
-    case 'hardSigmoid': return hardSigmoid;
-    case 'relu': return relu;
-    case 'linear': return (x) => x;
-  }
+  return typeof a === 'function' ? a : fusedActivationOp(a);
 }
 
 /** A cell step: (this step's input projection [B, G*U], previous states, h' for the matmuls) → new states, h first. */

@@ -1,9 +1,9 @@
 import { recordOp } from '../autograd.js';
 import type { Storage } from '../memory.js';
 import { broadcastShapes, formatShape, normalizeAxis, shapesEqual, sizeBetween, sizeOf, type Shape } from '../shape.js';
-import { Tensor, Variable, bufferOf, copyStorage } from '../tensor.js';
-import { cast, rawBinary, sumToShape } from './elementwise.js';
-import { asFloat, assertTensor, buf, empty, filledTensor, kernels, unaliased } from './util.js';
+import { Tensor, Variable, bufferOf, copyStorage, readHost } from '../tensor.js';
+import { cast, sumToShape } from './elementwise.js';
+import { asFloat, assertTensor, buf, empty, filledTensor, kernels, rawBinary, unaliased } from './util.js';
 
 /** x's storage, checked live and on the active device, for a new tensor viewing the same values. */
 function viewStorage(x: Tensor, op: string): Storage {
@@ -198,7 +198,7 @@ export function unstack(x: Tensor, axis = 0): Tensor[] {
 function toIndices(op: string, indices: Tensor | ArrayLike<number>): Tensor {
   if (indices instanceof Tensor) {
     if (indices.dtype === 'int32') return indices;
-    const values = indices.readValues(op);
+    const values = readHost(indices, op);
     for (let i = 0; i < values.length; i++) {
       if (!Number.isInteger(values[i])) throw new Error(`${op}: indices must be integers, got ${values[i]} at position ${i}`);
     }

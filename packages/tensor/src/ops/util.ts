@@ -1,8 +1,8 @@
 import { recordOp } from '../autograd.js';
-import type { DType } from '../backend.js';
+import type { BinaryOp, DType } from '../backend.js';
 import { allocStorage } from '../memory.js';
 import { activeKernels } from '../registry.js';
-import { formatShape, sizeOf, type Shape } from '../shape.js';
+import { broadcastShapes, formatShape, sizeOf, type Shape } from '../shape.js';
 import { Tensor, Variable, bufferOf, copyStorage } from '../tensor.js';
 
 export type TensorLike = Tensor | number;
@@ -64,4 +64,13 @@ export function asFloat(t: Tensor, op: string): Tensor {
 export function unaliased(x: Tensor, op: string): Tensor {
   if (!(x instanceof Variable)) return x;
   return recordOp(op, new Tensor(copyStorage(x, x.dtype), x.shape), [x], (dy) => [dy]);
+}
+
+/** out = a op b broadcast to `outShape` (default: the broadcast of a and b), no gradient. */
+export function rawBinary(op: BinaryOp, a: Tensor, b: Tensor, name: string, outShape: Shape = broadcastShapes(name, a.shape, b.shape)): Tensor {
+  const fa = asFloat(a, name);
+  const fb = asFloat(b, name);
+  const y = empty(outShape);
+  kernels().binary(op, buf(fa, name), fa.shape, buf(fb, name), fb.shape, buf(y, name), outShape);
+  return y;
 }

@@ -1,6 +1,6 @@
 /**
- * Conformance cases for the optional fused recurrent kernels
- * (Backend.optional.lstmForward/Backward, gru*, simpleRnn*). Each case runs
+ * Conformance cases for the fused recurrent kernels (lstmForward/Backward,
+ * gruForward/Backward, simpleRnnForward/Backward). Each case runs
  * the backend's fused kernel directly on seeded random arrays and compares
  * every output and gradient with the composite path of lstmSequence etc.
  * (ordinary ops, `fused: false`), evaluated on the active registered backend:

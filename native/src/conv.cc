@@ -239,28 +239,33 @@ __attribute__((target("avx2,fma"))) inline v8f load8(const float* p) {
 }
 __attribute__((target("avx2,fma"))) inline void store8(float* p, v8f v) { std::memcpy(p, &v, sizeof v); }
 
+// Calls rowFn(r, colRow) for the rows [r0, r1), gathering their im2col rows a block at a time into L1.
+template <typename RowFn>
+inline __attribute__((always_inline)) void forColumnRows(const ConvGeom& g, const float* x, int64_t r0, int64_t r1, RowFn rowFn) {
+  alignas(32) float col[kSmallKRows * kSmallK];
+  for (int64_t b0 = r0; b0 < r1; b0 += kSmallKRows) {
+    const int64_t b1 = std::min(r1, b0 + kSmallKRows);
+    im2col(g, x, b0, b1, col);
+    for (int64_t r = b0; r < b1; ++r) rowFn(r, col + (r - b0) * g.k());
+  }
+}
+
 // y rows [r0, r1) of a small-k conv; NV = outC / 8 vectors of output channels.
 template <int NV>
 __attribute__((target("avx2,fma"))) void smallKForward(const ConvGeom& g, const float* x, const float* w, float* y,
                                                          int64_t r0, int64_t r1) {
   const int64_t K = g.k(), C = g.outC;
-  alignas(32) float col[kSmallKRows * kSmallK];
-  for (int64_t b0 = r0; b0 < r1; b0 += kSmallKRows) {
-    const int64_t b1 = std::min(r1, b0 + kSmallKRows);
-    im2col(g, x, b0, b1, col);
-    for (int64_t r = b0; r < b1; ++r) {
-      const float* c = col + (r - b0) * K;
-      v8f acc[NV];
-      for (int v = 0; v < NV; ++v) acc[v] = v8f{} ;
-      for (int64_t k = 0; k < K; ++k) {
-        const v8f a = v8f{} + c[k];
-        const float* wk = w + k * C;
-        for (int v = 0; v < NV; ++v) acc[v] += a * load8(wk + 8 * v);
-      }
-      float* yr = y + r * C;
-      for (int v = 0; v < NV; ++v) store8(yr + 8 * v, acc[v]);
+  forColumnRows(g, x, r0, r1, [&](int64_t r, const float* c) __attribute__((target("avx2,fma"))) {
+    v8f acc[NV];
+    for (int v = 0; v < NV; ++v) acc[v] = v8f{};
+    for (int64_t k = 0; k < K; ++k) {
+      const v8f a = v8f{} + c[k];
+      const float* wk = w + k * C;
+      for (int v = 0; v < NV; ++v) acc[v] += a * load8(wk + 8 * v);
     }
-  }
+    float* yr = y + r * C;
+    for (int v = 0; v < NV; ++v) store8(yr + 8 * v, acc[v]);
+  });
 }
 
 // dW[k, :] += col[r, k] * dy[r, :] over rows [r0, r1) into acc [K, outC] (accumulated, not cleared).
@@ -268,22 +273,16 @@ template <int NV>
 __attribute__((target("avx2,fma"))) void smallKFilter(const ConvGeom& g, const float* x, const float* dy, float* acc,
                                                         int64_t r0, int64_t r1) {
   const int64_t K = g.k(), C = g.outC;
-  alignas(32) float col[kSmallKRows * kSmallK];
-  for (int64_t b0 = r0; b0 < r1; b0 += kSmallKRows) {
-    const int64_t b1 = std::min(r1, b0 + kSmallKRows);
-    im2col(g, x, b0, b1, col);
-    for (int64_t r = b0; r < b1; ++r) {
-      const float* c = col + (r - b0) * K;
-      const float* dr = dy + r * C;
-      v8f d[NV];
-      for (int v = 0; v < NV; ++v) d[v] = load8(dr + 8 * v);
-      for (int64_t k = 0; k < K; ++k) {
-        const v8f a = v8f{} + c[k];
-        float* ak = acc + k * C;
-        for (int v = 0; v < NV; ++v) store8(ak + 8 * v, load8(ak + 8 * v) + a * d[v]);
-      }
+  forColumnRows(g, x, r0, r1, [&](int64_t r, const float* c) __attribute__((target("avx2,fma"))) {
+    const float* dr = dy + r * C;
+    v8f d[NV];
+    for (int v = 0; v < NV; ++v) d[v] = load8(dr + 8 * v);
+    for (int64_t k = 0; k < K; ++k) {
+      const v8f a = v8f{} + c[k];
+      float* ak = acc + k * C;
+      for (int v = 0; v < NV; ++v) store8(ak + 8 * v, load8(ak + 8 * v) + a * d[v]);
     }
-  }
+  });
 }
 
 template <template <int> class Fn, typename... Args>

@@ -3,7 +3,7 @@
 // same arrays (the binding's overhead), and conv2d forward + both backward
 // passes for the seed CNN's layers at batch 32 under each threading strategy.
 // Usage: node bench/kernels.mjs [--quick]   (after building the package)
-import { readFileSync } from 'node:fs';
+import { busy } from './busy.mjs';
 import { createNativeBackend, getNumThreads, blasInfo, nativeAvailable, nativeUnavailableReason, nativeTesting, setNumThreads } from '../dist/index.js';
 
 if (!nativeAvailable) {
@@ -12,22 +12,6 @@ if (!nativeAvailable) {
 }
 const quick = process.argv.includes('--quick');
 
-/** Fraction of the machine's CPU time spent busy over `ms` (from /proc/stat; 0 where unavailable). */
-function busy(ms) {
-  const read = () => {
-    try {
-      const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-      return { idle: f[3] + f[4], total: f.reduce((a, b) => a + b, 0) };
-    } catch {
-      return undefined;
-    }
-  };
-  const a = read();
-  const until = Date.now() + ms;
-  while (Date.now() < until) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
-  const b = read();
-  return a && b && b.total > a.total ? 1 - (b.idle - a.idle) / (b.total - a.total) : 0;
-}
 
 /** Other processes share this machine: wait (up to maxWait ms) until it is quiet before measuring. */
 function waitQuiet(maxWait = 180_000) {

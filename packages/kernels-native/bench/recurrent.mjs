@@ -14,8 +14,8 @@
 //
 // Usage: node bench/recurrent.mjs [--quick] [--threads N] [--kinds lstm,gru,gruRa,rnn] [--batches 32,128,256]
 //        (after building the package; OPENBLAS_CORETYPE=Haswell on this machine)
-import { readFileSync } from 'node:fs';
 import { blasInfo, createNativeBackend, getNumThreads, nativeAvailable, nativeUnavailableReason, setNumThreads } from '../dist/index.js';
+import { busy } from './busy.mjs';
 
 if (!nativeAvailable) {
   console.log(`native addon unavailable: ${nativeUnavailableReason}`);
@@ -106,22 +106,6 @@ function model(kind, B) {
   };
 }
 
-/** Fraction of the machine's CPU time spent busy over `ms` (from /proc/stat; 0 where unavailable). */
-function busy(ms) {
-  const read = () => {
-    try {
-      const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-      return { idle: f[3] + f[4], total: f.reduce((a, b) => a + b, 0) };
-    } catch {
-      return undefined;
-    }
-  };
-  const a = read();
-  const until = Date.now() + ms;
-  while (Date.now() < until) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
-  const b = read();
-  return a && b && b.total > a.total ? 1 - (b.idle - a.idle) / (b.total - a.total) : 0;
-}
 
 /** Other processes share this machine: wait (up to maxWait ms) until it is quiet before a round. */
 let noisy = 0;

@@ -9,6 +9,7 @@ import { avgPool2d, avgPool2dBackprop, maxPool2d, maxPool2dBackprop, type MaxPoo
 import { ReduceScratch, argReduce, reduce, softmax } from './reduce.js';
 import { createRecurrentKernels } from './recurrent.js';
 import { unary } from './unary.js';
+import { simdAvailable } from './wasm/simd.js';
 import { biasActivation, biasActivationGrad } from './fused.js';
 
 export interface JsBackendOptions {
@@ -29,6 +30,13 @@ export interface JsBackendOptions {
    * can be split, as tests do).
    */
   parallelThreshold?: number;
+  /**
+   * Whether the GEMMs (and the convs and recurrent kernels built on them) use
+   * the WebAssembly SIMD kernels (default true; they are used only where the
+   * engine has WebAssembly SIMD and AXON_WASM_SIMD is not 0). false keeps
+   * everything in plain TypeScript.
+   */
+  simd?: boolean;
 }
 
 /**
@@ -42,6 +50,7 @@ export interface JsBackendOptions {
 export function createJsBackend(options: JsBackendOptions = {}): CompleteHostBackend {
   const parallel = parallelOptions(options);
   const gemmScratch = new GemmScratch();
+  gemmScratch.simd = parallel.simd;
   const convScratch = new ConvScratch(gemmScratch, parallel.im2colBytes);
   gemmScratch.parallel = (problem) => parallelGemm(parallel, problem);
   convScratch.parallel = (kernel, a, b, out, info) => parallelConv(parallel, kernel, a, b, out, info);
@@ -84,10 +93,10 @@ export function createJsBackend(options: JsBackendOptions = {}): CompleteHostBac
 }
 
 function parallelOptions(options: JsBackendOptions): ParallelOptions {
-  const { threads, parallelThreshold = DEFAULT_PARALLEL_THRESHOLD, im2colBytes = DEFAULT_IM2COL_BYTES } = options;
+  const { threads, parallelThreshold = DEFAULT_PARALLEL_THRESHOLD, im2colBytes = DEFAULT_IM2COL_BYTES, simd = true } = options;
   if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) {
     throw new Error(`createJsBackend: threads must be a positive integer, got ${threads}`);
   }
   if (!(parallelThreshold >= 0)) throw new Error(`createJsBackend: parallelThreshold must be >= 0, got ${parallelThreshold}`);
-  return { threads, threshold: parallelThreshold, im2colBytes };
+  return { threads, threshold: parallelThreshold, im2colBytes, simd: simd && simdAvailable };
 }

@@ -11,6 +11,7 @@
  */
 
 import { checkCounts, checkLength, checkMinLength } from './validate.js';
+import { HEAP_INDEX, heap, simdAvailable, simdGemm } from './wasm/simd.js';
 
 /** Micro-tile height (rows of op(A)). */
 export const MR = 4;
@@ -51,6 +52,8 @@ export interface GemmProblem {
   beta: number;
   strideA: number;
   strideB: number;
+  /** Whether the blocked products go through the WebAssembly SIMD kernel (wasm/gemm-module.ts). */
+  simd: boolean;
 }
 
 /** A block of a GemmProblem's output: batch entries [i0, i1), rows [r0, r1), columns [j0, j1) of each. */
@@ -66,6 +69,12 @@ export interface GemmBlock {
 /** Reusable float64 accumulator for the matrix-vector paths; grown on demand, never shrunk. */
 export class GemmScratch {
   private accumulator = new Float64Array(0);
+
+  /**
+   * Whether blocked products use the WebAssembly SIMD kernel (default: when
+   * this thread has it); false keeps everything in the pure-JS kernels.
+   */
+  simd = simdAvailable;
 
   /**
    * Set on the main thread's scratch by the backend: offered every GEMM after
@@ -113,7 +122,7 @@ export function gemm(
     batch = 1;
   }
 
-  const problem: GemmProblem = { a, b, c, batch, m, n, k, transA, transB, alpha, beta, strideA, strideB };
+  const problem: GemmProblem = { a, b, c, batch, m, n, k, transA, transB, alpha, beta, strideA, strideB, simd: scratch.simd && simdAvailable };
   if (scratch.parallel?.(problem)) return;
   gemmBlock(scratch, problem, { i0: 0, i1: batch, r0: 0, r1: m, j0: 0, j1: n });
 }
@@ -141,8 +150,48 @@ export function gemmBlock(scratch: GemmScratch, p: GemmProblem, block: GemmBlock
       : { data: b, offset: i * strideB + j0, rowStride: n, colStride: 1 };
     if (m === 1) rowTimesMatrix(scratch, opA, opB, c, cOffset, cols, k, alpha);
     else if (n === 1) matrixTimesColumn(scratch, opA, opB, c, cOffset, rows, k, alpha);
-    else blocked(opA, opB, c, cOffset, n, rows, cols, k, alpha);
+    else if (!(p.simd && simdBlocked(opA, opB, c, cOffset, n, rows, cols, k, alpha))) blocked(opA, opB, c, cOffset, n, rows, cols, k, alpha);
   }
+}
+
+/** Float alignment of the operands in the WebAssembly heap: a cache line. */
+const LINE = 16;
+
+/** The first index at or after `at` that lies at the same offset modulo a cache line as `data[offset]` (V8 copies equally aligned arrays fastest). */
+function alignLike(at: number, data: Float32Array, offset: number): number {
+  const phase = (data.byteOffset / 4 + offset) % LINE;
+  return Math.ceil(at / LINE) * LINE + phase;
+}
+
+/**
+ * blocked() through the WebAssembly SIMD kernel: the spans of A and B the
+ * product reads and the m×n block of C are copied into the module's heap
+ * (linear copies next to m·n·k work), the module packs and multiplies, and C
+ * is copied back. Returns false, having touched nothing, when the operands do
+ * not fit in the heap's cap.
+ */
+function simdBlocked(A: Operand, B: Operand, c: Float32Array, cOffset: number, ldc: number, m: number, n: number, k: number, alpha: number): boolean {
+  const lenA = (m - 1) * A.rowStride + (k - 1) * A.colStride + 1;
+  const lenB = (k - 1) * B.rowStride + (n - 1) * B.colStride + 1;
+  const aAt = alignLike(HEAP_INDEX, A.data, A.offset);
+  const bAt = alignLike(aAt + lenA, B.data, B.offset);
+  const cAt = alignLike(bAt + lenB, c, cOffset);
+  const mem = heap(cAt + m * n - HEAP_INDEX);
+  if (!mem) return false;
+  mem.set(A.data.subarray(A.offset, A.offset + lenA), aAt);
+  mem.set(B.data.subarray(B.offset, B.offset + lenB), bAt);
+  if (n === ldc) {
+    mem.set(c.subarray(cOffset, cOffset + m * n), cAt);
+  } else {
+    for (let r = 0; r < m; r++) mem.set(c.subarray(cOffset + r * ldc, cOffset + r * ldc + n), cAt + r * n);
+  }
+  simdGemm(aAt, A.rowStride, A.colStride, bAt, B.rowStride, B.colStride, cAt, n, m, n, k, alpha);
+  if (n === ldc) {
+    c.set(mem.subarray(cAt, cAt + m * n), cOffset);
+  } else {
+    for (let r = 0; r < m; r++) c.set(mem.subarray(cAt + r * n, cAt + (r + 1) * n), cOffset + r * ldc);
+  }
+  return true;
 }
 
 /**

@@ -35,6 +35,8 @@ export interface ParallelOptions {
   threshold: number;
   /** The conv column-buffer budget of each thread. */
   im2colBytes: number;
+  /** Whether the GEMMs use the WebAssembly SIMD kernel (when the thread has it). */
+  simd: boolean;
 }
 
 /** Test hook: a fault for the workers to inject into the next tasks (see tasks.ts). */
@@ -145,7 +147,7 @@ export function parallelConv(o: ParallelOptions, kernel: ConvKernel, a: Float32A
   const arena = pool.arena(total);
   arena.set(a, ra[0]);
   arena.set(b, rb[0]);
-  const params = encodeConv(CONV_KINDS[kernel], info, ra, rb, ro, perChunk, o.im2colBytes, parallelTesting.fault);
+  const params = encodeConv(CONV_KINDS[kernel], info, ra, rb, ro, perChunk, o.im2colBytes, o.simd, parallelTesting.fault);
   if (!pool.run(kernel, params, chunks, threads)) return false;
   const result = arena.subarray(ro[0], ro[0] + ro[1]);
   if (partials) sumPartials(result, chunks, out);

@@ -16,6 +16,7 @@ import type { Conv2DInfo, Pool2DInfo } from '@axon/tensor';
 import { ConvScratch, DEFAULT_IM2COL_BYTES, conv2d, conv2dBackpropFilter, conv2dBackpropInput } from './conv.js';
 import { GemmScratch, gemmBlock, type GemmBlock, type GemmProblem } from './gemm.js';
 import { maxPool2d } from './pool.js';
+import { simdAvailable } from './wasm/simd.js';
 
 export const GEMM = 0, CONV2D = 1, CONV2D_BACKPROP_INPUT = 2, CONV2D_BACKPROP_FILTER = 3, MAX_POOL = 4;
 
@@ -41,15 +42,15 @@ const POOL_FIELDS = [
 export function encodeGemm(p: GemmProblem, a: Region, b: Region, c: Region, by: number, chunkSize: number, fault: number): number[] {
   return [
     GEMM, fault, p.batch, p.m, p.n, p.k, Number(p.transA), Number(p.transB), p.alpha, p.beta, p.strideA, p.strideB,
-    ...a, ...b, ...c, by, chunkSize,
+    ...a, ...b, ...c, by, chunkSize, Number(p.simd),
   ];
 }
 
 /** For backprop filter, `out` holds one partial dFilter per chunk. */
 export function encodeConv(
-  kind: number, info: Conv2DInfo, a: Region, b: Region, out: Region, imagesPerChunk: number, im2colBytes: number, fault: number,
+  kind: number, info: Conv2DInfo, a: Region, b: Region, out: Region, imagesPerChunk: number, im2colBytes: number, simd: boolean, fault: number,
 ): number[] {
-  return [kind, fault, ...CONV_FIELDS.map((f) => info[f]), ...a, ...b, ...out, imagesPerChunk, im2colBytes];
+  return [kind, fault, ...CONV_FIELDS.map((f) => info[f]), ...a, ...b, ...out, imagesPerChunk, im2colBytes, Number(simd)];
 }
 
 /** `argmax` is an int32 region of the same arena. */
@@ -87,10 +88,10 @@ function region(arena: Float32Array, offset: number, length: number): Float32Arr
 }
 
 function runGemm(q: number[], arena: Float32Array, chunk: number): void {
-  const [, , batch, m, n, k, transA, transB, alpha, beta, strideA, strideB, aOff, aLen, bOff, bLen, cOff, cLen, by, size] = q;
+  const [, , batch, m, n, k, transA, transB, alpha, beta, strideA, strideB, aOff, aLen, bOff, bLen, cOff, cLen, by, size, simd] = q;
   const p: GemmProblem = {
     a: region(arena, aOff, aLen), b: region(arena, bOff, bLen), c: region(arena, cOff, cLen),
-    batch, m, n, k, transA: transA === 1, transB: transB === 1, alpha, beta, strideA, strideB,
+    batch, m, n, k, transA: transA === 1, transB: transB === 1, alpha, beta, strideA, strideB, simd: simd === 1 && simdAvailable,
   };
   const lo = chunk * size;
   const block: GemmBlock = { i0: 0, i1: batch, r0: 0, r1: m, j0: 0, j1: n };
@@ -103,7 +104,8 @@ function runGemm(q: number[], arena: Float32Array, chunk: number): void {
 function runConv(kind: number, q: number[], arena: Float32Array, chunk: number): void {
   const info = {} as Conv2DInfo;
   CONV_FIELDS.forEach((field, i) => (info[field] = q[2 + i]));
-  const [aOff, aLen, bOff, bLen, outOff, outLen, imagesPerChunk, im2colBytes] = q.slice(2 + CONV_FIELDS.length);
+  const [aOff, aLen, bOff, bLen, outOff, outLen, imagesPerChunk, im2colBytes, simd] = q.slice(2 + CONV_FIELDS.length);
+  gemmScratch.simd = simd === 1;
   const a = region(arena, aOff, aLen), b = region(arena, bOff, bLen), out = region(arena, outOff, outLen);
   if (im2colBytes !== convScratchBytes) {
     convScratch = new ConvScratch(gemmScratch, im2colBytes);

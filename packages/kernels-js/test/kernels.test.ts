@@ -1,7 +1,7 @@
 import { listBackends, setBackend, type CompleteHostBackend as Backend, type Conv2DInfo } from '@axon/tensor';
 import { Rng, assertClose, createReferenceBackend } from '@axon/tensor/testing';
 import { describe, expect, it } from 'vitest';
-import { JS_BACKEND_PRIORITY, createJsBackend } from '../src/index.js';
+import { JS_BACKEND_PRIORITY, createJsBackend, createJsBackend as createBackend, type JsBackendOptions } from '../src/index.js';
 import { erf, erfc } from '../src/math.js';
 
 const reference = createReferenceBackend();
@@ -50,7 +50,9 @@ describe('registration', () => {
   });
 });
 
-describe('gemm', () => {
+for (const simd of [true, false]) describe(`gemm (simd ${simd})`, () => {
+  const createJsBackend = (options: JsBackendOptions = {}): Backend => createBackend({ simd, ...options });
+
   it('matches the reference on shapes spanning several cache blocks, every transpose combination', () => {
     const backend = createJsBackend();
     const rng = new Rng(1);
@@ -109,7 +111,9 @@ describe('gemm', () => {
   });
 });
 
-describe('conv2d', () => {
+for (const simd of [true, false]) describe(`conv2d (simd ${simd})`, () => {
+  const createJsBackend = (options: JsBackendOptions = {}): Backend => createBackend({ simd, ...options });
+
   it('gives the same results when the im2col budget forces many chunks', () => {
     // 64 bytes = 16 floats: fewer than one 3x3x3 patch, so every output row is its own chunk.
     for (const bytes of [64, 4096]) {

@@ -105,7 +105,7 @@ function runConv(kind: number, q: number[], arena: Float32Array, chunk: number):
   const info = {} as Conv2DInfo;
   CONV_FIELDS.forEach((field, i) => (info[field] = q[2 + i]));
   const [aOff, aLen, bOff, bLen, outOff, outLen, imagesPerChunk, im2colBytes, simd] = q.slice(2 + CONV_FIELDS.length);
-  gemmScratch.simd = simd === 1;
+  gemmScratch.simd = simd === 1 && simdAvailable;
   const a = region(arena, aOff, aLen), b = region(arena, bOff, bLen), out = region(arena, outOff, outLen);
   if (im2colBytes !== convScratchBytes) {
     convScratch = new ConvScratch(gemmScratch, im2colBytes);

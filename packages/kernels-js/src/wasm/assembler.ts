@@ -97,8 +97,11 @@ export class Func {
   add(): this { this.code.push(0x6a); return this; }
   sub(): this { this.code.push(0x6b); return this; }
   mul(): this { this.code.push(0x6c); return this; }
+  divS(): this { this.code.push(0x6d); return this; }
+  remS(): this { this.code.push(0x6f); return this; }
   shl(): this { this.code.push(0x74); return this; }
   ltS(): this { this.code.push(0x48); return this; }
+  ltU(): this { this.code.push(0x49); return this; }
   geS(): this { this.code.push(0x4e); return this; }
   eqz(): this { this.code.push(0x45); return this; }
   eq(): this { this.code.push(0x46); return this; }
@@ -106,6 +109,7 @@ export class Func {
   leS(): this { this.code.push(0x4c); return this; }
   gtS(): this { this.code.push(0x4a); return this; }
   and(): this { this.code.push(0x71); return this; }
+  or32(): this { this.code.push(0x72); return this; }
   /** (a, b, cond) → cond ? a : b (any one value type). */
   select(): this { this.code.push(0x1b); return this; }
   /** Pops and discards a value. */
@@ -143,6 +147,12 @@ export class Func {
   v128Or(): this { return this.simd(SIMD.or); }
   /** (a, b, mask) → lanes of a where mask bits are 1, of b elsewhere. */
   bitselect(): this { return this.simd(SIMD.bitselect); }
+  /** (a, b) → the lanes of a and b (0-3 a, 4-7 b) picked by `lanes` (four 32-bit lane indices). */
+  shuffle32(lanes: readonly [number, number, number, number]): this {
+    this.simd(0x0d);
+    for (const l of lanes) for (let i = 0; i < 4; i++) this.code.push(4 * l + i);
+    return this;
+  }
   /** A v128 constant with four equal f32 lanes. */
   f32x4Const(v: number): this {
     f32View.setFloat32(0, v, true);
@@ -153,15 +163,18 @@ export class Func {
   }
 
   // ---- control
-  /** `for (i = from; i < to; i += step) body()` with i, to and step i32 locals or constants (as emitters); skips the body when from >= to. */
-  forRange(i: number, from: () => void, to: () => void, step: number, body: () => void): this {
+  /** `for (i = from; i < to; i += step) body()`: i an i32 local, from and to emitters, step a constant or a local; skips the body when from >= to. */
+  forRange(i: number, from: () => void, to: () => void, step: number | { local: number }, body: () => void): this {
     from();
     this.set(i);
     this.block(() => {
       this.get(i); to(); this.geS(); this.brIf(0);
       this.loop(() => {
         body();
-        this.get(i).i32(step).add().tee(i);
+        this.get(i);
+        if (typeof step === 'number') this.i32(step);
+        else this.get(step.local);
+        this.add().tee(i);
         to();
         this.ltS();
         this.brIf(0);

@@ -10,7 +10,8 @@
  * environment variable AXON_WASM_SIMD is 0 (read once at load; worker threads
  * inherit it). A backend can also be made without it: createJsBackend({ simd: false }).
  */
-import { HEAP, gemmModuleBytes } from './gemm-module.js';
+import { HEAP } from './layout.js';
+import { simdModuleBytes } from './module.js';
 
 /** The slice of the WebAssembly JS API used here (@types/node 20 does not declare it). */
 interface WasmApi {
@@ -25,12 +26,17 @@ interface Memory {
 
 type GemmFn = (
   a: number, rsA: number, csA: number, b: number, rsB: number, csB: number,
-  c: number, ldc: number, m: number, n: number, k: number, alpha: number,
+  c: number, ldc: number, m: number, n: number, k: number, alpha: number, loadC: number,
 ) => void;
+
+/** im2col / col2im (conv-module.ts): x, H, W, cin, oh, ow, fh, fw, sh, sw, dh, dw, padTop, padLeft, r0, count, col. */
+type PatchFn = (...args: number[]) => void;
 
 interface Kernels {
   memory: Memory;
   gemm: GemmFn;
+  im2col: PatchFn;
+  col2im: PatchFn;
 }
 
 /** Most bytes the heap may reach (the module's addresses are 32-bit; stay well inside). */
@@ -42,9 +48,9 @@ function load(): { kernels?: Kernels; why?: string } {
   const api = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
   if (!api) return { why: 'no WebAssembly in this engine' };
   try {
-    const instance = new api.Instance(new api.Module(gemmModuleBytes()), {});
+    const instance = new api.Instance(new api.Module(simdModuleBytes()), {});
     const e = instance.exports;
-    return { kernels: { memory: e.memory as Memory, gemm: e.gemm as GemmFn } };
+    return { kernels: { memory: e.memory as Memory, gemm: e.gemm as GemmFn, im2col: e.im2col as PatchFn, col2im: e.col2im as PatchFn } };
   } catch (error) {
     return { why: `WebAssembly SIMD unavailable (${error instanceof Error ? error.message : String(error)})` };
   }
@@ -79,10 +85,54 @@ export function heap(floats: number): Float32Array | undefined {
 /** Float index of the heap's first value. */
 export const HEAP_INDEX = HEAP / 4;
 
-/** C (m×n at float index c, row stride ldc) += alpha · op(A) · op(B), all at float indices of the memory (see gemm-module.ts). */
+/**
+ * C (m×n at float index c, row stride ldc) += alpha · op(A) · op(B), all at
+ * float indices of the memory (see gemm-module.ts); loadC false: C = alpha · op(A) · op(B)
+ * (C is not read).
+ */
 export function simdGemm(
   a: number, rsA: number, csA: number, b: number, rsB: number, csB: number,
-  c: number, ldc: number, m: number, n: number, k: number, alpha: number,
+  c: number, ldc: number, m: number, n: number, k: number, alpha: number, loadC: boolean,
 ): void {
-  kernels!.gemm(4 * a, rsA, csA, 4 * b, rsB, csB, 4 * c, ldc, m, n, k, alpha);
+  kernels!.gemm(4 * a, rsA, csA, 4 * b, rsB, csB, 4 * c, ldc, m, n, k, alpha, loadC ? 1 : 0);
+}
+
+/** Float alignment of the operands in the heap: a cache line. */
+const LINE = 16;
+
+/**
+ * The first float index at or after `at` that lies at the same offset modulo a
+ * cache line as `data[offset]`: V8 copies between equally aligned arrays
+ * fastest.
+ */
+export function alignLike(at: number, data: Float32Array, offset = 0): number {
+  const phase = (data.byteOffset / 4 + offset) % LINE;
+  return Math.ceil(at / LINE) * LINE + phase;
+}
+
+/** Float index `at` rounded up to a 16-byte boundary (for arrays only the module reads). */
+export function align4(at: number): number {
+  return Math.ceil(at / 4) * 4;
+}
+
+/** The geometry a patch walk needs, as conv.ts's Geometry has it. */
+export interface PatchGeometry {
+  inHeight: number; inWidth: number; inChannels: number; outHeight: number; outWidth: number;
+  filterHeight: number; filterWidth: number; strideHeight: number; strideWidth: number;
+  dilationHeight: number; dilationWidth: number; padTop: number; padLeft: number;
+}
+
+/**
+ * col (float index) = the receptive fields of output rows [r0, r0 + count) of
+ * x (float index; its first image is image 0 of the rows' numbering).
+ */
+export function simdIm2col(x: number, g: PatchGeometry, r0: number, count: number, col: number): void {
+  kernels!.im2col(4 * x, g.inHeight, g.inWidth, g.inChannels, g.outHeight, g.outWidth, g.filterHeight, g.filterWidth,
+    g.strideHeight, g.strideWidth, g.dilationHeight, g.dilationWidth, g.padTop, g.padLeft, r0, count, 4 * col);
+}
+
+/** The adjoint of simdIm2col: x += the rows of col scattered back. */
+export function simdCol2im(col: number, g: PatchGeometry, r0: number, count: number, x: number): void {
+  kernels!.col2im(4 * x, g.inHeight, g.inWidth, g.inChannels, g.outHeight, g.outWidth, g.filterHeight, g.filterWidth,
+    g.strideHeight, g.strideWidth, g.dilationHeight, g.dilationWidth, g.padTop, g.padLeft, r0, count, 4 * col);
 }

@@ -4,7 +4,7 @@ import { ConvScratch, DEFAULT_IM2COL_BYTES, conv2d, conv2dBackpropFilter, conv2d
 import { GemmScratch, gemm } from './gemm.js';
 import { cast, concat, gather, oneHot, pad, scatterAdd, slice, transpose } from './layout.js';
 import { adamUpdate, rmspropUpdate, sgdUpdate } from './optimizers.js';
-import { DEFAULT_PARALLEL_THRESHOLD, parallelConv, parallelGemm, parallelMaxPool, type ParallelOptions } from './parallel.js';
+import { DEFAULT_PARALLEL_THRESHOLD, parallelConv, parallelGemm, parallelMaxPool, parallelRecurrent, type ParallelOptions } from './parallel.js';
 import { avgPool2d, avgPool2dBackprop, maxPool2d, maxPool2dBackprop, type MaxPoolParallel } from './pool.js';
 import { ReduceScratch, argReduce, reduce, softmax } from './reduce.js';
 import { createRecurrentKernels } from './recurrent.js';
@@ -88,7 +88,7 @@ export function createJsBackend(options: JsBackendOptions = {}): CompleteHostBac
     sgdUpdate,
     adamUpdate,
     rmspropUpdate,
-    ...createRecurrentKernels(gemmScratch),
+    ...createRecurrentKernels(gemmScratch, (kernel, job) => parallelRecurrent(parallel, kernel, job)),
   };
 }
 

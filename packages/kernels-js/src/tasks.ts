@@ -9,6 +9,7 @@
  *   backprop filter:      a range of images, into the chunk's own partial dFilter
  *                         (the main thread sums the partials in chunk order)
  *   max pooling:          a range of images (maxPool2d on those images)
+ *   recurrent:            one row group of a recurrence (runGroup, recurrent-groups.ts)
  *
  * Each thread has its own module instance, hence its own scratch buffers.
  */
@@ -16,9 +17,10 @@ import type { Conv2DInfo, Pool2DInfo } from '@axon/tensor';
 import { ConvScratch, DEFAULT_IM2COL_BYTES, conv2d, conv2dBackpropFilter, conv2dBackpropInput } from './conv.js';
 import { GemmScratch, gemmBlock, type GemmBlock, type GemmProblem } from './gemm.js';
 import { maxPool2d } from './pool.js';
+import { GroupContext, JOB_ARRAYS, runGroup, type Job, type JobArrays } from './recurrent-groups.js';
 import { simdAvailable } from './wasm/simd.js';
 
-export const GEMM = 0, CONV2D = 1, CONV2D_BACKPROP_INPUT = 2, CONV2D_BACKPROP_FILTER = 3, MAX_POOL = 4;
+export const GEMM = 0, CONV2D = 1, CONV2D_BACKPROP_INPUT = 2, CONV2D_BACKPROP_FILTER = 3, MAX_POOL = 4, RECURRENT = 5;
 
 /** How a GEMM is split: chunk i is a range of batch entries, of rows, or of columns. */
 export const BY_BATCH = 0, BY_ROWS = 1, BY_COLUMNS = 2;
@@ -58,7 +60,16 @@ export function encodeMaxPool(info: Pool2DInfo, x: Region, y: Region, argmax: Re
   return [MAX_POOL, fault, ...POOL_FIELDS.map((f) => info[f]), ...x, ...y, ...argmax, imagesPerChunk];
 }
 
+/** A recurrent job: its scalars, then each of JOB_ARRAYS as a region ([0, -1] when absent). */
+export function encodeRecurrent(job: Job, regions: readonly Region[], fault: number): number[] {
+  return [
+    RECURRENT, fault, job.kind, Number(job.backward), job.batch, job.timesteps, job.units, job.fa, job.fr,
+    Number(job.resetAfter), Number(job.goBackwards), job.groupRows, Number(job.simd), ...regions.flat(),
+  ];
+}
+
 const gemmScratch = new GemmScratch();
+const groupContext = new GroupContext();
 let convScratch = new ConvScratch(gemmScratch);
 let convScratchBytes = DEFAULT_IM2COL_BYTES;
 
@@ -69,6 +80,7 @@ export function runChunk(params: Float64Array, arena: Float32Array, chunk: numbe
   if (inWorker && fault !== FAULT_NONE) injectFault(fault);
   if (kind === GEMM) runGemm(q, arena, chunk);
   else if (kind === MAX_POOL) runMaxPool(q, arena, chunk);
+  else if (kind === RECURRENT) runRecurrent(q, arena, chunk);
   else runConv(kind, q, arena, chunk);
 }
 
@@ -141,6 +153,20 @@ function runMaxPool(q: number[], arena: Float32Array, chunk: number): void {
   // Indices into this chunk's images become indices into the whole x.
   const shift = b0 * inImage;
   if (shift > 0) for (let i = 0; i < argmax.length; i++) if (argmax[i] >= 0) argmax[i] += shift;
+}
+
+function runRecurrent(q: number[], arena: Float32Array, chunk: number): void {
+  const [, , kind, backward, batch, timesteps, units, fa, fr, resetAfter, goBackwards, rows, simd] = q;
+  const arrays = {} as Record<keyof JobArrays, Float32Array | null>;
+  JOB_ARRAYS.forEach((name, i) => {
+    const offset = q[13 + 2 * i], length = q[14 + 2 * i];
+    arrays[name] = length < 0 ? null : region(arena, offset, length);
+  });
+  const job: Job = {
+    kind, backward: backward === 1, batch, timesteps, units, fa, fr, resetAfter: resetAfter === 1, goBackwards: goBackwards === 1,
+    groupRows: rows, simd: simd === 1 && simdAvailable, arrays: arrays as JobArrays,
+  };
+  runGroup(job, chunk, groupContext);
 }
 
 function injectFault(fault: number): void {

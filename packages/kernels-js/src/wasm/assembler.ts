@@ -100,6 +100,7 @@ export class Func {
   divS(): this { this.code.push(0x6d); return this; }
   remS(): this { this.code.push(0x6f); return this; }
   shl(): this { this.code.push(0x74); return this; }
+  shr(): this { this.code.push(0x75); return this; }
   ltS(): this { this.code.push(0x48); return this; }
   ltU(): this { this.code.push(0x49); return this; }
   geS(): this { this.code.push(0x4e); return this; }
@@ -122,6 +123,7 @@ export class Func {
   f32Load(offset = 0): this { return this.mem(0x2a, 2, offset); }
   f32Store(offset = 0): this { return this.mem(0x38, 2, offset); }
   f32Add(): this { this.code.push(0x92); return this; }
+  f32Ne(): this { this.code.push(0x5c); return this; }
   f32Mul(): this { this.code.push(0x94); return this; }
 
   // ---- SIMD
@@ -192,6 +194,15 @@ export class Func {
       this.code.push(0x05);
       otherwise();
     }
+    this.code.push(0x0b);
+    return this;
+  }
+  /** Like if, with both arms leaving one value of type `type`. */
+  ifValue(type: ValType, body: () => void, otherwise: () => void): this {
+    this.code.push(0x04, type);
+    body();
+    this.code.push(0x05);
+    otherwise();
     this.code.push(0x0b);
     return this;
   }

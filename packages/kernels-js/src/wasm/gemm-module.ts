@@ -142,16 +142,16 @@ function packARows(f: Func, src: number, rs: number, cs: number, mb: number, kb:
 }
 
 /**
- * packB(src, rs, cs, kb, nb): the kb×nb block of B at src into 8-column
- * panels at PACK_B: panel q holds, for each p, columns 8q..8q+7 of row p.
- * Columns past nb are zeros.
+ * packB(src, rs, cs, kb, nb, dst): the kb×nb block of B at src into 8-column
+ * panels at dst (PACK_B, or a caller's buffer for weights packed once): panel
+ * q holds, for each p, columns 8q..8q+7 of row p. Columns past nb are zeros.
  */
 export function packB(): Func {
-  const f = new Func([I32, I32, I32, I32, I32]);
-  const src = 0, rs = 1, cs = 2, kb = 3, nb = 4;
+  const f = new Func([I32, I32, I32, I32, I32, I32]);
+  const src = 0, rs = 1, cs = 2, kb = 3, nb = 4, dst = 5;
   const jr = f.local(I32), col = f.local(I32), p = f.local(I32), panel = f.local(I32), s = f.local(I32), d = f.local(I32), j = f.local(I32);
   f.forRange(jr, () => f.i32(0), () => f.get(nb), NR, () => {
-    f.i32(PACK_B).get(jr).get(kb).mul().i32(2).shl().add().set(panel);
+    f.get(dst).get(jr).get(kb).mul().i32(2).shl().add().set(panel);
     // A whole panel from contiguous rows of B: two vectors per p.
     f.get(cs).i32(1).eq().get(jr).i32(NR).add().get(nb).leS().and();
     f.if(() => {
@@ -192,8 +192,8 @@ export function packB(): Func {
  * 8 KB sliver stays in L1 while the A panels stream from L2).
  */
 export function macro(): Func {
-  const f = new Func([I32, I32, I32, I32, I32, F32, I32]);
-  const mb = 0, nb = 1, kb = 2, c = 3, ldc = 4, alpha = 5, loadC = 6;
+  const f = new Func([I32, I32, I32, I32, I32, F32, I32, I32, I32]);
+  const mb = 0, nb = 1, kb = 2, c = 3, ldc = 4, alpha = 5, loadC = 6, bBase = 7, bStride = 8;
   const jr = f.local(I32), ir = f.local(I32), p = f.local(I32), ap = f.local(I32), bp = f.local(I32), cp = f.local(I32);
   const r = f.local(I32), j = f.local(I32), rows = f.local(I32), cols = f.local(I32), t = f.local(I32), cr = f.local(I32);
   const alphaV = f.local(V128), b0 = f.local(V128), b1 = f.local(V128), av = f.local(V128), zero = f.local(V128);
@@ -204,7 +204,7 @@ export function macro(): Func {
   f.forRange(jr, () => f.i32(0), () => f.get(nb), NR, () => {
     f.forRange(ir, () => f.i32(0), () => f.get(mb), MR, () => {
       f.i32(PACK_A).get(ir).get(kb).mul().i32(2).shl().add().set(ap);
-      f.i32(PACK_B).get(jr).get(kb).mul().i32(2).shl().add().set(bp);
+      f.get(bBase).get(jr).i32(3).shr().get(bStride).mul().add().set(bp);
       for (const v of acc) f.f32x4Const(0).set(v);
       f.get(kb).set(p);
       f.loop(() => {
@@ -284,7 +284,7 @@ export function gemm(): Func {
     f.forRange(pc, () => f.i32(0), () => f.get(k), { local: kStep }, () => {
       clamp(kb, k, pc, kStep);
       f.get(b).get(pc).get(rsB).mul().get(jc).get(csB).mul().add().i32(2).shl().add();
-      f.get(rsB).get(csB).get(kb).get(nb).call(FN.packB);
+      f.get(rsB).get(csB).get(kb).get(nb).i32(PACK_B).call(FN.packB);
       f.forRange(ic, () => f.i32(0), () => f.get(m), MC, () => {
         clamp(mb, m, ic, mcLocal);
         f.get(a).get(ic).get(rsA).mul().get(pc).get(csA).mul().add().i32(2).shl().add();
@@ -294,6 +294,7 @@ export function gemm(): Func {
         f.get(ldc).i32(2).shl().get(alpha);
         // C is read from the second slab on, and from the first unless loadC is 0.
         f.get(loadC).get(pc).or32();
+        f.i32(PACK_B).get(kb).i32(4 * NR).mul();
         f.call(FN.macro);
       });
     });
@@ -301,3 +302,41 @@ export function gemm(): Func {
   return f;
 }
 
+
+/**
+ * gemmPacked(a, rsA, csA, bp, c, ldc, m, n, k, alpha, loadC): gemm with op(B)
+ * (k×n) already packed at bp by packB over the whole k (panel q at
+ * bp + q·k·32 bytes): the per-step products of the recurrent kernels, whose
+ * weights are packed once per call. The same slabs and micro-kernel as gemm,
+ * so the same bits.
+ */
+export function gemmPacked(): Func {
+  const f = new Func([I32, I32, I32, I32, I32, I32, I32, I32, I32, F32, I32]);
+  const a = 0, rsA = 1, csA = 2, bp = 3, c = 4, ldc = 5, m = 6, n = 7, k = 8, alpha = 9, loadC = 10;
+  const pc = f.local(I32), ic = f.local(I32), kb = f.local(I32), mb = f.local(I32), left = f.local(I32), lim = f.local(I32), kStep = f.local(I32);
+  const clamp = (dst: number, total: number, at: number, most: number): void => {
+    f.get(total).get(at).sub().set(left);
+    f.get(most).set(lim);
+    min(f, left, lim);
+    f.set(dst);
+  };
+  const mcLocal = f.local(I32);
+  f.i32(MC).set(mcLocal);
+  f.get(k).get(k).i32(KC - 1).add().i32(KC).divS().tee(left).add().i32(1).sub().get(left).divS().set(kStep);
+  f.forRange(pc, () => f.i32(0), () => f.get(k), { local: kStep }, () => {
+    clamp(kb, k, pc, kStep);
+    f.forRange(ic, () => f.i32(0), () => f.get(m), MC, () => {
+      clamp(mb, m, ic, mcLocal);
+      f.get(a).get(ic).get(rsA).mul().get(pc).get(csA).mul().add().i32(2).shl().add();
+      f.get(rsA).get(csA).get(mb).get(kb).call(FN.packA);
+      f.get(mb).get(n).get(kb);
+      f.get(c).get(ic).get(ldc).mul().i32(2).shl().add();
+      f.get(ldc).i32(2).shl().get(alpha);
+      f.get(loadC).get(pc).or32();
+      f.get(bp).get(pc).i32(4 * NR).mul().add();
+      f.get(k).i32(4 * NR).mul();
+      f.call(FN.macro);
+    });
+  });
+  return f;
+}

@@ -35,4 +35,9 @@ export const FN = {
   addRun: 6,
   im2col: 7,
   col2im: 8,
+  gemmPacked: 9,
+  actRun: 10,
+  dactRun: 11,
+  lstmForwardStep: 12,
+  lstmBackwardStep: 13,
 } as const;

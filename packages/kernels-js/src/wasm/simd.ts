@@ -35,8 +35,12 @@ type PatchFn = (...args: number[]) => void;
 interface Kernels {
   memory: Memory;
   gemm: GemmFn;
+  packB: (src: number, rs: number, cs: number, k: number, n: number, dst: number) => void;
+  gemmPacked: (a: number, rsA: number, csA: number, bp: number, c: number, ldc: number, m: number, n: number, k: number, alpha: number, loadC: number) => void;
   im2col: PatchFn;
   col2im: PatchFn;
+  lstmForwardStep: (...args: number[]) => void;
+  lstmBackwardStep: (...args: number[]) => void;
 }
 
 /** Most bytes the heap may reach (the module's addresses are 32-bit; stay well inside). */
@@ -50,7 +54,13 @@ function load(): { kernels?: Kernels; why?: string } {
   try {
     const instance = new api.Instance(new api.Module(simdModuleBytes()), {});
     const e = instance.exports;
-    return { kernels: { memory: e.memory as Memory, gemm: e.gemm as GemmFn, im2col: e.im2col as PatchFn, col2im: e.col2im as PatchFn } };
+    return {
+      kernels: {
+        memory: e.memory as Memory, gemm: e.gemm as GemmFn, packB: e.packB as Kernels['packB'], gemmPacked: e.gemmPacked as Kernels['gemmPacked'],
+        im2col: e.im2col as PatchFn, col2im: e.col2im as PatchFn,
+        lstmForwardStep: e.lstmForwardStep as Kernels['lstmForwardStep'], lstmBackwardStep: e.lstmBackwardStep as Kernels['lstmBackwardStep'],
+      },
+    };
   } catch (error) {
     return { why: `WebAssembly SIMD unavailable (${error instanceof Error ? error.message : String(error)})` };
   }
@@ -135,4 +145,47 @@ export function simdIm2col(x: number, g: PatchGeometry, r0: number, count: numbe
 export function simdCol2im(col: number, g: PatchGeometry, r0: number, count: number, x: number): void {
   kernels!.col2im(4 * x, g.inHeight, g.inWidth, g.inChannels, g.outHeight, g.outWidth, g.filterHeight, g.filterWidth,
     g.strideHeight, g.strideWidth, g.dilationHeight, g.dilationWidth, g.padTop, g.padLeft, r0, count, 4 * col);
+}
+
+/** Floats that packed weights of k×n take (whole 8-column panels). */
+export function packedSize(k: number, n: number): number {
+  return Math.ceil(n / 8) * 8 * k;
+}
+
+/**
+ * Packs op(B) (k×n; op(B)[p][j] at float index src + p·rs + j·cs) into panels
+ * at float index dst (packedSize(k, n) floats, 16-byte aligned), for simdGemmPacked.
+ */
+export function simdPackB(src: number, rs: number, cs: number, k: number, n: number, dst: number): void {
+  kernels!.packB(4 * src, rs, cs, k, n, 4 * dst);
+}
+
+/**
+ * C (m×n at float index c, row stride ldc) (+)= op(A) · B with B packed by
+ * simdPackB at bp; A (m×k) at float index a with row stride rsA and column
+ * stride csA. accumulate false: C is written without being read. k >= 1.
+ */
+export function simdGemmPacked(a: number, rsA: number, csA: number, bp: number, c: number, ldc: number, m: number, n: number, k: number, accumulate: boolean): void {
+  kernels!.gemmPacked(4 * a, rsA, csA, 4 * bp, 4 * c, ldc, m, n, k, 1, accumulate ? 1 : 0);
+}
+
+/** Activation codes of the recurrent kernels (recurrent-groups.ts's TANH ...). */
+export interface GateCodes {
+  fa: number;
+  fr: number;
+}
+
+/**
+ * One forward step of LSTM gate math for r rows (wasm/recurrent-module.ts),
+ * float indices; mask -1 for none; U a multiple of 4.
+ */
+export function simdLstmForwardStep(z: number, rec: number, cPrev: number, hPrev: number, mask: number, r: number, U: number, codes: GateCodes): void {
+  kernels!.lstmForwardStep(4 * z, 4 * rec, 4 * cPrev, 4 * hPrev, mask < 0 ? -1 : 4 * mask, r, U, codes.fa, codes.fr);
+}
+
+/** One backward step of LSTM gate math for r rows; tmp: U floats of scratch. */
+export function simdLstmBackwardStep(
+  z: number, cPrev: number, go: number, dh: number, dc: number, dz: number, dhNext: number, mask: number, r: number, U: number, codes: GateCodes, tmp: number,
+): void {
+  kernels!.lstmBackwardStep(4 * z, 4 * cPrev, 4 * go, 4 * dh, 4 * dc, 4 * dz, 4 * dhNext, mask < 0 ? -1 : 4 * mask, r, U, codes.fa, codes.fr, 4 * tmp);
 }

@@ -153,6 +153,11 @@ interface Weights {
   transB: boolean;
 }
 
+/** Floats of the source a weight spec spans (0 for an empty operand). */
+function span(s: WeightSpec): number {
+  return s.k > 0 && s.n > 0 ? (s.k - 1) * s.rs + (s.n - 1) * s.cs + 1 : 0;
+}
+
 /** op(B)[p][j] = src[offset + p·rs + j·cs] for p < k, j < n. */
 interface WeightSpec {
   name: string;
@@ -193,7 +198,7 @@ class Locals {
     };
     for (const [name, size] of sizes) place(name, size);
     for (const s of specs) {
-      place(`${s.name}:src`, (s.k - 1) * s.rs + (s.n - 1) * s.cs + 1);
+      place(`${s.name}:src`, span(s));
       place(`${s.name}:packed`, packedSize(s.k, s.n));
     }
     const mem = heap(cursor - HEAP_INDEX);
@@ -204,9 +209,10 @@ class Locals {
     }
     for (const s of specs) {
       const src = at.get(`${s.name}:src`)!, packed = at.get(`${s.name}:packed`)!;
-      const span = (s.k - 1) * s.rs + (s.n - 1) * s.cs + 1;
-      mem.set(s.src.subarray(s.offset, s.offset + span), src);
-      simdPackB(src, s.rs, s.cs, s.k, s.n, packed);
+      if (s.k > 0 && s.n > 0) {
+        mem.set(s.src.subarray(s.offset, s.offset + span(s)), src);
+        simdPackB(src, s.rs, s.cs, s.k, s.n, packed);
+      }
       this.weights.set(s.name, { k: s.k, n: s.n, packed, b: mem, transB: false });
     }
     return true;
@@ -233,7 +239,10 @@ class Locals {
   /** C[m×n at cOff] (+)= A[m×k at aOff, rows contiguous] · W. */
   product(A: Local, aOff: number, m: number, W: Weights, C: Local, cOff: number, accumulate: boolean): void {
     const { k, n } = W;
-    if (this.simd) {
+    if (m === 0 || n === 0) return;
+    if (k === 0) {
+      if (!accumulate) C.data.fill(0, cOff, cOff + m * n);
+    } else if (this.simd) {
       simdGemmPacked(A.at + aOff, k, 1, W.packed, C.at + cOff, n, m, n, k, accumulate);
     } else {
       gemm(this.ctx.gemm, A.data.subarray(aOff, aOff + m * k), W.b, C.data.subarray(cOff, cOff + m * n), 1, m, n, k, false, W.transB, 1, accumulate ? 1 : 0, 0, 0);

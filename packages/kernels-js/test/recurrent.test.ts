@@ -100,6 +100,9 @@ for (const kind of ['lstm', 'gru', 'simpleRnn'] as const) {
       [`${tag}: B 17, U 16, relu / hardSigmoid`, { kind, batch: 17, timesteps: 4, inputSize: 6, units: 16, activation: 'relu', recurrentActivation: 'hardSigmoid', returnSequences: true, ...v }],
       [`${tag}: B 17, U 4, linear / tanh`, { kind, batch: 17, timesteps: 4, inputSize: 6, units: 4, activation: 'linear', recurrentActivation: 'tanh', ...v }],
       [`${tag}: B 40, U 7 (not a multiple of 4), mask`, { kind, batch: 40, timesteps: 5, inputSize: 3, units: 7, mask: true, initial: true, returnSequences: true, ...v }],
+      [`${tag}: B 20, no inputs`, { kind, batch: 20, timesteps: 3, inputSize: 0, units: 4, returnSequences: true, ...v }],
+      [`${tag}: B 20, no units`, { kind, batch: 20, timesteps: 3, inputSize: 3, units: 0, ...v }],
+      [`${tag}: empty batch`, { kind, batch: 0, timesteps: 3, inputSize: 3, units: 4, ...v }],
     );
   }
 }

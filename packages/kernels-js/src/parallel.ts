@@ -183,7 +183,7 @@ export function parallelMaxPool(o: ParallelOptions, x: Float32Array, y: Float32A
   const { regions: [rx, ry, ra], total } = layout(x, y, argmax);
   const arena = pool.arena(total);
   arena.set(x, rx[0]);
-  if (!pool.run('maxPool2d', encodeMaxPool(info, rx, ry, ra, perChunk, parallelTesting.fault), chunks, threads)) return false;
+  if (!pool.run('maxPool2d', encodeMaxPool(info, rx, ry, ra, perChunk, o.simd, parallelTesting.fault), chunks, threads)) return false;
   y.set(arena.subarray(ry[0], ry[0] + ry[1]));
   argmax.set(new Int32Array(arena.buffer, arena.byteOffset + 4 * ra[0], ra[1]));
   return true;

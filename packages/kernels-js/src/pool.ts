@@ -7,6 +7,7 @@
 
 import type { Pool2DInfo } from '@axon/tensor';
 import { checkCounts, checkLength, checkPositive } from './validate.js';
+import { simdMaxPool } from './wasm/simd.js';
 
 interface Window {
   y0: number;
@@ -63,14 +64,17 @@ export type MaxPoolParallel = (x: Float32Array, y: Float32Array, argmax: Int32Ar
  * y = max over each window; argmax = flat index into x of the first maximum.
  * NaN counts as larger than everything, so it propagates. A window entirely
  * in the padding (only possible with padding >= filter size) yields -Infinity
- * and argmax -1, which the backward pass skips.
+ * and argmax -1, which the backward pass skips. simd: through the
+ * WebAssembly module when the channels are a multiple of 4.
  */
-export function maxPool2d(x: Float32Array, y: Float32Array, argmax: Int32Array, info: Pool2DInfo, parallel?: MaxPoolParallel): void {
+export function maxPool2d(x: Float32Array, y: Float32Array, argmax: Int32Array, info: Pool2DInfo, parallel?: MaxPoolParallel, simd = false): void {
   checkGeometry('maxPool2d', info);
   checkInput('maxPool2d', 'x', x, info);
   checkOutput('maxPool2d', 'y', y, info);
   checkOutput('maxPool2d', 'argmax', argmax, info);
   if (parallel?.(x, y, argmax, info)) return;
+  // The WebAssembly loop takes four channels per vector: the same maxima and indices.
+  if (simd && info.channels % 4 === 0 && y.length > 0 && simdMaxPool(x, y, argmax, info)) return;
   const { inHeight: H, inWidth: W, channels: C } = info;
   forEachWindow(info, (b, w, out) => {
     if (w.y0 >= w.y1 || w.x0 >= w.x1) {

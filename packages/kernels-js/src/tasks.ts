@@ -56,8 +56,8 @@ export function encodeConv(
 }
 
 /** `argmax` is an int32 region of the same arena. */
-export function encodeMaxPool(info: Pool2DInfo, x: Region, y: Region, argmax: Region, imagesPerChunk: number, fault: number): number[] {
-  return [MAX_POOL, fault, ...POOL_FIELDS.map((f) => info[f]), ...x, ...y, ...argmax, imagesPerChunk];
+export function encodeMaxPool(info: Pool2DInfo, x: Region, y: Region, argmax: Region, imagesPerChunk: number, simd: boolean, fault: number): number[] {
+  return [MAX_POOL, fault, ...POOL_FIELDS.map((f) => info[f]), ...x, ...y, ...argmax, imagesPerChunk, Number(simd)];
 }
 
 /** A recurrent job: its scalars, then each of JOB_ARRAYS as a region ([0, -1] when absent). */
@@ -142,14 +142,14 @@ function runConv(kind: number, q: number[], arena: Float32Array, chunk: number):
 function runMaxPool(q: number[], arena: Float32Array, chunk: number): void {
   const info = {} as Pool2DInfo;
   POOL_FIELDS.forEach((field, i) => (info[field] = q[2 + i]));
-  const [xOff, , yOff, , argmaxOff, , imagesPerChunk] = q.slice(2 + POOL_FIELDS.length);
+  const [xOff, , yOff, , argmaxOff, , imagesPerChunk, simd] = q.slice(2 + POOL_FIELDS.length);
   const b0 = chunk * imagesPerChunk, b1 = Math.min(info.batch, b0 + imagesPerChunk);
   const inImage = info.inHeight * info.inWidth * info.channels;
   const outImage = info.outHeight * info.outWidth * info.channels;
   const x = region(arena, xOff + b0 * inImage, (b1 - b0) * inImage);
   const y = region(arena, yOff + b0 * outImage, (b1 - b0) * outImage);
   const argmax = new Int32Array(arena.buffer, arena.byteOffset + 4 * (argmaxOff + b0 * outImage), (b1 - b0) * outImage);
-  maxPool2d(x, y, argmax, { ...info, batch: b1 - b0 });
+  maxPool2d(x, y, argmax, { ...info, batch: b1 - b0 }, undefined, simd === 1 && simdAvailable);
   // Indices into this chunk's images become indices into the whole x.
   const shift = b0 * inImage;
   if (shift > 0) for (let i = 0; i < argmax.length; i++) if (argmax[i] >= 0) argmax[i] += shift;

@@ -190,3 +190,66 @@ describe('kernels', () => {
     expect(y.reduce((s, v) => s + v, 0)).toBeCloseTo(1, 4);
   });
 });
+
+describe('WebAssembly SIMD epilogues and pooling: the pure-TypeScript bits', () => {
+  const simd = createBackend({ threads: 1 }), plain = createBackend({ threads: 1, simd: false });
+  /** Random values with NaN, ±Infinity, ±0 and exact ties sprinkled in. */
+  function awkward(rng: Rng, n: number): Float32Array {
+    const x = rng.floats(n, -3, 3);
+    const specials = [NaN, Infinity, -Infinity, 0, -0, 1, 1];
+    for (let i = 0; i < n; i += 7) x[i] = specials[(i / 7) % specials.length]!;
+    return x;
+  }
+
+  it('biasActivation relu and linear, biasActivationGrad relu (with and without dBias, in place)', () => {
+    const rng = new Rng(30);
+    for (const [rows, channels] of [[1, 1], [3, 4], [5, 7], [50, 32], [9, 130]]) {
+      const n = rows * channels;
+      const x = awkward(rng, n), bias = awkward(rng, channels), dy = awkward(rng, n);
+      for (const activation of ['relu', 'linear'] as const) {
+        const [a, b] = [new Float32Array(n), new Float32Array(n)];
+        simd.biasActivation(x, bias, a, rows, channels, activation);
+        plain.biasActivation(x, bias, b, rows, channels, activation);
+        expect(a, `biasActivation ${activation} ${rows}x${channels}`).toEqual(b);
+      }
+      const y = new Float32Array(n);
+      plain.biasActivation(x, bias, y, rows, channels, 'relu');
+      for (let i = 0; i < n; i += 11) y[i] = NaN;
+      for (const withBias of [true, false]) {
+        const [a, b] = [new Float32Array(n), new Float32Array(n)];
+        const [da, db] = withBias ? [new Float32Array(channels), new Float32Array(channels)] : [null, null];
+        simd.biasActivationGrad(y, dy, a, da, rows, channels, 'relu');
+        plain.biasActivationGrad(y, dy, b, db, rows, channels, 'relu');
+        expect(a, `relu grad ${rows}x${channels}`).toEqual(b);
+        expect(da, `dBias ${rows}x${channels}`).toEqual(db);
+      }
+      const [inPlace, other] = [dy.slice(), new Float32Array(n)];
+      simd.biasActivationGrad(y, inPlace, inPlace, null, rows, channels, 'relu');
+      plain.biasActivationGrad(y, dy, other, null, rows, channels, 'relu');
+      expect(inPlace).toEqual(other);
+    }
+  });
+
+  it('maxPool2d: values and argmax, NaN, ties, padding and all-padding windows, channels a multiple of 4', () => {
+    const rng = new Rng(31);
+    const geometries = [
+      // batch, size, channels, filter, stride, pad
+      [2, 26, 32, 2, 2, 0], [3, 7, 4, 3, 2, 1], [1, 5, 8, 3, 1, 2], [2, 4, 12, 2, 1, 3], [1, 6, 4, 4, 3, 0],
+    ];
+    for (const [batch, size, channels, f, stride, pad] of geometries) {
+      const out = Math.floor((size + 2 * pad - f) / stride) + 1;
+      const info = {
+        batch, inHeight: size, inWidth: size, channels, outHeight: out, outWidth: out,
+        filterHeight: f, filterWidth: f, strideHeight: stride, strideWidth: stride, padTop: pad, padLeft: pad,
+      };
+      const x = awkward(rng, batch * size * size * channels);
+      for (let i = 3; i < x.length; i += 5) x[i] = Math.round(x[i]!);
+      const [ya, yb] = [new Float32Array(batch * out * out * channels), new Float32Array(batch * out * out * channels)];
+      const [aa, ab] = [new Int32Array(ya.length), new Int32Array(ya.length)];
+      simd.maxPool2d(x, ya, aa, info);
+      plain.maxPool2d(x, yb, ab, info);
+      expect(ya, JSON.stringify(info)).toEqual(yb);
+      expect(aa, JSON.stringify(info)).toEqual(ab);
+    }
+  });
+});

@@ -124,6 +124,15 @@ export class Func {
   f32Store(offset = 0): this { return this.mem(0x38, 2, offset); }
   f32Add(): this { this.code.push(0x92); return this; }
   f32Ne(): this { this.code.push(0x5c); return this; }
+  f32Gt(): this { this.code.push(0x5e); return this; }
+  f32Le(): this { this.code.push(0x5f); return this; }
+
+  // ---- f64 (the float64 sums)
+  f64Load(offset = 0): this { return this.mem(0x2b, 3, offset); }
+  f64Store(offset = 0): this { return this.mem(0x39, 3, offset); }
+  f64Add(): this { this.code.push(0xa0); return this; }
+  /** f32 → f64. */
+  f64Promote(): this { this.code.push(0xbb); return this; }
   f32Mul(): this { this.code.push(0x94); return this; }
 
   // ---- SIMD
@@ -146,6 +155,19 @@ export class Func {
   f32x4Ge(): this { return this.simd(SIMD.f32x4Ge); }
   f32x4Eq(): this { return this.simd(SIMD.f32x4Eq); }
   v128And(): this { return this.simd(SIMD.and); }
+  v128Not(): this { return this.simd(0x4d); }
+  i32x4Splat(): this { return this.simd(0x11); }
+  i32x4Add(): this { return this.simd(0xae); }
+  /** Lanes 0 and 1 of an f32x4 as an f64x2. */
+  f64x2PromoteLow(): this { return this.simd(0x5f); }
+  f64x2Add(): this { return this.simd(0xf0); }
+  /** The i32x4 constant [0, 1, 2, 3]. */
+  i32x4Iota(): this {
+    this.code.push(0xfd);
+    uleb(this.code, 0x0c);
+    for (let i = 0; i < 4; i++) this.code.push(i, 0, 0, 0);
+    return this;
+  }
   v128Or(): this { return this.simd(SIMD.or); }
   /** (a, b, mask) → lanes of a where mask bits are 1, of b elsewhere. */
   bitselect(): this { return this.simd(SIMD.bitselect); }

@@ -40,4 +40,8 @@ export const FN = {
   dactRun: 11,
   lstmForwardStep: 12,
   lstmBackwardStep: 13,
+  biasRelu: 14,
+  reluGrad: 15,
+  columnSums: 16,
+  maxPool: 17,
 } as const;

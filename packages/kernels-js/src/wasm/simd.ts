@@ -41,6 +41,10 @@ interface Kernels {
   col2im: PatchFn;
   lstmForwardStep: (...args: number[]) => void;
   lstmBackwardStep: (...args: number[]) => void;
+  biasRelu: (x: number, bias: number, y: number, rows: number, channels: number, relu: number) => void;
+  reluGrad: (y: number, dy: number, dx: number, n: number) => void;
+  columnSums: (x: number, rows: number, channels: number, sums: number) => void;
+  maxPool: (...args: number[]) => void;
 }
 
 /** Most bytes the heap may reach (the module's addresses are 32-bit; stay well inside). */
@@ -59,6 +63,8 @@ function load(): { kernels?: Kernels; why?: string } {
         memory: e.memory as Memory, gemm: e.gemm as GemmFn, packB: e.packB as Kernels['packB'], gemmPacked: e.gemmPacked as Kernels['gemmPacked'],
         im2col: e.im2col as PatchFn, col2im: e.col2im as PatchFn,
         lstmForwardStep: e.lstmForwardStep as Kernels['lstmForwardStep'], lstmBackwardStep: e.lstmBackwardStep as Kernels['lstmBackwardStep'],
+        biasRelu: e.biasRelu as Kernels['biasRelu'], reluGrad: e.reluGrad as Kernels['reluGrad'],
+        columnSums: e.columnSums as Kernels['columnSums'], maxPool: e.maxPool as Kernels['maxPool'],
       },
     };
   } catch (error) {
@@ -188,4 +194,59 @@ export function simdLstmBackwardStep(
   z: number, cPrev: number, go: number, dh: number, dc: number, dz: number, dhNext: number, mask: number, r: number, U: number, codes: GateCodes, tmp: number,
 ): void {
   kernels!.lstmBackwardStep(4 * z, 4 * cPrev, 4 * go, 4 * dh, 4 * dc, 4 * dz, 4 * dhNext, mask < 0 ? -1 : 4 * mask, r, U, codes.fa, codes.fr, 4 * tmp);
+}
+
+// ---- layer epilogues and pooling (layer-module.ts): copy in, one call, copy out ----------------
+
+/** y = x + bias[c] (then relu): false, having touched nothing, when the arrays do not fit. */
+export function simdBiasActivation(x: Float32Array, bias: Float32Array, y: Float32Array, rows: number, channels: number, relu: boolean): boolean {
+  const n = rows * channels;
+  const xAt = alignLike(HEAP_INDEX, x), bAt = alignLike(xAt + n, bias), yAt = alignLike(bAt + channels, y);
+  const mem = heap(yAt + n - HEAP_INDEX);
+  if (!mem) return false;
+  mem.set(x, xAt);
+  mem.set(bias, bAt);
+  kernels!.biasRelu(4 * xAt, 4 * bAt, 4 * yAt, rows, channels, relu ? 1 : 0);
+  y.set(mem.subarray(yAt, yAt + n));
+  return true;
+}
+
+/** dx = dy · (y > 0), and dBias = the column sums of dx (float64) when given. dx may be dy. */
+export function simdReluGrad(y: Float32Array, dy: Float32Array, dx: Float32Array, dBias: Float32Array | null, rows: number, channels: number): boolean {
+  const n = rows * channels;
+  const yAt = alignLike(HEAP_INDEX, y), dyAt = alignLike(yAt + n, dy), dxAt = alignLike(dyAt + n, dx);
+  const sumsAt = align4(dxAt + n);
+  const mem = heap(sumsAt + 2 * channels - HEAP_INDEX);
+  if (!mem) return false;
+  mem.set(y, yAt);
+  mem.set(dy, dyAt);
+  kernels!.reluGrad(4 * yAt, 4 * dyAt, 4 * dxAt, n);
+  if (dBias) {
+    mem.fill(0, sumsAt, sumsAt + 2 * channels);
+    kernels!.columnSums(4 * dxAt, rows, channels, 4 * sumsAt);
+    const sums = new Float64Array(mem.buffer, 4 * sumsAt, channels);
+    for (let c = 0; c < channels; c++) dBias[c] = sums[c]!;
+  }
+  dx.set(mem.subarray(dxAt, dxAt + n));
+  return true;
+}
+
+/** Pooling geometry, as @axon/tensor's Pool2DInfo. */
+export interface PoolGeometry {
+  batch: number; inHeight: number; inWidth: number; channels: number; outHeight: number; outWidth: number;
+  filterHeight: number; filterWidth: number; strideHeight: number; strideWidth: number; padTop: number; padLeft: number;
+}
+
+/** Max pooling with channels a multiple of 4 (the caller checks). */
+export function simdMaxPool(x: Float32Array, y: Float32Array, argmax: Int32Array, g: PoolGeometry): boolean {
+  const xAt = alignLike(HEAP_INDEX, x), yAt = alignLike(xAt + x.length, y);
+  const aAt = align4(yAt + y.length);
+  const mem = heap(aAt + argmax.length - HEAP_INDEX);
+  if (!mem) return false;
+  mem.set(x, xAt);
+  kernels!.maxPool(4 * xAt, 4 * yAt, 4 * aAt, g.batch, g.inHeight, g.inWidth, g.channels, g.outHeight, g.outWidth,
+    g.filterHeight, g.filterWidth, g.strideHeight, g.strideWidth, g.padTop, g.padLeft);
+  y.set(mem.subarray(yAt, yAt + y.length));
+  argmax.set(new Int32Array(mem.buffer, 4 * aAt, argmax.length));
+  return true;
 }

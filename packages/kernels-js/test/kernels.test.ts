@@ -56,9 +56,11 @@ for (const simd of [true, false]) describe(`gemm (simd ${simd})`, () => {
   it('matches the reference on shapes spanning several cache blocks, every transpose combination', () => {
     const backend = createJsBackend();
     const rng = new Rng(1);
-    // m > MC (96), n > NC (1024), k > KC (256), none a multiple of the 4x4 micro-tile.
+    // m > MC (96; SIMD 128), n > NC (1024), k > KC (256), none a multiple of the 4x4 (SIMD 4x8) micro-tile;
+    // then k over two SIMD slabs (KC 512).
     for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
       gemmAgainstReference(backend, rng, 203, 1031, 263, transA, transB);
+      gemmAgainstReference(backend, rng, 133, 45, 1100, transA, transB);
     }
   });
 

@@ -8,11 +8,11 @@
 /** Micro-tile rows (of op(A)) and columns (of op(B), two f32x4 vectors). */
 export const SIMD_MR = 4;
 export const SIMD_NR = 8;
-/** Most depth of a slab: a 4×KC sliver of A (4 KB) and a KC×8 sliver of B (8 KB) stay in L1. */
-export const SIMD_KC = 256;
-/** Rows of op(A) packed at once (MC×KC×4 = 128 KB, in L2). A multiple of MR. */
+/** Most depth of a slab: a 4×KC sliver of A (8 KB) and a KC×8 sliver of B (16 KB) stay in L1. Measured 192–512 within noise of each other on the seed's GEMMs; 512 never behind (k = 288, the seed's second conv, in one slab). */
+export const SIMD_KC = 512;
+/** Rows of op(A) packed at once (MC×KC×4 = 256 KB, in L2). A multiple of MR. */
 export const SIMD_MC = 128;
-/** Columns of op(B) packed at once (KC×NC×4 = 1 MB). A multiple of NR. */
+/** Columns of op(B) packed at once (KC×NC×4 = 2 MB, in L3). A multiple of NR. */
 export const SIMD_NC = 1024;
 
 /** Scratch tile of the GEMM's edge tiles (4×8 floats). */

@@ -4,7 +4,7 @@ import { ConvScratch, DEFAULT_IM2COL_BYTES, conv2d, conv2dBackpropFilter, conv2d
 import { GemmScratch, gemm } from './gemm.js';
 import { cast, concat, gather, oneHot, pad, scatterAdd, slice, transpose } from './layout.js';
 import { adamUpdate, rmspropUpdate, sgdUpdate } from './optimizers.js';
-import { DEFAULT_PARALLEL_THRESHOLD, parallelConv, parallelGemm, parallelMaxPool, parallelRecurrent, type ParallelOptions } from './parallel.js';
+import { DEFAULT_PARALLEL_THRESHOLD, DEFAULT_SIMD_PARALLEL_THRESHOLD, parallelConv, parallelGemm, parallelMaxPool, parallelRecurrent, type ParallelOptions } from './parallel.js';
 import { avgPool2d, avgPool2dBackprop, maxPool2d, maxPool2dBackprop, type MaxPoolParallel } from './pool.js';
 import { ReduceScratch, argReduce, reduce, softmax } from './reduce.js';
 import { createRecurrentKernels } from './recurrent.js';
@@ -26,8 +26,9 @@ export interface JsBackendOptions {
   threads?: number;
   /**
    * Multiply-adds (m·n·k·batch for gemm, the im2col GEMM's for conv) from which
-   * a call is split over threads (default 2,000,000; 0 splits everything that
-   * can be split, as tests do).
+   * a call is split over threads (default 16,000,000 with the WebAssembly SIMD
+   * kernels, 2,000,000 without; 0 splits everything that can be split, as
+   * tests do).
    */
   parallelThreshold?: number;
   /**
@@ -93,10 +94,12 @@ export function createJsBackend(options: JsBackendOptions = {}): CompleteHostBac
 }
 
 function parallelOptions(options: JsBackendOptions): ParallelOptions {
-  const { threads, parallelThreshold = DEFAULT_PARALLEL_THRESHOLD, im2colBytes = DEFAULT_IM2COL_BYTES, simd = true } = options;
+  const { threads, im2colBytes = DEFAULT_IM2COL_BYTES } = options;
+  const simd = (options.simd ?? true) && simdAvailable;
+  const parallelThreshold = options.parallelThreshold ?? (simd ? DEFAULT_SIMD_PARALLEL_THRESHOLD : DEFAULT_PARALLEL_THRESHOLD);
   if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) {
     throw new Error(`createJsBackend: threads must be a positive integer, got ${threads}`);
   }
   if (!(parallelThreshold >= 0)) throw new Error(`createJsBackend: parallelThreshold must be >= 0, got ${parallelThreshold}`);
-  return { threads, threshold: parallelThreshold, im2colBytes, simd: simd && simdAvailable };
+  return { threads, threshold: parallelThreshold, im2colBytes, simd };
 }

@@ -92,7 +92,11 @@ export function heap(floats: number): Float32Array | undefined {
   if (bytes > MAX_BYTES) return undefined;
   const memory = kernels!.memory;
   if (memory.buffer.byteLength < bytes) {
-    memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / 65536));
+    try {
+      memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / 65536));
+    } catch {
+      return undefined; // the engine could not allocate it: the caller takes the TypeScript path
+    }
     view = new Float32Array(memory.buffer);
   }
   return view;

@@ -7,7 +7,7 @@
 
 import type { Pool2DInfo } from '@axon/tensor';
 import { checkCounts, checkLength, checkPositive } from './validate.js';
-import { simdMaxPool } from './wasm/simd.js';
+import { simdMaxPool, simdMaxPoolBackprop } from './wasm/simd.js';
 
 interface Window {
   y0: number;
@@ -108,14 +108,17 @@ export function maxPool2d(x: Float32Array, y: Float32Array, argmax: Int32Array, 
   });
 }
 
-/** dx = 0, then dx[argmax[i]] += dy[i]. */
-export function maxPool2dBackprop(dy: Float32Array, argmax: Int32Array, dx: Float32Array, info: Pool2DInfo): void {
+/** dx = 0, then dx[argmax[i]] += dy[i] (simd: in the WebAssembly module, the same additions in the same order). */
+export function maxPool2dBackprop(dy: Float32Array, argmax: Int32Array, dx: Float32Array, info: Pool2DInfo, simd = false): void {
   checkGeometry('maxPool2dBackprop', info);
   checkOutput('maxPool2dBackprop', 'dy', dy, info);
   checkOutput('maxPool2dBackprop', 'argmax', argmax, info);
   checkInput('maxPool2dBackprop', 'dx', dx, info);
-  dx.fill(0);
   const n = dx.length;
+  const bad = simd && dy.length > 0 ? simdMaxPoolBackprop(dy, argmax, dx) : undefined;
+  if (bad !== undefined && bad < 0) return;
+  // A bad index (bad >= 0) is reported by the loop below, which meets it first.
+  dx.fill(0);
   for (let i = 0; i < dy.length; i++) {
     const j = argmax[i];
     if (j < 0) continue; // the window was all padding

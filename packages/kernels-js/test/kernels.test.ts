@@ -193,7 +193,7 @@ describe('kernels', () => {
   });
 });
 
-describe('WebAssembly SIMD epilogues and pooling: the pure-TypeScript bits', () => {
+describe('WebAssembly SIMD epilogues, pooling and Adam: the pure-TypeScript bits', () => {
   const simd = createBackend({ threads: 1 }), plain = createBackend({ threads: 1, simd: false });
   /** Random values with NaN, ±Infinity, ±0 and exact ties sprinkled in. */
   function awkward(rng: Rng, n: number): Float32Array {
@@ -229,6 +229,43 @@ describe('WebAssembly SIMD epilogues and pooling: the pure-TypeScript bits', () 
       simd.biasActivationGrad(y, inPlace, inPlace, null, rows, channels, 'relu');
       plain.biasActivationGrad(y, dy, other, null, rows, channels, 'relu');
       expect(inPlace).toEqual(other);
+    }
+  });
+
+  it('maxPool2dBackprop: the same sums (skipped -1 windows, repeated winners), and the same error for a bad index', () => {
+    const rng = new Rng(32);
+    const info = {
+      batch: 2, inHeight: 5, inWidth: 5, channels: 4, outHeight: 4, outWidth: 4,
+      filterHeight: 2, filterWidth: 2, strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0,
+    };
+    const x = awkward(rng, 2 * 5 * 5 * 4), y = new Float32Array(2 * 4 * 4 * 4), argmax = new Int32Array(y.length);
+    plain.maxPool2d(x, y, argmax, info);
+    for (let i = 0; i < argmax.length; i += 9) argmax[i] = -1;
+    const dy = awkward(rng, y.length);
+    const [a, b] = [new Float32Array(x.length).fill(NaN), new Float32Array(x.length).fill(NaN)];
+    simd.maxPool2dBackprop(dy, argmax, a, info);
+    plain.maxPool2dBackprop(dy, argmax, b, info);
+    expect(a).toEqual(b);
+    argmax[5] = x.length;
+    expect(() => simd.maxPool2dBackprop(dy, argmax, a, info)).toThrow(`maxPool2dBackprop: argmax[5] = ${x.length} is outside dx [0, ${x.length})`);
+  });
+
+  it('adamUpdate: the same float64 arithmetic, bit for bit (vectors of 4 and the rest, weight decay)', () => {
+    const rng = new Rng(33);
+    for (const n of [64, 67, 1000, 5]) {
+      for (const weightDecay of [0, 0.01]) {
+        const [p1, m1, v1] = [rng.floats(n), new Float32Array(n), new Float32Array(n)];
+        const [p2, m2, v2] = [p1.slice(), m1.slice(), v1.slice()];
+        for (let step = 1; step <= 3; step++) {
+          const g = awkward(rng, n).map((x) => (Number.isFinite(x) ? x : 0.5));
+          const config = { lr: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, step, weightDecay };
+          simd.adamUpdate(p1, g, m1, v1, config);
+          plain.adamUpdate(p2, g, m2, v2, config);
+        }
+        expect(p1, `n ${n}`).toEqual(p2);
+        expect(m1).toEqual(m2);
+        expect(v1).toEqual(v2);
+      }
     }
   });
 

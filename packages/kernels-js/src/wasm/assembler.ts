@@ -133,6 +133,7 @@ export class Func {
   f64Add(): this { this.code.push(0xa0); return this; }
   /** f32 → f64. */
   f64Promote(): this { this.code.push(0xbb); return this; }
+  i32Load(offset = 0): this { return this.mem(0x28, 2, offset); }
   f32Mul(): this { this.code.push(0x94); return this; }
 
   // ---- SIMD
@@ -161,6 +162,13 @@ export class Func {
   /** Lanes 0 and 1 of an f32x4 as an f64x2. */
   f64x2PromoteLow(): this { return this.simd(0x5f); }
   f64x2Add(): this { return this.simd(0xf0); }
+  f64x2Sub(): this { return this.simd(0xf1); }
+  f64x2Mul(): this { return this.simd(0xf2); }
+  f64x2Div(): this { return this.simd(0xf3); }
+  f64x2Sqrt(): this { return this.simd(0xef); }
+  f64x2Splat(): this { return this.simd(0x14); }
+  /** f64x2 → f32x4 with lanes 2 and 3 zero. */
+  f32x4DemoteZero(): this { return this.simd(0x5e); }
   /** The i32x4 constant [0, 1, 2, 3]. */
   i32x4Iota(): this {
     this.code.push(0xfd);

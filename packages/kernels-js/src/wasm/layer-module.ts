@@ -11,8 +11,14 @@
  *   maxPool(x, y, argmax, batch, H, W, C, oh, ow, fh, fw, sh, sw, padTop, padLeft):
  *     the first maximum of each window (NaN above everything) and its flat
  *     index into x; C a multiple of 4 (four channels per vector)
+ *   maxPoolBackprop(dy, argmax, dx, nOut, nIn): dx = 0, then dx[argmax[i]] += dy[i]
+ *     (skipping -1); returns -1, or the first i whose argmax is past nIn
+ *   adam(p, g, m, v, n, beta1, 1 - beta1, beta2, 1 - beta2, lrT, decay, epsilon):
+ *     optimizers.ts's Adam step for n values (a multiple of 4) in float64x2
+ *     lanes, the same double operations in the same order: the same bits
  */
-import { F32, Func, I32, V128 } from './assembler.js';
+import { F32, F64, Func, I32, V128 } from './assembler.js';
+import { FN } from './layout.js';
 
 /** `for (o = 0; o < 4n; o += 16)` over whole vectors of n floats, then the scalar rest: vector(o) / scalar(o) with o a byte offset. */
 function floats(f: Func, n: number, vector: (o: number) => void, scalar: (o: number) => void): void {
@@ -150,6 +156,72 @@ export function maxPool(): Func {
         f.get(out).get(C).add().set(out);
       });
     });
+  });
+  return f;
+}
+
+export function maxPoolBackprop(): Func {
+  const f = new Func([I32, I32, I32, I32, I32], [I32]);
+  const dy = 0, argmax = 1, dx = 2, nOut = 3, nIn = 4;
+  const i = f.local(I32), j = f.local(I32), at = f.local(I32);
+  f.get(dx).get(nIn).call(FN.zeroRun);
+  f.forRange(i, () => f.i32(0), () => f.get(nOut), 1, () => {
+    f.get(argmax).get(i).i32(2).shl().add().i32Load().tee(j).i32(0).geS();
+    f.if(() => {
+      f.get(j).get(nIn).geS();
+      f.if(() => {
+        f.get(i).return();
+      });
+      f.get(dx).get(j).i32(2).shl().add().tee(at);
+      f.get(at).f32Load().get(dy).get(i).i32(2).shl().add().f32Load().f32Add().f32Store();
+    });
+  });
+  f.i32(-1);
+  return f;
+}
+
+export function adam(): Func {
+  const f = new Func([I32, I32, I32, I32, I32, F64, F64, F64, F64, F64, F64, F64]);
+  const p = 0, g = 1, m = 2, v = 3, n = 4, beta1 = 5, c1 = 6, beta2 = 7, c2 = 8, lrT = 9, decay = 10, eps = 11;
+  const o = f.local(I32), end = f.local(I32);
+  const k = [beta1, c1, beta2, c2, lrT, decay, eps].map((param) => {
+    const l = f.local(V128);
+    f.get(param).f64x2Splat().set(l);
+    return l;
+  });
+  const [B1, C1, B2, C2, LR, DECAY, EPS] = k as [number, number, number, number, number, number, number];
+  const G = f.local(V128), M = f.local(V128), V = f.local(V128), P = f.local(V128);
+  const gh = f.local(V128), mi = f.local(V128), vi = f.local(V128);
+  const outM = [f.local(V128), f.local(V128)], outV = [f.local(V128), f.local(V128)], outP = [f.local(V128), f.local(V128)];
+  /** Leaves lanes 0-1 (half 0) or 2-3 (half 1) of the f32x4 local x as an f64x2. */
+  const half = (x: number, h: number): void => {
+    f.get(x);
+    if (h === 1) f.get(x).shuffle32([2, 3, 0, 1]);
+    f.f64x2PromoteLow();
+  };
+  f.get(n).i32(2).shl().set(end);
+  f.forRange(o, () => f.i32(0), () => f.get(end), 16, () => {
+    f.get(g).get(o).add().v128Load().set(G);
+    f.get(m).get(o).add().v128Load().set(M);
+    f.get(v).get(o).add().v128Load().set(V);
+    f.get(p).get(o).add().v128Load().set(P);
+    for (const h of [0, 1]) {
+      half(G, h);
+      f.set(gh);
+      // mi = beta1·m + (1 - beta1)·g
+      f.get(B1); half(M, h); f.f64x2Mul().get(C1).get(gh).f64x2Mul().f64x2Add().set(mi);
+      // vi = beta2·v + (1 - beta2)·g·g
+      f.get(B2); half(V, h); f.f64x2Mul().get(C2).get(gh).f64x2Mul().get(gh).f64x2Mul().f64x2Add().set(vi);
+      // p·decay - (lrT·mi) / (sqrt(vi) + epsilon)
+      half(P, h);
+      f.get(DECAY).f64x2Mul().get(LR).get(mi).f64x2Mul().get(vi).f64x2Sqrt().get(EPS).f64x2Add().f64x2Div().f64x2Sub().set(outP[h]!);
+      f.get(mi).set(outM[h]!);
+      f.get(vi).set(outV[h]!);
+    }
+    for (const [base, out] of [[m, outM], [v, outV], [p, outP]] as const) {
+      f.get(base).get(o).add();
+      f.get(out[0]!).f32x4DemoteZero().get(out[1]!).f32x4DemoteZero().shuffle32([0, 1, 4, 5]).v128Store();
+    }
   });
   return f;
 }

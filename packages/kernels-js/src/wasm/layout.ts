@@ -44,4 +44,6 @@ export const FN = {
   reluGrad: 15,
   columnSums: 16,
   maxPool: 17,
+  maxPoolBackprop: 18,
+  adam: 19,
 } as const;

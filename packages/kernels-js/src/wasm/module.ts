@@ -2,7 +2,7 @@
 import { assemble, type Func } from './assembler.js';
 import { addRun, col2im, copyRun, im2col, zeroRun } from './conv-module.js';
 import { gemm, gemmPacked, macro, packA, packB } from './gemm-module.js';
-import { biasRelu, columnSums, maxPool, reluGrad } from './layer-module.js';
+import { adam, biasRelu, columnSums, maxPool, maxPoolBackprop, reluGrad } from './layer-module.js';
 import { FN, HEAP } from './layout.js';
 import { actRun, dactRun, lstmBackwardStep, lstmForwardStep } from './recurrent-module.js';
 
@@ -11,7 +11,7 @@ export function simdModuleBytes(): Uint8Array {
     packA: packA(), packB: packB(), macro: macro(), gemm: gemm(),
     copyRun: copyRun(), zeroRun: zeroRun(), addRun: addRun(), im2col: im2col(), col2im: col2im(), gemmPacked: gemmPacked(),
     actRun: actRun(), dactRun: dactRun(), lstmForwardStep: lstmForwardStep(), lstmBackwardStep: lstmBackwardStep(),
-    biasRelu: biasRelu(), reluGrad: reluGrad(), columnSums: columnSums(), maxPool: maxPool(),
+    biasRelu: biasRelu(), reluGrad: reluGrad(), columnSums: columnSums(), maxPool: maxPool(), maxPoolBackprop: maxPoolBackprop(), adam: adam(),
   };
   const ordered = Object.entries(FN).sort((a, b) => a[1] - b[1]).map(([name]) => [name, functions[name as keyof typeof FN]] as const);
   return assemble(Math.ceil(HEAP / 65536) + 16, 16384, Object.fromEntries(ordered));

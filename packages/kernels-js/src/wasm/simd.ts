@@ -45,6 +45,8 @@ interface Kernels {
   reluGrad: (y: number, dy: number, dx: number, n: number) => void;
   columnSums: (x: number, rows: number, channels: number, sums: number) => void;
   maxPool: (...args: number[]) => void;
+  maxPoolBackprop: (dy: number, argmax: number, dx: number, nOut: number, nIn: number) => number;
+  adam: (...args: number[]) => void;
 }
 
 /** Most bytes the heap may reach (the module's addresses are 32-bit; stay well inside). */
@@ -65,6 +67,7 @@ function load(): { kernels?: Kernels; why?: string } {
         lstmForwardStep: e.lstmForwardStep as Kernels['lstmForwardStep'], lstmBackwardStep: e.lstmBackwardStep as Kernels['lstmBackwardStep'],
         biasRelu: e.biasRelu as Kernels['biasRelu'], reluGrad: e.reluGrad as Kernels['reluGrad'],
         columnSums: e.columnSums as Kernels['columnSums'], maxPool: e.maxPool as Kernels['maxPool'],
+        maxPoolBackprop: e.maxPoolBackprop as Kernels['maxPoolBackprop'], adam: e.adam as Kernels['adam'],
       },
     };
   } catch (error) {
@@ -252,5 +255,43 @@ export function simdMaxPool(x: Float32Array, y: Float32Array, argmax: Int32Array
     g.filterHeight, g.filterWidth, g.strideHeight, g.strideWidth, g.padTop, g.padLeft);
   y.set(mem.subarray(yAt, yAt + y.length));
   argmax.set(new Int32Array(mem.buffer, 4 * aAt, argmax.length));
+  return true;
+}
+
+/**
+ * dx = 0, then dx[argmax[i]] += dy[i] (skipping -1). Returns -1, or the first
+ * i whose argmax is past dx (dx then untouched); undefined when the arrays do
+ * not fit.
+ */
+export function simdMaxPoolBackprop(dy: Float32Array, argmax: Int32Array, dx: Float32Array): number | undefined {
+  const dyAt = alignLike(HEAP_INDEX, dy), aAt = align4(dyAt + dy.length), dxAt = alignLike(aAt + argmax.length, dx);
+  const mem = heap(dxAt + dx.length - HEAP_INDEX);
+  if (!mem) return undefined;
+  mem.set(dy, dyAt);
+  new Int32Array(mem.buffer, 4 * aAt, argmax.length).set(argmax);
+  const bad = kernels!.maxPoolBackprop(4 * dyAt, 4 * aAt, 4 * dxAt, dy.length, dx.length);
+  if (bad < 0) dx.set(mem.subarray(dxAt, dxAt + dx.length));
+  return bad;
+}
+
+/**
+ * Adam's step on the first n values (n a multiple of 4) of the four arrays,
+ * in float64 as optimizers.ts computes it. False when they do not fit.
+ */
+export function simdAdam(
+  p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, n: number,
+  beta1: number, beta2: number, lrT: number, decay: number, epsilon: number,
+): boolean {
+  const pAt = alignLike(HEAP_INDEX, p), gAt = alignLike(pAt + n, g), mAt = alignLike(gAt + n, m), vAt = alignLike(mAt + n, v);
+  const mem = heap(vAt + n - HEAP_INDEX);
+  if (!mem) return false;
+  mem.set(p.subarray(0, n), pAt);
+  mem.set(g.subarray(0, n), gAt);
+  mem.set(m.subarray(0, n), mAt);
+  mem.set(v.subarray(0, n), vAt);
+  kernels!.adam(4 * pAt, 4 * gAt, 4 * mAt, 4 * vAt, n, beta1, 1 - beta1, beta2, 1 - beta2, lrT, decay, epsilon);
+  p.set(mem.subarray(pAt, pAt + n));
+  m.set(mem.subarray(mAt, mAt + n));
+  v.set(mem.subarray(vAt, vAt + n));
   return true;
 }

@@ -49,8 +49,11 @@ interface Kernels {
   adam: (...args: number[]) => void;
 }
 
-/** Most bytes the heap may reach (the module's addresses are 32-bit; stay well inside). */
+/** Most bytes the memory may reach (the module's addresses are 32-bit; stay well inside). */
 const MAX_BYTES = 1 << 30;
+
+/** Test hook: a lower cap on this thread's memory, to send calls down the TypeScript fallback. */
+export const simdTesting = { maxBytes: MAX_BYTES };
 
 function load(): { kernels?: Kernels; why?: string } {
   const env = process.env.AXON_WASM_SIMD;
@@ -92,7 +95,7 @@ let view = kernels ? new Float32Array(kernels.memory.buffer) : new Float32Array(
  */
 export function heap(floats: number): Float32Array | undefined {
   const bytes = HEAP + 4 * floats;
-  if (bytes > MAX_BYTES) return undefined;
+  if (bytes > simdTesting.maxBytes) return undefined;
   const memory = kernels!.memory;
   if (memory.buffer.byteLength < bytes) {
     try {

@@ -4,11 +4,12 @@ import { ConvScratch, DEFAULT_IM2COL_BYTES, conv2d, conv2dBackpropFilter, conv2d
 import { GemmScratch, gemm } from './gemm.js';
 import { cast, concat, gather, oneHot, pad, scatterAdd, slice, transpose } from './layout.js';
 import { adamUpdate, rmspropUpdate, sgdUpdate } from './optimizers.js';
-import { DEFAULT_PARALLEL_THRESHOLD, parallelConv, parallelGemm, parallelMaxPool, type ParallelOptions } from './parallel.js';
+import { DEFAULT_PARALLEL_THRESHOLD, DEFAULT_SIMD_PARALLEL_THRESHOLD, parallelConv, parallelGemm, parallelMaxPool, parallelRecurrent, type ParallelOptions } from './parallel.js';
 import { avgPool2d, avgPool2dBackprop, maxPool2d, maxPool2dBackprop, type MaxPoolParallel } from './pool.js';
 import { ReduceScratch, argReduce, reduce, softmax } from './reduce.js';
 import { createRecurrentKernels } from './recurrent.js';
 import { unary } from './unary.js';
+import { simdAvailable } from './wasm/simd.js';
 import { biasActivation, biasActivationGrad } from './fused.js';
 
 export interface JsBackendOptions {
@@ -25,10 +26,18 @@ export interface JsBackendOptions {
   threads?: number;
   /**
    * Multiply-adds (m·n·k·batch for gemm, the im2col GEMM's for conv) from which
-   * a call is split over threads (default 2,000,000; 0 splits everything that
-   * can be split, as tests do).
+   * a call is split over threads (default 16,000,000 with the WebAssembly SIMD
+   * kernels, 2,000,000 without; 0 splits everything that can be split, as
+   * tests do).
    */
   parallelThreshold?: number;
+  /**
+   * Whether the GEMMs (and the convs and recurrent kernels built on them) use
+   * the WebAssembly SIMD kernels (default true; they are used only where the
+   * engine has WebAssembly SIMD and AXON_WASM_SIMD is not 0). false keeps
+   * everything in plain TypeScript.
+   */
+  simd?: boolean;
 }
 
 /**
@@ -42,6 +51,7 @@ export interface JsBackendOptions {
 export function createJsBackend(options: JsBackendOptions = {}): CompleteHostBackend {
   const parallel = parallelOptions(options);
   const gemmScratch = new GemmScratch();
+  gemmScratch.simd = parallel.simd;
   const convScratch = new ConvScratch(gemmScratch, parallel.im2colBytes);
   gemmScratch.parallel = (problem) => parallelGemm(parallel, problem);
   convScratch.parallel = (kernel, a, b, out, info) => parallelConv(parallel, kernel, a, b, out, info);
@@ -70,24 +80,26 @@ export function createJsBackend(options: JsBackendOptions = {}): CompleteHostBac
     conv2d: (x, filter, y, info) => conv2d(convScratch, x, filter, y, info),
     conv2dBackpropInput: (dy, filter, dx, info) => conv2dBackpropInput(convScratch, dy, filter, dx, info),
     conv2dBackpropFilter: (x, dy, dFilter, info) => conv2dBackpropFilter(convScratch, x, dy, dFilter, info),
-    maxPool2d: (x, y, argmax, info) => maxPool2d(x, y, argmax, info, maxPoolParallel),
-    maxPool2dBackprop,
+    maxPool2d: (x, y, argmax, info) => maxPool2d(x, y, argmax, info, maxPoolParallel, parallel.simd),
+    maxPool2dBackprop: (dy, argmax, dx, info) => maxPool2dBackprop(dy, argmax, dx, info, parallel.simd),
     avgPool2d,
     avgPool2dBackprop,
-    biasActivation,
-    biasActivationGrad,
+    biasActivation: (x, bias, y, rows, channels, activation) => biasActivation(x, bias, y, rows, channels, activation, parallel.simd),
+    biasActivationGrad: (y, dy, dx, dBias, rows, channels, activation) => biasActivationGrad(y, dy, dx, dBias, rows, channels, activation, parallel.simd),
     sgdUpdate,
-    adamUpdate,
+    adamUpdate: (param, grad, m, v, config) => adamUpdate(param, grad, m, v, config, parallel.simd),
     rmspropUpdate,
-    ...createRecurrentKernels(gemmScratch),
+    ...createRecurrentKernels(gemmScratch, (kernel, job) => parallelRecurrent(parallel, kernel, job)),
   };
 }
 
 function parallelOptions(options: JsBackendOptions): ParallelOptions {
-  const { threads, parallelThreshold = DEFAULT_PARALLEL_THRESHOLD, im2colBytes = DEFAULT_IM2COL_BYTES } = options;
+  const { threads, im2colBytes = DEFAULT_IM2COL_BYTES } = options;
+  const simd = (options.simd ?? true) && simdAvailable;
+  const parallelThreshold = options.parallelThreshold ?? (simd ? DEFAULT_SIMD_PARALLEL_THRESHOLD : DEFAULT_PARALLEL_THRESHOLD);
   if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) {
     throw new Error(`createJsBackend: threads must be a positive integer, got ${threads}`);
   }
   if (!(parallelThreshold >= 0)) throw new Error(`createJsBackend: parallelThreshold must be >= 0, got ${parallelThreshold}`);
-  return { threads, threshold: parallelThreshold, im2colBytes };
+  return { threads, threshold: parallelThreshold, im2colBytes, simd };
 }

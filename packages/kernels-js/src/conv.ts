@@ -15,6 +15,7 @@
 import type { Conv2DInfo } from '@axon/tensor';
 import { gemm, type GemmScratch } from './gemm.js';
 import { checkCounts, checkLength, checkPositive } from './validate.js';
+import { HEAP_INDEX, align4, alignLike, heap, simdCol2im, simdGemm, simdIm2col } from './wasm/simd.js';
 
 /** Default cap on the im2col buffer: 16 MB. */
 export const DEFAULT_IM2COL_BYTES = 16 * 1024 * 1024;
@@ -88,6 +89,7 @@ export function conv2d(s: ConvScratch, x: Float32Array, filter: Float32Array, y:
     gemm(s.gemmScratch, x, filter, y, 1, rows, cout, patch, false, false, 1, 0, 0, 0);
     return;
   }
+  if (s.gemmScratch.simd && patch > 0 && simdConv2d(s, x, filter, y, g)) return;
   const chunk = rowsPerChunk(s, g);
   for (let r0 = 0; r0 < rows; r0 += chunk) {
     const n = Math.min(chunk, rows - r0);
@@ -106,6 +108,7 @@ export function conv2dBackpropInput(s: ConvScratch, dy: Float32Array, filter: Fl
     gemm(s.gemmScratch, dy, filter, dx, 1, rows, patch, cout, false, true, 1, 0, 0, 0);
     return;
   }
+  if (s.gemmScratch.simd && cout > 0 && simdConv2dBackpropInput(s, dy, filter, dx, g)) return;
   dx.fill(0);
   const chunk = rowsPerChunk(s, g);
   for (let r0 = 0; r0 < rows; r0 += chunk) {
@@ -129,6 +132,7 @@ export function conv2dBackpropFilter(s: ConvScratch, x: Float32Array, dy: Float3
     gemm(s.gemmScratch, x, dy, dFilter, 1, patch, cout, rows, true, false, 1, 0, 0, 0);
     return;
   }
+  if (s.gemmScratch.simd && patch > 0 && cout > 0 && simdConv2dBackpropFilter(s, x, dy, dFilter, g)) return;
   const chunk = rowsPerChunk(s, g);
   for (let r0 = 0; r0 < rows; r0 += chunk) {
     const n = Math.min(chunk, rows - r0);
@@ -138,6 +142,77 @@ export function conv2dBackpropFilter(s: ConvScratch, x: Float32Array, dy: Float3
     gemm(s.gemmScratch, col, dy.subarray(r0 * cout, (r0 + n) * cout), dFilter, 1, patch, cout, n, true, false, 1, r0 === 0 ? 0 : 1, 0, 0);
   }
 }
+
+// ---- the WebAssembly SIMD path --------------------------------------------------------------
+//
+// The same chunked im2col + GEMM, inside the SIMD module's memory: the inputs
+// are copied in once, im2col / col2im and the GEMMs (simdGemm, which packs
+// and multiplies) run there, and the output is copied out once. Each chunk's
+// GEMM is the kernel's arithmetic whatever its row count (there is no
+// matrix-vector special case here), so forward and backprop input give the
+// same bits however a call is split into chunks or over threads.
+
+/** y = conv(x, filter) through the SIMD module; false (nothing touched) when the arrays do not fit in its heap. */
+function simdConv2d(s: ConvScratch, x: Float32Array, filter: Float32Array, y: Float32Array, g: Geometry): boolean {
+  const { rows, patch, outChannels: cout } = g;
+  const chunk = rowsPerChunk(s, g);
+  const xAt = alignLike(HEAP_INDEX, x), fAt = alignLike(xAt + x.length, filter);
+  const colAt = align4(fAt + filter.length), yAt = alignLike(colAt + Math.min(chunk, rows) * patch, y);
+  const mem = heap(yAt + y.length - HEAP_INDEX);
+  if (!mem) return false;
+  mem.set(x, xAt);
+  mem.set(filter, fAt);
+  for (let r0 = 0; r0 < rows; r0 += chunk) {
+    const n = Math.min(chunk, rows - r0);
+    simdIm2col(xAt, g, r0, n, colAt);
+    simdGemm(colAt, patch, 1, fAt, cout, 1, yAt + r0 * cout, cout, n, cout, patch, 1, false);
+  }
+  y.set(mem.subarray(yAt, yAt + y.length));
+  return true;
+}
+
+/** dx = convᵀ(dy, filter): dcol = dy · Wᵀ per chunk, scattered into dx (zeroed first) by col2im. */
+function simdConv2dBackpropInput(s: ConvScratch, dy: Float32Array, filter: Float32Array, dx: Float32Array, g: Geometry): boolean {
+  const { rows, patch, outChannels: cout } = g;
+  const chunk = rowsPerChunk(s, g);
+  const dyAt = alignLike(HEAP_INDEX, dy), fAt = alignLike(dyAt + dy.length, filter);
+  const colAt = align4(fAt + filter.length), dxAt = alignLike(colAt + Math.min(chunk, rows) * patch, dx);
+  const mem = heap(dxAt + dx.length - HEAP_INDEX);
+  if (!mem) return false;
+  mem.set(dy, dyAt);
+  mem.set(filter, fAt);
+  mem.fill(0, dxAt, dxAt + dx.length);
+  for (let r0 = 0; r0 < rows; r0 += chunk) {
+    const n = Math.min(chunk, rows - r0);
+    // op(B) = Wᵀ: W is [patch, cout], so op(B)[p][j] = W[j][p].
+    simdGemm(dyAt + r0 * cout, cout, 1, fAt, 1, cout, colAt, patch, n, patch, cout, 1, false);
+    simdCol2im(colAt, g, r0, n, dxAt);
+  }
+  dx.set(mem.subarray(dxAt, dxAt + dx.length));
+  return true;
+}
+
+/** dFilter = Σ over chunks of colᵀ · dy (the first chunk writes, later ones accumulate). */
+function simdConv2dBackpropFilter(s: ConvScratch, x: Float32Array, dy: Float32Array, dFilter: Float32Array, g: Geometry): boolean {
+  const { rows, patch, outChannels: cout } = g;
+  const chunk = rowsPerChunk(s, g);
+  const xAt = alignLike(HEAP_INDEX, x), dyAt = alignLike(xAt + x.length, dy);
+  const colAt = align4(dyAt + dy.length), dwAt = alignLike(colAt + Math.min(chunk, rows) * patch, dFilter);
+  const mem = heap(dwAt + dFilter.length - HEAP_INDEX);
+  if (!mem) return false;
+  mem.set(x, xAt);
+  mem.set(dy, dyAt);
+  for (let r0 = 0; r0 < rows; r0 += chunk) {
+    const n = Math.min(chunk, rows - r0);
+    simdIm2col(xAt, g, r0, n, colAt);
+    // op(A) = colᵀ: col is [n, patch], so op(A)[r][p] = col[p][r].
+    simdGemm(colAt, 1, patch, dyAt + r0 * cout, cout, 1, dwAt, cout, patch, cout, n, 1, r0 !== 0);
+  }
+  dFilter.set(mem.subarray(dwAt, dwAt + dFilter.length));
+  return true;
+}
+
+// ---- the pure-TypeScript patch walk ------------------------------------------------------------
 
 /**
  * Calls visit(colOffset, xOffset, length) for every run of a receptive field

@@ -10,6 +10,7 @@
 import type { FusedActivation } from '@axon/tensor';
 import { unaryLoops } from './unary.js';
 import { checkCounts, checkLength, fail } from './validate.js';
+import { simdBiasActivation, simdReluGrad } from './wasm/simd.js';
 
 const ACTIVATIONS: readonly FusedActivation[] = ['linear', 'relu', 'sigmoid', 'tanh', 'hardSigmoid'];
 
@@ -17,14 +18,20 @@ function checkActivation(kernel: string, a: FusedActivation): void {
   if (!ACTIVATIONS.includes(a)) fail(kernel, `activation must be one of ${ACTIVATIONS.join(', ')}, got '${String(a)}'`);
 }
 
-/** y = act(x + bias[c]) over rows x channels (bias null: no bias). */
-export function biasActivation(x: Float32Array, bias: Float32Array | null, y: Float32Array, rows: number, channels: number, activation: FusedActivation): void {
+/**
+ * y = act(x + bias[c]) over rows x channels (bias null: no bias). simd: relu
+ * and linear with a bias go through the WebAssembly module (the same bits).
+ */
+export function biasActivation(
+  x: Float32Array, bias: Float32Array | null, y: Float32Array, rows: number, channels: number, activation: FusedActivation, simd = false,
+): void {
   checkActivation('biasActivation', activation);
   checkCounts('biasActivation', { rows, channels });
   const n = rows * channels;
   checkLength('biasActivation', 'x', x, n);
   checkLength('biasActivation', 'y', y, n);
   if (bias) checkLength('biasActivation', 'bias', bias, channels);
+  if (simd && bias && n > 0 && (activation === 'relu' || activation === 'linear') && simdBiasActivation(x, bias, y, rows, channels, activation === 'relu')) return;
   if (bias && activation === 'relu') {
     // One pass: the add and the branch-free relu of unary.ts (random signs defeat branch prediction).
     for (let r = 0, i = 0; r < rows; r++) {
@@ -52,10 +59,13 @@ function activate(x: Float32Array, y: Float32Array, n: number, activation: Fused
   }
 }
 
-/** dx = dy * act'(y); dBias[c] = Σ_r dx[r, c] (skipped when dBias is null). dx may be dy. */
+/**
+ * dx = dy * act'(y); dBias[c] = Σ_r dx[r, c] (skipped when dBias is null). dx
+ * may be dy. simd: relu goes through the WebAssembly module (the same bits).
+ */
 export function biasActivationGrad(
   y: Float32Array, dy: Float32Array, dx: Float32Array, dBias: Float32Array | null,
-  rows: number, channels: number, activation: FusedActivation,
+  rows: number, channels: number, activation: FusedActivation, simd = false,
 ): void {
   checkActivation('biasActivationGrad', activation);
   checkCounts('biasActivationGrad', { rows, channels });
@@ -64,6 +74,7 @@ export function biasActivationGrad(
   checkLength('biasActivationGrad', 'dy', dy, n);
   checkLength('biasActivationGrad', 'dx', dx, n);
   if (dBias) checkLength('biasActivationGrad', 'dBias', dBias, channels);
+  if (simd && n > 0 && activation === 'relu' && simdReluGrad(y, dy, dx, dBias, rows, channels)) return;
   switch (activation) {
     case 'linear': for (let i = 0; i < n; i++) dx[i] = dy[i]; break;
     case 'relu': for (let i = 0; i < n; i++) dx[i] = dy[i] * +(y[i] > 0); break;

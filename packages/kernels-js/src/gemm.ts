@@ -11,6 +11,7 @@
  */
 
 import { checkCounts, checkLength, checkMinLength } from './validate.js';
+import { HEAP_INDEX, alignLike, heap, simdAvailable, simdGemm } from './wasm/simd.js';
 
 /** Micro-tile height (rows of op(A)). */
 export const MR = 4;
@@ -51,6 +52,8 @@ export interface GemmProblem {
   beta: number;
   strideA: number;
   strideB: number;
+  /** Whether the blocked products go through the WebAssembly SIMD kernel (wasm/gemm-module.ts). */
+  simd: boolean;
 }
 
 /** A block of a GemmProblem's output: batch entries [i0, i1), rows [r0, r1), columns [j0, j1) of each. */
@@ -66,6 +69,12 @@ export interface GemmBlock {
 /** Reusable float64 accumulator for the matrix-vector paths; grown on demand, never shrunk. */
 export class GemmScratch {
   private accumulator = new Float64Array(0);
+
+  /**
+   * Whether blocked products use the WebAssembly SIMD kernel (default: when
+   * this thread has it); false keeps everything in the pure-JS kernels.
+   */
+  simd = simdAvailable;
 
   /**
    * Set on the main thread's scratch by the backend: offered every GEMM after
@@ -113,7 +122,7 @@ export function gemm(
     batch = 1;
   }
 
-  const problem: GemmProblem = { a, b, c, batch, m, n, k, transA, transB, alpha, beta, strideA, strideB };
+  const problem: GemmProblem = { a, b, c, batch, m, n, k, transA, transB, alpha, beta, strideA, strideB, simd: scratch.simd && simdAvailable };
   if (scratch.parallel?.(problem)) return;
   gemmBlock(scratch, problem, { i0: 0, i1: batch, r0: 0, r1: m, j0: 0, j1: n });
 }
@@ -129,20 +138,56 @@ export function gemmBlock(scratch: GemmScratch, p: GemmProblem, block: GemmBlock
   const { a, b, c, m, n, k, transA, transB, alpha, beta, strideA, strideB } = p;
   const { r0, j0 } = block;
   const rows = block.r1 - r0, cols = block.j1 - j0;
+  const simd = p.simd && m > 1 && n > 1 && k > 0 && alpha !== 0;
   for (let i = block.i0; i < block.i1; i++) {
     const cOffset = i * m * n + r0 * n + j0;
-    scale(c, cOffset, rows, cols, n, beta);
-    if (k === 0 || alpha === 0) continue;
     const opA: Operand = transA
       ? { data: a, offset: i * strideA + r0, rowStride: 1, colStride: m }
       : { data: a, offset: i * strideA + r0 * k, rowStride: k, colStride: 1 };
     const opB: Operand = transB
       ? { data: b, offset: i * strideB + j0 * k, rowStride: 1, colStride: k }
       : { data: b, offset: i * strideB + j0, rowStride: n, colStride: 1 };
+    // beta = 0: the SIMD kernel writes C without reading it.
+    if (simd && beta === 0 && simdBlocked(opA, opB, c, cOffset, n, rows, cols, k, alpha, false)) continue;
+    scale(c, cOffset, rows, cols, n, beta);
+    if (k === 0 || alpha === 0) continue;
     if (m === 1) rowTimesMatrix(scratch, opA, opB, c, cOffset, cols, k, alpha);
     else if (n === 1) matrixTimesColumn(scratch, opA, opB, c, cOffset, rows, k, alpha);
-    else blocked(opA, opB, c, cOffset, n, rows, cols, k, alpha);
+    else if (!(simd && simdBlocked(opA, opB, c, cOffset, n, rows, cols, k, alpha, true))) blocked(opA, opB, c, cOffset, n, rows, cols, k, alpha);
   }
+}
+
+/**
+ * blocked() through the WebAssembly SIMD kernel: the spans of A and B the
+ * product reads and the m×n block of C are copied into the module's heap
+ * (linear copies next to m·n·k work; C only when loadC, i.e. beta ≠ 0), the
+ * module packs and multiplies, and C is copied back. Returns false, having touched nothing, when the operands do
+ * not fit in the heap's cap.
+ */
+function simdBlocked(A: Operand, B: Operand, c: Float32Array, cOffset: number, ldc: number, m: number, n: number, k: number, alpha: number, loadC: boolean): boolean {
+  const lenA = (m - 1) * A.rowStride + (k - 1) * A.colStride + 1;
+  const lenB = (k - 1) * B.rowStride + (n - 1) * B.colStride + 1;
+  const aAt = alignLike(HEAP_INDEX, A.data, A.offset);
+  const bAt = alignLike(aAt + lenA, B.data, B.offset);
+  const cAt = alignLike(bAt + lenB, c, cOffset);
+  const mem = heap(cAt + m * n - HEAP_INDEX);
+  if (!mem) return false;
+  mem.set(A.data.subarray(A.offset, A.offset + lenA), aAt);
+  mem.set(B.data.subarray(B.offset, B.offset + lenB), bAt);
+  if (!loadC) {
+    // Not read: the kernel's first slab writes c = 0 + alpha·sum.
+  } else if (n === ldc) {
+    mem.set(c.subarray(cOffset, cOffset + m * n), cAt);
+  } else {
+    for (let r = 0; r < m; r++) mem.set(c.subarray(cOffset + r * ldc, cOffset + r * ldc + n), cAt + r * n);
+  }
+  simdGemm(aAt, A.rowStride, A.colStride, bAt, B.rowStride, B.colStride, cAt, n, m, n, k, alpha, loadC);
+  if (n === ldc) {
+    c.set(mem.subarray(cAt, cAt + m * n), cOffset);
+  } else {
+    for (let r = 0; r < m; r++) c.set(mem.subarray(cAt + r * n, cAt + (r + 1) * n), cOffset + r * ldc);
+  }
+  return true;
 }
 
 /**

@@ -10,5 +10,5 @@ export const JS_BACKEND_PRIORITY = 10;
 registerBackend('js', () => createJsBackend(), JS_BACKEND_PRIORITY);
 
 export { createJsBackend, type JsBackendOptions };
-export { DEFAULT_PARALLEL_THRESHOLD } from './parallel.js';
+export { DEFAULT_PARALLEL_THRESHOLD, DEFAULT_SIMD_PARALLEL_THRESHOLD } from './parallel.js';
 export { getNumThreads, setNumThreads } from './threads.js';

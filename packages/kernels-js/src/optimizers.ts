@@ -6,6 +6,7 @@
 
 import type { AdamConfig, RmspropConfig, SgdConfig } from '@axon/tensor';
 import { checkLength, fail } from './validate.js';
+import { simdAdam } from './wasm/simd.js';
 
 function checkState(kernel: string, param: Float32Array, arrays: Record<string, Float32Array | null>): void {
   for (const [name, array] of Object.entries(arrays)) {
@@ -40,14 +41,16 @@ export function sgdUpdate(param: Float32Array, grad: Float32Array, velocity: Flo
  * m = beta1 m + (1 - beta1) g; v = beta2 v + (1 - beta2) g²; p -= lr_t m / (sqrt(v) + eps).
  * AdamW's decoupled decay p -= lr * weightDecay * p comes first, as in Keras.
  */
-export function adamUpdate(param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, config: AdamConfig): void {
+export function adamUpdate(param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, config: AdamConfig, simd = false): void {
   const { lr, beta1, beta2, epsilon, step, weightDecay } = config;
   checkState('adamUpdate', param, { grad, m, v });
   if (!(step >= 1)) fail('adamUpdate', `step must be >= 1 (it is 1-based), got ${step}`);
   const lrT = (lr * Math.sqrt(1 - Math.pow(beta2, step))) / (1 - Math.pow(beta1, step));
   const decay = 1 - lr * weightDecay;
   const n = param.length;
-  for (let i = 0; i < n; i++) {
+  // simd: the whole multiples of 4 in the WebAssembly module (float64x2 lanes, the same operations), the rest here.
+  const vectors = simd && n >= 64 && simdAdam(param, grad, m, v, n & ~3, beta1, beta2, lrT, decay, epsilon) ? n & ~3 : 0;
+  for (let i = vectors; i < n; i++) {
     const g = grad[i];
     const mi = beta1 * m[i] + (1 - beta1) * g;
     const vi = beta2 * v[i] + (1 - beta2) * g * g;

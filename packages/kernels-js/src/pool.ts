@@ -7,6 +7,7 @@
 
 import type { Pool2DInfo } from '@axon/tensor';
 import { checkCounts, checkLength, checkPositive } from './validate.js';
+import { simdMaxPool, simdMaxPoolBackprop } from './wasm/simd.js';
 
 interface Window {
   y0: number;
@@ -63,14 +64,17 @@ export type MaxPoolParallel = (x: Float32Array, y: Float32Array, argmax: Int32Ar
  * y = max over each window; argmax = flat index into x of the first maximum.
  * NaN counts as larger than everything, so it propagates. A window entirely
  * in the padding (only possible with padding >= filter size) yields -Infinity
- * and argmax -1, which the backward pass skips.
+ * and argmax -1, which the backward pass skips. simd: through the
+ * WebAssembly module when the channels are a multiple of 4.
  */
-export function maxPool2d(x: Float32Array, y: Float32Array, argmax: Int32Array, info: Pool2DInfo, parallel?: MaxPoolParallel): void {
+export function maxPool2d(x: Float32Array, y: Float32Array, argmax: Int32Array, info: Pool2DInfo, parallel?: MaxPoolParallel, simd = false): void {
   checkGeometry('maxPool2d', info);
   checkInput('maxPool2d', 'x', x, info);
   checkOutput('maxPool2d', 'y', y, info);
   checkOutput('maxPool2d', 'argmax', argmax, info);
   if (parallel?.(x, y, argmax, info)) return;
+  // The WebAssembly loop takes four channels per vector: the same maxima and indices.
+  if (simd && info.channels % 4 === 0 && y.length > 0 && simdMaxPool(x, y, argmax, info)) return;
   const { inHeight: H, inWidth: W, channels: C } = info;
   forEachWindow(info, (b, w, out) => {
     if (w.y0 >= w.y1 || w.x0 >= w.x1) {
@@ -104,14 +108,17 @@ export function maxPool2d(x: Float32Array, y: Float32Array, argmax: Int32Array, 
   });
 }
 
-/** dx = 0, then dx[argmax[i]] += dy[i]. */
-export function maxPool2dBackprop(dy: Float32Array, argmax: Int32Array, dx: Float32Array, info: Pool2DInfo): void {
+/** dx = 0, then dx[argmax[i]] += dy[i] (simd: in the WebAssembly module, the same additions in the same order). */
+export function maxPool2dBackprop(dy: Float32Array, argmax: Int32Array, dx: Float32Array, info: Pool2DInfo, simd = false): void {
   checkGeometry('maxPool2dBackprop', info);
   checkOutput('maxPool2dBackprop', 'dy', dy, info);
   checkOutput('maxPool2dBackprop', 'argmax', argmax, info);
   checkInput('maxPool2dBackprop', 'dx', dx, info);
-  dx.fill(0);
   const n = dx.length;
+  const bad = simd && dy.length > 0 ? simdMaxPoolBackprop(dy, argmax, dx) : undefined;
+  if (bad !== undefined && bad < 0) return;
+  // A bad index (bad >= 0) is reported by the loop below, which meets it first.
+  dx.fill(0);
   for (let i = 0; i < dy.length; i++) {
     const j = argmax[i];
     if (j < 0) continue; // the window was all padding

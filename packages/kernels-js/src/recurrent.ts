@@ -5,18 +5,24 @@
  * Layout: everything internal is in step order and time-major, so that each
  * step's slice of the projection, the states and the gate gradients is one
  * contiguous [B, n] block. x is copied once into step order ([T*B, I]); the
- * input projection of all steps is one GEMM; each step does one GEMM h'·U
- * (two for a GRU without resetAfter) and one pass of gate math. Backward
- * walks the steps in reverse with one GEMM per step for dh', then dW, dU and
- * dx come from one GEMM each over all steps. Buffers come from a per-backend
- * scratch grown on demand, and step views are made once per call, so nothing
- * is allocated per step.
+ * input projection of all steps is one GEMM. The recurrence itself — per
+ * step a product h'·U (two for a GRU without resetAfter) and the gate math;
+ * backward, the gate gradients and dh'·Uᵀ — runs in fixed row groups of the
+ * batch, each through all T steps on its own (recurrent-groups.ts), on the
+ * calling thread or, when the call is big enough, spread over the worker
+ * pool (parallel.ts: a group is a chunk; no synchronisation per step).
+ * Backward, dW, dU and dx then come from one GEMM each over all steps, and
+ * the bias gradients from column sums. Buffers come from a per-backend
+ * scratch grown on demand, so nothing is allocated per step.
  */
 import type { Kernels, RnnActivation, RnnBackwardArrays, RnnForwardArrays, RnnSequenceInfo } from '@axon/tensor';
 import { type GemmScratch, gemm } from './gemm.js';
+import {
+  GRU, GroupContext, HARD_SIGMOID, LINEAR, LSTM, RELU, SIGMOID, SIMPLE_RNN, TANH,
+  groupCount, groupRows, runGroup, type Job, type JobArrays,
+} from './recurrent-groups.js';
 import { checkCounts, checkLength, fail } from './validate.js';
 
-const TANH = 0, SIGMOID = 1, HARD_SIGMOID = 2, RELU = 3, LINEAR = 4;
 const CODES: Record<RnnActivation, number> = { tanh: TANH, sigmoid: SIGMOID, hardSigmoid: HARD_SIGMOID, relu: RELU, linear: LINEAR };
 
 function code(kernel: string, name: RnnActivation): number {
@@ -25,31 +31,19 @@ function code(kernel: string, name: RnnActivation): number {
   return c;
 }
 
-/** tanh through one exp, cheaper than Math.tanh in V8; exact limits ±1, double precision throughout. */
-function act(c: number, v: number): number {
-  switch (c) {
-    case TANH: return 1 - 2 / (Math.exp(2 * v) + 1);
-    case SIGMOID: return 1 / (1 + Math.exp(-v));
-    case HARD_SIGMOID: return v <= -2.5 ? 0 : v >= 2.5 ? 1 : 0.2 * v + 0.5;
-    case RELU: return v > 0 ? v : 0;
-    default: return v;
-  }
-}
-
-/** The activation's derivative, from its output y. */
-function dact(c: number, y: number): number {
-  switch (c) {
-    case TANH: return 1 - y * y;
-    case SIGMOID: return y * (1 - y);
-    case HARD_SIGMOID: return y > 0 && y < 1 ? 0.2 : 0;
-    case RELU: return y > 0 ? 1 : 0;
-    default: return 1;
-  }
-}
+/**
+ * Offered every job on the main thread: runs all its groups on the worker
+ * pool and returns true, or returns false to leave them to the calling thread.
+ */
+export type RecurrentParallel = (kernel: string, job: Job) => boolean;
 
 /** Named Float32Array buffers reused across calls (never shrunk). */
 export class RecurrentScratch {
   private readonly buffers = new Map<string, Float32Array>();
+  /** The row groups' state when they run on this thread. */
+  readonly group = new GroupContext();
+  parallel?: RecurrentParallel;
+
   constructor(readonly gemm: GemmScratch) {}
 
   get(name: string, size: number): Float32Array {
@@ -135,13 +129,6 @@ function checkBackward(kernel: string, kind: Kind, a: RnnBackwardArrays, info: R
 
 const timeOf = (info: RnnSequenceInfo, step: number): number => (info.goBackwards ? info.timesteps - 1 - step : step);
 
-/** T views of n values each into a [T, n] array. */
-function stepViews(a: Float32Array, T: number, n: number): Float32Array[] {
-  const views: Float32Array[] = [];
-  for (let s = 0; s < T; s++) views.push(a.subarray(s * n, (s + 1) * n));
-  return views;
-}
-
 /** x [B, T, I] (time order) → [T*B, I] in step order. */
 function stepMajorInputs(scratch: RecurrentScratch, x: Float32Array, info: RnnSequenceInfo): Float32Array {
   const { batch: B, timesteps: T, inputSize: I } = info;
@@ -200,28 +187,34 @@ function finishForward(a: RnnForwardArrays, info: RnnSequenceInfo): void {
 }
 
 /**
- * Backward bookkeeping of the output: given the carried output gradient
- * (gradient reaching a masked step's "previous output"), returns the total
- * gradient of step s's output for sample b, unit j and updates the carry.
+ * The gradient reaching each step's output, [T, B, U] in step order, with
+ * Keras semantics for masked steps: a masked step's output is the previous
+ * output (or zeros with zeroOutputForMask), so its gradient is carried on to
+ * the step before, and the step itself receives none. It depends on the mask
+ * and dOutput only, never on the recurrence, so it is computed up front.
  */
-class OutputGradient {
-  private readonly carry: Float32Array;
-  constructor(scratch: RecurrentScratch, private readonly a: RnnBackwardArrays, private readonly info: RnnSequenceInfo) {
-    const BU = info.batch * info.units;
-    this.carry = scratch.zeros('outCarry', BU);
-    if (!info.returnSequences && a.dOutput) this.carry.set(a.dOutput);
+function outputGradients(scratch: RecurrentScratch, a: RnnBackwardArrays, info: RnnSequenceInfo): Float32Array {
+  const { batch: B, timesteps: T, units: U, returnSequences, zeroOutputForMask } = info;
+  const BU = B * U;
+  const go = scratch.get('go', T * BU);
+  const carry = scratch.zeros('outCarry', BU);
+  const dOut = a.dOutput;
+  if (!returnSequences && dOut) carry.set(dOut);
+  for (let s = T - 1; s >= 0; s--) {
+    const t = timeOf(info, s);
+    for (let b = 0; b < B; b++) {
+      const take = taken(a.mask, info, b, t);
+      const row = s * BU + b * U;
+      for (let j = 0; j < U; j++) {
+        const i = b * U + j;
+        let g = carry[i];
+        if (returnSequences && dOut) g += dOut[(b * T + s) * U + j];
+        carry[i] = take || zeroOutputForMask ? 0 : g;
+        go[row + j] = take ? g : 0;
+      }
+    }
   }
-
-  /** Total gradient of the output of step s at [b, j]; `take` says whether the step was taken. */
-  at(s: number, b: number, j: number, take: boolean): number {
-    const { timesteps: T, units: U } = this.info;
-    const i = b * U + j;
-    let g = this.carry[i];
-    if (this.info.returnSequences && this.a.dOutput) g += this.a.dOutput[(b * T + s) * U + j];
-    // A taken step's output is its new h; a masked one passes g on to the previous output.
-    this.carry[i] = take || this.info.zeroOutputForMask ? 0 : g;
-    return take ? g : 0;
-  }
+  return go;
 }
 
 /** Column sums of a [rows, cols] matrix into out[offset .. offset+cols). */
@@ -267,49 +260,46 @@ function initGradient(dst: Float32Array, src: Float32Array | null): void {
   else dst.fill(0);
 }
 
+// ---- the recurrence: row groups ---------------------------------------------------------------
+
+const NO_ARRAYS: Omit<JobArrays, 'u'> = {
+  z: null, hs: null, cs: null, aux: null, mask: null, recBias: null, go: null, dh: null, dc: null, dz: null, drec: null, da: null,
+};
+
+function job(scratch: RecurrentScratch, kind: number, backward: boolean, info: RnnSequenceInfo, fa: number, fr: number, arrays: Partial<JobArrays> & { u: Float32Array }): Job {
+  return {
+    kind, backward, batch: info.batch, timesteps: info.timesteps, units: info.units, fa, fr,
+    resetAfter: info.resetAfter, goBackwards: info.goBackwards, groupRows: groupRows(info.batch),
+    simd: scratch.gemm.simd, arrays: { ...NO_ARRAYS, ...arrays },
+  };
+}
+
+/** Runs every row group of the job: on the pool when the hook takes it, else here, in order. */
+function runJob(scratch: RecurrentScratch, kernel: string, j: Job): void {
+  if (j.batch === 0 || scratch.parallel?.(kernel, j)) return;
+  const groups = groupCount(j);
+  for (let g = 0; g < groups; g++) runGroup(j, g, scratch.group);
+}
+
+/** The forward epilogue: outputs of every step, then the final states. */
+function emitAll(a: RnnForwardArrays, info: RnnSequenceInfo): void {
+  for (let s = 0; s < info.timesteps; s++) emitOutput(a, info, s);
+  finishForward(a, info);
+}
+
 // ---- LSTM ----------------------------------------------------------------------------------
 
 export function lstmForward(scratch: RecurrentScratch, a: RnnForwardArrays, info: RnnSequenceInfo): void {
   checkForward('lstmForward', 'lstm', a, info);
-  const { batch: B, timesteps: T, units: U } = info;
+  const { batch: B, units: U } = info;
   const GU = 4 * U, BU = B * U;
   const fa = code('lstmForward', info.activation), fr = code('lstmForward', info.recurrentActivation);
-  const gates = a.gates!, hs = a.hs, cs = a.cs!;
-  project(scratch, stepMajorInputs(scratch, a.x, info), a.kernel, a.bias, gates, info, GU);
-  initState(hs, a.h0, BU);
-  initState(cs, a.c0, BU);
+  project(scratch, stepMajorInputs(scratch, a.x, info), a.kernel, a.bias, a.gates!, info, GU);
+  initState(a.hs, a.h0, BU);
+  initState(a.cs!, a.c0, BU);
   if (!info.returnSequences) a.output.fill(0);
-  const rec = scratch.get('rec', B * GU);
-  const hViews = stepViews(hs, T, BU);
-  for (let s = 0; s < T; s++) {
-    gemm(scratch.gemm, hViews[s]!, a.recurrentKernel, rec, 1, B, GU, U, false, false, 1, 0, 0, 0);
-    const t = timeOf(info, s);
-    for (let b = 0; b < B; b++) {
-      const g = (s * B + b) * GU, r = b * GU;
-      const prev = s * BU + b * U, next = prev + BU;
-      const take = taken(a.mask, info, b, t);
-      for (let j = 0; j < U; j++) {
-        const i = act(fr, gates[g + j] + rec[r + j]);
-        const f = act(fr, gates[g + U + j] + rec[r + U + j]);
-        const cc = act(fa, gates[g + 2 * U + j] + rec[r + 2 * U + j]);
-        const o = act(fr, gates[g + 3 * U + j] + rec[r + 3 * U + j]);
-        gates[g + j] = i;
-        gates[g + U + j] = f;
-        gates[g + 2 * U + j] = cc;
-        gates[g + 3 * U + j] = o;
-        if (take) {
-          const c = f * cs[prev + j] + i * cc;
-          cs[next + j] = c;
-          hs[next + j] = o * act(fa, c);
-        } else {
-          cs[next + j] = cs[prev + j];
-          hs[next + j] = hs[prev + j];
-        }
-      }
-    }
-    emitOutput(a, info, s);
-  }
-  finishForward(a, info);
+  runJob(scratch, 'lstmForward', job(scratch, LSTM, false, info, fa, fr, { z: a.gates, hs: a.hs, cs: a.cs, mask: a.mask, u: a.recurrentKernel }));
+  emitAll(a, info);
 }
 
 export function lstmBackward(scratch: RecurrentScratch, a: RnnBackwardArrays, info: RnnSequenceInfo): void {
@@ -317,42 +307,12 @@ export function lstmBackward(scratch: RecurrentScratch, a: RnnBackwardArrays, in
   const { batch: B, timesteps: T, units: U } = info;
   const GU = 4 * U, BU = B * U;
   const fa = code('lstmBackward', info.activation), fr = code('lstmBackward', info.recurrentActivation);
-  const gates = a.gates!, cs = a.cs!;
   const dZ = scratch.get('dZ', T * B * GU);
-  const dZViews = stepViews(dZ, T, B * GU);
-  let dh = scratch.get('dh', BU), dhNext = scratch.get('dhNext', BU);
-  const dc = scratch.get('dc', BU);
+  const dh = scratch.get('dh', BU), dc = scratch.get('dc', BU);
   initGradient(dh, a.dhT);
   initGradient(dc, a.dcT);
-  const dOut = new OutputGradient(scratch, a, info);
-  for (let s = T - 1; s >= 0; s--) {
-    const t = timeOf(info, s);
-    for (let b = 0; b < B; b++) {
-      const g = (s * B + b) * GU, k = b * U;
-      const prev = s * BU + k, next = prev + BU;
-      const take = taken(a.mask, info, b, t);
-      for (let j = 0; j < U; j++) {
-        const go = dOut.at(s, b, j, take);
-        if (!take) {
-          dZ[g + j] = dZ[g + U + j] = dZ[g + 2 * U + j] = dZ[g + 3 * U + j] = 0;
-          dhNext[k + j] = dh[k + j];
-          continue;
-        }
-        const i = gates[g + j], f = gates[g + U + j], cc = gates[g + 2 * U + j], o = gates[g + 3 * U + j];
-        const dhn = dh[k + j] + go;
-        const tc = act(fa, cs[next + j]);
-        const dcn = dc[k + j] + dhn * o * dact(fa, tc);
-        dZ[g + j] = dcn * cc * dact(fr, i);
-        dZ[g + U + j] = dcn * cs[prev + j] * dact(fr, f);
-        dZ[g + 2 * U + j] = dcn * i * dact(fa, cc);
-        dZ[g + 3 * U + j] = dhn * tc * dact(fr, o);
-        dc[k + j] = dcn * f;
-        dhNext[k + j] = 0;
-      }
-    }
-    gemm(scratch.gemm, dZViews[s]!, a.recurrentKernel, dhNext, 1, B, U, GU, false, true, 1, 1, 0, 0);
-    [dh, dhNext] = [dhNext, dh];
-  }
+  const go = outputGradients(scratch, a, info);
+  runJob(scratch, 'lstmBackward', job(scratch, LSTM, true, info, fa, fr, { z: a.gates, cs: a.cs, mask: a.mask, u: a.recurrentKernel, go, dh, dc, dz: dZ }));
   if (a.dh0) a.dh0.set(dh);
   if (a.dc0) a.dc0.set(dc);
   if (a.dRecurrentKernel) recurrentGradient(scratch, a.hs, dZ, a.dRecurrentKernel, info, GU);
@@ -363,69 +323,15 @@ export function lstmBackward(scratch: RecurrentScratch, a: RnnBackwardArrays, in
 
 export function gruForward(scratch: RecurrentScratch, a: RnnForwardArrays, info: RnnSequenceInfo): void {
   checkForward('gruForward', 'gru', a, info);
-  const { batch: B, timesteps: T, units: U } = info;
+  const { batch: B, units: U } = info;
   const GU = 3 * U, BU = B * U;
   const fa = code('gruForward', info.activation), fr = code('gruForward', info.recurrentActivation);
-  const gates = a.gates!, aux = a.aux!, hs = a.hs;
-  const resetAfter = info.resetAfter;
-  project(scratch, stepMajorInputs(scratch, a.x, info), a.kernel, a.bias, gates, info, GU);
-  initState(hs, a.h0, BU);
+  project(scratch, stepMajorInputs(scratch, a.x, info), a.kernel, a.bias, a.gates!, info, GU);
+  initState(a.hs, a.h0, BU);
   if (!info.returnSequences) a.output.fill(0);
-  const recBias = resetAfter && a.bias ? a.bias.subarray(GU, 2 * GU) : null;
-  const hViews = stepViews(hs, T, BU);
-  // Without resetAfter, U splits into Uzr [U, 2U] (applied to h') and Uh [U, U] (applied to r*h').
-  const Uzr = resetAfter ? a.recurrentKernel : splitColumns(scratch, a.recurrentKernel, U, 'Uzr', 0, 2 * U);
-  const Uh = resetAfter ? null : splitColumns(scratch, a.recurrentKernel, U, 'Uh', 2 * U, U);
-  const auxViews = stepViews(aux, T, BU);
-  const n = resetAfter ? GU : 2 * U;
-  const rec = scratch.get('rec', B * n);
-  const recH = scratch.get('recH', BU);
-  for (let s = 0; s < T; s++) {
-    gemm(scratch.gemm, hViews[s]!, Uzr, rec, 1, B, n, U, false, false, 1, 0, 0, 0);
-    // z, r; with resetAfter also hh, otherwise r*h' for the second GEMM.
-    for (let b = 0; b < B; b++) {
-      const g = (s * B + b) * GU, r0 = b * n, prev = s * BU + b * U;
-      for (let j = 0; j < U; j++) {
-        const z = act(fr, gates[g + j] + rec[r0 + j] + (recBias ? recBias[j] : 0));
-        const r = act(fr, gates[g + U + j] + rec[r0 + U + j] + (recBias ? recBias[U + j] : 0));
-        gates[g + j] = z;
-        gates[g + U + j] = r;
-        if (resetAfter) {
-          const rh = rec[r0 + 2 * U + j] + (recBias ? recBias[2 * U + j] : 0);
-          aux[prev + j] = rh;
-          gates[g + 2 * U + j] = act(fa, gates[g + 2 * U + j] + r * rh);
-        } else {
-          aux[prev + j] = r * hs[prev + j];
-        }
-      }
-    }
-    if (!resetAfter) {
-      gemm(scratch.gemm, auxViews[s]!, Uh!, recH, 1, B, U, U, false, false, 1, 0, 0, 0);
-      for (let b = 0; b < B; b++) {
-        const g = (s * B + b) * GU;
-        for (let j = 0; j < U; j++) gates[g + 2 * U + j] = act(fa, gates[g + 2 * U + j] + recH[b * U + j]);
-      }
-    }
-    const t = timeOf(info, s);
-    for (let b = 0; b < B; b++) {
-      const g = (s * B + b) * GU, prev = s * BU + b * U, next = prev + BU;
-      const take = taken(a.mask, info, b, t);
-      for (let j = 0; j < U; j++) {
-        const z = gates[g + j];
-        hs[next + j] = take ? z * hs[prev + j] + (1 - z) * gates[g + 2 * U + j] : hs[prev + j];
-      }
-    }
-    emitOutput(a, info, s);
-  }
-  finishForward(a, info);
-}
-
-/** Copies columns [from, from+count) of a [rows, *] matrix with `total` columns into a scratch [rows, count]. */
-function splitColumns(scratch: RecurrentScratch, m: Float32Array, rows: number, name: string, from: number, count: number): Float32Array {
-  const total = m.length / rows;
-  const out = scratch.get(name, rows * count);
-  for (let r = 0; r < rows; r++) out.set(m.subarray(r * total + from, r * total + from + count), r * count);
-  return out;
+  const recBias = info.resetAfter && a.bias ? a.bias.subarray(GU, 2 * GU) : null;
+  runJob(scratch, 'gruForward', job(scratch, GRU, false, info, fa, fr, { z: a.gates, hs: a.hs, aux: a.aux, mask: a.mask, u: a.recurrentKernel, recBias }));
+  emitAll(a, info);
 }
 
 export function gruBackward(scratch: RecurrentScratch, a: RnnBackwardArrays, info: RnnSequenceInfo): void {
@@ -433,69 +339,29 @@ export function gruBackward(scratch: RecurrentScratch, a: RnnBackwardArrays, inf
   const { batch: B, timesteps: T, units: U } = info;
   const GU = 3 * U, BU = B * U;
   const fa = code('gruBackward', info.activation), fr = code('gruBackward', info.recurrentActivation);
-  const gates = a.gates!, aux = a.aux!, hs = a.hs;
   const resetAfter = info.resetAfter;
-  // dProj: gradient of the input projection. dRec: of the recurrent GEMM's output
+  // dProj: gradient of the input projection. dRec: of the recurrent products
   // ([T*B, 3U] with resetAfter; otherwise [T*B, 2U] for z, r and dA [T*B, U] for the candidate).
-  const dProj = scratch.get('dProj', T * B * GU);
   const n = resetAfter ? GU : 2 * U;
+  const dProj = scratch.get('dProj', T * B * GU);
   const dRec = scratch.get('dRec', T * B * n);
   const dA = resetAfter ? null : scratch.get('dA', T * BU);
-  const dRecViews = stepViews(dRec, T, B * n);
-  const dAViews = dA ? stepViews(dA, T, BU) : null;
-  const Uzr = resetAfter ? a.recurrentKernel : splitColumns(scratch, a.recurrentKernel, U, 'Uzr', 0, 2 * U);
-  const Uh = resetAfter ? null : splitColumns(scratch, a.recurrentKernel, U, 'Uh', 2 * U, U);
-  const dRH = scratch.get('dRH', BU);
-  const dhn = scratch.get('dhn', BU);
-  let dh = scratch.get('dh', BU), dhNext = scratch.get('dhNext', BU);
+  const dh = scratch.get('dh', BU);
   initGradient(dh, a.dhT);
-  const dOut = new OutputGradient(scratch, a, info);
-  for (let s = T - 1; s >= 0; s--) {
-    const t = timeOf(info, s);
-    // Pass 1: the gradient of the new h, and of the candidate's pre-activation.
-    for (let b = 0; b < B; b++) {
-      const g = (s * B + b) * GU, k = b * U;
-      const take = taken(a.mask, info, b, t);
-      for (let j = 0; j < U; j++) {
-        const go = dOut.at(s, b, j, take);
-        const d = take ? dh[k + j] + go : 0;
-        dhn[k + j] = d;
-        const da = d * (1 - gates[g + j]) * dact(fa, gates[g + 2 * U + j]);
-        dProj[g + 2 * U + j] = da;
-        if (dA) dA[s * BU + k + j] = da;
-      }
-    }
-    if (!resetAfter) gemm(scratch.gemm, dAViews![s]!, Uh!, dRH, 1, B, U, U, false, true, 1, 0, 0, 0);
-    // Pass 2: z and r, and the direct part of dh'.
-    for (let b = 0; b < B; b++) {
-      const g = (s * B + b) * GU, k = b * U, prev = s * BU + k, rr = (s * B + b) * n;
-      const take = taken(a.mask, info, b, t);
-      for (let j = 0; j < U; j++) {
-        const d = dhn[k + j];
-        const z = gates[g + j], r = gates[g + U + j], hh = gates[g + 2 * U + j];
-        const hPrev = hs[prev + j];
-        const da = dProj[g + 2 * U + j];
-        const dz = d * (hPrev - hh) * dact(fr, z);
-        const dr = (resetAfter ? da * aux[prev + j] : dRH[k + j] * hPrev) * dact(fr, r);
-        dProj[g + j] = dRec[rr + j] = dz;
-        dProj[g + U + j] = dRec[rr + U + j] = dr;
-        if (resetAfter) dRec[rr + 2 * U + j] = da * r;
-        dhNext[k + j] = take ? d * z + (resetAfter ? 0 : dRH[k + j] * r) : dh[k + j];
-      }
-    }
-    gemm(scratch.gemm, dRecViews[s]!, Uzr, dhNext, 1, B, U, n, false, true, 1, 1, 0, 0);
-    [dh, dhNext] = [dhNext, dh];
-  }
+  const go = outputGradients(scratch, a, info);
+  runJob(scratch, 'gruBackward', job(scratch, GRU, true, info, fa, fr, {
+    z: a.gates, hs: a.hs, aux: a.aux, mask: a.mask, u: a.recurrentKernel, go, dh, dz: dProj, drec: dRec, da: dA,
+  }));
   if (a.dh0) a.dh0.set(dh);
   if (a.dRecurrentKernel) {
     if (resetAfter) {
-      recurrentGradient(scratch, hs, dRec, a.dRecurrentKernel, info, GU);
+      recurrentGradient(scratch, a.hs, dRec, a.dRecurrentKernel, info, GU);
     } else {
       // dUzr = H'^T · dRec, dUh = (r*H')^T · dA, interleaved into [U, 3U].
       const dUzr = scratch.get('dUzr', U * 2 * U);
       const dUh = scratch.get('dUh', U * U);
-      recurrentGradient(scratch, hs, dRec, dUzr, info, 2 * U);
-      recurrentGradient(scratch, aux, dA!, dUh, info, U);
+      recurrentGradient(scratch, a.hs, dRec, dUzr, info, 2 * U);
+      recurrentGradient(scratch, a.aux!, dA!, dUh, info, U);
       for (let r = 0; r < U; r++) {
         a.dRecurrentKernel.set(dUzr.subarray(r * 2 * U, (r + 1) * 2 * U), r * GU);
         a.dRecurrentKernel.set(dUh.subarray(r * U, (r + 1) * U), r * GU + 2 * U);
@@ -513,24 +379,12 @@ export function simpleRnnForward(scratch: RecurrentScratch, a: RnnForwardArrays,
   const { batch: B, timesteps: T, units: U } = info;
   const BU = B * U;
   const fa = code('simpleRnnForward', info.activation);
-  const hs = a.hs;
   const proj = scratch.get('proj', T * BU);
   project(scratch, stepMajorInputs(scratch, a.x, info), a.kernel, a.bias, proj, info, U);
-  initState(hs, a.h0, BU);
+  initState(a.hs, a.h0, BU);
   if (!info.returnSequences) a.output.fill(0);
-  const rec = scratch.get('rec', BU);
-  const hViews = stepViews(hs, T, BU);
-  for (let s = 0; s < T; s++) {
-    gemm(scratch.gemm, hViews[s]!, a.recurrentKernel, rec, 1, B, U, U, false, false, 1, 0, 0, 0);
-    const t = timeOf(info, s);
-    for (let b = 0; b < B; b++) {
-      const k = b * U, prev = s * BU + k, next = prev + BU;
-      const take = taken(a.mask, info, b, t);
-      for (let j = 0; j < U; j++) hs[next + j] = take ? act(fa, proj[prev + j] + rec[k + j]) : hs[prev + j];
-    }
-    emitOutput(a, info, s);
-  }
-  finishForward(a, info);
+  runJob(scratch, 'simpleRnnForward', job(scratch, SIMPLE_RNN, false, info, fa, fa, { z: proj, hs: a.hs, mask: a.mask, u: a.recurrentKernel }));
+  emitAll(a, info);
 }
 
 export function simpleRnnBackward(scratch: RecurrentScratch, a: RnnBackwardArrays, info: RnnSequenceInfo): void {
@@ -538,36 +392,22 @@ export function simpleRnnBackward(scratch: RecurrentScratch, a: RnnBackwardArray
   const { batch: B, timesteps: T, units: U } = info;
   const BU = B * U;
   const fa = code('simpleRnnBackward', info.activation);
-  const hs = a.hs;
   const dZ = scratch.get('dZ', T * BU);
-  const dZViews = stepViews(dZ, T, BU);
-  let dh = scratch.get('dh', BU), dhNext = scratch.get('dhNext', BU);
+  const dh = scratch.get('dh', BU);
   initGradient(dh, a.dhT);
-  const dOut = new OutputGradient(scratch, a, info);
-  for (let s = T - 1; s >= 0; s--) {
-    const t = timeOf(info, s);
-    for (let b = 0; b < B; b++) {
-      const k = b * U, next = (s + 1) * BU + k;
-      const take = taken(a.mask, info, b, t);
-      for (let j = 0; j < U; j++) {
-        const go = dOut.at(s, b, j, take);
-        dZ[s * BU + k + j] = take ? (dh[k + j] + go) * dact(fa, hs[next + j]) : 0;
-        dhNext[k + j] = take ? 0 : dh[k + j];
-      }
-    }
-    gemm(scratch.gemm, dZViews[s]!, a.recurrentKernel, dhNext, 1, B, U, U, false, true, 1, 1, 0, 0);
-    [dh, dhNext] = [dhNext, dh];
-  }
+  const go = outputGradients(scratch, a, info);
+  runJob(scratch, 'simpleRnnBackward', job(scratch, SIMPLE_RNN, true, info, fa, fa, { hs: a.hs, mask: a.mask, u: a.recurrentKernel, go, dh, dz: dZ }));
   if (a.dh0) a.dh0.set(dh);
-  if (a.dRecurrentKernel) recurrentGradient(scratch, hs, dZ, a.dRecurrentKernel, info, U);
+  if (a.dRecurrentKernel) recurrentGradient(scratch, a.hs, dZ, a.dRecurrentKernel, info, U);
   inputGradients(scratch, a, info, dZ, U);
 }
 
 /** The six kernels bound to one scratch, ready to spread into a Backend's `optional`. */
 type RecurrentKernels = Pick<Kernels, 'lstmForward' | 'lstmBackward' | 'gruForward' | 'gruBackward' | 'simpleRnnForward' | 'simpleRnnBackward'>;
 
-export function createRecurrentKernels(gemmScratch: GemmScratch): RecurrentKernels {
+export function createRecurrentKernels(gemmScratch: GemmScratch, parallel?: RecurrentParallel): RecurrentKernels {
   const scratch = new RecurrentScratch(gemmScratch);
+  scratch.parallel = parallel;
   return {
     lstmForward: (a: RnnForwardArrays, info: RnnSequenceInfo) => lstmForward(scratch, a, info),
     lstmBackward: (a: RnnBackwardArrays, info: RnnSequenceInfo) => lstmBackward(scratch, a, info),

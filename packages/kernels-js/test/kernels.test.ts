@@ -1,7 +1,7 @@
 import { listBackends, setBackend, type CompleteHostBackend as Backend, type Conv2DInfo } from '@axon/tensor';
 import { Rng, assertClose, createReferenceBackend } from '@axon/tensor/testing';
 import { describe, expect, it } from 'vitest';
-import { JS_BACKEND_PRIORITY, createJsBackend } from '../src/index.js';
+import { JS_BACKEND_PRIORITY, createJsBackend, createJsBackend as createBackend, type JsBackendOptions } from '../src/index.js';
 import { erf, erfc } from '../src/math.js';
 
 const reference = createReferenceBackend();
@@ -50,13 +50,17 @@ describe('registration', () => {
   });
 });
 
-describe('gemm', () => {
+for (const simd of [true, false]) describe(`gemm (simd ${simd})`, () => {
+  const createJsBackend = (options: JsBackendOptions = {}): Backend => createBackend({ simd, ...options });
+
   it('matches the reference on shapes spanning several cache blocks, every transpose combination', () => {
     const backend = createJsBackend();
     const rng = new Rng(1);
-    // m > MC (96), n > NC (1024), k > KC (256), none a multiple of the 4x4 micro-tile.
+    // m > MC (96; SIMD 128), n > NC (1024), k > KC (256), none a multiple of the 4x4 (SIMD 4x8) micro-tile;
+    // then k over two SIMD slabs (KC 512).
     for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
       gemmAgainstReference(backend, rng, 203, 1031, 263, transA, transB);
+      gemmAgainstReference(backend, rng, 133, 45, 1100, transA, transB);
     }
   });
 
@@ -109,7 +113,9 @@ describe('gemm', () => {
   });
 });
 
-describe('conv2d', () => {
+for (const simd of [true, false]) describe(`conv2d (simd ${simd})`, () => {
+  const createJsBackend = (options: JsBackendOptions = {}): Backend => createBackend({ simd, ...options });
+
   it('gives the same results when the im2col budget forces many chunks', () => {
     // 64 bytes = 16 floats: fewer than one 3x3x3 patch, so every output row is its own chunk.
     for (const bytes of [64, 4096]) {
@@ -184,5 +190,105 @@ describe('kernels', () => {
     const y = new Float32Array(x.length);
     backend.softmax(x, y, 1, x.length, 1, false);
     expect(y.reduce((s, v) => s + v, 0)).toBeCloseTo(1, 4);
+  });
+});
+
+describe('WebAssembly SIMD epilogues, pooling and Adam: the pure-TypeScript bits', () => {
+  const simd = createBackend({ threads: 1 }), plain = createBackend({ threads: 1, simd: false });
+  /** Random values with NaN, ±Infinity, ±0 and exact ties sprinkled in. */
+  function awkward(rng: Rng, n: number): Float32Array {
+    const x = rng.floats(n, -3, 3);
+    const specials = [NaN, Infinity, -Infinity, 0, -0, 1, 1];
+    for (let i = 0; i < n; i += 7) x[i] = specials[(i / 7) % specials.length]!;
+    return x;
+  }
+
+  it('biasActivation relu and linear, biasActivationGrad relu (with and without dBias, in place)', () => {
+    const rng = new Rng(30);
+    for (const [rows, channels] of [[1, 1], [3, 4], [5, 7], [50, 32], [9, 130]]) {
+      const n = rows * channels;
+      const x = awkward(rng, n), bias = awkward(rng, channels), dy = awkward(rng, n);
+      for (const activation of ['relu', 'linear'] as const) {
+        const [a, b] = [new Float32Array(n), new Float32Array(n)];
+        simd.biasActivation(x, bias, a, rows, channels, activation);
+        plain.biasActivation(x, bias, b, rows, channels, activation);
+        expect(a, `biasActivation ${activation} ${rows}x${channels}`).toEqual(b);
+      }
+      const y = new Float32Array(n);
+      plain.biasActivation(x, bias, y, rows, channels, 'relu');
+      for (let i = 0; i < n; i += 11) y[i] = NaN;
+      for (const withBias of [true, false]) {
+        const [a, b] = [new Float32Array(n), new Float32Array(n)];
+        const [da, db] = withBias ? [new Float32Array(channels), new Float32Array(channels)] : [null, null];
+        simd.biasActivationGrad(y, dy, a, da, rows, channels, 'relu');
+        plain.biasActivationGrad(y, dy, b, db, rows, channels, 'relu');
+        expect(a, `relu grad ${rows}x${channels}`).toEqual(b);
+        expect(da, `dBias ${rows}x${channels}`).toEqual(db);
+      }
+      const [inPlace, other] = [dy.slice(), new Float32Array(n)];
+      simd.biasActivationGrad(y, inPlace, inPlace, null, rows, channels, 'relu');
+      plain.biasActivationGrad(y, dy, other, null, rows, channels, 'relu');
+      expect(inPlace).toEqual(other);
+    }
+  });
+
+  it('maxPool2dBackprop: the same sums (skipped -1 windows, repeated winners), and the same error for a bad index', () => {
+    const rng = new Rng(32);
+    const info = {
+      batch: 2, inHeight: 5, inWidth: 5, channels: 4, outHeight: 4, outWidth: 4,
+      filterHeight: 2, filterWidth: 2, strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0,
+    };
+    const x = awkward(rng, 2 * 5 * 5 * 4), y = new Float32Array(2 * 4 * 4 * 4), argmax = new Int32Array(y.length);
+    plain.maxPool2d(x, y, argmax, info);
+    for (let i = 0; i < argmax.length; i += 9) argmax[i] = -1;
+    const dy = awkward(rng, y.length);
+    const [a, b] = [new Float32Array(x.length).fill(NaN), new Float32Array(x.length).fill(NaN)];
+    simd.maxPool2dBackprop(dy, argmax, a, info);
+    plain.maxPool2dBackprop(dy, argmax, b, info);
+    expect(a).toEqual(b);
+    argmax[5] = x.length;
+    expect(() => simd.maxPool2dBackprop(dy, argmax, a, info)).toThrow(`maxPool2dBackprop: argmax[5] = ${x.length} is outside dx [0, ${x.length})`);
+  });
+
+  it('adamUpdate: the same float64 arithmetic, bit for bit (vectors of 4 and the rest, weight decay)', () => {
+    const rng = new Rng(33);
+    for (const n of [64, 67, 1000, 5]) {
+      for (const weightDecay of [0, 0.01]) {
+        const [p1, m1, v1] = [rng.floats(n), new Float32Array(n), new Float32Array(n)];
+        const [p2, m2, v2] = [p1.slice(), m1.slice(), v1.slice()];
+        for (let step = 1; step <= 3; step++) {
+          const g = awkward(rng, n).map((x) => (Number.isFinite(x) ? x : 0.5));
+          const config = { lr: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, step, weightDecay };
+          simd.adamUpdate(p1, g, m1, v1, config);
+          plain.adamUpdate(p2, g, m2, v2, config);
+        }
+        expect(p1, `n ${n}`).toEqual(p2);
+        expect(m1).toEqual(m2);
+        expect(v1).toEqual(v2);
+      }
+    }
+  });
+
+  it('maxPool2d: values and argmax, NaN, ties, padding and all-padding windows, channels a multiple of 4', () => {
+    const rng = new Rng(31);
+    const geometries = [
+      // batch, size, channels, filter, stride, pad
+      [2, 26, 32, 2, 2, 0], [3, 7, 4, 3, 2, 1], [1, 5, 8, 3, 1, 2], [2, 4, 12, 2, 1, 3], [1, 6, 4, 4, 3, 0],
+    ];
+    for (const [batch, size, channels, f, stride, pad] of geometries) {
+      const out = Math.floor((size + 2 * pad - f) / stride) + 1;
+      const info = {
+        batch, inHeight: size, inWidth: size, channels, outHeight: out, outWidth: out,
+        filterHeight: f, filterWidth: f, strideHeight: stride, strideWidth: stride, padTop: pad, padLeft: pad,
+      };
+      const x = awkward(rng, batch * size * size * channels);
+      for (let i = 3; i < x.length; i += 5) x[i] = Math.round(x[i]!);
+      const [ya, yb] = [new Float32Array(batch * out * out * channels), new Float32Array(batch * out * out * channels)];
+      const [aa, ab] = [new Int32Array(ya.length), new Int32Array(ya.length)];
+      simd.maxPool2d(x, ya, aa, info);
+      plain.maxPool2d(x, yb, ab, info);
+      expect(ya, JSON.stringify(info)).toEqual(yb);
+      expect(aa, JSON.stringify(info)).toEqual(ab);
+    }
   });
 });

@@ -14,8 +14,13 @@ const distIndex = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 const builtWorker = fileURLToPath(poolTesting.workerUrl);
 
 const serial = createJsBackend({ threads: 1 });
+const serialSimd = serial;
 /** Workers on for everything that can be split, however small. */
 const threaded = createJsBackend({ threads: 2, parallelThreshold: 0 });
+const threadedSimd = threaded;
+/** The same two with the WebAssembly SIMD kernels off (the pure-TypeScript path). */
+const serialJs = createJsBackend({ threads: 1, simd: false });
+const threadedJs = createJsBackend({ threads: 2, parallelThreshold: 0, simd: false });
 
 async function until(condition: () => boolean, what: string, ms = 20_000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -52,12 +57,12 @@ function convInfo(batch: number, size: number, cin: number, f: number, cout: num
   };
 }
 
-function gemmBoth(rng: Rng, batch: number, m: number, n: number, k: number, transA: boolean, transB: boolean, beta: number, strideA = m * k, strideB = k * n): [Float32Array, Float32Array] {
+function gemmBoth(simd: boolean, rng: Rng, batch: number, m: number, n: number, k: number, transA: boolean, transB: boolean, beta: number, strideA = m * k, strideB = k * n): [Float32Array, Float32Array] {
   const a = rng.floats(Math.max(1, (batch - 1) * strideA + m * k)), b = rng.floats(Math.max(1, (batch - 1) * strideB + k * n));
   const c = rng.floats(batch * m * n);
   const [mine, theirs] = [c.slice(), c.slice()];
-  threaded.gemm(a, b, mine, batch, m, n, k, transA, transB, 0.75, beta, strideA, strideB);
-  serial.gemm(a, b, theirs, batch, m, n, k, transA, transB, 0.75, beta, strideA, strideB);
+  (simd ? threaded : threadedJs).gemm(a, b, mine, batch, m, n, k, transA, transB, 0.75, beta, strideA, strideB);
+  (simd ? serial : serialJs).gemm(a, b, theirs, batch, m, n, k, transA, transB, 0.75, beta, strideA, strideB);
   return [mine, theirs];
 }
 
@@ -76,33 +81,35 @@ beforeAll(async () => {
 
 describe('kernel conformance with worker threads on for every size', () => {
   for (const c of conformanceCases) it(c.name, () => c.run(threaded));
+  for (const c of conformanceCases) it(`${c.name} (simd off)`, () => c.run(threadedJs));
 
   it('had the worker run chunks', () => {
     expect(workerChunks()).toBeGreaterThan(0);
   });
 });
 
-describe('threaded gemm', () => {
+for (const simd of [true, false]) describe(`threaded gemm (simd ${simd})`, () => {
+  const serial = simd ? serialSimd : serialJs;
   it('is bit-for-bit the single-threaded result: rows, columns and batch splits, every transpose, beta', () => {
     const rng = new Rng(11);
     for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
       for (const [batch, m, n, k] of [[1, 203, 131, 263], [1, 37, 301, 45], [1, 9, 10, 600], [3, 50, 41, 29], [6, 13, 17, 300]]) {
         for (const beta of [0, 0.5]) {
-          const [mine, theirs] = gemmBoth(rng, batch, m, n, k, transA, transB, beta);
+          const [mine, theirs] = gemmBoth(simd, rng, batch, m, n, k, transA, transB, beta);
           expect(mine, `gemm ${batch}x${m}x${n}x${k} ${transA} ${transB} beta ${beta}`).toEqual(theirs);
         }
       }
     }
     // Broadcast operands (stride 0), including the folded taller GEMM.
     for (const [strideA, strideB] of [[0, 40 * 30], [25 * 40, 0], [0, 0]]) {
-      const [mine, theirs] = gemmBoth(rng, 5, 25, 30, 40, false, false, 1, strideA, strideB);
+      const [mine, theirs] = gemmBoth(simd, rng, 5, 25, 30, 40, false, false, 1, strideA, strideB);
       expect(mine).toEqual(theirs);
     }
   });
 
   it('is bit-for-bit the single-threaded result on a large GEMM with the default threshold', () => {
     const rng = new Rng(12);
-    const big = createJsBackend({ threads: 2 });
+    const big = createJsBackend({ threads: 2, simd });
     const [m, n, k] = [300, 260, 520];
     const a = rng.floats(m * k), b = rng.floats(k * n);
     const theirs = new Float32Array(m * n);
@@ -117,15 +124,16 @@ describe('threaded gemm', () => {
   it('leaves matrix-vector products and calls below the threshold on the calling thread', () => {
     const rng = new Rng(13);
     const before = workerChunks();
-    gemmBoth(rng, 1, 1, 500, 300, false, false, 0);
-    gemmBoth(rng, 1, 500, 1, 300, true, false, 0);
-    const small = createJsBackend({ threads: 2 });
+    gemmBoth(simd, rng, 1, 1, 500, 300, false, false, 0);
+    gemmBoth(simd, rng, 1, 500, 1, 300, true, false, 0);
+    const small = createJsBackend({ threads: 2, simd });
     small.gemm(rng.floats(64 * 64), rng.floats(64 * 64), new Float32Array(64 * 64), 1, 64, 64, 64, false, false, 1, 0, 0, 0);
     expect(workerChunks()).toBe(before);
   });
 });
 
-describe('threaded conv2d', () => {
+for (const simd of [true, false]) describe(`threaded conv2d (simd ${simd})`, () => {
+  const [serial, threaded] = simd ? [serialSimd, threadedSimd] : [serialJs, threadedJs];
   const cases: [string, Conv2DInfo][] = [
     ['[32,13,13,32] * [3,3,32,64] valid', convInfo(32, 13, 32, 3, 64, 1, 0)],
     ['[32,28,28,1] * [3,3,1,32] valid', convInfo(32, 28, 1, 3, 32, 1, 0)],
@@ -158,7 +166,7 @@ describe('threaded conv2d', () => {
     const info = convInfo(4, 7, 3, 3, 4, 1, 1);
     const rng = new Rng(15);
     const x = rng.floats(4 * 7 * 7 * 3), w = rng.floats(3 * 3 * 3 * 4), dy = rng.floats(4 * 7 * 7 * 4);
-    const tiny = createJsBackend({ threads: 2, parallelThreshold: 0, im2colBytes: 64 });
+    const tiny = createJsBackend({ threads: 2, parallelThreshold: 0, im2colBytes: 64, simd });
     const [y, dx, dw] = convAll(tiny, info, x, w, dy);
     const [y1, dx1, dw1] = convAll(serial, info, x, w, dy);
     assertClose(y, y1, 1e-5, 1e-5, 'y');
@@ -241,6 +249,21 @@ describe('process lifetime and environment', () => {
     const bad = runNode(code, { AXON_NUM_THREADS: 'many' });
     expect(bad.stderr).toMatch(/ignoring AXON_NUM_THREADS=many/);
     expect(Number(bad.stdout)).toBeGreaterThanOrEqual(1);
+  });
+
+  it('AXON_WASM_SIMD=0 switches the WebAssembly SIMD kernels off (the GEMM still runs, threaded, in TypeScript)', () => {
+    const simdModule = JSON.stringify(fileURLToPath(new URL('../dist/wasm/simd.js', import.meta.url)));
+    const code = `
+      import { createJsBackend } from ${JSON.stringify(distIndex)};
+      import { simdAvailable, simdUnavailableReason } from ${simdModule};
+      const n = 300, a = new Float32Array(n * n).fill(1), c = new Float32Array(n * n);
+      createJsBackend({ threads: 2 }).gemm(a, a, c, 1, n, n, n, false, false, 1, 0, 0, 0);
+      console.log(simdAvailable, simdUnavailableReason, c[0], c[n * n - 1]);
+    `;
+    const off = runNode(code, { AXON_WASM_SIMD: '0' });
+    expect(off.stderr).toBe('');
+    expect(off.stdout.trim()).toBe('false AXON_WASM_SIMD=0 300 300');
+    expect(runNode(code, { AXON_WASM_SIMD: '1' }).stdout.trim()).toBe('true undefined 300 300');
   });
 });
 

@@ -72,13 +72,14 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
   auto one = [&](int64_t i) {
     sgemm(transA, transB, m, n, k, alpha, a.data + i * strideA, b.data + i * strideB, beta, c.data + i * mn);
   };
-  // One medium product (a Dense layer's forward or backward at training batch
-  // sizes): OpenBLAS's own threads cost more to wake and join than the product
-  // takes to split, so our pool splits the longer side of C into fixed slices,
+  // One medium product with a short side (a Dense layer's forward or backward
+  // at training batch sizes): OpenBLAS's own threads cost more to wake and join
+  // than the product takes to split, so our pool splits the longer side of C
+  // into fixed slices (square products keep OpenBLAS's threads, which do better),
   // each a single-threaded sgemm on a strided block. Measured on the seed CNN's
   // Dense(128): 0.28 ms for its three products against 0.39 ms at batch 32, 0.87 against 1.09 at 128.
   const int64_t macs = m * n * k;
-  if (batch == 1 && macs >= (int64_t(1) << 20) && macs <= (int64_t(1) << 27) && plannedThreads(2, macs) > 1) {
+  if (batch == 1 && std::min(m, n) <= 128 && macs >= (int64_t(1) << 20) && macs <= (int64_t(1) << 27) && plannedThreads(2, macs) > 1) {
     const bool byRows = m >= n;
     const int64_t side = byRows ? m : n, slices = std::min<int64_t>(side, 8);
     const int lda = static_cast<int>(transA ? m : k), ldb = static_cast<int>(transB ? k : n), ldc = static_cast<int>(n);

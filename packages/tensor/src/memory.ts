@@ -67,7 +67,30 @@ function dropView(storage: Storage): void {
   storage.buffer = null;
 }
 
-const collected = new FinalizationRegistry<Storage>(dropView);
+/**
+ * Tensors outside scopes return to the pool through a FinalizationRegistry.
+ * Its cleanup runs only when the event loop turns, and a registry holds what
+ * it will hand to the cleanup strongly: in a synchronous loop of ops every
+ * dropped tensor's buffer would stay allocated until the loop ends. So only
+ * up to STRONG_BYTES of buffers are held that way (and pooled when their
+ * tensors are collected); a tensor made beyond that is not registered at all:
+ * its view is never released, so its storage is never recycled, and the
+ * garbage collector frees it as it would an ordinary typed array. (A WeakRef
+ * would not do: creating one keeps its target alive until the job ends, which
+ * in a synchronous loop is the whole loop.)
+ */
+const STRONG_BYTES = 64 * 1024 * 1024;
+let strongBytes = 0;
+const collectedStrongly = new FinalizationRegistry<{ storage: Storage; bytes: number }>(({ storage, bytes }) => {
+  strongBytes -= bytes;
+  dropView(storage);
+});
+function register(t: Tracked): void {
+  const bytes = t.storage.length * 4;
+  if (strongBytes + bytes > STRONG_BYTES) return;
+  strongBytes += bytes;
+  collectedStrongly.register(t, { storage: t.storage, bytes });
+}
 
 interface Scope {
   readonly name: string;
@@ -80,7 +103,7 @@ let current: Scope | null = null;
 export function track(t: Tracked, persistent: boolean): void {
   t.storage.views++;
   if (current !== null && !persistent) current.tensors.push(t);
-  else collected.register(t, t.storage, t);
+  else register(t);
 }
 
 function release(t: Tracked, reason: string): void {
@@ -125,7 +148,7 @@ function close(s: Scope, escaping: Set<unknown>): void {
     if (t.released !== null) continue;
     if (escaping.has(t) || t.kept) {
       if (s.parent !== null && !t.kept) s.parent.tensors.push(t);
-      else collected.register(t, t.storage, t);
+      else register(t);
     } else {
       release(t, s.name);
     }

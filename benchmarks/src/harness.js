@@ -28,7 +28,7 @@ export function fmt(value, digits = 2) {
 
 /** Prints rows (objects) as an aligned table with the given columns. */
 export function printTable(title, columns, rows) {
-  const cells = rows.map((r) => columns.map((c) => String(c.format ? c.format(r[c.key], r) : r[c.key] ?? '-')));
+  const cells = rows.map((r) => columns.map((c) => String(c.format ? c.format(r[c.key], r) : (r[c.key] ?? '-'))));
   const widths = columns.map((c, i) => Math.max(c.title.length, ...cells.map((row) => row[i].length)));
   const line = (values) => values.map((v, i) => v.padStart(widths[i])).join('  ');
   console.log(`\n${title}`);

@@ -46,14 +46,29 @@ async function axonMatmul(size) {
   let kernel = Infinity;
   for (let round = 0; round < 3; round++) {
     op = Math.min(op, await timeIt(() => axon.matmul(a, b), { budgetMs: 700, maxReps: 400 }));
-    kernel = Math.min(kernel, await timeIt(() => backend.gemm(av, bv, c, 1, size, size, size, false, false, 1, 0, 0, 0), { budgetMs: 700, maxReps: 400 }));
+    kernel = Math.min(
+      kernel,
+      await timeIt(() => backend.gemm(av, bv, c, 1, size, size, size, false, false, 1, 0, 0, 0), { budgetMs: 700, maxReps: 400 }),
+    );
   }
   return { op, kernel };
 }
 
 async function axonConv(shape) {
-  const x = axon.tensor(randomArray(shape.x.reduce((p, d) => p * d), 3), shape.x);
-  const f = axon.tensor(randomArray(shape.f.reduce((p, d) => p * d), 4), shape.f);
+  const x = axon.tensor(
+    randomArray(
+      shape.x.reduce((p, d) => p * d),
+      3,
+    ),
+    shape.x,
+  );
+  const f = axon.tensor(
+    randomArray(
+      shape.f.reduce((p, d) => p * d),
+      4,
+    ),
+    shape.f,
+  );
   return timeIt(() => axon.valueAndGrads(() => axon.sum(axon.conv2d(x, f, 1, 'valid')), [x, f]));
 }
 
@@ -64,8 +79,20 @@ async function tfjsMatmul(size) {
 }
 
 async function tfjsConv(shape) {
-  const x = tf.tensor4d(randomArray(shape.x.reduce((p, d) => p * d), 3), shape.x);
-  const f = tf.tensor4d(randomArray(shape.f.reduce((p, d) => p * d), 4), shape.f);
+  const x = tf.tensor4d(
+    randomArray(
+      shape.x.reduce((p, d) => p * d),
+      3,
+    ),
+    shape.x,
+  );
+  const f = tf.tensor4d(
+    randomArray(
+      shape.f.reduce((p, d) => p * d),
+      4,
+    ),
+    shape.f,
+  );
   const g = tf.grads((a, b) => tf.sum(tf.conv2d(a, b, 1, 'valid')));
   // tfjs-backend-cpu takes seconds here: one timed run after one warm-up.
   return timeIt(() => tf.tidy(() => g([x, f]).forEach((t) => t.dataSync())), { budgetMs: 0, minReps: 1, warmup: 1 });
@@ -117,8 +144,14 @@ export async function runKernelBenchmarks() {
     ...(nativePkg.nativeAvailable ? [{ key: 'rawBlas', title: 'raw sgemm ms', format: (v) => fmt(v) }] : []),
     { key: 'tfjs', title: 'tfjs-cpu ms', format: (v) => fmt(v) },
     ...backends.map((n) => ({ key: n, title: `tfjs/${n}`, format: (v, r) => `${fmt(r.tfjs / v, 1)}x` })),
-    ...(nativePkg.nativeAvailable ? [{ key: 'native', title: 'native/raw', format: (v, r) => (r.rawBlas ? `${fmt((100 * r.rawBlas) / v, 0)}%` : '-') }] : []),
-    ...backends.map((n) => ({ key: n, title: `${n} op/kernel`, format: (v, r) => (r[`${n}Kernel`] ? `${fmt(r[`${n}Kernel`] / v, 2)}x` : '-') })),
+    ...(nativePkg.nativeAvailable
+      ? [{ key: 'native', title: 'native/raw', format: (v, r) => (r.rawBlas ? `${fmt((100 * r.rawBlas) / v, 0)}%` : '-') }]
+      : []),
+    ...backends.map((n) => ({
+      key: n,
+      title: `${n} op/kernel`,
+      format: (v, r) => (r[`${n}Kernel`] ? `${fmt(r[`${n}Kernel`] / v, 2)}x` : '-'),
+    })),
     ...backends.map((n) => ({ key: n, title: `${n} GFLOP/s`, format: (v, r) => fmt(r.flop / v / 1e6, 1) })),
   ];
   printTable('Kernels (median ms; ratios > 1x mean Axon is faster; native/raw = share of raw OpenBLAS speed)', columns, rows);

@@ -26,12 +26,18 @@ async function child(epochs, backend, limit) {
   let y;
   let source = 'Fashion-MNIST';
   try {
-    ({ train: { x, y } } = loadFashionMnist({ trainLimit: limit, testLimit: 1 }));
+    ({
+      train: { x, y },
+    } = loadFashionMnist({ trainLimit: limit, testLimit: 1 }));
   } catch {
     source = 'synthetic (Fashion-MNIST not found)';
     const n = limit ?? 60000;
     x = axon.randomUniform([n, 28, 28, 1]);
-    y = axon.tensor(Int32Array.from({ length: n }, (_, i) => i % 10), [n], 'int32');
+    y = axon.tensor(
+      Int32Array.from({ length: n }, (_, i) => i % 10),
+      [n],
+      'int32',
+    );
   }
   const dataBytes = (x.size + y.size) * 4;
   // The loader's temporary buffers (decompressed files) are not the data set: collect them first.
@@ -43,7 +49,9 @@ async function child(epochs, backend, limit) {
   let peak = 0;
   const started = performance.now();
   await model.fit(x, y, {
-    epochs, batchSize: 32, verbose: 0,
+    epochs,
+    batchSize: 32,
+    verbose: 0,
     callbacks: {
       onEpochBegin: () => {
         peak = process.memoryUsage().rss;
@@ -57,12 +65,32 @@ async function child(epochs, backend, limit) {
     },
   });
   const seconds = (performance.now() - started) / 1000;
-  console.log(JSON.stringify({ source, backend, samples: x.shape[0], dataBytes, beforeFit, peaks, samplesPerSecond: (x.shape[0] * epochs) / seconds, pool: axon.memoryInfo() }));
+  console.log(
+    JSON.stringify({
+      source,
+      backend,
+      samples: x.shape[0],
+      dataBytes,
+      beforeFit,
+      peaks,
+      samplesPerSecond: (x.shape[0] * epochs) / seconds,
+      pool: axon.memoryInfo(),
+    }),
+  );
 }
 
 export function runMemoryBenchmark({ epochs = 10, backend = 'native', limit } = {}) {
   const script = fileURLToPath(import.meta.url);
-  const args = ['--expose-gc', script, '--child', '--epochs', String(epochs), '--backend', backend, ...(limit ? ['--limit', String(limit)] : [])];
+  const args = [
+    '--expose-gc',
+    script,
+    '--child',
+    '--epochs',
+    String(epochs),
+    '--backend',
+    backend,
+    ...(limit ? ['--limit', String(limit)] : []),
+  ];
   const run = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 20, env: process.env });
   if (run.status !== 0) {
     console.log(`\nmemory benchmark failed: ${(run.stderr || run.stdout).trim().split('\n').pop()}`);
@@ -87,9 +115,17 @@ export function runMemoryBenchmark({ epochs = 10, backend = 'native', limit } = 
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const { values } = parseArgs({ options: { child: { type: 'boolean' }, epochs: { type: 'string' }, backend: { type: 'string' }, limit: { type: 'string' }, quick: { type: 'boolean' } } });
+  const { values } = parseArgs({
+    options: {
+      child: { type: 'boolean' },
+      epochs: { type: 'string' },
+      backend: { type: 'string' },
+      limit: { type: 'string' },
+      quick: { type: 'boolean' },
+    },
+  });
   const epochs = Number(values.epochs ?? (values.quick ? 2 : 10));
-  const backend = values.backend ?? (axon.listBackends()[0] ?? 'js');
+  const backend = values.backend ?? axon.listBackends()[0] ?? 'js';
   const limit = values.limit ? Number(values.limit) : values.quick ? 4000 : undefined;
   if (values.child) await child(epochs, backend, limit);
   else runMemoryBenchmark({ epochs, backend, limit });

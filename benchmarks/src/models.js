@@ -58,8 +58,15 @@ function axonWorkload(backend, w) {
   const model = w.model === 'cnn' ? seedCnn() : seedLstm();
   model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' });
   const shape = w.model === 'cnn' ? [w.batch, 28, 28, 1] : [w.batch, 28, 28];
-  const x = axon.tensor(randomArray(w.batch * 784, 3).map((v) => (v + 1) / 2), shape);
-  const y = axon.tensor(Int32Array.from({ length: w.batch }, (_, i) => i % 10), [w.batch], 'int32');
+  const x = axon.tensor(
+    randomArray(w.batch * 784, 3).map((v) => (v + 1) / 2),
+    shape,
+  );
+  const y = axon.tensor(
+    Int32Array.from({ length: w.batch }, (_, i) => i % 10),
+    [w.batch],
+    'int32',
+  );
   return w.mode === 'train' ? () => model.trainOnBatch(x, y) : () => model.predictOnBatch(x);
 }
 
@@ -73,7 +80,10 @@ async function startTorch() {
   const python = torchPython();
   if (!python) return null;
   const script = fileURLToPath(new URL('../torch_models.py', import.meta.url));
-  const child = spawn(python, [script, '2'], { env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '2' }, stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(python, [script, '2'], {
+    env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '2' },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const next = async () => JSON.parse((await lines.next()).value);
   const hello = await next();
@@ -92,7 +102,9 @@ async function startTorch() {
 function rawSgemmGflops() {
   if (!nativePkg.nativeAvailable) return null;
   const n = 1024;
-  const a = randomArray(n * n, 1), b = randomArray(n * n, 2), c = new Float32Array(n * n);
+  const a = randomArray(n * n, 1),
+    b = randomArray(n * n, 2),
+    c = new Float32Array(n * n);
   let best = Infinity;
   for (let r = 0; r < 5; r++) {
     const t0 = performance.now();
@@ -137,16 +149,21 @@ export async function runModelBenchmarks() {
     { key: 'workload', title: 'workload' },
     ...backends.map((n) => ({ key: n, title: `axon ${n} samples/s`, format: perSecond })),
     ...(torch ? [{ key: 'torch', title: 'torch samples/s', format: perSecond }] : []),
-    ...(torch && backends.includes('native') ? [{ key: 'native', title: 'native/torch', format: (v, r) => (v && r.torch ? `${fmt(r.torch / v, 2)}x` : '-') }] : []),
+    ...(torch && backends.includes('native')
+      ? [{ key: 'native', title: 'native/torch', format: (v, r) => (v && r.torch ? `${fmt(r.torch / v, 2)}x` : '-') }]
+      : []),
     ...backends.map((n) => ({ key: n, title: `${n} target`, format: (_v, r) => (r.target[n] ? String(r.target[n]) : '-') })),
-    ...(backends.includes('native') ? [
-      { key: 'native', title: 'native GFLOP/s', format: (v, r) => (v ? fmt(r.flop / v / 1e6, 0) : '-') },
-      { key: 'native', title: 'of sgemm', format: (v, r) => (v && sgemm ? `${fmt((100 * r.flop) / v / 1e6 / sgemm, 0)}%` : '-') },
-    ] : []),
+    ...(backends.includes('native')
+      ? [
+          { key: 'native', title: 'native GFLOP/s', format: (v, r) => (v ? fmt(r.flop / v / 1e6, 0) : '-') },
+          { key: 'native', title: 'of sgemm', format: (v, r) => (v && sgemm ? `${fmt((100 * r.flop) / v / 1e6 / sgemm, 0)}%` : '-') },
+        ]
+      : []),
   ];
   printTable(
     `Seed models (best of ${ROUNDS} interleaved rounds of median steps; samples/s)` +
-      (torch ? `; PyTorch ${torch.version}, 2 threads` : '') + (sgemm ? `; raw cblas_sgemm 1024³: ${fmt(sgemm, 0)} GFLOP/s` : ''),
+      (torch ? `; PyTorch ${torch.version}, 2 threads` : '') +
+      (sgemm ? `; raw cblas_sgemm 1024³: ${fmt(sgemm, 0)} GFLOP/s` : ''),
     columns,
     rows,
   );

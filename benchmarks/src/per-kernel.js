@@ -14,20 +14,40 @@ import { fmt, printTable, randomArray } from './harness.js';
 
 const f32 = (n, seed = 1) => randomArray(n, seed);
 const pool = (h, c, b = 32) => ({
-  batch: b, inHeight: h, inWidth: h, channels: c, outHeight: h >> 1, outWidth: h >> 1,
-  filterHeight: 2, filterWidth: 2, strideHeight: 2, strideWidth: 2, padTop: 0, padLeft: 0,
+  batch: b,
+  inHeight: h,
+  inWidth: h,
+  channels: c,
+  outHeight: h >> 1,
+  outWidth: h >> 1,
+  filterHeight: 2,
+  filterWidth: 2,
+  strideHeight: 2,
+  strideWidth: 2,
+  padTop: 0,
+  padLeft: 0,
 });
 
 /** One representative call per kernel: the largest the seed CNN/LSTM make at batch 32. */
 function cases() {
   const conv1 = 32 * 26 * 26 * 32;
-  const x = f32(conv1), y = new Float32Array(conv1), dy = f32(conv1, 2);
-  const logits = f32(32 * 10), probs = new Float32Array(32 * 10);
+  const x = f32(conv1),
+    y = new Float32Array(conv1),
+    dy = f32(conv1, 2);
+  const logits = f32(32 * 10),
+    probs = new Float32Array(32 * 10);
   const labels = Int32Array.from({ length: 32 }, (_, i) => i % 10);
   const p1 = pool(26, 32);
-  const pooled = 32 * 13 * 13 * 32, argmax = new Int32Array(pooled), dyPool = f32(pooled, 3);
-  const params = 1600 * 128, w = f32(params), g = f32(params, 4), m = new Float32Array(params), v = new Float32Array(params);
-  const seq = f32(32 * 28 * 64), seqT = new Float32Array(32 * 28 * 64);
+  const pooled = 32 * 13 * 13 * 32,
+    argmax = new Int32Array(pooled),
+    dyPool = f32(pooled, 3);
+  const params = 1600 * 128,
+    w = f32(params),
+    g = f32(params, 4),
+    m = new Float32Array(params),
+    v = new Float32Array(params);
+  const seq = f32(32 * 28 * 64),
+    seqT = new Float32Array(32 * 28 * 64);
   const ints = new Int32Array(conv1);
   return [
     ['fill', (b) => b.fill(y, 0)],
@@ -77,8 +97,15 @@ export function runPerKernel() {
   for (const [kernel, call] of cases()) {
     const row = { kernel, js: Infinity, native: Infinity, inNative: typeof native[kernel] === 'function' };
     for (let round = 0; round < 3; round++) {
-      row.js = Math.min(row.js, best(() => call(js)));
-      if (row.inNative) row.native = Math.min(row.native, best(() => call(native)));
+      row.js = Math.min(
+        row.js,
+        best(() => call(js)),
+      );
+      if (row.inNative)
+        row.native = Math.min(
+          row.native,
+          best(() => call(native)),
+        );
     }
     rows.push(row);
   }

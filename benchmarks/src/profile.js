@@ -15,7 +15,13 @@ import { seedCnn, seedLstm } from './seed-models.js';
 import { randomArray } from './harness.js';
 
 const { values } = parseArgs({
-  options: { backend: { type: 'string' }, model: { type: 'string' }, batch: { type: 'string' }, steps: { type: 'string' }, predict: { type: 'boolean' } },
+  options: {
+    backend: { type: 'string' },
+    model: { type: 'string' },
+    batch: { type: 'string' },
+    steps: { type: 'string' },
+    predict: { type: 'boolean' },
+  },
 });
 const backendName = values.backend ?? axon.listBackends()[0];
 const which = values.model ?? 'cnn';
@@ -34,8 +40,14 @@ for (const name of axon.listBackends()) {
       try {
         return f.apply(backend, args);
       } finally {
-        const op = kernel === 'unary' || kernel === 'binary' || kernel === 'reduce' ? `${kernel} ${args[0]}`
-          : kernel === 'biasActivation' ? `${kernel} ${args[5]}` : kernel === 'biasActivationGrad' ? `${kernel} ${args[6]}` : kernel;
+        const op =
+          kernel === 'unary' || kernel === 'binary' || kernel === 'reduce'
+            ? `${kernel} ${args[0]}`
+            : kernel === 'biasActivation'
+              ? `${kernel} ${args[5]}`
+              : kernel === 'biasActivationGrad'
+                ? `${kernel} ${args[6]}`
+                : kernel;
         const key = `${op} (${name})`;
         const s = stats.get(key) ?? { calls: 0, ms: 0 };
         s.calls++;
@@ -50,8 +62,15 @@ axon.setSeed(1);
 
 const model = which === 'cnn' ? seedCnn() : seedLstm();
 model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' });
-const x = axon.tensor(randomArray(batch * 784, 3).map((v) => (v + 1) / 2), which === 'cnn' ? [batch, 28, 28, 1] : [batch, 28, 28]);
-const y = axon.tensor(Int32Array.from({ length: batch }, (_, i) => i % 10), [batch], 'int32');
+const x = axon.tensor(
+  randomArray(batch * 784, 3).map((v) => (v + 1) / 2),
+  which === 'cnn' ? [batch, 28, 28, 1] : [batch, 28, 28],
+);
+const y = axon.tensor(
+  Int32Array.from({ length: batch }, (_, i) => i % 10),
+  [batch],
+  'int32',
+);
 const step = values.predict ? () => model.predictOnBatch(x) : () => model.trainOnBatch(x, y);
 
 for (let i = 0; i < 10; i++) step();
@@ -62,13 +81,19 @@ const perStep = (performance.now() - t0) / steps;
 
 let inKernels = 0;
 const rows = [...stats.entries()].sort((a, b) => b[1].ms - a[1].ms);
-console.log(`${which} ${values.predict ? 'predict' : 'train'} batch ${batch} on ${backendName}: ${perStep.toFixed(2)} ms/step, ${Math.round((1000 * batch) / perStep)} samples/s`);
+console.log(
+  `${which} ${values.predict ? 'predict' : 'train'} batch ${batch} on ${backendName}: ${perStep.toFixed(2)} ms/step, ${Math.round((1000 * batch) / perStep)} samples/s`,
+);
 console.log(`${'kernel (backend)'.padEnd(36)} ${'calls'.padStart(6)} ${'ms/step'.padStart(8)} ${'share'.padStart(6)}`);
 for (const [key, s] of rows) {
   inKernels += s.ms;
   const ms = s.ms / steps;
   if (ms < 0.005) continue;
-  console.log(`${key.padEnd(36)} ${(s.calls / steps).toFixed(1).padStart(6)} ${ms.toFixed(3).padStart(8)} ${((100 * ms) / perStep).toFixed(1).padStart(5)}%`);
+  console.log(
+    `${key.padEnd(36)} ${(s.calls / steps).toFixed(1).padStart(6)} ${ms.toFixed(3).padStart(8)} ${((100 * ms) / perStep).toFixed(1).padStart(5)}%`,
+  );
 }
 const outside = perStep - inKernels / steps;
-console.log(`${'outside kernels (ops, autograd, loop)'.padEnd(36)} ${''.padStart(6)} ${outside.toFixed(3).padStart(8)} ${((100 * outside) / perStep).toFixed(1).padStart(5)}%`);
+console.log(
+  `${'outside kernels (ops, autograd, loop)'.padEnd(36)} ${''.padStart(6)} ${outside.toFixed(3).padStart(8)} ${((100 * outside) / perStep).toFixed(1).padStart(5)}%`,
+);

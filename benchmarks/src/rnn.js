@@ -29,7 +29,12 @@ import { fmt, printTable, randomArray, timeIt, torchPython } from './harness.js'
 const quick = process.argv.includes('--quick');
 const CONFIGS = quick
   ? [{ cell: 'LSTM', batch: 32 }]
-  : [{ cell: 'LSTM', batch: 32 }, { cell: 'LSTM', batch: 128 }, { cell: 'GRU', batch: 32 }, { cell: 'GRU', batch: 128 }];
+  : [
+      { cell: 'LSTM', batch: 32 },
+      { cell: 'LSTM', batch: 128 },
+      { cell: 'GRU', batch: 32 },
+      { cell: 'GRU', batch: 128 },
+    ];
 const STEPS = 28;
 const FEATURES = 28;
 const UNITS = 64;
@@ -96,7 +101,10 @@ function torchSteps(configs) {
     console.log(`\nPyTorch: failed (${(run.stderr || '').trim().split('\n').pop()})`);
     return null;
   }
-  const results = run.stdout.trim().split('\n').map((line) => JSON.parse(line));
+  const results = run.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line));
   return { version: results[0]?.torch, ms: new Map(results.map((r) => [`${r.cell}:${r.batch}`, r.ms])) };
 }
 
@@ -127,7 +135,7 @@ export async function runRnnBenchmarks() {
     ...(torch ? [{ key: 'best', title: 'torch/axon', format: (v, r) => (r.torch ? `${fmt(r.torch / v, 2)}x` : '-') }] : []),
   ];
   printTable(
-    'RNN training step: RNN(64, seq) → RNN(64) → Dense(10) on [batch, 28, 28], Adam (median ms; ratios > 1x mean Axon\'s fastest backend is faster)' +
+    "RNN training step: RNN(64, seq) → RNN(64) → Dense(10) on [batch, 28, 28], Adam (median ms; ratios > 1x mean Axon's fastest backend is faster)" +
       (torch ? `; PyTorch ${torch.version}, 2 threads` : ''),
     columns,
     rows,

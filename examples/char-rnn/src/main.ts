@@ -96,6 +96,7 @@ function generate(model: Sequential, vocab: Vocabulary, seed: string, length: nu
 }
 
 async function main(): Promise<void> {
+  // biome-ignore lint/suspicious/noImplicitAnyLet: TypeScript types it from the parseArgs assignment below (control-flow typing)
   let values;
   try {
     ({ values } = parseArgs({
@@ -132,7 +133,8 @@ async function main(): Promise<void> {
   const seed = positiveInt('seed', values.seed, 42);
   const temperature = values.temperature === undefined ? 0.5 : Number(values.temperature);
   const learningRate = values['learning-rate'] === undefined ? 0.01 : Number(values['learning-rate']);
-  if (!(learningRate > 0 && Number.isFinite(learningRate))) fail(`--learning-rate must be a positive number, got '${values['learning-rate']}'`);
+  if (!(learningRate > 0 && Number.isFinite(learningRate)))
+    fail(`--learning-rate must be a positive number, got '${values['learning-rate']}'`);
   if (!(temperature > 0 && Number.isFinite(temperature))) fail(`--temperature must be a positive number, got '${values.temperature}'`);
   if (values.backend !== undefined) {
     if (values.backend !== 'js' && values.backend !== 'native') fail(`--backend must be 'js' or 'native', got '${values.backend}'`);

@@ -28,6 +28,7 @@ function positiveInt(name: string, value: string | undefined, fallback: number |
 }
 
 async function main(): Promise<void> {
+  // biome-ignore lint/suspicious/noImplicitAnyLet: TypeScript types it from the parseArgs assignment below (control-flow typing)
   let values;
   try {
     ({ values } = parseArgs({
@@ -89,12 +90,17 @@ async function main(): Promise<void> {
 
   const [testLoss, testAccuracy] = model.evaluate(test.x, test.y, { batchSize: 256 }) as number[];
   console.log(`Test loss ${testLoss!.toFixed(4)}, test accuracy ${(testAccuracy! * 100).toFixed(2)}%`);
-  console.log(`Trained ${epochs} epoch(s) on ${train.x.shape[0]} samples in ${seconds.toFixed(1)} s (${(seconds / epochs).toFixed(1)} s/epoch, backend ${getBackend().name})`);
+  console.log(
+    `Trained ${epochs} epoch(s) on ${train.x.shape[0]} samples in ${seconds.toFixed(1)} s (${(seconds / epochs).toFixed(1)} s/epoch, backend ${getBackend().name})`,
+  );
 
   const shown = Math.min(5, test.x.shape[0]!);
   const predicted = argMax(model.predict(slice(test.x, 0, shown)), -1).dataSync();
   const actual = test.y.dataSync();
-  const described = Array.from(predicted, (p, i) => `${FASHION_MNIST_CLASSES[p]}${p === actual[i] ? '' : ` (is ${FASHION_MNIST_CLASSES[actual[i]!]})`}`);
+  const described = Array.from(
+    predicted,
+    (p, i) => `${FASHION_MNIST_CLASSES[p]}${p === actual[i] ? '' : ` (is ${FASHION_MNIST_CLASSES[actual[i]!]})`}`,
+  );
   console.log(`First ${shown} test images: ${described.join(', ')}`);
 
   await model.save(output);

@@ -33,6 +33,7 @@ function positiveInt(name: string, value: string | undefined, fallback: number |
 const asSequences = (x: Tensor): Tensor => reshape(x, [x.shape[0]!, 28, 28]);
 
 async function main(): Promise<void> {
+  // biome-ignore lint/suspicious/noImplicitAnyLet: TypeScript types it from the parseArgs assignment below (control-flow typing)
   let values;
   try {
     ({ values } = parseArgs({
@@ -102,7 +103,10 @@ async function main(): Promise<void> {
   const shown = Math.min(5, xTest.shape[0]!);
   const predicted = argMax(model.predict(slice(xTest, 0, shown)), -1).dataSync();
   const actual = test.y.dataSync();
-  const described = Array.from(predicted, (p, i) => `${FASHION_MNIST_CLASSES[p]}${p === actual[i] ? '' : ` (is ${FASHION_MNIST_CLASSES[actual[i]!]})`}`);
+  const described = Array.from(
+    predicted,
+    (p, i) => `${FASHION_MNIST_CLASSES[p]}${p === actual[i] ? '' : ` (is ${FASHION_MNIST_CLASSES[actual[i]!]})`}`,
+  );
   console.log(`First ${shown} test images: ${described.join(', ')}`);
 
   await model.save(output);

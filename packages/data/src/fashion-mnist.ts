@@ -9,7 +9,16 @@ export const FASHION_MNIST_DEFAULT_DIR = '/usr/share/datasets/fashion-mnist';
 export const FASHION_MNIST_ENV = 'AXON_FASHION_MNIST_DIR';
 /** Label i names class i. */
 export const FASHION_MNIST_CLASSES = [
-  'T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot',
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
 ] as const;
 
 export interface ImageSplit {
@@ -46,9 +55,7 @@ function locate(dir: string, base: string, datasetName: string, hint: string): s
     const path = join(dir, candidate);
     if (existsSync(path)) return path;
   }
-  throw new Error(
-    `${datasetName} not found: ${join(dir, base)}.gz (or ${base} uncompressed) does not exist. ${hint}`,
-  );
+  throw new Error(`${datasetName} not found: ${join(dir, base)}.gz (or ${base} uncompressed) does not exist. ${hint}`);
 }
 
 function checkLimit(name: string, limit: number | undefined): void {

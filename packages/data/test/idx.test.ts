@@ -17,7 +17,8 @@ function writeDataset(target: string, n: number, h: number, w: number, gzip: boo
     const bytes = encodeIdx(shape, data);
     writeFileSync(join(target, gzip ? `${name}.gz` : name), gzip ? gzipSync(bytes) : bytes);
   };
-  const images = (count: number): Uint8Array => Uint8Array.from({ length: count * h * w }, (_, k) => (Math.floor(k / (h * w)) * 7 + (k % (h * w))) % 256);
+  const images = (count: number): Uint8Array =>
+    Uint8Array.from({ length: count * h * w }, (_, k) => (Math.floor(k / (h * w)) * 7 + (k % (h * w))) % 256);
   const labels = (count: number): Uint8Array => Uint8Array.from({ length: count }, (_, i) => i % 10);
   write('train-images-idx3-ubyte', [n, h, w], images(n));
   write('train-labels-idx1-ubyte', [n], labels(n));

@@ -35,7 +35,8 @@ function time(fn, reps) {
 
 /** Times fn(backend) on one thread and on `threads`, alternating the two so load affects both alike. */
 function compare(fn, reps, backend = many) {
-  const a = [], b = [];
+  const a = [],
+    b = [];
   for (let round = 0; round < 3; round++) {
     a.push(time(() => fn(one), Math.ceil(reps / 3)));
     b.push(time(() => fn(backend), Math.ceil(reps / 3)));
@@ -48,13 +49,14 @@ const ms = (t) => t.toFixed(t < 10 ? 2 : 1);
 const row = (name, flops, [s, m]) =>
   console.log(
     `${name.padEnd(50)} 1 thread ${ms(s.best).padStart(6)} ms (median ${ms(s.median)}, ${(flops / s.best / 1e6).toFixed(2)} GFLOP/s)` +
-    ` | ${threads} threads ${ms(m.best).padStart(6)} ms (median ${ms(m.median)}, ${(flops / m.best / 1e6).toFixed(2)} GFLOP/s)` +
-    ` | x${(s.best / m.best).toFixed(2)} (medians x${(s.median / m.median).toFixed(2)})`,
+      ` | ${threads} threads ${ms(m.best).padStart(6)} ms (median ${ms(m.median)}, ${(flops / m.best / 1e6).toFixed(2)} GFLOP/s)` +
+      ` | x${(s.best / m.best).toFixed(2)} (medians x${(s.median / m.median).toFixed(2)})`,
   );
 
 // Let TurboFan optimise the kernels (here and in the workers) before anything is timed.
 {
-  const w = random(384 * 384), out = new Float32Array(384 * 384);
+  const w = random(384 * 384),
+    out = new Float32Array(384 * 384);
   for (let i = 0; i < 10; i++) {
     one.gemm(w, w, out, 1, 384, 384, 384, i % 2 === 0, i % 3 === 0, 1, 0, 0, 0);
     many.gemm(w, w, out, 1, 384, 384, 384, i % 2 === 0, i % 3 === 0, 1, 0, 0, 0);
@@ -63,8 +65,13 @@ const row = (name, flops, [s, m]) =>
 
 console.log(`${threads} threads (AXON_NUM_THREADS or one per core); best of N, alternating 1 thread and ${threads}`);
 for (const s of [256, 512, 1024]) {
-  const a = random(s * s), b = random(s * s), c = new Float32Array(s * s);
-  for (const [transA, transB] of [[false, false], [true, true]]) {
+  const a = random(s * s),
+    b = random(s * s),
+    c = new Float32Array(s * s);
+  for (const [transA, transB] of [
+    [false, false],
+    [true, true],
+  ]) {
     const r = compare((be) => be.gemm(a, b, c, 1, s, s, s, transA, transB, 1, 0, 0, 0), s === 1024 ? 9 : 24);
     row(`gemm ${s}x${s}x${s}${transA ? ' transA' : ''}${transB ? ' transB' : ''}`, 2 * s ** 3, r);
   }
@@ -73,11 +80,28 @@ for (const s of [256, 512, 1024]) {
 function conv(batch, size, cin, f, cout) {
   const out = size - f + 1;
   const info = {
-    batch, inHeight: size, inWidth: size, inChannels: cin, outHeight: out, outWidth: out, outChannels: cout,
-    filterHeight: f, filterWidth: f, strideHeight: 1, strideWidth: 1, dilationHeight: 1, dilationWidth: 1, padTop: 0, padLeft: 0,
+    batch,
+    inHeight: size,
+    inWidth: size,
+    inChannels: cin,
+    outHeight: out,
+    outWidth: out,
+    outChannels: cout,
+    filterHeight: f,
+    filterWidth: f,
+    strideHeight: 1,
+    strideWidth: 1,
+    dilationHeight: 1,
+    dilationWidth: 1,
+    padTop: 0,
+    padLeft: 0,
   };
-  const x = random(batch * size * size * cin), w = random(f * f * cin * cout), y = new Float32Array(batch * out * out * cout);
-  const dy = random(y.length), dx = new Float32Array(x.length), dw = new Float32Array(w.length);
+  const x = random(batch * size * size * cin),
+    w = random(f * f * cin * cout),
+    y = new Float32Array(batch * out * out * cout);
+  const dy = random(y.length),
+    dx = new Float32Array(x.length),
+    dw = new Float32Array(w.length);
   const flops = 2 * batch * out * out * cout * f * f * cin;
   const name = `[${batch},${size},${size},${cin}] * [${f},${f},${cin},${cout}]`;
   const results = [
@@ -93,21 +117,46 @@ conv(32, 13, 32, 3, 64);
 conv(32, 28, 1, 3, 32);
 
 // The seed CNN's pooling layers (2×2, stride 2) at batch 32.
-for (const [batch, size, channels] of [[32, 26, 32], [32, 11, 64]]) {
+for (const [batch, size, channels] of [
+  [32, 26, 32],
+  [32, 11, 64],
+]) {
   const out = Math.floor(size / 2);
   const info = {
-    batch, inHeight: size, inWidth: size, channels, outHeight: out, outWidth: out,
-    filterHeight: 2, filterWidth: 2, strideHeight: 2, strideWidth: 2, padTop: 0, padLeft: 0,
+    batch,
+    inHeight: size,
+    inWidth: size,
+    channels,
+    outHeight: out,
+    outWidth: out,
+    filterHeight: 2,
+    filterWidth: 2,
+    strideHeight: 2,
+    strideWidth: 2,
+    padTop: 0,
+    padLeft: 0,
   };
-  const x = random(batch * size * size * channels), y = new Float32Array(batch * out * out * channels), argmax = new Int32Array(y.length);
+  const x = random(batch * size * size * channels),
+    y = new Float32Array(batch * out * out * channels),
+    argmax = new Int32Array(y.length);
   // "GFLOP/s" here counts one op per window tap.
-  row(`maxPool2d [${batch},${size},${size},${channels}] 2x2`, y.length * 4, compare((be) => be.maxPool2d(x, y, argmax, info), 60));
+  row(
+    `maxPool2d [${batch},${size},${size},${channels}] 2x2`,
+    y.length * 4,
+    compare((be) => be.maxPool2d(x, y, argmax, info), 60),
+  );
 }
 
 if (process.argv.includes('--sweep')) {
   console.log('\nbreak-even: square GEMMs with the threshold off');
   for (const s of [32, 48, 64, 80, 96, 128, 160, 192]) {
-    const a = random(s * s), b = random(s * s), c = new Float32Array(s * s);
-    row(`gemm ${s}^3 = ${(s ** 3 / 1e6).toFixed(2)}M multiply-adds`, 2 * s ** 3, compare((be) => be.gemm(a, b, c, 1, s, s, s, false, false, 1, 0, 0, 0), 300, eager));
+    const a = random(s * s),
+      b = random(s * s),
+      c = new Float32Array(s * s);
+    row(
+      `gemm ${s}^3 = ${(s ** 3 / 1e6).toFixed(2)}M multiply-adds`,
+      2 * s ** 3,
+      compare((be) => be.gemm(a, b, c, 1, s, s, s, false, false, 1, 0, 0, 0), 300, eager),
+    );
   }
 }

@@ -4,7 +4,15 @@ import { ConvScratch, DEFAULT_IM2COL_BYTES, conv2d, conv2dBackpropFilter, conv2d
 import { GemmScratch, gemm } from './gemm.js';
 import { cast, concat, gather, oneHot, pad, scatterAdd, slice, transpose } from './layout.js';
 import { adamUpdate, rmspropUpdate, sgdUpdate } from './optimizers.js';
-import { DEFAULT_PARALLEL_THRESHOLD, DEFAULT_SIMD_PARALLEL_THRESHOLD, parallelConv, parallelGemm, parallelMaxPool, parallelRecurrent, type ParallelOptions } from './parallel.js';
+import {
+  DEFAULT_PARALLEL_THRESHOLD,
+  DEFAULT_SIMD_PARALLEL_THRESHOLD,
+  parallelConv,
+  parallelGemm,
+  parallelMaxPool,
+  parallelRecurrent,
+  type ParallelOptions,
+} from './parallel.js';
 import { avgPool2d, avgPool2dBackprop, maxPool2d, maxPool2dBackprop, type MaxPoolParallel } from './pool.js';
 import { ReduceScratch, argReduce, reduce, softmax } from './reduce.js';
 import { createRecurrentKernels } from './recurrent.js';
@@ -85,7 +93,8 @@ export function createJsBackend(options: JsBackendOptions = {}): CompleteHostBac
     avgPool2d,
     avgPool2dBackprop,
     biasActivation: (x, bias, y, rows, channels, activation) => biasActivation(x, bias, y, rows, channels, activation, parallel.simd),
-    biasActivationGrad: (y, dy, dx, dBias, rows, channels, activation) => biasActivationGrad(y, dy, dx, dBias, rows, channels, activation, parallel.simd),
+    biasActivationGrad: (y, dy, dx, dBias, rows, channels, activation) =>
+      biasActivationGrad(y, dy, dx, dBias, rows, channels, activation, parallel.simd),
     sgdUpdate,
     adamUpdate: (param, grad, m, v, config) => adamUpdate(param, grad, m, v, config, parallel.simd),
     rmspropUpdate,

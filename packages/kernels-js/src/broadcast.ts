@@ -29,7 +29,13 @@ export interface BroadcastPlan {
 
 const fmt = (shape: readonly number[]): string => `[${shape.join(', ')}]`;
 
-export function planBroadcast(kernel: string, operands: readonly Operand[], outName: string, out: ArrayLike<number>, outShape: readonly number[]): BroadcastPlan {
+export function planBroadcast(
+  kernel: string,
+  operands: readonly Operand[],
+  outName: string,
+  out: ArrayLike<number>,
+  outShape: readonly number[],
+): BroadcastPlan {
   // Messages are built only on failure: this runs for every element-wise call.
   for (const o of operands) {
     const n = checkShape(kernel, o.name, o.shape);
@@ -48,7 +54,13 @@ export function planBroadcast(kernel: string, operands: readonly Operand[], outN
 
   // The common cases, equal shapes and scalars, are one flat run (stride 1 or 0).
   if (operands.every((o) => o.data.length === size || o.data.length === 1)) {
-    return { size, outer: [], strides: operands.map(() => []), inner: size, innerStrides: operands.map((o) => (o.data.length === size ? 1 : 0)) };
+    return {
+      size,
+      outer: [],
+      strides: operands.map(() => []),
+      inner: size,
+      innerStrides: operands.map((o) => (o.data.length === size ? 1 : 0)),
+    };
   }
 
   // Per-operand strides aligned to the output axes, dropping axes of size 1.

@@ -71,7 +71,8 @@ function finish(ints: Int32Array, count: number): void {
 export function cancelClaims(ints: Int32Array): void {
   for (;;) {
     const v = Atomics.load(ints, CLAIM);
-    const chunks = v >>> 16, next = v & 0xffff;
+    const chunks = v >>> 16,
+      next = v & 0xffff;
     if (next >= chunks) return;
     if (Atomics.compareExchange(ints, CLAIM, v, v - next + chunks) === v) {
       finish(ints, chunks - next);

@@ -35,7 +35,10 @@ export class ConvScratch {
    */
   parallel?: (kernel: ConvKernel, a: Float32Array, b: Float32Array, out: Float32Array, info: Conv2DInfo) => boolean;
 
-  constructor(readonly gemmScratch: GemmScratch, budgetBytes = DEFAULT_IM2COL_BYTES) {
+  constructor(
+    readonly gemmScratch: GemmScratch,
+    budgetBytes = DEFAULT_IM2COL_BYTES,
+  ) {
     this.budget = Math.max(1, Math.floor(budgetBytes / Float32Array.BYTES_PER_ELEMENT));
   }
 
@@ -55,27 +58,76 @@ interface Geometry extends Conv2DInfo {
 
 function geometry(kernel: string, info: Conv2DInfo): Geometry {
   const {
-    batch, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels,
-    filterHeight, filterWidth, strideHeight, strideWidth, dilationHeight, dilationWidth, padTop, padLeft,
+    batch,
+    inHeight,
+    inWidth,
+    inChannels,
+    outHeight,
+    outWidth,
+    outChannels,
+    filterHeight,
+    filterWidth,
+    strideHeight,
+    strideWidth,
+    dilationHeight,
+    dilationWidth,
+    padTop,
+    padLeft,
   } = info;
-  checkCounts(kernel, { batch, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth, padTop, padLeft });
+  checkCounts(kernel, {
+    batch,
+    inHeight,
+    inWidth,
+    inChannels,
+    outHeight,
+    outWidth,
+    outChannels,
+    filterHeight,
+    filterWidth,
+    padTop,
+    padLeft,
+  });
   checkPositive(kernel, { strideHeight, strideWidth, dilationHeight, dilationWidth });
   return { ...info, patch: filterHeight * filterWidth * inChannels, rows: batch * outHeight * outWidth };
 }
 
 /** A 1×1, stride-1, unpadded convolution is a plain GEMM over the input itself: no im2col needed. */
 function isPointwise(g: Geometry): boolean {
-  return g.filterHeight === 1 && g.filterWidth === 1 && g.strideHeight === 1 && g.strideWidth === 1 &&
-    g.padTop === 0 && g.padLeft === 0 && g.outHeight === g.inHeight && g.outWidth === g.inWidth;
+  return (
+    g.filterHeight === 1 &&
+    g.filterWidth === 1 &&
+    g.strideHeight === 1 &&
+    g.strideWidth === 1 &&
+    g.padTop === 0 &&
+    g.padLeft === 0 &&
+    g.outHeight === g.inHeight &&
+    g.outWidth === g.inWidth
+  );
 }
 
 function rowsPerChunk(s: ConvScratch, g: Geometry): number {
   return Math.max(1, Math.floor(s.budget / Math.max(1, g.patch)));
 }
 
-function checkArrays(kernel: string, g: Geometry, x: [string, Float32Array], filter: [string, Float32Array], y: [string, Float32Array]): void {
-  checkLength(kernel, `${x[0]} [${g.batch}, ${g.inHeight}, ${g.inWidth}, ${g.inChannels}]`, x[1], g.batch * g.inHeight * g.inWidth * g.inChannels);
-  checkLength(kernel, `${filter[0]} [${g.filterHeight}, ${g.filterWidth}, ${g.inChannels}, ${g.outChannels}]`, filter[1], g.patch * g.outChannels);
+function checkArrays(
+  kernel: string,
+  g: Geometry,
+  x: [string, Float32Array],
+  filter: [string, Float32Array],
+  y: [string, Float32Array],
+): void {
+  checkLength(
+    kernel,
+    `${x[0]} [${g.batch}, ${g.inHeight}, ${g.inWidth}, ${g.inChannels}]`,
+    x[1],
+    g.batch * g.inHeight * g.inWidth * g.inChannels,
+  );
+  checkLength(
+    kernel,
+    `${filter[0]} [${g.filterHeight}, ${g.filterWidth}, ${g.inChannels}, ${g.outChannels}]`,
+    filter[1],
+    g.patch * g.outChannels,
+  );
   checkLength(kernel, `${y[0]} [${g.batch}, ${g.outHeight}, ${g.outWidth}, ${g.outChannels}]`, y[1], g.rows * g.outChannels);
 }
 
@@ -156,8 +208,10 @@ export function conv2dBackpropFilter(s: ConvScratch, x: Float32Array, dy: Float3
 function simdConv2d(s: ConvScratch, x: Float32Array, filter: Float32Array, y: Float32Array, g: Geometry): boolean {
   const { rows, patch, outChannels: cout } = g;
   const chunk = rowsPerChunk(s, g);
-  const xAt = alignLike(HEAP_INDEX, x), fAt = alignLike(xAt + x.length, filter);
-  const colAt = align4(fAt + filter.length), yAt = alignLike(colAt + Math.min(chunk, rows) * patch, y);
+  const xAt = alignLike(HEAP_INDEX, x),
+    fAt = alignLike(xAt + x.length, filter);
+  const colAt = align4(fAt + filter.length),
+    yAt = alignLike(colAt + Math.min(chunk, rows) * patch, y);
   const mem = heap(yAt + y.length - HEAP_INDEX);
   if (!mem) return false;
   mem.set(x, xAt);
@@ -175,8 +229,10 @@ function simdConv2d(s: ConvScratch, x: Float32Array, filter: Float32Array, y: Fl
 function simdConv2dBackpropInput(s: ConvScratch, dy: Float32Array, filter: Float32Array, dx: Float32Array, g: Geometry): boolean {
   const { rows, patch, outChannels: cout } = g;
   const chunk = rowsPerChunk(s, g);
-  const dyAt = alignLike(HEAP_INDEX, dy), fAt = alignLike(dyAt + dy.length, filter);
-  const colAt = align4(fAt + filter.length), dxAt = alignLike(colAt + Math.min(chunk, rows) * patch, dx);
+  const dyAt = alignLike(HEAP_INDEX, dy),
+    fAt = alignLike(dyAt + dy.length, filter);
+  const colAt = align4(fAt + filter.length),
+    dxAt = alignLike(colAt + Math.min(chunk, rows) * patch, dx);
   const mem = heap(dxAt + dx.length - HEAP_INDEX);
   if (!mem) return false;
   mem.set(dy, dyAt);
@@ -196,8 +252,10 @@ function simdConv2dBackpropInput(s: ConvScratch, dy: Float32Array, filter: Float
 function simdConv2dBackpropFilter(s: ConvScratch, x: Float32Array, dy: Float32Array, dFilter: Float32Array, g: Geometry): boolean {
   const { rows, patch, outChannels: cout } = g;
   const chunk = rowsPerChunk(s, g);
-  const xAt = alignLike(HEAP_INDEX, x), dyAt = alignLike(xAt + x.length, dy);
-  const colAt = align4(dyAt + dy.length), dwAt = alignLike(colAt + Math.min(chunk, rows) * patch, dFilter);
+  const xAt = alignLike(HEAP_INDEX, x),
+    dyAt = alignLike(xAt + x.length, dy);
+  const colAt = align4(dyAt + dy.length),
+    dwAt = alignLike(colAt + Math.min(chunk, rows) * patch, dFilter);
   const mem = heap(dwAt + dFilter.length - HEAP_INDEX);
   if (!mem) return false;
   mem.set(x, xAt);
@@ -221,7 +279,9 @@ function simdConv2dBackpropFilter(s: ConvScratch, x: Float32Array, dy: Float32Ar
  * when dilationWidth is 1 and every tap of that row is inside the image.
  */
 function forEachPatchRun(
-  g: Geometry, r0: number, count: number,
+  g: Geometry,
+  r0: number,
+  count: number,
   visit: (colOffset: number, xOffset: number, length: number) => void,
   zero: (colOffset: number, length: number) => void,
 ): void {
@@ -266,7 +326,9 @@ function forEachPatchRun(
 /** Fills col[t, :] with the receptive field of output row r0+t (zeros where it hangs over the padding). */
 function im2col(x: Float32Array, g: Geometry, r0: number, count: number, col: Float32Array): void {
   forEachPatchRun(
-    g, r0, count,
+    g,
+    r0,
+    count,
     (c, xi, len) => {
       for (let i = 0; i < len; i++) col[c + i] = x[xi + i];
     },
@@ -277,7 +339,9 @@ function im2col(x: Float32Array, g: Geometry, r0: number, count: number, col: Fl
 /** The adjoint of im2col: dx += every col[t, :] scattered back to where im2col read it. */
 function col2im(col: Float32Array, g: Geometry, r0: number, count: number, dx: Float32Array): void {
   forEachPatchRun(
-    g, r0, count,
+    g,
+    r0,
+    count,
     (c, xi, len) => {
       for (let i = 0; i < len; i++) dx[xi + i] += col[c + i];
     },

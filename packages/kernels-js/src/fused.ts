@@ -23,7 +23,13 @@ function checkActivation(kernel: string, a: FusedActivation): void {
  * and linear with a bias go through the WebAssembly module (the same bits).
  */
 export function biasActivation(
-  x: Float32Array, bias: Float32Array | null, y: Float32Array, rows: number, channels: number, activation: FusedActivation, simd = false,
+  x: Float32Array,
+  bias: Float32Array | null,
+  y: Float32Array,
+  rows: number,
+  channels: number,
+  activation: FusedActivation,
+  simd = false,
 ): void {
   checkActivation('biasActivation', activation);
   checkCounts('biasActivation', { rows, channels });
@@ -31,7 +37,14 @@ export function biasActivation(
   checkLength('biasActivation', 'x', x, n);
   checkLength('biasActivation', 'y', y, n);
   if (bias) checkLength('biasActivation', 'bias', bias, channels);
-  if (simd && bias && n > 0 && (activation === 'relu' || activation === 'linear') && simdBiasActivation(x, bias, y, rows, channels, activation === 'relu')) return;
+  if (
+    simd &&
+    bias &&
+    n > 0 &&
+    (activation === 'relu' || activation === 'linear') &&
+    simdBiasActivation(x, bias, y, rows, channels, activation === 'relu')
+  )
+    return;
   if (bias && activation === 'relu') {
     // One pass: the add and the branch-free relu of unary.ts (random signs defeat branch prediction).
     for (let r = 0, i = 0; r < rows; r++) {
@@ -53,9 +66,20 @@ export function biasActivation(
 // relu, sigmoid and tanh are the unary kernel's own loops. NaN passes through.
 function activate(x: Float32Array, y: Float32Array, n: number, activation: FusedActivation): void {
   switch (activation) {
-    case 'linear': if (x !== y) y.set(x); break;
-    case 'relu': case 'sigmoid': case 'tanh': unaryLoops[activation](x, y, n, 0, 0); break;
-    case 'hardSigmoid': for (let i = 0; i < n; i++) { const h = 0.2 * x[i] + 0.5; y[i] = h < 0 ? 0 : h > 1 ? 1 : h; } break;
+    case 'linear':
+      if (x !== y) y.set(x);
+      break;
+    case 'relu':
+    case 'sigmoid':
+    case 'tanh':
+      unaryLoops[activation](x, y, n, 0, 0);
+      break;
+    case 'hardSigmoid':
+      for (let i = 0; i < n; i++) {
+        const h = 0.2 * x[i] + 0.5;
+        y[i] = h < 0 ? 0 : Math.min(h, 1);
+      }
+      break;
   }
 }
 
@@ -64,8 +88,14 @@ function activate(x: Float32Array, y: Float32Array, n: number, activation: Fused
  * may be dy. simd: relu goes through the WebAssembly module (the same bits).
  */
 export function biasActivationGrad(
-  y: Float32Array, dy: Float32Array, dx: Float32Array, dBias: Float32Array | null,
-  rows: number, channels: number, activation: FusedActivation, simd = false,
+  y: Float32Array,
+  dy: Float32Array,
+  dx: Float32Array,
+  dBias: Float32Array | null,
+  rows: number,
+  channels: number,
+  activation: FusedActivation,
+  simd = false,
 ): void {
   checkActivation('biasActivationGrad', activation);
   checkCounts('biasActivationGrad', { rows, channels });
@@ -76,11 +106,30 @@ export function biasActivationGrad(
   if (dBias) checkLength('biasActivationGrad', 'dBias', dBias, channels);
   if (simd && n > 0 && activation === 'relu' && simdReluGrad(y, dy, dx, dBias, rows, channels)) return;
   switch (activation) {
-    case 'linear': for (let i = 0; i < n; i++) dx[i] = dy[i]; break;
-    case 'relu': for (let i = 0; i < n; i++) dx[i] = dy[i] * +(y[i] > 0); break;
-    case 'sigmoid': for (let i = 0; i < n; i++) { const s = y[i]; dx[i] = dy[i] * s * (1 - s); } break;
-    case 'tanh': for (let i = 0; i < n; i++) { const t = y[i]; dx[i] = dy[i] * (1 - t * t); } break;
-    case 'hardSigmoid': for (let i = 0; i < n; i++) { const h = y[i]; dx[i] = dy[i] * 0.2 * +(h > 0) * +(h < 1); } break;
+    case 'linear':
+      for (let i = 0; i < n; i++) dx[i] = dy[i];
+      break;
+    case 'relu':
+      for (let i = 0; i < n; i++) dx[i] = dy[i] * +(y[i] > 0);
+      break;
+    case 'sigmoid':
+      for (let i = 0; i < n; i++) {
+        const s = y[i];
+        dx[i] = dy[i] * s * (1 - s);
+      }
+      break;
+    case 'tanh':
+      for (let i = 0; i < n; i++) {
+        const t = y[i];
+        dx[i] = dy[i] * (1 - t * t);
+      }
+      break;
+    case 'hardSigmoid':
+      for (let i = 0; i < n; i++) {
+        const h = y[i];
+        dx[i] = dy[i] * 0.2 * +(h > 0) * +(h < 1);
+      }
+      break;
   }
   if (!dBias) return;
   // Column sums in float64, row by row (contiguous reads).

@@ -102,16 +102,35 @@ interface Operand {
 
 export function gemm(
   scratch: GemmScratch,
-  a: Float32Array, b: Float32Array, c: Float32Array,
-  batch: number, m: number, n: number, k: number,
-  transA: boolean, transB: boolean, alpha: number, beta: number,
-  strideA: number, strideB: number,
+  a: Float32Array,
+  b: Float32Array,
+  c: Float32Array,
+  batch: number,
+  m: number,
+  n: number,
+  k: number,
+  transA: boolean,
+  transB: boolean,
+  alpha: number,
+  beta: number,
+  strideA: number,
+  strideB: number,
 ): void {
   checkCounts('gemm', { batch, m, n, k, strideA, strideB });
   checkLength('gemm', 'c', c, batch * m * n);
   if (batch > 0) {
-    checkMinLength('gemm', `a (batch ${batch}, ${transA ? 'k×m' : 'm×k'} = ${m}×${k}, strideA ${strideA})`, a, (batch - 1) * strideA + m * k);
-    checkMinLength('gemm', `b (batch ${batch}, ${transB ? 'n×k' : 'k×n'} = ${k}×${n}, strideB ${strideB})`, b, (batch - 1) * strideB + k * n);
+    checkMinLength(
+      'gemm',
+      `a (batch ${batch}, ${transA ? 'k×m' : 'm×k'} = ${m}×${k}, strideA ${strideA})`,
+      a,
+      (batch - 1) * strideA + m * k,
+    );
+    checkMinLength(
+      'gemm',
+      `b (batch ${batch}, ${transB ? 'n×k' : 'k×n'} = ${k}×${n}, strideB ${strideB})`,
+      b,
+      (batch - 1) * strideB + k * n,
+    );
   }
   if (batch === 0 || m === 0 || n === 0) return;
 
@@ -122,7 +141,22 @@ export function gemm(
     batch = 1;
   }
 
-  const problem: GemmProblem = { a, b, c, batch, m, n, k, transA, transB, alpha, beta, strideA, strideB, simd: scratch.simd && simdAvailable };
+  const problem: GemmProblem = {
+    a,
+    b,
+    c,
+    batch,
+    m,
+    n,
+    k,
+    transA,
+    transB,
+    alpha,
+    beta,
+    strideA,
+    strideB,
+    simd: scratch.simd && simdAvailable,
+  };
   if (scratch.parallel?.(problem)) return;
   gemmBlock(scratch, problem, { i0: 0, i1: batch, r0: 0, r1: m, j0: 0, j1: n });
 }
@@ -137,7 +171,8 @@ export function gemm(
 export function gemmBlock(scratch: GemmScratch, p: GemmProblem, block: GemmBlock): void {
   const { a, b, c, m, n, k, transA, transB, alpha, beta, strideA, strideB } = p;
   const { r0, j0 } = block;
-  const rows = block.r1 - r0, cols = block.j1 - j0;
+  const rows = block.r1 - r0,
+    cols = block.j1 - j0;
   const simd = p.simd && m > 1 && n > 1 && k > 0 && alpha !== 0;
   for (let i = block.i0; i < block.i1; i++) {
     const cOffset = i * m * n + r0 * n + j0;
@@ -153,7 +188,8 @@ export function gemmBlock(scratch: GemmScratch, p: GemmProblem, block: GemmBlock
     if (k === 0 || alpha === 0) continue;
     if (m === 1) rowTimesMatrix(scratch, opA, opB, c, cOffset, cols, k, alpha);
     else if (n === 1) matrixTimesColumn(scratch, opA, opB, c, cOffset, rows, k, alpha);
-    else if (!(simd && simdBlocked(opA, opB, c, cOffset, n, rows, cols, k, alpha, true))) blocked(opA, opB, c, cOffset, n, rows, cols, k, alpha);
+    else if (!(simd && simdBlocked(opA, opB, c, cOffset, n, rows, cols, k, alpha, true)))
+      blocked(opA, opB, c, cOffset, n, rows, cols, k, alpha);
   }
 }
 
@@ -164,7 +200,18 @@ export function gemmBlock(scratch: GemmScratch, p: GemmProblem, block: GemmBlock
  * module packs and multiplies, and C is copied back. Returns false, having touched nothing, when the operands do
  * not fit in the heap's cap.
  */
-function simdBlocked(A: Operand, B: Operand, c: Float32Array, cOffset: number, ldc: number, m: number, n: number, k: number, alpha: number, loadC: boolean): boolean {
+function simdBlocked(
+  A: Operand,
+  B: Operand,
+  c: Float32Array,
+  cOffset: number,
+  ldc: number,
+  m: number,
+  n: number,
+  k: number,
+  alpha: number,
+  loadC: boolean,
+): boolean {
   const lenA = (m - 1) * A.rowStride + (k - 1) * A.colStride + 1;
   const lenB = (k - 1) * B.rowStride + (n - 1) * B.colStride + 1;
   const aAt = alignLike(HEAP_INDEX, A.data, A.offset);
@@ -209,7 +256,17 @@ function scaleRun(c: Float32Array, offset: number, length: number, beta: number)
 }
 
 /** C (m×n at cOffset, row stride ldc) += alpha · A · B. */
-function blocked(A: Operand, B: Operand, c: Float32Array, cOffset: number, ldc: number, m: number, n: number, k: number, alpha: number): void {
+function blocked(
+  A: Operand,
+  B: Operand,
+  c: Float32Array,
+  cOffset: number,
+  ldc: number,
+  m: number,
+  n: number,
+  k: number,
+  alpha: number,
+): void {
   for (let j0 = 0; j0 < n; j0 += NC) {
     const nb = Math.min(NC, n - j0);
     for (let p0 = 0; p0 < k; p0 += KC) {
@@ -275,28 +332,71 @@ function packB(src: Float32Array, offset: number, rowStride: number, colStride: 
  * literals because using the exported MR/NR constants measured ~15% slower.
  */
 function microKernel(kb: number, ao: number, bo: number, c: Float32Array, co: number, ldc: number, alpha: number): void {
-  const pa = packedA, pb = packedB;
-  let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
-  let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
-  let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
-  let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+  const pa = packedA,
+    pb = packedB;
+  let c00 = 0,
+    c01 = 0,
+    c02 = 0,
+    c03 = 0;
+  let c10 = 0,
+    c11 = 0,
+    c12 = 0,
+    c13 = 0;
+  let c20 = 0,
+    c21 = 0,
+    c22 = 0,
+    c23 = 0;
+  let c30 = 0,
+    c31 = 0,
+    c32 = 0,
+    c33 = 0;
   for (let p = 0; p < kb; p++) {
-    const a0 = pa[ao], a1 = pa[ao + 1], a2 = pa[ao + 2], a3 = pa[ao + 3];
-    const b0 = pb[bo], b1 = pb[bo + 1], b2 = pb[bo + 2], b3 = pb[bo + 3];
-    c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
-    c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
-    c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
-    c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+    const a0 = pa[ao],
+      a1 = pa[ao + 1],
+      a2 = pa[ao + 2],
+      a3 = pa[ao + 3];
+    const b0 = pb[bo],
+      b1 = pb[bo + 1],
+      b2 = pb[bo + 2],
+      b3 = pb[bo + 3];
+    c00 += a0 * b0;
+    c01 += a0 * b1;
+    c02 += a0 * b2;
+    c03 += a0 * b3;
+    c10 += a1 * b0;
+    c11 += a1 * b1;
+    c12 += a1 * b2;
+    c13 += a1 * b3;
+    c20 += a2 * b0;
+    c21 += a2 * b1;
+    c22 += a2 * b2;
+    c23 += a2 * b3;
+    c30 += a3 * b0;
+    c31 += a3 * b1;
+    c32 += a3 * b2;
+    c33 += a3 * b3;
     ao += 4;
     bo += 4;
   }
-  c[co] += alpha * c00; c[co + 1] += alpha * c01; c[co + 2] += alpha * c02; c[co + 3] += alpha * c03;
+  c[co] += alpha * c00;
+  c[co + 1] += alpha * c01;
+  c[co + 2] += alpha * c02;
+  c[co + 3] += alpha * c03;
   co += ldc;
-  c[co] += alpha * c10; c[co + 1] += alpha * c11; c[co + 2] += alpha * c12; c[co + 3] += alpha * c13;
+  c[co] += alpha * c10;
+  c[co + 1] += alpha * c11;
+  c[co + 2] += alpha * c12;
+  c[co + 3] += alpha * c13;
   co += ldc;
-  c[co] += alpha * c20; c[co + 1] += alpha * c21; c[co + 2] += alpha * c22; c[co + 3] += alpha * c23;
+  c[co] += alpha * c20;
+  c[co + 1] += alpha * c21;
+  c[co + 2] += alpha * c22;
+  c[co + 3] += alpha * c23;
   co += ldc;
-  c[co] += alpha * c30; c[co + 1] += alpha * c31; c[co + 2] += alpha * c32; c[co + 3] += alpha * c33;
+  c[co] += alpha * c30;
+  c[co + 1] += alpha * c31;
+  c[co + 2] += alpha * c32;
+  c[co + 3] += alpha * c33;
 }
 
 /** Landing tile for edge micro-tiles. */
@@ -310,7 +410,17 @@ const edgeTile = new Float32Array(MR * NR);
  * would see in microKernel, so a result never depends on whether its cell
  * fell in an edge tile (which depends on how a GEMM is split into blocks).
  */
-function edgeKernel(kb: number, ao: number, bo: number, c: Float32Array, co: number, ldc: number, mr: number, nr: number, alpha: number): void {
+function edgeKernel(
+  kb: number,
+  ao: number,
+  bo: number,
+  c: Float32Array,
+  co: number,
+  ldc: number,
+  mr: number,
+  nr: number,
+  alpha: number,
+): void {
   edgeTile.fill(0);
   for (let r = 0; r < mr; r++) {
     for (let j = 0; j < nr; j++) edgeTile[r * NR + j] = c[co + r * ldc + j];
@@ -325,7 +435,16 @@ function edgeKernel(kb: number, ao: number, bo: number, c: Float32Array, co: num
  * m = 1: a row vector times a matrix. No operand is reused, so packing would
  * only add traffic; stream whichever way B is contiguous.
  */
-function rowTimesMatrix(scratch: GemmScratch, A: Operand, B: Operand, c: Float32Array, cOffset: number, n: number, k: number, alpha: number): void {
+function rowTimesMatrix(
+  scratch: GemmScratch,
+  A: Operand,
+  B: Operand,
+  c: Float32Array,
+  cOffset: number,
+  n: number,
+  k: number,
+  alpha: number,
+): void {
   if (B.colStride === 1) {
     // Rows of B are contiguous: acc += a[p] * B[p, :].
     const acc = scratch.acc(n);
@@ -341,7 +460,16 @@ function rowTimesMatrix(scratch: GemmScratch, A: Operand, B: Operand, c: Float32
 }
 
 /** n = 1: a matrix times a column vector, streaming whichever way A is contiguous. */
-function matrixTimesColumn(scratch: GemmScratch, A: Operand, B: Operand, c: Float32Array, cOffset: number, m: number, k: number, alpha: number): void {
+function matrixTimesColumn(
+  scratch: GemmScratch,
+  A: Operand,
+  B: Operand,
+  c: Float32Array,
+  cOffset: number,
+  m: number,
+  k: number,
+  alpha: number,
+): void {
   if (A.colStride === 1) {
     for (let i = 0; i < m; i++) {
       c[cOffset + i] += alpha * dot(A.data, A.offset + i * A.rowStride, 1, B.data, B.offset, B.rowStride, k);
@@ -359,11 +487,27 @@ function matrixTimesColumn(scratch: GemmScratch, A: Operand, B: Operand, c: Floa
  * acc[j] += Σ_p x[xo + p*xs] * rows[ro + p*rs + j] for j < n, p < k. Four
  * rows per pass so acc is read and written a quarter as often (~2.5× faster).
  */
-function accumulateRows(x: Float32Array, xo: number, xs: number, rows: Float32Array, ro: number, rs: number, acc: Float64Array, n: number, k: number): void {
+function accumulateRows(
+  x: Float32Array,
+  xo: number,
+  xs: number,
+  rows: Float32Array,
+  ro: number,
+  rs: number,
+  acc: Float64Array,
+  n: number,
+  k: number,
+): void {
   let p = 0;
   for (; p + 4 <= k; p += 4) {
-    const x0 = x[xo + p * xs], x1 = x[xo + (p + 1) * xs], x2 = x[xo + (p + 2) * xs], x3 = x[xo + (p + 3) * xs];
-    const r0 = ro + p * rs, r1 = r0 + rs, r2 = r1 + rs, r3 = r2 + rs;
+    const x0 = x[xo + p * xs],
+      x1 = x[xo + (p + 1) * xs],
+      x2 = x[xo + (p + 2) * xs],
+      x3 = x[xo + (p + 3) * xs];
+    const r0 = ro + p * rs,
+      r1 = r0 + rs,
+      r2 = r1 + rs,
+      r3 = r2 + rs;
     for (let j = 0; j < n; j++) acc[j] += x0 * rows[r0 + j] + x1 * rows[r1 + j] + x2 * rows[r2 + j] + x3 * rows[r3 + j];
   }
   for (; p < k; p++) {
@@ -375,7 +519,10 @@ function accumulateRows(x: Float32Array, xo: number, xs: number, rows: Float32Ar
 
 /** Σ_p x[xo + p*xs] * y[yo + p*ys], with four partial sums to break the add dependency chain. */
 function dot(x: Float32Array, xo: number, xs: number, y: Float32Array, yo: number, ys: number, k: number): number {
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let s0 = 0,
+    s1 = 0,
+    s2 = 0,
+    s3 = 0;
   let p = 0;
   for (; p + 4 <= k; p += 4) {
     s0 += x[xo + p * xs] * y[yo + p * ys];

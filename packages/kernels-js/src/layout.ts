@@ -21,8 +21,13 @@ function contiguousStrides(shape: readonly number[]): number[] {
 
 /** dst[dstOffset + Σ i_d dstStrides[d]] = src[srcOffset + Σ i_d srcStrides[d]] for all i < sizes. */
 function stridedCopy(
-  src: Float32Array, srcOffset: number, srcStrides: readonly number[],
-  dst: Float32Array, dstOffset: number, dstStrides: readonly number[], shape: readonly number[],
+  src: Float32Array,
+  srcOffset: number,
+  srcStrides: readonly number[],
+  dst: Float32Array,
+  dstOffset: number,
+  dstStrides: readonly number[],
+  shape: readonly number[],
 ): void {
   const sizes: number[] = [];
   const ss: number[] = [];
@@ -51,11 +56,14 @@ function stridedCopy(
     return;
   }
   const rank = sizes.length;
-  const n = sizes[rank - 1], sInner = ss[rank - 1], dInner = ds[rank - 1];
+  const n = sizes[rank - 1],
+    sInner = ss[rank - 1],
+    dInner = ds[rank - 1];
   const index = new Array<number>(rank - 1).fill(0);
   let runs = 1;
   for (let d = 0; d < rank - 1; d++) runs *= sizes[d];
-  let so = srcOffset, dOff = dstOffset;
+  let so = srcOffset,
+    dOff = dstOffset;
   for (let r = 0; r < runs; r++) {
     if (sInner === 1 && dInner === 1) {
       for (let i = 0; i < n; i++) dst[dOff + i] = src[so + i];
@@ -80,7 +88,16 @@ const TILE = 32;
  * dst[i*dstRow + j] = src[i + j*srcCol] for i < rows, j < cols: a matrix
  * transpose, done in tiles so both the reads and the writes stay in cache.
  */
-function transposeBlock(src: Float32Array, srcOffset: number, srcCol: number, dst: Float32Array, dstOffset: number, dstRow: number, rows: number, cols: number): void {
+function transposeBlock(
+  src: Float32Array,
+  srcOffset: number,
+  srcCol: number,
+  dst: Float32Array,
+  dstOffset: number,
+  dstRow: number,
+  rows: number,
+  cols: number,
+): void {
   for (let i0 = 0; i0 < rows; i0 += TILE) {
     const i1 = Math.min(rows, i0 + TILE);
     for (let j0 = 0; j0 < cols; j0 += TILE) {
@@ -104,10 +121,24 @@ export function transpose(x: Float32Array, shape: readonly number[], perm: reado
   }
   const inStrides = contiguousStrides(shape);
   const outShape = perm.map((p) => shape[p]);
-  stridedCopy(x, 0, perm.map((p) => inStrides[p]), out, 0, contiguousStrides(outShape), outShape);
+  stridedCopy(
+    x,
+    0,
+    perm.map((p) => inStrides[p]),
+    out,
+    0,
+    contiguousStrides(outShape),
+    outShape,
+  );
 }
 
-export function slice(x: Float32Array, shape: readonly number[], begin: readonly number[], size: readonly number[], out: Float32Array): void {
+export function slice(
+  x: Float32Array,
+  shape: readonly number[],
+  begin: readonly number[],
+  size: readonly number[],
+  out: Float32Array,
+): void {
   const total = checkShape('slice', 'shape', shape);
   checkLength('slice', `x ${fmt(shape)}`, x, total);
   if (begin.length !== shape.length || size.length !== shape.length) {
@@ -125,13 +156,23 @@ export function slice(x: Float32Array, shape: readonly number[], begin: readonly
   stridedCopy(x, offset, strides, out, 0, contiguousStrides(size), size);
 }
 
-export function pad(x: Float32Array, shape: readonly number[], padBefore: readonly number[], padAfter: readonly number[], value: number, out: Float32Array): void {
+export function pad(
+  x: Float32Array,
+  shape: readonly number[],
+  padBefore: readonly number[],
+  padAfter: readonly number[],
+  value: number,
+  out: Float32Array,
+): void {
   const total = checkShape('pad', 'shape', shape);
   checkLength('pad', `x ${fmt(shape)}`, x, total);
   if (padBefore.length !== shape.length || padAfter.length !== shape.length) {
     fail('pad', `padBefore ${fmt(padBefore)} and padAfter ${fmt(padAfter)} must have one entry per axis of ${fmt(shape)}`);
   }
-  checkCounts('pad', Object.fromEntries([...padBefore.map((p, d) => [`padBefore[${d}]`, p]), ...padAfter.map((p, d) => [`padAfter[${d}]`, p])]));
+  checkCounts(
+    'pad',
+    Object.fromEntries([...padBefore.map((p, d) => [`padBefore[${d}]`, p]), ...padAfter.map((p, d) => [`padAfter[${d}]`, p])]),
+  );
   const outShape = shape.map((d, i) => d + padBefore[i] + padAfter[i]);
   checkLength('pad', `out ${fmt(outShape)}`, out, checkShape('pad', 'out', outShape));
   out.fill(value);
@@ -221,9 +262,14 @@ export function oneHot(indices: Int32Array, depth: number, onValue: number, offV
 }
 
 /** y = x converted between float32 and int32 (float to int32 truncates toward zero); equal types copy. */
-export function cast(x: Float32Array | Int32Array, xType: 'float32' | 'int32', y: Float32Array | Int32Array, yType: 'float32' | 'int32'): void {
+export function cast(
+  x: Float32Array | Int32Array,
+  xType: 'float32' | 'int32',
+  y: Float32Array | Int32Array,
+  yType: 'float32' | 'int32',
+): void {
   checkLength('cast', 'y', y, x.length);
-  if ((x instanceof Int32Array) !== (xType === 'int32') || (y instanceof Int32Array) !== (yType === 'int32')) {
+  if (x instanceof Int32Array !== (xType === 'int32') || y instanceof Int32Array !== (yType === 'int32')) {
     fail('cast', `the arrays (${x.constructor.name} to ${y.constructor.name}) do not match the types ${xType} to ${yType}`);
   }
   // Int32Array stores ToInt32 of the value, which truncates toward zero (and wraps beyond 2^31).

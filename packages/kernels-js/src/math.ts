@@ -23,8 +23,14 @@ function erfSeries(x: number): number {
 function erfcPositive(z: number): number {
   const t = 1 / (1 + 0.5 * z);
   const poly =
-    -1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 +
-    t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
+    -1.26551223 +
+    t *
+      (1.00002368 +
+        t *
+          (0.37409196 +
+            t *
+              (0.09678418 +
+                t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
   return t * Math.exp(-z * z + poly);
 }
 
@@ -65,7 +71,6 @@ const SQRT1_2 = Math.SQRT1_2;
 export function gelu(x: number): number {
   return 0.5 * x * erfc(-x * SQRT1_2);
 }
-
 
 /** SELU constants (Klambauer et al. 2017), as Keras uses them. */
 export const SELU_ALPHA = 1.6732632423543772;

@@ -41,11 +41,18 @@ export function sgdUpdate(param: Float32Array, grad: Float32Array, velocity: Flo
  * m = beta1 m + (1 - beta1) g; v = beta2 v + (1 - beta2) g²; p -= lr_t m / (sqrt(v) + eps).
  * AdamW's decoupled decay p -= lr * weightDecay * p comes first, as in Keras.
  */
-export function adamUpdate(param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, config: AdamConfig, simd = false): void {
+export function adamUpdate(
+  param: Float32Array,
+  grad: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
+  config: AdamConfig,
+  simd = false,
+): void {
   const { lr, beta1, beta2, epsilon, step, weightDecay } = config;
   checkState('adamUpdate', param, { grad, m, v });
   if (!(step >= 1)) fail('adamUpdate', `step must be >= 1 (it is 1-based), got ${step}`);
-  const lrT = (lr * Math.sqrt(1 - Math.pow(beta2, step))) / (1 - Math.pow(beta1, step));
+  const lrT = (lr * Math.sqrt(1 - beta2 ** step)) / (1 - beta1 ** step);
   const decay = 1 - lr * weightDecay;
   const n = param.length;
   // simd: the whole multiples of 4 in the WebAssembly module (float64x2 lanes, the same operations), the rest here.
@@ -66,8 +73,12 @@ export function adamUpdate(param: Float32Array, grad: Float32Array, m: Float32Ar
  * With momentum: mom = momentum mom + step, p -= mom; else p -= step.
  */
 export function rmspropUpdate(
-  param: Float32Array, grad: Float32Array, meanSquare: Float32Array,
-  mom: Float32Array | null, meanGrad: Float32Array | null, config: RmspropConfig,
+  param: Float32Array,
+  grad: Float32Array,
+  meanSquare: Float32Array,
+  mom: Float32Array | null,
+  meanGrad: Float32Array | null,
+  config: RmspropConfig,
 ): void {
   const { lr, rho, momentum, epsilon, centered } = config;
   checkState('rmspropUpdate', param, { grad, meanSquare, mom, meanGrad });

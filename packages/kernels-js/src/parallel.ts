@@ -15,8 +15,18 @@ import { MAX_CHUNKS } from './control.js';
 import type { ConvKernel } from './conv.js';
 import { MR, NR, type GemmProblem } from './gemm.js';
 import {
-  BY_BATCH, BY_COLUMNS, BY_ROWS, CONV2D, CONV2D_BACKPROP_FILTER, CONV2D_BACKPROP_INPUT, FAULT_NONE,
-  encodeConv, encodeGemm, encodeMaxPool, encodeRecurrent, type Region,
+  BY_BATCH,
+  BY_COLUMNS,
+  BY_ROWS,
+  CONV2D,
+  CONV2D_BACKPROP_FILTER,
+  CONV2D_BACKPROP_INPUT,
+  FAULT_NONE,
+  encodeConv,
+  encodeGemm,
+  encodeMaxPool,
+  encodeRecurrent,
+  type Region,
 } from './tasks.js';
 import { getNumThreads, getPool } from './threads.js';
 import { GRU, JOB_ARRAYS, JOB_OUTPUTS, LSTM, groupCount, type Job, type JobArrays } from './recurrent-groups.js';
@@ -105,9 +115,8 @@ export function parallelGemm(o: ParallelOptions, p: GemmProblem): boolean {
   if (threads < 2) return false;
 
   // Split the batch when it alone gives every thread enough chunks, else the longer side of C.
-  const [by, extent, unit, minExtent] = batch >= 2 * threads
-    ? [BY_BATCH, batch, 1, 1]
-    : m >= n ? [BY_ROWS, m, MR, MIN_GEMM_EXTENT] : [BY_COLUMNS, n, NR, MIN_GEMM_EXTENT];
+  const [by, extent, unit, minExtent] =
+    batch >= 2 * threads ? [BY_BATCH, batch, 1, 1] : m >= n ? [BY_ROWS, m, MR, MIN_GEMM_EXTENT] : [BY_COLUMNS, n, NR, MIN_GEMM_EXTENT];
   const wanted = Math.max(2, Math.min(mostChunks(threads), Math.floor(extent / minExtent)));
   const fewest = Math.ceil(extent / wanted);
   const size = Math.ceil(fewest / unit) * unit;
@@ -116,8 +125,12 @@ export function parallelGemm(o: ParallelOptions, p: GemmProblem): boolean {
 
   const pool = getPool(threads);
   if (!pool) return false;
-  const aUsed = p.a.subarray(0, (batch - 1) * p.strideA + m * k), bUsed = p.b.subarray(0, (batch - 1) * p.strideB + k * n);
-  const { regions: [a, b, c], total } = layout(aUsed, bUsed, p.c);
+  const aUsed = p.a.subarray(0, (batch - 1) * p.strideA + m * k),
+    bUsed = p.b.subarray(0, (batch - 1) * p.strideB + k * n);
+  const {
+    regions: [a, b, c],
+    total,
+  } = layout(aUsed, bUsed, p.c);
   const arena = pool.arena(total);
   arena.set(aUsed, a[0]);
   arena.set(bUsed, b[0]);
@@ -139,7 +152,14 @@ const CONV_KINDS: Record<ConvKernel, number> = {
  * chunk writes its own partial dFilter, summed here in chunk order, so the
  * result does not depend on which thread ran which chunk.
  */
-export function parallelConv(o: ParallelOptions, kernel: ConvKernel, a: Float32Array, b: Float32Array, out: Float32Array, info: Conv2DInfo): boolean {
+export function parallelConv(
+  o: ParallelOptions,
+  kernel: ConvKernel,
+  a: Float32Array,
+  b: Float32Array,
+  out: Float32Array,
+  info: Conv2DInfo,
+): boolean {
   const { batch } = info;
   const filterSize = info.filterHeight * info.filterWidth * info.inChannels * info.outChannels;
   const threads = threadsFor(o, batch * info.outHeight * info.outWidth * filterSize);
@@ -154,7 +174,10 @@ export function parallelConv(o: ParallelOptions, kernel: ConvKernel, a: Float32A
   const pool = getPool(threads);
   if (!pool) return false;
   const partials = kernel === 'conv2dBackpropFilter';
-  const { regions: [ra, rb, ro], total } = layout(a, b, partials ? { length: chunks * filterSize, byteOffset: 0 } : out);
+  const {
+    regions: [ra, rb, ro],
+    total,
+  } = layout(a, b, partials ? { length: chunks * filterSize, byteOffset: 0 } : out);
   const arena = pool.arena(total);
   arena.set(a, ra[0]);
   arena.set(b, rb[0]);
@@ -190,7 +213,10 @@ export function parallelMaxPool(o: ParallelOptions, x: Float32Array, y: Float32A
 
   const pool = getPool(threads);
   if (!pool) return false;
-  const { regions: [rx, ry, ra], total } = layout(x, y, argmax);
+  const {
+    regions: [rx, ry, ra],
+    total,
+  } = layout(x, y, argmax);
   const arena = pool.arena(total);
   arena.set(x, rx[0]);
   if (!pool.run('maxPool2d', encodeMaxPool(info, rx, ry, ra, perChunk, o.simd, parallelTesting.fault), chunks, threads)) return false;

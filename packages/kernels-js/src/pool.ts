@@ -17,17 +17,28 @@ interface Window {
 }
 
 function checkGeometry(kernel: string, info: Pool2DInfo): void {
-  const { batch, inHeight, inWidth, channels, outHeight, outWidth, filterHeight, filterWidth, strideHeight, strideWidth, padTop, padLeft } = info;
+  const { batch, inHeight, inWidth, channels, outHeight, outWidth, filterHeight, filterWidth, strideHeight, strideWidth, padTop, padLeft } =
+    info;
   checkCounts(kernel, { batch, inHeight, inWidth, channels, outHeight, outWidth, filterHeight, filterWidth, padTop, padLeft });
   checkPositive(kernel, { strideHeight, strideWidth });
 }
 
 function checkInput(kernel: string, name: string, array: ArrayLike<number>, info: Pool2DInfo): void {
-  checkLength(kernel, `${name} [${info.batch}, ${info.inHeight}, ${info.inWidth}, ${info.channels}]`, array, info.batch * info.inHeight * info.inWidth * info.channels);
+  checkLength(
+    kernel,
+    `${name} [${info.batch}, ${info.inHeight}, ${info.inWidth}, ${info.channels}]`,
+    array,
+    info.batch * info.inHeight * info.inWidth * info.channels,
+  );
 }
 
 function checkOutput(kernel: string, name: string, array: ArrayLike<number>, info: Pool2DInfo): void {
-  checkLength(kernel, `${name} [${info.batch}, ${info.outHeight}, ${info.outWidth}, ${info.channels}]`, array, info.batch * info.outHeight * info.outWidth * info.channels);
+  checkLength(
+    kernel,
+    `${name} [${info.batch}, ${info.outHeight}, ${info.outWidth}, ${info.channels}]`,
+    array,
+    info.batch * info.outHeight * info.outWidth * info.channels,
+  );
 }
 
 /**
@@ -35,7 +46,8 @@ function checkOutput(kernel: string, name: string, array: ArrayLike<number>, inf
  * clipped to the image ([y0, y1) × [x0, x1) in input coordinates).
  */
 function forEachWindow(info: Pool2DInfo, visit: (b: number, w: Window, outOffset: number) => void): void {
-  const { batch, inHeight, inWidth, channels, outHeight, outWidth, filterHeight, filterWidth, strideHeight, strideWidth, padTop, padLeft } = info;
+  const { batch, inHeight, inWidth, channels, outHeight, outWidth, filterHeight, filterWidth, strideHeight, strideWidth, padTop, padLeft } =
+    info;
   const w: Window = { y0: 0, y1: 0, x0: 0, x1: 0 };
   let out = 0;
   for (let b = 0; b < batch; b++) {
@@ -67,7 +79,14 @@ export type MaxPoolParallel = (x: Float32Array, y: Float32Array, argmax: Int32Ar
  * and argmax -1, which the backward pass skips. simd: through the
  * WebAssembly module when the channels are a multiple of 4.
  */
-export function maxPool2d(x: Float32Array, y: Float32Array, argmax: Int32Array, info: Pool2DInfo, parallel?: MaxPoolParallel, simd = false): void {
+export function maxPool2d(
+  x: Float32Array,
+  y: Float32Array,
+  argmax: Int32Array,
+  info: Pool2DInfo,
+  parallel?: MaxPoolParallel,
+  simd = false,
+): void {
   checkGeometry('maxPool2d', info);
   checkInput('maxPool2d', 'x', x, info);
   checkOutput('maxPool2d', 'y', y, info);

@@ -26,31 +26,54 @@
  */
 import { GemmScratch, gemm } from './gemm.js';
 import {
-  HEAP_INDEX, heap, packedSize, simdGemmPacked, simdLstmBackwardStep, simdLstmForwardStep, simdPackB, type GateCodes,
+  HEAP_INDEX,
+  heap,
+  packedSize,
+  simdGemmPacked,
+  simdLstmBackwardStep,
+  simdLstmForwardStep,
+  simdPackB,
+  type GateCodes,
 } from './wasm/simd.js';
 
-export const LSTM = 0, GRU = 1, SIMPLE_RNN = 2;
-export const TANH = 0, SIGMOID = 1, HARD_SIGMOID = 2, RELU = 3, LINEAR = 4;
+export const LSTM = 0,
+  GRU = 1,
+  SIMPLE_RNN = 2;
+export const TANH = 0,
+  SIGMOID = 1,
+  HARD_SIGMOID = 2,
+  RELU = 3,
+  LINEAR = 4;
 
 /** tanh through one exp, cheaper than Math.tanh in V8; exact limits ±1, double precision throughout. */
 export function act(c: number, v: number): number {
   switch (c) {
-    case TANH: return 1 - 2 / (Math.exp(2 * v) + 1);
-    case SIGMOID: return 1 / (1 + Math.exp(-v));
-    case HARD_SIGMOID: return v <= -2.5 ? 0 : v >= 2.5 ? 1 : 0.2 * v + 0.5;
-    case RELU: return v > 0 ? v : 0;
-    default: return v;
+    case TANH:
+      return 1 - 2 / (Math.exp(2 * v) + 1);
+    case SIGMOID:
+      return 1 / (1 + Math.exp(-v));
+    case HARD_SIGMOID:
+      return v <= -2.5 ? 0 : v >= 2.5 ? 1 : 0.2 * v + 0.5;
+    case RELU:
+      return Math.max(v, 0);
+    default:
+      return v;
   }
 }
 
 /** The activation's derivative, from its output y. */
 export function dact(c: number, y: number): number {
   switch (c) {
-    case TANH: return 1 - y * y;
-    case SIGMOID: return y * (1 - y);
-    case HARD_SIGMOID: return y > 0 && y < 1 ? 0.2 : 0;
-    case RELU: return y > 0 ? 1 : 0;
-    default: return 1;
+    case TANH:
+      return 1 - y * y;
+    case SIGMOID:
+      return y * (1 - y);
+    case HARD_SIGMOID:
+      return y > 0 && y < 1 ? 0.2 : 0;
+    case RELU:
+      return y > 0 ? 1 : 0;
+    default:
+      return 1;
   }
 }
 
@@ -87,7 +110,21 @@ export interface JobArrays {
   da: Float32Array | null;
 }
 
-export const JOB_ARRAYS = ['z', 'hs', 'cs', 'aux', 'mask', 'u', 'recBias', 'go', 'dh', 'dc', 'dz', 'drec', 'da'] as const satisfies readonly (keyof JobArrays)[];
+export const JOB_ARRAYS = [
+  'z',
+  'hs',
+  'cs',
+  'aux',
+  'mask',
+  'u',
+  'recBias',
+  'go',
+  'dh',
+  'dc',
+  'dz',
+  'drec',
+  'da',
+] as const satisfies readonly (keyof JobArrays)[];
 /** What a job writes: copied back from the arena after a threaded run. */
 export const JOB_OUTPUTS = {
   forward: ['z', 'hs', 'cs', 'aux'],
@@ -180,7 +217,12 @@ class Locals {
   private readonly arrays = new Map<string, Local>();
   private readonly weights = new Map<string, Weights>();
 
-  constructor(private readonly ctx: GroupContext, simd: boolean, sizes: [string, number][], specs: WeightSpec[]) {
+  constructor(
+    private readonly ctx: GroupContext,
+    simd: boolean,
+    sizes: [string, number][],
+    specs: WeightSpec[],
+  ) {
     this.simd = simd && this.inHeap(sizes, specs);
     if (!this.simd) {
       for (const [name, size] of sizes) this.arrays.set(name, { data: ctx.get(name, size), at: -1 });
@@ -208,7 +250,8 @@ class Locals {
       this.arrays.set(name, { data: mem.subarray(start, start + size), at: start });
     }
     for (const s of specs) {
-      const src = at.get(`${s.name}:src`)!, packed = at.get(`${s.name}:packed`)!;
+      const src = at.get(`${s.name}:src`)!,
+        packed = at.get(`${s.name}:packed`)!;
       if (s.k > 0 && s.n > 0) {
         mem.set(s.src.subarray(s.offset, s.offset + span(s)), src);
         simdPackB(src, s.rs, s.cs, s.k, s.n, packed);
@@ -245,7 +288,22 @@ class Locals {
     } else if (this.simd) {
       simdGemmPacked(A.at + aOff, k, 1, W.packed, C.at + cOff, n, m, n, k, accumulate);
     } else {
-      gemm(this.ctx.gemm, A.data.subarray(aOff, aOff + m * k), W.b, C.data.subarray(cOff, cOff + m * n), 1, m, n, k, false, W.transB, 1, accumulate ? 1 : 0, 0, 0);
+      gemm(
+        this.ctx.gemm,
+        A.data.subarray(aOff, aOff + m * k),
+        W.b,
+        C.data.subarray(cOff, cOff + m * n),
+        1,
+        m,
+        n,
+        k,
+        false,
+        W.transB,
+        1,
+        accumulate ? 1 : 0,
+        0,
+        0,
+      );
     }
   }
 }
@@ -294,12 +352,27 @@ export function runGroup(job: Job, g: number, ctx: GroupContext): void {
 
 function lstmForwardGroup(job: Job, b0: number, r: number, ctx: GroupContext): void {
   const { batch: B, timesteps: T, units: U, fa, fr } = job;
-  const GU = 4 * U, rU = r * U;
+  const GU = 4 * U,
+    rU = r * U;
   const a = job.arrays;
-  const L = new Locals(ctx, job.simd, [
-    ['Z', T * r * GU], ['H', (T + 1) * rU], ['C', (T + 1) * rU], ['rec', r * GU], ['M', a.mask ? T * r : 0],
-  ], [{ name: 'U', src: a.u, offset: 0, rs: GU, cs: 1, k: U, n: GU }]);
-  const Z = L.get('Z'), H = L.get('H'), C = L.get('C'), rec = L.get('rec'), M = a.mask ? L.get('M') : null, W = L.w('U');
+  const L = new Locals(
+    ctx,
+    job.simd,
+    [
+      ['Z', T * r * GU],
+      ['H', (T + 1) * rU],
+      ['C', (T + 1) * rU],
+      ['rec', r * GU],
+      ['M', a.mask ? T * r : 0],
+    ],
+    [{ name: 'U', src: a.u, offset: 0, rs: GU, cs: 1, k: U, n: GU }],
+  );
+  const Z = L.get('Z'),
+    H = L.get('H'),
+    C = L.get('C'),
+    rec = L.get('rec'),
+    M = a.mask ? L.get('M') : null,
+    W = L.w('U');
   gather(a.z!, Z.data, B, b0, r, GU, 0, T);
   gather(a.hs!, H.data, B, b0, r, U, 0, 1);
   gather(a.cs!, C.data, B, b0, r, U, 0, 1);
@@ -307,7 +380,8 @@ function lstmForwardGroup(job: Job, b0: number, r: number, ctx: GroupContext): v
   const codes: GateCodes = { fa, fr };
   for (let s = 0; s < T; s++) {
     L.product(H, s * rU, r, W, rec, 0, false);
-    if (L.simd && U % 4 === 0) simdLstmForwardStep(Z.at + s * r * GU, rec.at, C.at + s * rU, H.at + s * rU, M ? M.at + s * r : -1, r, U, codes);
+    if (L.simd && U % 4 === 0)
+      simdLstmForwardStep(Z.at + s * r * GU, rec.at, C.at + s * rU, H.at + s * rU, M ? M.at + s * r : -1, r, U, codes);
     else lstmForwardStep(Z.data, rec.data, C.data, H.data, M?.data ?? null, s, r, U, fa, fr);
   }
   scatter(Z.data, a.z!, B, b0, r, GU, 0, T);
@@ -316,11 +390,25 @@ function lstmForwardGroup(job: Job, b0: number, r: number, ctx: GroupContext): v
 }
 
 /** One step of the gate math: Z's step-s block from projections to activations, and states s+1 from s. */
-function lstmForwardStep(Z: Float32Array, rec: Float32Array, C: Float32Array, H: Float32Array, M: Float32Array | null, s: number, r: number, U: number, fa: number, fr: number): void {
-  const GU = 4 * U, rU = r * U;
+function lstmForwardStep(
+  Z: Float32Array,
+  rec: Float32Array,
+  C: Float32Array,
+  H: Float32Array,
+  M: Float32Array | null,
+  s: number,
+  r: number,
+  U: number,
+  fa: number,
+  fr: number,
+): void {
+  const GU = 4 * U,
+    rU = r * U;
   for (let b = 0; b < r; b++) {
-    const g = (s * r + b) * GU, q = b * GU;
-    const prev = s * rU + b * U, next = prev + rU;
+    const g = (s * r + b) * GU,
+      q = b * GU;
+    const prev = s * rU + b * U,
+      next = prev + rU;
     const take = M === null || M[s * r + b] !== 0;
     for (let j = 0; j < U; j++) {
       const i = act(fr, Z[g + j] + rec[q + j]);
@@ -345,13 +433,34 @@ function lstmForwardStep(Z: Float32Array, rec: Float32Array, C: Float32Array, H:
 
 function lstmBackwardGroup(job: Job, b0: number, r: number, ctx: GroupContext): void {
   const { batch: B, timesteps: T, units: U, fa, fr } = job;
-  const GU = 4 * U, rU = r * U;
+  const GU = 4 * U,
+    rU = r * U;
   const a = job.arrays;
-  const L = new Locals(ctx, job.simd, [
-    ['Z', T * r * GU], ['C', (T + 1) * rU], ['GO', T * rU], ['DZ', T * r * GU], ['dh', rU], ['dhNext', rU], ['dc', rU], ['M', a.mask ? T * r : 0], ['tmp', U],
-  ], [{ name: 'UT', src: a.u, offset: 0, rs: 1, cs: GU, k: GU, n: U }]);
-  const Z = L.get('Z'), C = L.get('C'), GO = L.get('GO'), DZ = L.get('DZ'), dc = L.get('dc'), M = a.mask ? L.get('M') : null, W = L.w('UT');
-  let dh = L.get('dh'), dhNext = L.get('dhNext');
+  const L = new Locals(
+    ctx,
+    job.simd,
+    [
+      ['Z', T * r * GU],
+      ['C', (T + 1) * rU],
+      ['GO', T * rU],
+      ['DZ', T * r * GU],
+      ['dh', rU],
+      ['dhNext', rU],
+      ['dc', rU],
+      ['M', a.mask ? T * r : 0],
+      ['tmp', U],
+    ],
+    [{ name: 'UT', src: a.u, offset: 0, rs: 1, cs: GU, k: GU, n: U }],
+  );
+  const Z = L.get('Z'),
+    C = L.get('C'),
+    GO = L.get('GO'),
+    DZ = L.get('DZ'),
+    dc = L.get('dc'),
+    M = a.mask ? L.get('M') : null,
+    W = L.w('UT');
+  let dh = L.get('dh'),
+    dhNext = L.get('dhNext');
   gather(a.z!, Z.data, B, b0, r, GU, 0, T);
   gather(a.cs!, C.data, B, b0, r, U, 0, T + 1);
   gather(a.go!, GO.data, B, b0, r, U, 0, T);
@@ -360,7 +469,21 @@ function lstmBackwardGroup(job: Job, b0: number, r: number, ctx: GroupContext): 
   if (M) gatherMask(job, M.data, b0, r);
   const codes: GateCodes = { fa, fr };
   for (let s = T - 1; s >= 0; s--) {
-    if (L.simd && U % 4 === 0) simdLstmBackwardStep(Z.at + s * r * GU, C.at + s * rU, GO.at + s * rU, dh.at, dc.at, DZ.at + s * r * GU, dhNext.at, M ? M.at + s * r : -1, r, U, codes, L.get('tmp').at);
+    if (L.simd && U % 4 === 0)
+      simdLstmBackwardStep(
+        Z.at + s * r * GU,
+        C.at + s * rU,
+        GO.at + s * rU,
+        dh.at,
+        dc.at,
+        DZ.at + s * r * GU,
+        dhNext.at,
+        M ? M.at + s * r : -1,
+        r,
+        U,
+        codes,
+        L.get('tmp').at,
+      );
     else lstmBackwardStep(Z.data, C.data, GO.data, dh.data, dc.data, DZ.data, dhNext.data, M?.data ?? null, s, r, U, fa, fr);
     L.product(DZ, s * r * GU, r, W, dhNext, 0, true);
     [dh, dhNext] = [dhNext, dh];
@@ -376,13 +499,27 @@ function lstmBackwardGroup(job: Job, b0: number, r: number, ctx: GroupContext): 
  * 0; the caller adds DZ_s · Uᵀ).
  */
 function lstmBackwardStep(
-  Z: Float32Array, C: Float32Array, GO: Float32Array, dh: Float32Array, dc: Float32Array, DZ: Float32Array, dhNext: Float32Array,
-  M: Float32Array | null, s: number, r: number, U: number, fa: number, fr: number,
+  Z: Float32Array,
+  C: Float32Array,
+  GO: Float32Array,
+  dh: Float32Array,
+  dc: Float32Array,
+  DZ: Float32Array,
+  dhNext: Float32Array,
+  M: Float32Array | null,
+  s: number,
+  r: number,
+  U: number,
+  fa: number,
+  fr: number,
 ): void {
-  const GU = 4 * U, rU = r * U;
+  const GU = 4 * U,
+    rU = r * U;
   for (let b = 0; b < r; b++) {
-    const g = (s * r + b) * GU, k = b * U;
-    const prev = s * rU + k, next = prev + rU;
+    const g = (s * r + b) * GU,
+      k = b * U;
+    const prev = s * rU + k,
+      next = prev + rU;
     const take = M === null || M[s * r + b] !== 0;
     if (!take) {
       DZ.fill(0, g, g + GU);
@@ -390,7 +527,10 @@ function lstmBackwardStep(
       continue;
     }
     for (let j = 0; j < U; j++) {
-      const i = Z[g + j], f = Z[g + U + j], cc = Z[g + 2 * U + j], o = Z[g + 3 * U + j];
+      const i = Z[g + j],
+        f = Z[g + U + j],
+        cc = Z[g + 2 * U + j],
+        o = Z[g + 3 * U + j];
       const dhn = dh[k + j] + GO[prev + j];
       const tc = act(fa, C[next + j]);
       const dcn = dc[k + j] + dhn * o * dact(fa, tc);
@@ -408,27 +548,47 @@ function lstmBackwardStep(
 
 function gruForwardGroup(job: Job, b0: number, r: number, ctx: GroupContext): void {
   const { batch: B, timesteps: T, units: U, fa, fr, resetAfter } = job;
-  const GU = 3 * U, rU = r * U;
+  const GU = 3 * U,
+    rU = r * U;
   const n = resetAfter ? GU : 2 * U;
   const a = job.arrays;
   const recBias = resetAfter ? a.recBias : null;
   // Without resetAfter, U splits into Uzr [U, 2U] (applied to h') and Uh [U, U] (applied to r*h').
   const specs: WeightSpec[] = [{ name: 'Uzr', src: a.u, offset: 0, rs: GU, cs: 1, k: U, n }];
   if (!resetAfter) specs.push({ name: 'Uh', src: a.u, offset: 2 * U, rs: GU, cs: 1, k: U, n: U });
-  const L = new Locals(ctx, job.simd, [
-    ['Z', T * r * GU], ['AUX', T * rU], ['H', (T + 1) * rU], ['rec', r * n], ['recH', resetAfter ? 0 : rU], ['M', a.mask ? T * r : 0],
-  ], specs);
-  const Z = L.get('Z').data, AUX = L.get('AUX'), H = L.get('H'), rec = L.get('rec'), recH = L.get('recH');
+  const L = new Locals(
+    ctx,
+    job.simd,
+    [
+      ['Z', T * r * GU],
+      ['AUX', T * rU],
+      ['H', (T + 1) * rU],
+      ['rec', r * n],
+      ['recH', resetAfter ? 0 : rU],
+      ['M', a.mask ? T * r : 0],
+    ],
+    specs,
+  );
+  const Z = L.get('Z').data,
+    AUX = L.get('AUX'),
+    H = L.get('H'),
+    rec = L.get('rec'),
+    recH = L.get('recH');
   const M = a.mask ? L.get('M').data : null;
   gather(a.z!, Z, B, b0, r, GU, 0, T);
   gather(a.hs!, H.data, B, b0, r, U, 0, 1);
   if (M) gatherMask(job, M, b0, r);
-  const h = H.data, aux = AUX.data, rc = rec.data, rh = recH.data;
+  const h = H.data,
+    aux = AUX.data,
+    rc = rec.data,
+    rh = recH.data;
   for (let s = 0; s < T; s++) {
     L.product(H, s * rU, r, L.w('Uzr'), rec, 0, false);
     // z, r; with resetAfter also hh, otherwise r*h' for the second product.
     for (let b = 0; b < r; b++) {
-      const g = (s * r + b) * GU, r0 = b * n, prev = s * rU + b * U;
+      const g = (s * r + b) * GU,
+        r0 = b * n,
+        prev = s * rU + b * U;
       for (let j = 0; j < U; j++) {
         const z = act(fr, Z[g + j] + rc[r0 + j] + (recBias ? recBias[j] : 0));
         const rr = act(fr, Z[g + U + j] + rc[r0 + U + j] + (recBias ? recBias[U + j] : 0));
@@ -451,7 +611,9 @@ function gruForwardGroup(job: Job, b0: number, r: number, ctx: GroupContext): vo
       }
     }
     for (let b = 0; b < r; b++) {
-      const g = (s * r + b) * GU, prev = s * rU + b * U, next = prev + rU;
+      const g = (s * r + b) * GU,
+        prev = s * rU + b * U,
+        next = prev + rU;
       const take = M === null || M[s * r + b] !== 0;
       for (let j = 0; j < U; j++) {
         const z = Z[g + j];
@@ -466,20 +628,46 @@ function gruForwardGroup(job: Job, b0: number, r: number, ctx: GroupContext): vo
 
 function gruBackwardGroup(job: Job, b0: number, r: number, ctx: GroupContext): void {
   const { batch: B, timesteps: T, units: U, fa, fr, resetAfter } = job;
-  const GU = 3 * U, rU = r * U;
+  const GU = 3 * U,
+    rU = r * U;
   const n = resetAfter ? GU : 2 * U;
   const a = job.arrays;
   const specs: WeightSpec[] = [{ name: 'UzrT', src: a.u, offset: 0, rs: 1, cs: GU, k: n, n: U }];
   if (!resetAfter) specs.push({ name: 'UhT', src: a.u, offset: 2 * U, rs: 1, cs: GU, k: U, n: U });
-  const L = new Locals(ctx, job.simd, [
-    ['Z', T * r * GU], ['AUX', T * rU], ['H', (T + 1) * rU], ['GO', T * rU], ['DP', T * r * GU], ['DR', T * r * n], ['DA', resetAfter ? 0 : T * rU],
-    ['dRH', rU], ['dhn', rU], ['dh', rU], ['dhNext', rU], ['M', a.mask ? T * r : 0],
-  ], specs);
-  const Z = L.get('Z').data, aux = L.get('AUX').data, h = L.get('H').data, GO = L.get('GO').data;
-  const DP = L.get('DP').data, DRL = L.get('DR'), DAL = L.get('DA'), dRHL = L.get('dRH');
-  const DR = DRL.data, DA = resetAfter ? null : DAL.data, dRH = dRHL.data, dhn = L.get('dhn').data;
+  const L = new Locals(
+    ctx,
+    job.simd,
+    [
+      ['Z', T * r * GU],
+      ['AUX', T * rU],
+      ['H', (T + 1) * rU],
+      ['GO', T * rU],
+      ['DP', T * r * GU],
+      ['DR', T * r * n],
+      ['DA', resetAfter ? 0 : T * rU],
+      ['dRH', rU],
+      ['dhn', rU],
+      ['dh', rU],
+      ['dhNext', rU],
+      ['M', a.mask ? T * r : 0],
+    ],
+    specs,
+  );
+  const Z = L.get('Z').data,
+    aux = L.get('AUX').data,
+    h = L.get('H').data,
+    GO = L.get('GO').data;
+  const DP = L.get('DP').data,
+    DRL = L.get('DR'),
+    DAL = L.get('DA'),
+    dRHL = L.get('dRH');
+  const DR = DRL.data,
+    DA = resetAfter ? null : DAL.data,
+    dRH = dRHL.data,
+    dhn = L.get('dhn').data;
   const M = a.mask ? L.get('M').data : null;
-  let dhL = L.get('dh'), dhNextL = L.get('dhNext');
+  let dhL = L.get('dh'),
+    dhNextL = L.get('dhNext');
   gather(a.z!, Z, B, b0, r, GU, 0, T);
   gather(a.aux!, aux, B, b0, r, U, 0, T);
   gather(a.hs!, h, B, b0, r, U, 0, T + 1);
@@ -487,10 +675,12 @@ function gruBackwardGroup(job: Job, b0: number, r: number, ctx: GroupContext): v
   gather(a.dh!, dhL.data, B, b0, r, U, 0, 1);
   if (M) gatherMask(job, M, b0, r);
   for (let s = T - 1; s >= 0; s--) {
-    const dh = dhL.data, dhNext = dhNextL.data;
+    const dh = dhL.data,
+      dhNext = dhNextL.data;
     // Pass 1: the gradient of the new h, and of the candidate's pre-activation.
     for (let b = 0; b < r; b++) {
-      const g = (s * r + b) * GU, k = b * U;
+      const g = (s * r + b) * GU,
+        k = b * U;
       const take = M === null || M[s * r + b] !== 0;
       for (let j = 0; j < U; j++) {
         const d = take ? dh[k + j] + GO[s * rU + k + j] : 0;
@@ -503,11 +693,16 @@ function gruBackwardGroup(job: Job, b0: number, r: number, ctx: GroupContext): v
     if (!resetAfter) L.product(DAL, s * rU, r, L.w('UhT'), dRHL, 0, false);
     // Pass 2: z and r, and the direct part of dh'.
     for (let b = 0; b < r; b++) {
-      const g = (s * r + b) * GU, k = b * U, prev = s * rU + k, q = (s * r + b) * n;
+      const g = (s * r + b) * GU,
+        k = b * U,
+        prev = s * rU + k,
+        q = (s * r + b) * n;
       const take = M === null || M[s * r + b] !== 0;
       for (let j = 0; j < U; j++) {
         const d = dhn[k + j];
-        const z = Z[g + j], rr = Z[g + U + j], hh = Z[g + 2 * U + j];
+        const z = Z[g + j],
+          rr = Z[g + U + j],
+          hh = Z[g + 2 * U + j];
         const hPrev = h[prev + j];
         const da = DP[g + 2 * U + j];
         const dz = d * (hPrev - hh) * dact(fr, z);
@@ -533,18 +728,32 @@ function simpleRnnForwardGroup(job: Job, b0: number, r: number, ctx: GroupContex
   const { batch: B, timesteps: T, units: U, fa } = job;
   const rU = r * U;
   const a = job.arrays;
-  const L = new Locals(ctx, job.simd, [['P', T * rU], ['H', (T + 1) * rU], ['rec', rU], ['M', a.mask ? T * r : 0]],
-    [{ name: 'U', src: a.u, offset: 0, rs: U, cs: 1, k: U, n: U }]);
-  const P = L.get('P').data, H = L.get('H'), rec = L.get('rec');
+  const L = new Locals(
+    ctx,
+    job.simd,
+    [
+      ['P', T * rU],
+      ['H', (T + 1) * rU],
+      ['rec', rU],
+      ['M', a.mask ? T * r : 0],
+    ],
+    [{ name: 'U', src: a.u, offset: 0, rs: U, cs: 1, k: U, n: U }],
+  );
+  const P = L.get('P').data,
+    H = L.get('H'),
+    rec = L.get('rec');
   const M = a.mask ? L.get('M').data : null;
   gather(a.z!, P, B, b0, r, U, 0, T);
   gather(a.hs!, H.data, B, b0, r, U, 0, 1);
   if (M) gatherMask(job, M, b0, r);
-  const h = H.data, rc = rec.data;
+  const h = H.data,
+    rc = rec.data;
   for (let s = 0; s < T; s++) {
     L.product(H, s * rU, r, L.w('U'), rec, 0, false);
     for (let b = 0; b < r; b++) {
-      const k = b * U, prev = s * rU + k, next = prev + rU;
+      const k = b * U,
+        prev = s * rU + k,
+        next = prev + rU;
       const take = M === null || M[s * r + b] !== 0;
       for (let j = 0; j < U; j++) h[next + j] = take ? act(fa, P[prev + j] + rc[k + j]) : h[prev + j];
     }
@@ -556,19 +765,36 @@ function simpleRnnBackwardGroup(job: Job, b0: number, r: number, ctx: GroupConte
   const { batch: B, timesteps: T, units: U, fa } = job;
   const rU = r * U;
   const a = job.arrays;
-  const L = new Locals(ctx, job.simd, [['H', (T + 1) * rU], ['GO', T * rU], ['DZ', T * rU], ['dh', rU], ['dhNext', rU], ['M', a.mask ? T * r : 0]],
-    [{ name: 'UT', src: a.u, offset: 0, rs: 1, cs: U, k: U, n: U }]);
-  const h = L.get('H').data, GO = L.get('GO').data, DZL = L.get('DZ'), DZ = DZL.data;
+  const L = new Locals(
+    ctx,
+    job.simd,
+    [
+      ['H', (T + 1) * rU],
+      ['GO', T * rU],
+      ['DZ', T * rU],
+      ['dh', rU],
+      ['dhNext', rU],
+      ['M', a.mask ? T * r : 0],
+    ],
+    [{ name: 'UT', src: a.u, offset: 0, rs: 1, cs: U, k: U, n: U }],
+  );
+  const h = L.get('H').data,
+    GO = L.get('GO').data,
+    DZL = L.get('DZ'),
+    DZ = DZL.data;
   const M = a.mask ? L.get('M').data : null;
-  let dhL = L.get('dh'), dhNextL = L.get('dhNext');
+  let dhL = L.get('dh'),
+    dhNextL = L.get('dhNext');
   gather(a.hs!, h, B, b0, r, U, 0, T + 1);
   gather(a.go!, GO, B, b0, r, U, 0, T);
   gather(a.dh!, dhL.data, B, b0, r, U, 0, 1);
   if (M) gatherMask(job, M, b0, r);
   for (let s = T - 1; s >= 0; s--) {
-    const dh = dhL.data, dhNext = dhNextL.data;
+    const dh = dhL.data,
+      dhNext = dhNextL.data;
     for (let b = 0; b < r; b++) {
-      const k = b * U, next = (s + 1) * rU + k;
+      const k = b * U,
+        next = (s + 1) * rU + k;
       const take = M === null || M[s * r + b] !== 0;
       for (let j = 0; j < U; j++) {
         DZ[s * rU + k + j] = take ? (dh[k + j] + GO[s * rU + k + j]) * dact(fa, h[next + j]) : 0;

@@ -18,8 +18,20 @@
 import type { Kernels, RnnActivation, RnnBackwardArrays, RnnForwardArrays, RnnSequenceInfo } from '@axon/tensor';
 import { type GemmScratch, gemm } from './gemm.js';
 import {
-  GRU, GroupContext, HARD_SIGMOID, LINEAR, LSTM, RELU, SIGMOID, SIMPLE_RNN, TANH,
-  groupCount, groupRows, runGroup, type Job, type JobArrays,
+  GRU,
+  GroupContext,
+  HARD_SIGMOID,
+  LINEAR,
+  LSTM,
+  RELU,
+  SIGMOID,
+  SIMPLE_RNN,
+  TANH,
+  groupCount,
+  groupRows,
+  runGroup,
+  type Job,
+  type JobArrays,
 } from './recurrent-groups.js';
 import { checkCounts, checkLength, fail } from './validate.js';
 
@@ -141,7 +153,15 @@ function stepMajorInputs(scratch: RecurrentScratch, x: Float32Array, info: RnnSe
 }
 
 /** proj [T*B, GU] = xs · W + bias (bias = its first GU values, or none). */
-function project(scratch: RecurrentScratch, xs: Float32Array, kernel: Float32Array, bias: Float32Array | null, proj: Float32Array, info: RnnSequenceInfo, GU: number): void {
+function project(
+  scratch: RecurrentScratch,
+  xs: Float32Array,
+  kernel: Float32Array,
+  bias: Float32Array | null,
+  proj: Float32Array,
+  info: RnnSequenceInfo,
+  GU: number,
+): void {
   const rows = info.timesteps * info.batch;
   if (bias) for (let r = 0; r < rows; r++) proj.set(bias.subarray(0, GU), r * GU);
   gemm(scratch.gemm, xs, kernel, proj, 1, rows, GU, info.inputSize, false, false, 1, bias ? 1 : 0, 0, 0);
@@ -164,7 +184,8 @@ function taken(mask: Float32Array | null, info: RnnSequenceInfo, b: number, t: n
  */
 function emitOutput(a: RnnForwardArrays, info: RnnSequenceInfo, s: number): void {
   const { batch: B, timesteps: T, units: U } = info;
-  const hs = a.hs, out = a.output;
+  const hs = a.hs,
+    out = a.output;
   const slot = (s + 1) * B * U;
   for (let b = 0; b < B; b++) {
     const take = taken(a.mask, info, b, timeOf(info, s));
@@ -250,7 +271,14 @@ function inputGradients(scratch: RecurrentScratch, a: RnnBackwardArrays, info: R
 }
 
 /** dU [U, n] = H'^T · dRec where H' is hs slots 0..T-1 as [T*B, U] and dRec is [T*B, n]. */
-function recurrentGradient(scratch: RecurrentScratch, hPrev: Float32Array, dRec: Float32Array, out: Float32Array, info: RnnSequenceInfo, n: number): void {
+function recurrentGradient(
+  scratch: RecurrentScratch,
+  hPrev: Float32Array,
+  dRec: Float32Array,
+  out: Float32Array,
+  info: RnnSequenceInfo,
+  n: number,
+): void {
   const { batch: B, timesteps: T, units: U } = info;
   gemm(scratch.gemm, hPrev.subarray(0, T * B * U), dRec, out, 1, U, n, T * B, true, false, 1, 0, 0, 0);
 }
@@ -263,14 +291,42 @@ function initGradient(dst: Float32Array, src: Float32Array | null): void {
 // ---- the recurrence: row groups ---------------------------------------------------------------
 
 const NO_ARRAYS: Omit<JobArrays, 'u'> = {
-  z: null, hs: null, cs: null, aux: null, mask: null, recBias: null, go: null, dh: null, dc: null, dz: null, drec: null, da: null,
+  z: null,
+  hs: null,
+  cs: null,
+  aux: null,
+  mask: null,
+  recBias: null,
+  go: null,
+  dh: null,
+  dc: null,
+  dz: null,
+  drec: null,
+  da: null,
 };
 
-function job(scratch: RecurrentScratch, kind: number, backward: boolean, info: RnnSequenceInfo, fa: number, fr: number, arrays: Partial<JobArrays> & { u: Float32Array }): Job {
+function job(
+  scratch: RecurrentScratch,
+  kind: number,
+  backward: boolean,
+  info: RnnSequenceInfo,
+  fa: number,
+  fr: number,
+  arrays: Partial<JobArrays> & { u: Float32Array },
+): Job {
   return {
-    kind, backward, batch: info.batch, timesteps: info.timesteps, units: info.units, fa, fr,
-    resetAfter: info.resetAfter, goBackwards: info.goBackwards, groupRows: groupRows(info.batch),
-    simd: scratch.gemm.simd, arrays: { ...NO_ARRAYS, ...arrays },
+    kind,
+    backward,
+    batch: info.batch,
+    timesteps: info.timesteps,
+    units: info.units,
+    fa,
+    fr,
+    resetAfter: info.resetAfter,
+    goBackwards: info.goBackwards,
+    groupRows: groupRows(info.batch),
+    simd: scratch.gemm.simd,
+    arrays: { ...NO_ARRAYS, ...arrays },
   };
 }
 
@@ -292,27 +348,40 @@ function emitAll(a: RnnForwardArrays, info: RnnSequenceInfo): void {
 export function lstmForward(scratch: RecurrentScratch, a: RnnForwardArrays, info: RnnSequenceInfo): void {
   checkForward('lstmForward', 'lstm', a, info);
   const { batch: B, units: U } = info;
-  const GU = 4 * U, BU = B * U;
-  const fa = code('lstmForward', info.activation), fr = code('lstmForward', info.recurrentActivation);
+  const GU = 4 * U,
+    BU = B * U;
+  const fa = code('lstmForward', info.activation),
+    fr = code('lstmForward', info.recurrentActivation);
   project(scratch, stepMajorInputs(scratch, a.x, info), a.kernel, a.bias, a.gates!, info, GU);
   initState(a.hs, a.h0, BU);
   initState(a.cs!, a.c0, BU);
   if (!info.returnSequences) a.output.fill(0);
-  runJob(scratch, 'lstmForward', job(scratch, LSTM, false, info, fa, fr, { z: a.gates, hs: a.hs, cs: a.cs, mask: a.mask, u: a.recurrentKernel }));
+  runJob(
+    scratch,
+    'lstmForward',
+    job(scratch, LSTM, false, info, fa, fr, { z: a.gates, hs: a.hs, cs: a.cs, mask: a.mask, u: a.recurrentKernel }),
+  );
   emitAll(a, info);
 }
 
 export function lstmBackward(scratch: RecurrentScratch, a: RnnBackwardArrays, info: RnnSequenceInfo): void {
   checkBackward('lstmBackward', 'lstm', a, info);
   const { batch: B, timesteps: T, units: U } = info;
-  const GU = 4 * U, BU = B * U;
-  const fa = code('lstmBackward', info.activation), fr = code('lstmBackward', info.recurrentActivation);
+  const GU = 4 * U,
+    BU = B * U;
+  const fa = code('lstmBackward', info.activation),
+    fr = code('lstmBackward', info.recurrentActivation);
   const dZ = scratch.get('dZ', T * B * GU);
-  const dh = scratch.get('dh', BU), dc = scratch.get('dc', BU);
+  const dh = scratch.get('dh', BU),
+    dc = scratch.get('dc', BU);
   initGradient(dh, a.dhT);
   initGradient(dc, a.dcT);
   const go = outputGradients(scratch, a, info);
-  runJob(scratch, 'lstmBackward', job(scratch, LSTM, true, info, fa, fr, { z: a.gates, cs: a.cs, mask: a.mask, u: a.recurrentKernel, go, dh, dc, dz: dZ }));
+  runJob(
+    scratch,
+    'lstmBackward',
+    job(scratch, LSTM, true, info, fa, fr, { z: a.gates, cs: a.cs, mask: a.mask, u: a.recurrentKernel, go, dh, dc, dz: dZ }),
+  );
   if (a.dh0) a.dh0.set(dh);
   if (a.dc0) a.dc0.set(dc);
   if (a.dRecurrentKernel) recurrentGradient(scratch, a.hs, dZ, a.dRecurrentKernel, info, GU);
@@ -324,21 +393,29 @@ export function lstmBackward(scratch: RecurrentScratch, a: RnnBackwardArrays, in
 export function gruForward(scratch: RecurrentScratch, a: RnnForwardArrays, info: RnnSequenceInfo): void {
   checkForward('gruForward', 'gru', a, info);
   const { batch: B, units: U } = info;
-  const GU = 3 * U, BU = B * U;
-  const fa = code('gruForward', info.activation), fr = code('gruForward', info.recurrentActivation);
+  const GU = 3 * U,
+    BU = B * U;
+  const fa = code('gruForward', info.activation),
+    fr = code('gruForward', info.recurrentActivation);
   project(scratch, stepMajorInputs(scratch, a.x, info), a.kernel, a.bias, a.gates!, info, GU);
   initState(a.hs, a.h0, BU);
   if (!info.returnSequences) a.output.fill(0);
   const recBias = info.resetAfter && a.bias ? a.bias.subarray(GU, 2 * GU) : null;
-  runJob(scratch, 'gruForward', job(scratch, GRU, false, info, fa, fr, { z: a.gates, hs: a.hs, aux: a.aux, mask: a.mask, u: a.recurrentKernel, recBias }));
+  runJob(
+    scratch,
+    'gruForward',
+    job(scratch, GRU, false, info, fa, fr, { z: a.gates, hs: a.hs, aux: a.aux, mask: a.mask, u: a.recurrentKernel, recBias }),
+  );
   emitAll(a, info);
 }
 
 export function gruBackward(scratch: RecurrentScratch, a: RnnBackwardArrays, info: RnnSequenceInfo): void {
   checkBackward('gruBackward', 'gru', a, info);
   const { batch: B, timesteps: T, units: U } = info;
-  const GU = 3 * U, BU = B * U;
-  const fa = code('gruBackward', info.activation), fr = code('gruBackward', info.recurrentActivation);
+  const GU = 3 * U,
+    BU = B * U;
+  const fa = code('gruBackward', info.activation),
+    fr = code('gruBackward', info.recurrentActivation);
   const resetAfter = info.resetAfter;
   // dProj: gradient of the input projection. dRec: of the recurrent products
   // ([T*B, 3U] with resetAfter; otherwise [T*B, 2U] for z, r and dA [T*B, U] for the candidate).
@@ -349,9 +426,22 @@ export function gruBackward(scratch: RecurrentScratch, a: RnnBackwardArrays, inf
   const dh = scratch.get('dh', BU);
   initGradient(dh, a.dhT);
   const go = outputGradients(scratch, a, info);
-  runJob(scratch, 'gruBackward', job(scratch, GRU, true, info, fa, fr, {
-    z: a.gates, hs: a.hs, aux: a.aux, mask: a.mask, u: a.recurrentKernel, go, dh, dz: dProj, drec: dRec, da: dA,
-  }));
+  runJob(
+    scratch,
+    'gruBackward',
+    job(scratch, GRU, true, info, fa, fr, {
+      z: a.gates,
+      hs: a.hs,
+      aux: a.aux,
+      mask: a.mask,
+      u: a.recurrentKernel,
+      go,
+      dh,
+      dz: dProj,
+      drec: dRec,
+      da: dA,
+    }),
+  );
   if (a.dh0) a.dh0.set(dh);
   if (a.dRecurrentKernel) {
     if (resetAfter) {
@@ -383,7 +473,11 @@ export function simpleRnnForward(scratch: RecurrentScratch, a: RnnForwardArrays,
   project(scratch, stepMajorInputs(scratch, a.x, info), a.kernel, a.bias, proj, info, U);
   initState(a.hs, a.h0, BU);
   if (!info.returnSequences) a.output.fill(0);
-  runJob(scratch, 'simpleRnnForward', job(scratch, SIMPLE_RNN, false, info, fa, fa, { z: proj, hs: a.hs, mask: a.mask, u: a.recurrentKernel }));
+  runJob(
+    scratch,
+    'simpleRnnForward',
+    job(scratch, SIMPLE_RNN, false, info, fa, fa, { z: proj, hs: a.hs, mask: a.mask, u: a.recurrentKernel }),
+  );
   emitAll(a, info);
 }
 
@@ -396,14 +490,21 @@ export function simpleRnnBackward(scratch: RecurrentScratch, a: RnnBackwardArray
   const dh = scratch.get('dh', BU);
   initGradient(dh, a.dhT);
   const go = outputGradients(scratch, a, info);
-  runJob(scratch, 'simpleRnnBackward', job(scratch, SIMPLE_RNN, true, info, fa, fa, { hs: a.hs, mask: a.mask, u: a.recurrentKernel, go, dh, dz: dZ }));
+  runJob(
+    scratch,
+    'simpleRnnBackward',
+    job(scratch, SIMPLE_RNN, true, info, fa, fa, { hs: a.hs, mask: a.mask, u: a.recurrentKernel, go, dh, dz: dZ }),
+  );
   if (a.dh0) a.dh0.set(dh);
   if (a.dRecurrentKernel) recurrentGradient(scratch, a.hs, dZ, a.dRecurrentKernel, info, U);
   inputGradients(scratch, a, info, dZ, U);
 }
 
 /** The six kernels bound to one scratch, ready to spread into a Backend's `optional`. */
-type RecurrentKernels = Pick<Kernels, 'lstmForward' | 'lstmBackward' | 'gruForward' | 'gruBackward' | 'simpleRnnForward' | 'simpleRnnBackward'>;
+type RecurrentKernels = Pick<
+  Kernels,
+  'lstmForward' | 'lstmBackward' | 'gruForward' | 'gruBackward' | 'simpleRnnForward' | 'simpleRnnBackward'
+>;
 
 export function createRecurrentKernels(gemmScratch: GemmScratch, parallel?: RecurrentParallel): RecurrentKernels {
   const scratch = new RecurrentScratch(gemmScratch);

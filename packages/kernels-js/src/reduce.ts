@@ -18,7 +18,15 @@ export class ReduceScratch {
   }
 }
 
-function checkGeometry(kernel: string, x: ArrayLike<number>, out: ArrayLike<number>, outer: number, size: number, inner: number, outLength: number): void {
+function checkGeometry(
+  kernel: string,
+  x: ArrayLike<number>,
+  out: ArrayLike<number>,
+  outer: number,
+  size: number,
+  inner: number,
+  outLength: number,
+): void {
   checkCounts(kernel, { outer, size, inner });
   checkLength(kernel, `x [${outer}, ${size}, ${inner}]`, x, outer * size * inner);
   checkLength(kernel, 'out', out, outLength);
@@ -31,8 +39,16 @@ const identity: Record<ReduceOp, number> = { sum: 0, mean: NaN, max: -Infinity, 
  * out[o, r] = op over s of x[o, s, r]. max and min propagate NaN (as NumPy and
  * PyTorch do): a NaN anywhere in the reduced axis gives NaN.
  */
-export function reduce(s: ReduceScratch, op: ReduceOp, x: Float32Array, out: Float32Array, outer: number, size: number, inner: number): void {
-  if (!Object.prototype.hasOwnProperty.call(identity, op)) fail('reduce', `unknown op '${String(op)}'; expected one of ${Object.keys(identity).join(', ')}`);
+export function reduce(
+  s: ReduceScratch,
+  op: ReduceOp,
+  x: Float32Array,
+  out: Float32Array,
+  outer: number,
+  size: number,
+  inner: number,
+): void {
+  if (!Object.hasOwn(identity, op)) fail('reduce', `unknown op '${String(op)}'; expected one of ${Object.keys(identity).join(', ')}`);
   checkGeometry('reduce', x, out, outer, size, inner, outer * inner);
   if (size === 0) {
     out.fill(identity[op]);
@@ -58,10 +74,16 @@ export function reduce(s: ReduceScratch, op: ReduceOp, x: Float32Array, out: Flo
           break;
         case 'max':
           // Once acc[r] is NaN no comparison is true, so NaN sticks.
-          for (let r = 0; r < inner; r++) { const v = x[row + r]; if (v > acc[r] || v !== v) acc[r] = v; }
+          for (let r = 0; r < inner; r++) {
+            const v = x[row + r];
+            if (v > acc[r] || v !== v) acc[r] = v;
+          }
           break;
         case 'min':
-          for (let r = 0; r < inner; r++) { const v = x[row + r]; if (v < acc[r] || v !== v) acc[r] = v; }
+          for (let r = 0; r < inner; r++) {
+            const v = x[row + r];
+            if (v < acc[r] || v !== v) acc[r] = v;
+          }
           break;
       }
     }
@@ -83,10 +105,16 @@ function reduceContiguous(op: ReduceOp, x: Float32Array, start: number, size: nu
       for (let i = start + 1; i < end; i++) acc *= x[i];
       return acc;
     case 'max':
-      for (let i = start + 1; i < end; i++) { const v = x[i]; if (v > acc || v !== v) acc = v; }
+      for (let i = start + 1; i < end; i++) {
+        const v = x[i];
+        if (v > acc || v !== v) acc = v;
+      }
       return acc;
     case 'min':
-      for (let i = start + 1; i < end; i++) { const v = x[i]; if (v < acc || v !== v) acc = v; }
+      for (let i = start + 1; i < end; i++) {
+        const v = x[i];
+        if (v < acc || v !== v) acc = v;
+      }
       return acc;
   }
 }
@@ -128,7 +156,15 @@ export function argReduce(op: 'max' | 'min', x: Float32Array, out: Int32Array, o
  * Softmax (or log-softmax) along the middle axis, subtracting the max first so
  * exp never overflows. y may alias x.
  */
-export function softmax(s: ReduceScratch, x: Float32Array, y: Float32Array, outer: number, size: number, inner: number, log: boolean): void {
+export function softmax(
+  s: ReduceScratch,
+  x: Float32Array,
+  y: Float32Array,
+  outer: number,
+  size: number,
+  inner: number,
+  log: boolean,
+): void {
   checkGeometry('softmax', x, y, outer, size, inner, outer * size * inner);
   if (size === 0) return;
   if (inner === 1) {
@@ -145,7 +181,10 @@ export function softmax(s: ReduceScratch, x: Float32Array, y: Float32Array, oute
     }
     for (let j = 1; j < size; j++) {
       const row = base + j * inner;
-      for (let r = 0; r < inner; r++) { const v = x[row + r]; if (v > max[r] || v !== v) max[r] = v; }
+      for (let r = 0; r < inner; r++) {
+        const v = x[row + r];
+        if (v > max[r] || v !== v) max[r] = v;
+      }
     }
     for (let j = 0; j < size; j++) {
       const row = base + j * inner;
@@ -169,7 +208,10 @@ export function softmax(s: ReduceScratch, x: Float32Array, y: Float32Array, oute
 function softmaxContiguous(x: Float32Array, y: Float32Array, start: number, size: number, log: boolean): void {
   const end = start + size;
   let max = x[start];
-  for (let i = start + 1; i < end; i++) { const v = x[i]; if (v > max || v !== v) max = v; }
+  for (let i = start + 1; i < end; i++) {
+    const v = x[i];
+    if (v > max || v !== v) max = v;
+  }
   let sum = 0;
   if (log) {
     for (let i = start; i < end; i++) sum += Math.exp(x[i] - max);

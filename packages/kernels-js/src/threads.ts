@@ -126,7 +126,13 @@ export class Pool {
   grow(n: number): void {
     while (this.slots.length < n) {
       const { port1, port2 } = new MessageChannel();
-      const init: WorkerInit = { control: this.control, arena: this.arenaBuffer, arenaId: this.arenaId, port: port2, index: this.slots.length };
+      const init: WorkerInit = {
+        control: this.control,
+        arena: this.arenaBuffer,
+        arenaId: this.arenaId,
+        port: port2,
+        index: this.slots.length,
+      };
       // No inherited execArgv: flags such as --input-type would stop the worker
       // from starting, and --import/--require preloads have no business in it.
       const worker = new Worker(poolTesting.workerUrl, { workerData: init, transferList: [port2], execArgv: [] });
@@ -185,7 +191,11 @@ export class Pool {
     const start = performance.now();
     const arena = this.arenaView;
     let failure: { error: unknown } | undefined;
-    runChunks(ints, (chunk) => runChunk(q, arena, chunk, false), (error) => (failure = { error }));
+    runChunks(
+      ints,
+      (chunk) => runChunk(q, arena, chunk, false),
+      (error) => (failure = { error }),
+    );
     if (!this.waitDone(chunks, start)) {
       disable(`${kernel}: a worker thread did not finish its share in time`);
       if (failure) throw failure.error;
@@ -228,7 +238,11 @@ export class Pool {
 
   stats(): { workers: number; ready: number; workerChunks: number } {
     const ints = this.ctl.ints;
-    return { workers: this.slots.filter((s) => s.alive).length, ready: Atomics.load(ints, READY), workerChunks: Atomics.load(ints, WORKER_CHUNKS) };
+    return {
+      workers: this.slots.filter((s) => s.alive).length,
+      ready: Atomics.load(ints, READY),
+      workerChunks: Atomics.load(ints, WORKER_CHUNKS),
+    };
   }
 }
 

@@ -20,8 +20,21 @@ function gemmAgainstReference(backend: Backend, rng: Rng, m: number, n: number, 
 function convInfo(batch: number, size: number, cin: number, f: number, cout: number, stride: number, pad: number): Conv2DInfo {
   const out = Math.floor((size + 2 * pad - f) / stride) + 1;
   return {
-    batch, inHeight: size, inWidth: size, inChannels: cin, outHeight: out, outWidth: out, outChannels: cout,
-    filterHeight: f, filterWidth: f, strideHeight: stride, strideWidth: stride, dilationHeight: 1, dilationWidth: 1, padTop: pad, padLeft: pad,
+    batch,
+    inHeight: size,
+    inWidth: size,
+    inChannels: cin,
+    outHeight: out,
+    outWidth: out,
+    outChannels: cout,
+    filterHeight: f,
+    filterWidth: f,
+    strideHeight: stride,
+    strideWidth: stride,
+    dilationHeight: 1,
+    dilationWidth: 1,
+    padTop: pad,
+    padLeft: pad,
   };
 }
 
@@ -29,17 +42,27 @@ function convAgainstReference(backend: Backend, rng: Rng, info: Conv2DInfo): voi
   const xSize = info.batch * info.inHeight * info.inWidth * info.inChannels;
   const wSize = info.filterHeight * info.filterWidth * info.inChannels * info.outChannels;
   const ySize = info.batch * info.outHeight * info.outWidth * info.outChannels;
-  const x = rng.floats(xSize), w = rng.floats(wSize), dy = rng.floats(ySize);
+  const x = rng.floats(xSize),
+    w = rng.floats(wSize),
+    dy = rng.floats(ySize);
   const run = (b: Pick<Backend, 'conv2d' | 'conv2dBackpropInput' | 'conv2dBackpropFilter'>): Float32Array[] => {
-    const y = new Float32Array(ySize).fill(NaN), dx = new Float32Array(xSize).fill(NaN), dw = new Float32Array(wSize).fill(NaN);
+    const y = new Float32Array(ySize).fill(NaN),
+      dx = new Float32Array(xSize).fill(NaN),
+      dw = new Float32Array(wSize).fill(NaN);
     b.conv2d(x, w, y, info);
     b.conv2dBackpropInput(dy, w, dx, info);
     b.conv2dBackpropFilter(x, dy, dw, info);
     return [y, dx, dw];
   };
   const [mine, theirs] = [run(backend), run(reference)];
-  const depth = [info.filterHeight * info.filterWidth * info.inChannels, info.filterHeight * info.filterWidth * info.outChannels, info.batch * info.outHeight * info.outWidth];
-  ['y', 'dx', 'dFilter'].forEach((name, i) => assertClose(mine[i], theirs[i], 1e-4, 2e-6 * (depth[i] + 1), `conv ${JSON.stringify(info)}: ${name}`));
+  const depth = [
+    info.filterHeight * info.filterWidth * info.inChannels,
+    info.filterHeight * info.filterWidth * info.outChannels,
+    info.batch * info.outHeight * info.outWidth,
+  ];
+  ['y', 'dx', 'dFilter'].forEach((name, i) =>
+    assertClose(mine[i], theirs[i], 1e-4, 2e-6 * (depth[i] + 1), `conv ${JSON.stringify(info)}: ${name}`),
+  );
 }
 
 describe('registration', () => {
@@ -50,97 +73,127 @@ describe('registration', () => {
   });
 });
 
-for (const simd of [true, false]) describe(`gemm (simd ${simd})`, () => {
-  const createJsBackend = (options: JsBackendOptions = {}): Backend => createBackend({ simd, ...options });
+for (const simd of [true, false])
+  describe(`gemm (simd ${simd})`, () => {
+    const createJsBackend = (options: JsBackendOptions = {}): Backend => createBackend({ simd, ...options });
 
-  it('matches the reference on shapes spanning several cache blocks, every transpose combination', () => {
-    const backend = createJsBackend();
-    const rng = new Rng(1);
-    // m > MC (96; SIMD 128), n > NC (1024), k > KC (256), none a multiple of the 4x4 (SIMD 4x8) micro-tile;
-    // then k over two SIMD slabs (KC 512).
-    for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
-      gemmAgainstReference(backend, rng, 203, 1031, 263, transA, transB);
-      gemmAgainstReference(backend, rng, 133, 45, 1100, transA, transB);
-    }
+    it('matches the reference on shapes spanning several cache blocks, every transpose combination', () => {
+      const backend = createJsBackend();
+      const rng = new Rng(1);
+      // m > MC (96; SIMD 128), n > NC (1024), k > KC (256), none a multiple of the 4x4 (SIMD 4x8) micro-tile;
+      // then k over two SIMD slabs (KC 512).
+      for (const [transA, transB] of [
+        [false, false],
+        [true, false],
+        [false, true],
+        [true, true],
+      ] as const) {
+        gemmAgainstReference(backend, rng, 203, 1031, 263, transA, transB);
+        gemmAgainstReference(backend, rng, 133, 45, 1100, transA, transB);
+      }
+    });
+
+    it('reuses its packing buffers correctly across calls of different shapes', () => {
+      const backend = createJsBackend();
+      const rng = new Rng(2);
+      // Big, then small, then odd: a stale panel from an earlier call must never leak into a later one.
+      for (const [m, n, k] of [
+        [130, 140, 300],
+        [5, 6, 7],
+        [97, 3, 2],
+        [2, 3, 257],
+        [64, 64, 64],
+        [9, 1030, 5],
+        [7, 13, 5],
+      ]) {
+        gemmAgainstReference(backend, rng, m, n, k, (m + n) % 2 === 0, k % 2 === 0);
+      }
+    });
+
+    it('folds a batch sharing B into one GEMM without changing the result', () => {
+      const backend = createJsBackend();
+      const rng = new Rng(3);
+      const [batch, m, n, k] = [5, 7, 9, 11];
+      const a = rng.floats(batch * m * k),
+        b = rng.floats(k * n);
+      const folded = new Float32Array(batch * m * n);
+      backend.gemm(a, b, folded, batch, m, n, k, false, false, 1, 0, m * k, 0);
+      for (let i = 0; i < batch; i++) {
+        const one = new Float32Array(m * n);
+        backend.gemm(a.subarray(i * m * k, (i + 1) * m * k), b, one, 1, m, n, k, false, false, 1, 0, 0, 0);
+        assertClose(folded.subarray(i * m * n, (i + 1) * m * n), one, 1e-6, 1e-6, `batch entry ${i}`);
+      }
+    });
+
+    it('works on arrays over a SharedArrayBuffer', () => {
+      const backend = createJsBackend();
+      const rng = new Rng(4);
+      const shared = (data: Float32Array): Float32Array => {
+        const out = new Float32Array(new SharedArrayBuffer(data.byteLength));
+        out.set(data);
+        return out;
+      };
+      const a = shared(rng.floats(6 * 5)),
+        b = shared(rng.floats(5 * 7)),
+        c = shared(new Float32Array(6 * 7));
+      const expected = new Float32Array(6 * 7);
+      backend.gemm(a, b, c, 1, 6, 7, 5, false, false, 1, 0, 0, 0);
+      reference.gemm(a, b, expected, 1, 6, 7, 5, false, false, 1, 0, 0, 0);
+      assertClose(c, expected, 1e-5, 1e-5, 'gemm over SharedArrayBuffer');
+    });
+
+    it('names the kernel, the expected and the actual length when an array is too short', () => {
+      const backend = createJsBackend();
+      expect(() =>
+        backend.gemm(new Float32Array(5), new Float32Array(6), new Float32Array(4), 1, 2, 2, 3, false, false, 1, 0, 0, 0),
+      ).toThrow(/gemm: a .* has length 5, needs at least 6/);
+      expect(() =>
+        backend.gemm(new Float32Array(6), new Float32Array(6), new Float32Array(5), 1, 2, 2, 3, false, false, 1, 0, 0, 0),
+      ).toThrow(/gemm: c has length 5, expected 4/);
+      expect(() =>
+        backend.gemm(new Float32Array(6), new Float32Array(6), new Float32Array(4), 1, 2, 2, 1.5, false, false, 1, 0, 0, 0),
+      ).toThrow(/gemm: k must be a non-negative integer, got 1.5/);
+    });
   });
 
-  it('reuses its packing buffers correctly across calls of different shapes', () => {
-    const backend = createJsBackend();
-    const rng = new Rng(2);
-    // Big, then small, then odd: a stale panel from an earlier call must never leak into a later one.
-    for (const [m, n, k] of [[130, 140, 300], [5, 6, 7], [97, 3, 2], [2, 3, 257], [64, 64, 64], [9, 1030, 5], [7, 13, 5]]) {
-      gemmAgainstReference(backend, rng, m, n, k, (m + n) % 2 === 0, k % 2 === 0);
-    }
-  });
+for (const simd of [true, false])
+  describe(`conv2d (simd ${simd})`, () => {
+    const createJsBackend = (options: JsBackendOptions = {}): Backend => createBackend({ simd, ...options });
 
-  it('folds a batch sharing B into one GEMM without changing the result', () => {
-    const backend = createJsBackend();
-    const rng = new Rng(3);
-    const [batch, m, n, k] = [5, 7, 9, 11];
-    const a = rng.floats(batch * m * k), b = rng.floats(k * n);
-    const folded = new Float32Array(batch * m * n);
-    backend.gemm(a, b, folded, batch, m, n, k, false, false, 1, 0, m * k, 0);
-    for (let i = 0; i < batch; i++) {
-      const one = new Float32Array(m * n);
-      backend.gemm(a.subarray(i * m * k, (i + 1) * m * k), b, one, 1, m, n, k, false, false, 1, 0, 0, 0);
-      assertClose(folded.subarray(i * m * n, (i + 1) * m * n), one, 1e-6, 1e-6, `batch entry ${i}`);
-    }
-  });
+    it('gives the same results when the im2col budget forces many chunks', () => {
+      // 64 bytes = 16 floats: fewer than one 3x3x3 patch, so every output row is its own chunk.
+      for (const bytes of [64, 4096]) {
+        const backend = createJsBackend({ im2colBytes: bytes });
+        const rng = new Rng(5);
+        convAgainstReference(backend, rng, convInfo(3, 7, 3, 3, 4, 1, 1));
+        convAgainstReference(backend, rng, convInfo(2, 9, 2, 3, 5, 2, 0));
+      }
+    });
 
-  it('works on arrays over a SharedArrayBuffer', () => {
-    const backend = createJsBackend();
-    const rng = new Rng(4);
-    const shared = (data: Float32Array): Float32Array => {
-      const out = new Float32Array(new SharedArrayBuffer(data.byteLength));
-      out.set(data);
-      return out;
-    };
-    const a = shared(rng.floats(6 * 5)), b = shared(rng.floats(5 * 7)), c = shared(new Float32Array(6 * 7));
-    const expected = new Float32Array(6 * 7);
-    backend.gemm(a, b, c, 1, 6, 7, 5, false, false, 1, 0, 0, 0);
-    reference.gemm(a, b, expected, 1, 6, 7, 5, false, false, 1, 0, 0, 0);
-    assertClose(c, expected, 1e-5, 1e-5, 'gemm over SharedArrayBuffer');
-  });
+    it('reuses its column buffer across calls of different geometry', () => {
+      const backend = createJsBackend();
+      const rng = new Rng(6);
+      for (const info of [
+        convInfo(4, 12, 8, 3, 16, 1, 1),
+        convInfo(1, 5, 2, 3, 3, 1, 0),
+        convInfo(2, 6, 3, 1, 4, 1, 0),
+        convInfo(3, 8, 4, 5, 2, 2, 2),
+      ]) {
+        convAgainstReference(backend, rng, info);
+      }
+    });
 
-  it('names the kernel, the expected and the actual length when an array is too short', () => {
-    const backend = createJsBackend();
-    expect(() => backend.gemm(new Float32Array(5), new Float32Array(6), new Float32Array(4), 1, 2, 2, 3, false, false, 1, 0, 0, 0))
-      .toThrow(/gemm: a .* has length 5, needs at least 6/);
-    expect(() => backend.gemm(new Float32Array(6), new Float32Array(6), new Float32Array(5), 1, 2, 2, 3, false, false, 1, 0, 0, 0))
-      .toThrow(/gemm: c has length 5, expected 4/);
-    expect(() => backend.gemm(new Float32Array(6), new Float32Array(6), new Float32Array(4), 1, 2, 2, 1.5, false, false, 1, 0, 0, 0))
-      .toThrow(/gemm: k must be a non-negative integer, got 1.5/);
+    it('names the kernel and the array when a length is wrong', () => {
+      const backend = createJsBackend();
+      const info = convInfo(1, 4, 1, 3, 1, 1, 0);
+      expect(() => backend.conv2d(new Float32Array(16), new Float32Array(9), new Float32Array(5), info)).toThrow(
+        /conv2d: y \[1, 2, 2, 1\] has length 5, expected 4/,
+      );
+      expect(() => backend.conv2d(new Float32Array(16), new Float32Array(9), new Float32Array(4), { ...info, strideHeight: 0 })).toThrow(
+        /conv2d: strideHeight must be a positive integer/,
+      );
+    });
   });
-});
-
-for (const simd of [true, false]) describe(`conv2d (simd ${simd})`, () => {
-  const createJsBackend = (options: JsBackendOptions = {}): Backend => createBackend({ simd, ...options });
-
-  it('gives the same results when the im2col budget forces many chunks', () => {
-    // 64 bytes = 16 floats: fewer than one 3x3x3 patch, so every output row is its own chunk.
-    for (const bytes of [64, 4096]) {
-      const backend = createJsBackend({ im2colBytes: bytes });
-      const rng = new Rng(5);
-      convAgainstReference(backend, rng, convInfo(3, 7, 3, 3, 4, 1, 1));
-      convAgainstReference(backend, rng, convInfo(2, 9, 2, 3, 5, 2, 0));
-    }
-  });
-
-  it('reuses its column buffer across calls of different geometry', () => {
-    const backend = createJsBackend();
-    const rng = new Rng(6);
-    for (const info of [convInfo(4, 12, 8, 3, 16, 1, 1), convInfo(1, 5, 2, 3, 3, 1, 0), convInfo(2, 6, 3, 1, 4, 1, 0), convInfo(3, 8, 4, 5, 2, 2, 2)]) {
-      convAgainstReference(backend, rng, info);
-    }
-  });
-
-  it('names the kernel and the array when a length is wrong', () => {
-    const backend = createJsBackend();
-    const info = convInfo(1, 4, 1, 3, 1, 1, 0);
-    expect(() => backend.conv2d(new Float32Array(16), new Float32Array(9), new Float32Array(5), info)).toThrow(/conv2d: y \[1, 2, 2, 1\] has length 5, expected 4/);
-    expect(() => backend.conv2d(new Float32Array(16), new Float32Array(9), new Float32Array(4), { ...info, strideHeight: 0 })).toThrow(/conv2d: strideHeight must be a positive integer/);
-  });
-});
 
 describe('erf', () => {
   it('matches tabulated values to float32 precision', () => {
@@ -171,8 +224,9 @@ describe('erf', () => {
 describe('kernels', () => {
   it('gather names the kernel, the bad index and the valid range', () => {
     const backend = createJsBackend();
-    expect(() => backend.gather(new Float32Array(10), Int32Array.from([1, 7]), new Float32Array(4), 1, 5, 2))
-      .toThrow('gather: index 7 at position 1 is out of range [0, 5)');
+    expect(() => backend.gather(new Float32Array(10), Int32Array.from([1, 7]), new Float32Array(4), 1, 5, 2)).toThrow(
+      'gather: index 7 at position 1 is out of range [0, 5)',
+    );
   });
 
   it('binary repeats over an outShape larger than the broadcast, and rejects an operand that does not fit it', () => {
@@ -180,8 +234,9 @@ describe('kernels', () => {
     const out = new Float32Array(6);
     backend.binary('add', Float32Array.of(1, 2, 3), [3], Float32Array.of(10), [1], out, [2, 3]);
     expect(Array.from(out)).toEqual([11, 12, 13, 11, 12, 13]);
-    expect(() => backend.binary('add', new Float32Array(3), [3], new Float32Array(1), [1], new Float32Array(8), [2, 4]))
-      .toThrow(/binary 'add': a shape \[3\] does not broadcast to out shape \[2, 4\]/);
+    expect(() => backend.binary('add', new Float32Array(3), [3], new Float32Array(1), [1], new Float32Array(8), [2, 4])).toThrow(
+      /binary 'add': a shape \[3\] does not broadcast to out shape \[2, 4\]/,
+    );
   });
 
   it('softmax of a long contiguous row sums to 1', () => {
@@ -194,7 +249,8 @@ describe('kernels', () => {
 });
 
 describe('WebAssembly SIMD epilogues, pooling and Adam: the pure-TypeScript bits', () => {
-  const simd = createBackend({ threads: 1 }), plain = createBackend({ threads: 1, simd: false });
+  const simd = createBackend({ threads: 1 }),
+    plain = createBackend({ threads: 1, simd: false });
   /** Random values with NaN, ±Infinity, ±0 and exact ties sprinkled in. */
   function awkward(rng: Rng, n: number): Float32Array {
     const x = rng.floats(n, -3, 3);
@@ -205,9 +261,17 @@ describe('WebAssembly SIMD epilogues, pooling and Adam: the pure-TypeScript bits
 
   it('biasActivation relu and linear, biasActivationGrad relu (with and without dBias, in place)', () => {
     const rng = new Rng(30);
-    for (const [rows, channels] of [[1, 1], [3, 4], [5, 7], [50, 32], [9, 130]]) {
+    for (const [rows, channels] of [
+      [1, 1],
+      [3, 4],
+      [5, 7],
+      [50, 32],
+      [9, 130],
+    ]) {
       const n = rows * channels;
-      const x = awkward(rng, n), bias = awkward(rng, channels), dy = awkward(rng, n);
+      const x = awkward(rng, n),
+        bias = awkward(rng, channels),
+        dy = awkward(rng, n);
       for (const activation of ['relu', 'linear'] as const) {
         const [a, b] = [new Float32Array(n), new Float32Array(n)];
         simd.biasActivation(x, bias, a, rows, channels, activation);
@@ -235,10 +299,22 @@ describe('WebAssembly SIMD epilogues, pooling and Adam: the pure-TypeScript bits
   it('maxPool2dBackprop: the same sums (skipped -1 windows, repeated winners), and the same error for a bad index', () => {
     const rng = new Rng(32);
     const info = {
-      batch: 2, inHeight: 5, inWidth: 5, channels: 4, outHeight: 4, outWidth: 4,
-      filterHeight: 2, filterWidth: 2, strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0,
+      batch: 2,
+      inHeight: 5,
+      inWidth: 5,
+      channels: 4,
+      outHeight: 4,
+      outWidth: 4,
+      filterHeight: 2,
+      filterWidth: 2,
+      strideHeight: 1,
+      strideWidth: 1,
+      padTop: 0,
+      padLeft: 0,
     };
-    const x = awkward(rng, 2 * 5 * 5 * 4), y = new Float32Array(2 * 4 * 4 * 4), argmax = new Int32Array(y.length);
+    const x = awkward(rng, 2 * 5 * 5 * 4),
+      y = new Float32Array(2 * 4 * 4 * 4),
+      argmax = new Int32Array(y.length);
     plain.maxPool2d(x, y, argmax, info);
     for (let i = 0; i < argmax.length; i += 9) argmax[i] = -1;
     const dy = awkward(rng, y.length);
@@ -247,7 +323,9 @@ describe('WebAssembly SIMD epilogues, pooling and Adam: the pure-TypeScript bits
     plain.maxPool2dBackprop(dy, argmax, b, info);
     expect(a).toEqual(b);
     argmax[5] = x.length;
-    expect(() => simd.maxPool2dBackprop(dy, argmax, a, info)).toThrow(`maxPool2dBackprop: argmax[5] = ${x.length} is outside dx [0, ${x.length})`);
+    expect(() => simd.maxPool2dBackprop(dy, argmax, a, info)).toThrow(
+      `maxPool2dBackprop: argmax[5] = ${x.length} is outside dx [0, ${x.length})`,
+    );
   });
 
   it('adamUpdate: the same float64 arithmetic, bit for bit (vectors of 4 and the rest, weight decay)', () => {
@@ -273,13 +351,27 @@ describe('WebAssembly SIMD epilogues, pooling and Adam: the pure-TypeScript bits
     const rng = new Rng(31);
     const geometries = [
       // batch, size, channels, filter, stride, pad
-      [2, 26, 32, 2, 2, 0], [3, 7, 4, 3, 2, 1], [1, 5, 8, 3, 1, 2], [2, 4, 12, 2, 1, 3], [1, 6, 4, 4, 3, 0],
+      [2, 26, 32, 2, 2, 0],
+      [3, 7, 4, 3, 2, 1],
+      [1, 5, 8, 3, 1, 2],
+      [2, 4, 12, 2, 1, 3],
+      [1, 6, 4, 4, 3, 0],
     ];
     for (const [batch, size, channels, f, stride, pad] of geometries) {
       const out = Math.floor((size + 2 * pad - f) / stride) + 1;
       const info = {
-        batch, inHeight: size, inWidth: size, channels, outHeight: out, outWidth: out,
-        filterHeight: f, filterWidth: f, strideHeight: stride, strideWidth: stride, padTop: pad, padLeft: pad,
+        batch,
+        inHeight: size,
+        inWidth: size,
+        channels,
+        outHeight: out,
+        outWidth: out,
+        filterHeight: f,
+        filterWidth: f,
+        strideHeight: stride,
+        strideWidth: stride,
+        padTop: pad,
+        padLeft: pad,
       };
       const x = awkward(rng, batch * size * size * channels);
       for (let i = 3; i < x.length; i += 5) x[i] = Math.round(x[i]!);

@@ -52,13 +52,39 @@ function expectWorkerTakesPart(fn: () => void): void {
 function convInfo(batch: number, size: number, cin: number, f: number, cout: number, stride: number, pad: number): Conv2DInfo {
   const out = Math.floor((size + 2 * pad - f) / stride) + 1;
   return {
-    batch, inHeight: size, inWidth: size, inChannels: cin, outHeight: out, outWidth: out, outChannels: cout,
-    filterHeight: f, filterWidth: f, strideHeight: stride, strideWidth: stride, dilationHeight: 1, dilationWidth: 1, padTop: pad, padLeft: pad,
+    batch,
+    inHeight: size,
+    inWidth: size,
+    inChannels: cin,
+    outHeight: out,
+    outWidth: out,
+    outChannels: cout,
+    filterHeight: f,
+    filterWidth: f,
+    strideHeight: stride,
+    strideWidth: stride,
+    dilationHeight: 1,
+    dilationWidth: 1,
+    padTop: pad,
+    padLeft: pad,
   };
 }
 
-function gemmBoth(simd: boolean, rng: Rng, batch: number, m: number, n: number, k: number, transA: boolean, transB: boolean, beta: number, strideA = m * k, strideB = k * n): [Float32Array, Float32Array] {
-  const a = rng.floats(Math.max(1, (batch - 1) * strideA + m * k)), b = rng.floats(Math.max(1, (batch - 1) * strideB + k * n));
+function gemmBoth(
+  simd: boolean,
+  rng: Rng,
+  batch: number,
+  m: number,
+  n: number,
+  k: number,
+  transA: boolean,
+  transB: boolean,
+  beta: number,
+  strideA = m * k,
+  strideB = k * n,
+): [Float32Array, Float32Array] {
+  const a = rng.floats(Math.max(1, (batch - 1) * strideA + m * k)),
+    b = rng.floats(Math.max(1, (batch - 1) * strideB + k * n));
   const c = rng.floats(batch * m * n);
   const [mine, theirs] = [c.slice(), c.slice()];
   (simd ? threaded : threadedJs).gemm(a, b, mine, batch, m, n, k, transA, transB, 0.75, beta, strideA, strideB);
@@ -67,7 +93,9 @@ function gemmBoth(simd: boolean, rng: Rng, batch: number, m: number, n: number, 
 }
 
 function convAll(backend: Backend, info: Conv2DInfo, x: Float32Array, w: Float32Array, dy: Float32Array): Float32Array[] {
-  const y = new Float32Array(dy.length).fill(NaN), dx = new Float32Array(x.length).fill(NaN), dw = new Float32Array(w.length).fill(NaN);
+  const y = new Float32Array(dy.length).fill(NaN),
+    dx = new Float32Array(x.length).fill(NaN),
+    dw = new Float32Array(w.length).fill(NaN);
   backend.conv2d(x, w, y, info);
   backend.conv2dBackpropInput(dy, w, dx, info);
   backend.conv2dBackpropFilter(x, dy, dw, info);
@@ -88,111 +116,147 @@ describe('kernel conformance with worker threads on for every size', () => {
   });
 });
 
-for (const simd of [true, false]) describe(`threaded gemm (simd ${simd})`, () => {
-  const serial = simd ? serialSimd : serialJs;
-  it('is bit-for-bit the single-threaded result: rows, columns and batch splits, every transpose, beta', () => {
-    const rng = new Rng(11);
-    for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
-      for (const [batch, m, n, k] of [[1, 203, 131, 263], [1, 37, 301, 45], [1, 9, 10, 600], [3, 50, 41, 29], [6, 13, 17, 300]]) {
-        for (const beta of [0, 0.5]) {
-          const [mine, theirs] = gemmBoth(simd, rng, batch, m, n, k, transA, transB, beta);
-          expect(mine, `gemm ${batch}x${m}x${n}x${k} ${transA} ${transB} beta ${beta}`).toEqual(theirs);
+for (const simd of [true, false])
+  describe(`threaded gemm (simd ${simd})`, () => {
+    const serial = simd ? serialSimd : serialJs;
+    it('is bit-for-bit the single-threaded result: rows, columns and batch splits, every transpose, beta', () => {
+      const rng = new Rng(11);
+      for (const [transA, transB] of [
+        [false, false],
+        [true, false],
+        [false, true],
+        [true, true],
+      ] as const) {
+        for (const [batch, m, n, k] of [
+          [1, 203, 131, 263],
+          [1, 37, 301, 45],
+          [1, 9, 10, 600],
+          [3, 50, 41, 29],
+          [6, 13, 17, 300],
+        ]) {
+          for (const beta of [0, 0.5]) {
+            const [mine, theirs] = gemmBoth(simd, rng, batch, m, n, k, transA, transB, beta);
+            expect(mine, `gemm ${batch}x${m}x${n}x${k} ${transA} ${transB} beta ${beta}`).toEqual(theirs);
+          }
         }
       }
-    }
-    // Broadcast operands (stride 0), including the folded taller GEMM.
-    for (const [strideA, strideB] of [[0, 40 * 30], [25 * 40, 0], [0, 0]]) {
-      const [mine, theirs] = gemmBoth(simd, rng, 5, 25, 30, 40, false, false, 1, strideA, strideB);
-      expect(mine).toEqual(theirs);
-    }
-  });
+      // Broadcast operands (stride 0), including the folded taller GEMM.
+      for (const [strideA, strideB] of [
+        [0, 40 * 30],
+        [25 * 40, 0],
+        [0, 0],
+      ]) {
+        const [mine, theirs] = gemmBoth(simd, rng, 5, 25, 30, 40, false, false, 1, strideA, strideB);
+        expect(mine).toEqual(theirs);
+      }
+    });
 
-  it('is bit-for-bit the single-threaded result on a large GEMM with the default threshold', () => {
-    const rng = new Rng(12);
-    const big = createJsBackend({ threads: 2, simd });
-    const [m, n, k] = [300, 260, 520];
-    const a = rng.floats(m * k), b = rng.floats(k * n);
-    const theirs = new Float32Array(m * n);
-    serial.gemm(a, b, theirs, 1, m, n, k, false, true, 1, 0, 0, 0);
-    expectWorkerTakesPart(() => {
-      const mine = new Float32Array(m * n);
-      big.gemm(a, b, mine, 1, m, n, k, false, true, 1, 0, 0, 0);
-      expect(mine).toEqual(theirs);
+    it('is bit-for-bit the single-threaded result on a large GEMM with the default threshold', () => {
+      const rng = new Rng(12);
+      const big = createJsBackend({ threads: 2, simd });
+      const [m, n, k] = [300, 260, 520];
+      const a = rng.floats(m * k),
+        b = rng.floats(k * n);
+      const theirs = new Float32Array(m * n);
+      serial.gemm(a, b, theirs, 1, m, n, k, false, true, 1, 0, 0, 0);
+      expectWorkerTakesPart(() => {
+        const mine = new Float32Array(m * n);
+        big.gemm(a, b, mine, 1, m, n, k, false, true, 1, 0, 0, 0);
+        expect(mine).toEqual(theirs);
+      });
+    });
+
+    it('leaves matrix-vector products and calls below the threshold on the calling thread', () => {
+      const rng = new Rng(13);
+      const before = workerChunks();
+      gemmBoth(simd, rng, 1, 1, 500, 300, false, false, 0);
+      gemmBoth(simd, rng, 1, 500, 1, 300, true, false, 0);
+      const small = createJsBackend({ threads: 2, simd });
+      small.gemm(rng.floats(64 * 64), rng.floats(64 * 64), new Float32Array(64 * 64), 1, 64, 64, 64, false, false, 1, 0, 0, 0);
+      expect(workerChunks()).toBe(before);
     });
   });
 
-  it('leaves matrix-vector products and calls below the threshold on the calling thread', () => {
-    const rng = new Rng(13);
-    const before = workerChunks();
-    gemmBoth(simd, rng, 1, 1, 500, 300, false, false, 0);
-    gemmBoth(simd, rng, 1, 500, 1, 300, true, false, 0);
-    const small = createJsBackend({ threads: 2, simd });
-    small.gemm(rng.floats(64 * 64), rng.floats(64 * 64), new Float32Array(64 * 64), 1, 64, 64, 64, false, false, 1, 0, 0, 0);
-    expect(workerChunks()).toBe(before);
-  });
-});
+for (const simd of [true, false])
+  describe(`threaded conv2d (simd ${simd})`, () => {
+    const [serial, threaded] = simd ? [serialSimd, threadedSimd] : [serialJs, threadedJs];
+    const cases: [string, Conv2DInfo][] = [
+      ['[32,13,13,32] * [3,3,32,64] valid', convInfo(32, 13, 32, 3, 64, 1, 0)],
+      ['[32,28,28,1] * [3,3,1,32] valid', convInfo(32, 28, 1, 3, 32, 1, 0)],
+      ['[5,9,9,3] * [3,3,3,4] same, stride 2', convInfo(5, 9, 3, 3, 4, 2, 1)],
+      ['[3,6,6,8] * [1,1,8,300] pointwise', convInfo(3, 6, 8, 1, 300, 1, 0)],
+    ];
+    for (const [name, info] of cases) {
+      it(`matches single-threaded: ${name}`, () => {
+        const rng = new Rng(14);
+        const x = rng.floats(info.batch * info.inHeight * info.inWidth * info.inChannels);
+        const w = rng.floats(info.filterHeight * info.filterWidth * info.inChannels * info.outChannels);
+        const dy = rng.floats(info.batch * info.outHeight * info.outWidth * info.outChannels);
+        const [y1, dx1, dw1] = convAll(serial, info, x, w, dy);
+        const check = (): void => {
+          const [y, dx, dw] = convAll(threaded, info, x, w, dy);
+          // Each image's rows go through the same GEMM arithmetic: forward and backprop input are identical.
+          expect(y).toEqual(y1);
+          expect(dx).toEqual(dx1);
+          // dFilter sums per-chunk partials: a different order of float32 additions.
+          const depth = info.batch * info.outHeight * info.outWidth;
+          assertClose(dw, dw1, 1e-4, 2e-6 * depth, `dFilter ${name}`);
+        };
+        // The big cases must see the worker take part; a tiny one may be over before it wakes.
+        if (info.batch === 32) expectWorkerTakesPart(check);
+        else check();
+      });
+    }
 
-for (const simd of [true, false]) describe(`threaded conv2d (simd ${simd})`, () => {
-  const [serial, threaded] = simd ? [serialSimd, threadedSimd] : [serialJs, threadedJs];
-  const cases: [string, Conv2DInfo][] = [
-    ['[32,13,13,32] * [3,3,32,64] valid', convInfo(32, 13, 32, 3, 64, 1, 0)],
-    ['[32,28,28,1] * [3,3,1,32] valid', convInfo(32, 28, 1, 3, 32, 1, 0)],
-    ['[5,9,9,3] * [3,3,3,4] same, stride 2', convInfo(5, 9, 3, 3, 4, 2, 1)],
-    ['[3,6,6,8] * [1,1,8,300] pointwise', convInfo(3, 6, 8, 1, 300, 1, 0)],
-  ];
-  for (const [name, info] of cases) {
-    it(`matches single-threaded: ${name}`, () => {
-      const rng = new Rng(14);
-      const x = rng.floats(info.batch * info.inHeight * info.inWidth * info.inChannels);
-      const w = rng.floats(info.filterHeight * info.filterWidth * info.inChannels * info.outChannels);
-      const dy = rng.floats(info.batch * info.outHeight * info.outWidth * info.outChannels);
+    it('keeps a tiny im2col budget per thread', () => {
+      const info = convInfo(4, 7, 3, 3, 4, 1, 1);
+      const rng = new Rng(15);
+      const x = rng.floats(4 * 7 * 7 * 3),
+        w = rng.floats(3 * 3 * 3 * 4),
+        dy = rng.floats(4 * 7 * 7 * 4);
+      const tiny = createJsBackend({ threads: 2, parallelThreshold: 0, im2colBytes: 64, simd });
+      const [y, dx, dw] = convAll(tiny, info, x, w, dy);
       const [y1, dx1, dw1] = convAll(serial, info, x, w, dy);
-      const check = (): void => {
-        const [y, dx, dw] = convAll(threaded, info, x, w, dy);
-        // Each image's rows go through the same GEMM arithmetic: forward and backprop input are identical.
-        expect(y).toEqual(y1);
-        expect(dx).toEqual(dx1);
-        // dFilter sums per-chunk partials: a different order of float32 additions.
-        const depth = info.batch * info.outHeight * info.outWidth;
-        assertClose(dw, dw1, 1e-4, 2e-6 * depth, `dFilter ${name}`);
-      };
-      // The big cases must see the worker take part; a tiny one may be over before it wakes.
-      if (info.batch === 32) expectWorkerTakesPart(check);
-      else check();
+      assertClose(y, y1, 1e-5, 1e-5, 'y');
+      assertClose(dx, dx1, 1e-5, 1e-5, 'dx');
+      assertClose(dw, dw1, 1e-5, 1e-4, 'dFilter');
     });
-  }
-
-  it('keeps a tiny im2col budget per thread', () => {
-    const info = convInfo(4, 7, 3, 3, 4, 1, 1);
-    const rng = new Rng(15);
-    const x = rng.floats(4 * 7 * 7 * 3), w = rng.floats(3 * 3 * 3 * 4), dy = rng.floats(4 * 7 * 7 * 4);
-    const tiny = createJsBackend({ threads: 2, parallelThreshold: 0, im2colBytes: 64, simd });
-    const [y, dx, dw] = convAll(tiny, info, x, w, dy);
-    const [y1, dx1, dw1] = convAll(serial, info, x, w, dy);
-    assertClose(y, y1, 1e-5, 1e-5, 'y');
-    assertClose(dx, dx1, 1e-5, 1e-5, 'dx');
-    assertClose(dw, dw1, 1e-5, 1e-4, 'dFilter');
   });
-});
 
 describe('threaded max pooling', () => {
   it('is exactly the single-threaded result (values and argmax), NaNs and padding included', () => {
     const rng = new Rng(18);
-    const cases = [[12, 26, 32, 2, 2, 0], [5, 9, 3, 3, 2, 1], [3, 5, 2, 3, 1, 2]].map(([batch, size, channels, f, stride, pad]) => {
+    const cases = [
+      [12, 26, 32, 2, 2, 0],
+      [5, 9, 3, 3, 2, 1],
+      [3, 5, 2, 3, 1, 2],
+    ].map(([batch, size, channels, f, stride, pad]) => {
       const out = Math.floor((size + 2 * pad - f) / stride) + 1;
       const info = {
-        batch, inHeight: size, inWidth: size, channels, outHeight: out, outWidth: out,
-        filterHeight: f, filterWidth: f, strideHeight: stride, strideWidth: stride, padTop: pad, padLeft: pad,
+        batch,
+        inHeight: size,
+        inWidth: size,
+        channels,
+        outHeight: out,
+        outWidth: out,
+        filterHeight: f,
+        filterWidth: f,
+        strideHeight: stride,
+        strideWidth: stride,
+        padTop: pad,
+        padLeft: pad,
       };
       const x = rng.floats(batch * size * size * channels);
       for (let i = 0; i < x.length; i += 37) x[i] = NaN;
-      const y = new Float32Array(batch * out * out * channels), argmax = new Int32Array(y.length);
+      const y = new Float32Array(batch * out * out * channels),
+        argmax = new Int32Array(y.length);
       serial.maxPool2d(x, y, argmax, info);
       return { info, x, y, argmax };
     });
     expectWorkerTakesPart(() => {
       for (const c of cases) {
-        const y = new Float32Array(c.y.length), argmax = new Int32Array(c.y.length);
+        const y = new Float32Array(c.y.length),
+          argmax = new Int32Array(c.y.length);
         threaded.maxPool2d(c.x, y, argmax, c.info);
         expect(y).toEqual(c.y);
         expect(argmax).toEqual(c.argmax);
@@ -208,7 +272,21 @@ describe('thread count', () => {
     expect(setNumThreads(1)).toBe(1);
     const before = workerChunks();
     const rng = new Rng(16);
-    createJsBackend({ parallelThreshold: 0 }).gemm(rng.floats(64 * 64), rng.floats(64 * 64), new Float32Array(64 * 64), 1, 64, 64, 64, false, false, 1, 0, 0, 0);
+    createJsBackend({ parallelThreshold: 0 }).gemm(
+      rng.floats(64 * 64),
+      rng.floats(64 * 64),
+      new Float32Array(64 * 64),
+      1,
+      64,
+      64,
+      64,
+      false,
+      false,
+      1,
+      0,
+      0,
+      0,
+    );
     expect(workerChunks()).toBe(before);
     expect(setNumThreads(0)).toBe(getNumThreads());
     expect(getNumThreads()).toBeGreaterThanOrEqual(1);
@@ -224,18 +302,25 @@ describe('thread count', () => {
 /** Runs node with `code` (an ES module body); returns its exit code, output and wall time. */
 function runNode(code: string, env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string; ms: number } {
   const start = Date.now();
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, ...env } });
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], {
+    encoding: 'utf8',
+    timeout: 30_000,
+    env: { ...process.env, ...env },
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, ms: Date.now() - start };
 }
 
 describe('process lifetime and environment', () => {
   it('a process that ran a big threaded GEMM exits by itself', () => {
-    const r = runNode(`
+    const r = runNode(
+      `
       import { createJsBackend, getNumThreads } from ${JSON.stringify(distIndex)};
       const n = 384, a = new Float32Array(n * n).fill(1), c = new Float32Array(n * n);
       createJsBackend().gemm(a, a, c, 1, n, n, n, false, false, 1, 0, 0, 0);
       console.log(getNumThreads(), c[0], c[n * n - 1]);
-    `, { AXON_NUM_THREADS: '2' });
+    `,
+      { AXON_NUM_THREADS: '2' },
+    );
     expect(r.stderr).toBe('');
     expect(r.stdout.trim()).toBe('2 384 384');
     expect(r.status).toBe(0);
@@ -273,7 +358,8 @@ describe('failures', () => {
   const workerUrl = poolTesting.workerUrl;
   const rng = new Rng(17);
   const [m, n, k] = [256, 256, 256];
-  const a = rng.floats(m * k), b = rng.floats(k * n);
+  const a = rng.floats(m * k),
+    b = rng.floats(k * n);
   const expected = new Float32Array(m * n);
   serial.gemm(a, b, expected, 1, m, n, k, false, false, 1, 0, 0, 0);
   const run = (): Float32Array => {
@@ -308,7 +394,10 @@ describe('failures', () => {
     expectWorkerTakesPart(() => expect(run()).toEqual(expected));
   });
 
-  for (const [name, fault] of [['exits', FAULT_EXIT], ['hangs', FAULT_HANG]] as const) {
+  for (const [name, fault] of [
+    ['exits', FAULT_EXIT],
+    ['hangs', FAULT_HANG],
+  ] as const) {
     it(`recovers when a worker ${name} mid-call: the call completes single-threaded and threads switch off`, () => {
       poolTesting.timeoutMs = 200;
       parallelTesting.fault = fault;

@@ -50,7 +50,9 @@ const floats = (n, scale = 1) => {
   return a;
 };
 
-const T = 28, I0 = 28, U = 64;
+const T = 28,
+  I0 = 28,
+  U = 64;
 const KINDS = {
   lstm: { G: 4, fwd: o.lstmForward, bwd: o.lstmBackward, resetAfter: false, label: 'LSTM' },
   gruRa: { G: 3, fwd: o.gruForward, bwd: o.gruBackward, resetAfter: true, label: 'GRU resetAfter' },
@@ -61,27 +63,58 @@ const KINDS = {
 /** One layer's arrays, as fusedSequence allocates them. */
 function layer(kind, B, I, returnSequences, wantDx, x) {
   const k = KINDS[kind];
-  const G = k.G, isLstm = kind === 'lstm';
+  const G = k.G,
+    isLstm = kind === 'lstm';
   const info = {
-    batch: B, timesteps: T, inputSize: I, units: U, goBackwards: false, returnSequences, zeroOutputForMask: false,
-    activation: 'tanh', recurrentActivation: 'sigmoid', resetAfter: k.resetAfter,
+    batch: B,
+    timesteps: T,
+    inputSize: I,
+    units: U,
+    goBackwards: false,
+    returnSequences,
+    zeroOutputForMask: false,
+    activation: 'tanh',
+    recurrentActivation: 'sigmoid',
+    resetAfter: k.resetAfter,
   };
   const outputSize = returnSequences ? B * T * U : B * U;
   const packed = new Float32Array(outputSize + (isLstm ? 2 : 1) * B * U);
   const fwd = {
-    x, kernel: floats(I * G * U, Math.sqrt(6 / (I + G * U))), recurrentKernel: floats(U * G * U, Math.sqrt(3 / U)),
-    bias: floats((k.resetAfter ? 2 : 1) * G * U, 0.1), h0: null, c0: null, mask: null,
-    output: packed.subarray(0, outputSize), hT: packed.subarray(outputSize, outputSize + B * U), cT: isLstm ? packed.subarray(outputSize + B * U) : null,
-    hs: new Float32Array((T + 1) * B * U), cs: isLstm ? new Float32Array((T + 1) * B * U) : null,
-    gates: kind === 'rnn' ? null : new Float32Array(T * B * G * U), aux: kind.startsWith('gru') ? new Float32Array(T * B * U) : null,
+    x,
+    kernel: floats(I * G * U, Math.sqrt(6 / (I + G * U))),
+    recurrentKernel: floats(U * G * U, Math.sqrt(3 / U)),
+    bias: floats((k.resetAfter ? 2 : 1) * G * U, 0.1),
+    h0: null,
+    c0: null,
+    mask: null,
+    output: packed.subarray(0, outputSize),
+    hT: packed.subarray(outputSize, outputSize + B * U),
+    cT: isLstm ? packed.subarray(outputSize + B * U) : null,
+    hs: new Float32Array((T + 1) * B * U),
+    cs: isLstm ? new Float32Array((T + 1) * B * U) : null,
+    gates: kind === 'rnn' ? null : new Float32Array(T * B * G * U),
+    aux: kind.startsWith('gru') ? new Float32Array(T * B * U) : null,
   };
   const dPacked = new Float32Array(packed.length);
   dPacked.set(floats(outputSize, 0.01));
   const bwd = {
-    x, kernel: fwd.kernel, recurrentKernel: fwd.recurrentKernel, mask: null, hs: fwd.hs, cs: fwd.cs, gates: fwd.gates, aux: fwd.aux,
-    dOutput: dPacked.subarray(0, outputSize), dhT: dPacked.subarray(outputSize, outputSize + B * U), dcT: isLstm ? dPacked.subarray(outputSize + B * U) : null,
-    dx: wantDx ? new Float32Array(B * T * I) : null, dKernel: new Float32Array(fwd.kernel.length),
-    dRecurrentKernel: new Float32Array(fwd.recurrentKernel.length), dBias: new Float32Array(fwd.bias.length), dh0: null, dc0: null,
+    x,
+    kernel: fwd.kernel,
+    recurrentKernel: fwd.recurrentKernel,
+    mask: null,
+    hs: fwd.hs,
+    cs: fwd.cs,
+    gates: fwd.gates,
+    aux: fwd.aux,
+    dOutput: dPacked.subarray(0, outputSize),
+    dhT: dPacked.subarray(outputSize, outputSize + B * U),
+    dcT: isLstm ? dPacked.subarray(outputSize + B * U) : null,
+    dx: wantDx ? new Float32Array(B * T * I) : null,
+    dKernel: new Float32Array(fwd.kernel.length),
+    dRecurrentKernel: new Float32Array(fwd.recurrentKernel.length),
+    dBias: new Float32Array(fwd.bias.length),
+    dh0: null,
+    dc0: null,
   };
   const GU = G * U;
   const flopFwd = 2 * B * T * (I + U) * GU;
@@ -106,7 +139,6 @@ function model(kind, B) {
   };
 }
 
-
 /** Other processes share this machine: wait (up to maxWait ms) until it is quiet before a round. */
 let noisy = 0;
 function waitQuiet(maxWait = quick ? 5_000 : 60_000) {
@@ -122,7 +154,7 @@ function time(fn) {
   for (let r = 0; r < rounds; r++) {
     waitQuiet();
     // Warm up again after the idle wait (clocks, sleeping pool threads).
-    for (const until = performance.now() + 50; performance.now() < until;) fn();
+    for (const until = performance.now() + 50; performance.now() < until; ) fn();
     const samples = [];
     const start = performance.now();
     while (samples.length < 5 || (performance.now() - start < (quick ? 60 : 200) && samples.length < 200)) {
@@ -150,9 +182,13 @@ for (const kind of kinds) {
       m.backward();
     });
     rows.push({
-      layers: KINDS[kind].label, batch: B,
-      'fwd ms': tf.toFixed(2), 'bwd ms': tb.toFixed(2), 'fwd+bwd ms': tfb.toFixed(2),
-      'fwd GFLOP/s': (m.flopFwd / tf / 1e6).toFixed(1), 'bwd GFLOP/s': (m.flopBwd / tb / 1e6).toFixed(1),
+      layers: KINDS[kind].label,
+      batch: B,
+      'fwd ms': tf.toFixed(2),
+      'bwd ms': tb.toFixed(2),
+      'fwd+bwd ms': tfb.toFixed(2),
+      'fwd GFLOP/s': (m.flopFwd / tf / 1e6).toFixed(1),
+      'bwd GFLOP/s': (m.flopBwd / tb / 1e6).toFixed(1),
       'fwd+bwd GFLOP/s': ((m.flopFwd + m.flopBwd) / tfb / 1e6).toFixed(1),
     });
   }

@@ -28,7 +28,7 @@ const ENABLE_HINT = 'to enable it: apt-get install cmake g++ libopenblas-dev, th
 function unavailable(reason, log) {
   mkdirSync(buildDir, { recursive: true });
   rmSync(addonPath, { force: true });
-  writeFileSync(markerPath, reason + '\n');
+  writeFileSync(markerPath, `${reason}\n`);
   if (log) writeFileSync(logPath, log);
   console.log(`@axon/kernels-native: native addon not built: ${reason}; the 'js' backend will be used (${ENABLE_HINT}).`);
   process.exit(0);
@@ -36,7 +36,12 @@ function unavailable(reason, log) {
 
 function run(cmd, args, options = {}) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20, ...options });
-  return { ok: !r.error && r.status === 0, missing: r.error?.code === 'ENOENT', output: `${r.stdout ?? ''}${r.stderr ?? ''}`, error: r.error };
+  return {
+    ok: !r.error && r.status === 0,
+    missing: r.error?.code === 'ENOENT',
+    output: `${r.stdout ?? ''}${r.stderr ?? ''}`,
+    error: r.error,
+  };
 }
 
 // The most useful line of a failed build: our own "AXON:" messages, else the first compiler error.
@@ -68,14 +73,23 @@ try {
 
 mkdirSync(buildDir, { recursive: true });
 const parallel = String(Math.max(1, Math.min(8, (await import('node:os')).availableParallelism())));
-const build = run(process.execPath, [
-  cmakeJsBin, 'build',
-  '--directory', nativeDir,
-  '--out', buildDir,
-  '--config', 'Release',
-  '--parallel', parallel,
-  `--CDNODE_ADDON_API_DIR=${addonApiDir}`,
-], { cwd: pkgDir });
+const build = run(
+  process.execPath,
+  [
+    cmakeJsBin,
+    'build',
+    '--directory',
+    nativeDir,
+    '--out',
+    buildDir,
+    '--config',
+    'Release',
+    '--parallel',
+    parallel,
+    `--CDNODE_ADDON_API_DIR=${addonApiDir}`,
+  ],
+  { cwd: pkgDir },
+);
 writeFileSync(logPath, build.output);
 if (!build.ok || !existsSync(addonPath)) {
   // A failed configure leaves a cache that would hide a later fix (say, OpenBLAS installed since).
@@ -85,14 +99,25 @@ if (!build.ok || !existsSync(addonPath)) {
 
 // Prove the result loads and computes in a fresh process (catches a missing
 // libopenblas.so at run time, or an ABI problem).
-const probe = run(process.execPath, ['-e', `
+const probe = run(process.execPath, [
+  '-e',
+  `
   const a = require(${JSON.stringify(addonPath)});
   const c = new Float32Array(1);
   a.gemm(new Float32Array([2]), new Float32Array([3]), c, 1, 1, 1, 1, false, false, 1, 0, 1, 1);
   if (c[0] !== 6) throw new Error('gemm gave ' + c[0]);
   console.log(a.blasInfo().config);
-`]);
-if (!probe.ok) unavailable(`the built addon does not load: ${probe.output.trim().split('\n').find((l) => /Error/.test(l)) ?? probe.output.trim()}`);
+`,
+]);
+if (!probe.ok)
+  unavailable(
+    `the built addon does not load: ${
+      probe.output
+        .trim()
+        .split('\n')
+        .find((l) => /Error/.test(l)) ?? probe.output.trim()
+    }`,
+  );
 
 rmSync(markerPath, { force: true });
 console.log(`@axon/kernels-native: built ${addonPath} (${probe.output.trim()})`);

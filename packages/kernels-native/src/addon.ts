@@ -46,7 +46,11 @@ export function loadAddon(): LoadResult {
     if (existsSync(markerPath)) {
       return { addon: undefined, path, reason: `the addon was not built: ${firstLine(readFileSync(markerPath, 'utf8'))}` };
     }
-    return { addon: undefined, path, reason: `no addon at ${path}` + (override ? ' (AXON_NATIVE_ADDON_PATH)' : ' (the build has not run)') };
+    return {
+      addon: undefined,
+      path,
+      reason: `no addon at ${path}${override ? ' (AXON_NATIVE_ADDON_PATH)' : ' (the build has not run)'}`,
+    };
   }
   try {
     const addon = createRequire(import.meta.url)(path) as NativeAddon;

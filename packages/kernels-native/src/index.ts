@@ -20,8 +20,7 @@ export { defaultAddonPath } from './addon.js';
 /** Priority of 'native' in the registry (kernels-js registers lower), so it is the default when present. */
 export const NATIVE_PRIORITY = 20;
 
-const ENABLE_HINT =
-  'to enable it: apt-get install libopenblas-dev cmake g++, then rebuild (pnpm --filter @axon/kernels-native build)';
+const ENABLE_HINT = 'to enable it: apt-get install libopenblas-dev cmake g++, then rebuild (pnpm --filter @axon/kernels-native build)';
 
 const loaded = loadAddon();
 const addon: NativeAddon | undefined = loaded.addon;

@@ -13,7 +13,8 @@ import { nativeSuiteName, skipNative } from './util.js';
 describe.skipIf(skipNative)(nativeSuiteName('kernel conformance (native backend)'), () => {
   // The kernels the addon implements; the others are js's, checked by its own suite.
   // (Without the addon under AXON_REQUIRE_NATIVE=1 every case runs, and fails with the reason.)
-  for (const c of nativeAvailable ? conformanceCasesFor(createNativeBackend()) : conformanceCases) it(c.name, () => c.run(createNativeBackend()));
+  for (const c of nativeAvailable ? conformanceCasesFor(createNativeBackend()) : conformanceCases)
+    it(c.name, () => c.run(createNativeBackend()));
 });
 
 describe.skipIf(skipNative)(nativeSuiteName('op cases with native active'), () => {
@@ -35,7 +36,12 @@ describe.skipIf(skipNative)(nativeSuiteName('kernels the addon leaves to js'), (
     try {
       const providers = kernelProviders();
       // Measured no faster in the addon at the seed models' sizes (benchmarks/src/per-kernel.js).
-      expect(providers.filter((p) => p.backend === 'js').map((p) => p.kernel).sort()).toEqual(['argReduce', 'fill', 'gather', 'oneHot']);
+      expect(
+        providers
+          .filter((p) => p.backend === 'js')
+          .map((p) => p.kernel)
+          .sort(),
+      ).toEqual(['argReduce', 'fill', 'gather', 'oneHot']);
       expect(providers.filter((p) => p.backend !== 'js' && p.backend !== 'native')).toEqual([]);
     } finally {
       setBackend(previous);

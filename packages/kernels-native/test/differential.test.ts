@@ -8,8 +8,17 @@ import { readFileSync } from 'node:fs';
 
 import { createJsBackend } from '@axon/kernels-js';
 import type {
-  BinaryOp, CompleteHostBackend as Backend, Conv2DInfo, FusedActivation, Pool2DInfo, ReduceOp, RnnActivation, RnnBackwardArrays,
-  RnnForwardArrays, RnnSequenceInfo, UnaryOp,
+  BinaryOp,
+  CompleteHostBackend as Backend,
+  Conv2DInfo,
+  FusedActivation,
+  Pool2DInfo,
+  ReduceOp,
+  RnnActivation,
+  RnnBackwardArrays,
+  RnnForwardArrays,
+  RnnSequenceInfo,
+  UnaryOp,
 } from '@axon/tensor';
 import { describe, expect, it } from 'vitest';
 
@@ -22,13 +31,48 @@ const native = (nativeAvailable ? createNativeBackend() : undefined) as Backend 
 const nat = (): Backend => native ?? (createNativeBackend() as Backend); // throws the reason under AXON_REQUIRE_NATIVE=1
 
 const UNARY: UnaryOp[] = [
-  'neg', 'exp', 'log', 'sqrt', 'rsqrt', 'square', 'abs', 'sign', 'reciprocal', 'relu', 'relu6', 'leakyRelu', 'elu',
-  'selu', 'gelu', 'sigmoid', 'tanh', 'softplus', 'softsign', 'swish', 'clip', 'step', 'floor', 'round', 'erf',
+  'neg',
+  'exp',
+  'log',
+  'sqrt',
+  'rsqrt',
+  'square',
+  'abs',
+  'sign',
+  'reciprocal',
+  'relu',
+  'relu6',
+  'leakyRelu',
+  'elu',
+  'selu',
+  'gelu',
+  'sigmoid',
+  'tanh',
+  'softplus',
+  'softsign',
+  'swish',
+  'clip',
+  'step',
+  'floor',
+  'round',
+  'erf',
 ];
 const FUSED: FusedActivation[] = ['linear', 'relu', 'sigmoid', 'tanh', 'hardSigmoid'];
 const BINARY: BinaryOp[] = [
-  'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'squaredDifference', 'greater', 'greaterEqual', 'less',
-  'lessEqual', 'equal', 'notEqual',
+  'add',
+  'sub',
+  'mul',
+  'div',
+  'pow',
+  'maximum',
+  'minimum',
+  'squaredDifference',
+  'greater',
+  'greaterEqual',
+  'less',
+  'lessEqual',
+  'equal',
+  'notEqual',
 ];
 const REDUCE: ReduceOp[] = ['sum', 'mean', 'max', 'min', 'prod'];
 
@@ -48,15 +92,18 @@ describe.skipIf(skipNative)(nativeSuiteName('native vs js on random inputs'), ()
       const m = big ? g.int(60, 200) : g.pick([0, 1, 2, 3, 7, 16, 33]);
       const n = big ? g.int(60, 200) : g.pick([0, 1, 2, 5, 8, 17, 31]);
       const k = big ? g.int(60, 300) : g.pick([0, 1, 3, 4, 9, 64, 65]);
-      const transA = g.bool(), transB = g.bool();
-      const alpha = g.pick([1, 1, -0.5, 2, 0]), beta = g.pick([0, 0, 1, 0.5]);
+      const transA = g.bool(),
+        transB = g.bool();
+      const alpha = g.pick([1, 1, -0.5, 2, 0]),
+        beta = g.pick([0, 0, 1, 0.5]);
       const strideA = batch > 1 && g.bool(0.3) ? 0 : m * k + (g.bool(0.2) ? 3 : 0);
       const strideB = batch > 1 && g.bool(0.3) ? 0 : k * n + (g.bool(0.2) ? 2 : 0);
       const a = g.floats(batch > 0 ? (batch - 1) * strideA + m * k : 0);
       const b = g.floats(batch > 0 ? (batch - 1) * strideB + k * n : 0);
       const c = g.floats(batch * m * n);
       if (beta === 0) c.fill(NaN); // beta = 0 must ignore garbage in C
-      const cn = copy(c), cj = copy(c);
+      const cn = copy(c),
+        cj = copy(c);
       nat().gemm(a, b, cn, batch, m, n, k, transA, transB, alpha, beta, strideA, strideB);
       js.gemm(a, b, cj, batch, m, n, k, transA, transB, alpha, beta, strideA, strideB);
       assertClose(cn, cj, `gemm #${t} batch=${batch} m=${m} n=${n} k=${k} tA=${transA} tB=${transB}`, 1e-4, 1e-5 * (k + 1));
@@ -71,8 +118,16 @@ describe.skipIf(skipNative)(nativeSuiteName('native vs js on random inputs'), ()
         const positive = op === 'log' || op === 'sqrt' || op === 'rsqrt';
         const x = positive ? g.floats(n, 0.05, 4) : g.floats(n, -6, 6);
         if (op === 'reciprocal') for (let i = 0; i < n; i++) if (Math.abs(x[i]!) < 0.05) x[i] = 0.5;
-        const params = op === 'clip' ? { alpha: -0.5, beta: g.uniform(0, 2) } : op === 'leakyRelu' || op === 'elu' ? (g.bool() ? { alpha: g.uniform(0.01, 1.5) } : undefined) : undefined;
-        const yn = new Float32Array(n), yj = new Float32Array(n);
+        const params =
+          op === 'clip'
+            ? { alpha: -0.5, beta: g.uniform(0, 2) }
+            : op === 'leakyRelu' || op === 'elu'
+              ? g.bool()
+                ? { alpha: g.uniform(0.01, 1.5) }
+                : undefined
+              : undefined;
+        const yn = new Float32Array(n),
+          yj = new Float32Array(n);
         nat().unary(op, x, yn, params);
         js.unary(op, x, yj, params);
         assertClose(yn, yj, `unary ${op} n=${n}`, 2e-6, 1e-7);
@@ -93,7 +148,8 @@ describe.skipIf(skipNative)(nativeSuiteName('native vs js on random inputs'), ()
         const n = rows * channels;
         const x = g.floats(n, -5, 5);
         const bias = g.bool(0.8) ? g.floats(channels) : null;
-        const yn = new Float32Array(n), yj = new Float32Array(n);
+        const yn = new Float32Array(n),
+          yj = new Float32Array(n);
         nat().biasActivation(x, bias, yn, rows, channels, activation);
         js.biasActivation(x, bias, yj, rows, channels, activation);
         assertClose(yn, yj, `biasActivation ${activation} ${rows}x${channels}`, 2e-6, 1e-7);
@@ -101,18 +157,45 @@ describe.skipIf(skipNative)(nativeSuiteName('native vs js on random inputs'), ()
         nat().biasActivation(inPlace, bias, inPlace, rows, channels, activation);
         assertClose(inPlace, yj, `biasActivation ${activation} in place`, 2e-6, 1e-7);
         const dy = g.floats(n);
-        const dxn = new Float32Array(n), dxj = new Float32Array(n);
-        const dbn = bias ? new Float32Array(channels) : null, dbj = bias ? new Float32Array(channels) : null;
+        const dxn = new Float32Array(n),
+          dxj = new Float32Array(n);
+        const dbn = bias ? new Float32Array(channels) : null,
+          dbj = bias ? new Float32Array(channels) : null;
         nat().biasActivationGrad(yj, dy, dxn, dbn, rows, channels, activation);
         js.biasActivationGrad(yj, dy, dxj, dbj, rows, channels, activation);
         assertClose(dxn, dxj, `biasActivationGrad ${activation} ${rows}x${channels}: dx`, 1e-6, 1e-7);
-        if (dbn && dbj) assertClose(dbn, dbj, `biasActivationGrad ${activation} ${rows}x${channels}: dBias`, 1e-4, 1e-5 * Math.sqrt(rows + 1));
+        if (dbn && dbj)
+          assertClose(dbn, dbj, `biasActivationGrad ${activation} ${rows}x${channels}: dBias`, 1e-4, 1e-5 * Math.sqrt(rows + 1));
       }
     }
   });
 
   it('exp, sigmoid, tanh within 2 ulp, swish within 4, over the whole float range (vectorised; subnormals to 1e-37)', () => {
-    const xs: number[] = [-Infinity, -1e30, -1000, -104, -103.97, -103, -100, -90, -87.5, -87.3, -50, 50, 80, 88.7, 88.72, 88.73, 89, 100, 1e30, Infinity, NaN, 0, -0];
+    const xs: number[] = [
+      -Infinity,
+      -1e30,
+      -1000,
+      -104,
+      -103.97,
+      -103,
+      -100,
+      -90,
+      -87.5,
+      -87.3,
+      -50,
+      50,
+      80,
+      88.7,
+      88.72,
+      88.73,
+      89,
+      100,
+      1e30,
+      Infinity,
+      NaN,
+      0,
+      -0,
+    ];
     for (let v = -20; v <= 20; v += 0.0037) xs.push(v);
     for (let e = -40; e <= 2; e += 0.25) xs.push(2 ** e, -(2 ** e));
     const x = Float32Array.from(xs);
@@ -124,14 +207,16 @@ describe.skipIf(skipNative)(nativeSuiteName('native vs js on random inputs'), ()
       return bits[0]! < 0 ? -(bits[0]! & 0x7fffffff) : bits[0]!;
     };
     for (const op of ['exp', 'sigmoid', 'tanh', 'swish'] as const) {
-      const yn = new Float32Array(x.length), yj = new Float32Array(x.length);
+      const yn = new Float32Array(x.length),
+        yj = new Float32Array(x.length);
       nat().unary(op, x, yn);
       js.unary(op, x, yj);
       for (let i = 0; i < x.length; i++) {
         if (Number.isNaN(yj[i]!) && Number.isNaN(yn[i]!)) continue;
         const ulps = Math.abs(ordered(yn[i]!) - ordered(yj[i]!));
         // (Subnormal results may differ by more ulps: the JS backend rounds once from double.)
-        if (!(ulps <= (op === 'swish' ? 4 : 2)) && !(Math.abs(yn[i]! - yj[i]!) < 1e-37)) throw new Error(`${op}(${x[i]}) = ${yn[i]} (native), ${yj[i]} (js): ${ulps} ulp apart`);
+        if (!(ulps <= (op === 'swish' ? 4 : 2)) && !(Math.abs(yn[i]! - yj[i]!) < 1e-37))
+          throw new Error(`${op}(${x[i]}) = ${yn[i]} (native), ${yj[i]} (js): ${ulps} ulp apart`);
       }
     }
   });
@@ -146,19 +231,22 @@ describe.skipIf(skipNative)(nativeSuiteName('native vs js on random inputs'), ()
         const keep = g.int(0, outShape.length);
         return outShape.slice(outShape.length - keep).map((d) => (g.bool(0.35) ? 1 : d));
       };
-      const aShape = derive(), bShape = derive();
+      const aShape = derive(),
+        bShape = derive();
       // outShape must be exactly the broadcast: recompute it from a and b.
       const r = Math.max(aShape.length, bShape.length, g.bool(0.2) ? outShape.length : 0);
       const out: number[] = [];
       for (let i = 0; i < r; i++) {
-        const da = aShape[aShape.length - r + i] ?? 1, db = bShape[bShape.length - r + i] ?? 1;
+        const da = aShape[aShape.length - r + i] ?? 1,
+          db = bShape[bShape.length - r + i] ?? 1;
         out.push(da === 1 ? db : da);
       }
       const op = BINARY[t % BINARY.length]!;
       const a = op === 'pow' ? g.floats(size(aShape), 0.1, 3) : g.floats(size(aShape), -3, 3);
       const b = g.floats(size(bShape), -3, 3);
       if (op === 'equal' || op === 'notEqual') for (let i = 0; i < b.length; i++) if (g.bool(0.3)) b[i] = a[i % Math.max(1, a.length)] ?? 0;
-      const on = new Float32Array(size(out)), oj = new Float32Array(size(out));
+      const on = new Float32Array(size(out)),
+        oj = new Float32Array(size(out));
       nat().binary(op, a, aShape, b, bShape, on, out);
       js.binary(op, a, aShape, b, bShape, oj, out);
       assertClose(on, oj, `binary ${op} [${aShape}] [${bShape}] -> [${out}]`, op === 'pow' ? 1e-6 : 0, 0);
@@ -170,18 +258,22 @@ describe.skipIf(skipNative)(nativeSuiteName('native vs js on random inputs'), ()
     for (let t = 0; t < 150; t++) {
       const outShape = t % 30 === 0 ? [g.int(200, 260), g.int(140, 200)] : shapeOf(g, g.int(1, 4));
       const derive = (): number[] => outShape.slice(outShape.length - g.int(0, outShape.length)).map((d) => (g.bool(0.4) ? 1 : d));
-      const cs = derive(), as = derive(), bs = [...outShape];
+      const cs = derive(),
+        as = derive(),
+        bs = [...outShape];
       const cond = g.floats(size(cs));
       for (let i = 0; i < cond.length; i++) cond[i] = cond[i]! > 0 ? 1 : 0;
-      const a = g.floats(size(as)), b = g.floats(size(bs));
-      const on = new Float32Array(size(outShape)), oj = new Float32Array(size(outShape));
+      const a = g.floats(size(as)),
+        b = g.floats(size(bs));
+      const on = new Float32Array(size(outShape)),
+        oj = new Float32Array(size(outShape));
       nat().select(cond, cs, a, as, b, bs, on, outShape);
       js.select(cond, cs, a, as, b, bs, oj, outShape);
       assertEqual(on, oj, `select [${cs}] [${as}] [${bs}]`);
     }
   });
 
-  it('reduce and softmax over [outer, size, inner] (argReduce is js\'s)', () => {
+  it("reduce and softmax over [outer, size, inner] (argReduce is js's)", () => {
     const g = new Gen(5);
     for (let t = 0; t < 300; t++) {
       const big = t % 40 === 0;
@@ -192,12 +284,14 @@ describe.skipIf(skipNative)(nativeSuiteName('native vs js on random inputs'), ()
       if (t % 10 === 3 && x.length > 0) x[g.int(0, x.length - 1)] = NaN;
       const op = REDUCE[t % REDUCE.length]!;
       const xr = op === 'prod' ? Float32Array.from(x, (v) => (Number.isNaN(v) ? v : 0.9 + 0.1 * v)) : x;
-      const rn = new Float32Array(outer * inner), rj = new Float32Array(outer * inner);
+      const rn = new Float32Array(outer * inner),
+        rj = new Float32Array(outer * inner);
       nat().reduce(op, xr, rn, outer, sz, inner);
       js.reduce(op, xr, rj, outer, sz, inner);
       assertClose(rn, rj, `reduce ${op} [${outer},${sz},${inner}]`, 1e-5, 1e-5);
       for (const log of [false, true]) {
-        const sn = new Float32Array(x.length), sj = new Float32Array(x.length);
+        const sn = new Float32Array(x.length),
+          sj = new Float32Array(x.length);
         nat().softmax(x, sn, outer, sz, inner, log);
         js.softmax(x, sj, outer, sz, inner, log);
         assertClose(sn, sj, `softmax log=${log} [${outer},${sz},${inner}]`, 1e-5, 1e-6);
@@ -217,29 +311,33 @@ describe.skipIf(skipNative)(nativeSuiteName('native vs js on random inputs'), ()
         const j = g.int(0, i);
         [perm[i], perm[j]] = [perm[j]!, perm[i]!];
       }
-      const tn = new Float32Array(x.length), tj = new Float32Array(x.length);
+      const tn = new Float32Array(x.length),
+        tj = new Float32Array(x.length);
       nat().transpose(x, shape, perm, tn);
       js.transpose(x, shape, perm, tj);
       assertEqual(tn, tj, `transpose [${shape}] perm [${perm}]`);
 
       const begin = shape.map((d) => g.int(0, d));
       const sz = shape.map((d, i) => g.int(0, d - begin[i]!));
-      const sn = new Float32Array(size(sz)), sj = new Float32Array(size(sz));
+      const sn = new Float32Array(size(sz)),
+        sj = new Float32Array(size(sz));
       nat().slice(x, shape, begin, sz, sn);
       js.slice(x, shape, begin, sz, sj);
       assertEqual(sn, sj, `slice [${shape}] begin [${begin}] size [${sz}]`);
 
-      const before = shape.map(() => g.int(0, 2)), after = shape.map(() => g.int(0, 2));
+      const before = shape.map(() => g.int(0, 2)),
+        after = shape.map(() => g.int(0, 2));
       const padded = shape.map((d, i) => d + before[i]! + after[i]!);
       const value = g.pick([0, -1.5]);
-      const pn = new Float32Array(size(padded)), pj = new Float32Array(size(padded));
+      const pn = new Float32Array(size(padded)),
+        pj = new Float32Array(size(padded));
       nat().pad(x, shape, before, after, value, pn);
       js.pad(x, shape, before, after, value, pj);
       assertEqual(pn, pj, `pad [${shape}] before [${before}] after [${after}]`);
     }
   });
 
-  it('concat and scatterAdd (gather and oneHot are js\'s)', () => {
+  it("concat and scatterAdd (gather and oneHot are js's)", () => {
     const g = new Gen(7);
     for (let t = 0; t < 200; t++) {
       const big = t % 40 === 0;
@@ -248,22 +346,22 @@ describe.skipIf(skipNative)(nativeSuiteName('native vs js on random inputs'), ()
       const sizes = Array.from({ length: g.int(0, 4) }, () => g.pick([0, 1, 2, 7]));
       const inputs = sizes.map((s) => g.floats(outer * s * inner));
       const total = sizes.reduce((a, b) => a + b, 0);
-      const cn = new Float32Array(outer * total * inner), cj = new Float32Array(outer * total * inner);
+      const cn = new Float32Array(outer * total * inner),
+        cj = new Float32Array(outer * total * inner);
       nat().concat(inputs, sizes, outer, inner, cn);
       js.concat(inputs, sizes, outer, inner, cj);
       assertEqual(cn, cj, `concat sizes [${sizes}] outer ${outer} inner ${inner}`);
 
       const sz = g.pick([1, 2, 10, 33]);
-      const x = g.floats(outer * sz * inner);
       const indices = g.ints(big ? 100 : g.int(0, 12), 0, sz - 1);
 
       const dy = g.floats(outer * indices.length * inner);
       const dx = g.floats(outer * sz * inner);
-      const dn = copy(dx), dj = copy(dx);
+      const dn = copy(dx),
+        dj = copy(dx);
       nat().scatterAdd(dy, indices, dn, outer, sz, inner);
       js.scatterAdd(dy, indices, dj, outer, sz, inner);
       assertClose(dn, dj, `scatterAdd [${outer},${sz},${inner}] ${indices.length} indices`, 1e-6, 1e-6);
-
     }
   });
 
@@ -271,34 +369,58 @@ describe.skipIf(skipNative)(nativeSuiteName('native vs js on random inputs'), ()
     const g = new Gen(8);
     for (let t = 0; t < 200; t++) {
       const big = t % 20 === 0;
-      const fh = g.pick([1, 1, 2, 3, 5]), fw = g.pick([1, 2, 3]);
-      const dh = g.pick([1, 1, 2]), dw = g.pick([1, 1, 2]);
-      const sh = g.pick([1, 1, 2, 3]), sw = g.pick([1, 2]);
-      const inH = g.int(1, big ? 16 : 9), inW = g.int(1, big ? 16 : 9);
-      const padTop = g.int(0, fh - 1), padLeft = g.int(0, fw - 1), padBottom = g.int(0, fh - 1), padRight = g.int(0, fw - 1);
+      const fh = g.pick([1, 1, 2, 3, 5]),
+        fw = g.pick([1, 2, 3]);
+      const dh = g.pick([1, 1, 2]),
+        dw = g.pick([1, 1, 2]);
+      const sh = g.pick([1, 1, 2, 3]),
+        sw = g.pick([1, 2]);
+      const inH = g.int(1, big ? 16 : 9),
+        inW = g.int(1, big ? 16 : 9);
+      const padTop = g.int(0, fh - 1),
+        padLeft = g.int(0, fw - 1),
+        padBottom = g.int(0, fh - 1),
+        padRight = g.int(0, fw - 1);
       const outH = Math.floor((inH + padTop + padBottom - dh * (fh - 1) - 1) / sh) + 1;
       const outW = Math.floor((inW + padLeft + padRight - dw * (fw - 1) - 1) / sw) + 1;
       if (outH <= 0 || outW <= 0) continue;
       const info: Conv2DInfo = {
-        batch: big ? g.int(4, 12) : g.pick([0, 1, 2, 3]), inHeight: inH, inWidth: inW,
-        inChannels: g.pick([1, 2, 3, 8]), outHeight: outH, outWidth: outW, outChannels: g.pick([1, 2, 5, 16]),
-        filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw,
-        padTop, padLeft,
+        batch: big ? g.int(4, 12) : g.pick([0, 1, 2, 3]),
+        inHeight: inH,
+        inWidth: inW,
+        inChannels: g.pick([1, 2, 3, 8]),
+        outHeight: outH,
+        outWidth: outW,
+        outChannels: g.pick([1, 2, 5, 16]),
+        filterHeight: fh,
+        filterWidth: fw,
+        strideHeight: sh,
+        strideWidth: sw,
+        dilationHeight: dh,
+        dilationWidth: dw,
+        padTop,
+        padLeft,
       };
-      const xs = info.batch * inH * inW * info.inChannels, ys = info.batch * outH * outW * info.outChannels;
+      const xs = info.batch * inH * inW * info.inChannels,
+        ys = info.batch * outH * outW * info.outChannels;
       const fs = fh * fw * info.inChannels * info.outChannels;
-      const x = g.floats(xs), f = g.floats(fs), dy = g.floats(ys);
+      const x = g.floats(xs),
+        f = g.floats(fs),
+        dy = g.floats(ys);
       const what = `conv #${t} ${JSON.stringify(info)}`;
       const tol = 1e-5 * (fh * fw * info.inChannels + 1);
-      const yn = new Float32Array(ys).fill(NaN), yj = new Float32Array(ys);
+      const yn = new Float32Array(ys).fill(NaN),
+        yj = new Float32Array(ys);
       nat().conv2d(x, f, yn, info);
       js.conv2d(x, f, yj, info);
       assertClose(yn, yj, `${what} forward`, 1e-4, tol);
-      const dxn = new Float32Array(xs).fill(NaN), dxj = new Float32Array(xs);
+      const dxn = new Float32Array(xs).fill(NaN),
+        dxj = new Float32Array(xs);
       nat().conv2dBackpropInput(dy, f, dxn, info);
       js.conv2dBackpropInput(dy, f, dxj, info);
       assertClose(dxn, dxj, `${what} backprop input`, 1e-4, 1e-5 * (fh * fw * info.outChannels + 1));
-      const dfn = new Float32Array(fs).fill(NaN), dfj = new Float32Array(fs);
+      const dfn = new Float32Array(fs).fill(NaN),
+        dfj = new Float32Array(fs);
       nat().conv2dBackpropFilter(x, dy, dfn, info);
       js.conv2dBackpropFilter(x, dy, dfj, info);
       assertClose(dfn, dfj, `${what} backprop filter`, 1e-4, 1e-5 * (info.batch * outH * outW + 1));
@@ -308,20 +430,40 @@ describe.skipIf(skipNative)(nativeSuiteName('native vs js on random inputs'), ()
   it('conv2d with im2col chunks that end inside an image (one image > the 4 MB scratch)', () => {
     const g = new Gen(11);
     const info: Conv2DInfo = {
-      batch: 2, inHeight: 64, inWidth: 63, inChannels: 32, outHeight: 64, outWidth: 63, outChannels: 8,
-      filterHeight: 3, filterWidth: 3, strideHeight: 1, strideWidth: 1, dilationHeight: 1, dilationWidth: 1, padTop: 1, padLeft: 1,
+      batch: 2,
+      inHeight: 64,
+      inWidth: 63,
+      inChannels: 32,
+      outHeight: 64,
+      outWidth: 63,
+      outChannels: 8,
+      filterHeight: 3,
+      filterWidth: 3,
+      strideHeight: 1,
+      strideWidth: 1,
+      dilationHeight: 1,
+      dilationWidth: 1,
+      padTop: 1,
+      padLeft: 1,
     };
-    const xs = 2 * 64 * 63 * 32, ys = 2 * 64 * 63 * 8, fs = 9 * 32 * 8;
-    const x = g.floats(xs), f = g.floats(fs), dy = g.floats(ys);
-    const yn = new Float32Array(ys), yj = new Float32Array(ys);
+    const xs = 2 * 64 * 63 * 32,
+      ys = 2 * 64 * 63 * 8,
+      fs = 9 * 32 * 8;
+    const x = g.floats(xs),
+      f = g.floats(fs),
+      dy = g.floats(ys);
+    const yn = new Float32Array(ys),
+      yj = new Float32Array(ys);
     nat().conv2d(x, f, yn, info);
     js.conv2d(x, f, yj, info);
     assertClose(yn, yj, 'big conv forward', 1e-4, 3e-3);
-    const dxn = new Float32Array(xs), dxj = new Float32Array(xs);
+    const dxn = new Float32Array(xs),
+      dxj = new Float32Array(xs);
     nat().conv2dBackpropInput(dy, f, dxn, info);
     js.conv2dBackpropInput(dy, f, dxj, info);
     assertClose(dxn, dxj, 'big conv backprop input', 1e-4, 1e-3);
-    const dfn = new Float32Array(fs), dfj = new Float32Array(fs);
+    const dfn = new Float32Array(fs),
+      dfj = new Float32Array(fs);
     nat().conv2dBackpropFilter(x, dy, dfn, info);
     js.conv2dBackpropFilter(x, dy, dfj, info);
     assertClose(dfn, dfj, 'big conv backprop filter', 1e-4, 5e-2);
@@ -331,35 +473,57 @@ describe.skipIf(skipNative)(nativeSuiteName('native vs js on random inputs'), ()
     const g = new Gen(9);
     for (let t = 0; t < 200; t++) {
       const big = t % 25 === 0;
-      const fh = g.int(1, 3), fw = g.int(1, 3), sh = g.int(1, 3), sw = g.int(1, 3);
-      const inH = g.int(1, big ? 30 : 8), inW = g.int(1, big ? 30 : 8);
-      const padTop = g.int(0, fh - 1), padLeft = g.int(0, fw - 1);
+      const fh = g.int(1, 3),
+        fw = g.int(1, 3),
+        sh = g.int(1, 3),
+        sw = g.int(1, 3);
+      const inH = g.int(1, big ? 30 : 8),
+        inW = g.int(1, big ? 30 : 8);
+      const padTop = g.int(0, fh - 1),
+        padLeft = g.int(0, fw - 1);
       const outH = Math.floor((inH + padTop + g.int(0, fh - 1) - fh) / sh) + 1;
       const outW = Math.floor((inW + padLeft + g.int(0, fw - 1) - fw) / sw) + 1;
       if (outH <= 0 || outW <= 0) continue;
       const info: Pool2DInfo = {
-        batch: big ? g.int(8, 32) : g.pick([0, 1, 2, 3]), inHeight: inH, inWidth: inW, channels: g.pick([1, 3, 8]),
-        outHeight: outH, outWidth: outW, filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw, padTop, padLeft,
+        batch: big ? g.int(8, 32) : g.pick([0, 1, 2, 3]),
+        inHeight: inH,
+        inWidth: inW,
+        channels: g.pick([1, 3, 8]),
+        outHeight: outH,
+        outWidth: outW,
+        filterHeight: fh,
+        filterWidth: fw,
+        strideHeight: sh,
+        strideWidth: sw,
+        padTop,
+        padLeft,
       };
-      const xs = info.batch * inH * inW * info.channels, ys = info.batch * outH * outW * info.channels;
+      const xs = info.batch * inH * inW * info.channels,
+        ys = info.batch * outH * outW * info.channels;
       const x = g.floats(xs);
       if (t % 10 === 0 && xs > 0) x[g.int(0, xs - 1)] = NaN;
       const what = `pool #${t} ${JSON.stringify(info)}`;
-      const yn = new Float32Array(ys), yj = new Float32Array(ys), an = new Int32Array(ys), aj = new Int32Array(ys);
+      const yn = new Float32Array(ys),
+        yj = new Float32Array(ys),
+        an = new Int32Array(ys),
+        aj = new Int32Array(ys);
       nat().maxPool2d(x, yn, an, info);
       js.maxPool2d(x, yj, aj, info);
       assertEqual(yn, yj, `${what} max`);
       assertEqual(an, aj, `${what} argmax`);
       const dy = g.floats(ys);
-      const dxn = new Float32Array(xs).fill(NaN), dxj = new Float32Array(xs);
+      const dxn = new Float32Array(xs).fill(NaN),
+        dxj = new Float32Array(xs);
       nat().maxPool2dBackprop(dy, aj, dxn, info);
       js.maxPool2dBackprop(dy, aj, dxj, info);
       assertClose(dxn, dxj, `${what} max backprop`, 1e-6, 1e-7);
-      const vn = new Float32Array(ys), vj = new Float32Array(ys);
+      const vn = new Float32Array(ys),
+        vj = new Float32Array(ys);
       nat().avgPool2d(x, vn, info);
       js.avgPool2d(x, vj, info);
       assertClose(vn, vj, `${what} avg`, 1e-6, 1e-7);
-      const dvn = new Float32Array(xs).fill(NaN), dvj = new Float32Array(xs);
+      const dvn = new Float32Array(xs).fill(NaN),
+        dvj = new Float32Array(xs);
       nat().avgPool2dBackprop(dy, dvn, info);
       js.avgPool2dBackprop(dy, dvj, info);
       assertClose(dvn, dvj, `${what} avg backprop`, 1e-6, 1e-7);
@@ -377,11 +541,19 @@ describe.skipIf(skipNative)(nativeSuiteName('native vs js on random inputs'), ()
         I: g.pick([1, 3, 8, 13]),
         U: g.pick([1, 4, 16, 33]),
       });
-      const n = runRecurrent(nat(), c), j = runRecurrent(js, c);
+      const n = runRecurrent(nat(), c),
+        j = runRecurrent(js, c);
       compareRecurrent(n, j, c);
     }
     // Empty batch, no inputs, no units; a batch past 64 groups of 16 (the groups grow).
-    for (const [B, T, I, U] of [[0, 3, 2, 4], [2, 3, 0, 4], [20, 3, 0, 5], [2, 3, 2, 0], [20, 2, 3, 0], [1100, 2, 3, 5]] as const) {
+    for (const [B, T, I, U] of [
+      [0, 3, 2, 4],
+      [2, 3, 0, 4],
+      [20, 3, 0, 5],
+      [2, 3, 2, 0],
+      [20, 2, 3, 0],
+      [1100, 2, 3, 5],
+    ] as const) {
       for (const kind of RNN_KINDS) {
         const c = recurrentCase(g, { kind, B, T, I, U });
         compareRecurrent(runRecurrent(nat(), c), runRecurrent(js, c), c);
@@ -410,8 +582,17 @@ describe.skipIf(skipNative)(nativeSuiteName('native vs js on random inputs'), ()
     // itself — unless the CPU lacks AVX2/FMA, where OpenBLAS threads its per-step products and
     // only run-to-run determinism holds.
     const small = RNN_KINDS.map((kind) => recurrentCase(g, { kind, B: 8, T: 3, I: 40, U: 200 }));
-    const ownKernels = process.env.AXON_SMALL_GEMM !== '0' && process.arch === 'x64' &&
-      (() => { try { const f = readFileSync('/proc/cpuinfo', 'utf8'); return / avx2( |$)/m.test(f) && / fma( |$)/m.test(f); } catch { return false; } })();
+    const ownKernels =
+      process.env.AXON_SMALL_GEMM !== '0' &&
+      process.arch === 'x64' &&
+      (() => {
+        try {
+          const f = readFileSync('/proc/cpuinfo', 'utf8');
+          return / avx2( |$)/m.test(f) && / fma( |$)/m.test(f);
+        } catch {
+          return false;
+        }
+      })();
     const strict = ownKernels ? [...cases, ...small] : cases;
     const differing = (a: Record<string, Float32Array>, b: Record<string, Float32Array>): Record<string, number> =>
       Object.fromEntries(Object.entries(a).map(([name, x]) => [name, x.reduce((m, v, i) => m + (Object.is(v, b[name]![i]) ? 0 : 1), 0)]));
@@ -489,19 +670,29 @@ interface RecurrentCase {
  * A random sequence problem: options, mask, initial state, bias and which gradients are wanted
  * drawn at random (plain: the seed model's training call, tanh/sigmoid and no options).
  */
-function recurrentCase(g: Gen, o: { kind: RnnKind; B: number; T: number; I: number; U: number; plain?: boolean; mask?: boolean }): RecurrentCase {
+function recurrentCase(
+  g: Gen,
+  o: { kind: RnnKind; B: number; T: number; I: number; U: number; plain?: boolean; mask?: boolean },
+): RecurrentCase {
   const { kind, B, T, I, U } = o;
   const G = kind === 'lstm' ? 4 : kind === 'simpleRnn' ? 1 : 3;
-  const isLstm = kind === 'lstm', isGru = kind === 'gru' || kind === 'gruRa';
+  const isLstm = kind === 'lstm',
+    isGru = kind === 'gru' || kind === 'gruRa';
   const plain = o.plain ?? false;
   const info: RnnSequenceInfo = {
-    batch: B, timesteps: T, inputSize: I, units: U,
-    goBackwards: !plain && g.bool(0.3), returnSequences: plain ? g.bool() : g.bool(0.6), zeroOutputForMask: !plain && g.bool(0.3),
+    batch: B,
+    timesteps: T,
+    inputSize: I,
+    units: U,
+    goBackwards: !plain && g.bool(0.3),
+    returnSequences: plain ? g.bool() : g.bool(0.6),
+    zeroOutputForMask: !plain && g.bool(0.3),
     activation: plain || g.bool(0.5) ? 'tanh' : g.pick(ACTS),
     recurrentActivation: plain || g.bool(0.5) ? 'sigmoid' : g.pick(ACTS),
     resetAfter: kind === 'gruRa',
   };
-  const GU = G * U, BU = B * U;
+  const GU = G * U,
+    BU = B * U;
   const opt = (p: number, n: number, lo = -1, hi = 1): Float32Array | null => (g.bool(p) ? g.floats(n, lo, hi) : null);
   let mask: Float32Array | null = null;
   if (o.mask || (!plain && g.bool(0.4))) {
@@ -514,12 +705,20 @@ function recurrentCase(g: Gen, o: { kind: RnnKind; B: number; T: number; I: numb
   const out = (n: number): Float32Array => g.floats(n).fill(NaN); // outputs must be overwritten whole
   const outputSize = info.returnSequences ? B * T * U : BU;
   const forward: RnnForwardArrays = {
-    x: g.floats(B * T * I), kernel, recurrentKernel,
+    x: g.floats(B * T * I),
+    kernel,
+    recurrentKernel,
     bias: opt(plain ? 1 : 0.7, (kind === 'gruRa' ? 2 : 1) * GU, -0.5, 0.5),
-    h0: plain ? null : opt(0.4, BU), c0: null, mask,
-    output: out(outputSize), hT: out(BU), cT: isLstm ? out(BU) : null,
-    hs: out((T + 1) * BU), cs: isLstm ? out((T + 1) * BU) : null,
-    gates: kind === 'simpleRnn' ? null : out(T * B * GU), aux: isGru ? out(T * BU) : null,
+    h0: plain ? null : opt(0.4, BU),
+    c0: null,
+    mask,
+    output: out(outputSize),
+    hT: out(BU),
+    cT: isLstm ? out(BU) : null,
+    hs: out((T + 1) * BU),
+    cs: isLstm ? out((T + 1) * BU) : null,
+    gates: kind === 'simpleRnn' ? null : out(T * B * GU),
+    aux: isGru ? out(T * BU) : null,
   };
   if (isLstm && forward.h0) forward.c0 = opt(0.7, BU);
   const want = (n: number, p = 0.8): Float32Array | null => (plain || g.bool(p) ? out(n) : null);
@@ -527,11 +726,15 @@ function recurrentCase(g: Gen, o: { kind: RnnKind; B: number; T: number; I: numb
     dOutput: plain || g.bool(0.85) ? g.floats(outputSize) : null,
     dhT: plain || g.bool(0.6) ? g.floats(BU) : null,
     dcT: isLstm && (plain || g.bool(0.6)) ? g.floats(BU) : null,
-    dx: want(B * T * I), dKernel: want(I * GU), dRecurrentKernel: want(U * GU),
+    dx: want(B * T * I),
+    dKernel: want(I * GU),
+    dRecurrentKernel: want(U * GU),
     dBias: forward.bias ? want(forward.bias.length) : null,
-    dh0: forward.h0 ? want(BU) : null, dc0: forward.c0 ? want(BU) : null,
+    dh0: forward.h0 ? want(BU) : null,
+    dc0: forward.c0 ? want(BU) : null,
   };
-  const what = `${kind} B=${B} T=${T} I=${I} U=${U} ${JSON.stringify({ ...info, batch: undefined, timesteps: undefined, inputSize: undefined, units: undefined })}` +
+  const what =
+    `${kind} B=${B} T=${T} I=${I} U=${U} ${JSON.stringify({ ...info, batch: undefined, timesteps: undefined, inputSize: undefined, units: undefined })}` +
     ` mask=${!!mask} h0=${!!forward.h0} c0=${!!forward.c0} bias=${!!forward.bias}`;
   return { what, kind, info, forward, backward };
 }
@@ -539,12 +742,24 @@ function recurrentCase(g: Gen, o: { kind: RnnKind; B: number; T: number; I: numb
 /** Runs forward then backward on fresh copies of every array; returns each output by name. */
 function runRecurrent(be: Backend, c: RecurrentCase): Record<string, Float32Array> {
   const o = be;
-  const [fwd, bwd] = c.kind === 'lstm' ? [o.lstmForward, o.lstmBackward] : c.kind === 'simpleRnn' ? [o.simpleRnnForward, o.simpleRnnBackward] : [o.gruForward, o.gruBackward];
+  const [fwd, bwd] =
+    c.kind === 'lstm'
+      ? [o.lstmForward, o.lstmBackward]
+      : c.kind === 'simpleRnn'
+        ? [o.simpleRnnForward, o.simpleRnnBackward]
+        : [o.gruForward, o.gruBackward];
   const cp = (a: Float32Array | null): Float32Array | null => (a ? copy(a) : null);
   const f = Object.fromEntries(Object.entries(c.forward).map(([k, v]) => [k, cp(v)])) as unknown as RnnForwardArrays;
   fwd.call(o, f, c.info);
   const b: RnnBackwardArrays = {
-    x: f.x, kernel: f.kernel, recurrentKernel: f.recurrentKernel, mask: f.mask, hs: f.hs, cs: f.cs, gates: f.gates, aux: f.aux,
+    x: f.x,
+    kernel: f.kernel,
+    recurrentKernel: f.recurrentKernel,
+    mask: f.mask,
+    hs: f.hs,
+    cs: f.cs,
+    gates: f.gates,
+    aux: f.aux,
     ...(Object.fromEntries(Object.entries(c.backward).map(([k, v]) => [k, cp(v)])) as unknown as RecurrentCase['backward']),
   };
   bwd.call(o, b, c.info);

@@ -24,12 +24,27 @@ let tmp = '';
 
 function node(args: string[], env: Record<string, string | undefined>): { status: number | null; stdout: string; stderr: string } {
   // The children pick their backend themselves: an AXON_BACKEND of the parent's run is not theirs.
-  const r = spawnSync(process.execPath, args, { cwd: pkgDir, encoding: 'utf8', env: { ...process.env, AXON_BACKEND: undefined, ...env }, timeout: 120_000 });
+  const r = spawnSync(process.execPath, args, {
+    cwd: pkgDir,
+    encoding: 'utf8',
+    env: { ...process.env, AXON_BACKEND: undefined, ...env },
+    timeout: 120_000,
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** Imports kernels-js and kernels-native (dist) in a fresh process and reports what it sees. */
-function probe(env: Record<string, string | undefined>): { status: number | null; stderr: string; report: { available: boolean; reason?: string; backend: string; status: { name: string; available: boolean; reason?: string }[]; sum: number } } {
+function probe(env: Record<string, string | undefined>): {
+  status: number | null;
+  stderr: string;
+  report: {
+    available: boolean;
+    reason?: string;
+    backend: string;
+    status: { name: string; available: boolean; reason?: string }[];
+    sum: number;
+  };
+} {
   const code = `
     import '@axon/kernels-js';
     const kn = await import(${JSON.stringify(distIndex)});
@@ -47,7 +62,8 @@ function probe(env: Record<string, string | undefined>): { status: number | null
 
 describe('fallback without the addon', () => {
   beforeAll(() => {
-    if (!existsSync(distIndex)) throw new Error(`${distIndex} is missing: build the package first (pnpm --filter @axon/kernels-native build)`);
+    if (!existsSync(distIndex))
+      throw new Error(`${distIndex} is missing: build the package first (pnpm --filter @axon/kernels-native build)`);
     tmp = mkdtempSync(join(tmpdir(), 'axon-native-fallback-'));
   });
   afterAll(() => {
@@ -68,7 +84,11 @@ describe('fallback without the addon', () => {
     expect(r.report.reason).toMatch(/the addon was not built: skipped because AXON_SKIP_NATIVE=1/);
     expect(r.report.backend).toBe('js');
     expect(r.report.sum).toBe(6);
-    expect(r.report.status).toContainEqual({ name: 'native', available: false, reason: expect.stringMatching(/AXON_SKIP_NATIVE.*libopenblas-dev/) });
+    expect(r.report.status).toContainEqual({
+      name: 'native',
+      available: false,
+      reason: expect.stringMatching(/AXON_SKIP_NATIVE.*libopenblas-dev/),
+    });
     const lines = r.stderr.split('\n').filter((l) => l.includes('@axon/kernels-native'));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/native backend unavailable \(.*\); using 'js' — to enable it: apt-get install libopenblas-dev cmake g\+\+/);

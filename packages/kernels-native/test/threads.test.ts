@@ -37,13 +37,30 @@ describe.skipIf(skipNative)(nativeSuiteName('native thread control'), () => {
 
   it('conv2d passes: identical bits for any thread count (batch split), deterministic run to run', () => {
     const be = createNativeBackend() as CompleteHostBackend;
-    const info = { batch: 32, inHeight: 13, inWidth: 13, inChannels: 32, outHeight: 11, outWidth: 11, outChannels: 64,
-      filterHeight: 3, filterWidth: 3, strideHeight: 1, strideWidth: 1, dilationHeight: 1, dilationWidth: 1, padTop: 0, padLeft: 0 };
+    const info = {
+      batch: 32,
+      inHeight: 13,
+      inWidth: 13,
+      inChannels: 32,
+      outHeight: 11,
+      outWidth: 11,
+      outChannels: 64,
+      filterHeight: 3,
+      filterWidth: 3,
+      strideHeight: 1,
+      strideWidth: 1,
+      dilationHeight: 1,
+      dilationWidth: 1,
+      padTop: 0,
+      padLeft: 0,
+    };
     const x = Float32Array.from({ length: 32 * 13 * 13 * 32 }, (_, i) => Math.sin(i * 0.37));
     const dy = Float32Array.from({ length: 32 * 11 * 11 * 64 }, (_, i) => Math.cos(i * 0.11));
     const f = Float32Array.from({ length: 9 * 32 * 64 }, (_, i) => Math.sin(i * 1.3));
     const run = (): Float32Array[] => {
-      const y = new Float32Array(dy.length), dx = new Float32Array(x.length), df = new Float32Array(f.length);
+      const y = new Float32Array(dy.length),
+        dx = new Float32Array(x.length),
+        df = new Float32Array(f.length);
       be.conv2d(x, f, y, info);
       be.conv2dBackpropInput(dy, f, dx, info);
       be.conv2dBackpropFilter(x, dy, df, info);
@@ -74,9 +91,18 @@ describe.skipIf(skipNative)(nativeSuiteName('native thread control'), () => {
 
   it('AXON_NUM_THREADS applies at import', () => {
     const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', `const k = await import(${JSON.stringify(dist)}); console.log(k.getNumThreads(), k.blasInfo().threads);`], {
-      encoding: 'utf8', env: { ...process.env, AXON_NUM_THREADS: '1' },
-    });
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const k = await import(${JSON.stringify(dist)}); console.log(k.getNumThreads(), k.blasInfo().threads);`,
+      ],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, AXON_NUM_THREADS: '1' },
+      },
+    );
     expect(r.stdout.trim()).toBe('1 1');
   });
 });

@@ -71,7 +71,8 @@ export function copy<T extends Float32Array | Int32Array>(a: T): T {
 export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string, rtol = 1e-5, atol = 1e-6): void {
   if (actual.length !== expected.length) throw new Error(`${what}: length ${actual.length} vs ${expected.length}`);
   for (let i = 0; i < actual.length; i++) {
-    const a = actual[i]!, e = expected[i]!;
+    const a = actual[i]!,
+      e = expected[i]!;
     if (Number.isNaN(e) ? Number.isNaN(a) : a === e || Math.abs(a - e) <= atol + rtol * Math.abs(e)) continue;
     throw new Error(`${what}: element ${i} is ${a} (native), expected ${e} (js)`);
   }

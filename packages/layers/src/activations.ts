@@ -54,7 +54,7 @@ export function getActivation(identifier: ActivationIdentifier | null | undefine
     throw new Error(`Unknown activation ${JSON.stringify(identifier)}: expected a name (${activationNames().join(', ')}) or an Activation`);
   }
   const name = aliases[identifier] ?? identifier;
-  const fn = Object.prototype.hasOwnProperty.call(builtins, name) ? builtins[name] : undefined;
+  const fn = Object.hasOwn(builtins, name) ? builtins[name] : undefined;
   if (!fn) throw new Error(`Unknown activation '${identifier}'. Valid names: ${activationNames().join(', ')}`);
   let activation = cache.get(name);
   if (!activation) {

@@ -5,14 +5,38 @@ export * from './initializers.js';
 export * from './regularizers.js';
 export * from './layer.js';
 export {
-  InputLayer, inputLayer, input, Dense, dense, Flatten, flatten, Reshape, reshapeLayer as reshape, Dropout, dropout,
-  ActivationLayer, activation,
-  type InputLayerArgs, type DenseArgs, type FlattenArgs, type ReshapeArgs, type DropoutArgs, type ActivationArgs,
+  InputLayer,
+  inputLayer,
+  input,
+  Dense,
+  dense,
+  Flatten,
+  flatten,
+  Reshape,
+  reshapeLayer as reshape,
+  Dropout,
+  dropout,
+  ActivationLayer,
+  activation,
+  type InputLayerArgs,
+  type DenseArgs,
+  type FlattenArgs,
+  type ReshapeArgs,
+  type DropoutArgs,
+  type ActivationArgs,
 } from './layers/core.js';
 export { Conv2D, conv2dLayer as conv2d, type Conv2DArgs } from './layers/convolutional.js';
 export {
-  MaxPooling2D, maxPooling2d, AveragePooling2D, averagePooling2d, GlobalMaxPooling2D, globalMaxPooling2d,
-  GlobalAveragePooling2D, globalAveragePooling2d, type Pooling2DArgs, type GlobalPooling2DArgs,
+  MaxPooling2D,
+  maxPooling2d,
+  AveragePooling2D,
+  averagePooling2d,
+  GlobalMaxPooling2D,
+  globalMaxPooling2d,
+  GlobalAveragePooling2D,
+  globalAveragePooling2d,
+  type Pooling2DArgs,
+  type GlobalPooling2DArgs,
 } from './layers/pooling.js';
 export { BatchNormalization, batchNormalization, type BatchNormalizationArgs } from './layers/normalization.js';
 export { Embedding, embedding, type EmbeddingArgs } from './layers/embeddings.js';

@@ -135,7 +135,8 @@ export class RandomUniform extends Initializer {
     this.minval = args.minval ?? -0.05;
     this.maxval = args.maxval ?? 0.05;
     this.seed = seedOf(args);
-    if (!(this.maxval >= this.minval)) throw new Error(`RandomUniform initializer: maxval (${this.maxval}) must be >= minval (${this.minval})`);
+    if (!(this.maxval >= this.minval))
+      throw new Error(`RandomUniform initializer: maxval (${this.maxval}) must be >= minval (${this.minval})`);
   }
   apply(shape: readonly number[]): Tensor {
     const rng = rngFor(this.seed);
@@ -364,8 +365,21 @@ export class Identity extends Initializer {
 type InitializerClass = new (args?: never) => Initializer;
 
 const initializerClasses: InitializerClass[] = [
-  Zeros, Ones, Constant, RandomUniform, RandomNormal, TruncatedNormal, VarianceScaling,
-  GlorotUniform, GlorotNormal, HeNormal, HeUniform, LeCunNormal, LeCunUniform, Orthogonal, Identity,
+  Zeros,
+  Ones,
+  Constant,
+  RandomUniform,
+  RandomNormal,
+  TruncatedNormal,
+  VarianceScaling,
+  GlorotUniform,
+  GlorotNormal,
+  HeNormal,
+  HeUniform,
+  LeCunNormal,
+  LeCunUniform,
+  Orthogonal,
+  Identity,
 ];
 const byKey = new Map<string, InitializerClass>(
   initializerClasses.map((cls) => [looseKey((cls as unknown as typeof Initializer).className), cls]),
@@ -389,7 +403,8 @@ export function initializerNames(): string[] {
  */
 export function getInitializer(identifier: InitializerIdentifier): Initializer {
   if (identifier instanceof Initializer) return identifier;
-  const className = typeof identifier === 'string' ? identifier : isSerializedObject(identifier) ? serializedClassName(identifier) : undefined;
+  const className =
+    typeof identifier === 'string' ? identifier : isSerializedObject(identifier) ? serializedClassName(identifier) : undefined;
   const cls = className === undefined ? undefined : byKey.get(looseKey(className));
   if (!cls) {
     throw new Error(

@@ -379,7 +379,7 @@ const registry = new Map<string, LayerClass>();
 
 /** Makes a layer class known to deserializeLayer under its static className. */
 export function registerLayer<T extends LayerClass>(cls: T): T {
-  if (!Object.prototype.hasOwnProperty.call(cls, 'className') || !cls.className) {
+  if (!Object.hasOwn(cls, 'className') || !cls.className) {
     throw new Error(`registerLayer: class ${cls.name} must define its own static className`);
   }
   registry.set(cls.className, cls);
@@ -410,4 +410,3 @@ export function deserializeLayer(serialized: SerializedObject): Layer {
 export function serializeLayer(layer: Layer): SerializedObject {
   return { className: layer.getClassName(), config: layer.getConfig() };
 }
-

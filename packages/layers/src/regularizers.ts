@@ -23,7 +23,10 @@ export class L1L2 extends Regularizer {
     super();
     this.l1 = args.l1 ?? 0;
     this.l2 = args.l2 ?? 0;
-    for (const [k, v] of [['l1', this.l1], ['l2', this.l2]] as const) {
+    for (const [k, v] of [
+      ['l1', this.l1],
+      ['l2', this.l2],
+    ] as const) {
       if (!(Number.isFinite(v) && v >= 0)) throw new Error(`L1L2 regularizer: ${k} must be a non-negative number, got ${v}`);
     }
   }

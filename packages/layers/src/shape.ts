@@ -54,7 +54,9 @@ export function shapeSize(shape: readonly (number | null)[]): number | null {
 export function normalizePair(layer: string, option: string, value: unknown): [number, number] {
   const pair = typeof value === 'number' ? [value, value] : value;
   if (!Array.isArray(pair) || pair.length !== 2 || !pair.every((d) => Number.isInteger(d) && d > 0)) {
-    throw new Error(`Layer ${layer}: ${option} must be a positive integer or an array of 2 positive integers, got ${JSON.stringify(value)}`);
+    throw new Error(
+      `Layer ${layer}: ${option} must be a positive integer or an array of 2 positive integers, got ${JSON.stringify(value)}`,
+    );
   }
   return [pair[0] as number, pair[1] as number];
 }

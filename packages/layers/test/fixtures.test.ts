@@ -35,9 +35,17 @@ describe.each(BACKENDS)('layers match PyTorch on the %s backend', (backend) => {
       expectClose(output!, f.output, `${f.name} output`);
       const expectedGrads = [...(f.inputGrad ? [f.inputGrad] : []), ...f.weightGrads.filter((g) => g !== null)];
       expect(grads.length).toBe(expectedGrads.length);
-      grads.forEach((g, i) => expectClose(g, expectedGrads[i]!, `${f.name} gradient ${wrt[i]!.constructor.name === 'Variable' ? (wrt[i] as { name?: string }).name : 'input'}`));
+      grads.forEach((g, i) =>
+        expectClose(
+          g,
+          expectedGrads[i]!,
+          `${f.name} gradient ${wrt[i]!.constructor.name === 'Variable' ? (wrt[i] as { name?: string }).name : 'input'}`,
+        ),
+      );
       if (f.weightsAfter) {
-        layer.getWeights().forEach((w, i) => expectClose(w, f.weightsAfter![i]!, `${f.name} ${layer.weights[i]!.name} after one training step`));
+        layer
+          .getWeights()
+          .forEach((w, i) => expectClose(w, f.weightsAfter![i]!, `${f.name} ${layer.weights[i]!.name} after one training step`));
       }
     });
 

@@ -76,7 +76,9 @@ export function expectClose(actual: Tensor, expected: Encoded, what: string, rto
     }
   });
   if (!(worst <= rtol)) {
-    throw new Error(`${what}: value ${at} is ${a[at]}, expected ${expected.values[at]} (relative error ${worst.toExponential(2)} > ${rtol})`);
+    throw new Error(
+      `${what}: value ${at} is ${a[at]}, expected ${expected.values[at]} (relative error ${worst.toExponential(2)} > ${rtol})`,
+    );
   }
 }
 

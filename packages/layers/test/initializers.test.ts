@@ -2,8 +2,18 @@ import '@axon/kernels-js';
 import { setSeed, type Tensor } from '@axon/tensor';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
-  activationNames, computeFans, getActivation, getInitializer, getRegularizer, initializerNames, l1, l1l2, l2,
-  serializeActivation, serializeInitializer, serializeRegularizer,
+  activationNames,
+  computeFans,
+  getActivation,
+  getInitializer,
+  getRegularizer,
+  initializerNames,
+  l1,
+  l1l2,
+  l2,
+  serializeActivation,
+  serializeInitializer,
+  serializeRegularizer,
 } from '../src/index.js';
 
 function stats(t: Tensor): { mean: number; std: number; maxAbs: number } {
@@ -65,7 +75,13 @@ describe('initializers', () => {
     const t = stats(getInitializer({ className: 'TruncatedNormal', config: { mean: 1, stddev: 0.5 } }).apply([100, 100]));
     expect(t.mean).toBeCloseTo(1, 1);
     expect(t.maxAbs).toBeLessThanOrEqual(2);
-    expect(Array.from(getInitializer({ className: 'Constant', config: { value: 3 } }).apply([2]).dataSync())).toEqual([3, 3]);
+    expect(
+      Array.from(
+        getInitializer({ className: 'Constant', config: { value: 3 } })
+          .apply([2])
+          .dataSync(),
+      ),
+    ).toEqual([3, 3]);
     expect(Array.from(getInitializer('zeros').apply([2]).dataSync())).toEqual([0, 0]);
     expect(Array.from(getInitializer('Ones').apply([2]).dataSync())).toEqual([1, 1]);
   });
@@ -113,7 +129,10 @@ describe('initializers', () => {
     expect(serializeInitializer(getInitializer('glorot_uniform'))).toEqual({ className: 'GlorotUniform', config: { seed: null } });
     expect(serializeInitializer(getInitializer('heNormal'))).toEqual({ className: 'HeNormal', config: { seed: null } });
     expect(serializeInitializer(getInitializer('leCunNormal'))).toEqual({ className: 'LeCunNormal', config: { seed: null } });
-    expect(serializeInitializer(getInitializer('randomUniform'))).toEqual({ className: 'RandomUniform', config: { minval: -0.05, maxval: 0.05, seed: null } });
+    expect(serializeInitializer(getInitializer('randomUniform'))).toEqual({
+      className: 'RandomUniform',
+      config: { minval: -0.05, maxval: 0.05, seed: null },
+    });
     expect(serializeInitializer(getInitializer('orthogonal'))).toEqual({ className: 'Orthogonal', config: { gain: 1, seed: null } });
     expect(initializerNames()).toContain('glorotUniform');
     expect(() => getInitializer('xavier')).toThrow(/Unknown initializer 'xavier'. Valid names: zeros, ones, constant, .*glorotUniform/);
@@ -125,7 +144,20 @@ describe('activations', () => {
     expect(serializeActivation(getActivation('leaky_relu'))).toBe('leakyRelu');
     expect(serializeActivation(getActivation(undefined))).toBe('linear');
     expect(serializeActivation(getActivation('silu'))).toBe('swish');
-    for (const name of ['relu', 'sigmoid', 'tanh', 'softmax', 'linear', 'elu', 'selu', 'softplus', 'softsign', 'gelu', 'swish', 'leakyRelu']) {
+    for (const name of [
+      'relu',
+      'sigmoid',
+      'tanh',
+      'softmax',
+      'linear',
+      'elu',
+      'selu',
+      'softplus',
+      'softsign',
+      'gelu',
+      'swish',
+      'leakyRelu',
+    ]) {
       expect(activationNames()).toContain(name);
       expect(getActivation(name).name).toBe(name);
     }

@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { tensor, type Tensor } from '@axon/tensor';
-import { Layer, deserializeLayer, getLayerClass, registerLayer, resetLayerNames, serializeLayer, type CallKwargs, type LayerArgs, type Shape } from '../src/index.js';
+import {
+  Layer,
+  deserializeLayer,
+  getLayerClass,
+  registerLayer,
+  resetLayerNames,
+  serializeLayer,
+  type CallKwargs,
+  type LayerArgs,
+  type Shape,
+} from '../src/index.js';
 
 class Scale extends Layer {
   static override className = 'Scale';
@@ -65,14 +75,25 @@ describe('Layer base', () => {
     expect(ws.map((w) => w.shape)).toEqual([[3, 2], [2], [2]]);
     expect(() => layer.setWeights([ws[0]!, ws[0]!, ws[2]!])).toThrow(/Layer w: weight w\/bias expects shape \[2\], got \[3,2\]/);
     expect(() => layer.setWeights([ws[0]!])).toThrow(/expects 3 weight/);
-    layer.setWeights([tensor([[1, 2], [3, 4], [5, 6]]), tensor([7, 8]), tensor([9, 10])]);
+    layer.setWeights([
+      tensor([
+        [1, 2],
+        [3, 4],
+        [5, 6],
+      ]),
+      tensor([7, 8]),
+      tensor([9, 10]),
+    ]);
     expect(Array.from(layer.weights[2]!.dataSync())).toEqual([9, 10]);
   });
 
   it('round-trips through the registry', () => {
     const layer = new Scale({ name: 'r', units: 5, inputShape: [4] });
     const s = serializeLayer(layer);
-    expect(s).toEqual({ className: 'Scale', config: { units: 5, name: 'r', trainable: true, batchInputShape: [null, 4], dtype: 'float32' } });
+    expect(s).toEqual({
+      className: 'Scale',
+      config: { units: 5, name: 'r', trainable: true, batchInputShape: [null, 4], dtype: 'float32' },
+    });
     const copy = deserializeLayer(s) as Scale;
     expect(copy).toBeInstanceOf(Scale);
     expect(copy.units).toBe(5);

@@ -3,9 +3,26 @@ import { add, mul, randomNormal, setSeed, sum, tensor, valueAndGrads, type Tenso
 import { checkGradients } from '@axon/tensor/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
-  activation, averagePooling2d, batchNormalization, conv2d, dense, deserializeLayer, dropout, embedding, flatten,
-  globalAveragePooling2d, globalMaxPooling2d, input, InputLayer, maxPooling2d, registeredLayerNames, reshape,
-  resetLayerNames, serializeLayer, type Layer, type Shape,
+  activation,
+  averagePooling2d,
+  batchNormalization,
+  conv2d,
+  dense,
+  deserializeLayer,
+  dropout,
+  embedding,
+  flatten,
+  globalAveragePooling2d,
+  globalMaxPooling2d,
+  input,
+  InputLayer,
+  maxPooling2d,
+  registeredLayerNames,
+  reshape,
+  resetLayerNames,
+  serializeLayer,
+  type Layer,
+  type Shape,
 } from '../src/index.js';
 import { BACKENDS, seeded, useBackend } from './helpers.js';
 
@@ -38,7 +55,13 @@ describe.each(BACKENDS)('layers on the %s backend', (backend) => {
     ];
     it.each(cases)('%s', (_name, make, shape) => {
       const layer = make();
-      const x = _name === 'embedding' ? tensor([[0, 1, 2, 3], [4, 3, 2, 1]]) : randomNormal(shape);
+      const x =
+        _name === 'embedding'
+          ? tensor([
+              [0, 1, 2, 3],
+              [4, 3, 2, 1],
+            ])
+          : randomNormal(shape);
       const y = layer.apply(x) as Tensor;
       const symbolic: Shape = [null, ...shape.slice(1)];
       expect(layer.computeOutputShape(symbolic)).toEqual([null, ...y.shape.slice(1)]);
@@ -56,10 +79,13 @@ describe.each(BACKENDS)('layers on the %s backend', (backend) => {
     it('dropout in training (same mask each evaluation)', () => {
       const layer = dropout({ rate: 0.4 });
       const x = seeded([3, 5], 2);
-      checkGradients((t) => {
-        setSeed(7);
-        return layer.apply(t, { training: true }) as Tensor;
-      }, [x]);
+      checkGradients(
+        (t) => {
+          setSeed(7);
+          return layer.apply(t, { training: true }) as Tensor;
+        },
+        [x],
+      );
     });
 
     it('dense with a regularized kernel: the regularization loss is differentiable', () => {
@@ -68,7 +94,10 @@ describe.each(BACKENDS)('layers on the %s backend', (backend) => {
       const k = layer.weights[0]!;
       const { value, grads } = valueAndGrads(() => layer.regularizationLosses()[0]!, [k]);
       const kv = values(k);
-      expect(value.item()).toBeCloseTo(kv.reduce((s, v) => s + 0.01 * Math.abs(v) + 0.02 * v * v, 0), 5);
+      expect(value.item()).toBeCloseTo(
+        kv.reduce((s, v) => s + 0.01 * Math.abs(v) + 0.02 * v * v, 0),
+        5,
+      );
       values(grads[0]!).forEach((g, i) => expect(g).toBeCloseTo(0.01 * Math.sign(kv[i]!) + 0.04 * kv[i]!, 5));
     });
   });
@@ -101,7 +130,10 @@ describe.each(BACKENDS)('layers on the %s backend', (backend) => {
     it('names its weights <layer>/kernel and <layer>/bias with Keras shapes', () => {
       const layer = dense({ units: 4, name: 'fc' });
       layer.apply(seeded([2, 3], 4));
-      expect(layer.weights.map((w) => [w.name, w.shape])).toEqual([['fc/kernel', [3, 4]], ['fc/bias', [4]]]);
+      expect(layer.weights.map((w) => [w.name, w.shape])).toEqual([
+        ['fc/kernel', [3, 4]],
+        ['fc/bias', [4]],
+      ]);
       expect(layer.countParams()).toBe(16);
     });
 
@@ -115,9 +147,15 @@ describe.each(BACKENDS)('layers on the %s backend', (backend) => {
 
     it('rejects bad options and inputs, naming the layer', () => {
       expect(() => dense({ units: 0, name: 'd' })).toThrow(/Layer d: units must be a positive integer, got 0/);
-      expect(() => dense({ units: 2, activation: 'relux', name: 'd' })).toThrow(/Layer d: invalid activation: Unknown activation 'relux'. Valid names: .*relu/);
-      expect(() => dense({ units: 2, kernelInitializer: 'glorot', name: 'd' })).toThrow(/Layer d: invalid kernelInitializer: Unknown initializer 'glorot'/);
-      expect(() => dense({ units: 2, kernelRegularizer: 'l3', name: 'd' })).toThrow(/Layer d: invalid kernelRegularizer: Unknown regularizer 'l3'/);
+      expect(() => dense({ units: 2, activation: 'relux', name: 'd' })).toThrow(
+        /Layer d: invalid activation: Unknown activation 'relux'. Valid names: .*relu/,
+      );
+      expect(() => dense({ units: 2, kernelInitializer: 'glorot', name: 'd' })).toThrow(
+        /Layer d: invalid kernelInitializer: Unknown initializer 'glorot'/,
+      );
+      expect(() => dense({ units: 2, kernelRegularizer: 'l3', name: 'd' })).toThrow(
+        /Layer d: invalid kernelRegularizer: Unknown regularizer 'l3'/,
+      );
       const layer = dense({ units: 2, name: 'd' });
       expect(() => layer.apply(tensor([1, 2, 3]))).toThrow(/Layer d: expected input of rank >= 2, got shape \[3\]/);
       layer.apply(seeded([2, 3], 5));
@@ -130,24 +168,45 @@ describe.each(BACKENDS)('layers on the %s backend', (backend) => {
       const layer = conv2d({ filters: 8, kernelSize: 3, activation: 'relu', inputShape: [28, 28, 1], name: 'c' });
       const { config } = serializeLayer(layer);
       expect(config).toMatchObject({
-        filters: 8, kernelSize: [3, 3], strides: [1, 1], padding: 'valid', dataFormat: 'channelsLast', dilationRate: [1, 1],
-        activation: 'relu', useBias: true, kernelInitializer: { className: 'GlorotUniform', config: { seed: null } },
-        biasInitializer: { className: 'Zeros', config: {} }, kernelRegularizer: null, biasRegularizer: null,
-        activityRegularizer: null, kernelConstraint: null, biasConstraint: null, name: 'c', trainable: true,
-        batchInputShape: [null, 28, 28, 1], dtype: 'float32',
+        filters: 8,
+        kernelSize: [3, 3],
+        strides: [1, 1],
+        padding: 'valid',
+        dataFormat: 'channelsLast',
+        dilationRate: [1, 1],
+        activation: 'relu',
+        useBias: true,
+        kernelInitializer: { className: 'GlorotUniform', config: { seed: null } },
+        biasInitializer: { className: 'Zeros', config: {} },
+        kernelRegularizer: null,
+        biasRegularizer: null,
+        activityRegularizer: null,
+        kernelConstraint: null,
+        biasConstraint: null,
+        name: 'c',
+        trainable: true,
+        batchInputShape: [null, 28, 28, 1],
+        dtype: 'float32',
       });
     });
 
     it('has a Keras-layout kernel [kh, kw, in, out]', () => {
       const layer = conv2d({ filters: 5, kernelSize: [3, 2], name: 'c' });
       layer.apply(seeded([1, 6, 6, 3], 6));
-      expect(layer.weights.map((w) => [w.name, w.shape])).toEqual([['c/kernel', [3, 2, 3, 5]], ['c/bias', [5]]]);
+      expect(layer.weights.map((w) => [w.name, w.shape])).toEqual([
+        ['c/kernel', [3, 2, 3, 5]],
+        ['c/bias', [5]],
+      ]);
     });
 
     it('rejects bad options and inputs', () => {
       expect(() => conv2d({ filters: -1, kernelSize: 3, name: 'c' })).toThrow(/Layer c: filters must be a positive integer, got -1/);
-      expect(() => conv2d({ filters: 2, kernelSize: 0, name: 'c' })).toThrow(/Layer c: kernelSize must be a positive integer or an array of 2/);
-      expect(() => conv2d({ filters: 2, kernelSize: 3, padding: 'full' as 'same', name: 'c' })).toThrow(/Layer c: padding must be 'valid' or 'same', got "full"/);
+      expect(() => conv2d({ filters: 2, kernelSize: 0, name: 'c' })).toThrow(
+        /Layer c: kernelSize must be a positive integer or an array of 2/,
+      );
+      expect(() => conv2d({ filters: 2, kernelSize: 3, padding: 'full' as 'same', name: 'c' })).toThrow(
+        /Layer c: padding must be 'valid' or 'same', got "full"/,
+      );
       expect(() => conv2d({ filters: 2, kernelSize: 3, dataFormat: 'channelsFirst' as 'channelsLast', name: 'c' })).toThrow(
         /Layer c: dataFormat must be 'channelsLast'/,
       );
@@ -157,22 +216,36 @@ describe.each(BACKENDS)('layers on the %s backend', (backend) => {
       const free = conv2d({ filters: 2, kernelSize: 3, name: 'f' });
       expect(() => free.apply(seeded([8, 8, 1], 1))).toThrow(/Layer f: expected input of rank 4, got shape \[8,8,1\] \(rank 3\)/);
       free.apply(seeded([1, 8, 8, 1], 1));
-      expect(() => free.apply(seeded([1, 8, 8, 2], 1))).toThrow(/Layer f: expected axis -1 of the input to have size 1, got shape \[1,8,8,2\]/);
-      expect(() => free.apply(seeded([1, 2, 8, 1], 1))).toThrow(/Layer f: the 3x3 kernel \(dilated\) does not fit the input of shape \[1,2,8,1\]/);
+      expect(() => free.apply(seeded([1, 8, 8, 2], 1))).toThrow(
+        /Layer f: expected axis -1 of the input to have size 1, got shape \[1,8,8,2\]/,
+      );
+      expect(() => free.apply(seeded([1, 2, 8, 1], 1))).toThrow(
+        /Layer f: the 3x3 kernel \(dilated\) does not fit the input of shape \[1,2,8,1\]/,
+      );
     });
   });
 
   describe('pooling', () => {
     it('defaults: poolSize [2, 2], strides = poolSize, padding valid', () => {
       const { config } = serializeLayer(maxPooling2d({ name: 'p' }));
-      expect(config).toEqual({ poolSize: [2, 2], padding: 'valid', strides: [2, 2], dataFormat: 'channelsLast', name: 'p', trainable: true, dtype: 'float32' });
+      expect(config).toEqual({
+        poolSize: [2, 2],
+        padding: 'valid',
+        strides: [2, 2],
+        dataFormat: 'channelsLast',
+        name: 'p',
+        trainable: true,
+        dtype: 'float32',
+      });
       expect(serializeLayer(averagePooling2d({ poolSize: 3, name: 'a' })).config).toMatchObject({ poolSize: [3, 3], strides: [3, 3] });
     });
 
     it('rejects bad options and inputs', () => {
       expect(() => maxPooling2d({ poolSize: [2, 0], name: 'p' })).toThrow(/Layer p: poolSize must be a positive integer or an array of 2/);
       expect(() => averagePooling2d({ padding: 'causal' as 'same', name: 'p' })).toThrow(/Layer p: padding must be 'valid' or 'same'/);
-      expect(() => maxPooling2d({ name: 'p' }).apply(seeded([2, 4, 4], 1))).toThrow(/Layer p: expected input of rank 4, got shape \[2,4,4\]/);
+      expect(() => maxPooling2d({ name: 'p' }).apply(seeded([2, 4, 4], 1))).toThrow(
+        /Layer p: expected input of rank 4, got shape \[2,4,4\]/,
+      );
       expect(() => maxPooling2d({ poolSize: 3, name: 'p' }).apply(seeded([1, 2, 4, 1], 1))).toThrow(/Layer p: the 3x3 pool does not fit/);
     });
   });
@@ -185,8 +258,12 @@ describe.each(BACKENDS)('layers on the %s backend', (backend) => {
     it('reshape infers -1 and reports impossible targets', () => {
       expect((reshape({ targetShape: [3, -1] }).apply(seeded([2, 6, 2], 1)) as Tensor).shape).toEqual([2, 3, 4]);
       const r = reshape({ targetShape: [5, -1], name: 'r' });
-      expect(() => r.apply(seeded([2, 6, 2], 1))).toThrow(/Layer r: cannot reshape an input of shape \[2,6,2\] \(12 values per sample\) to target shape \[5,-1\]/);
-      expect(() => reshape({ targetShape: [-1, -1], name: 'r' })).toThrow(/Layer r: targetShape must be an array of positive integers with at most one -1/);
+      expect(() => r.apply(seeded([2, 6, 2], 1))).toThrow(
+        /Layer r: cannot reshape an input of shape \[2,6,2\] \(12 values per sample\) to target shape \[5,-1\]/,
+      );
+      expect(() => reshape({ targetShape: [-1, -1], name: 'r' })).toThrow(
+        /Layer r: targetShape must be an array of positive integers with at most one -1/,
+      );
       expect(r.computeOutputShape([null, 10, 2])).toEqual([null, 5, 4]);
     });
   });
@@ -228,7 +305,9 @@ describe.each(BACKENDS)('layers on the %s backend', (backend) => {
       const y = dropout({ rate: 0.5, noiseShape: [null, 1, 4] }).apply(x, { training: true }) as Tensor;
       const rows = y.toArray() as number[][][];
       for (const sample of rows) for (const row of sample) expect(row).toEqual(sample[0]);
-      expect(() => dropout({ rate: 0.5, noiseShape: [2, 3], name: 'dr' }).apply(x, { training: true })).toThrow(/Layer dr: noiseShape \[2,3\] must have the input's rank 3/);
+      expect(() => dropout({ rate: 0.5, noiseShape: [2, 3], name: 'dr' }).apply(x, { training: true })).toThrow(
+        /Layer dr: noiseShape \[2,3\] must have the input's rank 3/,
+      );
     });
 
     it('rejects rates outside [0, 1)', () => {
@@ -248,7 +327,11 @@ describe.each(BACKENDS)('layers on the %s backend', (backend) => {
 
     it('updates the moving statistics only in training, with Keras momentum and the biased variance', () => {
       const layer = batchNormalization({ momentum: 0.8, name: 'bn' });
-      const x = tensor([[1, 10], [3, 20], [5, 60]]);
+      const x = tensor([
+        [1, 10],
+        [3, 20],
+        [5, 60],
+      ]);
       layer.apply(x);
       expect(values(layer.weights[2]!)).toEqual([0, 0]);
       layer.apply(x, { training: true });
@@ -271,11 +354,22 @@ describe.each(BACKENDS)('layers on the %s backend', (backend) => {
 
     it('serializes as TensorFlow.js', () => {
       expect(serializeLayer(batchNormalization({ name: 'bn' })).config).toEqual({
-        axis: -1, momentum: 0.99, epsilon: 1e-3, center: true, scale: true,
-        betaInitializer: { className: 'Zeros', config: {} }, gammaInitializer: { className: 'Ones', config: {} },
-        movingMeanInitializer: { className: 'Zeros', config: {} }, movingVarianceInitializer: { className: 'Ones', config: {} },
-        betaRegularizer: null, gammaRegularizer: null, betaConstraint: null, gammaConstraint: null,
-        name: 'bn', trainable: true, dtype: 'float32',
+        axis: -1,
+        momentum: 0.99,
+        epsilon: 1e-3,
+        center: true,
+        scale: true,
+        betaInitializer: { className: 'Zeros', config: {} },
+        gammaInitializer: { className: 'Ones', config: {} },
+        movingMeanInitializer: { className: 'Zeros', config: {} },
+        movingVarianceInitializer: { className: 'Ones', config: {} },
+        betaRegularizer: null,
+        gammaRegularizer: null,
+        betaConstraint: null,
+        gammaConstraint: null,
+        name: 'bn',
+        trainable: true,
+        dtype: 'float32',
       });
     });
 
@@ -286,14 +380,21 @@ describe.each(BACKENDS)('layers on the %s backend', (backend) => {
     });
 
     it('rejects an out-of-range axis', () => {
-      expect(() => batchNormalization({ axis: 3, name: 'bn' }).apply(seeded([2, 3], 1))).toThrow(/Layer bn: axis 3 is out of range for an input of rank 2/);
+      expect(() => batchNormalization({ axis: 3, name: 'bn' }).apply(seeded([2, 3], 1))).toThrow(
+        /Layer bn: axis 3 is out of range for an input of rank 2/,
+      );
     });
   });
 
   describe('Embedding', () => {
     it('looks up rows, initialized uniformly in [-0.05, 0.05]', () => {
       const layer = embedding({ inputDim: 50, outputDim: 8, name: 'e' });
-      const y = layer.apply(tensor([[3, 3], [7, 0]])) as Tensor;
+      const y = layer.apply(
+        tensor([
+          [3, 3],
+          [7, 0],
+        ]),
+      ) as Tensor;
       expect(y.shape).toEqual([2, 2, 8]);
       expect(layer.weights.map((w) => [w.name, w.shape])).toEqual([['e/embeddings', [50, 8]]]);
       const table = values(layer.weights[0]!);
@@ -306,13 +407,21 @@ describe.each(BACKENDS)('layers on the %s backend', (backend) => {
       const layer = embedding({ inputDim: 5, outputDim: 2, maskZero: true, inputLength: 3, name: 'e' });
       expect(values(layer.computeMask(tensor([[1, 0, 2]]))!)).toEqual([1, 0, 1]);
       expect(layer.batchInputShape).toEqual([null, 3]);
-      expect(serializeLayer(layer).config).toMatchObject({ inputDim: 5, outputDim: 2, maskZero: true, inputLength: 3, batchInputShape: [null, 3] });
+      expect(serializeLayer(layer).config).toMatchObject({
+        inputDim: 5,
+        outputDim: 2,
+        maskZero: true,
+        inputLength: 3,
+        batchInputShape: [null, 3],
+      });
       expect(embedding({ inputDim: 5, outputDim: 2 }).computeMask(tensor([[1, 0]]))).toBeNull();
     });
 
     it('rejects out-of-range and fractional indices, naming the layer', () => {
       const layer = embedding({ inputDim: 4, outputDim: 2, name: 'e' });
-      expect(() => layer.apply(tensor([[1, 4]]))).toThrow(/Layer e: indices must lie in \[0, 4\) \(inputDim\): gather: index 4 at position 1 is out of range \[0, 4\)/);
+      expect(() => layer.apply(tensor([[1, 4]]))).toThrow(
+        /Layer e: indices must lie in \[0, 4\) \(inputDim\): gather: index 4 at position 1 is out of range \[0, 4\)/,
+      );
       expect(() => layer.apply(tensor([[-1, 2]]))).toThrow(/Layer e: indices must lie in \[0, 4\)/);
       expect(() => layer.apply(tensor([[1.5, 2]]))).toThrow(/Layer e: .*integers/);
       expect(() => embedding({ inputDim: 0, outputDim: 2, name: 'e' })).toThrow(/Layer e: inputDim must be a positive integer, got 0/);
@@ -325,7 +434,10 @@ describe.each(BACKENDS)('layers on the %s backend', (backend) => {
       expect(layer).toBeInstanceOf(InputLayer);
       expect(layer.built).toBe(true);
       expect(layer.computeOutputShape()).toEqual([null, 4]);
-      expect(serializeLayer(layer)).toEqual({ className: 'InputLayer', config: { batchInputShape: [null, 4], dtype: 'float32', sparse: false, name: 'in' } });
+      expect(serializeLayer(layer)).toEqual({
+        className: 'InputLayer',
+        config: { batchInputShape: [null, 4], dtype: 'float32', sparse: false, name: 'in' },
+      });
       const x = seeded([2, 4], 1);
       expect(layer.apply(x)).toBe(x);
       expect(() => layer.apply(seeded([2, 5], 1))).toThrow(/Layer in: expected input shape \[null,4\], got \[2,5\]/);
@@ -343,7 +455,9 @@ describe.each(BACKENDS)('layers on the %s backend', (backend) => {
       const layer = activation({ activation: 'leaky_relu', name: 'a' });
       expect(values(layer.apply(tensor([-1, 2])) as Tensor)).toEqual([expect.closeTo(-0.2, 6), 2]);
       expect(serializeLayer(layer).config).toEqual({ activation: 'leakyRelu', name: 'a', trainable: true, dtype: 'float32' });
-      expect(() => activation({ activation: 'nope', name: 'a' })).toThrow(/Layer a: invalid activation: Unknown activation 'nope'. Valid names: linear, relu/);
+      expect(() => activation({ activation: 'nope', name: 'a' })).toThrow(
+        /Layer a: invalid activation: Unknown activation 'nope'. Valid names: linear, relu/,
+      );
     });
   });
 
@@ -362,7 +476,11 @@ describe.each(BACKENDS)('layers on the %s backend', (backend) => {
         activation({ activation: 'selu' }),
         batchNormalization({ momentum: 0.9, trainable: false }),
         embedding({ inputDim: 4, outputDim: 3, maskZero: true }),
-        dense({ units: 3, activation: 'softmax', kernelInitializer: { className: 'VarianceScaling', config: { scale: 2, mode: 'fan_out', distribution: 'uniform', seed: 1 } } }),
+        dense({
+          units: 3,
+          activation: 'softmax',
+          kernelInitializer: { className: 'VarianceScaling', config: { scale: 2, mode: 'fan_out', distribution: 'uniform', seed: 1 } },
+        }),
       ];
       const seen = new Set<string>();
       for (const layer of layers) {
@@ -378,10 +496,17 @@ describe.each(BACKENDS)('layers on the %s backend', (backend) => {
     it('accepts Keras snake_case initializer configs', () => {
       const layer = deserializeLayer({
         className: 'Dense',
-        config: { units: 2, kernelInitializer: { className: 'VarianceScaling', config: { scale: 1, mode: 'fan_avg', distribution: 'truncated_normal', seed: null } } },
+        config: {
+          units: 2,
+          kernelInitializer: {
+            className: 'VarianceScaling',
+            config: { scale: 1, mode: 'fan_avg', distribution: 'truncated_normal', seed: null },
+          },
+        },
       });
       expect(serializeLayer(layer).config.kernelInitializer).toEqual({
-        className: 'VarianceScaling', config: { scale: 1, mode: 'fanAvg', distribution: 'truncatedNormal', seed: null },
+        className: 'VarianceScaling',
+        config: { scale: 1, mode: 'fanAvg', distribution: 'truncatedNormal', seed: null },
       });
     });
 
@@ -389,31 +514,63 @@ describe.each(BACKENDS)('layers on the %s backend', (backend) => {
       const conv = deserializeLayer({
         class_name: 'Conv2D',
         config: {
-          name: 'k', filters: 4, kernel_size: [3, 3], strides: [1, 1], padding: 'same', data_format: 'channels_last',
-          dilation_rate: [1, 1], activation: 'relu', use_bias: true, batch_input_shape: [null, 8, 8, 1], dtype: 'float32',
-          kernel_initializer: { class_name: 'GlorotUniform', config: { seed: null } }, bias_initializer: { class_name: 'Zeros', config: {} },
-          kernel_regularizer: { class_name: 'L1L2', config: { l1: 0, l2: 0.001 } }, bias_regularizer: null,
-          activity_regularizer: null, kernel_constraint: null, bias_constraint: null,
+          name: 'k',
+          filters: 4,
+          kernel_size: [3, 3],
+          strides: [1, 1],
+          padding: 'same',
+          data_format: 'channels_last',
+          dilation_rate: [1, 1],
+          activation: 'relu',
+          use_bias: true,
+          batch_input_shape: [null, 8, 8, 1],
+          dtype: 'float32',
+          kernel_initializer: { class_name: 'GlorotUniform', config: { seed: null } },
+          bias_initializer: { class_name: 'Zeros', config: {} },
+          kernel_regularizer: { class_name: 'L1L2', config: { l1: 0, l2: 0.001 } },
+          bias_regularizer: null,
+          activity_regularizer: null,
+          kernel_constraint: null,
+          bias_constraint: null,
         },
       } as never);
-      expect(serializeLayer(conv).config).toMatchObject({ name: 'k', filters: 4, padding: 'same', batchInputShape: [null, 8, 8, 1], kernelRegularizer: { className: 'L1L2', config: { l1: 0, l2: 0.001 } } });
-      const bn = deserializeLayer({ className: 'BatchNormalization', config: { axis: [3], dtype: { class_name: 'DTypePolicy', config: { name: 'float32' } } } });
+      expect(serializeLayer(conv).config).toMatchObject({
+        name: 'k',
+        filters: 4,
+        padding: 'same',
+        batchInputShape: [null, 8, 8, 1],
+        kernelRegularizer: { className: 'L1L2', config: { l1: 0, l2: 0.001 } },
+      });
+      const bn = deserializeLayer({
+        className: 'BatchNormalization',
+        config: { axis: [3], dtype: { class_name: 'DTypePolicy', config: { name: 'float32' } } },
+      });
       expect(serializeLayer(bn).config).toMatchObject({ axis: 3, dtype: 'float32' });
       const inp = deserializeLayer({ className: 'InputLayer', config: { batch_shape: [null, 5], name: 'in' } });
       expect(inp.batchInputShape).toEqual([null, 5]);
     });
 
     it('rejects constraints rather than ignoring them', () => {
-      expect(() => deserializeLayer({ className: 'Dense', config: { units: 2, name: 'd', kernelConstraint: { className: 'MaxNorm', config: {} } } })).toThrow(
-        /Layer d: kernelConstraint is not supported/,
-      );
+      expect(() =>
+        deserializeLayer({ className: 'Dense', config: { units: 2, name: 'd', kernelConstraint: { className: 'MaxNorm', config: {} } } }),
+      ).toThrow(/Layer d: kernelConstraint is not supported/);
     });
   });
 
   it('a small CNN trains: the loss decreases under plain gradient descent', () => {
-    const model = [conv2d({ filters: 3, kernelSize: 3, activation: 'relu' }), maxPooling2d(), flatten(), dense({ units: 2, activation: 'softmax' })];
+    const model = [
+      conv2d({ filters: 3, kernelSize: 3, activation: 'relu' }),
+      maxPooling2d(),
+      flatten(),
+      dense({ units: 2, activation: 'softmax' }),
+    ];
     const x = seeded([4, 6, 6, 1], 11);
-    const target = tensor([[1, 0], [0, 1], [1, 0], [0, 1]]);
+    const target = tensor([
+      [1, 0],
+      [0, 1],
+      [1, 0],
+      [0, 1],
+    ]);
     const lossOf = (): Tensor => {
       let h: Tensor = x;
       for (const l of model) h = l.apply(h, { training: true }) as Tensor;

@@ -39,9 +39,9 @@ export interface CallbackHooks {
   onBatchEnd?(batch: number, logs?: Logs): void | Promise<void>;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+// The interface adds the optional hooks to the class without making subclasses declare them all.
 export interface Callback extends CallbackHooks {}
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the merged interface only declares optional hooks
 export abstract class Callback {
   model: TrainableModel | null = null;
   params: TrainingParams | null = null;
@@ -64,7 +64,9 @@ export class CallbackList {
   constructor(readonly callbacks: CallbackHooks[]) {
     callbacks.forEach((cb, i) => {
       if (typeof cb !== 'object' || cb === null || !HOOKS.some((h) => typeof cb[h] === 'function')) {
-        throw new Error(`callbacks[${i}] must be a Callback or an object with at least one of ${HOOKS.join(', ')}, got ${JSON.stringify(cb)}`);
+        throw new Error(
+          `callbacks[${i}] must be a Callback or an object with at least one of ${HOOKS.join(', ')}, got ${JSON.stringify(cb)}`,
+        );
       }
     });
   }
@@ -104,7 +106,10 @@ export class History extends Callback {
   }
   override onEpochEnd(epoch: number, logs: Logs = {}): void {
     this.epoch.push(epoch);
-    for (const [key, value] of Object.entries(logs)) (this.history[key] ??= []).push(value);
+    for (const [key, value] of Object.entries(logs)) {
+      this.history[key] ??= [];
+      this.history[key].push(value);
+    }
   }
 }
 
@@ -165,7 +170,8 @@ export class EarlyStopping extends Callback {
     this.monitor = args.monitor ?? 'val_loss';
     this.minDelta = Math.abs(args.minDelta ?? 0);
     this.patience = args.patience ?? 0;
-    if (!Number.isInteger(this.patience) || this.patience < 0) throw new Error(`EarlyStopping: patience must be a non-negative integer, got ${args.patience}`);
+    if (!Number.isInteger(this.patience) || this.patience < 0)
+      throw new Error(`EarlyStopping: patience must be a non-negative integer, got ${args.patience}`);
     this.mode = resolveMode('EarlyStopping', args.mode ?? 'auto', this.monitor);
     this.baseline = args.baseline ?? null;
     this.restoreBestWeights = args.restoreBestWeights ?? false;
@@ -266,13 +272,22 @@ export function formatPath(template: string, values: Record<string, number>): st
   return template.replace(/\{([A-Za-z_][A-Za-z0-9_]*)(?::([^}]*))?\}/g, (whole, key: string, spec: string | undefined) => {
     const value = values[key];
     if (value === undefined) {
-      throw new Error(`ModelCheckpoint: filepath '${template}' refers to '{${key}}', which is not logged (available: ${Object.keys(values).join(', ')})`);
+      throw new Error(
+        `ModelCheckpoint: filepath '${template}' refers to '{${key}}', which is not logged (available: ${Object.keys(values).join(', ')})`,
+      );
     }
     if (!spec) return String(value);
     const m = /^(0?)(\d*)(?:\.(\d+))?([dfe]?)$/.exec(spec);
     if (!m) throw new Error(`ModelCheckpoint: unsupported format '${whole}' in filepath '${template}' (use d, .Nf or .Ne)`);
     const [, zero, width, precision, type] = m;
-    let text = type === 'd' ? String(Math.round(value)) : type === 'e' ? value.toExponential(Number(precision ?? 6)) : precision !== undefined || type === 'f' ? value.toFixed(Number(precision ?? 6)) : String(value);
+    let text =
+      type === 'd'
+        ? String(Math.round(value))
+        : type === 'e'
+          ? value.toExponential(Number(precision ?? 6))
+          : precision !== undefined || type === 'f'
+            ? value.toFixed(Number(precision ?? 6))
+            : String(value);
     if (width) text = text.padStart(Number(width), zero ? '0' : ' ');
     return text;
   });
@@ -322,7 +337,8 @@ export class ModelCheckpoint extends Callback {
         if (this.verbose > 0) console.log(`Epoch ${epoch + 1}: ${this.monitor} did not improve from ${this.best}`);
         return;
       }
-      if (this.verbose > 0) console.log(`Epoch ${epoch + 1}: ${this.monitor} improved from ${this.best} to ${current}, saving model to ${path}`);
+      if (this.verbose > 0)
+        console.log(`Epoch ${epoch + 1}: ${this.monitor} improved from ${this.best} to ${current}, saving model to ${path}`);
       this.best = current;
     } else if (this.verbose > 0) {
       console.log(`Epoch ${epoch + 1}: saving model to ${path}`);
@@ -412,9 +428,13 @@ export class ReduceLROnPlateau extends Callback {
 
 /** Sets the learning rate at the start of each epoch from schedule(epoch, currentLr) (Keras' LearningRateScheduler). */
 export class LearningRateScheduler extends Callback {
-  constructor(readonly schedule: (epoch: number, learningRate: number) => number, readonly verbose = 0) {
+  constructor(
+    readonly schedule: (epoch: number, learningRate: number) => number,
+    readonly verbose = 0,
+  ) {
     super();
-    if (typeof schedule !== 'function') throw new Error(`LearningRateScheduler: schedule must be a function (epoch, lr) => lr, got ${typeof schedule}`);
+    if (typeof schedule !== 'function')
+      throw new Error(`LearningRateScheduler: schedule must be a function (epoch, lr) => lr, got ${typeof schedule}`);
   }
   override onEpochBegin(epoch: number): void {
     const optimizer = this.requireModel().optimizer;
@@ -433,7 +453,8 @@ export class LearningRateScheduler extends Callback {
 }
 
 function prepareFile(owner: string, filename: string, append: boolean): boolean {
-  if (typeof filename !== 'string' || filename === '') throw new Error(`${owner}: filename must be a non-empty string, got ${JSON.stringify(filename)}`);
+  if (typeof filename !== 'string' || filename === '')
+    throw new Error(`${owner}: filename must be a non-empty string, got ${JSON.stringify(filename)}`);
   mkdirSync(dirname(filename), { recursive: true });
   const hasContent = append && existsSync(filename) && statSync(filename).size > 0;
   if (!append) writeFileSync(filename, '');
@@ -444,7 +465,10 @@ function prepareFile(owner: string, filename: string, append: boolean): boolean 
 export class CSVLogger extends Callback {
   private keys: string[] | null = null;
   private headerWritten = false;
-  constructor(readonly filename: string, readonly options: { separator?: string; append?: boolean } = {}) {
+  constructor(
+    readonly filename: string,
+    readonly options: { separator?: string; append?: boolean } = {},
+  ) {
     super();
   }
   override onTrainBegin(): void {
@@ -455,22 +479,28 @@ export class CSVLogger extends Callback {
     const sep = this.options.separator ?? ',';
     this.keys ??= Object.keys(logs).sort();
     if (!this.headerWritten) {
-      appendFileSync(this.filename, ['epoch', ...this.keys].join(sep) + '\n');
+      appendFileSync(this.filename, `${['epoch', ...this.keys].join(sep)}\n`);
       this.headerWritten = true;
     }
-    appendFileSync(this.filename, [String(epoch), ...this.keys.map((k) => (logs[k] === undefined ? 'NA' : String(logs[k])))].join(sep) + '\n');
+    appendFileSync(
+      this.filename,
+      `${[String(epoch), ...this.keys.map((k) => (logs[k] === undefined ? 'NA' : String(logs[k])))].join(sep)}\n`,
+    );
   }
 }
 
 /** Streams epoch results as JSON lines: `{"epoch":0,"loss":0.51,...}` per epoch. */
 export class JSONLinesLogger extends Callback {
-  constructor(readonly filename: string, readonly options: { append?: boolean } = {}) {
+  constructor(
+    readonly filename: string,
+    readonly options: { append?: boolean } = {},
+  ) {
     super();
   }
   override onTrainBegin(): void {
     prepareFile('JSONLinesLogger', this.filename, this.options.append ?? false);
   }
   override onEpochEnd(epoch: number, logs: Logs = {}): void {
-    appendFileSync(this.filename, JSON.stringify({ epoch, ...logs }) + '\n');
+    appendFileSync(this.filename, `${JSON.stringify({ epoch, ...logs })}\n`);
   }
 }

@@ -57,7 +57,9 @@ export function writeDirectoryAtomically(target: string, files: readonly OutputF
     if (!stat.isDirectory()) throw new Error(`Cannot save to ${dir}: it exists and is not a directory`);
     const entries = readdirSync(dir);
     if (entries.length > 0 && !entries.includes(marker)) {
-      throw new Error(`Cannot save to ${dir}: the directory is not empty and holds no ${marker}, so it is not a saved model; refusing to replace it`);
+      throw new Error(
+        `Cannot save to ${dir}: the directory is not empty and holds no ${marker}, so it is not a saved model; refusing to replace it`,
+      );
     }
   }
   const suffix = `${process.pid}-${randomBytes(4).toString('hex')}`;

@@ -9,7 +9,15 @@ import type { Tensor } from '@axon/tensor';
 import { deserializeLayer, registeredLayerNames, type Layer } from '@axon/layers';
 import { localPath } from './io.js';
 import { Sequential } from './sequential.js';
-import { decodeWeightGroup, fromPythonic, type JsonObject, type JsonValue, type ModelJSON, type TrainingConfig, type WeightsGroup } from './serialization.js';
+import {
+  decodeWeightGroup,
+  fromPythonic,
+  type JsonObject,
+  type JsonValue,
+  type ModelJSON,
+  type TrainingConfig,
+  type WeightsGroup,
+} from './serialization.js';
 import { getLoss } from './losses.js';
 import { getOptimizer } from './optimizers.js';
 import { toCamelCase } from './names.js';
@@ -58,7 +66,8 @@ function sequentialConfig(file: string, topology: JsonObject): { name?: string; 
   }
   const config = model.config;
   if (Array.isArray(config)) return { layers: config as JsonObject[] }; // Keras 1 / early Keras 2
-  if (!isObject(config) || !Array.isArray(config.layers)) throw new Error(`loadModel: ${file}: modelTopology.config.layers must be an array`);
+  if (!isObject(config) || !Array.isArray(config.layers))
+    throw new Error(`loadModel: ${file}: modelTopology.config.layers must be an array`);
   return { name: typeof config.name === 'string' ? config.name : undefined, layers: config.layers as JsonObject[] };
 }
 
@@ -90,7 +99,9 @@ function buildLayers(file: string, entries: JsonObject[]): { layers: Layer[]; in
     try {
       layers.push(deserializeLayer({ className, config }));
     } catch (e) {
-      throw new Error(`loadModel: ${file}: cannot create layer ${i} ('${String(config.name ?? '?')}', ${className}): ${(e as Error).message}`);
+      throw new Error(
+        `loadModel: ${file}: cannot create layer ${i} ('${String(config.name ?? '?')}', ${className}): ${(e as Error).message}`,
+      );
     }
   });
   return { layers, inputShape };
@@ -109,7 +120,10 @@ function readWeights(file: string, manifest: WeightsGroup[]): Map<string, Tensor
       return readFileSync(path);
     });
     const bytes = parts.length === 1 ? new Uint8Array(parts[0]!) : new Uint8Array(Buffer.concat(parts));
-    const source = group.paths.length === 1 ? `loadModel: weight file ${join(dir, group.paths[0]!)}` : `loadModel: weight files ${group.paths.map((p) => join(dir, p)).join(', ')}`;
+    const source =
+      group.paths.length === 1
+        ? `loadModel: weight file ${join(dir, group.paths[0]!)}`
+        : `loadModel: weight files ${group.paths.map((p) => join(dir, p)).join(', ')}`;
     for (const [name, tensor] of decodeWeightGroup(group, bytes, source)) all.set(name, tensor);
   });
   return all;
@@ -152,19 +166,26 @@ function mapScopedNames(byName: Map<string, Tensor>, targetNames: readonly strin
 
 function assignWeights(file: string, model: Sequential, weights: Map<string, Tensor>): void {
   const targets = model.weights;
-  const byName = mapScopedNames(new Map([...weights].map(([k, v]) => [weightKey(k), v])), targets.map((w) => w.name));
+  const byName = mapScopedNames(
+    new Map([...weights].map(([k, v]) => [weightKey(k), v])),
+    targets.map((w) => w.name),
+  );
   const missing = targets.filter((w) => !byName.has(w.name)).map((w) => w.name);
   const unused = [...byName.keys()].filter((k) => !targets.some((w) => w.name === k));
   if (missing.length || unused.length) {
     throw new Error(
       `loadModel: ${file}: the weights do not match the model: ` +
-        [missing.length ? `missing ${missing.join(', ')}` : '', unused.length ? `unexpected ${unused.join(', ')}` : ''].filter(Boolean).join('; '),
+        [missing.length ? `missing ${missing.join(', ')}` : '', unused.length ? `unexpected ${unused.join(', ')}` : '']
+          .filter(Boolean)
+          .join('; '),
     );
   }
   for (const w of targets) {
     const value = byName.get(w.name)!;
     if (value.rank !== w.rank || value.shape.some((d, i) => d !== w.shape[i])) {
-      throw new Error(`loadModel: ${file}: weight ${w.name} has shape [${value.shape.join(',')}] in the file, but the model expects [${w.shape.join(',')}]`);
+      throw new Error(
+        `loadModel: ${file}: weight ${w.name} has shape [${value.shape.join(',')}] in the file, but the model expects [${w.shape.join(',')}]`,
+      );
     }
   }
   model.setWeights(targets.map((w) => byName.get(w.name)!));
@@ -182,7 +203,9 @@ function compileFrom(file: string, model: Sequential, training: TrainingConfig):
     const loss = getLoss(toCamelCase(training.loss), lossConfig);
     model.compile({ optimizer, loss, metrics: Array.isArray(training.metrics) ? training.metrics : [] });
   } catch (e) {
-    throw new Error(`loadModel: ${file}: cannot compile from its training config: ${(e as Error).message} (load with {compile: false} to skip it)`);
+    throw new Error(
+      `loadModel: ${file}: cannot compile from its training config: ${(e as Error).message} (load with {compile: false} to skip it)`,
+    );
   }
 }
 

@@ -5,8 +5,27 @@
  * sum(loss_i * w_i) / n.
  */
 import {
-  Tensor, abs, add, cast, clip, log, logSoftmax, mean, minimum, mul, neg, oneHot, relu, reshape, softplus, square, sub, sum, div,
-  formatShape, noGrad,
+  Tensor,
+  abs,
+  add,
+  cast,
+  clip,
+  log,
+  logSoftmax,
+  mean,
+  minimum,
+  mul,
+  neg,
+  oneHot,
+  relu,
+  reshape,
+  softplus,
+  square,
+  sub,
+  sum,
+  div,
+  formatShape,
+  noGrad,
 } from '@axon/tensor';
 import { looseKey, resolveName } from './names.js';
 
@@ -256,7 +275,10 @@ const LOSSES: [string[], LossFactory][] = [
   [['huber', 'huber_loss'], (c) => new Huber(c as { delta?: number })],
   [['binaryCrossentropy', 'binary_crossentropy'], (c) => new BinaryCrossentropy(c as CrossentropyOptions)],
   [['categoricalCrossentropy', 'categorical_crossentropy'], (c) => new CategoricalCrossentropy(c as CrossentropyOptions)],
-  [['sparseCategoricalCrossentropy', 'sparse_categorical_crossentropy'], (c) => new SparseCategoricalCrossentropy(c as { fromLogits?: boolean })],
+  [
+    ['sparseCategoricalCrossentropy', 'sparse_categorical_crossentropy'],
+    (c) => new SparseCategoricalCrossentropy(c as { fromLogits?: boolean }),
+  ],
 ];
 const LOSS_TABLE = new Map<string, LossFactory>(LOSSES.flatMap(([names, f]) => names.map((n) => [looseKey(n), f] as const)));
 /** Every accepted loss name (camelCase and Keras snake_case). */
@@ -285,7 +307,11 @@ function describeArgument(value: unknown): string {
  * tf.losses.<name>(labels, predictions) computes it. A configured Loss object is a class
  * (`new Huber({delta: 2})`), as in Keras; calling these without tensors is an error, not a factory.
  */
-function lossFunction<O extends object>(name: string, className: string, make: (options?: O) => Loss): (yTrue: Tensor, yPred: Tensor, options?: O) => Tensor {
+function lossFunction<O extends object>(
+  name: string,
+  className: string,
+  make: (options?: O) => Loss,
+): (yTrue: Tensor, yPred: Tensor, options?: O) => Tensor {
   return (yTrue: Tensor, yPred: Tensor, options?: O): Tensor => {
     if (!(yTrue instanceof Tensor) || !(yPred instanceof Tensor)) {
       throw new Error(
@@ -307,9 +333,15 @@ export const losses = {
   meanAbsoluteError: lossFunction('meanAbsoluteError', 'MeanAbsoluteError', () => new MeanAbsoluteError()),
   huber: lossFunction('huber', 'Huber', (o?: { delta?: number }) => new Huber(o)),
   binaryCrossentropy: lossFunction('binaryCrossentropy', 'BinaryCrossentropy', (o?: CrossentropyOptions) => new BinaryCrossentropy(o)),
-  categoricalCrossentropy: lossFunction('categoricalCrossentropy', 'CategoricalCrossentropy', (o?: CrossentropyOptions) => new CategoricalCrossentropy(o)),
+  categoricalCrossentropy: lossFunction(
+    'categoricalCrossentropy',
+    'CategoricalCrossentropy',
+    (o?: CrossentropyOptions) => new CategoricalCrossentropy(o),
+  ),
   sparseCategoricalCrossentropy: lossFunction(
-    'sparseCategoricalCrossentropy', 'SparseCategoricalCrossentropy', (o?: { fromLogits?: boolean }) => new SparseCategoricalCrossentropy(o),
+    'sparseCategoricalCrossentropy',
+    'SparseCategoricalCrossentropy',
+    (o?: { fromLogits?: boolean }) => new SparseCategoricalCrossentropy(o),
   ),
   MeanSquaredError,
   MeanAbsoluteError,

@@ -5,9 +5,7 @@
  * counts. Metrics are computed without gradients and ignore sample weights
  * (Keras' `metrics`, as opposed to `weighted_metrics`).
  */
-import {
-  Tensor, abs, argMax, equal, formatShape, greater, mean, mul, noGrad, notEqual, reshape, stack, sub, sum,
-} from '@axon/tensor';
+import { Tensor, abs, argMax, equal, formatShape, greater, mean, mul, noGrad, notEqual, reshape, stack, sub, sum } from '@axon/tensor';
 import { getLoss, perSampleMean, type Loss } from './losses.js';
 import { looseKey } from './names.js';
 
@@ -37,7 +35,10 @@ export type MetricFunction = (yTrue: Tensor, yPred: Tensor) => Tensor;
 export class MeanMetric implements Metric {
   private total = 0;
   private count = 0;
-  constructor(readonly name: string, private readonly fn: MetricFunction) {}
+  constructor(
+    readonly name: string,
+    private readonly fn: MetricFunction,
+  ) {}
   reset(): void {
     this.total = 0;
     this.count = 0;
@@ -65,7 +66,9 @@ export class MeanMetric implements Metric {
 
 function sameShape(metric: string, yTrue: Tensor, yPred: Tensor): Tensor {
   if (yTrue.size === yPred.size && yTrue.shape[0] === yPred.shape[0]) return reshape(yTrue, yPred.shape);
-  throw new Error(`${metric}: labels have shape ${formatShape(yTrue.shape)} but the model outputs ${formatShape(yPred.shape)}; they must match`);
+  throw new Error(
+    `${metric}: labels have shape ${formatShape(yTrue.shape)} but the model outputs ${formatShape(yPred.shape)}; they must match`,
+  );
 }
 
 /** Mean over the last axis, as tfjs-layers' metrics reduce: [n, C] → [n]; [n] stays [n]. */
@@ -119,11 +122,12 @@ class Accuracy extends MeanMetric {
     else if (lossName === 'sparse_categorical_crossentropy') chosen = sparseCategoricalAccuracy;
     else if (lossName === 'categorical_crossentropy') chosen = categoricalAccuracy;
     super(name, (yTrue, yPred) => {
-      chosen ??= yPred.shape[yPred.rank - 1] === 1
-        ? binaryAccuracy
-        : yTrue.size * yPred.shape[yPred.rank - 1]! === yPred.size && yTrue.size !== yPred.size
-          ? sparseCategoricalAccuracy
-          : categoricalAccuracy;
+      chosen ??=
+        yPred.shape[yPred.rank - 1] === 1
+          ? binaryAccuracy
+          : yTrue.size * yPred.shape[yPred.rank - 1]! === yPred.size && yTrue.size !== yPred.size
+            ? sparseCategoricalAccuracy
+            : categoricalAccuracy;
       return chosen(yTrue, yPred);
     });
   }
@@ -134,7 +138,11 @@ class ConfusionMetric implements Metric {
   private tp = 0;
   private fp = 0;
   private fn = 0;
-  constructor(readonly name: string, private readonly kind: 'precision' | 'recall', private readonly threshold = 0.5) {}
+  constructor(
+    readonly name: string,
+    private readonly kind: 'precision' | 'recall',
+    private readonly threshold = 0.5,
+  ) {}
   reset(): void {
     this.tp = this.fp = this.fn = 0;
   }
@@ -174,8 +182,15 @@ const METRICS: [string[], MetricFactory][] = [
   [['mae', 'meanAbsoluteError', 'mean_absolute_error'], (n) => new MeanMetric(n, meanAbsoluteError)],
   [['precision'], (n) => new ConfusionMetric(n, 'precision')],
   [['recall'], (n) => new ConfusionMetric(n, 'recall')],
-  ...(['binaryCrossentropy', 'binary_crossentropy', 'categoricalCrossentropy', 'categorical_crossentropy',
-    'sparseCategoricalCrossentropy', 'sparse_categorical_crossentropy', 'huber'].map((lossName): [string[], MetricFactory] => [
+  ...[
+    'binaryCrossentropy',
+    'binary_crossentropy',
+    'categoricalCrossentropy',
+    'categorical_crossentropy',
+    'sparseCategoricalCrossentropy',
+    'sparse_categorical_crossentropy',
+    'huber',
+  ].map((lossName): [string[], MetricFactory] => [
     [lossName],
     (n) => {
       const loss = getLoss(lossName);
@@ -184,7 +199,7 @@ const METRICS: [string[], MetricFactory][] = [
         return loss.perSample(yTrue, yPred);
       });
     },
-  ])),
+  ]),
 ];
 const METRIC_TABLE = new Map<string, MetricFactory>(METRICS.flatMap(([names, f]) => names.map((n) => [looseKey(n), f] as const)));
 /** Every accepted metric name. */
@@ -206,7 +221,9 @@ export function getMetric(identifier: MetricIdentifier, loss: Loss | null = null
   if (identifier && typeof identifier === 'object' && typeof identifier.update === 'function' && typeof identifier.result === 'function') {
     return identifier;
   }
-  throw new Error(`metrics must contain names (${METRIC_NAMES.join(', ')}), Metric objects or functions, got ${JSON.stringify(identifier)}`);
+  throw new Error(
+    `metrics must contain names (${METRIC_NAMES.join(', ')}), Metric objects or functions, got ${JSON.stringify(identifier)}`,
+  );
 }
 
 /** Keras' BinaryAccuracy: the mean over samples of binaryAccuracy (threshold default 0.5). */
@@ -280,11 +297,13 @@ function confusionValue(kind: 'precision' | 'recall', yTrue: Tensor, yPred: Tens
   return new Tensor(Float32Array.of(m.result()), []);
 }
 
-const crossentropy = (name: string) => (yTrue: Tensor, yPred: Tensor): Tensor => {
-  const loss = getLoss(name);
-  loss.validate(yTrue, yPred);
-  return loss.perSample(yTrue, yPred);
-};
+const crossentropy =
+  (name: string) =>
+  (yTrue: Tensor, yPred: Tensor): Tensor => {
+    const loss = getLoss(name);
+    loss.validate(yTrue, yPred);
+    return loss.perSample(yTrue, yPred);
+  };
 
 /**
  * The tf.metrics / keras.metrics namespace: lower-camel functions compute a metric from
@@ -300,7 +319,11 @@ export const metrics = {
   meanAbsoluteError: metricFunction('meanAbsoluteError', 'MeanAbsoluteError', meanAbsoluteError),
   binaryCrossentropy: metricFunction('binaryCrossentropy', 'MeanMetric', crossentropy('binaryCrossentropy')),
   categoricalCrossentropy: metricFunction('categoricalCrossentropy', 'MeanMetric', crossentropy('categoricalCrossentropy')),
-  sparseCategoricalCrossentropy: metricFunction('sparseCategoricalCrossentropy', 'MeanMetric', crossentropy('sparseCategoricalCrossentropy')),
+  sparseCategoricalCrossentropy: metricFunction(
+    'sparseCategoricalCrossentropy',
+    'MeanMetric',
+    crossentropy('sparseCategoricalCrossentropy'),
+  ),
   precision: metricFunction('precision', 'Precision', (t, p) => confusionValue('precision', t, p)),
   recall: metricFunction('recall', 'Recall', (t, p) => confusionValue('recall', t, p)),
   BinaryAccuracy,

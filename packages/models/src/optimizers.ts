@@ -5,7 +5,21 @@
  * tensor ops.
  */
 import {
-  Tensor, Variable, adamUpdate, add, div, fill, mul, noGrad, rmspropUpdate, sgdUpdate, sqrt, square, sub, formatShape, zeros,
+  type Tensor,
+  Variable,
+  adamUpdate,
+  add,
+  div,
+  fill,
+  mul,
+  noGrad,
+  rmspropUpdate,
+  sgdUpdate,
+  sqrt,
+  square,
+  sub,
+  formatShape,
+  zeros,
 } from '@axon/tensor';
 import { looseKey, toCamelCase } from './names.js';
 
@@ -36,7 +50,9 @@ export abstract class Optimizer {
       variables.forEach((v, i) => {
         const g = gradients[i]!;
         if (g.rank !== v.rank || g.shape.some((d, j) => d !== v.shape[j])) {
-          throw new Error(`${this.className}: gradient for '${v.name}' has shape ${formatShape(g.shape)}, expected ${formatShape(v.shape)}`);
+          throw new Error(
+            `${this.className}: gradient for '${v.name}' has shape ${formatShape(g.shape)}, expected ${formatShape(v.shape)}`,
+          );
         }
         this.updateVariable(v, g);
       });
@@ -146,8 +162,12 @@ export class Adam extends Optimizer {
   protected updateVariable(variable: Variable, g: Tensor): void {
     const { m, v } = this.moments.get(variable);
     adamUpdate(variable, g, m, v, {
-      lr: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon,
-      step: this.iterations, weightDecay: this.weightDecay(),
+      lr: this.learningRate,
+      beta1: this.beta1,
+      beta2: this.beta2,
+      epsilon: this.epsilon,
+      step: this.iterations,
+      weightDecay: this.weightDecay(),
     });
   }
   getConfig(): OptimizerConfig {
@@ -210,7 +230,11 @@ export class RMSprop extends Optimizer {
   protected updateVariable(v: Variable, g: Tensor): void {
     const s = this.state.get(v);
     rmspropUpdate(v, g, s.meanSquare, s.mom, s.meanGrad, {
-      lr: this.learningRate, rho: this.rho, momentum: this.momentum, epsilon: this.epsilon, centered: this.centered,
+      lr: this.learningRate,
+      rho: this.rho,
+      momentum: this.momentum,
+      epsilon: this.epsilon,
+      centered: this.centered,
     });
   }
   getConfig(): OptimizerConfig {
@@ -235,7 +259,9 @@ export class Adagrad extends Optimizer {
   readonly className = 'Adagrad';
   readonly initialAccumulatorValue: number;
   readonly epsilon: number;
-  private readonly accumulators = new Slots((v) => new Variable(fill(v.shape, this.initialAccumulatorValue), { trainable: false, name: `${v.name}/accumulator` }));
+  private readonly accumulators = new Slots(
+    (v) => new Variable(fill(v.shape, this.initialAccumulatorValue), { trainable: false, name: `${v.name}/accumulator` }),
+  );
 
   constructor(args: AdagradArgs = {}) {
     super(args.learningRate ?? 0.001);
@@ -261,8 +287,10 @@ export class Adagrad extends Optimizer {
 /** TensorFlow.js-style factories: `train.adam(0.01)`. */
 export const train = {
   sgd: (learningRate?: number): SGD => new SGD({ learningRate }),
-  momentum: (learningRate: number, momentum: number, useNesterov = false): SGD => new SGD({ learningRate, momentum, nesterov: useNesterov }),
-  adam: (learningRate?: number, beta1?: number, beta2?: number, epsilon?: number): Adam => new Adam({ learningRate, beta1, beta2, epsilon }),
+  momentum: (learningRate: number, momentum: number, useNesterov = false): SGD =>
+    new SGD({ learningRate, momentum, nesterov: useNesterov }),
+  adam: (learningRate?: number, beta1?: number, beta2?: number, epsilon?: number): Adam =>
+    new Adam({ learningRate, beta1, beta2, epsilon }),
   adamw: (learningRate?: number, weightDecay?: number): AdamW => new AdamW({ learningRate, weightDecay }),
   rmsprop: (learningRate?: number, rho?: number, momentum?: number, epsilon?: number, centered?: boolean): RMSprop =>
     new RMSprop({ learningRate, rho, momentum, epsilon, centered }),
@@ -281,18 +309,61 @@ function pick(config: Record<string, unknown>, ...names: string[]): never | unde
 }
 
 const OPTIMIZERS: [string[], OptimizerFactory][] = [
-  [['sgd'], (c) => new SGD({ learningRate: pick(c, 'learningRate', 'lr'), momentum: pick(c, 'momentum'), nesterov: pick(c, 'nesterov', 'useNesterov') })],
-  [['momentum'], (c) => new SGD({ learningRate: pick(c, 'learningRate', 'lr'), momentum: pick(c, 'momentum') ?? 0.9, nesterov: pick(c, 'useNesterov', 'nesterov') })],
-  [['adam'], (c) => new Adam({ learningRate: pick(c, 'learningRate', 'lr'), beta1: pick(c, 'beta1'), beta2: pick(c, 'beta2'), epsilon: pick(c, 'epsilon') })],
-  [['adamw'], (c) => new AdamW({
-    learningRate: pick(c, 'learningRate', 'lr'), beta1: pick(c, 'beta1'), beta2: pick(c, 'beta2'), epsilon: pick(c, 'epsilon'), weightDecay: pick(c, 'weightDecay'),
-  })],
-  [['rmsprop'], (c) => new RMSprop({
-    learningRate: pick(c, 'learningRate', 'lr'), rho: pick(c, 'rho', 'decay'), momentum: pick(c, 'momentum'), epsilon: pick(c, 'epsilon'), centered: pick(c, 'centered'),
-  })],
-  [['adagrad'], (c) => new Adagrad({
-    learningRate: pick(c, 'learningRate', 'lr'), initialAccumulatorValue: pick(c, 'initialAccumulatorValue'), epsilon: pick(c, 'epsilon'),
-  })],
+  [
+    ['sgd'],
+    (c) =>
+      new SGD({ learningRate: pick(c, 'learningRate', 'lr'), momentum: pick(c, 'momentum'), nesterov: pick(c, 'nesterov', 'useNesterov') }),
+  ],
+  [
+    ['momentum'],
+    (c) =>
+      new SGD({
+        learningRate: pick(c, 'learningRate', 'lr'),
+        momentum: pick(c, 'momentum') ?? 0.9,
+        nesterov: pick(c, 'useNesterov', 'nesterov'),
+      }),
+  ],
+  [
+    ['adam'],
+    (c) =>
+      new Adam({
+        learningRate: pick(c, 'learningRate', 'lr'),
+        beta1: pick(c, 'beta1'),
+        beta2: pick(c, 'beta2'),
+        epsilon: pick(c, 'epsilon'),
+      }),
+  ],
+  [
+    ['adamw'],
+    (c) =>
+      new AdamW({
+        learningRate: pick(c, 'learningRate', 'lr'),
+        beta1: pick(c, 'beta1'),
+        beta2: pick(c, 'beta2'),
+        epsilon: pick(c, 'epsilon'),
+        weightDecay: pick(c, 'weightDecay'),
+      }),
+  ],
+  [
+    ['rmsprop'],
+    (c) =>
+      new RMSprop({
+        learningRate: pick(c, 'learningRate', 'lr'),
+        rho: pick(c, 'rho', 'decay'),
+        momentum: pick(c, 'momentum'),
+        epsilon: pick(c, 'epsilon'),
+        centered: pick(c, 'centered'),
+      }),
+  ],
+  [
+    ['adagrad'],
+    (c) =>
+      new Adagrad({
+        learningRate: pick(c, 'learningRate', 'lr'),
+        initialAccumulatorValue: pick(c, 'initialAccumulatorValue'),
+        epsilon: pick(c, 'epsilon'),
+      }),
+  ],
 ];
 const OPTIMIZER_TABLE = new Map(OPTIMIZERS.flatMap(([names, f]) => names.map((n) => [looseKey(n), f] as const)));
 /** Names accepted by compile({optimizer}). */

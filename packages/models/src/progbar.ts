@@ -13,7 +13,8 @@ export interface OutputStream {
 }
 
 export function formatDuration(seconds: number): string {
-  if (seconds >= 3600) return `${Math.floor(seconds / 3600)}:${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')}:${String(Math.floor(seconds % 60)).padStart(2, '0')}`;
+  if (seconds >= 3600)
+    return `${Math.floor(seconds / 3600)}:${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')}:${String(Math.floor(seconds % 60)).padStart(2, '0')}`;
   if (seconds >= 60) return `${Math.floor(seconds / 60)}:${String(Math.floor(seconds % 60)).padStart(2, '0')}`;
   return `${Math.round(seconds)}s`;
 }
@@ -39,7 +40,10 @@ export class ProgbarLogger extends Callback {
   private epochs = 0;
   private steps = 0;
 
-  constructor(private readonly stream: OutputStream = process.stdout, private readonly now: () => number = () => performance.now()) {
+  constructor(
+    private readonly stream: OutputStream = process.stdout,
+    private readonly now: () => number = () => performance.now(),
+  ) {
     super();
   }
 
@@ -68,7 +72,10 @@ export class ProgbarLogger extends Callback {
     if (this.seen < this.steps && t - this.lastDraw < 100) return;
     this.lastDraw = t;
     const elapsed = (t - this.epochStart) / 1000;
-    const eta = this.seen < this.steps ? ` - ETA: ${formatDuration((elapsed / this.seen) * (this.steps - this.seen))}` : ` - ${formatDuration(elapsed)}`;
+    const eta =
+      this.seen < this.steps
+        ? ` - ETA: ${formatDuration((elapsed / this.seen) * (this.steps - this.seen))}`
+        : ` - ${formatDuration(elapsed)}`;
     this.draw(`${this.bar()}${eta}${formatLogs(logs)}`);
   }
 

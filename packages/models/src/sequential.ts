@@ -5,19 +5,41 @@
  * trainable weights, then the optimizer's update without recording.
  */
 import {
-  Tensor, Variable, add, argMax, cast, clone, concat, formatShape as formatTensorShape, gather, mul, noGrad, reshape, round, scope,
-  shuffleInPlace, slice, sum, valueAndGrads,
+  Tensor,
+  type Variable,
+  add,
+  argMax,
+  cast,
+  clone,
+  concat,
+  formatShape as formatTensorShape,
+  gather,
+  mul,
+  noGrad,
+  reshape,
+  round,
+  scope,
+  shuffleInPlace,
+  slice,
+  sum,
+  valueAndGrads,
 } from '@axon/tensor';
 import { InputLayer, Layer, formatShape, serializeLayer, shapeCompatible, type Shape } from '@axon/layers';
 import { CallbackList, History, type CallbackHooks, type Logs, type TrainableModel } from './callbacks.js';
 import { writeDirectoryAtomically } from './io.js';
-import { getLoss, Loss, SparseCategoricalCrossentropy, type LossIdentifier } from './losses.js';
+import { getLoss, type Loss, SparseCategoricalCrossentropy, type LossIdentifier } from './losses.js';
 import { getMetric, type Metric, type MetricIdentifier } from './metrics.js';
-import { getOptimizer, Optimizer, type OptimizerIdentifier } from './optimizers.js';
+import { getOptimizer, type Optimizer, type OptimizerIdentifier } from './optimizers.js';
 import { toCamelCase } from './names.js';
 import { ProgbarLogger, type OutputStream } from './progbar.js';
 import {
-  GENERATED_BY, AXON_MODELS_VERSION, encodeWeights, toPythonic, type JsonObject, type ModelJSON, type TrainingConfig,
+  GENERATED_BY,
+  AXON_MODELS_VERSION,
+  encodeWeights,
+  toPythonic,
+  type JsonObject,
+  type ModelJSON,
+  type TrainingConfig,
 } from './serialization.js';
 
 export interface SequentialArgs {
@@ -114,8 +136,7 @@ function checkFinite(method: string, argument: string, t: Tensor): void {
     const v = values[i]!;
     if (!Number.isFinite(v)) {
       throw new Error(
-        `${method}: ${argument}${elementAt(t, i)} is ${v}; ` +
-          `the data must be finite: remove or impute missing values before training`,
+        `${method}: ${argument}${elementAt(t, i)} is ${v}; the data must be finite: remove or impute missing values before training`,
       );
     }
   }
@@ -141,11 +162,14 @@ export class Sequential implements TrainableModel {
 
   constructor(args: SequentialArgs = {}) {
     if (args === null || typeof args !== 'object' || Array.isArray(args)) {
-      throw new Error(`Sequential: expected {layers?, name?}, got ${Array.isArray(args) ? 'an array (use sequential([...]) or new Sequential({layers: [...]}))' : JSON.stringify(args)}`);
+      throw new Error(
+        `Sequential: expected {layers?, name?}, got ${Array.isArray(args) ? 'an array (use sequential([...]) or new Sequential({layers: [...]}))' : JSON.stringify(args)}`,
+      );
     }
     this.name = args.name ?? `sequential_${++modelCounters.sequential}`;
     if (args.layers !== undefined) {
-      if (!Array.isArray(args.layers)) throw new Error(`Sequential ${this.name}: layers must be an array of layers, got ${typeof args.layers}`);
+      if (!Array.isArray(args.layers))
+        throw new Error(`Sequential ${this.name}: layers must be an array of layers, got ${typeof args.layers}`);
       for (const layer of args.layers) this.add(layer);
     }
   }
@@ -155,7 +179,9 @@ export class Sequential implements TrainableModel {
   /** Appends a layer; builds it at once when the input shape is known. */
   add(layer: Layer): void {
     if (!(layer instanceof Layer)) {
-      throw new Error(`Sequential ${this.name}: add() expects a Layer, got ${layer === null ? 'null' : typeof layer === 'object' ? (layer as object).constructor?.name : typeof layer}`);
+      throw new Error(
+        `Sequential ${this.name}: add() expects a Layer, got ${layer === null ? 'null' : typeof layer === 'object' ? (layer as object).constructor?.name : typeof layer}`,
+      );
     }
     if (layer instanceof InputLayer) {
       if (this.layers.length > 0 || this.inputLayerShape) {
@@ -192,7 +218,10 @@ export class Sequential implements TrainableModel {
   /** The output shape, computed layer by layer from the input shape. */
   get outputShape(): Shape {
     const input = this.inputShape;
-    if (!input) throw new Error(`Sequential ${this.name}: the output shape is unknown until the model is built (give the first layer an inputShape, or call build())`);
+    if (!input)
+      throw new Error(
+        `Sequential ${this.name}: the output shape is unknown until the model is built (give the first layer an inputShape, or call build())`,
+      );
     return this.layerOutputShapes(input).at(-1) ?? input;
   }
 
@@ -237,7 +266,8 @@ export class Sequential implements TrainableModel {
 
   /** Checks x against the model's input shape, naming the argument, the expected and the given shape. */
   private checkInput(method: string, argument: string, x: unknown): asserts x is Tensor {
-    if (!isTensor(x)) throw new Error(`${method}: ${argument} must be a Tensor, got ${x === null ? 'null' : Array.isArray(x) ? 'an array' : typeof x}`);
+    if (!isTensor(x))
+      throw new Error(`${method}: ${argument} must be a Tensor, got ${x === null ? 'null' : Array.isArray(x) ? 'an array' : typeof x}`);
     const expected = this.inputShape;
     // Only the non-batch dims are compared: x is the whole dataset, cut into batches later. A declared
     // batch size is checked against the batchSize argument instead (resolveBatchSize), as Keras does.
@@ -286,7 +316,9 @@ export class Sequential implements TrainableModel {
       for (const [argument, n] of counts) {
         if (n % batchSize !== 0) {
           const kind = this.stateful ? 'in a stateful model' : `in a model with a fixed batch size (${this.batchSource()})`;
-          throw new Error(`${method}: ${kind} the number of samples must be a multiple of the batch size ${batchSize}: ${argument} has ${n} samples`);
+          throw new Error(
+            `${method}: ${kind} the number of samples must be a multiple of the batch size ${batchSize}: ${argument} has ${n} samples`,
+          );
         }
       }
     }
@@ -368,8 +400,10 @@ export class Sequential implements TrainableModel {
 
   compile(args: CompileArgs): void {
     if (!args || typeof args !== 'object') throw new Error(`compile: expected {optimizer, loss, metrics?}, got ${JSON.stringify(args)}`);
-    if (args.optimizer === undefined || args.optimizer === null) throw new Error("compile: optimizer is required (e.g. 'adam', 'sgd', or new Adam({learningRate: 0.01}))");
-    if (args.loss === undefined || args.loss === null) throw new Error("compile: loss is required (e.g. 'sparseCategoricalCrossentropy', 'mse')");
+    if (args.optimizer === undefined || args.optimizer === null)
+      throw new Error("compile: optimizer is required (e.g. 'adam', 'sgd', or new Adam({learningRate: 0.01}))");
+    if (args.loss === undefined || args.loss === null)
+      throw new Error("compile: loss is required (e.g. 'sparseCategoricalCrossentropy', 'mse')");
     const optimizer = getOptimizer(args.optimizer);
     const loss = getLoss(args.loss);
     const metricIds = args.metrics === undefined ? [] : Array.isArray(args.metrics) ? args.metrics : [args.metrics];
@@ -394,7 +428,8 @@ export class Sequential implements TrainableModel {
 
   private checkXY(method: string, x: unknown, y: unknown, xName = 'x', yName = 'y'): asserts x is Tensor {
     this.checkInput(method, xName, x);
-    if (!isTensor(y)) throw new Error(`${method}: ${yName} must be a Tensor, got ${y === null ? 'null' : Array.isArray(y) ? 'an array' : typeof y}`);
+    if (!isTensor(y))
+      throw new Error(`${method}: ${yName} must be a Tensor, got ${y === null ? 'null' : Array.isArray(y) ? 'an array' : typeof y}`);
     if (x.rank === 0 || y.rank === 0 || x.shape[0] !== y.shape[0]) {
       throw new Error(
         `${method}: ${xName} and ${yName} must have the same number of samples: ${xName} has ${x.shape[0] ?? 'no batch axis'} ` +
@@ -406,7 +441,9 @@ export class Sequential implements TrainableModel {
 
   private checkSampleWeight(method: string, name: string, w: unknown, n: number): Tensor {
     if (!isTensor(w) || w.size !== n || w.shape[0] !== n) {
-      throw new Error(`${method}: ${name} must be a Tensor of shape [${n}] (one weight per sample), got ${isTensor(w) ? formatTensorShape(w.shape) : typeof w}`);
+      throw new Error(
+        `${method}: ${name} must be a Tensor of shape [${n}] (one weight per sample), got ${isTensor(w) ? formatTensorShape(w.shape) : typeof w}`,
+      );
     }
     return reshape(w, [n]);
   }
@@ -471,7 +508,10 @@ export class Sequential implements TrainableModel {
     const output = this.outputShape;
     const classes = output[output.length - 1];
     const size = Math.max(typeof classes === 'number' && classes > 1 ? classes : 2, ...Object.keys(classWeight).map((k) => Number(k) + 1));
-    return new Tensor(Float32Array.from({ length: size }, (_, c) => classWeight[c] ?? 1), [size]);
+    return new Tensor(
+      Float32Array.from({ length: size }, (_, c) => classWeight[c] ?? 1),
+      [size],
+    );
   }
 
   /** Per-sample weights from the class weight table (by label) times sampleWeight, or null when neither is given. */
@@ -534,10 +574,13 @@ export class Sequential implements TrainableModel {
 
   private checkClassWeight(method: string, classWeight: unknown): Record<number, number> | undefined {
     if (classWeight === undefined || classWeight === null) return undefined;
-    if (typeof classWeight !== 'object' || Array.isArray(classWeight)) throw new Error(`${method}: classWeight must be an object {classIndex: weight}, got ${JSON.stringify(classWeight)}`);
+    if (typeof classWeight !== 'object' || Array.isArray(classWeight))
+      throw new Error(`${method}: classWeight must be an object {classIndex: weight}, got ${JSON.stringify(classWeight)}`);
     for (const [k, v] of Object.entries(classWeight)) {
       if (!/^\d+$/.test(k) || typeof v !== 'number' || !(v >= 0)) {
-        throw new Error(`${method}: classWeight must map class indices to non-negative numbers, got ${JSON.stringify(k)}: ${JSON.stringify(v)}`);
+        throw new Error(
+          `${method}: classWeight must map class indices to non-negative numbers, got ${JSON.stringify(k)}: ${JSON.stringify(v)}`,
+        );
       }
     }
     return classWeight as Record<number, number>;
@@ -570,20 +613,26 @@ export class Sequential implements TrainableModel {
     if (args.validationData !== undefined) {
       const vd = args.validationData;
       if (!Array.isArray(vd) || vd.length < 2 || vd.length > 3) {
-        throw new Error(`fit: validationData must be [x, y] or [x, y, sampleWeight], got ${Array.isArray(vd) ? `an array of ${vd.length}` : typeof vd}`);
+        throw new Error(
+          `fit: validationData must be [x, y] or [x, y, sampleWeight], got ${Array.isArray(vd) ? `an array of ${vd.length}` : typeof vd}`,
+        );
       }
       this.checkXY('fit', vd[0], vd[1], 'validationData x', 'validationData y');
       validationLabelsChecked = this.checkData('fit', vd[0], vd[1], ['validationData x', 'validationData y']);
       validation = {
-        x: vd[0], y: vd[1],
+        x: vd[0],
+        y: vd[1],
         sampleWeight: vd[2] === undefined ? null : this.checkSampleWeight('fit', 'validationData sampleWeight', vd[2], vd[0].shape[0]!),
       };
     } else if (args.validationSplit !== undefined && args.validationSplit !== 0) {
       const split = args.validationSplit;
-      if (typeof split !== 'number' || !(split > 0 && split < 1)) throw new Error(`fit: validationSplit must be a number in [0, 1), got ${JSON.stringify(split)}`);
+      if (typeof split !== 'number' || !(split > 0 && split < 1))
+        throw new Error(`fit: validationSplit must be a number in [0, 1), got ${JSON.stringify(split)}`);
       const trainCount = Math.floor(n * (1 - split));
       if (trainCount === 0 || trainCount === n) {
-        throw new Error(`fit: validationSplit ${split} of ${n} samples leaves ${trainCount} for training and ${n - trainCount} for validation; both must be non-empty`);
+        throw new Error(
+          `fit: validationSplit ${split} of ${n} samples leaves ${trainCount} for training and ${n - trainCount} for validation; both must be non-empty`,
+        );
       }
       xTrain = rows(x, 0, trainCount);
       yTrain = rows(labels, 0, trainCount);
@@ -608,7 +657,12 @@ export class Sequential implements TrainableModel {
     const metricNames = ['loss', ...this.metrics.map((m) => m.name)];
     callbacks.setModel(this);
     callbacks.setParams({
-      epochs, initialEpoch, steps, samples, batchSize, verbose,
+      epochs,
+      initialEpoch,
+      steps,
+      samples,
+      batchSize,
+      verbose,
       metrics: [...metricNames, ...(validation ? metricNames.map((k) => `val_${k}`) : [])],
     });
 
@@ -768,17 +822,19 @@ export class Sequential implements TrainableModel {
     this.requireLayers('inputGradients');
     this.checkInput('inputGradients', 'x', x);
     return scope(`${this.name}.inputGradients`, () => {
-    const watched = clone(x);
-    const { grads } = valueAndGrads(() => {
-      const y = this.call(watched, false);
-      if (y.rank !== 2) throw new Error(`inputGradients: the model output must be [batch, classes], got ${formatTensorShape(y.shape)}`);
-      const classes = y.shape[1]!;
-      if (!Number.isInteger(classIndex) || classIndex < 0 || classIndex >= classes) {
-        throw new Error(`inputGradients: classIndex must be an integer in [0, ${classes - 1}] (the model outputs ${classes} classes), got ${classIndex}`);
-      }
-      return sum(slice(y, [0, classIndex], [-1, 1]));
-    }, [watched]);
-    return grads[0]!;
+      const watched = clone(x);
+      const { grads } = valueAndGrads(() => {
+        const y = this.call(watched, false);
+        if (y.rank !== 2) throw new Error(`inputGradients: the model output must be [batch, classes], got ${formatTensorShape(y.shape)}`);
+        const classes = y.shape[1]!;
+        if (!Number.isInteger(classIndex) || classIndex < 0 || classIndex >= classes) {
+          throw new Error(
+            `inputGradients: classIndex must be an integer in [0, ${classes - 1}] (the model outputs ${classes} classes), got ${classIndex}`,
+          );
+        }
+        return sum(slice(y, [0, classIndex], [-1, 1]));
+      }, [watched]);
+      return grads[0]!;
     });
   }
 
@@ -796,8 +852,15 @@ export class Sequential implements TrainableModel {
     ]);
     const header = ['Layer (type)', 'Output Shape', 'Param #'];
     const widths = header.map((h, c) => Math.max(h.length, ...table.map((r) => r[c]!.length)) + 3);
-    const width = Math.max(args.lineLength ?? 0, widths.reduce((a, b) => a + b, 0));
-    const row = (cells: string[]): string => cells.map((cell, c) => cell.padEnd(widths[c]!)).join('').trimEnd();
+    const width = Math.max(
+      args.lineLength ?? 0,
+      widths.reduce((a, b) => a + b, 0),
+    );
+    const row = (cells: string[]): string =>
+      cells
+        .map((cell, c) => cell.padEnd(widths[c]!))
+        .join('')
+        .trimEnd();
     print(`Model: "${this.name}"`);
     print('_'.repeat(width));
     print(row(header));
@@ -844,7 +907,9 @@ export class Sequential implements TrainableModel {
   toArtifacts(args: SaveArgs = {}): { json: ModelJSON; shards: { name: string; data: Uint8Array }[] } {
     this.requireLayers('save');
     if (!this.built) {
-      throw new Error(`Sequential ${this.name}: save() needs a built model: give the first layer an inputShape, call build(), or fit/predict once`);
+      throw new Error(
+        `Sequential ${this.name}: save() needs a built model: give the first layer an inputShape, call build(), or fit/predict once`,
+      );
     }
     const topology: JsonObject = {
       class_name: 'Sequential',
@@ -886,14 +951,35 @@ export class Sequential implements TrainableModel {
 }
 
 /** Loss and metric names tfjs-layers' compile() accepts (after its toCamelCase of the saved names). */
-const TFJS_LOSSES = new Set(['meanSquaredError', 'meanAbsoluteError', 'binaryCrossentropy', 'categoricalCrossentropy', 'sparseCategoricalCrossentropy']);
-const TFJS_METRICS = new Set(['accuracy', 'acc', 'binaryAccuracy', 'categoricalAccuracy', 'precision', 'categoricalCrossentropy',
-  'sparseCategoricalCrossentropy', 'mse', 'MSE', 'mae', 'MAE']);
+const TFJS_LOSSES = new Set([
+  'meanSquaredError',
+  'meanAbsoluteError',
+  'binaryCrossentropy',
+  'categoricalCrossentropy',
+  'sparseCategoricalCrossentropy',
+]);
+const TFJS_METRICS = new Set([
+  'accuracy',
+  'acc',
+  'binaryAccuracy',
+  'categoricalAccuracy',
+  'precision',
+  'categoricalCrossentropy',
+  'sparseCategoricalCrossentropy',
+  'mse',
+  'MSE',
+  'mae',
+  'MAE',
+]);
 
 /** Whether tfjs-layers can compile a model from this training config (else loading the file there would fail). */
 function isTfjsCompatible(config: TrainingConfig, optimizer: Optimizer): boolean {
-  return optimizer.toTfjs() !== null && TFJS_LOSSES.has(toCamelCase(config.loss)) && config.loss_config === undefined &&
-    config.metrics.every((m) => TFJS_METRICS.has(toCamelCase(m)));
+  return (
+    optimizer.toTfjs() !== null &&
+    TFJS_LOSSES.has(toCamelCase(config.loss)) &&
+    config.loss_config === undefined &&
+    config.metrics.every((m) => TFJS_METRICS.has(toCamelCase(m)))
+  );
 }
 
 /** Keras / TensorFlow.js style factory: sequential([layer, ...]) or sequential({layers, name}). */

@@ -84,7 +84,10 @@ export function fromPythonic(value: JsonValue, key?: string): unknown {
 }
 
 /** Bytes of the weights in order, and their manifest, split into shards of at most SHARD_BYTES. */
-export function encodeWeights(named: readonly { name: string; tensor: Tensor }[]): { manifest: WeightsGroup[]; shards: { name: string; data: Uint8Array }[] } {
+export function encodeWeights(named: readonly { name: string; tensor: Tensor }[]): {
+  manifest: WeightsGroup[];
+  shards: { name: string; data: Uint8Array }[];
+} {
   const total = named.reduce((n, w) => n + w.tensor.size * 4, 0);
   const buffer = new Uint8Array(total);
   const view = new DataView(buffer.buffer);
@@ -116,7 +119,8 @@ export function decodeWeightGroup(group: WeightsGroup, bytes: Uint8Array, source
   let expected = 0;
   for (const spec of group.weights) {
     if (spec.quantization) throw new Error(`${source}: weight '${spec.name}' is quantized, which Axon does not support`);
-    if (!(spec.dtype in DTYPE_BYTES)) throw new Error(`${source}: weight '${spec.name}' has dtype '${spec.dtype}'; Axon reads float32 and int32`);
+    if (!(spec.dtype in DTYPE_BYTES))
+      throw new Error(`${source}: weight '${spec.name}' has dtype '${spec.dtype}'; Axon reads float32 and int32`);
     expected += spec.shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[spec.dtype]!;
   }
   if (bytes.byteLength !== expected) {

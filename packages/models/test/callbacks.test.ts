@@ -4,10 +4,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  CSVLogger, Callback, EarlyStopping, JSONLinesLogger, LearningRateScheduler, ModelCheckpoint, ReduceLROnPlateau, formatPath,
-  SGD, TerminateOnNaN, loadModel, sequential, terminateOnNaN, type Logs, type Sequential,
+  CSVLogger,
+  Callback,
+  EarlyStopping,
+  JSONLinesLogger,
+  LearningRateScheduler,
+  ModelCheckpoint,
+  ReduceLROnPlateau,
+  formatPath,
+  SGD,
+  TerminateOnNaN,
+  loadModel,
+  sequential,
+  terminateOnNaN,
+  type Logs,
+  type Sequential,
 } from '../src/index.js';
-import { Tensor, mul, randomNormal, reshape, setSeed, square, sub } from '@axon/tensor';
+import { type Tensor, mul, randomNormal, reshape, setSeed, square, sub } from '@axon/tensor';
 import { dense } from '@axon/layers';
 import { blobs, classifier, values } from './helpers.js';
 
@@ -19,7 +32,10 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Replays a fixed sequence of logged values, one per epoch, instead of real metrics. */
 class Script extends Callback {
-  constructor(private readonly key: string, private readonly sequence: number[]) {
+  constructor(
+    private readonly key: string,
+    private readonly sequence: number[],
+  ) {
     super();
   }
   override onEpochEnd(epoch: number, logs: Logs = {}): void {
@@ -39,7 +55,9 @@ describe('EarlyStopping', () => {
     const model = compiled();
     const stopper = new EarlyStopping({ monitor: 'score', patience: 2, minDelta: 0.05 });
     const history = await model.fit(x, y, {
-      epochs: 20, verbose: 0, callbacks: [new Script('score', [1, 0.9, 0.88, 0.87, 0.5, 0.4]), stopper],
+      epochs: 20,
+      verbose: 0,
+      callbacks: [new Script('score', [1, 0.9, 0.88, 0.87, 0.5, 0.4]), stopper],
     });
     // 0.88 and 0.87 improve on 0.9 by less than minDelta: stop at epoch 3.
     expect(history.epoch).toEqual([0, 1, 2, 3]);
@@ -51,7 +69,11 @@ describe('EarlyStopping', () => {
     const stopper = new EarlyStopping({ monitor: 'val_accuracy', patience: 1 });
     expect(stopper.mode).toBe('max');
     expect(new EarlyStopping({ monitor: 'val_loss' }).mode).toBe('min');
-    const history = await compiled().fit(x, y, { epochs: 10, verbose: 0, callbacks: [new Script('val_accuracy', [0.5, 0.6, 0.55, 0.7]), stopper] });
+    const history = await compiled().fit(x, y, {
+      epochs: 10,
+      verbose: 0,
+      callbacks: [new Script('val_accuracy', [0.5, 0.6, 0.55, 0.7]), stopper],
+    });
     expect(history.epoch).toEqual([0, 1, 2]);
   });
 
@@ -59,7 +81,8 @@ describe('EarlyStopping', () => {
     const model = compiled();
     const snapshots: number[][] = [];
     const history = await model.fit(x, y, {
-      epochs: 4, verbose: 0,
+      epochs: 4,
+      verbose: 0,
       callbacks: [
         new Script('score', [3, 1, 2, 2]),
         { onEpochEnd: () => void snapshots.push(values(model.getWeights()[0]!)) },
@@ -83,12 +106,20 @@ describe('EarlyStopping', () => {
 
   it('stops after patience epochs when the baseline is not beaten and nothing improves', async () => {
     const stopper = new EarlyStopping({ monitor: 'score', patience: 2, baseline: 0.5 });
-    const history = await compiled().fit(x, y, { epochs: 10, verbose: 0, callbacks: [new Script('score', [5, 5, 5, 5, 5, 5, 5, 5, 5, 5]), stopper] });
+    const history = await compiled().fit(x, y, {
+      epochs: 10,
+      verbose: 0,
+      callbacks: [new Script('score', [5, 5, 5, 5, 5, 5, 5, 5, 5, 5]), stopper],
+    });
     // Epoch 0 sets the best (wait 1, not reset: 5 does not beat the baseline); epoch 1 reaches patience.
     expect(history.epoch).toEqual([0, 1]);
     expect(stopper.stoppedEpoch).toBe(1);
     // Beating the baseline resets the wait as usual.
-    const beaten = await compiled().fit(x, y, { epochs: 10, verbose: 0, callbacks: [new Script('score', [0.4, 0.4, 0.4, 0.4, 0.4]), stopper] });
+    const beaten = await compiled().fit(x, y, {
+      epochs: 10,
+      verbose: 0,
+      callbacks: [new Script('score', [0.4, 0.4, 0.4, 0.4, 0.4]), stopper],
+    });
     expect(beaten.epoch).toEqual([0, 1, 2]);
   });
 
@@ -104,14 +135,20 @@ describe('EarlyStopping', () => {
 
   it('with patience 0 stops at the first epoch that does not improve', async () => {
     const history = await compiled().fit(x, y, {
-      epochs: 10, verbose: 0, callbacks: [new Script('score', [3, 2, 1, 1.5, 0.5]), new EarlyStopping({ monitor: 'score' })],
+      epochs: 10,
+      verbose: 0,
+      callbacks: [new Script('score', [3, 2, 1, 1.5, 0.5]), new EarlyStopping({ monitor: 'score' })],
     });
     expect(history.epoch).toEqual([0, 1, 2, 3]);
   });
 
   it('stops a plateau after exactly patience epochs', async () => {
     const stopper = new EarlyStopping({ monitor: 'score', patience: 3 });
-    const history = await compiled().fit(x, y, { epochs: 20, verbose: 0, callbacks: [new Script('score', [3, 2, 2, 2, 2, 2, 2, 2]), stopper] });
+    const history = await compiled().fit(x, y, {
+      epochs: 20,
+      verbose: 0,
+      callbacks: [new Script('score', [3, 2, 2, 2, 2, 2, 2, 2]), stopper],
+    });
     // Best at epoch 1; epochs 2, 3, 4 do not improve: stop after epoch 4.
     expect(history.epoch).toEqual([0, 1, 2, 3, 4]);
     expect(stopper.stoppedEpoch).toBe(4);
@@ -123,7 +160,8 @@ describe('EarlyStopping', () => {
     const snapshots: number[][] = [];
     const stopper = new EarlyStopping({ monitor: 'score', patience: 2, restoreBestWeights: true });
     const history = await model.fit(x, y, {
-      epochs: 10, verbose: 0,
+      epochs: 10,
+      verbose: 0,
       callbacks: [
         new Script('score', [3, 2, 1, 4, 5, 0]),
         { onEpochEnd: () => void snapshots.push(values(model.getWeights()[0]!)) },
@@ -137,7 +175,9 @@ describe('EarlyStopping', () => {
 
   it('waits startFromEpoch epochs before watching', async () => {
     const history = await compiled().fit(x, y, {
-      epochs: 10, verbose: 0, callbacks: [new Script('score', [1, 2, 3, 4, 5, 6]), new EarlyStopping({ monitor: 'score', startFromEpoch: 3 })],
+      epochs: 10,
+      verbose: 0,
+      callbacks: [new Script('score', [1, 2, 3, 4, 5, 6]), new EarlyStopping({ monitor: 'score', startFromEpoch: 3 })],
     });
     expect(history.epoch).toEqual([0, 1, 2, 3, 4]);
   });
@@ -154,7 +194,13 @@ describe('TerminateOnNaN', () => {
     const lines: string[] = [];
     const stopper = terminateOnNaN((line) => lines.push(line));
     expect(stopper).toBeInstanceOf(TerminateOnNaN);
-    const history = await model.fit(randomNormal([8, 4]), randomNormal([8]), { epochs: 5, batchSize: 2, shuffle: false, verbose: 0, callbacks: [stopper] });
+    const history = await model.fit(randomNormal([8, 4]), randomNormal([8]), {
+      epochs: 5,
+      batchSize: 2,
+      shuffle: false,
+      verbose: 0,
+      callbacks: [stopper],
+    });
     expect(calls).toBe(6); // no batch after the NaN one
     expect(history.epoch).toEqual([0, 1]);
     expect(Number.isNaN(history.history.loss![1])).toBe(true);
@@ -167,7 +213,12 @@ describe('TerminateOnNaN', () => {
     const model = sequential([dense({ units: 8, inputShape: [4] }), dense({ units: 1 })]);
     model.compile({ optimizer: new SGD({ learningRate: 1e6 }), loss: 'mse' });
     const stopper = new TerminateOnNaN(() => {});
-    const history = await model.fit(randomNormal([32, 4], 0, 10), randomNormal([32, 1], 0, 10), { epochs: 50, batchSize: 4, verbose: 0, callbacks: [stopper] });
+    const history = await model.fit(randomNormal([32, 4], 0, 10), randomNormal([32, 1], 0, 10), {
+      epochs: 50,
+      batchSize: 4,
+      verbose: 0,
+      callbacks: [stopper],
+    });
     expect(stopper.stopped).not.toBeNull();
     expect(history.epoch.length).toBeLessThan(50);
     expect(Number.isFinite(history.history.loss!.at(-1)!)).toBe(false);
@@ -198,8 +249,13 @@ describe('learning-rate callbacks', () => {
     const rates: number[] = [];
     const reducer = new ReduceLROnPlateau({ monitor: 'score', factor: 0.5, patience: 2, cooldown: 1, minLr: 0.002 });
     await model.fit(x, y, {
-      epochs: 8, verbose: 0,
-      callbacks: [new Script('score', [1, 1, 1, 1, 1, 1, 1, 1]), reducer, { onEpochEnd: () => void rates.push(model.optimizer!.learningRate) }],
+      epochs: 8,
+      verbose: 0,
+      callbacks: [
+        new Script('score', [1, 1, 1, 1, 1, 1, 1, 1]),
+        reducer,
+        { onEpochEnd: () => void rates.push(model.optimizer!.learningRate) },
+      ],
     });
     // sgd starts at 0.01; no improvement after epoch 0. Keras counts the cooldown down at the start of the
     // next epoch's check, so with cooldown 1 the rate drops at epochs 2, 4 and 6, the last one clamped to minLr.
@@ -231,7 +287,10 @@ describe('loggers', () => {
   it('JSONLinesLogger writes one JSON object per epoch', async () => {
     const file = join(dir, 'train.jsonl');
     await compiled().fit(x, y, { epochs: 2, verbose: 0, callbacks: [new JSONLinesLogger(file)] });
-    const rows = readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
+    const rows = readFileSync(file, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(rows.map((r) => r.epoch)).toEqual([0, 1]);
     expect(typeof rows[0].loss).toBe('number');
   });

@@ -10,7 +10,7 @@
  *   an error naming the step's scope.
  */
 import '@axon/kernels-native';
-import { Tensor, getBackend, listBackends, memoryInfo, randomUniform, setBackend, setSeed, tensor } from '@axon/tensor';
+import { type Tensor, getBackend, listBackends, memoryInfo, randomUniform, setBackend, setSeed, tensor } from '@axon/tensor';
 import { Layer, conv2d, dense, flatten, maxPooling2d } from '@axon/layers';
 import { lstm } from '@axon/recurrent';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -50,7 +50,11 @@ async function train(backend: string, model: (typeof MODELS)[number], samples = 
   const m = model.make();
   m.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
   const x = randomUniform([samples, ...model.input]);
-  const y = tensor(Int32Array.from({ length: samples }, (_, i) => i % 3), [samples], 'int32');
+  const y = tensor(
+    Int32Array.from({ length: samples }, (_, i) => i % 3),
+    [samples],
+    'int32',
+  );
   const history = await m.fit(x, y, { epochs: 2, batchSize: 8, shuffle: false, verbose: 0 });
   return { weights: m.getWeights().map((w) => Array.from(w.dataSync())), losses: history.history.loss as number[] };
 }
@@ -79,10 +83,16 @@ describe.each(MODELS)('the $name on the simulated device', (model) => {
     m.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
     const batch = 8;
     const x = randomUniform([32, ...model.input]);
-    const y = tensor(Int32Array.from({ length: 32 }, (_, i) => i % 3), [32], 'int32');
+    const y = tensor(
+      Int32Array.from({ length: 32 }, (_, i) => i % 3),
+      [32],
+      'int32',
+    );
     const perStep: { uploads: number; uploadBytes: number; downloads: number; downloadBytes: number }[] = [];
     await m.fit(x, y, {
-      epochs: 2, batchSize: batch, verbose: 0,
+      epochs: 2,
+      batchSize: batch,
+      verbose: 0,
       callbacks: {
         onBatchBegin: () => device.resetCounters(),
         onBatchEnd: () => {
@@ -129,7 +139,11 @@ describe.each(BACKENDS)('on %s', (backend) => {
     const m = seedCnn();
     m.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
     const x = randomUniform([40, 10, 10, 1]);
-    const y = tensor(Int32Array.from({ length: 40 }, (_, i) => i % 3), [40], 'int32');
+    const y = tensor(
+      Int32Array.from({ length: 40 }, (_, i) => i % 3),
+      [40],
+      'int32',
+    );
     await m.fit(x, y, { epochs: 1, batchSize: 8, verbose: 0 });
     const warm = memoryInfo();
     await m.fit(x, y, { epochs: 3, batchSize: 8, verbose: 0 });
@@ -155,7 +169,18 @@ describe.each(BACKENDS)('on %s', (backend) => {
     }
     const m = sequential([dense({ units: 2, inputShape: [3] }), new Remembering({ name: 'remembering' })]);
     m.compile({ optimizer: 'sgd', loss: 'mse' });
-    await expect(m.fit(tensor([[1, 2, 3], [4, 5, 6]]), tensor([[0, 1], [1, 0]]), { epochs: 2, batchSize: 1, verbose: 0 }))
-      .rejects.toThrow(/was released when scope 'training step of sequential_\d+' ended/);
+    await expect(
+      m.fit(
+        tensor([
+          [1, 2, 3],
+          [4, 5, 6],
+        ]),
+        tensor([
+          [0, 1],
+          [1, 0],
+        ]),
+        { epochs: 2, batchSize: 1, verbose: 0 },
+      ),
+    ).rejects.toThrow(/was released when scope 'training step of sequential_\d+' ended/);
   });
 });

@@ -1,4 +1,4 @@
-import { Tensor, randomNormal, setSeed, tensor } from '@axon/tensor';
+import { type Tensor, randomNormal, setSeed, tensor } from '@axon/tensor';
 import { dense } from '@axon/layers';
 import { sequential, type Sequential } from '../src/index.js';
 
@@ -26,7 +26,18 @@ export function values(t: Tensor): number[] {
 }
 
 /** Captures what is written to a fake stdout. */
-export function fakeStream(isTTY: boolean, columns = 120): { write(text: string): boolean; isTTY: boolean; columns: number; text: () => string } {
+export function fakeStream(
+  isTTY: boolean,
+  columns = 120,
+): { write(text: string): boolean; isTTY: boolean; columns: number; text: () => string } {
   const chunks: string[] = [];
-  return { write: (s: string) => (chunks.push(s), true), isTTY, columns, text: () => chunks.join('') };
+  return {
+    write: (s: string) => {
+      chunks.push(s);
+      return true;
+    },
+    isTTY,
+    columns,
+    text: () => chunks.join(''),
+  };
 }

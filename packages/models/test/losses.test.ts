@@ -3,7 +3,14 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Tensor, grad, tensor } from '@axon/tensor';
 import {
-  BinaryCrossentropy, CategoricalCrossentropy, Huber, LOSS_NAMES, MeanSquaredError, SparseCategoricalCrossentropy, getLoss, losses,
+  BinaryCrossentropy,
+  CategoricalCrossentropy,
+  Huber,
+  LOSS_NAMES,
+  MeanSquaredError,
+  SparseCategoricalCrossentropy,
+  getLoss,
+  losses,
 } from '../src/index.js';
 
 interface LossCase {
@@ -63,13 +70,18 @@ describe('losses match PyTorch reference values', () => {
     const g1 = grad((p) => new BinaryCrossentropy({ fromLogits: true }).compute(tensor(bce.yTrue), p))(tensor(bce.yPred));
     close(g1, bce.grad!);
     const sc = ref.scce_logits!;
-    const g2 = grad((p) => new SparseCategoricalCrossentropy({ fromLogits: true }).compute(tensor(sc.yTrue as number[]), p))(tensor(sc.yPred));
+    const g2 = grad((p) => new SparseCategoricalCrossentropy({ fromLogits: true }).compute(tensor(sc.yTrue as number[]), p))(
+      tensor(sc.yPred),
+    );
     close(g2, sc.grad!);
   });
 });
 
 describe('sparse categorical cross-entropy labels', () => {
-  const logits = tensor([[1, 2, 3], [3, 1, 0]]);
+  const logits = tensor([
+    [1, 2, 3],
+    [3, 1, 0],
+  ]);
   const loss = new SparseCategoricalCrossentropy({ fromLogits: true });
   const expected = loss.compute(tensor(Int32Array.from([2, 0]), [2], 'int32'), logits).item();
 
@@ -121,9 +133,15 @@ describe('loss names', () => {
   });
 
   it('categorical cross-entropy with integer labels hints at the sparse loss', () => {
-    expect(() => new CategoricalCrossentropy().compute(tensor([0, 1]), tensor([[0.5, 0.5], [0.2, 0.8]]))).toThrow(
-      /labels have shape \[2\] but the model outputs \[2,2\].*sparseCategoricalCrossentropy/,
-    );
+    expect(() =>
+      new CategoricalCrossentropy().compute(
+        tensor([0, 1]),
+        tensor([
+          [0.5, 0.5],
+          [0.2, 0.8],
+        ]),
+      ),
+    ).toThrow(/labels have shape \[2\] but the model outputs \[2,2\].*sparseCategoricalCrossentropy/);
   });
 
   it('accepts a custom function returning per-sample losses', () => {
@@ -135,8 +153,14 @@ describe('loss names', () => {
 });
 
 describe('the losses namespace (as tf.losses)', () => {
-  const yTrue = tensor([[1, 2], [3, 4]]);
-  const yPred = tensor([[1, 4], [3, 3]]);
+  const yTrue = tensor([
+    [1, 2],
+    [3, 4],
+  ]);
+  const yPred = tensor([
+    [1, 4],
+    [3, 3],
+  ]);
 
   it('computes the loss of (yTrue, yPred) as a scalar Tensor', () => {
     const mse = losses.meanSquaredError(yTrue, yPred);
@@ -145,17 +169,29 @@ describe('the losses namespace (as tf.losses)', () => {
     expect(mse.item()).toBeCloseTo(1.25, 6); // (0 + 4 + 0 + 1) / 4, as tf.losses.meanSquaredError
     expect(losses.meanAbsoluteError(yTrue, yPred).item()).toBeCloseTo(0.75, 6);
     expect(losses.huber(yTrue, yPred, { delta: 1 }).item()).toBeCloseTo((0 + 1.5 + 0 + 0.5) / 4, 6);
-    const logits = tensor([[1, 2, 3], [3, 1, 0]]);
+    const logits = tensor([
+      [1, 2, 3],
+      [3, 1, 0],
+    ]);
     const sparse = losses.sparseCategoricalCrossentropy(tensor([2, 0]), logits, { fromLogits: true });
     expect(sparse.item()).toBeCloseTo(new SparseCategoricalCrossentropy({ fromLogits: true }).compute(tensor([2, 0]), logits).item(), 6);
-    const onehot = tensor([[0, 0, 1], [1, 0, 0]]);
+    const onehot = tensor([
+      [0, 0, 1],
+      [1, 0, 0],
+    ]);
     expect(losses.categoricalCrossentropy(onehot, logits, { fromLogits: true }).item()).toBeCloseTo(sparse.item(), 6);
-    expect(losses.binaryCrossentropy(tensor([[1], [0]]), tensor([[0.9], [0.2]])).item()).toBeCloseTo(-(Math.log(0.9) + Math.log(0.8)) / 2, 5);
+    expect(losses.binaryCrossentropy(tensor([[1], [0]]), tensor([[0.9], [0.2]])).item()).toBeCloseTo(
+      -(Math.log(0.9) + Math.log(0.8)) / 2,
+      5,
+    );
   });
 
   it('is differentiable', () => {
     const g = grad((p) => losses.meanSquaredError(yTrue, p))(yPred);
-    close(g, [[0, 1], [0, -0.5]]);
+    close(g, [
+      [0, 1],
+      [0, -0.5],
+    ]);
   });
 
   it('keeps configured Loss objects as PascalCase classes, in the namespace too (as keras.losses)', () => {

@@ -26,7 +26,9 @@ describe('optimizer steps match Keras update rules (float64 reference)', () => {
         const g = add(mul(g0, t + 1), mul(p, -0.1));
         optimizer.applyGradients([p], [g]);
         const actual = Array.from(p.dataSync());
-        expected.flat().forEach((e, i) => expect(Math.abs(actual[i]! - e), `step ${t + 1}, element ${i}: ${actual[i]} vs ${e}`).toBeLessThan(2e-6));
+        expected
+          .flat()
+          .forEach((e, i) => expect(Math.abs(actual[i]! - e), `step ${t + 1}, element ${i}: ${actual[i]} vs ${e}`).toBeLessThan(2e-6));
       });
       expect(optimizer.iterations).toBe(c.steps.length);
     });
@@ -45,7 +47,11 @@ describe('defaults and construction', () => {
   it('resolves names case- and underscore-insensitively, and tfjs / Keras config keys', () => {
     expect(getOptimizer('Adam')).toBeInstanceOf(Adam);
     expect(getOptimizer('RMSProp', { learning_rate: 0.5, decay: 0.8 }).getConfig()).toMatchObject({ learningRate: 0.5, rho: 0.8 });
-    expect(getOptimizer('Momentum', { learningRate: 0.2, momentum: 0.5, useNesterov: true }).getConfig()).toEqual({ learningRate: 0.2, momentum: 0.5, nesterov: true });
+    expect(getOptimizer('Momentum', { learningRate: 0.2, momentum: 0.5, useNesterov: true }).getConfig()).toEqual({
+      learningRate: 0.2,
+      momentum: 0.5,
+      nesterov: true,
+    });
     expect(getOptimizer('adam', { beta_1: 0.8 }).getConfig()).toMatchObject({ beta1: 0.8 });
   });
 

@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import * as L from '@axon/layers';
 import type { Layer } from '@axon/layers';
 import * as R from '@axon/recurrent';
-import { Tensor, listBackends, oneHot, randomNormal, randomUniform, setBackend, setSeed, tensor } from '@axon/tensor';
+import { type Tensor, listBackends, oneHot, randomNormal, randomUniform, setBackend, setSeed, tensor } from '@axon/tensor';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -86,20 +86,39 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 // ---- files following Keras' conventions ---------------------------------------------------------
 
 const initializer = (className: string, config: Record<string, unknown> = {}): Record<string, unknown> => ({
-  module: 'keras.initializers', class_name: className, config, registered_name: null,
+  module: 'keras.initializers',
+  class_name: className,
+  config,
+  registered_name: null,
 });
 
 /** A Keras 2.15 RNN layer config, as model.to_json() writes it. */
 function kerasRnnConfig(className: string, config: Record<string, unknown>): Record<string, unknown> {
   const rnn: Record<string, unknown> = {
-    name: config.name, trainable: true, dtype: 'float32', return_sequences: config.returnSequences ?? false,
-    return_state: false, go_backwards: config.goBackwards ?? false, stateful: false, unroll: false, time_major: false,
-    units: config.units, activation: 'tanh', use_bias: config.useBias ?? true,
+    name: config.name,
+    trainable: true,
+    dtype: 'float32',
+    return_sequences: config.returnSequences ?? false,
+    return_state: false,
+    go_backwards: config.goBackwards ?? false,
+    stateful: false,
+    unroll: false,
+    time_major: false,
+    units: config.units,
+    activation: 'tanh',
+    use_bias: config.useBias ?? true,
     kernel_initializer: initializer('GlorotUniform', { seed: null }),
     recurrent_initializer: initializer('Orthogonal', { gain: 1.0, seed: null }),
     bias_initializer: initializer('Zeros'),
-    kernel_regularizer: null, recurrent_regularizer: null, bias_regularizer: null, activity_regularizer: null,
-    kernel_constraint: null, recurrent_constraint: null, bias_constraint: null, dropout: 0.0, recurrent_dropout: 0.0,
+    kernel_regularizer: null,
+    recurrent_regularizer: null,
+    bias_regularizer: null,
+    activity_regularizer: null,
+    kernel_constraint: null,
+    recurrent_constraint: null,
+    bias_constraint: null,
+    dropout: 0.0,
+    recurrent_dropout: 0.0,
   };
   if (className === 'SimpleRNN') return rnn;
   rnn.recurrent_activation = 'sigmoid';
@@ -123,7 +142,9 @@ function writeKerasModel(target: string, layers: Record<string, unknown>[], weig
       backend: 'tensorflow',
       model_config: { class_name: 'Sequential', config: { name: 'sequential', layers } },
     },
-    weightsManifest: [{ paths: ['group1-shard1of1.bin'], weights: weights.map((w) => ({ name: w.name, shape: [...w.value.shape], dtype: 'float32' })) }],
+    weightsManifest: [
+      { paths: ['group1-shard1of1.bin'], weights: weights.map((w) => ({ name: w.name, shape: [...w.value.shape], dtype: 'float32' })) },
+    ],
   };
   writeFileSync(join(target, 'model.json'), JSON.stringify(json));
 }
@@ -140,19 +161,35 @@ function kerasEmbeddingModel(target: string, f: Fixture, rnnName: string, weight
   const table = decode(f.embedding!.table);
   const batchSteps = indices.shape[1]!;
   const layers = [
-    { class_name: 'InputLayer', config: { batch_input_shape: [null, batchSteps], dtype: 'float32', sparse: false, ragged: false, name: 'embedding_input' } },
+    {
+      class_name: 'InputLayer',
+      config: { batch_input_shape: [null, batchSteps], dtype: 'float32', sparse: false, ragged: false, name: 'embedding_input' },
+    },
     {
       class_name: 'Embedding',
       config: {
-        name: 'embedding', trainable: true, dtype: 'float32', batch_input_shape: [null, batchSteps], input_dim: table.shape[0],
-        output_dim: table.shape[1], embeddings_initializer: initializer('RandomUniform', { minval: -0.05, maxval: 0.05, seed: null }),
-        embeddings_regularizer: null, activity_regularizer: null, embeddings_constraint: null, mask_zero: true, input_length: batchSteps,
+        name: 'embedding',
+        trainable: true,
+        dtype: 'float32',
+        batch_input_shape: [null, batchSteps],
+        input_dim: table.shape[0],
+        output_dim: table.shape[1],
+        embeddings_initializer: initializer('RandomUniform', { minval: -0.05, maxval: 0.05, seed: null }),
+        embeddings_regularizer: null,
+        activity_regularizer: null,
+        embeddings_constraint: null,
+        mask_zero: true,
+        input_length: batchSteps,
       },
     },
     { class_name: f.layer.className, config: kerasRnnConfig(f.layer.className, { ...f.layer.config, name: rnnName }) },
   ];
   const names = ['embedding/embeddings', ...weightNames(rnnName)];
-  writeKerasModel(target, layers, [table, ...f.weights.map(decode)].map((value, i) => ({ name: names[i]!, value })));
+  writeKerasModel(
+    target,
+    layers,
+    [table, ...f.weights.map(decode)].map((value, i) => ({ name: names[i]!, value })),
+  );
   return indices;
 }
 
@@ -168,7 +205,10 @@ describe.each(BACKENDS)('Keras-convention files load and predict the reference o
     const x = kerasEmbeddingModel(target, f, 'gru', tfjsNames);
     const model = await loadModel(target);
     expect(model.weights.map((w) => [w.name, [...w.shape]])).toEqual([
-      ['embedding/embeddings', [7, 3]], ['gru/kernel', [3, 12]], ['gru/recurrent_kernel', [4, 12]], ['gru/bias', [2, 12]],
+      ['embedding/embeddings', [7, 3]],
+      ['gru/kernel', [3, 12]],
+      ['gru/recurrent_kernel', [4, 12]],
+      ['gru/bias', [2, 12]],
     ]);
     expectClose(model.predict(x), f.outputs[0]!, 'GRU prediction');
   });
@@ -182,17 +222,29 @@ describe.each(BACKENDS)('Keras-convention files load and predict the reference o
   });
 
   it('an LSTM with go_backwards, and a Bidirectional(LSTM)', async () => {
-    for (const [file, name] of [['lstm', 'LSTM: goBackwards, last output'], ['bidirectional', 'Bidirectional(LSTM) concat']] as const) {
+    for (const [file, name] of [
+      ['lstm', 'LSTM: goBackwards, last output'],
+      ['bidirectional', 'Bidirectional(LSTM) concat'],
+    ] as const) {
       const f = fixture(file, name);
       const x = decode(f.input);
-      const input = { class_name: 'InputLayer', config: { batch_input_shape: [null, ...x.shape.slice(1)], dtype: 'float32', name: 'input_1' } };
+      const input = {
+        class_name: 'InputLayer',
+        config: { batch_input_shape: [null, ...x.shape.slice(1)], dtype: 'float32', name: 'input_1' },
+      };
       let layer: Record<string, unknown>;
       let names: string[];
       if (f.layer.className === 'Bidirectional') {
         const inner = f.layer.config.layer as { className: string; config: Record<string, unknown> };
         layer = {
           class_name: 'Bidirectional',
-          config: { name: 'bidirectional', trainable: true, dtype: 'float32', merge_mode: f.layer.config.mergeMode, layer: { class_name: inner.className, config: kerasRnnConfig(inner.className, { ...inner.config, name: 'lstm' }) } },
+          config: {
+            name: 'bidirectional',
+            trainable: true,
+            dtype: 'float32',
+            merge_mode: f.layer.config.mergeMode,
+            layer: { class_name: inner.className, config: kerasRnnConfig(inner.className, { ...inner.config, name: 'lstm' }) },
+          },
         };
         names = [...tfjsNames('bidirectional/forward_lstm'), ...tfjsNames('bidirectional/backward_lstm')];
       } else {
@@ -200,7 +252,11 @@ describe.each(BACKENDS)('Keras-convention files load and predict the reference o
         names = tfjsNames('lstm_1');
       }
       const target = join(dir, `keras-${file}-${backend}`);
-      writeKerasModel(target, [input, layer], f.weights.map((w, i) => ({ name: names[i]!, value: decode(w) })));
+      writeKerasModel(
+        target,
+        [input, layer],
+        f.weights.map((w, i) => ({ name: names[i]!, value: decode(w) })),
+      );
       const model = await loadModel(target);
       expectClose(model.predict(x), f.outputs[0]!, `${name} prediction`);
     }
@@ -245,7 +301,12 @@ function tfjsSaver(modelDir: string): tf.io.IOHandler {
     save: async (artifacts) => {
       mkdirSync(modelDir, { recursive: true });
       writeFileSync(join(modelDir, 'weights.bin'), Buffer.from(artifacts.weightData as ArrayBuffer));
-      const json = { ...artifacts, weightData: undefined, weightSpecs: undefined, weightsManifest: [{ paths: ['./weights.bin'], weights: artifacts.weightSpecs }] };
+      const json = {
+        ...artifacts,
+        weightData: undefined,
+        weightSpecs: undefined,
+        weightsManifest: [{ paths: ['./weights.bin'], weights: artifacts.weightSpecs }],
+      };
       writeFileSync(join(modelDir, 'model.json'), JSON.stringify(json));
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
     },
@@ -269,17 +330,23 @@ describe.each(BACKENDS)('recurrent models round-trip on %s', (backend) => {
   }
 
   it('Axon saves and reloads every recurrent layer (predictions and training continue)', async () => {
-    const model = await trained([
-      R.lstm({ units: 5, returnSequences: true, inputShape: [6, 3] }),
-      R.bidirectional({ layer: R.gru({ units: 3, returnSequences: true }), mergeMode: 'concat' }),
-      R.timeDistributed({ layer: L.dense({ units: 4, activation: 'relu' }) }),
-      R.gru({ units: 4, resetAfter: false, returnSequences: true, goBackwards: true }),
-      R.rnn({ cell: [R.simpleRNNCell({ units: 3 }), R.lstmCell({ units: 3 })] }),
-      L.dense({ units: 2, activation: 'softmax' }),
-    ], [6, 3], 2);
+    const model = await trained(
+      [
+        R.lstm({ units: 5, returnSequences: true, inputShape: [6, 3] }),
+        R.bidirectional({ layer: R.gru({ units: 3, returnSequences: true }), mergeMode: 'concat' }),
+        R.timeDistributed({ layer: L.dense({ units: 4, activation: 'relu' }) }),
+        R.gru({ units: 4, resetAfter: false, returnSequences: true, goBackwards: true }),
+        R.rnn({ cell: [R.simpleRNNCell({ units: 3 }), R.lstmCell({ units: 3 })] }),
+        L.dense({ units: 2, activation: 'softmax' }),
+      ],
+      [6, 3],
+      2,
+    );
     const path = join(dir, `axon-${backend}`);
     await model.save(path);
-    const json = JSON.parse(readFileSync(join(path, 'model.json'), 'utf8')) as { modelTopology: { config: { layers: { class_name: string; config: Record<string, unknown> }[] } } };
+    const json = JSON.parse(readFileSync(join(path, 'model.json'), 'utf8')) as {
+      modelTopology: { config: { layers: { class_name: string; config: Record<string, unknown> }[] } };
+    };
     const saved = json.modelTopology.config.layers;
     expect(saved.map((l) => l.class_name)).toEqual(['LSTM', 'Bidirectional', 'TimeDistributed', 'GRU', 'RNN', 'Dense']);
     expect(saved[0]!.config).toMatchObject({ units: 5, return_sequences: true, recurrent_activation: 'sigmoid', unit_forget_bias: true });
@@ -292,12 +359,16 @@ describe.each(BACKENDS)('recurrent models round-trip on %s', (backend) => {
   });
 
   it('tfjs-layers loads LSTM, GRU (resetAfter: false), SimpleRNN and Bidirectional models saved by Axon', async () => {
-    const model = await trained([
-      R.lstm({ units: 4, returnSequences: true, inputShape: [5, 3] }),
-      R.bidirectional({ layer: R.simpleRNN({ units: 3, returnSequences: true }), mergeMode: 'sum' }),
-      R.gru({ units: 4, resetAfter: false }),
-      L.dense({ units: 3, activation: 'softmax' }),
-    ], [5, 3], 3);
+    const model = await trained(
+      [
+        R.lstm({ units: 4, returnSequences: true, inputShape: [5, 3] }),
+        R.bidirectional({ layer: R.simpleRNN({ units: 3, returnSequences: true }), mergeMode: 'sum' }),
+        R.gru({ units: 4, resetAfter: false }),
+        L.dense({ units: 3, activation: 'softmax' }),
+      ],
+      [5, 3],
+      3,
+    );
     const path = join(dir, `to-tfjs-${backend}`);
     await model.save(path);
     const loaded = await tfl.loadLayersModel(dirHandler(path));
@@ -366,10 +437,11 @@ describe.each(BACKENDS)('recurrent models round-trip on %s', (backend) => {
     const file = join(path, 'model.json');
     const json = JSON.parse(readFileSync(file, 'utf8')) as { weightsManifest: { weights: { name: string }[] }[] };
     // What tf.keras 2 writes: a scope per cell (numbered when there are several) and TensorFlow's ':0'.
-    const keras2 = (name: string): string => name
-      .replace(/^bidirectional\/forward_lstm\//, 'bidirectional/forward_lstm/lstm_cell/')
-      .replace(/^bidirectional\/backward_lstm\/(.*)$/, 'bidirectional/backward_lstm/lstm_cell_1/$1:0')
-      .replace(/^gru\//, 'gru/gru_cell_2/');
+    const keras2 = (name: string): string =>
+      name
+        .replace(/^bidirectional\/forward_lstm\//, 'bidirectional/forward_lstm/lstm_cell/')
+        .replace(/^bidirectional\/backward_lstm\/(.*)$/, 'bidirectional/backward_lstm/lstm_cell_1/$1:0')
+        .replace(/^gru\//, 'gru/gru_cell_2/');
     const names = json.weightsManifest.flatMap((g) => g.weights.map((w) => w.name));
     expect(names).toEqual(model.weights.map((w) => w.name));
     for (const group of json.weightsManifest) for (const w of group.weights) w.name = keras2(w.name);

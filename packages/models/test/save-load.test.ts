@@ -5,7 +5,15 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { randomNormal, setSeed } from '@axon/tensor';
 import { conv2d, dense, flatten, maxPooling2d } from '@axon/layers';
-import { AdamW, SGD, SparseCategoricalCrossentropy, loadModel, sequential, writeDirectoryAtomically, type ModelJSON } from '../src/index.js';
+import {
+  AdamW,
+  SGD,
+  SparseCategoricalCrossentropy,
+  loadModel,
+  sequential,
+  writeDirectoryAtomically,
+  type ModelJSON,
+} from '../src/index.js';
 import { blobs, classifier, values } from './helpers.js';
 
 let dir: string;
@@ -27,7 +35,11 @@ describe('save / loadModel round trip', () => {
       flatten(),
       dense({ units: 4, activation: 'softmax' }),
     ]);
-    model.compile({ optimizer: new SGD({ learningRate: 0.05, momentum: 0.9, nesterov: true }), loss: 'sparse_categorical_crossentropy', metrics: ['acc'] });
+    model.compile({
+      optimizer: new SGD({ learningRate: 0.05, momentum: 0.9, nesterov: true }),
+      loss: 'sparse_categorical_crossentropy',
+      metrics: ['acc'],
+    });
     const target = join(dir, 'm');
     await model.save(target);
     const loaded = await loadModel(target);
@@ -51,7 +63,9 @@ describe('save / loadModel round trip', () => {
     const json = readJson(target);
     expect(json.trainingConfig).toBeUndefined();
     expect(json.userDefinedMetadata?.axonTrainingConfig).toMatchObject({
-      loss: 'sparse_categorical_crossentropy', loss_config: { from_logits: true }, optimizer_config: { class_name: 'AdamW' },
+      loss: 'sparse_categorical_crossentropy',
+      loss_config: { from_logits: true },
+      optimizer_config: { class_name: 'AdamW' },
     });
     const loaded = await loadModel(target);
     expect(loaded.optimizer).toBeInstanceOf(AdamW);
@@ -108,7 +122,16 @@ describe('atomic writes', () => {
     await a.save(target);
     const before = readFileSync(join(target, 'model.json'), 'utf8');
     // A file name that cannot be created makes the write fail after the first file.
-    expect(() => writeDirectoryAtomically(target, [{ name: 'model.json', data: '{}' }, { name: 'no/such/dir.bin', data: 'x' }], 'model.json')).toThrow();
+    expect(() =>
+      writeDirectoryAtomically(
+        target,
+        [
+          { name: 'model.json', data: '{}' },
+          { name: 'no/such/dir.bin', data: 'x' },
+        ],
+        'model.json',
+      ),
+    ).toThrow();
     expect(readFileSync(join(target, 'model.json'), 'utf8')).toBe(before);
     expect(readdirSync(dir)).toEqual(['model']);
   });
@@ -131,6 +154,7 @@ describe('loading corrupt or mismatched files gives a clear error naming the fil
     await classifier().save(target);
   });
   const jsonPath = (): string => join(target, 'model.json');
+  // biome-ignore lint/suspicious/noExplicitAny: the tests edit arbitrary paths of the saved JSON
   const edit = (f: (json: Record<string, any>) => void): void => {
     const json = JSON.parse(readFileSync(jsonPath(), 'utf8'));
     f(json);
@@ -155,37 +179,51 @@ describe('loading corrupt or mismatched files gives a clear error naming the fil
 
   it('missing weight file', async () => {
     rmSync(join(target, 'group1-shard1of1.bin'));
-    await expect(loadModel(target)).rejects.toThrow(`loadModel: weight file ${join(target, 'group1-shard1of1.bin')} (listed in ${jsonPath()}) does not exist`);
+    await expect(loadModel(target)).rejects.toThrow(
+      `loadModel: weight file ${join(target, 'group1-shard1of1.bin')} (listed in ${jsonPath()}) does not exist`,
+    );
   });
 
   it('wrong byte length', async () => {
     const bin = join(target, 'group1-shard1of1.bin');
     writeFileSync(bin, readFileSync(bin).subarray(0, 100));
-    await expect(loadModel(target)).rejects.toThrow(new RegExp(`loadModel: weight file ${bin}: the weights listed in the manifest .* need 268 bytes, but the file holds 100`));
+    await expect(loadModel(target)).rejects.toThrow(
+      new RegExp(`loadModel: weight file ${bin}: the weights listed in the manifest .* need 268 bytes, but the file holds 100`),
+    );
   });
 
   it('unknown layer class', async () => {
     edit((j) => (j.modelTopology.config.layers[1].class_name = 'Dense3D'));
-    await expect(loadModel(target)).rejects.toThrow(/loadModel: .*model.json: layer 1 \('dense_\d+'\) has unknown class 'Dense3D'. Known layer classes: .*Conv2D.*Dense/);
+    await expect(loadModel(target)).rejects.toThrow(
+      /loadModel: .*model.json: layer 1 \('dense_\d+'\) has unknown class 'Dense3D'. Known layer classes: .*Conv2D.*Dense/,
+    );
   });
 
   it('invalid layer config', async () => {
     edit((j) => (j.modelTopology.config.layers[1].config.units = -2));
-    await expect(loadModel(target)).rejects.toThrow(/cannot create layer 1 \('dense_\d+', Dense\): Layer dense_\d+: units must be a positive integer, got -2/);
+    await expect(loadModel(target)).rejects.toThrow(
+      /cannot create layer 1 \('dense_\d+', Dense\): Layer dense_\d+: units must be a positive integer, got -2/,
+    );
   });
 
   it('weights that do not match the model (names, shapes)', async () => {
     edit((j) => (j.weightsManifest[0].weights[0].name = 'other/kernel'));
-    await expect(loadModel(target)).rejects.toThrow(/the weights do not match the model: missing dense_\d+\/kernel; unexpected other\/kernel/);
+    await expect(loadModel(target)).rejects.toThrow(
+      /the weights do not match the model: missing dense_\d+\/kernel; unexpected other\/kernel/,
+    );
     edit((j) => {
-      j.weightsManifest[0].weights[0].name = j.modelTopology.config.layers[0].config.name + '/kernel';
+      j.weightsManifest[0].weights[0].name = `${j.modelTopology.config.layers[0].config.name}/kernel`;
       j.weightsManifest[0].weights[0].shape = [8, 4];
     });
-    await expect(loadModel(target)).rejects.toThrow(/weight dense_\d+\/kernel has shape \[8,4\] in the file, but the model expects \[4,8\]/);
+    await expect(loadModel(target)).rejects.toThrow(
+      /weight dense_\d+\/kernel has shape \[8,4\] in the file, but the model expects \[4,8\]/,
+    );
   });
 
   it('a functional model', async () => {
     edit((j) => (j.modelTopology.class_name = 'Model'));
-    await expect(loadModel(target)).rejects.toThrow(/the model is a 'Model'; Axon loads Sequential models only \(functional models are not supported\)/);
+    await expect(loadModel(target)).rejects.toThrow(
+      /the model is a 'Model'; Axon loads Sequential models only \(functional models are not supported\)/,
+    );
   });
 });

@@ -1,6 +1,6 @@
 import '@axon/kernels-js';
 import { describe, expect, it } from 'vitest';
-import { Tensor, setSeed, slice, tensor, randomNormal } from '@axon/tensor';
+import { type Tensor, setSeed, slice, tensor, randomNormal } from '@axon/tensor';
 import { conv2d, dense, dropout, flatten, inputLayer, maxPooling2d, l2 } from '@axon/layers';
 import { Sequential, getLoss, sequential } from '../src/index.js';
 import { blobs, classifier, fakeStream, values } from './helpers.js';
@@ -117,12 +117,18 @@ describe('fit', () => {
   it('weights the loss by classWeight (classes not listed weigh 1), times sampleWeight', () => {
     const model = classifier();
     model.compile({ optimizer: 'sgd', loss: 'sparseCategoricalCrossentropy' });
-    const x = tensor([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]]);
+    const x = tensor([
+      [1, 0, 0, 0],
+      [0, 1, 0, 0],
+      [0, 0, 1, 0],
+    ]);
     const y = tensor([0, 1, 2]);
     const perSample = values(getLoss('sparseCategoricalCrossentropy').perSample(y, model.predict(x)));
     const loss = model.trainOnBatch(x, y, { classWeight: { 0: 2, 2: 0.5 }, sampleWeight: tensor([1, 3, 1]) }) as number;
     expect(loss).toBeCloseTo((2 * perSample[0]! + 3 * perSample[1]! + 0.5 * perSample[2]!) / 3, 5);
-    expect(() => model.trainOnBatch(x, y, { classWeight: { a: 1 } as never })).toThrow(/classWeight must map class indices to non-negative numbers/);
+    expect(() => model.trainOnBatch(x, y, { classWeight: { a: 1 } as never })).toThrow(
+      /classWeight must map class indices to non-negative numbers/,
+    );
   });
 
   it('runs epochs initialEpoch..epochs-1 and calls plain-object (async) callbacks in order', async () => {
@@ -131,7 +137,10 @@ describe('fit', () => {
     model.compile({ optimizer: 'sgd', loss: 'sparseCategoricalCrossentropy' });
     const calls: string[] = [];
     const history = await model.fit(x, y, {
-      epochs: 4, initialEpoch: 2, batchSize: 4, verbose: 0,
+      epochs: 4,
+      initialEpoch: 2,
+      batchSize: 4,
+      verbose: 0,
       callbacks: {
         onTrainBegin: () => void calls.push('trainBegin'),
         onEpochBegin: (e) => void calls.push(`epochBegin ${e}`),
@@ -147,8 +156,18 @@ describe('fit', () => {
     expect(history.epoch).toEqual([2, 3]);
     expect(calls).toEqual([
       'trainBegin',
-      'epochBegin 2', 'batchBegin 0', 'batchEnd 0 number', 'batchBegin 1', 'batchEnd 1 number', 'epochEnd 2 loss',
-      'epochBegin 3', 'batchBegin 0', 'batchEnd 0 number', 'batchBegin 1', 'batchEnd 1 number', 'epochEnd 3 loss',
+      'epochBegin 2',
+      'batchBegin 0',
+      'batchEnd 0 number',
+      'batchBegin 1',
+      'batchEnd 1 number',
+      'epochEnd 2 loss',
+      'epochBegin 3',
+      'batchBegin 0',
+      'batchEnd 0 number',
+      'batchBegin 1',
+      'batchEnd 1 number',
+      'epochEnd 3 loss',
       'trainEnd',
     ]);
   });
@@ -158,13 +177,18 @@ describe('fit', () => {
     const model = classifier();
     model.compile({ optimizer: 'sgd', loss: 'sparseCategoricalCrossentropy' });
     const history = await model.fit(x, y, {
-      epochs: 10, verbose: 0,
-      callbacks: { onEpochEnd: (epoch) => { if (epoch === 1) model.stopTraining = true; } },
+      epochs: 10,
+      verbose: 0,
+      callbacks: {
+        onEpochEnd: (epoch) => {
+          if (epoch === 1) model.stopTraining = true;
+        },
+      },
     });
     expect(history.epoch).toEqual([0, 1]);
   });
 
-  it('adds the layers\' regularization penalties to the loss', () => {
+  it("adds the layers' regularization penalties to the loss", () => {
     setSeed(2);
     const model = sequential([dense({ units: 2, inputShape: [3], kernelRegularizer: l2({ l2: 0.5 }) })]);
     model.compile({ optimizer: 'sgd', loss: 'mse' });
@@ -230,7 +254,9 @@ describe('verbose output', () => {
   it('writes one line per epoch when the output is not a terminal', async () => {
     const lines = (await fitWith(false)).trimEnd().split('\n');
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatch(/^Epoch 1\/2 - 4\/4 batches - \d+s \d+ms\/step - loss: \d\.\d{4} - acc: \d\.\d{4} - val_loss: \d\.\d{4} - val_acc: \d\.\d{4}$/);
+    expect(lines[0]).toMatch(
+      /^Epoch 1\/2 - 4\/4 batches - \d+s \d+ms\/step - loss: \d\.\d{4} - acc: \d\.\d{4} - val_loss: \d\.\d{4} - val_acc: \d\.\d{4}$/,
+    );
     expect(lines[1]).toMatch(/^Epoch 2\/2 /);
   });
 
@@ -285,7 +311,11 @@ describe('evaluate, predict, trainOnBatch, weights', () => {
     expect(l).toBeCloseTo(loss, 5);
     expect(ce).toBeCloseTo(loss, 5);
     expect(acc).toBe(accuracyOf(model, x, y));
-    expect(model.evaluate(x, y, { returnDict: true })).toEqual({ loss: expect.closeTo(loss, 5), accuracy: acc, sparse_categorical_crossentropy: expect.closeTo(ce!, 5) });
+    expect(model.evaluate(x, y, { returnDict: true })).toEqual({
+      loss: expect.closeTo(loss, 5),
+      accuracy: acc,
+      sparse_categorical_crossentropy: expect.closeTo(ce!, 5),
+    });
   });
 
   it('predict batches give the same values as one batch', () => {
@@ -315,7 +345,9 @@ describe('evaluate, predict, trainOnBatch, weights', () => {
     expect(a.getWeights().map((w) => w.shape)).toEqual([[4, 8], [8], [8, 3], [3]]);
     b.setWeights(a.getWeights());
     expect(values(b.predict(x))).toEqual(values(a.predict(x)));
-    expect(() => b.setWeights(a.getWeights().slice(1))).toThrow(/setWeights expects 4 tensors \(dense_\d+\/kernel, dense_\d+\/bias, .*\), got 3/);
+    expect(() => b.setWeights(a.getWeights().slice(1))).toThrow(
+      /setWeights expects 4 tensors \(dense_\d+\/kernel, dense_\d+\/bias, .*\), got 3/,
+    );
     const wrong = a.getWeights();
     wrong[0] = tensor(new Float32Array(8), [8, 1]);
     expect(() => b.setWeights(wrong)).toThrow(/weight dense_\d+\/kernel expects shape \[4,8\], got \[8,1\]/);
@@ -345,7 +377,9 @@ describe('evaluate, predict, trainOnBatch, weights', () => {
       expect(g[i]!).toBeCloseTo((score(plus) - score(minus)) / (2 * h), 3);
     });
     expect(model.inputGradients(x, 0).shape).toEqual([10, 4]);
-    expect(() => model.inputGradients(x, 3)).toThrow('inputGradients: classIndex must be an integer in [0, 2] (the model outputs 3 classes), got 3');
+    expect(() => model.inputGradients(x, 3)).toThrow(
+      'inputGradients: classIndex must be an integer in [0, 2] (the model outputs 3 classes), got 3',
+    );
   });
 });
 
@@ -364,7 +398,9 @@ describe('bad input errors name the argument, the expected and the given value',
     await expect(model.fit(tensor([[1, 2, 3]]), tensor([0]))).rejects.toThrow(
       /fit: x has shape \[1,3\], but model sequential_\d+ expects input shape \[null,4\] \(the inputShape of layer dense_\d+\)/,
     );
-    expect(() => model.predict(randomNormal([2, 4, 1]))).toThrow(/predict: x has shape \[2,4,1\], but model .* expects input shape \[null,4\]/);
+    expect(() => model.predict(randomNormal([2, 4, 1]))).toThrow(
+      /predict: x has shape \[2,4,1\], but model .* expects input shape \[null,4\]/,
+    );
     const cnn = sequential([conv2d({ filters: 2, kernelSize: 3, inputShape: [8, 8, 1] })]);
     expect(() => cnn.predict(randomNormal([1, 8, 8, 3]))).toThrow(/expects input shape \[null,8,8,1\]/);
   });
@@ -377,7 +413,9 @@ describe('bad input errors name the argument, the expected and the given value',
   it('mismatched x / y lengths', async () => {
     const model = classifier();
     model.compile({ optimizer: 'sgd', loss: 'sparseCategoricalCrossentropy' });
-    await expect(model.fit(x, slice(y, 0, 9))).rejects.toThrow('fit: x and y must have the same number of samples: x has 10 (shape [10,4]), y has 9 (shape [9])');
+    await expect(model.fit(x, slice(y, 0, 9))).rejects.toThrow(
+      'fit: x and y must have the same number of samples: x has 10 (shape [10,4]), y has 9 (shape [9])',
+    );
     await expect(model.fit(x, y, { validationData: [x, slice(y, 0, 4)] })).rejects.toThrow(
       'fit: validationData x and validationData y must have the same number of samples: validationData x has 10 (shape [10,4]), validationData y has 4 (shape [4])',
     );
@@ -388,7 +426,8 @@ describe('bad input errors name the argument, the expected and the given value',
     const model = classifier();
     model.compile({ optimizer: 'sgd', loss: 'sparseCategoricalCrossentropy' });
     const bad = tensor(Int32Array.from([0, 1, 2, 3, 0, 1, 2, 0, 1, 2]), [10], 'int32');
-    const message = 'y[3] is 3, not a valid label for sparseCategoricalCrossentropy: labels must be integers in [0, 3) (the model outputs 3 classes)';
+    const message =
+      'y[3] is 3, not a valid label for sparseCategoricalCrossentropy: labels must be integers in [0, 3) (the model outputs 3 classes)';
     await expect(model.fit(x, bad, { shuffle: false, batchSize: 10, verbose: 0 })).rejects.toThrow(`fit: ${message}`);
     // Checked over the whole y before shuffling: the index is the sample's in y, not in a shuffled batch.
     const late = tensor(Int32Array.from([0, 1, 2, 0, 1, 2, 0, 1, 2, 5]), [10], 'int32');
@@ -414,10 +453,14 @@ describe('bad input errors name the argument, the expected and the given value',
     const bad = tensor(xs, [10, 4]);
     await expect(model.fit(bad, y, { verbose: 0 })).rejects.toThrow(/^fit: x\[6,2\] \(sample 6\) is NaN; the data must be finite/);
     expect(() => model.evaluate(bad, y)).toThrow(/^evaluate: x\[6,2\] \(sample 6\) is NaN/);
-    await expect(model.fit(x, y, { validationData: [bad, y], verbose: 0 })).rejects.toThrow(/^fit: validationData x\[6,2\] \(sample 6\) is NaN/);
+    await expect(model.fit(x, y, { validationData: [bad, y], verbose: 0 })).rejects.toThrow(
+      /^fit: validationData x\[6,2\] \(sample 6\) is NaN/,
+    );
     const regression = sequential([dense({ units: 1, inputShape: [4] })]);
     regression.compile({ optimizer: 'sgd', loss: 'mse' });
-    await expect(regression.fit(x, tensor([0, 1, 2, 3, Infinity, 0, 0, 0, 0, 0]), { verbose: 0 })).rejects.toThrow(/^fit: y\[4\] is Infinity; the data must be finite/);
+    await expect(regression.fit(x, tensor([0, 1, 2, 3, Infinity, 0, 0, 0, 0, 0]), { verbose: 0 })).rejects.toThrow(
+      /^fit: y\[4\] is Infinity; the data must be finite/,
+    );
   });
 
   it('classWeight with labels it cannot read one class from (as Keras)', async () => {
@@ -426,15 +469,19 @@ describe('bad input errors name the argument, the expected and the given value',
     const model = sequential([lstm({ units: 3, returnSequences: true, inputShape: [3, 2] }), dense({ units: 3, activation: 'softmax' })]);
     model.compile({ optimizer: 'sgd', loss: 'sparseCategoricalCrossentropy' });
     const xs = randomNormal([2, 3, 2]);
-    const perStep = tensor([[0, 1, 2], [2, 2, 2]]);
+    const perStep = tensor([
+      [0, 1, 2],
+      [2, 2, 2],
+    ]);
     const expected =
       /classWeight needs one class per sample: labels of shape \[n\] or \[n,1\] \(class indices\) or \[n,C\] \(one-hot or class probabilities for a model output \[n,C\]\), but y has shape \[2,3\] and the model outputs \[null,3,3\]/;
     expect(() => model.trainOnBatch(xs, perStep, { classWeight: { 0: 0 } })).toThrow(new RegExp(`^trainOnBatch: ${expected.source}`));
     await expect(model.fit(xs, perStep, { classWeight: { 0: 0 }, verbose: 0 })).rejects.toThrow(new RegExp(`^fit: ${expected.source}`));
     const cce = sequential([dense({ units: 3, inputShape: [4] })]);
     cce.compile({ optimizer: 'sgd', loss: 'mse' });
-    await expect(cce.fit(randomNormal([2, 4]), randomNormal([2, 9]), { classWeight: { 0: 2 }, verbose: 0 }))
-      .rejects.toThrow(/fit: classWeight needs one class per sample: .* but y has shape \[2,9\] and the model outputs \[null,3\]/);
+    await expect(cce.fit(randomNormal([2, 4]), randomNormal([2, 9]), { classWeight: { 0: 2 }, verbose: 0 })).rejects.toThrow(
+      /fit: classWeight needs one class per sample: .* but y has shape \[2,9\] and the model outputs \[null,3\]/,
+    );
     // One-hot labels [n, C] for an output [n, C] are fine: the arg-max is the class.
     const { y: sparse } = blobs(10);
     const oneHot = tensor(Array.from(sparse.dataSync(), (c) => [0, 1, 2].map((k) => (k === c ? 1 : 0))));
@@ -448,9 +495,13 @@ describe('bad input errors name the argument, the expected and the given value',
 
   it('unknown loss / optimizer / metric names and missing compile arguments', () => {
     const model = classifier();
-    expect(() => model.compile({ optimizer: 'adamax', loss: 'mse' })).toThrow(/Unknown optimizer 'adamax'. Valid optimizer names: sgd, adam, adamw, rmsprop, adagrad/);
+    expect(() => model.compile({ optimizer: 'adamax', loss: 'mse' })).toThrow(
+      /Unknown optimizer 'adamax'. Valid optimizer names: sgd, adam, adamw, rmsprop, adagrad/,
+    );
     expect(() => model.compile({ optimizer: 'adam', loss: 'hinge' })).toThrow(/Unknown loss 'hinge'. Valid loss names: meanSquaredError/);
-    expect(() => model.compile({ optimizer: 'adam', loss: 'mse', metrics: ['auc'] })).toThrow(/Unknown metric 'auc'. Valid metric names: accuracy/);
+    expect(() => model.compile({ optimizer: 'adam', loss: 'mse', metrics: ['auc'] })).toThrow(
+      /Unknown metric 'auc'. Valid metric names: accuracy/,
+    );
     expect(() => model.compile({ optimizer: 'adam' } as never)).toThrow(/compile: loss is required/);
   });
 
@@ -460,9 +511,12 @@ describe('bad input errors name the argument, the expected and the given value',
     await expect(model.fit(x, y, { epochs: 0 })).rejects.toThrow('fit: epochs must be a positive integer, got 0');
     await expect(model.fit(x, y, { batchSize: 2.5 })).rejects.toThrow('fit: batchSize must be a positive integer, got 2.5');
     await expect(model.fit(x, y, { validationSplit: 1.5 })).rejects.toThrow('fit: validationSplit must be a number in [0, 1), got 1.5');
-    await expect(model.fit(x, y, { sampleWeight: tensor([1, 2]) })).rejects.toThrow('fit: sampleWeight must be a Tensor of shape [10] (one weight per sample), got [2]');
-    await expect(model.fit(x, y, { initialEpoch: 3, epochs: 2 })).rejects.toThrow('fit: initialEpoch must be an integer in [0, epochs) = [0, 2), got 3');
+    await expect(model.fit(x, y, { sampleWeight: tensor([1, 2]) })).rejects.toThrow(
+      'fit: sampleWeight must be a Tensor of shape [10] (one weight per sample), got [2]',
+    );
+    await expect(model.fit(x, y, { initialEpoch: 3, epochs: 2 })).rejects.toThrow(
+      'fit: initialEpoch must be an integer in [0, epochs) = [0, 2), got 3',
+    );
     await expect(model.fit(x, [0, 1] as never)).rejects.toThrow('fit: y must be a Tensor, got an array');
   });
 });
-

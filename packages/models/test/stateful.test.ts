@@ -44,7 +44,9 @@ describe('a model with a fixed batch size', () => {
     );
     expect(() => model.predict(x, { batchSize: 8 })).toThrow(/predict: batchSize 8 does not match the batch size 4/);
     expect(() => model.evaluate(x, y, { batchSize: 3 })).toThrow(/evaluate: batchSize 3 does not match the batch size 4/);
-    expect(() => model.predictOnBatch(slice(x, 0, 3))).toThrow(/predictOnBatch: x has 3 samples \(shape \[3,3,1\]\), but stateful model .* declares batch size 4/);
+    expect(() => model.predictOnBatch(slice(x, 0, 3))).toThrow(
+      /predictOnBatch: x has 3 samples \(shape \[3,3,1\]\), but stateful model .* declares batch size 4/,
+    );
   });
 
   it('in a stateful model requires sample counts that are multiples of the batch size (as Keras)', async () => {
@@ -55,12 +57,16 @@ describe('a model with a fixed batch size', () => {
     await expect(model.fit(x, y, { validationData: [randomNormal([6, 3, 1]), randomNormal([6, 1])], verbose: 0 })).rejects.toThrow(
       'fit: in a stateful model the number of samples must be a multiple of the batch size 4: validationData x has 6 samples',
     );
-    expect(() => model.predict(randomNormal([5, 3, 1]))).toThrow('predict: in a stateful model the number of samples must be a multiple of the batch size 4: x has 5 samples');
+    expect(() => model.predict(randomNormal([5, 3, 1]))).toThrow(
+      'predict: in a stateful model the number of samples must be a multiple of the batch size 4: x has 5 samples',
+    );
   });
 
   it('still checks the non-batch dims', () => {
     const model = statefulModel();
-    expect(() => model.predict(randomNormal([8, 3, 2]))).toThrow(/predict: x has shape \[8,3,2\], but model .* expects input shape \[4,3,1\]/);
+    expect(() => model.predict(randomNormal([8, 3, 2]))).toThrow(
+      /predict: x has shape \[8,3,2\], but model .* expects input shape \[4,3,1\]/,
+    );
   });
 
   it('a non-stateful model with a declared batch size fits several full batches', async () => {

@@ -12,9 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { Tensor, randomNormal, setSeed } from '@axon/tensor';
-import {
-  averagePooling2d, batchNormalization, conv2d, dense, dropout, flatten, globalAveragePooling2d, maxPooling2d,
-} from '@axon/layers';
+import { averagePooling2d, batchNormalization, conv2d, dense, dropout, flatten, globalAveragePooling2d, maxPooling2d } from '@axon/layers';
 import { loadModel, sequential, type ModelJSON, type Sequential } from '../src/index.js';
 
 let dir: string;
@@ -45,7 +43,12 @@ function tfjsNodeStyleSaver(modelDir: string): tf.io.IOHandler {
       mkdirSync(modelDir, { recursive: true });
       const data = artifacts.weightData as ArrayBuffer;
       writeFileSync(join(modelDir, 'weights.bin'), Buffer.from(data));
-      const json = { ...artifacts, weightData: undefined, weightSpecs: undefined, weightsManifest: [{ paths: ['./weights.bin'], weights: artifacts.weightSpecs }] };
+      const json = {
+        ...artifacts,
+        weightData: undefined,
+        weightSpecs: undefined,
+        weightsManifest: [{ paths: ['./weights.bin'], weights: artifacts.weightSpecs }],
+      };
       writeFileSync(join(modelDir, 'model.json'), JSON.stringify(json));
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
     },
@@ -101,8 +104,20 @@ describe('a model saved by Axon loads in tfjs-layers and predicts the same', () 
       model.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
       // Train a little so every weight (BatchNormalization's moving statistics too) is non-trivial.
       const xTrain = randomNormal([16, ...input]);
-      const yTrain = tf.oneHot(tf.tensor1d(Array.from({ length: 16 }, (_, i) => i % 2), 'int32'), model.outputShape[1]!).arraySync() as number[][];
-      await model.fit(xTrain, new Tensor(Float32Array.from(yTrain.flat()), [16, model.outputShape[1]!]), { epochs: 2, batchSize: 4, verbose: 0 });
+      const yTrain = tf
+        .oneHot(
+          tf.tensor1d(
+            Array.from({ length: 16 }, (_, i) => i % 2),
+            'int32',
+          ),
+          model.outputShape[1]!,
+        )
+        .arraySync() as number[][];
+      await model.fit(xTrain, new Tensor(Float32Array.from(yTrain.flat()), [16, model.outputShape[1]!]), {
+        epochs: 2,
+        batchSize: 4,
+        verbose: 0,
+      });
       const target = join(dir, `axon-${name}`);
       await model.save(target);
 
@@ -136,7 +151,10 @@ describe('a model saved by Axon loads in tfjs-layers and predicts the same', () 
     expect(json.format).toBe('layers-model');
     expect(json.convertedBy).toBeNull();
     expect(json.generatedBy).toMatch(/^Axon @axon\/models v/);
-    const topology = json.modelTopology as { class_name: string; config: { name: string; layers: { class_name: string; config: Record<string, unknown> }[] } };
+    const topology = json.modelTopology as {
+      class_name: string;
+      config: { name: string; layers: { class_name: string; config: Record<string, unknown> }[] };
+    };
     expect(topology.class_name).toBe('Sequential');
     const first = topology.config.layers[0]!;
     expect(first.class_name).toBe('Dense');
@@ -185,7 +203,13 @@ describe('a model built and saved by tfjs-layers loads in Axon and predicts the 
       const { model, input } = make();
       model.compile({ optimizer: tf.train.adam(0.01), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
       const xs = tf.randomNormal([12, ...input]);
-      const ys = tf.oneHot(tf.tensor1d(Array.from({ length: 12 }, (_, i) => i % 3), 'int32'), 3);
+      const ys = tf.oneHot(
+        tf.tensor1d(
+          Array.from({ length: 12 }, (_, i) => i % 3),
+          'int32',
+        ),
+        3,
+      );
       await model.fit(xs, ys, { epochs: 2, batchSize: 4, verbose: 0 });
       const target = join(dir, `tfjs-${name}`);
       await model.save(tfjsNodeStyleSaver(target), { includeOptimizer: true });
@@ -197,7 +221,14 @@ describe('a model built and saved by tfjs-layers loads in Axon and predicts the 
       const x = randomNormal([6, ...input]);
       expect(maxAbsDiff(loaded.predict(x).dataSync(), tfPredict(model, x))).toBeLessThan(1e-5);
       // And it keeps training in Axon.
-      await loaded.fit(x, new Tensor(new Float32Array(18).map((_, i) => (i % 4 === 0 ? 1 : 0)), [6, 3]), { epochs: 1, verbose: 0 });
+      await loaded.fit(
+        x,
+        new Tensor(
+          new Float32Array(18).map((_, i) => (i % 4 === 0 ? 1 : 0)),
+          [6, 3],
+        ),
+        { epochs: 1, verbose: 0 },
+      );
     });
   }
 });

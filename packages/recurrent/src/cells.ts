@@ -6,13 +6,45 @@
  * it can), which the RNN layer prefers to a step loop.
  */
 import {
-  Initializer, Layer, deserializeLayer, initializerOption, isSerializedObject, positiveInteger, registerLayer, regularizerOption,
-  rejectConstraint, serializeInitializer, serializeLayer, serializeRegularizer, singleShape, type ActivationIdentifier,
-  type CallKwargs, type InitializerIdentifier, type LayerArgs, type RegularizerIdentifier, type SerializedObject, type Shape,
+  Initializer,
+  Layer,
+  deserializeLayer,
+  initializerOption,
+  isSerializedObject,
+  positiveInteger,
+  registerLayer,
+  regularizerOption,
+  rejectConstraint,
+  serializeInitializer,
+  serializeLayer,
+  serializeRegularizer,
+  singleShape,
+  type ActivationIdentifier,
+  type CallKwargs,
+  type InitializerIdentifier,
+  type LayerArgs,
+  type RegularizerIdentifier,
+  type SerializedObject,
+  type Shape,
 } from '@axon/layers';
 import {
-  concat, expandDims, gather, greaterEqual, gruSequence, keep, lstmSequence, mul, ones, randomUniform, reshape, simpleRnnSequence,
-  type GruSequenceOptions, type RnnSequenceOptions, type RnnSequenceResult, type Tensor, type Variable,
+  concat,
+  expandDims,
+  gather,
+  greaterEqual,
+  gruSequence,
+  keep,
+  lstmSequence,
+  mul,
+  ones,
+  randomUniform,
+  reshape,
+  simpleRnnSequence,
+  type GruSequenceOptions,
+  type RnnSequenceOptions,
+  type RnnSequenceResult,
+  type Tensor,
+  type Variable,
 } from '@axon/tensor';
 import { activationOption, bool, forOp, rate, type RecurrentActivation } from './options.js';
 
@@ -94,7 +126,10 @@ const GATES: Record<Kind, number> = { simpleRnn: 1, gru: 3, lstm: 4 };
 /** LSTM bias with unitForgetBias: the bias initializer's values with the forget gate's block set to one. */
 class UnitForgetBias extends Initializer {
   static override className = 'UnitForgetBias';
-  constructor(private readonly base: Initializer, private readonly units: number) {
+  constructor(
+    private readonly base: Initializer,
+    private readonly units: number,
+  ) {
     super();
   }
   apply(shape: readonly number[]): Tensor {
@@ -182,7 +217,8 @@ abstract class KerasCell extends RNNCell {
     if (!training) return { input: null, recurrent: null };
     // Kept: a cell run step by step (each step maybe in a scope of its own) reuses them until reset.
     if (this.dropout > 0 && this.inputMask?.shape[0] !== batch) this.inputMask = keep(dropoutMask([batch, inputDim], this.dropout));
-    if (this.recurrentDropout > 0 && this.recurrentMask?.shape[0] !== batch) this.recurrentMask = keep(dropoutMask([batch, this.units], this.recurrentDropout));
+    if (this.recurrentDropout > 0 && this.recurrentMask?.shape[0] !== batch)
+      this.recurrentMask = keep(dropoutMask([batch, this.units], this.recurrentDropout));
     return { input: this.dropout > 0 ? this.inputMask : null, recurrent: this.recurrentDropout > 0 ? this.recurrentMask : null };
   }
 
@@ -207,7 +243,10 @@ abstract class KerasCell extends RNNCell {
   /** One step, through the same sequence op with a single timestep. */
   override call(inputs: Tensor | Tensor[], kwargs: CallKwargs): Tensor[] {
     const [x, ...states] = Array.isArray(inputs) ? inputs : [inputs];
-    if (!x || x.rank !== 2) throw new Error(`Layer ${this.name}: a cell step takes [x [batch, features], ...states], got ${x ? `x of shape [${x.shape.join(',')}]` : 'nothing'}`);
+    if (x?.rank !== 2)
+      throw new Error(
+        `Layer ${this.name}: a cell step takes [x [batch, features], ...states], got ${x ? `x of shape [${x.shape.join(',')}]` : 'nothing'}`,
+      );
     const r = this.sequence(expandDims(x, 1), { initialState: states.length ? states : null, training: kwargs.training === true });
     return [r.output, ...r.states];
   }
@@ -272,19 +311,26 @@ export class GRUCell extends KerasCell {
 
   protected runOp(x: Tensor, options: GruSequenceOptions): RnnSequenceResult {
     return gruSequence(
-      x, { kernel: this.kernel!, recurrentKernel: this.recurrentKernel!, bias: this.bias },
+      x,
+      { kernel: this.kernel!, recurrentKernel: this.recurrentKernel!, bias: this.bias },
       { ...options, recurrentActivation: forOp(this.recurrentActivation), resetAfter: this.resetAfter },
     );
   }
 
   /** TensorFlow.js' GRU has no resetAfter (it computes resetAfter = false), so a config without it means false. */
   static override fromConfig<T extends Layer>(this: new (args: never) => T, config: Record<string, unknown>): T {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass fromConfig was called on
     return (Layer.fromConfig as (this: unknown, c: Record<string, unknown>) => T).call(this, { resetAfter: false, ...config });
   }
 
   override getConfig(): Record<string, unknown> {
     const config = super.getConfig();
-    return { ...config, recurrentActivation: this.recurrentActivation.name, implementation: this.implementation, resetAfter: this.resetAfter };
+    return {
+      ...config,
+      recurrentActivation: this.recurrentActivation.name,
+      implementation: this.implementation,
+      resetAfter: this.resetAfter,
+    };
   }
 }
 registerLayer(GRUCell);
@@ -310,14 +356,20 @@ export class LSTMCell extends KerasCell {
 
   protected runOp(x: Tensor, options: RnnSequenceOptions): RnnSequenceResult {
     return lstmSequence(
-      x, { kernel: this.kernel!, recurrentKernel: this.recurrentKernel!, bias: this.bias },
+      x,
+      { kernel: this.kernel!, recurrentKernel: this.recurrentKernel!, bias: this.bias },
       { ...options, recurrentActivation: forOp(this.recurrentActivation) },
     );
   }
 
   override getConfig(): Record<string, unknown> {
     const config = super.getConfig();
-    return { ...config, recurrentActivation: this.recurrentActivation.name, unitForgetBias: this.unitForgetBias, implementation: this.implementation };
+    return {
+      ...config,
+      recurrentActivation: this.recurrentActivation.name,
+      unitForgetBias: this.unitForgetBias,
+      implementation: this.implementation,
+    };
   }
 }
 registerLayer(LSTMCell);
@@ -333,7 +385,8 @@ export class StackedRNNCells extends RNNCell {
 
   constructor(args: StackedRNNCellsArgs) {
     super(args ?? {});
-    if (!Array.isArray(args?.cells) || args.cells.length === 0) throw new Error(`Layer ${this.name}: cells must be a non-empty array of cells`);
+    if (!Array.isArray(args?.cells) || args.cells.length === 0)
+      throw new Error(`Layer ${this.name}: cells must be a non-empty array of cells`);
     this.cells = args.cells.map((c, i) => toCell(this.name, `cells[${i}]`, c));
   }
 
@@ -389,17 +442,24 @@ export class StackedRNNCells extends RNNCell {
     const perCell = options.initialState ? this.split(options.initialState) : null;
     // With goBackwards the first cell emits its outputs in processing order; later cells
     // take them forwards, with the mask reversed to match.
-    const reversedMask = options.mask && options.goBackwards ? gather(options.mask, Array.from({ length: T }, (_, t) => T - 1 - t), 1) : null;
+    const reversedMask =
+      options.mask && options.goBackwards
+        ? gather(
+            options.mask,
+            Array.from({ length: T }, (_, t) => T - 1 - t),
+            1,
+          )
+        : null;
     let y = x;
     const states: Tensor[] = [];
     for (let i = 0; i < this.cells.length; i++) {
       const last = i === this.cells.length - 1;
       const r = this.cells[i]!.sequence(y, {
         initialState: perCell ? perCell[i]! : null,
-        mask: i > 0 && reversedMask ? reversedMask : options.mask ?? null,
-        goBackwards: i === 0 ? options.goBackwards ?? false : false,
-        returnSequences: last ? options.returnSequences ?? false : true,
-        zeroOutputForMask: last ? options.zeroOutputForMask ?? false : false,
+        mask: i > 0 && reversedMask ? reversedMask : (options.mask ?? null),
+        goBackwards: i === 0 ? (options.goBackwards ?? false) : false,
+        returnSequences: last ? (options.returnSequences ?? false) : true,
+        zeroOutputForMask: last ? (options.zeroOutputForMask ?? false) : false,
         training: options.training ?? false,
       });
       if (!r) return null;
@@ -443,7 +503,8 @@ registerLayer(StackedRNNCells);
 /** A cell object, or a serialized one. */
 export function toCell(layer: string, option: string, value: unknown): RNNCell {
   const cell = isSerializedObject(value) ? deserializeLayer(value) : value;
-  if (!(cell instanceof RNNCell)) throw new Error(`Layer ${layer}: ${option} must be an RNN cell (SimpleRNNCell, GRUCell, LSTMCell, ...), got ${String(cell)}`);
+  if (!(cell instanceof RNNCell))
+    throw new Error(`Layer ${layer}: ${option} must be an RNN cell (SimpleRNNCell, GRUCell, LSTMCell, ...), got ${String(cell)}`);
   return cell;
 }
 

@@ -17,7 +17,8 @@ export class Masking extends Layer {
   constructor(args: MaskingArgs = {}) {
     super(args);
     const v = args.maskValue ?? 0;
-    if (typeof v !== 'number' || Number.isNaN(v)) throw new Error(`Layer ${this.name}: maskValue must be a number, got ${JSON.stringify(args.maskValue)}`);
+    if (typeof v !== 'number' || Number.isNaN(v))
+      throw new Error(`Layer ${this.name}: maskValue must be a number, got ${JSON.stringify(args.maskValue)}`);
     this.maskValue = v;
     this.supportsMasking = true;
   }

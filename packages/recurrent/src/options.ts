@@ -41,7 +41,12 @@ const hardSigmoid: RecurrentActivation = {
 };
 
 /** Resolves an activation name (Keras spellings too, and 'hardSigmoid' which recurrent layers add) or object. */
-export function activationOption(layer: string, option: string, id: ActivationIdentifier | null | undefined, fallback: string): RecurrentActivation {
+export function activationOption(
+  layer: string,
+  option: string,
+  id: ActivationIdentifier | null | undefined,
+  fallback: string,
+): RecurrentActivation {
   const identifier = id === undefined ? fallback : id;
   if (typeof identifier === 'string' && looseKey(identifier) === 'hardsigmoid') return hardSigmoid;
   const a = named(layer, option, () => getActivation(identifier));

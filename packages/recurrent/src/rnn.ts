@@ -5,14 +5,32 @@
  * (`lstm_1/kernel`, `lstm_1/recurrent_kernel`, `lstm_1/bias`).
  */
 import {
-  Layer, formatShape, isShapeList, registerLayer, regularizerOption, serializeLayer, uniqueLayerName, type CallKwargs, type LayerArgs,
-  serializeRegularizer, type InputSpec, type RegularizerIdentifier, type SerializedObject, type Shape,
+  Layer,
+  formatShape,
+  isShapeList,
+  registerLayer,
+  regularizerOption,
+  serializeLayer,
+  uniqueLayerName,
+  type CallKwargs,
+  type LayerArgs,
+  serializeRegularizer,
+  type InputSpec,
+  type RegularizerIdentifier,
+  type SerializedObject,
+  type Shape,
 } from '@axon/layers';
+import { Tensor, clone, keep, noGrad, reshape, slice, stack, where, zeros, type RnnSequenceResult, type Variable } from '@axon/tensor';
 import {
-  Tensor, clone, keep, noGrad, reshape, slice, stack, where, zeros, type RnnSequenceResult, type Variable,
-} from '@axon/tensor';
-import {
-  GRUCell, LSTMCell, RNNCell, SimpleRNNCell, StackedRNNCells, toCell, type GRUCellArgs, type LSTMCellArgs, type SequenceOptions,
+  GRUCell,
+  LSTMCell,
+  type RNNCell,
+  SimpleRNNCell,
+  StackedRNNCells,
+  toCell,
+  type GRUCellArgs,
+  type LSTMCellArgs,
+  type SequenceOptions,
   type SimpleRNNCellArgs,
 } from './cells.js';
 import { bool } from './options.js';
@@ -92,7 +110,8 @@ export class RNN extends Layer {
 
   override build(inputShape: Shape | Shape[]): void {
     const shape = isShapeList(inputShape) ? inputShape[0]! : inputShape;
-    if (shape.length !== 3) throw new Error(`Layer ${this.name}: expected input of rank 3 [batch, timesteps, features], got shape ${formatShape(shape)}`);
+    if (shape.length !== 3)
+      throw new Error(`Layer ${this.name}: expected input of rank 3 [batch, timesteps, features], got shape ${formatShape(shape)}`);
     if (!this.cell.built) this.cell.build([shape[0] ?? null, shape[2] ?? null]);
     this.cell.built = true;
     // Later calls are checked against the built feature size by the Layer base (the error names the layer).
@@ -117,19 +136,28 @@ export class RNN extends Layer {
 
   override call(inputs: Tensor | Tensor[], kwargs: RNNCallKwargs): Tensor | Tensor[] {
     const [x, ...extra] = Array.isArray(inputs) ? inputs : [inputs];
-    if (!x || x.rank !== 3) throw new Error(`Layer ${this.name}: expected input of rank 3 [batch, timesteps, features], got ${x ? `shape ${formatShape(x.shape)}` : 'nothing'}`);
+    if (x?.rank !== 3)
+      throw new Error(
+        `Layer ${this.name}: expected input of rank 3 [batch, timesteps, features], got ${x ? `shape ${formatShape(x.shape)}` : 'nothing'}`,
+      );
     const given = kwargs.initialState ?? (extra.length ? extra : null);
     let initialState = given === null ? null : Array.isArray(given) ? given : [given];
     if (initialState === null && this.stateful) initialState = this.statesFor(x.shape[0]!);
     if (initialState) this.checkStates(initialState, x.shape[0]!);
     const mask = kwargs.mask ?? null;
     if (mask && (mask.rank !== 2 || mask.shape[0] !== x.shape[0] || mask.shape[1] !== x.shape[1])) {
-      throw new Error(`Layer ${this.name}: the mask must be [batch, timesteps] = [${x.shape[0]}, ${x.shape[1]}], got ${formatShape(mask.shape)}`);
+      throw new Error(
+        `Layer ${this.name}: the mask must be [batch, timesteps] = [${x.shape[0]}, ${x.shape[1]}], got ${formatShape(mask.shape)}`,
+      );
     }
     this.cell.resetDropoutMasks();
     const options: SequenceOptions = {
-      initialState, mask, goBackwards: this.goBackwards, returnSequences: this.returnSequences,
-      zeroOutputForMask: this.zeroOutputForMask, training: kwargs.training === true,
+      initialState,
+      mask,
+      goBackwards: this.goBackwards,
+      returnSequences: this.returnSequences,
+      zeroOutputForMask: this.zeroOutputForMask,
+      training: kwargs.training === true,
     };
     const result = this.cell.sequence(x, options) ?? this.loop(x, options);
     // The states outlive this step (and the step's scope): copies of their own, kept.
@@ -174,10 +202,13 @@ export class RNN extends Layer {
 
   private checkStates(states: Tensor[], batch: number): void {
     const sizes = this.cell.stateSize;
-    if (states.length !== sizes.length) throw new Error(`Layer ${this.name}: expected ${sizes.length} initial state(s), got ${states.length}`);
+    if (states.length !== sizes.length)
+      throw new Error(`Layer ${this.name}: expected ${sizes.length} initial state(s), got ${states.length}`);
     states.forEach((s, i) => {
       if (!(s instanceof Tensor) || s.rank !== 2 || s.shape[0] !== batch || s.shape[1] !== sizes[i]) {
-        throw new Error(`Layer ${this.name}: initial state ${i} must be [${batch}, ${sizes[i]}], got ${s instanceof Tensor ? formatShape(s.shape) : String(s)}`);
+        throw new Error(
+          `Layer ${this.name}: initial state ${i} must be [${batch}, ${sizes[i]}], got ${s instanceof Tensor ? formatShape(s.shape) : String(s)}`,
+        );
       }
     });
   }
@@ -208,7 +239,7 @@ export class RNN extends Layer {
   }
 
   override computeMask(_inputs: Tensor | Tensor[], mask?: Tensor | null): Tensor | null {
-    return this.returnSequences ? mask ?? null : null;
+    return this.returnSequences ? (mask ?? null) : null;
   }
 
   // The weights are the cell's.
@@ -257,14 +288,27 @@ export function featureSpec(features: number | null | undefined): InputSpec {
 }
 
 function statefulBatchMessage(layer: string, batch: number, got: number): string {
-  return `Layer ${layer} is stateful with batch size ${batch}; got a batch of ${got} ` +
-    '(call resetStates() or use batchInputShape with the batch size you feed)';
+  return (
+    `Layer ${layer} is stateful with batch size ${batch}; got a batch of ${got} ` +
+    '(call resetStates() or use batchInputShape with the batch size you feed)'
+  );
 }
 
 /** A layer that owns a built-in cell of its own name, so its weights are `<layer>/kernel` etc. */
-function ownCell<A extends LayerArgs>(prefix: string, args: A, make: (cellArgs: A & { name: string }) => RNNCell): { name: string; cell: RNNCell } {
+function ownCell<A extends LayerArgs>(
+  prefix: string,
+  args: A,
+  make: (cellArgs: A & { name: string }) => RNNCell,
+): { name: string; cell: RNNCell } {
   const name = args?.name ?? uniqueLayerName(prefix);
-  const { inputShape: _i, batchInputShape: _b, batchSize: _s, weights: _w, activityRegularizer: _a, ...cellArgs } = (args ?? {}) as A & BaseRNNArgs;
+  const {
+    inputShape: _i,
+    batchInputShape: _b,
+    batchSize: _s,
+    weights: _w,
+    activityRegularizer: _a,
+    ...cellArgs
+  } = (args ?? {}) as A & BaseRNNArgs;
   return { name, cell: make({ ...(cellArgs as A), name }) };
 }
 
@@ -309,6 +353,7 @@ export class GRU extends RNN {
 
   /** TensorFlow.js' GRU has no resetAfter (it computes resetAfter = false), so a config without it means false. */
   static override fromConfig<T extends Layer>(this: new (args: never) => T, config: Record<string, unknown>): T {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass fromConfig was called on
     return (Layer.fromConfig as (this: unknown, c: Record<string, unknown>) => T).call(this, { resetAfter: false, ...config });
   }
 

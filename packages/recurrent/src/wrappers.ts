@@ -1,7 +1,16 @@
 /** Bidirectional and TimeDistributed: layers that wrap another layer. */
 import {
-  Layer, deserializeLayer, formatShape, isSerializedObject, isShapeList, registerLayer, serializeLayer, type CallKwargs,
-  type LayerArgs, type SerializedObject, type Shape,
+  Layer,
+  deserializeLayer,
+  formatShape,
+  isSerializedObject,
+  isShapeList,
+  registerLayer,
+  serializeLayer,
+  type CallKwargs,
+  type LayerArgs,
+  type SerializedObject,
+  type Shape,
 } from '@axon/layers';
 import { add, concat, gather, mul, reshape, type Tensor, type Variable } from '@axon/tensor';
 import { RNN, featureSpec, type RNNCallKwargs } from './rnn.js';
@@ -19,7 +28,8 @@ export interface BidirectionalArgs extends LayerArgs {
 
 function toRnn(owner: string, option: string, value: unknown): RNN {
   const layer = isSerializedObject(value) ? deserializeLayer(value) : value;
-  if (!(layer instanceof RNN)) throw new Error(`Layer ${owner}: ${option} must be a recurrent layer (SimpleRNN, GRU, LSTM, RNN), got ${String(layer)}`);
+  if (!(layer instanceof RNN))
+    throw new Error(`Layer ${owner}: ${option} must be a recurrent layer (SimpleRNN, GRU, LSTM, RNN), got ${String(layer)}`);
   return layer;
 }
 
@@ -30,7 +40,11 @@ function cloneRnn(layer: RNN, overrides: Record<string, unknown>): RNN {
 
 function reverseTime(y: Tensor): Tensor {
   const T = y.shape[1]!;
-  return gather(y, Array.from({ length: T }, (_, t) => T - 1 - t), 1);
+  return gather(
+    y,
+    Array.from({ length: T }, (_, t) => T - 1 - t),
+    1,
+  );
 }
 
 /**
@@ -66,7 +80,8 @@ export class Bidirectional extends Layer {
       const back = toRnn(this.name, 'backwardLayer', args.backwardLayer);
       this.backwardConfig = serializeLayer(back);
       this.backwardLayer = cloneRnn(back, { name: `backward_${back.name}` });
-      if (back.goBackwards === inner.goBackwards) throw new Error(`Layer ${this.name}: backwardLayer must have goBackwards opposite to layer's`);
+      if (back.goBackwards === inner.goBackwards)
+        throw new Error(`Layer ${this.name}: backwardLayer must have goBackwards opposite to layer's`);
     } else {
       this.backwardConfig = null;
       this.backwardLayer = cloneRnn(inner, { name: `backward_${inner.name}`, goBackwards: !inner.goBackwards });
@@ -75,7 +90,10 @@ export class Bidirectional extends Layer {
       if (l.stateful) throw new Error(`Layer ${this.name}: stateful layers are not supported inside Bidirectional`);
       l.zeroOutputForMask = l.returnSequences;
     }
-    if (this.forwardLayer.returnSequences !== this.backwardLayer.returnSequences || this.forwardLayer.returnState !== this.backwardLayer.returnState) {
+    if (
+      this.forwardLayer.returnSequences !== this.backwardLayer.returnSequences ||
+      this.forwardLayer.returnState !== this.backwardLayer.returnState
+    ) {
       throw new Error(`Layer ${this.name}: the forward and backward layers must agree on returnSequences and returnState`);
     }
     this.returnSequences = this.forwardLayer.returnSequences;
@@ -124,26 +142,34 @@ export class Bidirectional extends Layer {
 
   private merge(f: Tensor, b: Tensor): Tensor | Tensor[] {
     switch (this.mergeMode) {
-      case 'concat': return concat([f, b], -1);
-      case 'sum': return add(f, b);
-      case 'mul': return mul(f, b);
-      case 'ave': return mul(add(f, b), 0.5);
-      default: return [f, b];
+      case 'concat':
+        return concat([f, b], -1);
+      case 'sum':
+        return add(f, b);
+      case 'mul':
+        return mul(f, b);
+      case 'ave':
+        return mul(add(f, b), 0.5);
+      default:
+        return [f, b];
     }
   }
 
   override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
     const single = this.forwardLayer.computeOutputShape(inputShape);
     const [out, ...stateShapes] = (this.returnState ? single : [single]) as Shape[];
-    const merged: Shape[] = this.mergeMode === 'concat'
-      ? [[...out!.slice(0, -1), out![out!.length - 1]! * 2]]
-      : this.mergeMode === null ? [out!, [...out!]] : [out!];
+    const merged: Shape[] =
+      this.mergeMode === 'concat'
+        ? [[...out!.slice(0, -1), out![out!.length - 1]! * 2]]
+        : this.mergeMode === null
+          ? [out!, [...out!]]
+          : [out!];
     const all = [...merged, ...(this.returnState ? [...stateShapes, ...stateShapes] : [])];
     return all.length === 1 ? all[0]! : all;
   }
 
   override computeMask(_inputs: Tensor | Tensor[], mask?: Tensor | null): Tensor | null {
-    return this.returnSequences ? mask ?? null : null;
+    return this.returnSequences ? (mask ?? null) : null;
   }
 
   override get trainable(): boolean {
@@ -196,14 +222,16 @@ export class TimeDistributed extends Layer {
   constructor(args: TimeDistributedArgs) {
     const inner = args?.layer;
     const layer = isSerializedObject(inner) ? deserializeLayer(inner) : inner;
-    if (!(layer instanceof Layer)) throw new Error(`Layer ${args?.name ?? 'time_distributed'}: layer must be a Layer, got ${String(layer)}`);
+    if (!(layer instanceof Layer))
+      throw new Error(`Layer ${args?.name ?? 'time_distributed'}: layer must be a Layer, got ${String(layer)}`);
     super(args);
     this.layer = layer;
     this.supportsMasking = true;
   }
 
   private innerShape(shape: Shape): Shape {
-    if (shape.length < 3) throw new Error(`Layer ${this.name}: expected an input of rank >= 3 [batch, timesteps, ...], got shape ${formatShape(shape)}`);
+    if (shape.length < 3)
+      throw new Error(`Layer ${this.name}: expected an input of rank >= 3 [batch, timesteps, ...], got shape ${formatShape(shape)}`);
     return [shape[0] == null || shape[1] == null ? null : shape[0] * shape[1], ...shape.slice(2)];
   }
 

@@ -1,12 +1,41 @@
 /** Behaviour of the recurrent layers beyond the PyTorch fixtures: weights, configs, state, dropout, wrappers, errors. */
 import { Dense, deserializeLayer, serializeLayer, type Layer } from '@axon/layers';
 import {
-  Tensor, concat, noGrad, randomNormal, reshape, setSeed, slice, sum, tensor, valueAndGrads, type Variable,
+  type Tensor,
+  concat,
+  noGrad,
+  randomNormal,
+  reshape,
+  setSeed,
+  slice,
+  sum,
+  tensor,
+  valueAndGrads,
+  type Variable,
 } from '@axon/tensor';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
-  Bidirectional, GRU, LSTM, LSTMCell, Masking, RNN, RNNCell, SimpleRNN, StackedRNNCells, TimeDistributed, bidirectional, gru,
-  gruCell, lstm, lstmCell, masking, rnn, simpleRNN, simpleRNNCell, timeDistributed, type SequenceOptions,
+  Bidirectional,
+  GRU,
+  LSTM,
+  LSTMCell,
+  Masking,
+  RNN,
+  RNNCell,
+  SimpleRNN,
+  StackedRNNCells,
+  type TimeDistributed,
+  bidirectional,
+  gru,
+  gruCell,
+  lstm,
+  lstmCell,
+  masking,
+  rnn,
+  simpleRNN,
+  simpleRNNCell,
+  timeDistributed,
+  type SequenceOptions,
 } from '../src/index.js';
 import { BACKENDS, useBackend } from './helpers.js';
 
@@ -15,7 +44,8 @@ const out = (layer: Layer, x: Tensor, kwargs = {}): Tensor => layer.apply(x, kwa
 
 function expectAllClose(a: Tensor, b: Tensor, tol = 1e-5): void {
   expect([...a.shape]).toEqual([...b.shape]);
-  const av = a.dataSync(), bv = b.dataSync();
+  const av = a.dataSync(),
+    bv = b.dataSync();
   for (let i = 0; i < av.length; i++) {
     if (!(Math.abs(av[i]! - bv[i]!) <= tol * (1 + Math.abs(bv[i]!)))) throw new Error(`value ${i}: ${av[i]} vs ${bv[i]}`);
   }
@@ -41,25 +71,36 @@ describe.each(BACKENDS)('recurrent layers on %s', (backend) => {
     const l = lstm({ units: 4, name: 'lstm_1' });
     l.apply(x);
     expect(l.weights.map((w) => [w.name, [...w.shape]])).toEqual([
-      ['lstm_1/kernel', [5, 16]], ['lstm_1/recurrent_kernel', [4, 16]], ['lstm_1/bias', [16]],
+      ['lstm_1/kernel', [5, 16]],
+      ['lstm_1/recurrent_kernel', [4, 16]],
+      ['lstm_1/bias', [16]],
     ]);
     const g = gru({ units: 4, name: 'gru_1' });
     g.apply(x);
     expect(g.weights.map((w) => [w.name, [...w.shape]])).toEqual([
-      ['gru_1/kernel', [5, 12]], ['gru_1/recurrent_kernel', [4, 12]], ['gru_1/bias', [2, 12]],
+      ['gru_1/kernel', [5, 12]],
+      ['gru_1/recurrent_kernel', [4, 12]],
+      ['gru_1/bias', [2, 12]],
     ]);
     const g2 = gru({ units: 4, resetAfter: false, useBias: true });
     g2.apply(x);
     expect([...g2.weights[2]!.shape]).toEqual([12]);
     const s = simpleRNN({ units: 4, useBias: false });
     s.apply(x);
-    expect(s.weights.map((w) => [...w.shape])).toEqual([[5, 4], [4, 4]]);
+    expect(s.weights.map((w) => [...w.shape])).toEqual([
+      [5, 4],
+      [4, 4],
+    ]);
     expect(s.countParams()).toBe(36);
     const b = bidirectional({ layer: lstm({ units: 2, name: 'enc' }), name: 'bi' });
     b.apply(x);
     expect(b.weights.map((w) => w.name)).toEqual([
-      'bi/forward_enc/kernel', 'bi/forward_enc/recurrent_kernel', 'bi/forward_enc/bias',
-      'bi/backward_enc/kernel', 'bi/backward_enc/recurrent_kernel', 'bi/backward_enc/bias',
+      'bi/forward_enc/kernel',
+      'bi/forward_enc/recurrent_kernel',
+      'bi/forward_enc/bias',
+      'bi/backward_enc/kernel',
+      'bi/backward_enc/recurrent_kernel',
+      'bi/backward_enc/bias',
     ]);
   });
 
@@ -98,8 +139,24 @@ describe.each(BACKENDS)('recurrent layers on %s', (backend) => {
       expect(copy.getClassName()).toBe(layer.getClassName());
     }
     const c = lstm({ units: 3 }).getConfig();
-    for (const key of ['units', 'activation', 'recurrentActivation', 'useBias', 'kernelInitializer', 'recurrentInitializer', 'biasInitializer',
-      'unitForgetBias', 'dropout', 'recurrentDropout', 'returnSequences', 'returnState', 'goBackwards', 'stateful', 'unroll', 'implementation']) {
+    for (const key of [
+      'units',
+      'activation',
+      'recurrentActivation',
+      'useBias',
+      'kernelInitializer',
+      'recurrentInitializer',
+      'biasInitializer',
+      'unitForgetBias',
+      'dropout',
+      'recurrentDropout',
+      'returnSequences',
+      'returnState',
+      'goBackwards',
+      'stateful',
+      'unroll',
+      'implementation',
+    ]) {
       expect(c).toHaveProperty(key);
     }
     expect(c.recurrentInitializer).toEqual({ className: 'Orthogonal', config: { gain: 1, seed: null } });
@@ -109,7 +166,13 @@ describe.each(BACKENDS)('recurrent layers on %s', (backend) => {
   it('reads Keras snake_case configs, and a GRU config without resetAfter as TensorFlow.js (false)', () => {
     const l = deserializeLayer({
       className: 'LSTM',
-      config: { units: 3, return_sequences: true, recurrent_activation: 'hard_sigmoid', kernel_initializer: 'glorot_uniform', unit_forget_bias: true },
+      config: {
+        units: 3,
+        return_sequences: true,
+        recurrent_activation: 'hard_sigmoid',
+        kernel_initializer: 'glorot_uniform',
+        unit_forget_bias: true,
+      },
     }) as LSTM;
     expect(l.returnSequences).toBe(true);
     expect(l.getConfig().recurrentActivation).toBe('hardSigmoid');
@@ -146,9 +209,12 @@ describe.each(BACKENDS)('recurrent layers on %s', (backend) => {
   it('a stateful layer fed another batch size says it is stateful (not an op-level state shape error)', () => {
     const l = lstm({ units: 4, stateful: true, batchInputShape: [16, 3, 2], name: 'sf' });
     l.apply(randomNormal([16, 3, 2]));
-    const message = 'Layer sf is stateful with batch size 16; got a batch of 8 (call resetStates() or use batchInputShape with the batch size you feed)';
+    const message =
+      'Layer sf is stateful with batch size 16; got a batch of 8 (call resetStates() or use batchInputShape with the batch size you feed)';
     expect(() => l.apply(randomNormal([8, 3, 2]))).toThrow(message);
-    expect(() => l.resetStates([randomNormal([8, 4]), randomNormal([8, 4])])).toThrow(/Layer sf is stateful with batch size 16; resetStates\(\) got states for a batch of 8/);
+    expect(() => l.resetStates([randomNormal([8, 4]), randomNormal([8, 4])])).toThrow(
+      /Layer sf is stateful with batch size 16; resetStates\(\) got states for a batch of 8/,
+    );
     // States carried from elsewhere (set directly) with another batch size.
     l.states = [randomNormal([8, 4]), randomNormal([8, 4])];
     expect(() => l.apply(randomNormal([16, 3, 2]))).toThrow('Layer sf is stateful with batch size 8; got a batch of 16');
@@ -157,11 +223,16 @@ describe.each(BACKENDS)('recurrent layers on %s', (backend) => {
   });
 
   it('a lazily built layer names itself, the expected and the actual shape when the feature size changes', () => {
-    for (const [layer, name] of [[lstm({ units: 2, name: 'lazy_lstm' }), 'lazy_lstm'], [gru({ units: 2, name: 'lazy_gru' }), 'lazy_gru'],
-      [bidirectional({ layer: simpleRNN({ units: 2 }), name: 'lazy_bi' }), 'lazy_bi']] as const) {
+    for (const [layer, name] of [
+      [lstm({ units: 2, name: 'lazy_lstm' }), 'lazy_lstm'],
+      [gru({ units: 2, name: 'lazy_gru' }), 'lazy_gru'],
+      [bidirectional({ layer: simpleRNN({ units: 2 }), name: 'lazy_bi' }), 'lazy_bi'],
+    ] as const) {
       layer.apply(randomNormal([1, 3, 2]));
       expect(layer.inputSpec).toEqual([{ ndim: 3, axes: { [-1]: 2 } }]);
-      expect(() => layer.apply(randomNormal([1, 3, 5]))).toThrow(`Layer ${name}: expected axis -1 of the input to have size 2, got shape [1,3,5]`);
+      expect(() => layer.apply(randomNormal([1, 3, 5]))).toThrow(
+        `Layer ${name}: expected axis -1 of the input to have size 2, got shape [1,3,5]`,
+      );
       expect(() => layer.apply(randomNormal([1, 2]))).toThrow(new RegExp(`Layer ${name}: expected input of rank 3`));
     }
     // Extra inputs (initial states) are not held to the sequence's spec.
@@ -195,7 +266,11 @@ describe.each(BACKENDS)('recurrent layers on %s', (backend) => {
 
   it('the generic RNN step loop and StackedRNNCells agree with the fused layers', () => {
     const x = randomNormal([3, 5, 4]);
-    const mask = tensor([[1, 1, 1, 1, 1], [0, 0, 1, 1, 1], [1, 0, 1, 0, 0]]);
+    const mask = tensor([
+      [1, 1, 1, 1, 1],
+      [0, 0, 1, 1, 1],
+      [1, 0, 1, 0, 0],
+    ]);
     for (const goBackwards of [false, true]) {
       const a = lstm({ units: 3, returnSequences: true, goBackwards });
       const ya = out(a, x, { mask });
@@ -214,7 +289,13 @@ describe.each(BACKENDS)('recurrent layers on %s', (backend) => {
       stacked.setWeights([...a.getWeights(), ...b.getWeights()]);
       const [y1, h1, c1] = first.apply(x, { mask }) as Tensor[];
       // The second layer takes the first's outputs in processing order, so it runs forwards.
-      const maskForSecond = goBackwards ? tensor([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0], [0, 0, 1, 0, 1]]) : mask;
+      const maskForSecond = goBackwards
+        ? tensor([
+            [1, 1, 1, 1, 1],
+            [1, 1, 1, 0, 0],
+            [0, 0, 1, 0, 1],
+          ])
+        : mask;
       const [y2, h2] = b.apply(y1!, { mask: maskForSecond }) as Tensor[];
       const [ys, ...states] = stacked.apply(x, { mask }) as Tensor[];
       expectAllClose(ys!, y2!);
@@ -257,11 +338,29 @@ describe.each(BACKENDS)('recurrent layers on %s', (backend) => {
     back.apply(x);
     back.setWeights(bi.getWeights().slice(3));
     const reversed = out(back, x);
-    expectAllClose(b!, concat([3, 2, 1, 0].map((t) => slice(reversed, [0, t, 0], [2, 1, 2])), 1));
+    expectAllClose(
+      b!,
+      concat(
+        [3, 2, 1, 0].map((t) => slice(reversed, [0, t, 0], [2, 1, 2])),
+        1,
+      ),
+    );
     const withStates = bidirectional({ layer: lstm({ units: 2, returnState: true }) });
     const outs = withStates.apply(x) as Tensor[];
-    expect(outs.map((t) => [...t.shape])).toEqual([[2, 4], [2, 2], [2, 2], [2, 2], [2, 2]]);
-    expect(withStates.computeOutputShape([null, 4, 3])).toEqual([[null, 4], [null, 2], [null, 2], [null, 2], [null, 2]]);
+    expect(outs.map((t) => [...t.shape])).toEqual([
+      [2, 4],
+      [2, 2],
+      [2, 2],
+      [2, 2],
+      [2, 2],
+    ]);
+    expect(withStates.computeOutputShape([null, 4, 3])).toEqual([
+      [null, 4],
+      [null, 2],
+      [null, 2],
+      [null, 2],
+      [null, 2],
+    ]);
     expect(() => bidirectional({ layer: new Dense({ units: 2 }) as never })).toThrow(/recurrent layer/);
   });
 
@@ -283,10 +382,33 @@ describe.each(BACKENDS)('recurrent layers on %s', (backend) => {
   });
 
   it('Masking masks all-maskValue steps, zeroes them, and the RNN skips them', () => {
-    const x = tensor([[[1, 2], [0, 0], [3, 0]], [[0, 0], [0, 0], [5, 6]]]);
+    const x = tensor([
+      [
+        [1, 2],
+        [0, 0],
+        [3, 0],
+      ],
+      [
+        [0, 0],
+        [0, 0],
+        [5, 6],
+      ],
+    ]);
     const m = new Masking();
     expect(values(m.computeMask(x))).toEqual([1, 0, 1, 0, 0, 1]);
-    expect(values(out(m, tensor([[[1, 2], [0, 0]]])))).toEqual([1, 2, 0, 0]);
+    expect(
+      values(
+        out(
+          m,
+          tensor([
+            [
+              [1, 2],
+              [0, 0],
+            ],
+          ]),
+        ),
+      ),
+    ).toEqual([1, 2, 0, 0]);
     const l = lstm({ units: 2 });
     const masked = out(l, x, { mask: m.computeMask(x) });
     // Sample 1 sees one step: the same as running that step alone.
@@ -335,7 +457,10 @@ describe.each(BACKENDS)('recurrent layers on %s', (backend) => {
     const [w, u, b] = l.getWeights() as [Tensor, Tensor, Tensor];
     // By hand: h = elu(x W + b + h U).
     let h = new Float32Array(6);
-    const xv = x.dataSync(), wv = w.dataSync(), uv = u.dataSync(), bv = b.dataSync();
+    const xv = x.dataSync(),
+      wv = w.dataSync(),
+      uv = u.dataSync(),
+      bv = b.dataSync();
     for (let t = 0; t < 3; t++) {
       const next = new Float32Array(6);
       for (let i = 0; i < 2; i++) {

@@ -1,6 +1,6 @@
 import { activeKernels } from './registry.js';
 import { formatShape, shapesEqual } from './shape.js';
-import { Storage, allocStorage } from './memory.js';
+import { type Storage, allocStorage } from './memory.js';
 import { Tensor, bufferOf, type GradNode } from './tensor.js';
 
 let recording = true;
@@ -154,7 +154,10 @@ export function backward(output: Tensor, wrt: readonly Tensor[], dy?: Tensor): T
 }
 
 function filled(shape: readonly number[], value: number): Tensor {
-  const s = allocStorage(shape.reduce((a, b) => a * b, 1), 'float32');
+  const s = allocStorage(
+    shape.reduce((a, b) => a * b, 1),
+    'float32',
+  );
   activeKernels().fill(s.buffer, value);
   return new Tensor(s, shape);
 }

@@ -26,13 +26,47 @@ export type DType = 'float32' | 'int32';
 export type TypedArray = Float32Array | Int32Array;
 
 export type UnaryOp =
-  | 'neg' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'square' | 'abs' | 'sign' | 'reciprocal'
-  | 'relu' | 'relu6' | 'leakyRelu' | 'elu' | 'selu' | 'gelu' | 'sigmoid' | 'tanh'
-  | 'softplus' | 'softsign' | 'swish' | 'clip' | 'step' | 'floor' | 'round' | 'erf';
+  | 'neg'
+  | 'exp'
+  | 'log'
+  | 'sqrt'
+  | 'rsqrt'
+  | 'square'
+  | 'abs'
+  | 'sign'
+  | 'reciprocal'
+  | 'relu'
+  | 'relu6'
+  | 'leakyRelu'
+  | 'elu'
+  | 'selu'
+  | 'gelu'
+  | 'sigmoid'
+  | 'tanh'
+  | 'softplus'
+  | 'softsign'
+  | 'swish'
+  | 'clip'
+  | 'step'
+  | 'floor'
+  | 'round'
+  | 'erf';
 
 export type BinaryOp =
-  | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum'
-  | 'squaredDifference' | 'greater' | 'greaterEqual' | 'less' | 'lessEqual' | 'equal' | 'notEqual';
+  | 'add'
+  | 'sub'
+  | 'mul'
+  | 'div'
+  | 'pow'
+  | 'maximum'
+  | 'minimum'
+  | 'squaredDifference'
+  | 'greater'
+  | 'greaterEqual'
+  | 'less'
+  | 'lessEqual'
+  | 'equal'
+  | 'notEqual';
 
 export type ReduceOp = 'sum' | 'mean' | 'max' | 'min' | 'prod';
 
@@ -133,10 +167,19 @@ export interface Kernels<F = Float32Array, I = Int32Array> {
    * previous contents (NaN included). With transA, A is stored k×m; with transB, B is stored n×k.
    */
   gemm(
-    a: F, b: F, c: F,
-    batch: number, m: number, n: number, k: number,
-    transA: boolean, transB: boolean, alpha: number, beta: number,
-    strideA: number, strideB: number,
+    a: F,
+    b: F,
+    c: F,
+    batch: number,
+    m: number,
+    n: number,
+    k: number,
+    transA: boolean,
+    transB: boolean,
+    alpha: number,
+    beta: number,
+    strideA: number,
+    strideB: number,
   ): void;
 
   /** y = op(x) element-wise; x and y have equal length (may be the same buffer). */
@@ -149,7 +192,16 @@ export interface Kernels<F = Float32Array, I = Int32Array> {
   binary(op: BinaryOp, a: F, aShape: readonly number[], b: F, bShape: readonly number[], out: F, outShape: readonly number[]): void;
 
   /** out = cond != 0 ? a : b, all broadcast to outShape. */
-  select(cond: F, condShape: readonly number[], a: F, aShape: readonly number[], b: F, bShape: readonly number[], out: F, outShape: readonly number[]): void;
+  select(
+    cond: F,
+    condShape: readonly number[],
+    a: F,
+    aShape: readonly number[],
+    b: F,
+    bShape: readonly number[],
+    out: F,
+    outShape: readonly number[],
+  ): void;
 
   /** Reduces the middle axis of x viewed as [outer, size, inner] into out of length outer*inner. */
   reduce(op: ReduceOp, x: F, out: F, outer: number, size: number, inner: number): void;
@@ -270,6 +322,13 @@ export type Backend<F = Float32Array, I = Int32Array> = Partial<Kernels<F, I>> &
   readonly name: string;
   readonly device: Device<F | I>;
 };
+
+/**
+ * A backend of any device's buffer types: what the registry stores and test kits take, where the
+ * buffer types are the backend's own business (kernel parameters make Backend<F, I> invariant in F and I).
+ */
+// biome-ignore lint/suspicious/noExplicitAny: the buffer types are opaque to code that only passes them back to the same backend
+export type AnyBackend = Backend<any, any>;
 
 /**
  * Geometry and options of a fused recurrent sequence: B = batch, T = timesteps,
@@ -395,13 +454,39 @@ export type ArgRole = '' | 'in' | 'out' | 'inout' | 'ins' | { readonly [field: s
 export type ArgSpec = ArgRole | ((args: readonly unknown[]) => ArgRole);
 
 const RNN_FORWARD: { [K in keyof RnnForwardArrays]: 'in' | 'out' } = {
-  x: 'in', kernel: 'in', recurrentKernel: 'in', bias: 'in', h0: 'in', c0: 'in', mask: 'in',
-  output: 'out', hT: 'out', cT: 'out', hs: 'out', cs: 'out', gates: 'out', aux: 'out',
+  x: 'in',
+  kernel: 'in',
+  recurrentKernel: 'in',
+  bias: 'in',
+  h0: 'in',
+  c0: 'in',
+  mask: 'in',
+  output: 'out',
+  hT: 'out',
+  cT: 'out',
+  hs: 'out',
+  cs: 'out',
+  gates: 'out',
+  aux: 'out',
 };
 const RNN_BACKWARD: { [K in keyof RnnBackwardArrays]: 'in' | 'out' } = {
-  x: 'in', kernel: 'in', recurrentKernel: 'in', mask: 'in', hs: 'in', cs: 'in', gates: 'in', aux: 'in',
-  dOutput: 'in', dhT: 'in', dcT: 'in',
-  dx: 'out', dKernel: 'out', dRecurrentKernel: 'out', dBias: 'out', dh0: 'out', dc0: 'out',
+  x: 'in',
+  kernel: 'in',
+  recurrentKernel: 'in',
+  mask: 'in',
+  hs: 'in',
+  cs: 'in',
+  gates: 'in',
+  aux: 'in',
+  dOutput: 'in',
+  dhT: 'in',
+  dcT: 'in',
+  dx: 'out',
+  dKernel: 'out',
+  dRecurrentKernel: 'out',
+  dBias: 'out',
+  dh0: 'out',
+  dc0: 'out',
 };
 const CONV: readonly ArgSpec[] = ['in', 'in', 'out', ''];
 
@@ -451,8 +536,14 @@ export const KERNEL_NAMES = Object.keys(KERNEL_ARGS) as KernelName[];
  * computes the same values from other kernels (its composite path).
  */
 export const COMPOSABLE_KERNELS: ReadonlySet<KernelName> = new Set<KernelName>([
-  'lstmForward', 'lstmBackward', 'gruForward', 'gruBackward', 'simpleRnnForward', 'simpleRnnBackward',
-  'biasActivation', 'biasActivationGrad',
+  'lstmForward',
+  'lstmBackward',
+  'gruForward',
+  'gruBackward',
+  'simpleRnnForward',
+  'simpleRnnBackward',
+  'biasActivation',
+  'biasActivationGrad',
 ]);
 
 /** A backend on host memory that implements every kernel (what kernels-js provides). */

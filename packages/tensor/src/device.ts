@@ -15,7 +15,9 @@ export const cpuDevice: Device<TypedArray> = {
   host: true,
   alloc(length: number, dtype: DType): TypedArray {
     const bytes = Buffer.allocUnsafeSlow(length * 4);
-    return dtype === 'int32' ? new Int32Array(bytes.buffer, bytes.byteOffset, length) : new Float32Array(bytes.buffer, bytes.byteOffset, length);
+    return dtype === 'int32'
+      ? new Int32Array(bytes.buffer, bytes.byteOffset, length)
+      : new Float32Array(bytes.buffer, bytes.byteOffset, length);
   },
   write(buffer: TypedArray, values: TypedArray): void {
     buffer.set(values);
@@ -76,17 +78,17 @@ export function bridgeKernel(
     const copies = new Map<unknown, { copy: unknown; writeBack: boolean }>();
     try {
       const moved = mapBufferArgs(kernel, args, (buffer, role) => {
-      let entry = copies.get(buffer);
-      if (!entry) {
-        const { length, dtype } = from.describe(buffer);
-        const copy = alloc(length, dtype);
-        entry = { copy, writeBack: false };
-        copies.set(buffer, entry);
-        // Pure outputs need no upload, but a buffer that is also read (in place) does.
-        if (role !== 'out' || argsReadBuffer(kernel, args, buffer)) to.write(copy, from.read(buffer));
-      }
-      if (role !== 'in') entry.writeBack = true;
-      return entry.copy;
+        let entry = copies.get(buffer);
+        if (!entry) {
+          const { length, dtype } = from.describe(buffer);
+          const copy = alloc(length, dtype);
+          entry = { copy, writeBack: false };
+          copies.set(buffer, entry);
+          // Pure outputs need no upload, but a buffer that is also read (in place) does.
+          if (role !== 'out' || argsReadBuffer(kernel, args, buffer)) to.write(copy, from.read(buffer));
+        }
+        if (role !== 'in') entry.writeBack = true;
+        return entry.copy;
       });
       fn(...moved);
       for (const [buffer, { copy, writeBack }] of copies) if (writeBack) from.write(buffer, to.read(copy));
@@ -127,7 +129,10 @@ export class BufferPool {
   hits = 0;
   misses = 0;
 
-  constructor(readonly device: Device, public limit = DEFAULT_POOL_LIMIT) {}
+  constructor(
+    readonly device: Device,
+    public limit = DEFAULT_POOL_LIMIT,
+  ) {}
 
   private static key(length: number, dtype: DType): number {
     return length * 2 + (dtype === 'int32' ? 1 : 0);
@@ -155,7 +160,10 @@ export class BufferPool {
     }
     const key = BufferPool.key(length, dtype);
     let list = this.free.get(key);
-    if (!list) this.free.set(key, (list = []));
+    if (!list) {
+      list = [];
+      this.free.set(key, list);
+    }
     list.push(buffer);
     this.bytes += length * 4;
   }
@@ -179,6 +187,9 @@ const pools = new WeakMap<Device, BufferPool>();
 /** The pool of a device (one per device object). */
 export function poolOf(device: Device): BufferPool {
   let pool = pools.get(device);
-  if (!pool) pools.set(device, (pool = new BufferPool(device)));
+  if (!pool) {
+    pool = new BufferPool(device);
+    pools.set(device, pool);
+  }
   return pool;
 }

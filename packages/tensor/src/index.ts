@@ -1,7 +1,14 @@
 export * from './backend.js';
 export { cpuDevice } from './device.js';
 export {
-  registerBackend, markBackendUnavailable, listBackends, backendStatus, setBackend, getBackend, withBackend, kernelProviders,
+  registerBackend,
+  markBackendUnavailable,
+  listBackends,
+  backendStatus,
+  setBackend,
+  getBackend,
+  withBackend,
+  kernelProviders,
   type BackendFactory,
 } from './registry.js';
 export { scope, keep, memoryInfo, releasePooledMemory } from './memory.js';

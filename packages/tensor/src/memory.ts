@@ -194,7 +194,13 @@ export function moveStorage(s: Storage, to: Device): void {
 }
 
 /** Bytes and buffers held free by the active device's pool, and how often it served a request. */
-export function memoryInfo(device: Device = activeDevice()): { device: string; pooledBytes: number; pooledBuffers: number; hits: number; misses: number } {
+export function memoryInfo(device: Device = activeDevice()): {
+  device: string;
+  pooledBytes: number;
+  pooledBuffers: number;
+  hits: number;
+  misses: number;
+} {
   const pool = poolOf(device);
   return { device: device.name, pooledBytes: pool.bytes, pooledBuffers: pool.buffers, hits: pool.hits, misses: pool.misses };
 }

@@ -3,7 +3,10 @@
  * shuffling), so `setSeed(n)` makes a whole run reproducible.
  * xoshiro128** — small, fast and statistically sound for this purpose.
  */
-let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+let s0 = 0,
+  s1 = 0,
+  s2 = 0,
+  s3 = 0;
 let spareNormal: number | null = null;
 
 function splitmix32(seed: number): () => number {
@@ -21,7 +24,10 @@ function splitmix32(seed: number): () => number {
 export function setSeed(seed: number): void {
   if (!Number.isFinite(seed)) throw new Error(`setSeed: seed must be a finite number, got ${seed}`);
   const next = splitmix32(Math.floor(seed));
-  s0 = next(); s1 = next(); s2 = next(); s3 = next();
+  s0 = next();
+  s1 = next();
+  s2 = next();
+  s3 = next();
   if ((s0 | s1 | s2 | s3) === 0) s0 = 1;
   spareNormal = null;
 }
@@ -29,10 +35,15 @@ export function setSeed(seed: number): void {
 function nextUint32(): number {
   const result = Math.imul(rotl(Math.imul(s1, 5) >>> 0, 7), 9) >>> 0;
   const t = (s1 << 9) >>> 0;
-  s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3;
+  s2 ^= s0;
+  s3 ^= s1;
+  s1 ^= s2;
+  s0 ^= s3;
   s2 = (s2 ^ t) >>> 0;
   s3 = rotl(s3, 11);
-  s0 >>>= 0; s1 >>>= 0; s2 >>>= 0;
+  s0 >>>= 0;
+  s1 >>>= 0;
+  s2 >>>= 0;
   return result;
 }
 

@@ -8,10 +8,10 @@
  * through bridgeKernel (buffers copied there and back). The resolved table is
  * cached until the registry changes.
  */
-import { COMPOSABLE_KERNELS, KERNEL_NAMES, type Backend, type Device, type KernelName, type Kernels } from './backend.js';
+import { COMPOSABLE_KERNELS, KERNEL_NAMES, type AnyBackend, type Backend, type Device, type KernelName, type Kernels } from './backend.js';
 import { bridgeKernel, poolOf } from './device.js';
 
-export type BackendFactory = () => Backend<any, any>;
+export type BackendFactory = () => AnyBackend;
 
 interface Registration {
   factory: BackendFactory;
@@ -184,14 +184,25 @@ function resolve(): Resolved {
 }
 
 /** The provider's kernel as the active backend's ops call it: directly on a shared device, else bridged. */
-function dispatchTo(name: KernelName, provider: Backend<unknown, unknown>, active: Backend<unknown, unknown>): (...args: unknown[]) => void {
+function dispatchTo(
+  name: KernelName,
+  provider: Backend<unknown, unknown>,
+  active: Backend<unknown, unknown>,
+): (...args: unknown[]) => void {
   const fn = (provider[name] as (...args: unknown[]) => void).bind(provider);
   if (provider.device === active.device) return fn;
   const pool = poolOf(provider.device);
-  return bridgeKernel(name, fn, active.device, provider.device, (length, dtype) => pool.take(length, dtype), (buffer) => {
-    const { length, dtype } = provider.device.describe(buffer);
-    pool.give(buffer, length, dtype);
-  });
+  return bridgeKernel(
+    name,
+    fn,
+    active.device,
+    provider.device,
+    (length, dtype) => pool.take(length, dtype),
+    (buffer) => {
+      const { length, dtype } = provider.device.describe(buffer);
+      pool.give(buffer, length, dtype);
+    },
+  );
 }
 
 /** @internal The kernels the ops call: each from the backend that serves it for the active backend. */

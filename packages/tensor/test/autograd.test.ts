@@ -1,7 +1,31 @@
 import { describe, expect, it } from 'vitest';
 import {
-  add, exp, grad, grads, matmul, mul, noGrad, reshape, sum, tanh, tensor, valueAndGrads, variable, Tensor, sub, square, mean,
-  recordOp, recordMultiOutputOp, slice, transpose, concat, broadcastTo, cast, squeeze, Variable,
+  add,
+  exp,
+  grad,
+  grads,
+  matmul,
+  mul,
+  noGrad,
+  reshape,
+  sum,
+  tanh,
+  tensor,
+  valueAndGrads,
+  variable,
+  type Tensor,
+  sub,
+  square,
+  mean,
+  recordOp,
+  recordMultiOutputOp,
+  slice,
+  transpose,
+  concat,
+  broadcastTo,
+  cast,
+  squeeze,
+  Variable,
 } from '../src/index.js';
 import { useTestBackend } from './test-backend.js';
 
@@ -15,11 +39,22 @@ describe('autograd', () => {
   });
 
   it('differentiates through a chain and a matmul with variables', () => {
-    const w = variable(tensor([[1, 2], [3, 4]]));
+    const w = variable(
+      tensor([
+        [1, 2],
+        [3, 4],
+      ]),
+    );
     const x = tensor([[1, 1]]);
-    const { value, grads: [gw] } = valueAndGrads(() => sum(matmul(x, w)), [w]);
+    const {
+      value,
+      grads: [gw],
+    } = valueAndGrads(() => sum(matmul(x, w)), [w]);
     expect(value.item()).toBe(10);
-    expect(gw!.toArray()).toEqual([[1, 1], [1, 1]]);
+    expect(gw!.toArray()).toEqual([
+      [1, 1],
+      [1, 1],
+    ]);
   });
 
   it('grads(f) returns one gradient per argument', () => {
@@ -43,14 +78,18 @@ describe('autograd', () => {
   it('gives zeros for a tensor the value does not depend on', () => {
     const a = variable(tensor([1, 2]));
     const b = variable(tensor([5]));
-    const { grads: [ga, gb] } = valueAndGrads(() => sum(square(a)), [a, b]);
+    const {
+      grads: [ga, gb],
+    } = valueAndGrads(() => sum(square(a)), [a, b]);
     expect(Array.from(ga!.dataSync())).toEqual([2, 4]);
     expect(Array.from(gb!.dataSync())).toEqual([0]);
   });
 
   it('handles graphs thousands of ops deep without overflowing the stack', () => {
     const x = variable(tensor([0.5]));
-    const { grads: [g] } = valueAndGrads(() => {
+    const {
+      grads: [g],
+    } = valueAndGrads(() => {
       let h: Tensor = x;
       for (let i = 0; i < 20000; i++) h = add(h, mul(x, 1e-4));
       return h;
@@ -70,7 +109,9 @@ describe('autograd', () => {
     const w = variable(tensor([0]));
     const b = variable(tensor([0]));
     for (let i = 0; i < 500; i++) {
-      const { grads: [gw, gb] } = valueAndGrads(() => mean(square(sub(add(mul(xs, w), b), ys))), [w, b]);
+      const {
+        grads: [gw, gb],
+      } = valueAndGrads(() => mean(square(sub(add(mul(xs, w), b), ys))), [w, b]);
       w.assign(sub(w, mul(gw!, 0.05)));
       b.assign(sub(b, mul(gb!, 0.05)));
     }
@@ -92,14 +133,31 @@ describe('variables', () => {
     w.assign(tensor([5, 6, 7, 8]));
     expect(Array.from(w.dataSync())).toEqual([5, 6, 7, 8]);
     expect(Array.from(before)).toEqual([1, 2, 3, 4]);
-    expect(view.toArray()).toEqual([[1, 2], [3, 4]]);
+    expect(view.toArray()).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
   });
 });
 
 describe('backward checks gradient shapes exactly', () => {
   it('rejects a gradient of the right size but the wrong shape, naming the op', () => {
-    const x = variable(tensor([[1, 2], [3, 4]]));
-    const bad = (v: Tensor): Tensor => recordOp('badOp', add(noGrad(() => mul(v, 1)), 0), [v], (dy) => [reshape(dy, [4])]);
+    const x = variable(
+      tensor([
+        [1, 2],
+        [3, 4],
+      ]),
+    );
+    const bad = (v: Tensor): Tensor =>
+      recordOp(
+        'badOp',
+        add(
+          noGrad(() => mul(v, 1)),
+          0,
+        ),
+        [v],
+        (dy) => [reshape(dy, [4])],
+      );
     expect(() => valueAndGrads(() => sum(bad(x)), [x])).toThrow("backward of 'badOp': gradient for input 0 has shape [4], expected [2,2]");
   });
 });
@@ -115,7 +173,9 @@ describe('multi-output ops', () => {
       seen = [...dys];
       return [add(mul(dys[0] ?? tensor([0, 0, 0]), 2), mul(dys[1] ?? tensor([0, 0, 0]), 3))];
     });
-    const { grads: [g] } = valueAndGrads(() => sum(mul(twice!, twice!)), [x]);
+    const {
+      grads: [g],
+    } = valueAndGrads(() => sum(mul(twice!, twice!)), [x]);
     expect(calls).toBe(1);
     expect(seen[1]).toBeNull();
     // d/dx sum((2x)²) = 8x
@@ -139,15 +199,30 @@ describe('no op result aliases a Variable', () => {
   ];
   for (const [name, op] of cases) {
     it(`${name}: a new tensor that keeps its values when the variable changes, with the gradient flowing`, () => {
-      const v = variable(tensor([[1, 2], [3, 4]]));
+      const v = variable(
+        tensor([
+          [1, 2],
+          [3, 4],
+        ]),
+      );
       const y = op(v);
       expect(y).not.toBe(v);
       expect(y).not.toBeInstanceOf(Variable);
       const before = Array.from(y.dataSync());
-      v.assign(tensor([[9, 9], [9, 9]]));
+      v.assign(
+        tensor([
+          [9, 9],
+          [9, 9],
+        ]),
+      );
       expect(Array.from(y.dataSync())).toEqual(before);
-      const { grads: [g] } = valueAndGrads(() => sum(mul(op(v), 2)), [v]);
-      expect(g!.toArray()).toEqual([[2, 2], [2, 2]]);
+      const {
+        grads: [g],
+      } = valueAndGrads(() => sum(mul(op(v), 2)), [v]);
+      expect(g!.toArray()).toEqual([
+        [2, 2],
+        [2, 2],
+      ]);
     });
   }
 });

@@ -17,13 +17,19 @@ const gc = runInNewContext('gc') as () => void;
 
 describe('scopes', () => {
   it('release what they made and did not return; the pool then serves the same sizes', () => {
-    const a = tensor([[1, 2], [3, 4]]);
+    const a = tensor([
+      [1, 2],
+      [3, 4],
+    ]);
     let inner: Tensor | undefined;
     const result = scope('test step', () => {
       inner = add(a, 1);
       return mul(inner, 2);
     });
-    expect(result.toArray()).toEqual([[4, 6], [8, 10]]);
+    expect(result.toArray()).toEqual([
+      [4, 6],
+      [8, 10],
+    ]);
     expect(() => inner!.dataSync()).toThrow(/tensor \d+ \[2,2\] was released when scope 'test step' ended/);
     expect(() => add(inner!, 1)).toThrow(/add: .*released when scope 'test step' ended/);
     expect(String(inner)).toContain("released by scope 'test step'");
@@ -32,9 +38,15 @@ describe('scopes', () => {
     const next = scope('second', () => keep(add(a, 5)));
     const after = memoryInfo();
     expect(after.hits).toBeGreaterThan(before.hits);
-    expect(next.toArray()).toEqual([[6, 7], [8, 9]]);
+    expect(next.toArray()).toEqual([
+      [6, 7],
+      [8, 9],
+    ]);
     // Tensors made outside the scope are untouched.
-    expect(a.toArray()).toEqual([[1, 2], [3, 4]]);
+    expect(a.toArray()).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
   });
 
   it('let returned tensors (in arrays and objects) and kept tensors out, and release on errors too', () => {
@@ -44,7 +56,10 @@ describe('scopes', () => {
       // Returned from the inner scope, they belong to the outer one until it returns them.
       return { pair: made, single: add(made[0]!, made[1]!) };
     });
-    expect(pair.map((t) => t.toArray())).toEqual([[2, 3, 4], [3, 4, 5]]);
+    expect(pair.map((t) => t.toArray())).toEqual([
+      [2, 3, 4],
+      [3, 4, 5],
+    ]);
     expect(single.toArray()).toEqual([5, 7, 9]);
     let kept: Tensor | undefined;
     let dropped: Tensor | undefined;
@@ -69,7 +84,10 @@ describe('scopes', () => {
     scope('churn', () => {
       for (let i = 0; i < 5; i++) add(x, 100);
     });
-    expect(view.toArray()).toEqual([[2, 3], [4, 5]]);
+    expect(view.toArray()).toEqual([
+      [2, 3],
+      [4, 5],
+    ]);
   });
 
   it('never recycle a buffer whose host array user code holds (dataSync)', () => {
@@ -90,7 +108,11 @@ describe('scopes', () => {
 
   it('train a variable in a loop of scopes with flat pool use', () => {
     const w = variable(tensor([[0.5], [-0.5]]));
-    const x = tensor([[1, 2], [3, 4], [5, 6]]);
+    const x = tensor([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]);
     const step = (): number =>
       scope('train step', () => {
         const { value, grads } = valueAndGrads(() => sum(matmul(x, w)), [w]);

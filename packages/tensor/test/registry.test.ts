@@ -70,7 +70,11 @@ describe('backend registry', () => {
     r.registerBackend('b', () => fake('b'), 2);
     expect(r.withBackend('a', () => r.getBackend().name)).toBe('a');
     expect(r.getBackend().name).toBe('b');
-    expect(() => r.withBackend('a', () => { throw new Error('boom'); })).toThrow('boom');
+    expect(() =>
+      r.withBackend('a', () => {
+        throw new Error('boom');
+      }),
+    ).toThrow('boom');
     expect(r.getBackend().name).toBe('b');
   });
 });

@@ -7,12 +7,31 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  add, conv2d, kernelProviders, matmul, mean, mul, registerBackend, relu, setBackend, softmax, sum, tensor,
-  valueAndGrads, variable, type Backend,
+  add,
+  conv2d,
+  kernelProviders,
+  matmul,
+  mean,
+  mul,
+  registerBackend,
+  relu,
+  setBackend,
+  softmax,
+  sum,
+  tensor,
+  valueAndGrads,
+  variable,
+  type Backend,
 } from '../src/index.js';
 import {
-  conformanceCases, conformanceCasesFor, createReferenceBackend, createSimulatedBackend, createSimulatedDevice,
-  opCases, recurrentConformanceCases, type SimulatedDevice,
+  conformanceCases,
+  conformanceCasesFor,
+  createReferenceBackend,
+  createSimulatedBackend,
+  createSimulatedDevice,
+  opCases,
+  recurrentConformanceCases,
+  type SimulatedDevice,
 } from '../src/testing/index.js';
 
 const full = createSimulatedBackend(createReferenceBackend());
@@ -42,9 +61,17 @@ describe('with the simulated backend active', () => {
 
   it('uploads a tensor once, runs ops with no transfer, and downloads only what is read', () => {
     device.resetCounters();
-    const x = tensor([[1, -2], [3, -4]]);
+    const x = tensor([
+      [1, -2],
+      [3, -4],
+    ]);
     expect(device.counters.uploads).toBe(1);
-    const w = variable(tensor([[0.5, 1], [1, 0.5]]));
+    const w = variable(
+      tensor([
+        [0.5, 1],
+        [1, 0.5],
+      ]),
+    );
     device.resetCounters();
     // Scalars, the variable's copy, broadcasting, reductions, gradients: all on the device.
     const { value, grads } = valueAndGrads(() => mean(relu(add(matmul(x, w), 0.25))), [w]);
@@ -72,9 +99,16 @@ describe('per-kernel fallback across devices', () => {
     device = createSimulatedDevice('partial-device');
     registerBackend('reference', createReferenceBackend, 0);
     // Element-wise kernels only: gemm, conv2d, reductions etc. come from 'reference' on the host.
-    registerBackend('partial', () => createSimulatedBackend(createReferenceBackend(), {
-      name: 'partial', device, kernels: ['fill', 'cast', 'unary', 'binary', 'select'],
-    }), -20);
+    registerBackend(
+      'partial',
+      () =>
+        createSimulatedBackend(createReferenceBackend(), {
+          name: 'partial',
+          device,
+          kernels: ['fill', 'cast', 'unary', 'binary', 'select'],
+        }),
+      -20,
+    );
     setBackend('partial');
   });
   afterAll(() => {
@@ -90,16 +124,29 @@ describe('per-kernel fallback across devices', () => {
   });
 
   it('computes what the host backend computes, moving the data there and back', () => {
-    const xs = [[1, 2, 3], [4, 5, 6]];
-    const ws = [[1, 0], [0, 1], [1, 1]];
-    const expected = [[4, 5], [10, 11]];
+    const xs = [
+      [1, 2, 3],
+      [4, 5, 6],
+    ];
+    const ws = [
+      [1, 0],
+      [0, 1],
+      [1, 1],
+    ];
+    const expected = [
+      [4, 5],
+      [10, 11],
+    ];
     device.resetCounters();
     const y = matmul(tensor(xs), tensor(ws));
     // Two uploads for the inputs, then gemm on the host: a and b go down (c is written whole, beta 0), c comes back up.
     expect(device.counters.downloads).toBe(2);
     expect(device.counters.uploads).toBe(3);
     expect(y.toArray()).toEqual(expected);
-    const img = tensor(Float32Array.from({ length: 16 }, (_, i) => i), [1, 4, 4, 1]);
+    const img = tensor(
+      Float32Array.from({ length: 16 }, (_, i) => i),
+      [1, 4, 4, 1],
+    );
     const filter = tensor([1, 0, 0, 1], [2, 2, 1, 1]);
     const { grads } = valueAndGrads(() => sum(relu(conv2d(img, filter))), [filter]);
     expect(Array.from(grads[0]!.dataSync())).toEqual([

@@ -6,16 +6,25 @@ useTestBackend();
 
 describe('tensor creation', () => {
   it('infers shapes from nested arrays and round-trips toArray', () => {
-    const t = tensor([[1, 2, 3], [4, 5, 6]]);
+    const t = tensor([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     expect(t.shape).toEqual([2, 3]);
     expect(t.rank).toBe(2);
     expect(t.size).toBe(6);
-    expect(t.toArray()).toEqual([[1, 2, 3], [4, 5, 6]]);
+    expect(t.toArray()).toEqual([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     expect(t.dtype).toBe('float32');
   });
 
   it('reshapes a flat array and keeps int32 typed arrays as int32', () => {
-    expect(tensor([1, 2, 3, 4], [2, 2]).toArray()).toEqual([[1, 2], [3, 4]]);
+    expect(tensor([1, 2, 3, 4], [2, 2]).toArray()).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
     const labels = tensor(new Int32Array([3, 1]));
     expect(labels.dtype).toBe('int32');
     expect(labels.intDataSync()).toBeInstanceOf(Int32Array);

@@ -25,8 +25,19 @@ interface Memory {
 }
 
 type GemmFn = (
-  a: number, rsA: number, csA: number, b: number, rsB: number, csB: number,
-  c: number, ldc: number, m: number, n: number, k: number, alpha: number, loadC: number,
+  a: number,
+  rsA: number,
+  csA: number,
+  b: number,
+  rsB: number,
+  csB: number,
+  c: number,
+  ldc: number,
+  m: number,
+  n: number,
+  k: number,
+  alpha: number,
+  loadC: number,
 ) => void;
 
 /** im2col / col2im (conv-module.ts): x, H, W, cin, oh, ow, fh, fw, sh, sw, dh, dw, padTop, padLeft, r0, count, col. */
@@ -36,7 +47,19 @@ interface Kernels {
   memory: Memory;
   gemm: GemmFn;
   packB: (src: number, rs: number, cs: number, k: number, n: number, dst: number) => void;
-  gemmPacked: (a: number, rsA: number, csA: number, bp: number, c: number, ldc: number, m: number, n: number, k: number, alpha: number, loadC: number) => void;
+  gemmPacked: (
+    a: number,
+    rsA: number,
+    csA: number,
+    bp: number,
+    c: number,
+    ldc: number,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    loadC: number,
+  ) => void;
   im2col: PatchFn;
   col2im: PatchFn;
   lstmForwardStep: (...args: number[]) => void;
@@ -65,12 +88,20 @@ function load(): { kernels?: Kernels; why?: string } {
     const e = instance.exports;
     return {
       kernels: {
-        memory: e.memory as Memory, gemm: e.gemm as GemmFn, packB: e.packB as Kernels['packB'], gemmPacked: e.gemmPacked as Kernels['gemmPacked'],
-        im2col: e.im2col as PatchFn, col2im: e.col2im as PatchFn,
-        lstmForwardStep: e.lstmForwardStep as Kernels['lstmForwardStep'], lstmBackwardStep: e.lstmBackwardStep as Kernels['lstmBackwardStep'],
-        biasRelu: e.biasRelu as Kernels['biasRelu'], reluGrad: e.reluGrad as Kernels['reluGrad'],
-        columnSums: e.columnSums as Kernels['columnSums'], maxPool: e.maxPool as Kernels['maxPool'],
-        maxPoolBackprop: e.maxPoolBackprop as Kernels['maxPoolBackprop'], adam: e.adam as Kernels['adam'],
+        memory: e.memory as Memory,
+        gemm: e.gemm as GemmFn,
+        packB: e.packB as Kernels['packB'],
+        gemmPacked: e.gemmPacked as Kernels['gemmPacked'],
+        im2col: e.im2col as PatchFn,
+        col2im: e.col2im as PatchFn,
+        lstmForwardStep: e.lstmForwardStep as Kernels['lstmForwardStep'],
+        lstmBackwardStep: e.lstmBackwardStep as Kernels['lstmBackwardStep'],
+        biasRelu: e.biasRelu as Kernels['biasRelu'],
+        reluGrad: e.reluGrad as Kernels['reluGrad'],
+        columnSums: e.columnSums as Kernels['columnSums'],
+        maxPool: e.maxPool as Kernels['maxPool'],
+        maxPoolBackprop: e.maxPoolBackprop as Kernels['maxPoolBackprop'],
+        adam: e.adam as Kernels['adam'],
       },
     };
   } catch (error) {
@@ -117,8 +148,19 @@ export const HEAP_INDEX = HEAP / 4;
  * (C is not read).
  */
 export function simdGemm(
-  a: number, rsA: number, csA: number, b: number, rsB: number, csB: number,
-  c: number, ldc: number, m: number, n: number, k: number, alpha: number, loadC: boolean,
+  a: number,
+  rsA: number,
+  csA: number,
+  b: number,
+  rsB: number,
+  csB: number,
+  c: number,
+  ldc: number,
+  m: number,
+  n: number,
+  k: number,
+  alpha: number,
+  loadC: boolean,
 ): void {
   kernels!.gemm(4 * a, rsA, csA, 4 * b, rsB, csB, 4 * c, ldc, m, n, k, alpha, loadC ? 1 : 0);
 }
@@ -143,9 +185,19 @@ export function align4(at: number): number {
 
 /** The geometry a patch walk needs, as conv.ts's Geometry has it. */
 export interface PatchGeometry {
-  inHeight: number; inWidth: number; inChannels: number; outHeight: number; outWidth: number;
-  filterHeight: number; filterWidth: number; strideHeight: number; strideWidth: number;
-  dilationHeight: number; dilationWidth: number; padTop: number; padLeft: number;
+  inHeight: number;
+  inWidth: number;
+  inChannels: number;
+  outHeight: number;
+  outWidth: number;
+  filterHeight: number;
+  filterWidth: number;
+  strideHeight: number;
+  strideWidth: number;
+  dilationHeight: number;
+  dilationWidth: number;
+  padTop: number;
+  padLeft: number;
 }
 
 /**
@@ -153,14 +205,48 @@ export interface PatchGeometry {
  * x (float index; its first image is image 0 of the rows' numbering).
  */
 export function simdIm2col(x: number, g: PatchGeometry, r0: number, count: number, col: number): void {
-  kernels!.im2col(4 * x, g.inHeight, g.inWidth, g.inChannels, g.outHeight, g.outWidth, g.filterHeight, g.filterWidth,
-    g.strideHeight, g.strideWidth, g.dilationHeight, g.dilationWidth, g.padTop, g.padLeft, r0, count, 4 * col);
+  kernels!.im2col(
+    4 * x,
+    g.inHeight,
+    g.inWidth,
+    g.inChannels,
+    g.outHeight,
+    g.outWidth,
+    g.filterHeight,
+    g.filterWidth,
+    g.strideHeight,
+    g.strideWidth,
+    g.dilationHeight,
+    g.dilationWidth,
+    g.padTop,
+    g.padLeft,
+    r0,
+    count,
+    4 * col,
+  );
 }
 
 /** The adjoint of simdIm2col: x += the rows of col scattered back. */
 export function simdCol2im(col: number, g: PatchGeometry, r0: number, count: number, x: number): void {
-  kernels!.col2im(4 * x, g.inHeight, g.inWidth, g.inChannels, g.outHeight, g.outWidth, g.filterHeight, g.filterWidth,
-    g.strideHeight, g.strideWidth, g.dilationHeight, g.dilationWidth, g.padTop, g.padLeft, r0, count, 4 * col);
+  kernels!.col2im(
+    4 * x,
+    g.inHeight,
+    g.inWidth,
+    g.inChannels,
+    g.outHeight,
+    g.outWidth,
+    g.filterHeight,
+    g.filterWidth,
+    g.strideHeight,
+    g.strideWidth,
+    g.dilationHeight,
+    g.dilationWidth,
+    g.padTop,
+    g.padLeft,
+    r0,
+    count,
+    4 * col,
+  );
 }
 
 /** Floats that packed weights of k×n take (whole 8-column panels). */
@@ -181,7 +267,18 @@ export function simdPackB(src: number, rs: number, cs: number, k: number, n: num
  * simdPackB at bp; A (m×k) at float index a with row stride rsA and column
  * stride csA. accumulate false: C is written without being read. k >= 1.
  */
-export function simdGemmPacked(a: number, rsA: number, csA: number, bp: number, c: number, ldc: number, m: number, n: number, k: number, accumulate: boolean): void {
+export function simdGemmPacked(
+  a: number,
+  rsA: number,
+  csA: number,
+  bp: number,
+  c: number,
+  ldc: number,
+  m: number,
+  n: number,
+  k: number,
+  accumulate: boolean,
+): void {
   kernels!.gemmPacked(4 * a, rsA, csA, 4 * bp, 4 * c, ldc, m, n, k, 1, accumulate ? 1 : 0);
 }
 
@@ -195,23 +292,66 @@ export interface GateCodes {
  * One forward step of LSTM gate math for r rows (wasm/recurrent-module.ts),
  * float indices; mask -1 for none; U a multiple of 4.
  */
-export function simdLstmForwardStep(z: number, rec: number, cPrev: number, hPrev: number, mask: number, r: number, U: number, codes: GateCodes): void {
+export function simdLstmForwardStep(
+  z: number,
+  rec: number,
+  cPrev: number,
+  hPrev: number,
+  mask: number,
+  r: number,
+  U: number,
+  codes: GateCodes,
+): void {
   kernels!.lstmForwardStep(4 * z, 4 * rec, 4 * cPrev, 4 * hPrev, mask < 0 ? -1 : 4 * mask, r, U, codes.fa, codes.fr);
 }
 
 /** One backward step of LSTM gate math for r rows; tmp: U floats of scratch. */
 export function simdLstmBackwardStep(
-  z: number, cPrev: number, go: number, dh: number, dc: number, dz: number, dhNext: number, mask: number, r: number, U: number, codes: GateCodes, tmp: number,
+  z: number,
+  cPrev: number,
+  go: number,
+  dh: number,
+  dc: number,
+  dz: number,
+  dhNext: number,
+  mask: number,
+  r: number,
+  U: number,
+  codes: GateCodes,
+  tmp: number,
 ): void {
-  kernels!.lstmBackwardStep(4 * z, 4 * cPrev, 4 * go, 4 * dh, 4 * dc, 4 * dz, 4 * dhNext, mask < 0 ? -1 : 4 * mask, r, U, codes.fa, codes.fr, 4 * tmp);
+  kernels!.lstmBackwardStep(
+    4 * z,
+    4 * cPrev,
+    4 * go,
+    4 * dh,
+    4 * dc,
+    4 * dz,
+    4 * dhNext,
+    mask < 0 ? -1 : 4 * mask,
+    r,
+    U,
+    codes.fa,
+    codes.fr,
+    4 * tmp,
+  );
 }
 
 // ---- layer epilogues and pooling (layer-module.ts): copy in, one call, copy out ----------------
 
 /** y = x + bias[c] (then relu): false, having touched nothing, when the arrays do not fit. */
-export function simdBiasActivation(x: Float32Array, bias: Float32Array, y: Float32Array, rows: number, channels: number, relu: boolean): boolean {
+export function simdBiasActivation(
+  x: Float32Array,
+  bias: Float32Array,
+  y: Float32Array,
+  rows: number,
+  channels: number,
+  relu: boolean,
+): boolean {
   const n = rows * channels;
-  const xAt = alignLike(HEAP_INDEX, x), bAt = alignLike(xAt + n, bias), yAt = alignLike(bAt + channels, y);
+  const xAt = alignLike(HEAP_INDEX, x),
+    bAt = alignLike(xAt + n, bias),
+    yAt = alignLike(bAt + channels, y);
   const mem = heap(yAt + n - HEAP_INDEX);
   if (!mem) return false;
   mem.set(x, xAt);
@@ -222,9 +362,18 @@ export function simdBiasActivation(x: Float32Array, bias: Float32Array, y: Float
 }
 
 /** dx = dy · (y > 0), and dBias = the column sums of dx (float64) when given. dx may be dy. */
-export function simdReluGrad(y: Float32Array, dy: Float32Array, dx: Float32Array, dBias: Float32Array | null, rows: number, channels: number): boolean {
+export function simdReluGrad(
+  y: Float32Array,
+  dy: Float32Array,
+  dx: Float32Array,
+  dBias: Float32Array | null,
+  rows: number,
+  channels: number,
+): boolean {
   const n = rows * channels;
-  const yAt = alignLike(HEAP_INDEX, y), dyAt = alignLike(yAt + n, dy), dxAt = alignLike(dyAt + n, dx);
+  const yAt = alignLike(HEAP_INDEX, y),
+    dyAt = alignLike(yAt + n, dy),
+    dxAt = alignLike(dyAt + n, dx);
   const sumsAt = align4(dxAt + n);
   const mem = heap(sumsAt + 2 * channels - HEAP_INDEX);
   if (!mem) return false;
@@ -243,19 +392,45 @@ export function simdReluGrad(y: Float32Array, dy: Float32Array, dx: Float32Array
 
 /** Pooling geometry, as @axon/tensor's Pool2DInfo. */
 export interface PoolGeometry {
-  batch: number; inHeight: number; inWidth: number; channels: number; outHeight: number; outWidth: number;
-  filterHeight: number; filterWidth: number; strideHeight: number; strideWidth: number; padTop: number; padLeft: number;
+  batch: number;
+  inHeight: number;
+  inWidth: number;
+  channels: number;
+  outHeight: number;
+  outWidth: number;
+  filterHeight: number;
+  filterWidth: number;
+  strideHeight: number;
+  strideWidth: number;
+  padTop: number;
+  padLeft: number;
 }
 
 /** Max pooling with channels a multiple of 4 (the caller checks). */
 export function simdMaxPool(x: Float32Array, y: Float32Array, argmax: Int32Array, g: PoolGeometry): boolean {
-  const xAt = alignLike(HEAP_INDEX, x), yAt = alignLike(xAt + x.length, y);
+  const xAt = alignLike(HEAP_INDEX, x),
+    yAt = alignLike(xAt + x.length, y);
   const aAt = align4(yAt + y.length);
   const mem = heap(aAt + argmax.length - HEAP_INDEX);
   if (!mem) return false;
   mem.set(x, xAt);
-  kernels!.maxPool(4 * xAt, 4 * yAt, 4 * aAt, g.batch, g.inHeight, g.inWidth, g.channels, g.outHeight, g.outWidth,
-    g.filterHeight, g.filterWidth, g.strideHeight, g.strideWidth, g.padTop, g.padLeft);
+  kernels!.maxPool(
+    4 * xAt,
+    4 * yAt,
+    4 * aAt,
+    g.batch,
+    g.inHeight,
+    g.inWidth,
+    g.channels,
+    g.outHeight,
+    g.outWidth,
+    g.filterHeight,
+    g.filterWidth,
+    g.strideHeight,
+    g.strideWidth,
+    g.padTop,
+    g.padLeft,
+  );
   y.set(mem.subarray(yAt, yAt + y.length));
   argmax.set(new Int32Array(mem.buffer, 4 * aAt, argmax.length));
   return true;
@@ -267,7 +442,9 @@ export function simdMaxPool(x: Float32Array, y: Float32Array, argmax: Int32Array
  * not fit.
  */
 export function simdMaxPoolBackprop(dy: Float32Array, argmax: Int32Array, dx: Float32Array): number | undefined {
-  const dyAt = alignLike(HEAP_INDEX, dy), aAt = align4(dyAt + dy.length), dxAt = alignLike(aAt + argmax.length, dx);
+  const dyAt = alignLike(HEAP_INDEX, dy),
+    aAt = align4(dyAt + dy.length),
+    dxAt = alignLike(aAt + argmax.length, dx);
   const mem = heap(dxAt + dx.length - HEAP_INDEX);
   if (!mem) return undefined;
   mem.set(dy, dyAt);
@@ -282,10 +459,21 @@ export function simdMaxPoolBackprop(dy: Float32Array, argmax: Int32Array, dx: Fl
  * in float64 as optimizers.ts computes it. False when they do not fit.
  */
 export function simdAdam(
-  p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, n: number,
-  beta1: number, beta2: number, lrT: number, decay: number, epsilon: number,
+  p: Float32Array,
+  g: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
+  n: number,
+  beta1: number,
+  beta2: number,
+  lrT: number,
+  decay: number,
+  epsilon: number,
 ): boolean {
-  const pAt = alignLike(HEAP_INDEX, p), gAt = alignLike(pAt + n, g), mAt = alignLike(gAt + n, m), vAt = alignLike(mAt + n, v);
+  const pAt = alignLike(HEAP_INDEX, p),
+    gAt = alignLike(pAt + n, g),
+    mAt = alignLike(gAt + n, m),
+    vAt = alignLike(mAt + n, v);
   const mem = heap(vAt + n - HEAP_INDEX);
   if (!mem) return false;
   mem.set(p.subarray(0, n), pAt);

@@ -5,7 +5,14 @@ import { Layer, registerLayer, type LayerArgs } from '../layer.js';
 import { serializeRegularizer, type Regularizer } from '../regularizers.js';
 import { formatShape, normalizePair, singleShape, type Shape } from '../shape.js';
 import {
-  biasAndActivation, channelsLastOnly, convOutputLength, kernelBiasOptions, oneTensor, paddingOption, positiveInteger, type KernelBiasArgs,
+  biasAndActivation,
+  channelsLastOnly,
+  convOutputLength,
+  kernelBiasOptions,
+  oneTensor,
+  paddingOption,
+  positiveInteger,
+  type KernelBiasArgs,
   type PaddingMode,
 } from './util.js';
 

@@ -1,13 +1,17 @@
-import {
-  add, greaterEqual, matmul, mul, randomUniform, reshape, tensor, type DType, type Tensor, type Variable,
-} from '@axon/tensor';
+import { greaterEqual, matmul, mul, randomUniform, reshape, tensor, type DType, type Tensor, type Variable } from '@axon/tensor';
 import { serializeActivation, type Activation, type ActivationIdentifier } from '../activations.js';
 import { seededRng, serializeInitializer, type Initializer } from '../initializers.js';
 import { Layer, registerLayer, uniqueLayerName, type CallKwargs, type LayerArgs } from '../layer.js';
 import { serializeRegularizer, type Regularizer } from '../regularizers.js';
 import { checkShapeArg, formatShape, shapeSize, singleShape, type Shape } from '../shape.js';
 import {
-  activationOption, biasAndActivation, channelsLastOnly, kernelBiasOptions, oneTensor, positiveInteger, type KernelBiasArgs,
+  activationOption,
+  biasAndActivation,
+  channelsLastOnly,
+  kernelBiasOptions,
+  oneTensor,
+  positiveInteger,
+  type KernelBiasArgs,
 } from './util.js';
 
 // ---- InputLayer ------------------------------------------------------------------------
@@ -81,7 +85,8 @@ export class Dense extends Layer {
   bias: Variable | null = null;
 
   constructor(args: DenseArgs) {
-    const withInput = args?.inputDim != null && args.inputShape == null && args.batchInputShape == null ? { ...args, inputShape: [args.inputDim] } : args;
+    const withInput =
+      args?.inputDim != null && args.inputShape == null && args.batchInputShape == null ? { ...args, inputShape: [args.inputDim] } : args;
     super(withInput ?? {});
     this.units = positiveInteger(this.name, 'units', args?.units);
     ({
@@ -111,7 +116,10 @@ export class Dense extends Layer {
   override call(inputs: Tensor | Tensor[]): Tensor {
     const x = oneTensor(this.name, inputs);
     const inputDim = x.shape[x.rank - 1]!;
-    const y = x.rank === 2 ? matmul(x, this.kernel!) : reshape(matmul(reshape(x, [-1, inputDim]), this.kernel!), [...x.shape.slice(0, -1), this.units]);
+    const y =
+      x.rank === 2
+        ? matmul(x, this.kernel!)
+        : reshape(matmul(reshape(x, [-1, inputDim]), this.kernel!), [...x.shape.slice(0, -1), this.units]);
     return biasAndActivation(y, this.bias, this.activation);
   }
 
@@ -193,7 +201,9 @@ export class Reshape extends Layer {
       !target.every((d) => d === -1 || (Number.isInteger(d) && d > 0)) ||
       target.filter((d) => d === -1).length > 1
     ) {
-      throw new Error(`Layer ${this.name}: targetShape must be an array of positive integers with at most one -1, got ${JSON.stringify(target)}`);
+      throw new Error(
+        `Layer ${this.name}: targetShape must be an array of positive integers with at most one -1, got ${JSON.stringify(target)}`,
+      );
     }
     this.targetShape = [...target];
   }
@@ -281,12 +291,16 @@ export class Dropout extends Layer {
   private maskShape(x: Tensor): number[] {
     if (!this.noiseShape) return [...x.shape];
     if (this.noiseShape.length !== x.rank) {
-      throw new Error(`Layer ${this.name}: noiseShape ${formatShape(this.noiseShape)} must have the input's rank ${x.rank} (input shape ${formatShape(x.shape)})`);
+      throw new Error(
+        `Layer ${this.name}: noiseShape ${formatShape(this.noiseShape)} must have the input's rank ${x.rank} (input shape ${formatShape(x.shape)})`,
+      );
     }
     return this.noiseShape.map((d, i) => {
       const size = d ?? x.shape[i]!;
       if (size !== 1 && size !== x.shape[i]) {
-        throw new Error(`Layer ${this.name}: noiseShape ${formatShape(this.noiseShape!)} does not broadcast to the input shape ${formatShape(x.shape)}`);
+        throw new Error(
+          `Layer ${this.name}: noiseShape ${formatShape(this.noiseShape!)} does not broadcast to the input shape ${formatShape(x.shape)}`,
+        );
       }
       return size;
     });

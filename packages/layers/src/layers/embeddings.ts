@@ -58,7 +58,9 @@ export class Embedding extends Layer {
     const x = oneTensor(this.name, inputs);
     // Float indices must hold integers: one value read back (int32 inputs skip it and read nothing).
     if (x.dtype === 'float32' && x.size > 0 && noGrad(() => sum(notEqual(x, floor(x)))).item() > 0) {
-      throw new Error(`Layer ${this.name}: indices must be integers in [0, ${this.inputDim}) (inputDim); the input of shape ${formatShape(x.shape)} has fractional values`);
+      throw new Error(
+        `Layer ${this.name}: indices must be integers in [0, ${this.inputDim}) (inputDim); the input of shape ${formatShape(x.shape)} has fractional values`,
+      );
     }
     try {
       // On the device, as Keras casts: no values read back. The gather kernel checks the range.

@@ -58,7 +58,8 @@ export class BatchNormalization extends Layer {
     this.axis = axis as number;
     if (!Number.isInteger(this.axis)) throw new Error(`Layer ${this.name}: axis must be an integer, got ${JSON.stringify(args.axis)}`);
     this.momentum = args.momentum ?? 0.99;
-    if (!(this.momentum >= 0 && this.momentum <= 1)) throw new Error(`Layer ${this.name}: momentum must be in [0, 1], got ${JSON.stringify(args.momentum)}`);
+    if (!(this.momentum >= 0 && this.momentum <= 1))
+      throw new Error(`Layer ${this.name}: momentum must be in [0, 1], got ${JSON.stringify(args.momentum)}`);
     this.epsilon = args.epsilon ?? 1e-3;
     if (!(this.epsilon > 0)) throw new Error(`Layer ${this.name}: epsilon must be positive, got ${JSON.stringify(args.epsilon)}`);
     this.center = args.center ?? true;

@@ -25,7 +25,12 @@ export function activationOption(layer: string, option: string, id: ActivationId
   return named(layer, option, () => getActivation(id));
 }
 
-export function initializerOption(layer: string, option: string, id: InitializerIdentifier | null | undefined, fallback: string): Initializer {
+export function initializerOption(
+  layer: string,
+  option: string,
+  id: InitializerIdentifier | null | undefined,
+  fallback: string,
+): Initializer {
   return named(layer, option, () => getInitializer(id ?? fallback));
 }
 
@@ -36,7 +41,9 @@ export function regularizerOption(layer: string, option: string, id: Regularizer
 /** Constraints are not implemented; a config carrying one is rejected rather than silently ignored. */
 export function rejectConstraint(layer: string, option: string, value: unknown): void {
   if (value !== undefined && value !== null) {
-    throw new Error(`Layer ${layer}: ${option} is not supported by Axon (weight constraints are not implemented), got ${JSON.stringify(value)}`);
+    throw new Error(
+      `Layer ${layer}: ${option} is not supported by Axon (weight constraints are not implemented), got ${JSON.stringify(value)}`,
+    );
   }
 }
 

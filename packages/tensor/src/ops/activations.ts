@@ -12,10 +12,15 @@ export const hardSigmoid = (x: Tensor): Tensor => clip(add(mul(x, 0.2), 0.5), 0,
 /** A fused activation as an op. */
 export function fusedActivationOp(activation: FusedActivation): (x: Tensor) => Tensor {
   switch (activation) {
-    case 'linear': return (x) => x;
-    case 'relu': return relu;
-    case 'sigmoid': return sigmoid;
-    case 'tanh': return tanh;
-    case 'hardSigmoid': return hardSigmoid;
+    case 'linear':
+      return (x) => x;
+    case 'relu':
+      return relu;
+    case 'sigmoid':
+      return sigmoid;
+    case 'tanh':
+      return tanh;
+    case 'hardSigmoid':
+      return hardSigmoid;
   }
 }

@@ -2,7 +2,7 @@ import { recordOp } from '../autograd.js';
 import type { BinaryOp, FusedActivation, UnaryOp, UnaryParams } from '../backend.js';
 import { hasKernel } from '../registry.js';
 import { broadcastShapes, shapesEqual, type Shape } from '../shape.js';
-import { Tensor } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
 import { asFloat, asTensor, assertTensor, buf, empty, kernels, rawBinary, unaliased, type TensorLike } from './util.js';
 import { reshape } from './shape-ops.js';
 import { sum } from './reduce.js';
@@ -66,7 +66,7 @@ const SELU_SCALE = 1.0507009873554805;
 
 function unaryOp(op: UnaryOp, xIn: Tensor, params?: UnaryParams): Tensor {
   assertTensor(op, xIn);
-  const x = asFloat(xIn, op);
+  const x = asFloat(xIn);
   const y = empty(x.shape);
   kernels().unary(op, buf(x, op), buf(y, op), params);
   const gradient = UNARY_GRADIENTS[op];
@@ -134,10 +134,7 @@ function binaryOp(
   if (!gradients) return y;
   return recordOp(op, y, [a, b], (dy) => {
     const [da, db] = gradients(a, b, y, dy);
-    return [
-      da && a.requiresGrad ? sumToShape(da, a.shape) : null,
-      db && b.requiresGrad ? sumToShape(db, b.shape) : null,
-    ];
+    return [da && a.requiresGrad ? sumToShape(da, a.shape) : null, db && b.requiresGrad ? sumToShape(db, b.shape) : null];
   });
 }
 
@@ -181,9 +178,9 @@ export const notEqual = (a: TensorLike, b: TensorLike): Tensor => binaryOp('notE
 
 /** cond ? a : b element-wise, with broadcasting of all three. */
 export function where(condLike: TensorLike, aLike: TensorLike, bLike: TensorLike): Tensor {
-  const cond = asFloat(asTensor(condLike, 'where', 'cond'), 'where');
-  const a = asFloat(asTensor(aLike, 'where', 'a'), 'where');
-  const b = asFloat(asTensor(bLike, 'where', 'b'), 'where');
+  const cond = asFloat(asTensor(condLike, 'where', 'cond'));
+  const a = asFloat(asTensor(aLike, 'where', 'a'));
+  const b = asFloat(asTensor(bLike, 'where', 'b'));
   const outShape = broadcastShapes('where', broadcastShapes('where', cond.shape, a.shape), b.shape);
   const y = empty(outShape);
   kernels().select(buf(cond, 'where'), cond.shape, buf(a, 'where'), a.shape, buf(b, 'where'), b.shape, buf(y, 'where'), outShape);

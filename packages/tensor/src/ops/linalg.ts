@@ -1,6 +1,6 @@
 import { recordOp } from '../autograd.js';
 import { broadcastShapes, formatShape, shapesEqual, sizeOf } from '../shape.js';
-import { Tensor } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
 import { sumToShape } from './elementwise.js';
 import { broadcastTo, reshape } from './shape-ops.js';
 import { asFloat, assertTensor, buf, empty, kernels } from './util.js';
@@ -35,7 +35,7 @@ export function matmul(a: Tensor, b: Tensor, transposeA = false, transposeB = fa
   // The kernel broadcasts a whole operand (stride 0); partial batch broadcasting is materialised.
   const operand = (t: Tensor, own: readonly number[]): { values: unknown; stride: number } => {
     const matrixSize = t.shape[t.rank - 2]! * t.shape[t.rank - 1]!;
-    const f = asFloat(t, 'matmul');
+    const f = asFloat(t);
     if (sizeOf(own) === 1) return { values: buf(f, 'matmul'), stride: 0 };
     if (shapesEqual(own, batchShape)) return { values: buf(f, 'matmul'), stride: matrixSize };
     const full = broadcastTo(f, [...batchShape, ...t.shape.slice(-2)]);

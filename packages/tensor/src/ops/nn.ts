@@ -14,7 +14,7 @@ function softmaxOp(name: 'softmax' | 'logSoftmax', x: Tensor, axis: number): Ten
   const outer = sizeBetween(x.shape, 0, a);
   const size = x.shape[a]!;
   const inner = sizeBetween(x.shape, a + 1, x.rank);
-  const xf = asFloat(x, name);
+  const xf = asFloat(x);
   const y = empty(x.shape);
   kernels().softmax(buf(xf, name), buf(y, name), outer, size, inner, name === 'logSoftmax');
   return recordOp(name, y, [x], (dy) => {
@@ -65,7 +65,13 @@ function checkPadding(op: string, padding: string): asserts padding is Padding {
 }
 
 /** Geometry of a conv2d over NHWC x with HWIO filter, validated. */
-export function conv2dInfo(xShape: readonly number[], filterShape: readonly number[], strides: Pair, padding: Padding, dilations: Pair): Conv2DInfo {
+export function conv2dInfo(
+  xShape: readonly number[],
+  filterShape: readonly number[],
+  strides: Pair,
+  padding: Padding,
+  dilations: Pair,
+): Conv2DInfo {
   checkPadding('conv2d', padding);
   const [batch, inHeight, inWidth, inChannels] = xShape as [number, number, number, number];
   const [filterHeight, filterWidth, filterIn, outChannels] = filterShape as [number, number, number, number];
@@ -86,9 +92,21 @@ export function conv2dInfo(xShape: readonly number[], filterShape: readonly numb
   const h = convOutputGeometry(inHeight, effH, strideHeight, padding);
   const w = convOutputGeometry(inWidth, effW, strideWidth, padding);
   return {
-    batch, inHeight, inWidth, inChannels, outHeight: h.out, outWidth: w.out, outChannels,
-    filterHeight, filterWidth, strideHeight, strideWidth, dilationHeight, dilationWidth,
-    padTop: h.padBefore, padLeft: w.padBefore,
+    batch,
+    inHeight,
+    inWidth,
+    inChannels,
+    outHeight: h.out,
+    outWidth: w.out,
+    outChannels,
+    filterHeight,
+    filterWidth,
+    strideHeight,
+    strideWidth,
+    dilationHeight,
+    dilationWidth,
+    padTop: h.padBefore,
+    padLeft: w.padBefore,
   };
 }
 
@@ -99,8 +117,8 @@ export function conv2d(x: Tensor, filter: Tensor, strides: Pair = 1, padding: Pa
   assertRank('conv2d', x, 4);
   assertRank('conv2d', filter, 4, 'filter');
   const info = conv2dInfo(x.shape, filter.shape, strides, padding, dilations);
-  const xf = asFloat(x, 'conv2d');
-  const ff = asFloat(filter, 'conv2d');
+  const xf = asFloat(x);
+  const ff = asFloat(filter);
   const y = empty([info.batch, info.outHeight, info.outWidth, info.outChannels]);
   kernels().conv2d(buf(xf, 'conv2d'), buf(ff, 'conv2d'), buf(y, 'conv2d'), info);
   return recordOp('conv2d', y, [x, filter], (dy) => {
@@ -131,8 +149,18 @@ function poolInfo(op: string, x: Tensor, poolSize: Pair, strides: Pair | undefin
   const h = convOutputGeometry(inHeight, filterHeight, strideHeight, padding);
   const w = convOutputGeometry(inWidth, filterWidth, strideWidth, padding);
   return {
-    batch, inHeight, inWidth, channels, outHeight: h.out, outWidth: w.out,
-    filterHeight, filterWidth, strideHeight, strideWidth, padTop: h.padBefore, padLeft: w.padBefore,
+    batch,
+    inHeight,
+    inWidth,
+    channels,
+    outHeight: h.out,
+    outWidth: w.out,
+    filterHeight,
+    filterWidth,
+    strideHeight,
+    strideWidth,
+    padTop: h.padBefore,
+    padLeft: w.padBefore,
   };
 }
 
@@ -140,7 +168,7 @@ function poolInfo(op: string, x: Tensor, poolSize: Pair, strides: Pair | undefin
 export function maxPool2d(x: Tensor, poolSize: Pair = 2, strides?: Pair, padding: Padding = 'valid'): Tensor {
   const info = poolInfo('maxPool2d', x, poolSize, strides, padding);
   const shape = [info.batch, info.outHeight, info.outWidth, info.channels];
-  const xf = asFloat(x, 'maxPool2d');
+  const xf = asFloat(x);
   const y = empty(shape);
   const argmax = empty(shape, 'int32');
   kernels().maxPool2d(buf(xf, 'maxPool2d'), buf(y, 'maxPool2d'), buf(argmax, 'maxPool2d'), info);
@@ -154,7 +182,7 @@ export function maxPool2d(x: Tensor, poolSize: Pair = 2, strides?: Pair, padding
 /** Average pooling over NHWC; padded cells are not counted, as in TensorFlow. */
 export function avgPool2d(x: Tensor, poolSize: Pair = 2, strides?: Pair, padding: Padding = 'valid'): Tensor {
   const info = poolInfo('avgPool2d', x, poolSize, strides, padding);
-  const xf = asFloat(x, 'avgPool2d');
+  const xf = asFloat(x);
   const y = empty([info.batch, info.outHeight, info.outWidth, info.channels]);
   kernels().avgPool2d(buf(xf, 'avgPool2d'), buf(y, 'avgPool2d'), info);
   return recordOp('avgPool2d', y, [x], (dy) => {
@@ -181,23 +209,37 @@ export function biasActivation(x: Tensor, bias: Tensor | null, activation: Fused
   if (bias !== null) {
     assertTensor('biasActivation', bias, 'bias');
     if (bias.rank !== 1 || bias.shape[0] !== channels) {
-      throw new Error(`biasActivation: bias must have shape [${channels}] (the last axis of x ${formatShape(x.shape)}), got ${formatShape(bias.shape)}`);
+      throw new Error(
+        `biasActivation: bias must have shape [${channels}] (the last axis of x ${formatShape(x.shape)}), got ${formatShape(bias.shape)}`,
+      );
     }
   }
   if (bias === null && activation === 'linear') return unaliased(x, 'biasActivation');
   if (!hasKernel('biasActivation') || !hasKernel('biasActivationGrad')) {
     return fusedActivationOp(activation)(bias ? add(x, bias) : x);
   }
-  const xf = asFloat(x, 'biasActivation');
+  const xf = asFloat(x);
   const rows = channels === 0 ? 0 : x.size / channels;
   const y = empty(x.shape);
-  kernels().biasActivation(buf(xf, 'biasActivation'), bias ? buf(bias, 'biasActivation') : null, buf(y, 'biasActivation'), rows, channels, activation);
+  kernels().biasActivation(
+    buf(xf, 'biasActivation'),
+    bias ? buf(bias, 'biasActivation') : null,
+    buf(y, 'biasActivation'),
+    rows,
+    channels,
+    activation,
+  );
   return recordOp('biasActivation', y, bias ? [x, bias] : [x], (dy) => {
     const dx = empty(x.shape);
     const dBias = bias?.requiresGrad ? empty([channels]) : null;
     kernels().biasActivationGrad(
-      buf(y, 'biasActivation'), buf(dy, 'biasActivation'), buf(dx, 'biasActivation'),
-      dBias ? buf(dBias, 'biasActivation') : null, rows, channels, activation,
+      buf(y, 'biasActivation'),
+      buf(dy, 'biasActivation'),
+      buf(dx, 'biasActivation'),
+      dBias ? buf(dBias, 'biasActivation') : null,
+      rows,
+      channels,
+      activation,
     );
     return [x.requiresGrad ? dx : null, dBias];
   });

@@ -15,28 +15,36 @@ function check(op: string, param: Variable, state: Record<string, Tensor | null>
     if (!shapesEqual(t.shape, param.shape)) {
       throw new Error(`${op}: ${name} for '${param.name}' has shape ${formatShape(t.shape)}, expected ${formatShape(param.shape)}`);
     }
-    if (name !== 'grad' && !(t instanceof Variable)) throw new Error(`${op}: ${name} must be a Variable (optimizer state, updated in place)`);
+    if (name !== 'grad' && !(t instanceof Variable))
+      throw new Error(`${op}: ${name} must be a Variable (optimizer state, updated in place)`);
   }
 }
 
 /** SGD (with momentum when config.momentum > 0, which needs a velocity variable). */
 export function sgdUpdate(param: Variable, grad: Tensor, velocity: Variable | null, config: SgdConfig): void {
   check('sgdUpdate', param, { grad, velocity });
-  const g = asFloat(grad, 'sgdUpdate');
+  const g = asFloat(grad);
   kernels().sgdUpdate(buf(param, 'sgdUpdate'), buf(g, 'sgdUpdate'), velocity ? buf(velocity, 'sgdUpdate') : null, config);
 }
 
 /** Adam / AdamW with moment variables m and v. */
 export function adamUpdate(param: Variable, grad: Tensor, m: Variable, v: Variable, config: AdamConfig): void {
   check('adamUpdate', param, { grad, m, v });
-  const g = asFloat(grad, 'adamUpdate');
+  const g = asFloat(grad);
   kernels().adamUpdate(buf(param, 'adamUpdate'), buf(g, 'adamUpdate'), buf(m, 'adamUpdate'), buf(v, 'adamUpdate'), config);
 }
 
 /** RMSprop; mom only with momentum, meanGrad only when centered. */
-export function rmspropUpdate(param: Variable, grad: Tensor, meanSquare: Variable, mom: Variable | null, meanGrad: Variable | null, config: RmspropConfig): void {
+export function rmspropUpdate(
+  param: Variable,
+  grad: Tensor,
+  meanSquare: Variable,
+  mom: Variable | null,
+  meanGrad: Variable | null,
+  config: RmspropConfig,
+): void {
   check('rmspropUpdate', param, { grad, meanSquare, mom, meanGrad });
-  const g = asFloat(grad, 'rmspropUpdate');
+  const g = asFloat(grad);
   const b = (t: Variable | null): unknown => (t ? buf(t, 'rmspropUpdate') : null);
   kernels().rmspropUpdate(buf(param, 'rmspropUpdate'), buf(g, 'rmspropUpdate'), b(meanSquare), b(mom), b(meanGrad), config);
 }

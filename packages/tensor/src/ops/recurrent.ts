@@ -12,15 +12,13 @@ import { recordMultiOutputOp } from '../autograd.js';
 import type { FusedActivation as RnnActivation, RnnSequenceInfo } from '../backend.js';
 import { hasKernel } from '../registry.js';
 import { formatShape } from '../shape.js';
-import { Tensor } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
 import { zeros } from './create.js';
 import { add, cast, mul, sub, where } from './elementwise.js';
 import { FUSED_ACTIVATIONS, fusedActivationOp } from './activations.js';
 import { matmul } from './linalg.js';
 import { reshape, slice, split, stack } from './shape-ops.js';
 import { asFloat, assertTensor, buf, empty, kernels } from './util.js';
-
-
 
 /** An activation the fused kernels know by name, or any differentiable function (composite path). */
 export type RnnActivationLike = RnnActivation | ((x: Tensor) => Tensor);
@@ -116,7 +114,9 @@ function prepare(kind: Kind, x: Tensor, weights: RnnWeights, options: GruSequenc
   const units = recurrentKernel.shape[0]!;
   const expect = (t: Tensor, shape: number[], name: string): void => {
     if (t.rank !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-      throw new Error(`${op}: ${name} must have shape ${formatShape(shape)} (inputs ${inputSize}, units ${units}), got ${formatShape(t.shape)}`);
+      throw new Error(
+        `${op}: ${name} must have shape ${formatShape(shape)} (inputs ${inputSize}, units ${units}), got ${formatShape(t.shape)}`,
+      );
     }
   };
   expect(recurrentKernel, [units, g * units], 'recurrentKernel');
@@ -152,7 +152,10 @@ function prepare(kind: Kind, x: Tensor, weights: RnnWeights, options: GruSequenc
     }
   }
   const info: RnnSequenceInfo = {
-    batch, timesteps, inputSize, units,
+    batch,
+    timesteps,
+    inputSize,
+    units,
     goBackwards: options.goBackwards ?? false,
     returnSequences: options.returnSequences ?? false,
     zeroOutputForMask: options.zeroOutputForMask ?? false,
@@ -185,7 +188,7 @@ function runSequence(kind: Kind, x: Tensor, weights: RnnWeights, options: GruSeq
 function fusedSequence(p: Prepared): RnnSequenceResult {
   const { kind, kernel, recurrentKernel, bias, initial, mask, info } = p;
   const op = `${kind}Sequence`;
-  const x = asFloat(p.x, op);
+  const x = asFloat(p.x);
   const { batch: B, timesteps: T, units: U } = info;
   const G = GATES[kind];
   const isLstm = kind === 'lstm';
@@ -200,32 +203,61 @@ function fusedSequence(p: Prepared): RnnSequenceResult {
   const forward = kernels()[`${kind}Forward`];
   forward(
     {
-      x: b(x), kernel: b(kernel), recurrentKernel: b(recurrentKernel), bias: b(bias),
-      h0: b(initial?.[0]), c0: isLstm ? b(initial?.[1]) : null, mask: b(mask),
-      output: b(output), hT: b(hT), cT: b(cT), hs: b(hs), cs: b(cs), gates: b(gates), aux: b(aux),
+      x: b(x),
+      kernel: b(kernel),
+      recurrentKernel: b(recurrentKernel),
+      bias: b(bias),
+      h0: b(initial?.[0]),
+      c0: isLstm ? b(initial?.[1]) : null,
+      mask: b(mask),
+      output: b(output),
+      hT: b(hT),
+      cT: b(cT),
+      hs: b(hs),
+      cs: b(cs),
+      gates: b(gates),
+      aux: b(aux),
     },
     info,
   );
   const inputs: Tensor[] = [x, kernel, recurrentKernel, ...(bias ? [bias] : []), ...(initial ?? [])];
   const outputs = isLstm ? [output, hT, cT!] : [output, hT];
   recordMultiOutputOp(op, outputs, inputs, (dys) => {
-    const want = (t: Tensor | null | undefined): Tensor | null => (t && t.requiresGrad ? empty(t.shape) : null);
+    const want = (t: Tensor | null | undefined): Tensor | null => (t?.requiresGrad ? empty(t.shape) : null);
     const grads = {
-      dx: want(x), dKernel: want(kernel), dRecurrentKernel: want(recurrentKernel), dBias: want(bias),
-      dh0: want(initial?.[0]), dc0: isLstm ? want(initial?.[1]) : null,
+      dx: want(x),
+      dKernel: want(kernel),
+      dRecurrentKernel: want(recurrentKernel),
+      dBias: want(bias),
+      dh0: want(initial?.[0]),
+      dc0: isLstm ? want(initial?.[1]) : null,
     };
     kernels()[`${kind}Backward`](
       {
-        x: b(x), kernel: b(kernel), recurrentKernel: b(recurrentKernel), mask: b(mask),
-        hs: b(hs), cs: b(cs), gates: b(gates), aux: b(aux),
-        dOutput: b(dys[0]), dhT: b(dys[1]), dcT: isLstm ? b(dys[2]) : null,
-        dx: b(grads.dx), dKernel: b(grads.dKernel), dRecurrentKernel: b(grads.dRecurrentKernel), dBias: b(grads.dBias),
-        dh0: b(grads.dh0), dc0: b(grads.dc0),
+        x: b(x),
+        kernel: b(kernel),
+        recurrentKernel: b(recurrentKernel),
+        mask: b(mask),
+        hs: b(hs),
+        cs: b(cs),
+        gates: b(gates),
+        aux: b(aux),
+        dOutput: b(dys[0]),
+        dhT: b(dys[1]),
+        dcT: isLstm ? b(dys[2]) : null,
+        dx: b(grads.dx),
+        dKernel: b(grads.dKernel),
+        dRecurrentKernel: b(grads.dRecurrentKernel),
+        dBias: b(grads.dBias),
+        dh0: b(grads.dh0),
+        dc0: b(grads.dc0),
       },
       info,
     );
     return [
-      grads.dx, grads.dKernel, grads.dRecurrentKernel,
+      grads.dx,
+      grads.dKernel,
+      grads.dRecurrentKernel,
       ...(bias ? [grads.dBias] : []),
       ...(initial ? [grads.dh0, ...(isLstm ? [grads.dc0] : [])] : []),
     ];
@@ -234,7 +266,6 @@ function fusedSequence(p: Prepared): RnnSequenceResult {
 }
 
 // ---- the composite path ----------------------------------------------------------------
-
 
 function activationFn(a: RnnActivationLike): (x: Tensor) => Tensor {
   return typeof a === 'function' ? a : fusedActivationOp(a);

@@ -18,7 +18,7 @@ function keptShape(shape: readonly number[], axes: readonly number[]): number[] 
  * min and prod compose this way, and mean does too because every run is uniform.
  */
 function reduceRaw(op: ReduceOp, x: Tensor, axes: readonly number[], outShape: readonly number[]): Tensor {
-  let current = asFloat(x, op);
+  let current = asFloat(x);
   let shape = [...x.shape];
   const runs: [number, number][] = [];
   for (const a of axes) {
@@ -80,7 +80,12 @@ export function logSumExp(x: Tensor, axis?: Axes, keepDims = false): Tensor {
   const m = reduceOp('max', x, axes, true);
   const shift = new Tensor(m.storage, m.shape); // a constant view: the gradient is softmax without it
   const y = add(log(sum(exp(sub(x, shift)), axes, true)), shift);
-  return keepDims ? y : reshape(y, x.shape.filter((_, i) => !axes.includes(i)));
+  return keepDims
+    ? y
+    : reshape(
+        y,
+        x.shape.filter((_, i) => !axes.includes(i)),
+      );
 }
 
 function argReduce(op: 'max' | 'min', x: Tensor, axis: number): Tensor {
@@ -91,8 +96,11 @@ function argReduce(op: 'max' | 'min', x: Tensor, axis: number): Tensor {
   const size = x.shape[a]!;
   if (size === 0) throw new Error(`${name}: axis ${axis} has size 0`);
   const inner = sizeBetween(x.shape, a + 1, x.rank);
-  const xf = asFloat(x, name);
-  const out = empty(x.shape.filter((_, i) => i !== a), 'int32');
+  const xf = asFloat(x);
+  const out = empty(
+    x.shape.filter((_, i) => i !== a),
+    'int32',
+  );
   kernels().argReduce(op, buf(xf, name), buf(out, name), outer, size, inner);
   return out;
 }
@@ -100,4 +108,3 @@ function argReduce(op: 'max' | 'min', x: Tensor, axis: number): Tensor {
 /** Index of the largest value along an axis (default the last), as int32. */
 export const argMax = (x: Tensor, axis = -1): Tensor => argReduce('max', x, axis);
 export const argMin = (x: Tensor, axis = -1): Tensor => argReduce('min', x, axis);
-

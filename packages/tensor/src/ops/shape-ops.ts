@@ -15,7 +15,7 @@ function viewStorage(x: Tensor, op: string): Storage {
 export function reshape(x: Tensor, shape: Shape): Tensor {
   assertTensor('reshape', x);
   const inferredAt = shape.indexOf(-1);
-  let target = [...shape];
+  const target = [...shape];
   if (inferredAt >= 0) {
     const known = sizeOf(shape.filter((_, i) => i !== inferredAt));
     if (shape.indexOf(-1, inferredAt + 1) >= 0 || known === 0 || x.size % known !== 0) {
@@ -24,7 +24,9 @@ export function reshape(x: Tensor, shape: Shape): Tensor {
     target[inferredAt] = x.size / known;
   }
   if (target.some((d) => !Number.isInteger(d) || d < 0) || sizeOf(target) !== x.size) {
-    throw new Error(`reshape: cannot reshape ${formatShape(x.shape)} (${x.size} values) to ${formatShape(shape)} (${sizeOf(target)} values)`);
+    throw new Error(
+      `reshape: cannot reshape ${formatShape(x.shape)} (${x.size} values) to ${formatShape(shape)} (${sizeOf(target)} values)`,
+    );
   }
   if (shapesEqual(target, x.shape)) return unaliased(x, 'reshape');
   // A view sharing x's buffer, except of a variable, whose buffer optimizers update in place.
@@ -44,7 +46,10 @@ export function squeeze(x: Tensor, axes?: readonly number[]): Tensor {
   for (const a of drop ?? []) {
     if (x.shape[a] !== 1) throw new Error(`squeeze: axis ${a} of ${formatShape(x.shape)} has size ${x.shape[a]}, expected 1`);
   }
-  return reshape(x, x.shape.filter((d, i) => (drop ? !drop.includes(i) : d !== 1)));
+  return reshape(
+    x,
+    x.shape.filter((d, i) => (drop ? !drop.includes(i) : d !== 1)),
+  );
 }
 
 /** Repeats x along its size-1 (or missing leading) dimensions to `shape`. */
@@ -70,7 +75,7 @@ export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
   }
   if (p.every((a, i) => a === i)) return unaliased(x, 'transpose');
   const outShape = p.map((a) => x.shape[a]!);
-  const xf = asFloat(x, 'transpose');
+  const xf = asFloat(x);
   const y = empty(outShape);
   kernels().transpose(buf(xf, 'transpose'), x.shape, p, buf(y, 'transpose'));
   const inverse = new Array<number>(p.length);
@@ -92,11 +97,14 @@ export function slice(x: Tensor, begin: number | readonly number[], size?: numbe
     throw new Error(`slice: begin [${b.join(',')}] with size [${s.join(',')}] is out of bounds for shape ${formatShape(x.shape)}`);
   }
   if (shapesEqual(s, x.shape)) return unaliased(x, 'slice');
-  const xf = asFloat(x, 'slice');
+  const xf = asFloat(x);
   const y = empty(s);
   kernels().slice(buf(xf, 'slice'), x.shape, b, s, buf(y, 'slice'));
   return recordOp('slice', y, [x], (dy) => [
-    pad(dy, x.shape.map((d, i) => [b[i]!, d - b[i]! - s[i]!] as [number, number])),
+    pad(
+      dy,
+      x.shape.map((d, i) => [b[i]!, d - b[i]! - s[i]!] as [number, number]),
+    ),
   ]);
 }
 
@@ -104,12 +112,14 @@ export function slice(x: Tensor, begin: number | readonly number[], size?: numbe
 export function pad(x: Tensor, paddings: readonly (readonly [number, number])[], value = 0): Tensor {
   assertTensor('pad', x);
   if (paddings.length !== x.rank || paddings.some(([p, q]) => !Number.isInteger(p) || !Number.isInteger(q) || p < 0 || q < 0)) {
-    throw new Error(`pad: expected ${x.rank} non-negative [before, after] pairs for shape ${formatShape(x.shape)}, got ${JSON.stringify(paddings)}`);
+    throw new Error(
+      `pad: expected ${x.rank} non-negative [before, after] pairs for shape ${formatShape(x.shape)}, got ${JSON.stringify(paddings)}`,
+    );
   }
   const before = paddings.map((p) => p[0]);
   const after = paddings.map((p) => p[1]);
   const outShape = x.shape.map((d, i) => d + before[i]! + after[i]!);
-  const xf = asFloat(x, 'pad');
+  const xf = asFloat(x);
   const y = empty(outShape);
   kernels().pad(buf(xf, 'pad'), x.shape, before, after, value, buf(y, 'pad'));
   return recordOp('pad', y, [x], (dy) => [slice(dy, before, x.shape)]);
@@ -123,7 +133,9 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
   const a = normalizeAxis('concat', axis, first.rank);
   for (const [i, t] of tensors.entries()) {
     if (t.rank !== first.rank || t.shape.some((d, j) => j !== a && d !== first.shape[j])) {
-      throw new Error(`concat: tensors[${i}] has shape ${formatShape(t.shape)}, incompatible with ${formatShape(first.shape)} along axis ${a}`);
+      throw new Error(
+        `concat: tensors[${i}] has shape ${formatShape(t.shape)}, incompatible with ${formatShape(first.shape)} along axis ${a}`,
+      );
     }
   }
   if (tensors.length === 1) return unaliased(first, 'concat');
@@ -131,7 +143,7 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
   const outShape = [...first.shape];
   outShape[a] = sizes.reduce((x, y) => x + y, 0);
   const y = empty(outShape);
-  const inputs = tensors.map((t) => buf(asFloat(t, 'concat'), 'concat'));
+  const inputs = tensors.map((t) => buf(asFloat(t), 'concat'));
   kernels().concat(inputs, sizes, sizeBetween(first.shape, 0, a), sizeBetween(first.shape, a + 1, first.rank), buf(y, 'concat'));
   return recordOp('concat', y, tensors, (dy) => {
     let offset = 0;
@@ -155,7 +167,10 @@ export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
     }
   }
   const a = normalizeAxis('stack', axis, first.rank + 1);
-  return concat(tensors.map((t) => expandDims(t, a)), a);
+  return concat(
+    tensors.map((t) => expandDims(t, a)),
+    a,
+  );
 }
 
 /** Splits into `count` equal parts, or parts of the given sizes (one may be -1), along an axis. */
@@ -209,7 +224,8 @@ function toIndices(op: string, indices: Tensor | ArrayLike<number>): Tensor {
   }
   const values = Int32Array.from(indices as ArrayLike<number>);
   for (let i = 0; i < values.length; i++) {
-    if (values[i] !== (indices as ArrayLike<number>)[i]) throw new Error(`${op}: indices must be integers, got ${(indices as ArrayLike<number>)[i]} at position ${i}`);
+    if (values[i] !== (indices as ArrayLike<number>)[i])
+      throw new Error(`${op}: indices must be integers, got ${(indices as ArrayLike<number>)[i]} at position ${i}`);
   }
   return new Tensor(values, [values.length]);
 }
@@ -226,7 +242,7 @@ export function gather(x: Tensor, indices: Tensor | ArrayLike<number>, axis = 0)
   const size = x.shape[a]!;
   const inner = sizeBetween(x.shape, a + 1, x.rank);
   const outShape = [...x.shape.slice(0, a), ...idx.shape, ...x.shape.slice(a + 1)];
-  const xf = asFloat(x, 'gather');
+  const xf = asFloat(x);
   const y = empty(outShape);
   kernels().gather(buf(xf, 'gather'), buf(idx, 'gather'), buf(y, 'gather'), outer, size, inner);
   return recordOp('gather', y, [xf], (dy) => {
@@ -253,9 +269,15 @@ export function tile(x: Tensor, reps: readonly number[]): Tensor {
     throw new Error(`tile: expected ${x.rank} non-negative integer repetitions for shape ${formatShape(x.shape)}, got [${reps.join(',')}]`);
   }
   // Interleave a size-1 axis before each axis, broadcast it to the repetition count, then merge.
-  const expanded = reshape(x, x.shape.flatMap((d) => [1, d]));
+  const expanded = reshape(
+    x,
+    x.shape.flatMap((d) => [1, d]),
+  );
   const target = x.shape.flatMap((d, i) => [reps[i]!, d]);
-  return reshape(broadcastTo(expanded, target), x.shape.map((d, i) => d * reps[i]!));
+  return reshape(
+    broadcastTo(expanded, target),
+    x.shape.map((d, i) => d * reps[i]!),
+  );
 }
 
 /** A copy of x in a buffer of its own (on the device, no round trip), with the gradient passing through. */

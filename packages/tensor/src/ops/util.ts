@@ -52,7 +52,7 @@ export const kernels = activeKernels;
 export const buf = bufferOf;
 
 /** t as float32 (int32 tensors are converted into a new tensor). */
-export function asFloat(t: Tensor, op: string): Tensor {
+export function asFloat(t: Tensor): Tensor {
   if (t.dtype === 'float32') return t;
   return new Tensor(copyStorage(t, 'float32'), t.shape);
 }
@@ -67,9 +67,15 @@ export function unaliased(x: Tensor, op: string): Tensor {
 }
 
 /** out = a op b broadcast to `outShape` (default: the broadcast of a and b), no gradient. */
-export function rawBinary(op: BinaryOp, a: Tensor, b: Tensor, name: string, outShape: Shape = broadcastShapes(name, a.shape, b.shape)): Tensor {
-  const fa = asFloat(a, name);
-  const fb = asFloat(b, name);
+export function rawBinary(
+  op: BinaryOp,
+  a: Tensor,
+  b: Tensor,
+  name: string,
+  outShape: Shape = broadcastShapes(name, a.shape, b.shape),
+): Tensor {
+  const fa = asFloat(a);
+  const fb = asFloat(b);
   const y = empty(outShape);
   kernels().binary(op, buf(fa, name), fa.shape, buf(fb, name), fb.shape, buf(y, name), outShape);
   return y;

@@ -12,18 +12,38 @@
  * and fail if a kernel reads or writes outside its views.
  */
 
-import { KERNEL_NAMES, type Backend, type BinaryOp, type Conv2DInfo, type FusedActivation, type KernelName, type Kernels, type Pool2DInfo, type ReduceOp, type UnaryOp, type UnaryParams } from '../backend.js';
-import { Rng, createReferenceBackend, referenceUnary, seedFrom } from './reference.js';
+import {
+  KERNEL_NAMES,
+  type AnyBackend,
+  type BinaryOp,
+  type Conv2DInfo,
+  type FusedActivation,
+  type KernelName,
+  type Kernels,
+  type Pool2DInfo,
+  type ReduceOp,
+  type UnaryOp,
+  type UnaryParams,
+} from '../backend.js';
+import { Rng, createReferenceBackend, seedFrom } from './reference.js';
 import { hostKernels } from './simulated.js';
 
-export { Rng, createReferenceBackend, referenceErf, referenceErfc, referenceUnary, referenceUnaryDerivative, seedFrom } from './reference.js';
+export {
+  Rng,
+  createReferenceBackend,
+  referenceErf,
+  referenceErfc,
+  referenceUnary,
+  referenceUnaryDerivative,
+  seedFrom,
+} from './reference.js';
 
 export interface ConformanceCase {
   name: string;
   /** The kernel the case checks: a backend without it skips the case (its ops use another backend's). */
   kernel: KernelName;
   /** Runs the case on a backend of any device (host arrays are copied to and from it). */
-  run(backend: Backend<any, any>): void;
+  run(backend: AnyBackend): void;
 }
 
 export interface Tolerance {
@@ -79,7 +99,8 @@ export function assertThrows(what: string, fn: () => void, mentions: readonly st
   } catch (e) {
     error = e;
   }
-  if (!(error instanceof Error)) throw new Error(`${what}: expected an Error to be thrown, ${error === undefined ? 'nothing was' : `got ${String(error)}`}`);
+  if (!(error instanceof Error))
+    throw new Error(`${what}: expected an Error to be thrown, ${error === undefined ? 'nothing was' : `got ${String(error)}`}`);
   for (const m of mentions) {
     if (!error.message.includes(m)) throw new Error(`${what}: the error "${error.message}" should mention "${m}"`);
   }
@@ -106,7 +127,10 @@ interface Guard {
 class Arrays {
   private readonly guards: Guard[] = [];
 
-  constructor(readonly rng: Rng, readonly views: boolean) {}
+  constructor(
+    readonly rng: Rng,
+    readonly views: boolean,
+  ) {}
 
   private placeFloat(name: string, data: Float32Array): Float32Array {
     if (!this.views) return data;
@@ -170,7 +194,9 @@ const reference = createReferenceBackend() as unknown as Kernels;
  * `outputs` picks (outputs, and any state updated in place).
  */
 function differential<T>(
-  backend: Kernels, what: string, views: boolean,
+  backend: Kernels,
+  what: string,
+  views: boolean,
   make: (f: Arrays) => T,
   call: (b: Kernels, args: T) => void,
   outputs: (args: T) => Record<string, ArrayLike<number>>,
@@ -205,7 +231,7 @@ function add(name: string, run: (kernels: Kernels) => void): void {
 }
 
 /** The cases for the kernels `backend` implements. */
-export function conformanceCasesFor(backend: Backend<any, any>): ConformanceCase[] {
+export function conformanceCasesFor(backend: AnyBackend): ConformanceCase[] {
   return conformanceCases.filter((c) => typeof backend[c.kernel] === 'function');
 }
 
@@ -219,7 +245,13 @@ const EXACT: Tolerance = { rtol: 0, atol: 0 };
 
 // ---------------------------------------------------------------- fill & cast
 
-for (const [dtype, value] of [['float32', 0], ['float32', -2.5], ['float32', NaN], ['int32', 7], ['int32', 0]] as const) {
+for (const [dtype, value] of [
+  ['float32', 0],
+  ['float32', -2.5],
+  ['float32', NaN],
+  ['int32', 7],
+  ['int32', 0],
+] as const) {
   for (const n of [0, 1, 1000]) {
     add(`fill ${dtype} n=${n} with ${value}`, (backend) => {
       const base = dtype === 'int32' ? new Int32Array(n + 3).fill(-7) : new Float32Array(n + 3).fill(-7);
@@ -277,7 +309,9 @@ function gemmCase(spec: GemmSpec): void {
   const length = (s: number, size: number): number => (batch > 0 ? (batch - 1) * s + size : 0);
   add(name, (backend) =>
     differential(
-      backend, name, views,
+      backend,
+      name,
+      views,
       (f) => ({
         a: f.floats('a', length(sA, m * k)),
         b: f.floats('b', length(sB, k * n)),
@@ -291,8 +325,21 @@ function gemmCase(spec: GemmSpec): void {
   );
 }
 
-for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
-  for (const [m, n, k] of [[1, 1, 1], [7, 13, 5], [13, 7, 5], [33, 17, 65], [1, 37, 19], [23, 1, 41], [4, 4, 1]]) {
+for (const [transA, transB] of [
+  [false, false],
+  [true, false],
+  [false, true],
+  [true, true],
+] as const) {
+  for (const [m, n, k] of [
+    [1, 1, 1],
+    [7, 13, 5],
+    [13, 7, 5],
+    [33, 17, 65],
+    [1, 37, 19],
+    [23, 1, 41],
+    [4, 4, 1],
+  ]) {
     gemmCase({ batch: 1, m, n, k, transA, transB });
   }
   gemmCase({ batch: 1, m: 7, n: 13, k: 5, transA, transB, alpha: -0.5, beta: 0.25 });
@@ -322,15 +369,38 @@ gemmCase({ batch: 3, m: 1, n: 13, k: 5, strideB: 'shared', beta: 1, views: true 
 
 add('gemm rejects a c of the wrong length', (backend) => {
   assertThrows('gemm with c too short', () =>
-    backend.gemm(new Float32Array(6), new Float32Array(6), new Float32Array(3), 1, 2, 2, 3, false, false, 1, 0, 6, 6));
+    backend.gemm(new Float32Array(6), new Float32Array(6), new Float32Array(3), 1, 2, 2, 3, false, false, 1, 0, 6, 6),
+  );
 });
 
 // ---------------------------------------------------------------- unary
 
 const UNARY_OPS: readonly UnaryOp[] = [
-  'neg', 'exp', 'log', 'sqrt', 'rsqrt', 'square', 'abs', 'sign', 'reciprocal',
-  'relu', 'relu6', 'leakyRelu', 'elu', 'selu', 'gelu', 'sigmoid', 'tanh',
-  'softplus', 'softsign', 'swish', 'clip', 'step', 'floor', 'round', 'erf',
+  'neg',
+  'exp',
+  'log',
+  'sqrt',
+  'rsqrt',
+  'square',
+  'abs',
+  'sign',
+  'reciprocal',
+  'relu',
+  'relu6',
+  'leakyRelu',
+  'elu',
+  'selu',
+  'gelu',
+  'sigmoid',
+  'tanh',
+  'softplus',
+  'softsign',
+  'swish',
+  'clip',
+  'step',
+  'floor',
+  'round',
+  'erf',
 ];
 
 /** Ops defined only for positive inputs get positive random inputs. */
@@ -345,12 +415,18 @@ function unaryInputs(f: Arrays, op: UnaryOp, n: number, special: boolean): Float
   return POSITIVE_DOMAIN.has(op) ? f.floats('x', n, 0.05, 5) : f.floats('x', n, -5, 5);
 }
 
-function unaryCase(op: UnaryOp, params: UnaryParams | undefined, opts: { special?: boolean; views?: boolean; inPlace?: boolean } = {}): void {
+function unaryCase(
+  op: UnaryOp,
+  params: UnaryParams | undefined,
+  opts: { special?: boolean; views?: boolean; inPlace?: boolean } = {},
+): void {
   const label = `${op}${params ? ` ${JSON.stringify(params)}` : ''}${opts.special ? ' special values' : ''}${opts.views ? ' views' : ''}${opts.inPlace ? ' in place' : ''}`;
   const n = 257;
   add(`unary ${label}`, (backend) =>
     differential(
-      backend, `unary ${label}`, opts.views ?? false,
+      backend,
+      `unary ${label}`,
+      opts.views ?? false,
       (f) => {
         const x = unaryInputs(f, op, n, opts.special ?? false);
         return { x, y: opts.inPlace ? x : f.filled('y', x.length, NaN) };
@@ -377,14 +453,34 @@ unaryCase('relu', undefined, { inPlace: true, views: true });
 
 /** Ops with a well-defined value at ±Infinity (gelu, swish, softsign are left out: x·0 there is NaN in plain float math). */
 const INFINITY_SAFE: readonly UnaryOp[] = [
-  'neg', 'exp', 'sqrt', 'square', 'abs', 'sign', 'reciprocal', 'relu', 'relu6', 'leakyRelu', 'elu', 'selu',
-  'sigmoid', 'tanh', 'softplus', 'clip', 'step', 'floor', 'round', 'erf',
+  'neg',
+  'exp',
+  'sqrt',
+  'square',
+  'abs',
+  'sign',
+  'reciprocal',
+  'relu',
+  'relu6',
+  'leakyRelu',
+  'elu',
+  'selu',
+  'sigmoid',
+  'tanh',
+  'softplus',
+  'clip',
+  'step',
+  'floor',
+  'round',
+  'erf',
 ];
 add(`unary at ±Infinity (${INFINITY_SAFE.length} ops)`, (backend) => {
   for (const op of INFINITY_SAFE) {
     const params = op === 'clip' ? { alpha: -1, beta: 1 } : undefined;
     differential(
-      backend, `unary ${op} at ±Infinity`, false,
+      backend,
+      `unary ${op} at ±Infinity`,
+      false,
       (f) => ({ x: f.values('x', [Infinity, -Infinity, 1]), y: f.filled('y', 3, NaN) }),
       (b, t) => b.unary(op, t.x, t.y, params),
       (t) => ({ y: t.y }),
@@ -400,29 +496,77 @@ add('unary rejects mismatched lengths', (backend) => {
 // ---------------------------------------------------------------- binary & select
 
 const BINARY_OPS: readonly BinaryOp[] = [
-  'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'squaredDifference',
-  'greater', 'greaterEqual', 'less', 'lessEqual', 'equal', 'notEqual',
+  'add',
+  'sub',
+  'mul',
+  'div',
+  'pow',
+  'maximum',
+  'minimum',
+  'squaredDifference',
+  'greater',
+  'greaterEqual',
+  'less',
+  'lessEqual',
+  'equal',
+  'notEqual',
 ];
 const COMPARISONS = new Set<BinaryOp>(['greater', 'greaterEqual', 'less', 'lessEqual', 'equal', 'notEqual', 'maximum', 'minimum']);
 
 /** [aShape, bShape, outShape]: equal shapes, scalars, rows, columns, outer products, rank mismatch, empty. */
 const BROADCASTS: readonly (readonly [number[], number[], number[]])[] = [
-  [[3, 4], [3, 4], [3, 4]],
+  [
+    [3, 4],
+    [3, 4],
+    [3, 4],
+  ],
   [[], [2, 3], [2, 3]],
   [[2, 3], [], [2, 3]],
   [[2, 3], [1], [2, 3]],
   [[1], [1], [1]],
   [[], [], []],
-  [[4, 1], [1, 5], [4, 5]],
-  [[1, 5], [4, 1], [4, 5]],
+  [
+    [4, 1],
+    [1, 5],
+    [4, 5],
+  ],
+  [
+    [1, 5],
+    [4, 1],
+    [4, 5],
+  ],
   [[2, 3, 4], [4], [2, 3, 4]],
-  [[2, 3, 4], [3, 1], [2, 3, 4]],
-  [[2, 1, 4], [3, 1], [2, 3, 4]],
+  [
+    [2, 3, 4],
+    [3, 1],
+    [2, 3, 4],
+  ],
+  [
+    [2, 1, 4],
+    [3, 1],
+    [2, 3, 4],
+  ],
   [[5], [2, 3, 5], [2, 3, 5]],
-  [[2, 1, 3, 1], [1, 4, 1, 5], [2, 4, 3, 5]],
-  [[0, 3], [1, 3], [0, 3]],
-  [[3, 0], [3, 1], [3, 0]],
-  [[1, 1, 7], [6, 1, 1], [6, 1, 7]],
+  [
+    [2, 1, 3, 1],
+    [1, 4, 1, 5],
+    [2, 4, 3, 5],
+  ],
+  [
+    [0, 3],
+    [1, 3],
+    [0, 3],
+  ],
+  [
+    [3, 0],
+    [3, 1],
+    [3, 0],
+  ],
+  [
+    [1, 1, 7],
+    [6, 1, 1],
+    [6, 1, 7],
+  ],
 ];
 
 const sizeOf = (shape: readonly number[]): number => shape.reduce((p, d) => p * d, 1);
@@ -440,7 +584,9 @@ for (const op of BINARY_OPS) {
     add(what, (backend) => {
       for (const [aShape, bShape, outShape] of BROADCASTS) {
         differential(
-          backend, `binary ${op} ${fmt(aShape)} with ${fmt(bShape)} -> ${fmt(outShape)}`, views,
+          backend,
+          `binary ${op} ${fmt(aShape)} with ${fmt(bShape)} -> ${fmt(outShape)}`,
+          views,
           (f) => ({
             a: binaryOperand(f, op, 'a', sizeOf(aShape)),
             b: binaryOperand(f, op, 'b', sizeOf(bShape)),
@@ -460,7 +606,9 @@ for (const op of BINARY_OPS) {
     const a = special.flatMap((v) => special.map(() => v));
     const b = special.flatMap(() => special);
     differential(
-      backend, `binary ${op} with NaN and infinities`, false,
+      backend,
+      `binary ${op} with NaN and infinities`,
+      false,
       (f) => ({ a: f.values('a', a), b: f.values('b', b), out: f.filled('out', a.length, 0) }),
       (bk, t) => bk.binary(op, t.a, [a.length], t.b, [b.length], t.out, [a.length]),
       (t) => ({ out: t.out }),
@@ -471,7 +619,9 @@ for (const op of BINARY_OPS) {
 
 add('binary add in place (out is a)', (backend) =>
   differential(
-    backend, 'binary add in place', false,
+    backend,
+    'binary add in place',
+    false,
     (f) => {
       const a = f.floats('a', 24);
       return { a, b: f.floats('b', 4), out: a };
@@ -487,12 +637,18 @@ const STRETCHED: readonly (readonly [number[], number[], number[]])[] = [
   [[3], [], [4, 3]],
   [[], [], [2, 3]],
   [[2, 1], [1], [5, 2, 4]],
-  [[1, 3], [1, 1], [2, 4, 3]],
+  [
+    [1, 3],
+    [1, 1],
+    [2, 4, 3],
+  ],
 ];
 add(`binary mul with outputs larger than the operands' broadcast`, (backend) => {
   for (const [aShape, bShape, outShape] of STRETCHED) {
     differential(
-      backend, `binary mul ${fmt(aShape)} with ${fmt(bShape)} -> ${fmt(outShape)}`, true,
+      backend,
+      `binary mul ${fmt(aShape)} with ${fmt(bShape)} -> ${fmt(outShape)}`,
+      true,
       (f) => ({ a: f.floats('a', sizeOf(aShape)), b: f.floats('b', sizeOf(bShape)), out: f.filled('out', sizeOf(outShape), NaN) }),
       (b, t) => b.binary('mul', t.a, aShape, t.b, bShape, t.out, outShape),
       (t) => ({ out: t.out }),
@@ -503,11 +659,17 @@ add(`binary mul with outputs larger than the operands' broadcast`, (backend) => 
 
 add('binary rejects shapes that do not broadcast', (backend) => {
   assertThrows('binary add [2, 3] with [4]', () =>
-    backend.binary('add', new Float32Array(6), [2, 3], new Float32Array(4), [4], new Float32Array(6), [2, 3]));
+    backend.binary('add', new Float32Array(6), [2, 3], new Float32Array(4), [4], new Float32Array(6), [2, 3]),
+  );
 });
 
 const SELECTS: readonly (readonly [number[], number[], number[], number[]])[] = [
-  [[2, 3], [2, 3], [2, 3], [2, 3]],
+  [
+    [2, 3],
+    [2, 3],
+    [2, 3],
+    [2, 3],
+  ],
   [[2, 1], [1, 3], [], [2, 3]],
   [[3], [2, 3], [2, 3], [2, 3]],
   [[], [4], [4], [4]],
@@ -519,10 +681,15 @@ for (const views of [false, true]) {
   add(`select over ${SELECTS.length} broadcasting shapes${views ? ' views' : ''}`, (backend) => {
     for (const [condShape, aShape, bShape, outShape] of SELECTS) {
       differential(
-        backend, `select ${fmt(condShape)} ${fmt(aShape)} ${fmt(bShape)} -> ${fmt(outShape)}`, views,
+        backend,
+        `select ${fmt(condShape)} ${fmt(aShape)} ${fmt(bShape)} -> ${fmt(outShape)}`,
+        views,
         (f) => ({
           // Conditions include 0, -0 (false) and nonzero, NaN (true).
-          cond: f.values('cond', Array.from(f.rng.ints(sizeOf(condShape), 0, 5), (i) => [0, -0, 1, -0.5, NaN][i])),
+          cond: f.values(
+            'cond',
+            Array.from(f.rng.ints(sizeOf(condShape), 0, 5), (i) => [0, -0, 1, -0.5, NaN][i]),
+          ),
           a: f.floats('a', sizeOf(aShape)),
           b: f.floats('b', sizeOf(bShape)),
           out: f.filled('out', sizeOf(outShape), NaN),
@@ -540,7 +707,16 @@ for (const views of [false, true]) {
 const REDUCE_OPS: readonly ReduceOp[] = ['sum', 'mean', 'max', 'min', 'prod'];
 /** [outer, size, inner], including empty outer, empty axis and long axes. */
 const REDUCE_SHAPES: readonly (readonly [number, number, number])[] = [
-  [1, 1, 1], [3, 7, 1], [2, 5, 4], [4, 1, 3], [1, 1000, 1], [3, 64, 17], [0, 3, 2], [2, 0, 3], [2, 3, 0], [0, 0, 0],
+  [1, 1, 1],
+  [3, 7, 1],
+  [2, 5, 4],
+  [4, 1, 3],
+  [1, 1000, 1],
+  [3, 64, 17],
+  [0, 3, 2],
+  [2, 0, 3],
+  [2, 3, 0],
+  [0, 0, 0],
 ];
 
 for (const op of REDUCE_OPS) {
@@ -549,7 +725,9 @@ for (const op of REDUCE_OPS) {
       const what = `reduce ${op} [${outer}, ${size}, ${inner}]${views ? ' views' : ''}`;
       add(what, (backend) =>
         differential(
-          backend, what, views,
+          backend,
+          what,
+          views,
           (f) => ({
             // prod over long axes stays in range with factors near 1.
             x: op === 'prod' ? f.floats('x', outer * size * inner, 0.9, 1.1) : f.floats('x', outer * size * inner, -2, 2),
@@ -564,7 +742,9 @@ for (const op of REDUCE_OPS) {
   }
   add(`reduce ${op} propagates NaN`, (backend) =>
     differential(
-      backend, `reduce ${op} NaN`, false,
+      backend,
+      `reduce ${op} NaN`,
+      false,
       (f) => ({ x: f.values('x', [1, NaN, 3, NaN, 2, 5, -Infinity, 4, Infinity]), out: f.filled('out', 3, 0) }),
       (b, t) => b.reduce(op, t.x, t.out, 3, 3, 1),
       (t) => ({ out: t.out }),
@@ -574,11 +754,20 @@ for (const op of REDUCE_OPS) {
 }
 
 for (const op of ['max', 'min'] as const) {
-  for (const [outer, size, inner] of [[3, 7, 1], [2, 5, 4], [1, 1, 1], [4, 1, 3], [0, 4, 2], [2, 300, 3]] as const) {
+  for (const [outer, size, inner] of [
+    [3, 7, 1],
+    [2, 5, 4],
+    [1, 1, 1],
+    [4, 1, 3],
+    [0, 4, 2],
+    [2, 300, 3],
+  ] as const) {
     const what = `argReduce ${op} [${outer}, ${size}, ${inner}] with ties`;
     add(what, (backend) =>
       differential(
-        backend, what, inner === 4,
+        backend,
+        what,
+        inner === 4,
         (f) => ({ x: f.integers('x', outer * size * inner, -2, 3), out: f.intValues('out', new Array<number>(outer * inner).fill(-9)) }),
         (b, t) => b.argReduce(op, t.x, t.out, outer, size, inner),
         (t) => ({ out: t.out }),
@@ -588,8 +777,13 @@ for (const op of ['max', 'min'] as const) {
   }
   add(`argReduce ${op} ranks NaN above every number`, (backend) =>
     differential(
-      backend, `argReduce ${op} NaN`, false,
-      (f) => ({ x: f.values('x', [1, NaN, 3, NaN, Infinity, 2, -Infinity, NaN, NaN, 5, 5, -1]), out: f.intValues('out', [-9, -9, -9, -9]) }),
+      backend,
+      `argReduce ${op} NaN`,
+      false,
+      (f) => ({
+        x: f.values('x', [1, NaN, 3, NaN, Infinity, 2, -Infinity, NaN, NaN, 5, 5, -1]),
+        out: f.intValues('out', [-9, -9, -9, -9]),
+      }),
       (b, t) => b.argReduce(op, t.x, t.out, 4, 3, 1),
       (t) => ({ out: t.out }),
       EXACT,
@@ -599,11 +793,21 @@ for (const op of ['max', 'min'] as const) {
 
 for (const log of [false, true]) {
   const kind = log ? 'logSoftmax' : 'softmax';
-  for (const [outer, size, inner] of [[2, 10, 1], [2, 5, 3], [1, 1, 1], [3, 1, 4], [0, 4, 2], [3, 0, 2], [2, 200, 1]] as const) {
+  for (const [outer, size, inner] of [
+    [2, 10, 1],
+    [2, 5, 3],
+    [1, 1, 1],
+    [3, 1, 4],
+    [0, 4, 2],
+    [3, 0, 2],
+    [2, 200, 1],
+  ] as const) {
     const what = `${kind} [${outer}, ${size}, ${inner}]`;
     add(what, (backend) =>
       differential(
-        backend, what, inner === 3,
+        backend,
+        what,
+        inner === 3,
         (f) => ({ x: f.floats('x', outer * size * inner, -5, 5), y: f.filled('y', outer * size * inner, NaN) }),
         (b, t) => b.softmax(t.x, t.y, outer, size, inner, log),
         (t) => ({ y: t.y }),
@@ -613,7 +817,9 @@ for (const log of [false, true]) {
   }
   add(`${kind} is stable for large logits and -Infinity masks`, (backend) =>
     differential(
-      backend, `${kind} large`, false,
+      backend,
+      `${kind} large`,
+      false,
       (f) => ({ x: f.values('x', [1000, 999, -1000, -Infinity, 0, 88, 89, -1e4, 50, 1]), y: f.filled('y', 10, NaN) }),
       (b, t) => b.softmax(t.x, t.y, 2, 5, 1, log),
       (t) => ({ y: t.y }),
@@ -622,7 +828,9 @@ for (const log of [false, true]) {
   );
   add(`${kind} in place, strided`, (backend) =>
     differential(
-      backend, `${kind} in place`, false,
+      backend,
+      `${kind} in place`,
+      false,
       (f) => {
         const x = f.floats('x', 2 * 6 * 5, -5, 5);
         return { x, y: x };
@@ -638,27 +846,71 @@ for (const log of [false, true]) {
 
 const TRANSPOSES: readonly (readonly [number[], number[]])[] = [
   [[5], [0]],
-  [[2, 3], [1, 0]],
-  [[67, 45], [1, 0]],
-  [[1, 7], [1, 0]],
-  [[2, 3, 4], [0, 2, 1]],
-  [[2, 3, 4], [1, 0, 2]],
-  [[2, 3, 4], [1, 2, 0]],
-  [[2, 3, 4], [2, 0, 1]],
-  [[2, 3, 4], [2, 1, 0]],
-  [[2, 3, 4], [0, 1, 2]],
-  [[1, 3, 1, 2], [3, 2, 1, 0]],
-  [[2, 3, 4, 5], [3, 1, 0, 2]],
-  [[2, 2, 2, 2, 2], [4, 3, 2, 1, 0]],
-  [[3, 1, 2, 2, 3], [0, 4, 2, 3, 1]],
-  [[2, 0, 3], [2, 1, 0]],
+  [
+    [2, 3],
+    [1, 0],
+  ],
+  [
+    [67, 45],
+    [1, 0],
+  ],
+  [
+    [1, 7],
+    [1, 0],
+  ],
+  [
+    [2, 3, 4],
+    [0, 2, 1],
+  ],
+  [
+    [2, 3, 4],
+    [1, 0, 2],
+  ],
+  [
+    [2, 3, 4],
+    [1, 2, 0],
+  ],
+  [
+    [2, 3, 4],
+    [2, 0, 1],
+  ],
+  [
+    [2, 3, 4],
+    [2, 1, 0],
+  ],
+  [
+    [2, 3, 4],
+    [0, 1, 2],
+  ],
+  [
+    [1, 3, 1, 2],
+    [3, 2, 1, 0],
+  ],
+  [
+    [2, 3, 4, 5],
+    [3, 1, 0, 2],
+  ],
+  [
+    [2, 2, 2, 2, 2],
+    [4, 3, 2, 1, 0],
+  ],
+  [
+    [3, 1, 2, 2, 3],
+    [0, 4, 2, 3, 1],
+  ],
+  [
+    [2, 0, 3],
+    [2, 1, 0],
+  ],
 ];
 
 for (const views of [false, true]) {
   add(`transpose over ${TRANSPOSES.length} shapes and permutations${views ? ' views' : ''}`, (backend) => {
     for (const [shape, perm] of TRANSPOSES) {
       differential(
-        backend, `transpose ${fmt(shape)} by ${fmt(perm)}`, views,
+        backend,
+        `transpose ${fmt(shape)} by ${fmt(perm)}`,
+        views,
         (f) => ({ x: f.floats('x', sizeOf(shape)), out: f.filled('out', sizeOf(shape), NaN) }),
         (b, t) => b.transpose(t.x, shape, perm, t.out),
         (t) => ({ out: t.out }),
@@ -670,21 +922,55 @@ for (const views of [false, true]) {
 
 const SLICES: readonly (readonly [number[], number[], number[]])[] = [
   [[10], [3], [4]],
-  [[4, 5], [1, 2], [2, 3]],
-  [[4, 5], [0, 0], [4, 5]],
-  [[4, 5], [3, 4], [1, 1]],
-  [[4, 5], [2, 1], [0, 3]],
-  [[3, 4, 5], [1, 0, 2], [2, 4, 2]],
-  [[2, 3, 4, 5], [1, 1, 1, 1], [1, 2, 3, 4]],
-  [[2, 3, 4, 5], [0, 0, 0, 0], [2, 3, 4, 5]],
-  [[6, 70], [2, 0], [3, 70]],
+  [
+    [4, 5],
+    [1, 2],
+    [2, 3],
+  ],
+  [
+    [4, 5],
+    [0, 0],
+    [4, 5],
+  ],
+  [
+    [4, 5],
+    [3, 4],
+    [1, 1],
+  ],
+  [
+    [4, 5],
+    [2, 1],
+    [0, 3],
+  ],
+  [
+    [3, 4, 5],
+    [1, 0, 2],
+    [2, 4, 2],
+  ],
+  [
+    [2, 3, 4, 5],
+    [1, 1, 1, 1],
+    [1, 2, 3, 4],
+  ],
+  [
+    [2, 3, 4, 5],
+    [0, 0, 0, 0],
+    [2, 3, 4, 5],
+  ],
+  [
+    [6, 70],
+    [2, 0],
+    [3, 70],
+  ],
 ];
 
 for (const views of [false, true]) {
   add(`slice over ${SLICES.length} cases${views ? ' views' : ''}`, (backend) => {
     for (const [shape, begin, size] of SLICES) {
       differential(
-        backend, `slice ${fmt(shape)} begin ${fmt(begin)} size ${fmt(size)}`, views,
+        backend,
+        `slice ${fmt(shape)} begin ${fmt(begin)} size ${fmt(size)}`,
+        views,
         (f) => ({ x: f.floats('x', sizeOf(shape)), out: f.filled('out', sizeOf(size), NaN) }),
         (b, t) => b.slice(t.x, shape, begin, size, t.out),
         (t) => ({ out: t.out }),
@@ -708,7 +994,9 @@ for (const views of [false, true]) {
     for (const [shape, before, after, value] of PADS) {
       const outShape = shape.map((d, i) => d + before[i] + after[i]);
       differential(
-        backend, `pad ${fmt(shape)} before ${fmt(before)} after ${fmt(after)} value ${value}`, views,
+        backend,
+        `pad ${fmt(shape)} before ${fmt(before)} after ${fmt(after)} value ${value}`,
+        views,
         (f) => ({ x: f.floats('x', sizeOf(shape)), out: f.filled('out', sizeOf(outShape), NaN) }),
         (b, t) => b.pad(t.x, shape, before, after, value, t.out),
         (t) => ({ out: t.out }),
@@ -732,8 +1020,13 @@ for (const views of [false, true]) {
     for (const [sizes, outer, inner] of CONCATS) {
       const total = sizes.reduce((p, s) => p + s, 0);
       differential(
-        backend, `concat sizes ${fmt(sizes)} outer ${outer} inner ${inner}`, views,
-        (f) => ({ inputs: sizes.map((s, i) => f.floats(`inputs[${i}]`, outer * s * inner)), out: f.filled('out', outer * total * inner, NaN) }),
+        backend,
+        `concat sizes ${fmt(sizes)} outer ${outer} inner ${inner}`,
+        views,
+        (f) => ({
+          inputs: sizes.map((s, i) => f.floats(`inputs[${i}]`, outer * s * inner)),
+          out: f.filled('out', outer * total * inner, NaN),
+        }),
         (b, t) => b.concat(t.inputs, sizes, outer, inner, t.out),
         (t) => ({ out: t.out }),
         EXACT,
@@ -747,7 +1040,9 @@ for (const parts of [1, 65, 1000]) {
     const sizes = Array.from({ length: parts }, (_, i) => (i % 3) + (parts === 1 ? 2 : 0));
     const total = sizes.reduce((p, s) => p + s, 0);
     differential(
-      backend, `concat of ${parts} parts`, false,
+      backend,
+      `concat of ${parts} parts`,
+      false,
       (f) => ({ inputs: sizes.map((s, i) => f.floats(`inputs[${i}]`, 2 * s * 3)), out: f.filled('out', 2 * total * 3, NaN) }),
       (b, t) => b.concat(t.inputs, sizes, 2, 3, t.out),
       (t) => ({ out: t.out }),
@@ -769,8 +1064,14 @@ for (const views of [false, true]) {
   add(`gather over ${GATHERS.length} cases${views ? ' views' : ''}`, (backend) => {
     for (const [outer, size, inner, indices] of GATHERS) {
       differential(
-        backend, `gather outer ${outer} size ${size} inner ${inner} indices ${fmt(indices)}`, views,
-        (f) => ({ x: f.floats('x', outer * size * inner), indices: f.intValues('indices', indices), out: f.filled('out', outer * indices.length * inner, NaN) }),
+        backend,
+        `gather outer ${outer} size ${size} inner ${inner} indices ${fmt(indices)}`,
+        views,
+        (f) => ({
+          x: f.floats('x', outer * size * inner),
+          indices: f.intValues('indices', indices),
+          out: f.filled('out', outer * indices.length * inner, NaN),
+        }),
         (b, t) => b.gather(t.x, t.indices, t.out, outer, size, inner),
         (t) => ({ out: t.out }),
         EXACT,
@@ -780,8 +1081,14 @@ for (const views of [false, true]) {
   add(`scatterAdd accumulates repeated indices${views ? ' views' : ''}`, (backend) => {
     for (const [outer, size, inner, indices] of GATHERS) {
       differential(
-        backend, `scatterAdd outer ${outer} size ${size} inner ${inner} indices ${fmt(indices)}`, views,
-        (f) => ({ dy: f.floats('dy', outer * indices.length * inner), indices: f.intValues('indices', indices), dx: f.floats('dx', outer * size * inner) }),
+        backend,
+        `scatterAdd outer ${outer} size ${size} inner ${inner} indices ${fmt(indices)}`,
+        views,
+        (f) => ({
+          dy: f.floats('dy', outer * indices.length * inner),
+          indices: f.intValues('indices', indices),
+          dx: f.floats('dx', outer * size * inner),
+        }),
         (b, t) => b.scatterAdd(t.dy, t.indices, t.dx, outer, size, inner),
         (t) => ({ dx: t.dx }),
         ELEMENTWISE,
@@ -792,8 +1099,11 @@ for (const views of [false, true]) {
 
 for (const bad of [5, -1]) {
   add(`gather rejects index ${bad} for an axis of 5, naming it and the range`, (backend) => {
-    assertThrows(`gather with index ${bad}`, () =>
-      backend.gather(new Float32Array(10), Int32Array.from([0, bad]), new Float32Array(4), 1, 5, 2), ['gather', String(bad), '5']);
+    assertThrows(
+      `gather with index ${bad}`,
+      () => backend.gather(new Float32Array(10), Int32Array.from([0, bad]), new Float32Array(4), 1, 5, 2),
+      ['gather', String(bad), '5'],
+    );
   });
 }
 
@@ -805,7 +1115,9 @@ add('oneHot, with out-of-range indices giving rows of offValue', (backend) => {
     [[0, 1], 0, 1, 0],
   ] as const) {
     differential(
-      backend, `oneHot ${fmt(indices)} depth ${depth}`, true,
+      backend,
+      `oneHot ${fmt(indices)} depth ${depth}`,
+      true,
       (f) => ({ indices: f.intValues('indices', indices), out: f.filled('out', indices.length * depth, NaN) }),
       (b, t) => b.oneHot(t.indices, depth, on, off, t.out),
       (t) => ({ out: t.out }),
@@ -850,8 +1162,21 @@ function convInfo(spec: ConvSpec): Conv2DInfo {
   const [outHeight, padTop] = convAxis(inHeight, filterHeight, strideHeight, dilationHeight, spec.padding, 'h');
   const [outWidth, padLeft] = convAxis(inWidth, filterWidth, strideWidth, dilationWidth, spec.padding, 'w');
   return {
-    batch: spec.batch, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels,
-    filterHeight, filterWidth, strideHeight, strideWidth, dilationHeight, dilationWidth, padTop, padLeft,
+    batch: spec.batch,
+    inHeight,
+    inWidth,
+    inChannels,
+    outHeight,
+    outWidth,
+    outChannels,
+    filterHeight,
+    filterWidth,
+    strideHeight,
+    strideWidth,
+    dilationHeight,
+    dilationWidth,
+    padTop,
+    padLeft,
   };
 }
 
@@ -867,7 +1192,9 @@ function convCases(spec: ConvSpec): void {
   const ySize = info.batch * info.outHeight * info.outWidth * info.outChannels;
   add(`conv2d ${label}`, (backend) =>
     differential(
-      backend, `conv2d ${label}`, views,
+      backend,
+      `conv2d ${label}`,
+      views,
       (f) => ({ x: f.floats('x', xSize), w: f.floats('filter', wSize), y: f.filled('y', ySize, NaN) }),
       (b, t) => b.conv2d(t.x, t.w, t.y, info),
       (t) => ({ y: t.y }),
@@ -876,7 +1203,9 @@ function convCases(spec: ConvSpec): void {
   );
   add(`conv2dBackpropInput ${label}`, (backend) =>
     differential(
-      backend, `conv2dBackpropInput ${label}`, views,
+      backend,
+      `conv2dBackpropInput ${label}`,
+      views,
       (f) => ({ dy: f.floats('dy', ySize), w: f.floats('filter', wSize), dx: f.filled('dx', xSize, NaN) }),
       (b, t) => b.conv2dBackpropInput(t.dy, t.w, t.dx, info),
       (t) => ({ dx: t.dx }),
@@ -885,7 +1214,9 @@ function convCases(spec: ConvSpec): void {
   );
   add(`conv2dBackpropFilter ${label}`, (backend) =>
     differential(
-      backend, `conv2dBackpropFilter ${label}`, views,
+      backend,
+      `conv2dBackpropFilter ${label}`,
+      views,
       (f) => ({ x: f.floats('x', xSize), dy: f.floats('dy', ySize), dw: f.filled('dFilter', wSize, NaN) }),
       (b, t) => b.conv2dBackpropFilter(t.x, t.dy, t.dw, info),
       (t) => ({ dFilter: t.dw }),
@@ -941,7 +1272,20 @@ function poolInfo(spec: PoolSpec): Pool2DInfo {
   const [strideHeight, strideWidth] = spec.stride;
   const [outHeight, padTop] = convAxis(inHeight, filterHeight, strideHeight, 1, spec.padding, 'h');
   const [outWidth, padLeft] = convAxis(inWidth, filterWidth, strideWidth, 1, spec.padding, 'w');
-  return { batch: spec.batch, inHeight, inWidth, channels, outHeight, outWidth, filterHeight, filterWidth, strideHeight, strideWidth, padTop, padLeft };
+  return {
+    batch: spec.batch,
+    inHeight,
+    inWidth,
+    channels,
+    outHeight,
+    outWidth,
+    filterHeight,
+    filterWidth,
+    strideHeight,
+    strideWidth,
+    padTop,
+    padLeft,
+  };
 }
 
 function poolCases(spec: PoolSpec): void {
@@ -956,7 +1300,9 @@ function poolCases(spec: PoolSpec): void {
   const input = (f: Arrays): Float32Array => (spec.ties ? f.integers('x', xSize, 0, 3) : f.floats('x', xSize));
   add(`maxPool2d ${label}`, (backend) =>
     differential(
-      backend, `maxPool2d ${label}`, views,
+      backend,
+      `maxPool2d ${label}`,
+      views,
       (f) => ({ x: input(f), y: f.filled('y', ySize, NaN), argmax: f.intValues('argmax', new Array<number>(ySize).fill(-9)) }),
       (b, t) => b.maxPool2d(t.x, t.y, t.argmax, info),
       (t) => ({ y: t.y, argmax: t.argmax }),
@@ -965,7 +1311,9 @@ function poolCases(spec: PoolSpec): void {
   );
   add(`maxPool2dBackprop ${label}`, (backend) =>
     differential(
-      backend, `maxPool2dBackprop ${label}`, views,
+      backend,
+      `maxPool2dBackprop ${label}`,
+      views,
       (f) => {
         const x = input(f);
         const argmax = new Int32Array(ySize);
@@ -979,7 +1327,9 @@ function poolCases(spec: PoolSpec): void {
   );
   add(`avgPool2d ${label}`, (backend) =>
     differential(
-      backend, `avgPool2d ${label}`, views,
+      backend,
+      `avgPool2d ${label}`,
+      views,
       (f) => ({ x: input(f), y: f.filled('y', ySize, NaN) }),
       (b, t) => b.avgPool2d(t.x, t.y, info),
       (t) => ({ y: t.y }),
@@ -988,7 +1338,9 @@ function poolCases(spec: PoolSpec): void {
   );
   add(`avgPool2dBackprop ${label}`, (backend) =>
     differential(
-      backend, `avgPool2dBackprop ${label}`, views,
+      backend,
+      `avgPool2dBackprop ${label}`,
+      views,
       (f) => ({ dy: f.floats('dy', ySize), dx: f.filled('dx', xSize, NaN) }),
       (b, t) => b.avgPool2dBackprop(t.dy, t.dx, info),
       (t) => ({ dx: t.dx }),
@@ -1011,7 +1363,9 @@ poolCases({ batch: 2, input: [7, 6, 3], pool: [3, 3], stride: [2, 2], padding: '
 add('maxPool2d ranks NaN above every number', (backend) => {
   const info = poolInfo({ batch: 1, input: [2, 4, 1], pool: [2, 2], stride: [2, 2], padding: 'valid' });
   differential(
-    backend, 'maxPool2d NaN', false,
+    backend,
+    'maxPool2d NaN',
+    false,
     (f) => ({ x: f.values('x', [1, NaN, 5, 2, NaN, 3, -Infinity, NaN]), y: f.filled('y', 2, 0), argmax: f.intValues('argmax', [-9, -9]) }),
     (b, t) => b.maxPool2d(t.x, t.y, t.argmax, info),
     (t) => ({ y: t.y, argmax: t.argmax }),
@@ -1023,12 +1377,24 @@ add('maxPool2d ranks NaN above every number', (backend) => {
 
 const FUSED: readonly FusedActivation[] = ['linear', 'relu', 'sigmoid', 'tanh', 'hardSigmoid'];
 for (const activation of FUSED) {
-  for (const [rows, channels, withBias, views] of [[1, 1, true, false], [7, 5, true, false], [300, 32, true, true], [9, 4, false, false], [0, 3, true, false]] as const) {
+  for (const [rows, channels, withBias, views] of [
+    [1, 1, true, false],
+    [7, 5, true, false],
+    [300, 32, true, true],
+    [9, 4, false, false],
+    [0, 3, true, false],
+  ] as const) {
     const label = `${activation} rows ${rows} channels ${channels}${withBias ? '' : ' no bias'}${views ? ' views' : ''}`;
     add(`biasActivation ${label}`, (backend) =>
       differential(
-        backend, `biasActivation ${label}`, views,
-        (f) => ({ x: f.floats('x', rows * channels, -4, 4), bias: withBias ? f.floats('bias', channels) : null, y: f.filled('y', rows * channels, NaN) }),
+        backend,
+        `biasActivation ${label}`,
+        views,
+        (f) => ({
+          x: f.floats('x', rows * channels, -4, 4),
+          bias: withBias ? f.floats('bias', channels) : null,
+          y: f.filled('y', rows * channels, NaN),
+        }),
         (b, t) => b.biasActivation(t.x, t.bias, t.y, rows, channels, activation),
         (t) => ({ y: t.y }),
         ELEMENTWISE,
@@ -1036,15 +1402,19 @@ for (const activation of FUSED) {
     );
     add(`biasActivationGrad ${label}`, (backend) =>
       differential(
-        backend, `biasActivationGrad ${label}`, views,
+        backend,
+        `biasActivationGrad ${label}`,
+        views,
         (f) => {
           // y as the forward would give it, including exact 0 and 1 for relu and hardSigmoid.
           const x = f.floats('x', rows * channels, -4, 4);
           const y = new Float32Array(rows * channels);
           reference.biasActivation(x, null, y, rows, channels, activation);
           return {
-            y: f.values('y', Array.from(y)), dy: f.floats('dy', rows * channels, -2, 2),
-            dx: f.filled('dx', rows * channels, NaN), dBias: withBias ? f.filled('dBias', channels, NaN) : null,
+            y: f.values('y', Array.from(y)),
+            dy: f.floats('dy', rows * channels, -2, 2),
+            dx: f.filled('dx', rows * channels, NaN),
+            dBias: withBias ? f.filled('dBias', channels, NaN) : null,
           };
         },
         (b, t) => b.biasActivationGrad(t.y, t.dy, t.dx, t.dBias, rows, channels, activation),
@@ -1055,7 +1425,9 @@ for (const activation of FUSED) {
   }
   add(`biasActivation ${activation} in place (y is x)`, (backend) =>
     differential(
-      backend, `biasActivation ${activation} in place`, false,
+      backend,
+      `biasActivation ${activation} in place`,
+      false,
       (f) => {
         const x = f.floats('x', 24, -3, 3);
         return { x, bias: f.floats('bias', 4), y: x };
@@ -1071,12 +1443,18 @@ for (const activation of FUSED) {
 
 const STEPS = 3;
 
-for (const [momentum, nesterov] of [[0, false], [0.9, false], [0.9, true]] as const) {
+for (const [momentum, nesterov] of [
+  [0, false],
+  [0.9, false],
+  [0.9, true],
+] as const) {
   for (const views of [false, true]) {
     const what = `sgdUpdate momentum ${momentum}${nesterov ? ' nesterov' : ''}, ${STEPS} steps${views ? ' views' : ''}`;
     add(what, (backend) =>
       differential(
-        backend, what, views,
+        backend,
+        what,
+        views,
         (f) => ({
           param: f.floats('param', 37),
           grads: Array.from({ length: STEPS }, (_, i) => f.floats(`grad ${i}`, 37)),
@@ -1095,14 +1473,19 @@ for (const weightDecay of [0, 0.01]) {
     const what = `adamUpdate weightDecay ${weightDecay}, ${STEPS} steps${views ? ' views' : ''}`;
     add(what, (backend) =>
       differential(
-        backend, what, views,
+        backend,
+        what,
+        views,
         (f) => ({
           param: f.floats('param', 41),
           grads: Array.from({ length: STEPS }, (_, i) => f.floats(`grad ${i}`, 41)),
           m: f.filled('m', 41, 0),
           v: f.filled('v', 41, 0),
         }),
-        (b, t) => t.grads.forEach((g, i) => b.adamUpdate(t.param, g, t.m, t.v, { lr: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, step: i + 1, weightDecay })),
+        (b, t) =>
+          t.grads.forEach((g, i) =>
+            b.adamUpdate(t.param, g, t.m, t.v, { lr: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, step: i + 1, weightDecay }),
+          ),
         (t) => ({ param: t.param, m: t.m, v: t.v }),
         ELEMENTWISE,
       ),
@@ -1110,12 +1493,19 @@ for (const weightDecay of [0, 0.01]) {
   }
 }
 
-for (const [momentum, centered] of [[0, false], [0.9, false], [0, true], [0.9, true]] as const) {
+for (const [momentum, centered] of [
+  [0, false],
+  [0.9, false],
+  [0, true],
+  [0.9, true],
+] as const) {
   for (const views of [false, true]) {
     const what = `rmspropUpdate momentum ${momentum}${centered ? ' centered' : ''}, ${STEPS} steps${views ? ' views' : ''}`;
     add(what, (backend) =>
       differential(
-        backend, what, views,
+        backend,
+        what,
+        views,
         (f) => ({
           param: f.floats('param', 29),
           grads: Array.from({ length: STEPS }, (_, i) => f.floats(`grad ${i}`, 29)),
@@ -1123,7 +1513,10 @@ for (const [momentum, centered] of [[0, false], [0.9, false], [0, true], [0.9, t
           mom: momentum === 0 ? null : f.filled('mom', 29, 0),
           meanGrad: centered ? f.filled('meanGrad', 29, 0) : null,
         }),
-        (b, t) => t.grads.forEach((g) => b.rmspropUpdate(t.param, g, t.meanSquare, t.mom, t.meanGrad, { lr: 0.01, rho: 0.9, momentum, epsilon: 1e-7, centered })),
+        (b, t) =>
+          t.grads.forEach((g) =>
+            b.rmspropUpdate(t.param, g, t.meanSquare, t.mom, t.meanGrad, { lr: 0.01, rho: 0.9, momentum, epsilon: 1e-7, centered }),
+          ),
         (t) => {
           const out: Record<string, Float32Array> = { param: t.param, meanSquare: t.meanSquare };
           if (t.mom) out.mom = t.mom;
@@ -1140,16 +1533,25 @@ for (const [momentum, centered] of [[0, false], [0.9, false], [0, true], [0.9, t
 // Small cases with answers worked out by hand or taken from TensorFlow / Keras /
 // PyTorch documentation, so the reference itself is checked too.
 
-function known(name: string, run: (b: Kernels) => ArrayLike<number>, expected: readonly number[], tolerance: Tolerance = ELEMENTWISE): void {
+function known(
+  name: string,
+  run: (b: Kernels) => ArrayLike<number>,
+  expected: readonly number[],
+  tolerance: Tolerance = ELEMENTWISE,
+): void {
   add(`known values: ${name}`, (backend) => assertClose(run(backend), expected, tolerance.rtol, tolerance.atol, `known values: ${name}`));
 }
 
 function unaryKnown(op: UnaryOp, x: readonly number[], expected: readonly number[], params?: UnaryParams): void {
-  known(`unary ${op}${params ? ` ${JSON.stringify(params)}` : ''} of ${fmt(x)}`, (b) => {
-    const y = new Float32Array(x.length);
-    b.unary(op, Float32Array.from(x), y, params);
-    return y;
-  }, expected);
+  known(
+    `unary ${op}${params ? ` ${JSON.stringify(params)}` : ''} of ${fmt(x)}`,
+    (b) => {
+      const y = new Float32Array(x.length);
+      b.unary(op, Float32Array.from(x), y, params);
+      return y;
+    },
+    expected,
+  );
 }
 
 unaryKnown('gelu', [1, -1, 0, 3], [0.8413447460685429, -0.15865525393145707, 0, 2.99595030590511]);
@@ -1157,79 +1559,151 @@ unaryKnown('selu', [-1, 2], [-1.1113307378125628, 2.101401974710961]);
 unaryKnown('elu', [-1, 2], [-0.6321205588285577, 2]);
 unaryKnown('leakyRelu', [-1, 2], [-0.2, 2]);
 unaryKnown('leakyRelu', [-1, 2], [-0.3, 2], { alpha: 0.3 });
-unaryKnown('softplus', [0, 100, -100], [0.6931471805599453, 100, 3.720075976020836e-44]);
+unaryKnown('softplus', [0, 100, -100], [Math.LN2, 100, 3.720075976020836e-44]);
 unaryKnown('sigmoid', [0, 1000, -1000], [0.5, 1, 0]);
 unaryKnown('round', [0.5, 1.5, 2.5, -0.5, -1.5, 2.4, -2.6], [0, 2, 2, -0, -2, 2, -3]);
 unaryKnown('relu6', [-1, 3, 7], [0, 3, 6]);
 unaryKnown('clip', [-3, 0.5, 3], [-1, 0.5, 2], { alpha: -1, beta: 2 });
 unaryKnown('sign', [-2, 0, 3], [-1, 0, 1]);
 
-known('gemm [[1,2],[3,4]]·[[5,6],[7,8]]', (b) => {
-  const c = new Float32Array(4);
-  b.gemm(Float32Array.from([1, 2, 3, 4]), Float32Array.from([5, 6, 7, 8]), c, 1, 2, 2, 2, false, false, 1, 0, 4, 4);
-  return c;
-}, [19, 22, 43, 50]);
+known(
+  'gemm [[1,2],[3,4]]·[[5,6],[7,8]]',
+  (b) => {
+    const c = new Float32Array(4);
+    b.gemm(Float32Array.from([1, 2, 3, 4]), Float32Array.from([5, 6, 7, 8]), c, 1, 2, 2, 2, false, false, 1, 0, 4, 4);
+    return c;
+  },
+  [19, 22, 43, 50],
+);
 
-known('binary add [[1],[2]] + [10,20,30]', (b) => {
-  const out = new Float32Array(6);
-  b.binary('add', Float32Array.from([1, 2]), [2, 1], Float32Array.from([10, 20, 30]), [3], out, [2, 3]);
-  return out;
-}, [11, 21, 31, 12, 22, 32]);
+known(
+  'binary add [[1],[2]] + [10,20,30]',
+  (b) => {
+    const out = new Float32Array(6);
+    b.binary('add', Float32Array.from([1, 2]), [2, 1], Float32Array.from([10, 20, 30]), [3], out, [2, 3]);
+    return out;
+  },
+  [11, 21, 31, 12, 22, 32],
+);
 
-known('softmax [1, 2, 3]', (b) => {
-  const y = new Float32Array(3);
-  b.softmax(Float32Array.from([1, 2, 3]), y, 1, 3, 1, false);
-  return y;
-}, [0.09003057317038046, 0.24472847105479764, 0.6652409557748219]);
+known(
+  'softmax [1, 2, 3]',
+  (b) => {
+    const y = new Float32Array(3);
+    b.softmax(Float32Array.from([1, 2, 3]), y, 1, 3, 1, false);
+    return y;
+  },
+  [0.09003057317038046, 0.24472847105479764, 0.6652409557748219],
+);
 
-known('conv2d 3x3 image, 2x2 diagonal filter, valid', (b) => {
-  const y = new Float32Array(4);
-  const info = convInfo({ batch: 1, input: [3, 3, 1], filter: [2, 2, 1], padding: 'valid' });
-  b.conv2d(Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9]), Float32Array.from([1, 0, 0, 1]), y, info);
-  return y;
-}, [6, 8, 12, 14]);
+known(
+  'conv2d 3x3 image, 2x2 diagonal filter, valid',
+  (b) => {
+    const y = new Float32Array(4);
+    const info = convInfo({ batch: 1, input: [3, 3, 1], filter: [2, 2, 1], padding: 'valid' });
+    b.conv2d(Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9]), Float32Array.from([1, 0, 0, 1]), y, info);
+    return y;
+  },
+  [6, 8, 12, 14],
+);
 
-known('avgPool2d 2x2 stride 1 same over 1..9 excludes padding from the count', (b) => {
-  const y = new Float32Array(9);
-  b.avgPool2d(Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9]), y, poolInfo({ batch: 1, input: [3, 3, 1], pool: [2, 2], stride: [1, 1], padding: 'same' }));
-  return y;
-}, [3, 4, 4.5, 6, 7, 7.5, 7.5, 8.5, 9]);
+known(
+  'avgPool2d 2x2 stride 1 same over 1..9 excludes padding from the count',
+  (b) => {
+    const y = new Float32Array(9);
+    b.avgPool2d(
+      Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9]),
+      y,
+      poolInfo({ batch: 1, input: [3, 3, 1], pool: [2, 2], stride: [1, 1], padding: 'same' }),
+    );
+    return y;
+  },
+  [3, 4, 4.5, 6, 7, 7.5, 7.5, 8.5, 9],
+);
 
-known('maxPool2d same padding never picks a padded zero', (b) => {
-  const y = new Float32Array(4);
-  b.maxPool2d(new Float32Array(4).fill(-1), y, new Int32Array(4), poolInfo({ batch: 1, input: [2, 2, 1], pool: [3, 3], stride: [1, 1], padding: 'same' }));
-  return y;
-}, [-1, -1, -1, -1]);
+known(
+  'maxPool2d same padding never picks a padded zero',
+  (b) => {
+    const y = new Float32Array(4);
+    b.maxPool2d(
+      new Float32Array(4).fill(-1),
+      y,
+      new Int32Array(4),
+      poolInfo({ batch: 1, input: [2, 2, 1], pool: [3, 3], stride: [1, 1], padding: 'same' }),
+    );
+    return y;
+  },
+  [-1, -1, -1, -1],
+);
 
-known('sgdUpdate momentum 0.9, two steps of g = 1', (b) => {
-  const p = Float32Array.from([1]);
-  const v = new Float32Array(1);
-  for (let i = 0; i < 2; i++) b.sgdUpdate(p, Float32Array.from([1]), v, { lr: 0.1, momentum: 0.9, nesterov: false });
-  return [p[0], v[0]];
-}, [0.71, -0.19]);
+known(
+  'sgdUpdate momentum 0.9, two steps of g = 1',
+  (b) => {
+    const p = Float32Array.from([1]);
+    const v = new Float32Array(1);
+    for (let i = 0; i < 2; i++) b.sgdUpdate(p, Float32Array.from([1]), v, { lr: 0.1, momentum: 0.9, nesterov: false });
+    return [p[0], v[0]];
+  },
+  [0.71, -0.19],
+);
 
-known('sgdUpdate nesterov, one step of g = 1', (b) => {
-  const p = Float32Array.from([1]);
-  b.sgdUpdate(p, Float32Array.from([1]), new Float32Array(1), { lr: 0.1, momentum: 0.9, nesterov: true });
-  return p;
-}, [0.81]);
+known(
+  'sgdUpdate nesterov, one step of g = 1',
+  (b) => {
+    const p = Float32Array.from([1]);
+    b.sgdUpdate(p, Float32Array.from([1]), new Float32Array(1), { lr: 0.1, momentum: 0.9, nesterov: true });
+    return p;
+  },
+  [0.81],
+);
 
-known('adamUpdate first step moves each parameter by about lr', (b) => {
-  const p = Float32Array.from([1, 1]);
-  b.adamUpdate(p, Float32Array.from([0.5, -2]), new Float32Array(2), new Float32Array(2), { lr: 0.1, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, step: 1, weightDecay: 0 });
-  return p;
-}, [0.900000632451532, 1.099999841886367]);
+known(
+  'adamUpdate first step moves each parameter by about lr',
+  (b) => {
+    const p = Float32Array.from([1, 1]);
+    b.adamUpdate(p, Float32Array.from([0.5, -2]), new Float32Array(2), new Float32Array(2), {
+      lr: 0.1,
+      beta1: 0.9,
+      beta2: 0.999,
+      epsilon: 1e-7,
+      step: 1,
+      weightDecay: 0,
+    });
+    return p;
+  },
+  [0.900000632451532, 1.099999841886367],
+);
 
-known('rmspropUpdate plain and centered, one step of g = 1', (b) => {
-  const plain = Float32Array.from([1]);
-  b.rmspropUpdate(plain, Float32Array.from([1]), new Float32Array(1), null, null, { lr: 0.01, rho: 0.9, momentum: 0, epsilon: 1e-7, centered: false });
-  const centered = Float32Array.from([1]);
-  b.rmspropUpdate(centered, Float32Array.from([1]), new Float32Array(1), null, new Float32Array(1), { lr: 0.01, rho: 0.9, momentum: 0, epsilon: 1e-7, centered: true });
-  return [plain[0], centered[0]];
-}, [0.9683772392096927, 0.9666666851851697]);
+known(
+  'rmspropUpdate plain and centered, one step of g = 1',
+  (b) => {
+    const plain = Float32Array.from([1]);
+    b.rmspropUpdate(plain, Float32Array.from([1]), new Float32Array(1), null, null, {
+      lr: 0.01,
+      rho: 0.9,
+      momentum: 0,
+      epsilon: 1e-7,
+      centered: false,
+    });
+    const centered = Float32Array.from([1]);
+    b.rmspropUpdate(centered, Float32Array.from([1]), new Float32Array(1), null, new Float32Array(1), {
+      lr: 0.01,
+      rho: 0.9,
+      momentum: 0,
+      epsilon: 1e-7,
+      centered: true,
+    });
+    return [plain[0], centered[0]];
+  },
+  [0.9683772392096927, 0.9666666851851697],
+);
 
-known('oneHot [2, -1] depth 3', (b) => {
-  const out = new Float32Array(6);
-  b.oneHot(Int32Array.from([2, -1]), 3, 1, 0, out);
-  return out;
-}, [0, 0, 1, 0, 0, 0]);
+known(
+  'oneHot [2, -1] depth 3',
+  (b) => {
+    const out = new Float32Array(6);
+    b.oneHot(Int32Array.from([2, -1]), 3, 1, 0, out);
+    return out;
+  },
+  [0, 0, 1, 0, 0, 0],
+);

@@ -28,7 +28,7 @@ export function checkGradients(f: (...xs: Tensor[]) => Tensor, inputs: readonly 
   let seed = 12345;
   const weights = new Float32Array(probe.size).map(() => {
     seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-    return 0.5 + (seed / 4294967296); // in [0.5, 1.5): avoids cancellation
+    return 0.5 + seed / 4294967296; // in [0.5, 1.5): avoids cancellation
   });
   const projection = new Tensor(weights, probe.shape);
   const scalarOf = (...xs: Tensor[]): Tensor => sum(mul(f(...xs), projection));

@@ -38,7 +38,10 @@ function distinct(shape: number[]): Tensor {
     const j = state % (i + 1);
     [order[i], order[j]] = [order[j]!, order[i]!];
   }
-  return new Tensor(Float32Array.from(order, (v) => (v - n / 2) * 0.1), shape);
+  return new Tensor(
+    Float32Array.from(order, (v) => (v - n / 2) * 0.1),
+    shape,
+  );
 }
 
 function assertAllClose(actual: Tensor, expected: readonly number[], what: string, tol = 1e-5): void {
@@ -125,12 +128,31 @@ const conv: [string, number[], number[], Pair, 'valid' | 'same', Pair][] = [
 
 /** Unary ops by kernel name, with the parameters the reference derivative needs. */
 const UNARY_BY_NAME: [UnaryOp, (x: Tensor) => Tensor, UnaryParams?][] = [
-  ['neg', ops.neg], ['exp', ops.exp], ['log', ops.log], ['sqrt', ops.sqrt], ['rsqrt', ops.rsqrt], ['square', ops.square],
-  ['abs', ops.abs], ['sign', ops.sign], ['reciprocal', ops.reciprocal], ['relu', ops.relu], ['relu6', ops.relu6],
-  ['leakyRelu', (x) => ops.leakyRelu(x, 0.3), { alpha: 0.3 }], ['elu', (x) => ops.elu(x, 0.7), { alpha: 0.7 }], ['selu', ops.selu],
-  ['gelu', ops.gelu], ['sigmoid', ops.sigmoid], ['tanh', ops.tanh], ['softplus', ops.softplus], ['softsign', ops.softsign],
-  ['swish', ops.swish], ['clip', (x) => ops.clip(x, -0.5, 2), { alpha: -0.5, beta: 2 }], ['step', ops.step],
-  ['floor', ops.floor], ['round', ops.round], ['erf', ops.erf],
+  ['neg', ops.neg],
+  ['exp', ops.exp],
+  ['log', ops.log],
+  ['sqrt', ops.sqrt],
+  ['rsqrt', ops.rsqrt],
+  ['square', ops.square],
+  ['abs', ops.abs],
+  ['sign', ops.sign],
+  ['reciprocal', ops.reciprocal],
+  ['relu', ops.relu],
+  ['relu6', ops.relu6],
+  ['leakyRelu', (x) => ops.leakyRelu(x, 0.3), { alpha: 0.3 }],
+  ['elu', (x) => ops.elu(x, 0.7), { alpha: 0.7 }],
+  ['selu', ops.selu],
+  ['gelu', ops.gelu],
+  ['sigmoid', ops.sigmoid],
+  ['tanh', ops.tanh],
+  ['softplus', ops.softplus],
+  ['softsign', ops.softsign],
+  ['swish', ops.swish],
+  ['clip', (x) => ops.clip(x, -0.5, 2), { alpha: -0.5, beta: 2 }],
+  ['step', ops.step],
+  ['floor', ops.floor],
+  ['round', ops.round],
+  ['erf', ops.erf],
 ];
 /** Kinks, clip bounds and saturation, where finite differences cannot check a derivative. */
 const KINKS = [-20, -6, -2, -0.5, -1e-3, 0, 1e-3, 0.5, 1.5, 2, 6, 20];
@@ -170,7 +192,8 @@ export const opCases: OpCase[] = [
   })),
   ...conv.map(([name, x, f, strides, padding, dilation]) => ({
     name: `grad ${name}`,
-    run: () => void checkGradients((a, w) => ops.conv2d(a, w, strides, padding, dilation), [values(x), values(f)], { maxChecksPerInput: 40 }),
+    run: () =>
+      void checkGradients((a, w) => ops.conv2d(a, w, strides, padding, dilation), [values(x), values(f)], { maxChecksPerInput: 40 }),
   })),
   { name: 'grad maxPool2d valid', run: () => void checkGradients((x) => ops.maxPool2d(x, 2), [distinct([2, 4, 5, 3])]) },
   { name: 'grad maxPool2d same stride 1', run: () => void checkGradients((x) => ops.maxPool2d(x, 3, 1, 'same'), [distinct([1, 4, 4, 2])]) },
@@ -186,32 +209,88 @@ export const opCases: OpCase[] = [
   { name: 'grad min axes [0,1]', run: () => void checkGradients((x) => ops.min(x, [0, 1]), [distinct([3, 2, 4])]) },
   { name: 'grad prod axis 0', run: () => void checkGradients((x) => ops.prod(x, 0), [values([3, 4], 0.5, 1.5)]) },
   { name: 'grad logSumExp', run: () => void checkGradients((x) => ops.logSumExp(x, 1), [values([3, 4])]) },
-  { name: 'grad reshape', run: () => { const w = values([4, 3]); void checkGradients((x) => ops.mul(ops.reshape(x, [4, -1]), w), [values([2, 6])]); } },
+  {
+    name: 'grad reshape',
+    run: () => {
+      const w = values([4, 3]);
+      void checkGradients((x) => ops.mul(ops.reshape(x, [4, -1]), w), [values([2, 6])]);
+    },
+  },
   { name: 'grad transpose 3-D', run: () => void checkGradients((x) => ops.transpose(x, [2, 0, 1]), [values([2, 3, 4])]) },
   { name: 'grad slice', run: () => void checkGradients((x) => ops.slice(x, [1, 0, 2], [2, -1, 2]), [values([3, 2, 5])]) },
-  { name: 'grad pad', run: () => void checkGradients((x) => ops.pad(x, [[1, 0], [2, 3]], 0.5), [values([2, 3])]) },
+  {
+    name: 'grad pad',
+    run: () =>
+      void checkGradients(
+        (x) =>
+          ops.pad(
+            x,
+            [
+              [1, 0],
+              [2, 3],
+            ],
+            0.5,
+          ),
+        [values([2, 3])],
+      ),
+  },
   { name: 'grad concat axis 1', run: () => void checkGradients((a, b) => ops.concat([a, b, a], 1), [values([2, 3]), values([2, 1])]) },
   { name: 'grad stack axis 1', run: () => void checkGradients((a, b) => ops.stack([a, b], 1), [values([2, 3]), values([2, 3])]) },
-  { name: 'grad split', run: () => void checkGradients((x) => { const [p, q] = ops.split(x, [1, -1], 1); return ops.mul(ops.sum(p!), q!); }, [values([2, 4])]) },
+  {
+    name: 'grad split',
+    run: () =>
+      void checkGradients(
+        (x) => {
+          const [p, q] = ops.split(x, [1, -1], 1);
+          return ops.mul(ops.sum(p!), q!);
+        },
+        [values([2, 4])],
+      ),
+  },
   { name: 'grad gather axis 0 repeated indices', run: () => void checkGradients((x) => ops.gather(x, [2, 0, 2, 1]), [values([3, 4])]) },
-  { name: 'grad gather axis 1 2-D indices', run: () => void checkGradients((x) => ops.gather(x, new Tensor(new Int32Array([1, 0, 1, 1]), [2, 2]), 1), [values([2, 3, 2])]) },
+  {
+    name: 'grad gather axis 1 2-D indices',
+    run: () => void checkGradients((x) => ops.gather(x, new Tensor(new Int32Array([1, 0, 1, 1]), [2, 2]), 1), [values([2, 3, 2])]),
+  },
   { name: 'grad tile', run: () => void checkGradients((x) => ops.tile(x, [2, 3]), [values([2, 2])]) },
   { name: 'grad broadcastTo', run: () => void checkGradients((x) => ops.broadcastTo(x, [2, 3, 4]), [values([3, 1])]) },
-  { name: 'grad where', run: () => void checkGradients((a, b) => ops.where(new Tensor(new Float32Array([1, 0, 0, 1, 1, 0]), [2, 3]), a, b), [values([2, 3]), values([3])]) },
-  { name: 'grad composite expression used twice', run: () => void checkGradients((x) => ops.mul(ops.tanh(x), ops.sigmoid(ops.mul(x, x))), [values([4, 3])]) },
+  {
+    name: 'grad where',
+    run: () =>
+      void checkGradients(
+        (a, b) => ops.where(new Tensor(new Float32Array([1, 0, 0, 1, 1, 0]), [2, 3]), a, b),
+        [values([2, 3]), values([3])],
+      ),
+  },
+  {
+    name: 'grad composite expression used twice',
+    run: () => void checkGradients((x) => ops.mul(ops.tanh(x), ops.sigmoid(ops.mul(x, x))), [values([4, 3])]),
+  },
 
   {
     name: 'forward values of element-wise ops',
     run: () => {
       const x = new Tensor(Float32Array.from([-1, 0, 0.5, 2]), [4]);
       assertAllClose(ops.relu(x), [0, 0, 0.5, 2], 'relu');
-      assertAllClose(ops.sigmoid(x), [-1, 0, 0.5, 2].map((v) => 1 / (1 + Math.exp(-v))), 'sigmoid');
+      assertAllClose(
+        ops.sigmoid(x),
+        [-1, 0, 0.5, 2].map((v) => 1 / (1 + Math.exp(-v))),
+        'sigmoid',
+      );
       assertAllClose(ops.softplus(new Tensor(Float32Array.from([-100, 0, 100]), [3])), [0, Math.LN2, 100], 'softplus extremes');
       assertAllClose(ops.gelu(x), [-0.15865525393145707, 0, 0.3457312306910339, 1.9544997361036416], 'gelu (erf)');
-      assertAllClose(ops.selu(x), [-1.0507009873554805 * 1.6732632423543772 * (1 - Math.exp(-1)), 0, 0.5 * 1.0507009873554805, 2 * 1.0507009873554805], 'selu');
+      assertAllClose(
+        ops.selu(x),
+        [-1.0507009873554805 * 1.6732632423543772 * (1 - Math.exp(-1)), 0, 0.5 * 1.0507009873554805, 2 * 1.0507009873554805],
+        'selu',
+      );
       assertAllClose(ops.div(x, 2), [-0.5, 0, 0.25, 1], 'div by scalar');
       assertAllClose(ops.pow(x, 2), [1, 0, 0.25, 4], 'pow');
-      assertAllClose(ops.add(new Tensor(Float32Array.from([1, 2]), [2, 1]), new Tensor(Float32Array.from([10, 20, 30]), [3])), [11, 21, 31, 12, 22, 32], 'broadcast add');
+      assertAllClose(
+        ops.add(new Tensor(Float32Array.from([1, 2]), [2, 1]), new Tensor(Float32Array.from([10, 20, 30]), [3])),
+        [11, 21, 31, 12, 22, 32],
+        'broadcast add',
+      );
     },
   },
   {
@@ -230,7 +309,11 @@ export const opCases: OpCase[] = [
       assertAllClose(ops.logSumExp(new Tensor(Float32Array.from([1000, 1000]), [2])), [1000 + Math.LN2], 'logSumExp is stable');
       assertAllClose(ops.softmax(new Tensor(Float32Array.from([1000, 1000, -1000]), [3])), [0.5, 0.5, 0], 'softmax is stable');
       const tied = new Tensor(Float32Array.from([2, 2, 1, 0, 3, 3]), [2, 3]);
-      assertAllClose(valueAndGrads(() => ops.sum(ops.max(tied, 1)), [tied]).grads[0]!, [0.5, 0.5, 0, 0, 0.5, 0.5], 'max gradient shared by ties');
+      assertAllClose(
+        valueAndGrads(() => ops.sum(ops.max(tied, 1)), [tied]).grads[0]!,
+        [0.5, 0.5, 0, 0, 0.5, 0.5],
+        'max gradient shared by ties',
+      );
     },
   },
   {
@@ -239,7 +322,14 @@ export const opCases: OpCase[] = [
       const x = new Tensor(Float32Array.from([0, 1, 2, 3, 4, 5]), [2, 3]);
       assertAllClose(ops.transpose(x), [0, 3, 1, 4, 2, 5], 'transpose');
       assertAllClose(ops.slice(x, [0, 1], [2, 2]), [1, 2, 4, 5], 'slice');
-      assertAllClose(ops.pad(x, [[0, 1], [1, 0]]), [0, 0, 1, 2, 0, 3, 4, 5, 0, 0, 0, 0], 'pad');
+      assertAllClose(
+        ops.pad(x, [
+          [0, 1],
+          [1, 0],
+        ]),
+        [0, 0, 1, 2, 0, 3, 4, 5, 0, 0, 0, 0],
+        'pad',
+      );
       assertAllClose(ops.concat([x, x], 0), [0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 5], 'concat axis 0');
       assertAllClose(ops.gather(x, [1, 1, 0]), [3, 4, 5, 3, 4, 5, 0, 1, 2], 'gather');
       assertAllClose(ops.oneHot([2, 0, 5], 3), [0, 0, 1, 1, 0, 0, 0, 0, 0], 'oneHot with an out-of-range index');
@@ -255,14 +345,26 @@ export const opCases: OpCase[] = [
   {
     name: 'conv2d and pooling forward values and TensorFlow same-padding geometry',
     run: () => {
-      const x = new Tensor(Float32Array.from({ length: 16 }, (_, i) => i + 1), [1, 4, 4, 1]);
+      const x = new Tensor(
+        Float32Array.from({ length: 16 }, (_, i) => i + 1),
+        [1, 4, 4, 1],
+      );
       const ones = new Tensor(new Float32Array(9).fill(1), [3, 3, 1, 1]);
       assertAllClose(ops.conv2d(x, ones, 1, 'valid'), [54, 63, 90, 99], 'conv2d valid box filter');
       const same = ops.conv2d(x, ones, 2, 'same');
       // TF: out = ceil(4/2) = 2, total pad = 1, put after: windows start at rows/cols 0 and 2.
       assertAllClose(same, [54, 45, 72, 54], 'conv2d same stride 2');
       assertAllClose(ops.maxPool2d(x, 2), [6, 8, 14, 16], 'maxPool2d');
-      assertAllClose(ops.avgPool2d(x, 3, 2, 'same'), [(1 + 2 + 3 + 5 + 6 + 7 + 9 + 10 + 11) / 9, (3 + 4 + 7 + 8 + 11 + 12) / 6, (9 + 10 + 11 + 13 + 14 + 15) / 6, (11 + 12 + 15 + 16) / 4], 'avgPool2d same excludes padding');
+      assertAllClose(
+        ops.avgPool2d(x, 3, 2, 'same'),
+        [
+          (1 + 2 + 3 + 5 + 6 + 7 + 9 + 10 + 11) / 9,
+          (3 + 4 + 7 + 8 + 11 + 12) / 6,
+          (9 + 10 + 11 + 13 + 14 + 15) / 6,
+          (11 + 12 + 15 + 16) / 4,
+        ],
+        'avgPool2d same excludes padding',
+      );
     },
   },
   {
@@ -270,13 +372,25 @@ export const opCases: OpCase[] = [
     run: () => {
       assertThrows(() => ops.add(values([2, 3]), values([4])), /add: shapes \[2,3\] and \[4\] cannot be broadcast/, 'add');
       assertThrows(() => ops.matmul(values([2, 3]), values([4, 5])), /matmul: inner dimensions differ.*\[2,3\].*\[4,5\]/, 'matmul');
-      assertThrows(() => ops.conv2d(values([1, 5, 5, 3]), values([3, 3, 2, 4])), /conv2d: input \[1,5,5,3\] has 3 channels but filter \[3,3,2,4\] expects 2/, 'conv2d channels');
-      assertThrows(() => ops.conv2d(values([5, 5, 3]), values([3, 3, 3, 4])), /conv2d: x must have rank 4, got shape \[5,5,3\]/, 'conv2d rank');
+      assertThrows(
+        () => ops.conv2d(values([1, 5, 5, 3]), values([3, 3, 2, 4])),
+        /conv2d: input \[1,5,5,3\] has 3 channels but filter \[3,3,2,4\] expects 2/,
+        'conv2d channels',
+      );
+      assertThrows(
+        () => ops.conv2d(values([5, 5, 3]), values([3, 3, 3, 4])),
+        /conv2d: x must have rank 4, got shape \[5,5,3\]/,
+        'conv2d rank',
+      );
       assertThrows(() => ops.reshape(values([2, 3]), [4, 2]), /reshape: cannot reshape \[2,3\]/, 'reshape');
       assertThrows(() => ops.concat([values([2, 3]), values([3, 3])], 1), /concat: tensors\[1\] has shape \[3,3\]/, 'concat');
       assertThrows(() => ops.gather(values([3, 2]), [0, 3]), /gather.*3/, 'gather index out of range');
       assertThrows(() => ops.sum(values([2, 3]), 2), /sum: axis 2 is out of range for a tensor of rank 2/, 'sum axis');
-      assertThrows(() => ops.maxPool2d(values([1, 2, 2, 1]), 3), /maxPool2d: with 'valid' padding the 3x3 window does not fit/, 'pool window');
+      assertThrows(
+        () => ops.maxPool2d(values([1, 2, 2, 1]), 3),
+        /maxPool2d: with 'valid' padding the 3x3 window does not fit/,
+        'pool window',
+      );
     },
   },
 ];

@@ -12,7 +12,7 @@
  * then use the composite anyway).
  */
 import { valueAndGrads } from '../autograd.js';
-import type { Backend, RnnBackwardArrays, RnnForwardArrays, RnnSequenceInfo } from '../backend.js';
+import type { AnyBackend, RnnBackwardArrays, RnnForwardArrays, RnnSequenceInfo } from '../backend.js';
 import { add, mul } from '../ops/elementwise.js';
 import { gruSequence, lstmSequence, simpleRnnSequence, type GruSequenceOptions, type RnnSequenceResult } from '../ops/recurrent.js';
 import { sum } from '../ops/reduce.js';
@@ -42,7 +42,7 @@ interface Spec {
 const GATES: Record<Kind, number> = { lstm: 4, gru: 3, simpleRnn: 1 };
 
 /** The backend's fused pair for `kind` over host arrays (copied to and from its device), or null. */
-function fusedPair(backend: Backend<any, any>, kind: Kind) {
+function fusedPair(backend: AnyBackend, kind: Kind) {
   const k = hostKernels(backend);
   const forward = k[`${kind}Forward`];
   const backward = k[`${kind}Backward`];
@@ -65,7 +65,7 @@ function makeMask(rng: Rng, B: number, T: number): Float32Array {
   return m;
 }
 
-function runCase(name: string, spec: Spec, backend: Backend<any, any>): void {
+function runCase(name: string, spec: Spec, backend: AnyBackend): void {
   const pair = fusedPair(backend, spec.kind);
   if (!pair) return;
   const { kind, batch: B, timesteps: T, inputSize: I, units: U } = spec;
@@ -104,7 +104,10 @@ function runCase(name: string, spec: Spec, backend: Backend<any, any>): void {
 
   // Actual: the fused kernels.
   const info: RnnSequenceInfo = {
-    batch: B, timesteps: T, inputSize: I, units: U,
+    batch: B,
+    timesteps: T,
+    inputSize: I,
+    units: U,
     goBackwards: spec.options.goBackwards ?? false,
     returnSequences: spec.options.returnSequences ?? false,
     zeroOutputForMask: spec.options.zeroOutputForMask ?? false,
@@ -116,10 +119,20 @@ function runCase(name: string, spec: Spec, backend: Backend<any, any>): void {
   const p = (a: Float32Array | null): Float32Array | null => (a ? placed(a, v) : null);
   const zeros = (n: number): Float32Array => placed(new Float32Array(n).fill(NaN), v);
   const forward: RnnForwardArrays = {
-    x: p(x)!, kernel: p(kernel)!, recurrentKernel: p(recurrentKernel)!, bias: p(bias), h0: p(h0), c0: p(c0), mask: p(mask),
-    output: zeros(outSize), hT: zeros(B * U), cT: isLstm ? zeros(B * U) : null,
-    hs: zeros((T + 1) * B * U), cs: isLstm ? zeros((T + 1) * B * U) : null,
-    gates: kind === 'simpleRnn' ? null : zeros(T * B * G * U), aux: kind === 'gru' ? zeros(T * B * U) : null,
+    x: p(x)!,
+    kernel: p(kernel)!,
+    recurrentKernel: p(recurrentKernel)!,
+    bias: p(bias),
+    h0: p(h0),
+    c0: p(c0),
+    mask: p(mask),
+    output: zeros(outSize),
+    hT: zeros(B * U),
+    cT: isLstm ? zeros(B * U) : null,
+    hs: zeros((T + 1) * B * U),
+    cs: isLstm ? zeros((T + 1) * B * U) : null,
+    gates: kind === 'simpleRnn' ? null : zeros(T * B * G * U),
+    aux: kind === 'gru' ? zeros(T * B * U) : null,
   };
   pair.forward(forward, info);
   const tol = { rtol: 1e-4, atol: 2e-5 };
@@ -129,12 +142,23 @@ function runCase(name: string, spec: Spec, backend: Backend<any, any>): void {
 
   const withInputs = spec.inputGradients ?? true;
   const backward: RnnBackwardArrays = {
-    x: forward.x, kernel: forward.kernel, recurrentKernel: forward.recurrentKernel, mask: forward.mask,
-    hs: forward.hs, cs: forward.cs, gates: forward.gates, aux: forward.aux,
-    dOutput: p(dOutput), dhT: p(dhT), dcT: p(dcT),
+    x: forward.x,
+    kernel: forward.kernel,
+    recurrentKernel: forward.recurrentKernel,
+    mask: forward.mask,
+    hs: forward.hs,
+    cs: forward.cs,
+    gates: forward.gates,
+    aux: forward.aux,
+    dOutput: p(dOutput),
+    dhT: p(dhT),
+    dcT: p(dcT),
     dx: withInputs ? zeros(B * T * I) : null,
-    dKernel: zeros(I * G * U), dRecurrentKernel: zeros(U * G * U), dBias: bias ? zeros(bias.length) : null,
-    dh0: h0 && withInputs ? zeros(B * U) : null, dc0: c0 && withInputs ? zeros(B * U) : null,
+    dKernel: zeros(I * G * U),
+    dRecurrentKernel: zeros(U * G * U),
+    dBias: bias ? zeros(bias.length) : null,
+    dh0: h0 && withInputs ? zeros(B * U) : null,
+    dc0: c0 && withInputs ? zeros(B * U) : null,
   };
   pair.backward(backward, info);
   const gt = { rtol: 1e-3, atol: 1e-4 };
@@ -159,34 +183,74 @@ for (const kind of ['lstm', 'gru', 'simpleRnn'] as const) {
     specs.push(
       [`${tag}: last output`, { ...base, options: { ...v } }],
       [`${tag}: returnSequences`, { ...base, options: { ...v, returnSequences: true } }],
-      [`${tag}: goBackwards, returnSequences, initial state`, { ...base, initialState: true, options: { ...v, goBackwards: true, returnSequences: true } }],
-      [`${tag}: mask, initial state, returnSequences`, { ...base, batch: 4, mask: true, initialState: true, options: { ...v, returnSequences: true } }],
+      [
+        `${tag}: goBackwards, returnSequences, initial state`,
+        { ...base, initialState: true, options: { ...v, goBackwards: true, returnSequences: true } },
+      ],
+      [
+        `${tag}: mask, initial state, returnSequences`,
+        { ...base, batch: 4, mask: true, initialState: true, options: { ...v, returnSequences: true } },
+      ],
       [`${tag}: mask, last output`, { ...base, batch: 4, mask: true, initialState: true, options: { ...v } }],
-      [`${tag}: mask, goBackwards, zeroOutputForMask`, { ...base, batch: 4, mask: true, options: { ...v, goBackwards: true, returnSequences: true, zeroOutputForMask: true } }],
-      [`${tag}: no bias, no input gradients, views`, { ...base, bias: false, initialState: true, views: true, inputGradients: false, options: { ...v, returnSequences: true } }],
-      [`${tag}: relu / hardSigmoid activations`, { ...base, options: { ...v, activation: 'relu', recurrentActivation: 'hardSigmoid', returnSequences: true } }],
+      [
+        `${tag}: mask, goBackwards, zeroOutputForMask`,
+        { ...base, batch: 4, mask: true, options: { ...v, goBackwards: true, returnSequences: true, zeroOutputForMask: true } },
+      ],
+      [
+        `${tag}: no bias, no input gradients, views`,
+        { ...base, bias: false, initialState: true, views: true, inputGradients: false, options: { ...v, returnSequences: true } },
+      ],
+      [
+        `${tag}: relu / hardSigmoid activations`,
+        { ...base, options: { ...v, activation: 'relu', recurrentActivation: 'hardSigmoid', returnSequences: true } },
+      ],
       [`${tag}: linear / tanh activations`, { ...base, options: { ...v, activation: 'linear', recurrentActivation: 'tanh' } }],
       [`${tag}: one timestep, batch 1`, { ...base, batch: 1, timesteps: 1, options: { ...v, returnSequences: true } }],
-      [`${tag}: larger (B 5, T 9, I 7, U 10)`, { kind, batch: 5, timesteps: 9, inputSize: 7, units: 10, mask: true, initialState: true, options: { ...v, returnSequences: true } }],
+      [
+        `${tag}: larger (B 5, T 9, I 7, U 10)`,
+        { kind, batch: 5, timesteps: 9, inputSize: 7, units: 10, mask: true, initialState: true, options: { ...v, returnSequences: true } },
+      ],
     );
   }
 }
 
 /** Argument validation: a wrong-length array must throw, not crash or read out of bounds. */
-function rejectsBadLengths(backend: Backend<any, any>): void {
+function rejectsBadLengths(backend: AnyBackend): void {
   const pair = fusedPair(backend, 'lstm');
   if (!pair) return;
   const info: RnnSequenceInfo = {
-    batch: 2, timesteps: 3, inputSize: 2, units: 2, goBackwards: false, returnSequences: false, zeroOutputForMask: false,
-    activation: 'tanh', recurrentActivation: 'sigmoid', resetAfter: false,
+    batch: 2,
+    timesteps: 3,
+    inputSize: 2,
+    units: 2,
+    goBackwards: false,
+    returnSequences: false,
+    zeroOutputForMask: false,
+    activation: 'tanh',
+    recurrentActivation: 'sigmoid',
+    resetAfter: false,
   };
   const f = (n: number): Float32Array => new Float32Array(n);
   const arrays = (): RnnForwardArrays => ({
-    x: f(12), kernel: f(16), recurrentKernel: f(16), bias: f(8), h0: null, c0: null, mask: null,
-    output: f(4), hT: f(4), cT: f(4), hs: f(16), cs: f(16), gates: f(48), aux: null,
+    x: f(12),
+    kernel: f(16),
+    recurrentKernel: f(16),
+    bias: f(8),
+    h0: null,
+    c0: null,
+    mask: null,
+    output: f(4),
+    hT: f(4),
+    cT: f(4),
+    hs: f(16),
+    cs: f(16),
+    gates: f(48),
+    aux: null,
   });
   pair.forward(arrays(), info); // well-formed: must not throw
-  assertThrows('lstmForward with a short recurrentKernel', () => pair.forward({ ...arrays(), recurrentKernel: f(15) }, info), ['recurrentKernel']);
+  assertThrows('lstmForward with a short recurrentKernel', () => pair.forward({ ...arrays(), recurrentKernel: f(15) }, info), [
+    'recurrentKernel',
+  ]);
   assertThrows('lstmForward with a short hs', () => pair.forward({ ...arrays(), hs: f(12) }, info), ['hs']);
   assertThrows('lstmForward with a wrong bias', () => pair.forward({ ...arrays(), bias: f(9) }, info), ['bias']);
 }
@@ -195,7 +259,7 @@ export const recurrentConformanceCases: ConformanceCase[] = [
   ...specs.map(([name, spec]) => ({
     name: `recurrent ${name}`,
     kernel: `${spec.kind}Forward` as const,
-    run: (backend: Backend<any, any>) => runCase(name, spec, backend),
+    run: (backend: AnyBackend) => runCase(name, spec, backend),
   })),
   { name: 'recurrent: kernels reject wrong array lengths', kernel: 'lstmForward', run: rejectsBadLengths },
 ];

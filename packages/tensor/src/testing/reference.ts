@@ -17,7 +17,17 @@
  */
 
 import type {
-  AdamConfig, CompleteHostBackend, BinaryOp, Conv2DInfo, FusedActivation, Pool2DInfo, ReduceOp, RmspropConfig, SgdConfig, UnaryOp, UnaryParams,
+  AdamConfig,
+  CompleteHostBackend,
+  BinaryOp,
+  Conv2DInfo,
+  FusedActivation,
+  Pool2DInfo,
+  ReduceOp,
+  RmspropConfig,
+  SgdConfig,
+  UnaryOp,
+  UnaryParams,
 } from '../backend.js';
 import { cpuDevice } from '../device.js';
 
@@ -125,30 +135,54 @@ export function referenceUnary(op: UnaryOp, x: number, params?: UnaryParams): nu
   const { alpha, beta } = unaryParams(op, params);
   if (Number.isNaN(x)) return NaN;
   switch (op) {
-    case 'neg': return -x;
-    case 'exp': return Math.exp(x);
-    case 'log': return Math.log(x);
-    case 'sqrt': return Math.sqrt(x);
-    case 'rsqrt': return 1 / Math.sqrt(x);
-    case 'square': return x * x;
-    case 'abs': return Math.abs(x);
-    case 'sign': return x > 0 ? 1 : x < 0 ? -1 : 0;
-    case 'reciprocal': return 1 / x;
-    case 'relu': return x > 0 ? x : 0;
-    case 'relu6': return Math.min(Math.max(x, 0), 6);
-    case 'leakyRelu': return x > 0 ? x : alpha * x;
-    case 'elu': return x > 0 ? x : alpha * (Math.exp(x) - 1);
-    case 'selu': return x > 0 ? SELU_SCALE * x : SELU_SCALE * SELU_ALPHA * (Math.exp(x) - 1);
-    case 'gelu': return x * normalCdf(x);
-    case 'sigmoid': return sigmoid(x);
-    case 'tanh': return Math.tanh(x);
-    case 'softplus': return x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x));
-    case 'softsign': return x / (1 + Math.abs(x));
-    case 'swish': return x * sigmoid(x);
-    case 'clip': return Math.min(Math.max(x, alpha), beta);
-    case 'step': return x > 0 ? 1 : 0;
-    case 'floor': return Math.floor(x);
-    case 'erf': return referenceErf(x);
+    case 'neg':
+      return -x;
+    case 'exp':
+      return Math.exp(x);
+    case 'log':
+      return Math.log(x);
+    case 'sqrt':
+      return Math.sqrt(x);
+    case 'rsqrt':
+      return 1 / Math.sqrt(x);
+    case 'square':
+      return x * x;
+    case 'abs':
+      return Math.abs(x);
+    case 'sign':
+      return x > 0 ? 1 : x < 0 ? -1 : 0;
+    case 'reciprocal':
+      return 1 / x;
+    case 'relu':
+      return Math.max(x, 0);
+    case 'relu6':
+      return Math.min(Math.max(x, 0), 6);
+    case 'leakyRelu':
+      return x > 0 ? x : alpha * x;
+    case 'elu':
+      return x > 0 ? x : alpha * (Math.exp(x) - 1);
+    case 'selu':
+      return x > 0 ? SELU_SCALE * x : SELU_SCALE * SELU_ALPHA * (Math.exp(x) - 1);
+    case 'gelu':
+      return x * normalCdf(x);
+    case 'sigmoid':
+      return sigmoid(x);
+    case 'tanh':
+      return Math.tanh(x);
+    case 'softplus':
+      return x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x));
+    case 'softsign':
+      return x / (1 + Math.abs(x));
+    case 'swish':
+      return x * sigmoid(x);
+    case 'clip':
+      return Math.min(Math.max(x, alpha), beta);
+    case 'step':
+      return x > 0 ? 1 : 0;
+    case 'floor':
+      return Math.floor(x);
+    case 'erf':
+      return referenceErf(x);
     case 'round': {
       // Half to even, written out by cases.
       const f = Math.floor(x);
@@ -165,28 +199,50 @@ export function referenceUnary(op: UnaryOp, x: number, params?: UnaryParams): nu
 export function referenceUnaryDerivative(op: UnaryOp, x: number, params?: UnaryParams): number {
   const { alpha, beta } = unaryParams(op, params);
   switch (op) {
-    case 'neg': return -1;
-    case 'exp': return Math.exp(x);
-    case 'log': return 1 / x;
-    case 'sqrt': return 0.5 / Math.sqrt(x);
-    case 'rsqrt': return -0.5 * Math.pow(x, -1.5);
-    case 'square': return 2 * x;
-    case 'abs': return x > 0 ? 1 : x < 0 ? -1 : 0;
-    case 'sign': return 0;
-    case 'reciprocal': return -1 / (x * x);
-    case 'relu': return x > 0 ? 1 : 0;
-    case 'relu6': return x > 0 && x < 6 ? 1 : 0;
-    case 'leakyRelu': return x > 0 ? 1 : alpha;
-    case 'elu': return x > 0 ? 1 : alpha * Math.exp(x);
-    case 'selu': return x > 0 ? SELU_SCALE : SELU_SCALE * SELU_ALPHA * Math.exp(x);
-    case 'gelu': return normalCdf(x) + x * normalPdf(x);
-    case 'sigmoid': return sigmoid(x) * (1 - sigmoid(x));
-    case 'tanh': return 1 - Math.tanh(x) ** 2;
-    case 'softplus': return sigmoid(x);
-    case 'softsign': return 1 / (1 + Math.abs(x)) ** 2;
-    case 'swish': return sigmoid(x) + x * sigmoid(x) * (1 - sigmoid(x));
-    case 'clip': return x >= alpha && x <= beta ? 1 : 0;
-    case 'erf': return (2 / Math.sqrt(Math.PI)) * Math.exp(-x * x);
+    case 'neg':
+      return -1;
+    case 'exp':
+      return Math.exp(x);
+    case 'log':
+      return 1 / x;
+    case 'sqrt':
+      return 0.5 / Math.sqrt(x);
+    case 'rsqrt':
+      return -0.5 * x ** -1.5;
+    case 'square':
+      return 2 * x;
+    case 'abs':
+      return x > 0 ? 1 : x < 0 ? -1 : 0;
+    case 'sign':
+      return 0;
+    case 'reciprocal':
+      return -1 / (x * x);
+    case 'relu':
+      return x > 0 ? 1 : 0;
+    case 'relu6':
+      return x > 0 && x < 6 ? 1 : 0;
+    case 'leakyRelu':
+      return x > 0 ? 1 : alpha;
+    case 'elu':
+      return x > 0 ? 1 : alpha * Math.exp(x);
+    case 'selu':
+      return x > 0 ? SELU_SCALE : SELU_SCALE * SELU_ALPHA * Math.exp(x);
+    case 'gelu':
+      return normalCdf(x) + x * normalPdf(x);
+    case 'sigmoid':
+      return sigmoid(x) * (1 - sigmoid(x));
+    case 'tanh':
+      return 1 - Math.tanh(x) ** 2;
+    case 'softplus':
+      return sigmoid(x);
+    case 'softsign':
+      return 1 / (1 + Math.abs(x)) ** 2;
+    case 'swish':
+      return sigmoid(x) + x * sigmoid(x) * (1 - sigmoid(x));
+    case 'clip':
+      return x >= alpha && x <= beta ? 1 : 0;
+    case 'erf':
+      return (2 / Math.sqrt(Math.PI)) * Math.exp(-x * x);
     case 'step':
     case 'floor':
     case 'round':
@@ -197,29 +253,39 @@ export function referenceUnaryDerivative(op: UnaryOp, x: number, params?: UnaryP
 
 export function referenceBinary(op: BinaryOp, a: number, b: number): number {
   switch (op) {
-    case 'add': return a + b;
-    case 'sub': return a - b;
-    case 'mul': return a * b;
-    case 'div': return a / b;
-    case 'pow': return Math.pow(a, b);
-    case 'maximum': return Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b);
-    case 'minimum': return Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.min(a, b);
-    case 'squaredDifference': return (a - b) * (a - b);
-    case 'greater': return a > b ? 1 : 0;
-    case 'greaterEqual': return a >= b ? 1 : 0;
-    case 'less': return a < b ? 1 : 0;
-    case 'lessEqual': return a <= b ? 1 : 0;
-    case 'equal': return a === b ? 1 : 0;
-    case 'notEqual': return a !== b ? 1 : 0;
+    case 'add':
+      return a + b;
+    case 'sub':
+      return a - b;
+    case 'mul':
+      return a * b;
+    case 'div':
+      return a / b;
+    case 'pow':
+      return a ** b;
+    case 'maximum':
+      return Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b);
+    case 'minimum':
+      return Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.min(a, b);
+    case 'squaredDifference':
+      return (a - b) * (a - b);
+    case 'greater':
+      return a > b ? 1 : 0;
+    case 'greaterEqual':
+      return a >= b ? 1 : 0;
+    case 'less':
+      return a < b ? 1 : 0;
+    case 'lessEqual':
+      return a <= b ? 1 : 0;
+    case 'equal':
+      return a === b ? 1 : 0;
+    case 'notEqual':
+      return a !== b ? 1 : 0;
   }
   throw new Error(`reference binary: unknown op '${String(op)}'`);
 }
 
 // ---------------------------------------------------------------- index helpers
-
-function product(shape: readonly number[]): number {
-  return shape.reduce((p, d) => p * d, 1);
-}
 
 /** Multi-index of flat position `flat` in a row-major array of `shape`. */
 function unravel(flat: number, shape: readonly number[]): number[] {
@@ -241,7 +307,10 @@ function ravel(index: readonly number[], shape: readonly number[]): number {
 /** Flat position in an operand of `shape` of the output element at `outIndex`, under NumPy broadcasting. */
 function broadcastSource(outIndex: readonly number[], shape: readonly number[]): number {
   const lead = outIndex.length - shape.length;
-  return ravel(shape.map((d, i) => (d === 1 ? 0 : outIndex[lead + i])), shape);
+  return ravel(
+    shape.map((d, i) => (d === 1 ? 0 : outIndex[lead + i])),
+    shape,
+  );
 }
 
 /** Each operand must broadcast to outShape (which may be larger than their common broadcast). */
@@ -257,21 +326,31 @@ function checkBroadcast(kernel: string, shapes: readonly (readonly number[])[], 
 /** A fused activation and its derivative from the output y. */
 export function referenceActivation(a: FusedActivation, x: number): number {
   switch (a) {
-    case 'linear': return x;
-    case 'relu': return x > 0 ? x : Number.isNaN(x) ? NaN : 0;
-    case 'sigmoid': return sigmoid(x);
-    case 'tanh': return Math.tanh(x);
-    case 'hardSigmoid': return Math.min(Math.max(0.2 * x + 0.5, 0), 1);
+    case 'linear':
+      return x;
+    case 'relu':
+      return x > 0 ? x : Number.isNaN(x) ? NaN : 0;
+    case 'sigmoid':
+      return sigmoid(x);
+    case 'tanh':
+      return Math.tanh(x);
+    case 'hardSigmoid':
+      return Math.min(Math.max(0.2 * x + 0.5, 0), 1);
   }
 }
 
 export function referenceActivationDerivative(a: FusedActivation, y: number): number {
   switch (a) {
-    case 'linear': return 1;
-    case 'relu': return y > 0 ? 1 : 0;
-    case 'sigmoid': return y * (1 - y);
-    case 'tanh': return 1 - y * y;
-    case 'hardSigmoid': return y > 0 && y < 1 ? 0.2 : 0;
+    case 'linear':
+      return 1;
+    case 'relu':
+      return y > 0 ? 1 : 0;
+    case 'sigmoid':
+      return y * (1 - y);
+    case 'tanh':
+      return 1 - y * y;
+    case 'hardSigmoid':
+      return y > 0 && y < 1 ? 0.2 : 0;
   }
 }
 
@@ -285,7 +364,10 @@ function greaterWithNaN(v: number, best: number): boolean {
 // ---------------------------------------------------------------- the backend
 
 /** Every kernel but the fused recurrent ones (the ops' composite path is their reference). */
-export type ReferenceBackend = Omit<CompleteHostBackend, 'lstmForward' | 'lstmBackward' | 'gruForward' | 'gruBackward' | 'simpleRnnForward' | 'simpleRnnBackward'>;
+export type ReferenceBackend = Omit<
+  CompleteHostBackend,
+  'lstmForward' | 'lstmBackward' | 'gruForward' | 'gruBackward' | 'simpleRnnForward' | 'simpleRnnBackward'
+>;
 
 export function createReferenceBackend(): ReferenceBackend {
   return {
@@ -348,11 +430,21 @@ export function createReferenceBackend(): ReferenceBackend {
           const hasNaN = values.some(Number.isNaN);
           let result: number;
           switch (op) {
-            case 'sum': result = values.reduce((p, v) => p + v, 0); break;
-            case 'mean': result = values.reduce((p, v) => p + v, 0) / size; break;
-            case 'prod': result = values.reduce((p, v) => p * v, 1); break;
-            case 'max': result = hasNaN ? NaN : values.reduce((p, v) => Math.max(p, v), -Infinity); break;
-            case 'min': result = hasNaN ? NaN : values.reduce((p, v) => Math.min(p, v), Infinity); break;
+            case 'sum':
+              result = values.reduce((p, v) => p + v, 0);
+              break;
+            case 'mean':
+              result = values.reduce((p, v) => p + v, 0) / size;
+              break;
+            case 'prod':
+              result = values.reduce((p, v) => p * v, 1);
+              break;
+            case 'max':
+              result = hasNaN ? NaN : values.reduce((p, v) => Math.max(p, v), -Infinity);
+              break;
+            case 'min':
+              result = hasNaN ? NaN : values.reduce((p, v) => Math.min(p, v), Infinity);
+              break;
           }
           out[o * inner + r] = result;
         }
@@ -651,4 +743,3 @@ function forEachPoolWindow(info: Pool2DInfo, visit: (yi: number, taps: number[])
     }
   }
 }
-

@@ -8,7 +8,16 @@
  *
  *   registerBackend('sim', () => createSimulatedBackend(createJsBackend()), -10);
  */
-import { KERNEL_NAMES, type Backend, type DType, type Device, type KernelName, type Kernels, type TypedArray } from '../backend.js';
+import {
+  KERNEL_NAMES,
+  type AnyBackend,
+  type Backend,
+  type DType,
+  type Device,
+  type KernelName,
+  type Kernels,
+  type TypedArray,
+} from '../backend.js';
 import { bridgeKernel, cpuDevice, mapBufferArgs } from '../device.js';
 import { registerBackend } from '../registry.js';
 
@@ -72,8 +81,10 @@ export function createSimulatedDevice(name = 'simulated'): SimulatedDevice {
     },
     write(buffer, values) {
       const array = arrayOf(buffer);
-      if (values.length !== array.length || (values instanceof Int32Array) !== (array instanceof Int32Array)) {
-        throw new Error(`${name}: write of ${values.length} ${values instanceof Int32Array ? 'int32' : 'float32'} values into a buffer of ${array.length} ${buffer.dtype}`);
+      if (values.length !== array.length || values instanceof Int32Array !== array instanceof Int32Array) {
+        throw new Error(
+          `${name}: write of ${values.length} ${values instanceof Int32Array ? 'int32' : 'float32'} values into a buffer of ${array.length} ${buffer.dtype}`,
+        );
       }
       counters.uploads++;
       counters.uploadBytes += values.length * 4;
@@ -104,8 +115,12 @@ export function createSimulatedDevice(name = 'simulated'): SimulatedDevice {
  * backend such as the js or reference one), run on the device's private
  * arrays without counting (that is computing, not transfer).
  */
-export function createSimulatedBackend(compute: Backend, options: SimulatedBackendOptions = {}): Backend<SimulatedBuffer, SimulatedBuffer> & { device: SimulatedDevice } {
-  if (!compute.device.host) throw new Error(`createSimulatedBackend: compute must be a host backend, got '${compute.name}' on ${compute.device.name}`);
+export function createSimulatedBackend(
+  compute: Backend,
+  options: SimulatedBackendOptions = {},
+): Backend<SimulatedBuffer, SimulatedBuffer> & { device: SimulatedDevice } {
+  if (!compute.device.host)
+    throw new Error(`createSimulatedBackend: compute must be a host backend, got '${compute.name}' on ${compute.device.name}`);
   const device = (options.device ?? createSimulatedDevice()) as SimulatedDevice & { arrayOf(b: SimulatedBuffer): TypedArray };
   const wanted = options.kernels ? new Set(options.kernels) : null;
   const backend: Record<string, unknown> = { name: options.name ?? 'sim', device };
@@ -113,7 +128,10 @@ export function createSimulatedBackend(compute: Backend, options: SimulatedBacke
     const fn = compute[name] as ((...args: unknown[]) => void) | undefined;
     if (!fn || (wanted && !wanted.has(name))) continue;
     backend[name] = (...args: unknown[]) => {
-      fn.apply(compute, mapBufferArgs(name, args, (b) => device.arrayOf(b as SimulatedBuffer)));
+      fn.apply(
+        compute,
+        mapBufferArgs(name, args, (b) => device.arrayOf(b as SimulatedBuffer)),
+      );
     };
   }
   return backend as unknown as Backend<SimulatedBuffer, SimulatedBuffer> & { device: SimulatedDevice };
@@ -124,7 +142,7 @@ export function createSimulatedBackend(compute: Backend, options: SimulatedBacke
  * own, a device backend's through copies to its device and back. What the
  * conformance suite calls. Kernels the backend lacks are absent.
  */
-export function hostKernels(backend: Backend<any, any>): Partial<Kernels> {
+export function hostKernels(backend: AnyBackend): Partial<Kernels> {
   const out: Record<string, unknown> = {};
   for (const name of KERNEL_NAMES) {
     const fn = backend[name] as ((...args: unknown[]) => void) | undefined;

@@ -1,8 +1,11 @@
 /**
- * Finding and loading the compiled addon (build/Release/axon_native.node).
+ * Finding and loading the compiled addon.
  *
- * Loading never throws: a missing or broken addon becomes a reason string,
- * which index.ts reports once and records with the backend registry.
+ * node-gyp-build (the loader prebuildify's packages use) picks the binary: a local build in
+ * build/Release (from source: `pnpm build` in the monorepo, or `npm install` when no prebuild
+ * loads), else the prebuilt one in prebuilds/<platform>-<arch>/ that matches this Node.
+ * AXON_NATIVE_ADDON_PATH names a file instead. Loading never throws: a missing or broken addon
+ * becomes a reason string, which index.ts reports and records with the backend registry.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -12,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import type { Kernels } from '@axon/tensor';
 
 /**
- * The functions the addon exports (native/src/addon.cc): the kernels it
+ * The functions the addon exports (native/addon.cc): the kernels it
  * implements, with the exact signatures of the Kernels interface, plus the
  * controls below. Arrays are read and written in place.
  */
@@ -30,30 +33,44 @@ export interface NativeAddon extends Partial<Kernels> {
 
 export type LoadResult = { addon: NativeAddon; path: string } | { addon: undefined; path: string; reason: string };
 
-/** Where the build puts the addon; AXON_NATIVE_ADDON_PATH overrides it. */
-export const defaultAddonPath = fileURLToPath(new URL('../build/Release/axon_native.node', import.meta.url));
+/** The package's root: where build/ and prebuilds/ are. */
+export const packageDir = fileURLToPath(new URL('..', import.meta.url));
+
+/** Where a build from source puts the addon. */
+export const defaultAddonPath = join(packageDir, 'build', 'Release', 'axon_native.node');
+
+const require = createRequire(import.meta.url);
+const nodeGypBuild = require('node-gyp-build') as { path(dir: string): string };
 
 function firstLine(text: string): string {
   return text.trim().split('\n')[0] ?? '';
 }
 
-export function loadAddon(): LoadResult {
+/** Which binary this process should load, or why there is none. */
+function locate(): { path: string } | { path: undefined; reason: string } {
   const override = process.env.AXON_NATIVE_ADDON_PATH;
-  const path = override || defaultAddonPath;
-  if (!existsSync(path)) {
+  if (override) {
+    if (existsSync(override)) return { path: override };
     // The build script leaves its reason next to where the addon would be: <build>/UNAVAILABLE.txt.
-    const markerPath = join(dirname(dirname(path)), 'UNAVAILABLE.txt');
-    if (existsSync(markerPath)) {
-      return { addon: undefined, path, reason: `the addon was not built: ${firstLine(readFileSync(markerPath, 'utf8'))}` };
-    }
-    return {
-      addon: undefined,
-      path,
-      reason: `no addon at ${path}${override ? ' (AXON_NATIVE_ADDON_PATH)' : ' (the build has not run)'}`,
-    };
+    const marker = join(dirname(dirname(override)), 'UNAVAILABLE.txt');
+    if (existsSync(marker)) return { path: undefined, reason: `the addon was not built: ${firstLine(readFileSync(marker, 'utf8'))}` };
+    return { path: undefined, reason: `no addon at ${override} (AXON_NATIVE_ADDON_PATH)` };
   }
   try {
-    const addon = createRequire(import.meta.url)(path) as NativeAddon;
+    return { path: nodeGypBuild.path(packageDir) };
+  } catch (e) {
+    const marker = join(packageDir, 'build', 'UNAVAILABLE.txt');
+    const built = existsSync(marker) ? `; the build from source: ${firstLine(readFileSync(marker, 'utf8'))}` : '';
+    return { path: undefined, reason: `no prebuilt binary fits this machine (${firstLine((e as Error).message)})${built}` };
+  }
+}
+
+export function loadAddon(): LoadResult {
+  const found = locate();
+  if (found.path === undefined) return { addon: undefined, path: '', reason: found.reason };
+  const path = found.path;
+  try {
+    const addon = require(path) as NativeAddon;
     if (typeof addon?.gemm !== 'function') return { addon: undefined, path, reason: `${path} is not the Axon addon` };
     return { addon, path };
   } catch (e) {

@@ -39,6 +39,7 @@ function probe(env: Record<string, string | undefined>): {
   stderr: string;
   report: {
     available: boolean;
+    path?: string;
     reason?: string;
     backend: string;
     status: { name: string; available: boolean; reason?: string }[];
@@ -53,7 +54,7 @@ function probe(env: Record<string, string | undefined>): {
     const b = t.getBackend();
     const c = new Float32Array(1);
     b.gemm(new Float32Array([2]), new Float32Array([3]), c, 1, 1, 1, 1, false, false, 1, 0, 1, 1);
-    console.log(JSON.stringify({ available: kn.nativeAvailable, reason: kn.nativeUnavailableReason, backend: b.name, status: t.backendStatus(), sum: c[0] }));
+    console.log(JSON.stringify({ available: kn.nativeAvailable, path: kn.nativeAddonPath, reason: kn.nativeUnavailableReason, backend: b.name, status: t.backendStatus(), sum: c[0] }));
   `;
   const r = node(['--input-type=module', '-e', code], env);
   const line = r.stdout.trim().split('\n').pop() ?? '{}';
@@ -129,5 +130,28 @@ describe('fallback without the addon', () => {
     expect(r.report.available).toBe(true);
     expect(r.report.backend).toBe('native');
     expect(r.stderr).not.toMatch(/kernels-native/);
+  });
+
+  // The binary an installed package loads when it has no local build: the portable variant (OpenBLAS
+  // linked in) that `pnpm build` copies to prebuilds/ when libopenblas.a exists, and `npm pack` ships.
+  const prebuild = join(pkgDir, 'prebuilds', `${process.platform}-${process.arch}`, 'axon_native.napi.glibc.node');
+  it.skipIf(!existsSync(prebuild) && process.env.AXON_REQUIRE_NATIVE !== '1')(
+    'the prebuild loads through node-gyp-build and computes',
+    () => {
+      expect(existsSync(prebuild), `${prebuild} was not made (no libopenblas.a?)`).toBe(true);
+      // node-gyp-build prefers build/Release; PREBUILDS_ONLY=1 is its switch to look only at prebuilds/.
+      const r = probe({ PREBUILDS_ONLY: '1', AXON_NATIVE_ADDON_PATH: undefined });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.report.available).toBe(true);
+      expect(r.report.path).toBe(prebuild);
+      expect(r.report.backend).toBe('native');
+      expect(r.report.sum).toBe(6);
+    },
+  );
+
+  it('the install script does nothing in a checkout of the monorepo (pnpm build builds there)', () => {
+    const r = node([join(pkgDir, 'scripts', 'install.js')], {});
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('');
   });
 });

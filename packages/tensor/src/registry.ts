@@ -13,6 +13,27 @@ import { bridgeKernel, poolOf } from './device.js';
 
 export type BackendFactory = () => AnyBackend;
 
+// Two copies of this package in one process (npm installs a second one when two packages ask for
+// incompatible versions) would each have their own registry: backends registered with one are
+// invisible to ops of the other. Every copy records where it was loaded from on a process-wide
+// key, so the second one can say so at once — and "no backend" errors repeat it.
+const COPIES = Symbol.for('axon.tensor.copies');
+const here = new URL(import.meta.url).pathname; // without a query string: a re-evaluation is not a copy
+const copies: string[] = ((globalThis as { [COPIES]?: string[] })[COPIES] ??= []);
+if (!copies.includes(here)) {
+  copies.push(here);
+  if (copies.length === 2) {
+    process.stderr.write(`@axon/tensor: ${twoCopiesMessage()}\n`);
+  }
+}
+
+function twoCopiesMessage(): string {
+  return (
+    `${copies.length} copies of @axon/tensor are loaded (${copies.join(', ')}); tensors and backends of one are unknown to ` +
+    'the other. Install versions of the @axon packages that agree (npm ls @axon/tensor shows who asks for which; npm dedupe).'
+  );
+}
+
 interface Registration {
   factory: BackendFactory;
   priority: number;
@@ -120,7 +141,8 @@ export function getBackend(): Backend<unknown, unknown> {
   const best = listBackends()[0];
   if (best === undefined) {
     const reasons = [...unavailable.entries()].map(([n, r]) => ` '${n}' is unavailable: ${r}.`).join('');
-    throw new Error(`No Axon backend is registered: import '@axon/kernels-js' (or '@axon/kernels-native').${reasons}`);
+    const split = copies.length > 1 ? ` ${twoCopiesMessage()}` : '';
+    throw new Error(`No Axon backend is registered: import '@axon/kernels-js' (or '@axon/kernels-native').${reasons}${split}`);
   }
   active = instantiate(best);
   return active;

@@ -1,3 +1,9 @@
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Backend } from '../src/backend.js';
 import { cpuDevice } from '../src/device.js';
@@ -76,5 +82,43 @@ describe('backend registry', () => {
       }),
     ).toThrow('boom');
     expect(r.getBackend().name).toBe('b');
+  });
+});
+
+describe('two copies of @axon/tensor in one process', () => {
+  // In child processes against the built dist/ and a copy of it, as npm would install a second copy.
+  const dist = fileURLToPath(new URL('../dist', import.meta.url));
+  const run = (code: string) =>
+    spawnSync(process.execPath, ['--input-type=module', '-e', code], {
+      encoding: 'utf8',
+      env: { ...process.env, AXON_BACKEND: undefined },
+    });
+
+  it('says so on stderr, naming both, and repeats it in a "no backend" error', () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'axon-two-copies-'));
+    try {
+      cpSync(dist, join(tmp, 'dist'), { recursive: true });
+      writeFileSync(join(tmp, 'package.json'), '{"type": "module"}');
+      const r = run(`
+        const first = await import(${JSON.stringify(join(dist, 'index.js'))});
+        const second = await import(${JSON.stringify(join(tmp, 'dist', 'index.js'))});
+        try { second.getBackend(); } catch (e) { console.log(e.message); }
+      `);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toContain('2 copies of @axon/tensor are loaded');
+      expect(r.stderr).toContain(join(dist, 'registry.js'));
+      expect(r.stderr).toContain(join(tmp, 'dist', 'registry.js'));
+      expect(r.stdout).toMatch(/No Axon backend is registered.*2 copies of @axon\/tensor are loaded/);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it('stays silent when the same copy is evaluated again (a test runner, a query string)', () => {
+    const index = join(dist, 'index.js');
+    const r = run(`await import(${JSON.stringify(index)}); await import(${JSON.stringify(`${index}?again`)});`);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
   });
 });

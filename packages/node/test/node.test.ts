@@ -1,0 +1,95 @@
+/**
+ * The one-import package: what it exports, which backend it picks, and that it stays silent
+ * unless asked. Backend choice is checked in child processes against the built dist/, where the
+ * addon can be made unavailable without touching this process.
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+import { describe, expect, it } from 'vitest';
+
+import * as axon from '../src/index.js';
+
+const distIndex = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+
+function child(code: string, env: Record<string, string | undefined>): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], {
+    encoding: 'utf8',
+    env: { ...process.env, AXON_BACKEND: undefined, AXON_VERBOSE: undefined, ...env },
+    timeout: 60_000,
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const report = `
+  const axon = await import(${JSON.stringify(distIndex)});
+  const y = axon.matmul(axon.tensor([[1, 2]]), axon.tensor([[3], [4]]));
+  console.log(JSON.stringify({ info: axon.backendInfo(), line: axon.describeBackend(), y: y.dataSync()[0] }));
+`;
+
+describe('@axon/node', () => {
+  it('exports tensors, ops, layers, recurrent layers, models and data loaders from one module', () => {
+    // Names shared by tensor and layers resolve to the layer, as in Keras; the op is under `ops`.
+    const layer = axon.conv2d({ filters: 2, kernelSize: 3, inputShape: [5, 5, 1] });
+    expect(layer).toBeInstanceOf(axon.Layer);
+    const y = axon.ops.conv2d(axon.ones([1, 5, 5, 1]), axon.ones([3, 3, 1, 2]), 1, 'valid');
+    expect(y.shape).toEqual([1, 3, 3, 2]);
+    expect(Array.from(y.dataSync())).toEqual(new Array(18).fill(9));
+    for (const name of ['sequential', 'dense', 'lstm', 'gru', 'loadModel', 'loadFashionMnist', 'valueAndGrads', 'setBackend'] as const) {
+      expect(typeof axon[name], name).toBe('function');
+    }
+  });
+
+  it('trains a model built from its exports', async () => {
+    axon.setSeed(1);
+    const model = axon.sequential([axon.dense({ units: 8, activation: 'relu', inputShape: [4] }), axon.dense({ units: 1 })]);
+    model.compile({ optimizer: new axon.Adam({ learningRate: 0.05 }), loss: 'meanSquaredError' });
+    const x = axon.randomNormal([64, 4]);
+    const y = axon.sum(x, 1, true);
+    const history = await model.fit(x, y, { epochs: 30, batchSize: 16, verbose: 0 });
+    const losses = history.history.loss!;
+    expect(losses.at(-1)!).toBeLessThan(losses[0]! / 5);
+  });
+
+  it('serves on native when the addon loads, else js, and says which only when asked', () => {
+    const r = child(report, {});
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
+    const { info, line, y } = JSON.parse(r.stdout);
+    expect(y).toBe(11);
+    expect(line.split('\n')).toHaveLength(1);
+    if (info.nativeAvailable) {
+      expect(info.backend).toBe('native');
+      expect(line).toMatch(/^Axon backend: native \(OpenBLAS .*, \d+ threads; .*\.node\)$/);
+    } else {
+      if (process.env.AXON_REQUIRE_NATIVE === '1')
+        throw new Error(`AXON_REQUIRE_NATIVE=1 but the addon did not load: ${info.nativeUnavailableReason}`);
+      expect(info.backend).toBe('js');
+    }
+  });
+
+  it('falls back to js in silence when the addon cannot load, and names the reason when asked', () => {
+    const r = child(report, { AXON_NATIVE_ADDON_PATH: '/nonexistent/axon_native.node' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
+    const { info, line, y } = JSON.parse(r.stdout);
+    expect(y).toBe(11);
+    expect(info).toMatchObject({ backend: 'js', nativeAvailable: false });
+    expect(line).toMatch(/^Axon backend: js \(native unavailable: no addon at \/nonexistent\/axon_native\.node .*; to enable it: .*\)$/);
+  });
+
+  it('AXON_VERBOSE=1 prints the backend line once at load', () => {
+    const r = child(`await import(${JSON.stringify(distIndex)});`, { AXON_VERBOSE: '1' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^Axon backend: (native|js) \(/);
+  });
+
+  it('AXON_BACKEND still picks the backend', () => {
+    const r = child(report, { AXON_BACKEND: 'js' });
+    expect(r.status, r.stderr).toBe(0);
+    const { info, line } = JSON.parse(r.stdout);
+    expect(info.backend).toBe('js');
+    if (info.nativeAvailable) expect(line).toBe('Axon backend: js (native available, not selected)');
+  });
+});

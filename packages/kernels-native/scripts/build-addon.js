@@ -29,12 +29,14 @@ const pkgDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const buildDir = resolve(process.env.AXON_NATIVE_BUILD_DIR || join(pkgDir, 'build'));
 const addonPath = join(buildDir, 'Release', 'axon_native.node');
 const portablePath = join(buildDir, 'portable', 'axon_native.node');
-// Only the package's own build refreshes its prebuild (tests build elsewhere with AXON_NATIVE_BUILD_DIR).
-const prebuildDir = process.env.AXON_NATIVE_BUILD_DIR ? undefined : join(pkgDir, 'prebuilds', `${process.platform}-${process.arch}`);
+const inWorkspace = existsSync(join(pkgDir, 'tsconfig.json'));
+// Only the monorepo's own build refreshes the prebuild that `pnpm pack` ships (tests build elsewhere
+// with AXON_NATIVE_BUILD_DIR; an installed package building from source keeps its build local).
+const prebuildDir =
+  inWorkspace && !process.env.AXON_NATIVE_BUILD_DIR ? join(pkgDir, 'prebuilds', `${process.platform}-${process.arch}`) : undefined;
 const prebuildPath = prebuildDir && join(prebuildDir, 'axon_native.napi.glibc.node');
 const markerPath = join(buildDir, 'UNAVAILABLE.txt');
 const logPath = join(buildDir, 'build.log');
-const inWorkspace = existsSync(join(pkgDir, 'tsconfig.json'));
 const ENABLE_HINT = `to enable it: apt-get install cmake g++ libopenblas-dev, then ${inWorkspace ? 'pnpm --filter @axon/kernels-native build' : 'npm rebuild @axon/kernels-native'}`;
 
 function unavailable(reason, log) {

@@ -35,7 +35,7 @@ if (process.env.AXON_SKIP_NATIVE !== '1') {
     console.log(`@axon/kernels-native: using ${probe.stdout.trim()}`);
     process.exit(0);
   }
-  const why = `${probe.stderr}`.split('\n').find((l) => /Error/.test(l)) ?? 'no binary for this platform';
+  const why = `${probe.stderr}`.split('\n').find((l) => /^\w*Error: /.test(l)) ?? 'no binary for this platform';
   console.log(`@axon/kernels-native: no prebuilt binary loads here (${why.trim()}); building from source`);
 }
 // build-addon.js never fails: it builds, or says in one line why 'js' will serve.

@@ -35,9 +35,8 @@ describe('@axon/node', () => {
     const y = axon.ops.conv2d(axon.ones([1, 5, 5, 1]), axon.ones([3, 3, 1, 2]), 1, 'valid');
     expect(y.shape).toEqual([1, 3, 3, 2]);
     expect(Array.from(y.dataSync())).toEqual(new Array(18).fill(9));
-    for (const name of ['sequential', 'dense', 'lstm', 'gru', 'loadModel', 'loadFashionMnist', 'valueAndGrads', 'setBackend'] as const) {
-      expect(typeof axon[name], name).toBe('function');
-    }
+    const entryPoints = [axon.sequential, axon.dense, axon.lstm, axon.gru, axon.loadModel, axon.loadFashionMnist, axon.valueAndGrads];
+    for (const f of entryPoints) expect(typeof f).toBe('function');
   });
 
   it('trains a model built from its exports', async () => {

@@ -19,7 +19,9 @@ export type BackendFactory = () => AnyBackend;
 // key, so the second one can say so at once — and "no backend" errors repeat it.
 const COPIES = Symbol.for('axon.tensor.copies');
 const here = new URL(import.meta.url).pathname; // without a query string: a re-evaluation is not a copy
-const copies: string[] = ((globalThis as { [COPIES]?: string[] })[COPIES] ??= []);
+const registryOfCopies = globalThis as { [COPIES]?: string[] };
+registryOfCopies[COPIES] ??= [];
+const copies = registryOfCopies[COPIES];
 if (!copies.includes(here)) {
   copies.push(here);
   if (copies.length === 2) {

@@ -35,7 +35,19 @@ function requireAddon(what: string): NativeAddon {
   return addon;
 }
 
-/** A fresh `native` Backend (throws if the addon is unavailable). Usually you just import the package and use getBackend(). */
+/**
+ * A fresh `native` Backend (throws if the addon is unavailable). Usually you just import the package and use getBackend().
+ *
+ * @throws Error if the addon is unavailable (the message gives {@link nativeUnavailableReason}).
+ *
+ * @example
+ * ```ts
+ * import { nativeAvailable, nativeUnavailableReason } from '@axon/kernels-native';
+ * import { getBackend } from '@axon/tensor';
+ *
+ * console.log(nativeAvailable ? getBackend().name : `js only: ${nativeUnavailableReason}`); // 'native'
+ * ```
+ */
 export function createNativeBackend(): Backend {
   return createBackendFromAddon(requireAddon('createNativeBackend'));
 }
@@ -54,15 +66,26 @@ export function getNumThreads(): number {
 }
 
 /** Which OpenBLAS the addon uses (undefined without it). */
-export function blasInfo(): { config: string; corename: string; threads: number } | undefined {
+export function blasInfo():
+  | {
+      /** openblas_get_config(): version and build options. */
+      config: string;
+      /** openblas_get_corename(): the CPU kernel set OpenBLAS chose. */
+      corename: string;
+      /** openblas_get_num_threads(). */
+      threads: number;
+    }
+  | undefined {
   return addon?.blasInfo();
 }
 
 /** Benchmark hooks, not part of the Backend: the raw cblas_sgemm call and the conv threading switch. */
 export const nativeTesting = {
+  /** C = A·B (m×k times k×n, row-major) straight into cblas_sgemm. Throws without the addon. */
   rawSgemm(a: Float32Array, b: Float32Array, c: Float32Array, m: number, n: number, k: number): void {
     requireAddon('rawSgemm').rawSgemm(a, b, c, m, n, k);
   },
+  /** Conv threading: 'auto' (default), 'batch' (our pool over the batch) or 'blas' (OpenBLAS threads). Throws without the addon. */
   setConvStrategy(strategy: 'auto' | 'batch' | 'blas'): void {
     requireAddon('setConvStrategy').setConvStrategy(strategy);
   },

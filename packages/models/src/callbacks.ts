@@ -78,7 +78,6 @@ export interface CallbackHooks {
 // The interface adds the optional hooks to the class without making subclasses declare them all.
 /** The hooks a Callback subclass may implement (see {@link CallbackHooks}). */
 export interface Callback extends CallbackHooks {}
-// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the merged interface only declares optional hooks
 /**
  * The base class of callbacks (Keras `callbacks.Callback`): fit gives it the model and the
  * training parameters before training, then calls the hooks it implements.
@@ -93,6 +92,7 @@ export interface Callback extends CallbackHooks {}
  * await model.fit(x, y, { epochs: 100, callbacks: [new StopAtAccuracy()] });
  * ```
  */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the merged interface only declares optional hooks
 export abstract class Callback {
   /** The model being trained (set by fit), or null. */
   model: TrainableModel | null = null;

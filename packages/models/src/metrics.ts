@@ -36,7 +36,7 @@ export interface Metric {
   reset(): void;
   /** Accumulates one batch: labels and the model's predictions. Runs without gradients. */
   update(yTrue: Tensor, yPred: Tensor): void;
-  /** The value over everything accumulated since reset() (0 before any update). */
+  /** The value over everything accumulated since reset(). */
   result(): number;
   /**
    * Optional: the update split in two, its values as tensors on the device and how to fold their

@@ -101,7 +101,7 @@ export interface FitArgs {
 
 /** Arguments of {@link Sequential.evaluate} (Keras `model.evaluate`). */
 export interface EvaluateArgs {
-  /** Samples per batch; default 32 (or the batch size the model declares). Affects speed, not the result. */
+  /** Samples per batch; default 32 (or the batch size the model declares). Affects speed and memory, not the result (up to rounding). */
   batchSize?: number;
   /** Per-sample loss weights [n]. */
   sampleWeight?: Tensor;
@@ -1164,8 +1164,8 @@ export class Sequential implements TrainableModel {
    * mix. The topology, the weights and (when compiled) the training configuration are written;
    * the optimizer's state is not. A `file://` prefix is accepted. Reload with {@link loadModel}.
    *
-   * @throws Error if the model is not built, or `path` exists and is a file or a non-empty directory
-   *   without a model.json (it is never replaced), or writing fails.
+   * @throws Error if the model has no layers or is not built, or `path` exists and is a file or a
+   *   non-empty directory without a model.json (it is never replaced), or writing fails.
    *
    * @example
    * ```ts

@@ -23,8 +23,8 @@ function splitmix32(seed: number): () => number {
 /**
  * Resets the global generator (xoshiro128**), which every random op uses: initializers,
  * dropout, shuffling in fit, randomUniform/randomNormal. The same seed gives the same
- * sequence of random values, so a whole run is reproducible. Without a call the seed comes
- * from the clock.
+ * sequence of random values, so a whole run is reproducible. Without a call the seed is taken
+ * from the clock and Math.random at start-up.
  *
  * @throws Error if seed is not a finite number.
  *

@@ -120,7 +120,8 @@ function describe(x: unknown): string {
 
 /**
  * Switches the active backend for every later op, and returns it. The choice overrides
- * AXON_BACKEND and the priorities until set again. Tensors already made stay on their device.
+ * AXON_BACKEND and the priorities until set again. A tensor made on another device is moved to the
+ * active one when an op reads it.
  *
  * @throws Error if `name` is not registered (the message says why when the package marked it
  * unavailable, e.g. the native addon failed to load), or if its factory returns no valid backend.

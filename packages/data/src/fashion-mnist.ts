@@ -21,6 +21,7 @@ export const FASHION_MNIST_CLASSES = [
   'Ankle boot',
 ] as const;
 
+/** Images and their labels: one split of a data set, ready for `model.fit(x, y)`. */
 export interface ImageSplit {
   /** Images [n, height, width, 1], float32 in [0, 1]. */
   x: Tensor;
@@ -28,11 +29,15 @@ export interface ImageSplit {
   y: Tensor;
 }
 
+/** A data set's training and test splits. */
 export interface ImageDataset {
+  /** The training split (train-images / train-labels files). */
   train: ImageSplit;
+  /** The test split (t10k-images / t10k-labels files). */
   test: ImageSplit;
 }
 
+/** Options of {@link loadFashionMnist} (and, without `dir`, of {@link loadIdxImageDataset}). */
 export interface LoadOptions {
   /** Directory holding the four IDX files; default `$AXON_FASHION_MNIST_DIR`, else the Debian path. */
   dir?: string;
@@ -64,7 +69,14 @@ function checkLimit(name: string, limit: number | undefined): void {
   }
 }
 
-/** Reads one images + labels pair of IDX files into tensors, keeping the first `limit` samples. */
+/**
+ * Reads one images + labels pair of IDX files into tensors, keeping the first `limit` samples
+ * (all when omitted). Pixels are scaled from 0..255 to [0, 1].
+ *
+ * @returns x [n, height, width, 1] float32 and y [n] int32.
+ * @throws Error if a file cannot be read or parsed, the images are not rank 3 or the labels
+ *   rank 1, their counts differ, or limit is not a positive integer.
+ */
 export function loadImageSplit(imagesPath: string, labelsPath: string, limit?: number): ImageSplit {
   checkLimit('limit', limit);
   const images = readIdx(imagesPath);
@@ -89,7 +101,19 @@ export function loadImageSplit(imagesPath: string, labelsPath: string, limit?: n
 
 /**
  * Loads an MNIST-layout data set (train-/t10k- images and labels IDX files,
- * gzipped or not) from `dir`.
+ * gzipped or not) from `dir`: `train-images-idx3-ubyte`, `train-labels-idx1-ubyte`,
+ * `t10k-images-idx3-ubyte` and `t10k-labels-idx1-ubyte`, each with or without `.gz`.
+ *
+ * @param options - trainLimit / testLimit as in {@link LoadOptions}; `name` (the data set's name)
+ *   and `hint` (how to get it) go into the error for a missing file.
+ * @throws Error if a file is missing or invalid (see {@link loadImageSplit}), or a limit is not a
+ *   positive integer.
+ *
+ * @example
+ * ```ts
+ * // The original MNIST digits, downloaded to ./mnist
+ * const { train, test } = loadIdxImageDataset('./mnist', { name: 'MNIST' });
+ * ```
  */
 export function loadIdxImageDataset(dir: string, options: Omit<LoadOptions, 'dir'> & { name?: string; hint?: string } = {}): ImageDataset {
   const name = options.name ?? 'IDX image data set';
@@ -103,14 +127,31 @@ export function loadIdxImageDataset(dir: string, options: Omit<LoadOptions, 'dir
   };
 }
 
-/** The directory loadFashionMnist() reads when given none. */
+/** The directory loadFashionMnist() reads when given none: `$AXON_FASHION_MNIST_DIR` if set, else {@link FASHION_MNIST_DEFAULT_DIR}. */
 export function fashionMnistDir(): string {
   return process.env[FASHION_MNIST_ENV] || FASHION_MNIST_DEFAULT_DIR;
 }
 
 /**
  * Fashion-MNIST: 60 000 training and 10 000 test images of 28x28 grey
- * clothes, 10 classes. x is [n, 28, 28, 1] in [0, 1], y int32 class indices.
+ * clothes, 10 classes. x is [n, 28, 28, 1] in [0, 1], y int32 class indices
+ * (names in {@link FASHION_MNIST_CLASSES}). Reads the four IDX files synchronously
+ * from `options.dir`, else {@link fashionMnistDir}.
+ *
+ * @throws Error if a file is missing (the message says how to install the data set: `apt-get
+ *   install dataset-fashion-mnist`, or set AXON_FASHION_MNIST_DIR) or invalid, or a limit is not a
+ *   positive integer.
+ *
+ * @example
+ * ```ts
+ * import '@axon/kernels-native';
+ * import { loadFashionMnist } from '@axon/data';
+ *
+ * const { train, test } = loadFashionMnist({ trainLimit: 10000 });
+ * train.x.shape; // [10000, 28, 28, 1]
+ * test.y.shape;  // [10000]
+ * await model.fit(train.x, train.y, { epochs: 5, batchSize: 64, validationData: [test.x, test.y] });
+ * ```
  */
 export function loadFashionMnist(options: LoadOptions = {}): ImageDataset {
   const dir = options.dir ?? fashionMnistDir();

@@ -6,7 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 
+/** A parsed IDX file: its dimensions and its values. */
 export interface IdxArray {
+  /** The dimensions from the header, e.g. [60000, 28, 28] for MNIST training images. */
   shape: number[];
   /** The values, row-major. Only the unsigned-byte type (0x08) is supported, which is what (Fashion-)MNIST use. */
   data: Uint8Array;
@@ -22,7 +24,11 @@ export function isGzip(bytes: Uint8Array): boolean {
 
 /**
  * Parses IDX bytes (gzipped or not: the content decides, not the file name).
- * `source` names the file in error messages.
+ * `source` names the file in error messages. The result's data is a view into the
+ * (decompressed) bytes, not a copy.
+ *
+ * @throws Error if the gzip stream is invalid, the header is not IDX, the value type is not
+ *   uint8, or the value count does not match the header's shape.
  */
 export function parseIdx(raw: Uint8Array, source = 'IDX data'): IdxArray {
   let bytes: Uint8Array;
@@ -57,7 +63,17 @@ export function parseIdx(raw: Uint8Array, source = 'IDX data'): IdxArray {
   return { shape, data: bytes.subarray(headerBytes) };
 }
 
-/** Reads and parses an IDX file (gzipped or not). */
+/**
+ * Reads and parses an IDX file (gzipped or not).
+ *
+ * @throws Error if the file cannot be read, or as {@link parseIdx} does.
+ *
+ * @example
+ * ```ts
+ * const labels = readIdx('/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz');
+ * labels.shape; // [10000]
+ * ```
+ */
 export function readIdx(path: string): IdxArray {
   let raw: Uint8Array;
   try {
@@ -68,7 +84,11 @@ export function readIdx(path: string): IdxArray {
   return parseIdx(raw, path);
 }
 
-/** Encodes uint8 values as IDX bytes (for tests and for writing small data sets). */
+/**
+ * Encodes uint8 values as IDX bytes, uncompressed (for tests and for writing small data sets).
+ *
+ * @throws Error if data's length is not the product of shape.
+ */
 export function encodeIdx(shape: readonly number[], data: Uint8Array): Uint8Array {
   const count = shape.reduce((a, b) => a * b, 1);
   if (data.length !== count) throw new Error(`encodeIdx: shape [${shape.join(',')}] needs ${count} values, got ${data.length}`);

@@ -20,6 +20,7 @@ import { unary } from './unary.js';
 import { simdAvailable } from './wasm/simd.js';
 import { biasActivation, biasActivationGrad } from './fused.js';
 
+/** Options of {@link createJsBackend}; every one has a default that suits the `js` backend registered on import. */
 export interface JsBackendOptions {
   /**
    * Upper bound on the im2col buffer conv2d uses, in bytes (default 16 MB).
@@ -55,6 +56,20 @@ export interface JsBackendOptions {
  * module constants. Kernels are synchronous: GEMM, conv2d and max-pooling
  * calls above the threshold are split over the worker pool (threads.ts) and
  * return when every thread is done.
+ *
+ * Importing `@axon/kernels-js` already registers one as backend `'js'`; call this to register a
+ * differently configured instance, or to run kernels directly.
+ *
+ * @throws Error if threads is not a positive integer or parallelThreshold is negative.
+ *
+ * @example
+ * ```ts
+ * import { createJsBackend } from '@axon/kernels-js';
+ * import { registerBackend, setBackend } from '@axon/tensor';
+ *
+ * registerBackend('js-1thread', () => createJsBackend({ threads: 1, simd: false }));
+ * setBackend('js-1thread');
+ * ```
  */
 export function createJsBackend(options: JsBackendOptions = {}): CompleteHostBackend {
   const parallel = parallelOptions(options);

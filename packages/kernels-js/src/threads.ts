@@ -43,6 +43,13 @@ let pool: Pool | undefined;
  * Sets the threads the js kernels use, the calling thread included: 1 runs
  * everything on the calling thread, `n <= 0` uses one per core (the default,
  * also set by `AXON_NUM_THREADS` at start-up). Returns the count in effect.
+ * Fractions are rounded down; a non-finite n means one per core.
+ *
+ * @example
+ * ```ts
+ * import { setNumThreads } from '@axon/kernels-js';
+ * setNumThreads(1); // deterministic single-threaded kernels
+ * ```
  */
 export function setNumThreads(n: number): number {
   requested = Number.isFinite(n) && n >= 1 ? Math.floor(n) : 0;

@@ -20,15 +20,25 @@ import type { Kernels } from '@axon/tensor';
  * controls below. Arrays are read and written in place.
  */
 export interface NativeAddon extends Partial<Kernels> {
+  /** The Node-API version the addon was built against. */
   readonly napiVersion: number;
   /** C = A·B straight into cblas_sgemm: the benchmark's baseline for the binding overhead. */
   rawSgemm(a: Float32Array, b: Float32Array, c: Float32Array, m: number, n: number, k: number): void;
   /** Threads of our pool and of OpenBLAS (0 = all cores); returns the count now in effect. */
   setNumThreads(n: number): number;
+  /** Threads now in effect. */
   getNumThreads(): number;
   /** Conv threading for measurements: 'auto' (default), 'batch' or 'blas' (see README). */
   setConvStrategy(strategy: 'auto' | 'batch' | 'blas'): void;
-  blasInfo(): { config: string; corename: string; threads: number };
+  /** Which OpenBLAS the addon links (see blasInfo in the package root). */
+  blasInfo(): {
+    /** openblas_get_config(), e.g. "OpenBLAS 0.3.21 ... Haswell MAX_THREADS=64". */
+    config: string;
+    /** openblas_get_corename(): the CPU kernel set OpenBLAS chose. */
+    corename: string;
+    /** openblas_get_num_threads(). */
+    threads: number;
+  };
 }
 
 export type LoadResult = { addon: NativeAddon; path: string } | { addon: undefined; path: string; reason: string };

@@ -38,7 +38,21 @@ function requireAddon(what: string): NativeAddon {
   return addon;
 }
 
-/** A fresh `native` Backend (throws if the addon is unavailable). Usually you just import the package and use getBackend(). */
+/**
+ * A fresh `native` Backend (throws if the addon is unavailable). Usually you just import the package and use getBackend().
+ *
+ * @throws Error if the addon is unavailable (the message gives {@link nativeUnavailableReason}).
+ *
+ * @example
+ * ```ts
+ * import { createNativeBackend, nativeAvailable } from '@axon/kernels-native';
+ *
+ * if (nativeAvailable) {
+ *   const c = new Float32Array(1);
+ *   createNativeBackend().gemm(Float32Array.of(2), Float32Array.of(3), c, 1, 1, 1, 1, false, false, 1, 0, 1, 1); // c = [6]
+ * }
+ * ```
+ */
 export function createNativeBackend(): Backend {
   return createBackendFromAddon(requireAddon('createNativeBackend'));
 }
@@ -57,15 +71,26 @@ export function getNumThreads(): number {
 }
 
 /** Which OpenBLAS the addon uses (undefined without it). */
-export function blasInfo(): { config: string; corename: string; threads: number } | undefined {
+export function blasInfo():
+  | {
+      /** openblas_get_config(): version and build options. */
+      config: string;
+      /** openblas_get_corename(): the CPU kernel set OpenBLAS chose. */
+      corename: string;
+      /** openblas_get_num_threads(). */
+      threads: number;
+    }
+  | undefined {
   return addon?.blasInfo();
 }
 
 /** Benchmark hooks, not part of the Backend: the raw cblas_sgemm call and the conv threading switch. */
 export const nativeTesting = {
+  /** C = A·B (m×k times k×n, row-major) straight into cblas_sgemm. Throws without the addon. */
   rawSgemm(a: Float32Array, b: Float32Array, c: Float32Array, m: number, n: number, k: number): void {
     requireAddon('rawSgemm').rawSgemm(a, b, c, m, n, k);
   },
+  /** Conv threading: 'auto' (default), 'batch' (our pool over the batch) or 'blas' (OpenBLAS threads). Throws without the addon. */
   setConvStrategy(strategy: 'auto' | 'batch' | 'blas'): void {
     requireAddon('setConvStrategy').setConvStrategy(strategy);
   },

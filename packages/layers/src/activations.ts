@@ -5,9 +5,15 @@ import type { Tensor } from '@axon/tensor';
 export interface Activation {
   /** The name TensorFlow.js serializes (`'relu'`, `'leakyRelu'`, ...). */
   readonly name: string;
+  /** Computes the activation of x (differentiable). */
   apply(x: Tensor): Tensor;
 }
 
+/**
+ * An activation by name, or an {@link Activation} object. Names: linear, relu, relu6, sigmoid,
+ * tanh, softmax, logSoftmax, elu, selu, softplus, softsign, gelu, swish, leakyRelu, and the
+ * aliases leaky_relu, log_softmax, silu and None.
+ */
 export type ActivationIdentifier = string | Activation;
 
 const builtins: Record<string, (x: Tensor) => Tensor> = {
@@ -46,6 +52,16 @@ export function activationNames(): string[] {
 /**
  * Resolves an activation by name (`'relu'`, `'leaky_relu'`, ...) or passes an
  * Activation object through; null/undefined means linear.
+ *
+ * @throws Error listing the valid names if the name is unknown or the object is not an Activation.
+ *
+ * @example
+ * ```ts
+ * getActivation('relu').apply(tensor([-1, 2])).toArray(); // [0, 2]
+ * // A custom activation: any object with a name and a differentiable apply.
+ * const mish = { name: 'mish', apply: (x: Tensor) => mul(x, tanh(softplus(x))) };
+ * dense({ units: 8, activation: mish });
+ * ```
  */
 export function getActivation(identifier: ActivationIdentifier | null | undefined): Activation {
   if (identifier === null || identifier === undefined) return getActivation('linear');

@@ -16,7 +16,10 @@ interface Rng {
 
 const globalRng: Rng = { uniform: randomFloat, normal: randomStandardNormal };
 
-/** mulberry32 with Box–Muller: a small private generator for seeded initializers and layers. */
+/**
+ * mulberry32 with Box–Muller: a small private generator for seeded initializers and layers.
+ * Returns an object with `uniform()` (in [0, 1)) and `normal()` (standard normal).
+ */
 export function seededRng(seed: number): Rng {
   let state = Math.floor(seed) >>> 0;
   let spare: number | null = null;
@@ -69,7 +72,12 @@ function truncated(rng: Rng): number {
  * Keras' fan computation: a dense kernel [in, out] has fans in and out; a conv
  * kernel [...receptive, in, out] multiplies both by the receptive field size.
  */
-export function computeFans(shape: readonly number[]): { fanIn: number; fanOut: number } {
+export function computeFans(shape: readonly number[]): {
+  /** Inputs feeding each output unit. */
+  fanIn: number;
+  /** Outputs each input unit feeds. */
+  fanOut: number;
+} {
   if (shape.length === 0) return { fanIn: 1, fanOut: 1 };
   if (shape.length === 1) return { fanIn: shape[0]!, fanOut: shape[0]! };
   if (shape.length === 2) return { fanIn: shape[0]!, fanOut: shape[1]! };
@@ -77,13 +85,28 @@ export function computeFans(shape: readonly number[]): { fanIn: number; fanOut: 
   return { fanIn: shape[shape.length - 2]! * receptive, fanOut: shape[shape.length - 1]! * receptive };
 }
 
+/**
+ * The base class of weight initializers (Keras `initializers.Initializer`). Layers take an
+ * initializer as an instance, a name (`'heNormal'`, `'he_normal'`) or a `{className, config}`
+ * object; see {@link getInitializer}.
+ *
+ * @example
+ * ```ts
+ * dense({ units: 64, kernelInitializer: 'heNormal' });
+ * dense({ units: 64, kernelInitializer: new RandomNormal({ stddev: 0.01, seed: 1 }) });
+ * new GlorotUniform().apply([3, 4]); // a [3, 4] tensor
+ * ```
+ */
 export abstract class Initializer {
+  /** The serialized class name ('GlorotUniform', ...). Every subclass sets its own. */
   static className = 'Initializer';
   /** A tensor of the given shape with this initializer's values. */
   abstract apply(shape: readonly number[]): Tensor;
+  /** The constructor arguments, as TensorFlow.js serializes them (camelCase). */
   getConfig(): Record<string, unknown> {
     return {};
   }
+  /** The serialized class name of this instance. */
   getClassName(): string {
     return (this.constructor as typeof Initializer).className;
   }
@@ -95,6 +118,7 @@ function seedOf(args: { seed?: number | null } | undefined): number | null {
   return seed;
 }
 
+/** Every value 0 (`'zeros'`; the default bias initializer). */
 export class Zeros extends Initializer {
   static override className = 'Zeros';
   apply(shape: readonly number[]): Tensor {
@@ -102,6 +126,7 @@ export class Zeros extends Initializer {
   }
 }
 
+/** Every value 1 (`'ones'`). */
 export class Ones extends Initializer {
   static override className = 'Ones';
   apply(shape: readonly number[]): Tensor {
@@ -109,9 +134,12 @@ export class Ones extends Initializer {
   }
 }
 
+/** Every value `value` (default 0). */
 export class Constant extends Initializer {
   static override className = 'Constant';
+  /** The fill value. */
   readonly value: number;
+  /** @throws Error if value is not a finite number. */
   constructor(args: { value?: number } = {}) {
     super();
     this.value = args.value ?? 0;
@@ -125,11 +153,16 @@ export class Constant extends Initializer {
   }
 }
 
+/** Uniform in [minval, maxval), default [-0.05, 0.05) (Keras `RandomUniform`). */
 export class RandomUniform extends Initializer {
   static override className = 'RandomUniform';
+  /** Lower bound (inclusive). */
   readonly minval: number;
+  /** Upper bound (exclusive). */
   readonly maxval: number;
+  /** The private generator's seed, or null for the global generator (see `setSeed`). */
   readonly seed: number | null;
+  /** @throws Error if maxval < minval or seed is not finite. */
   constructor(args: { minval?: number; maxval?: number; seed?: number | null } = {}) {
     super();
     this.minval = args.minval ?? -0.05;
@@ -147,11 +180,16 @@ export class RandomUniform extends Initializer {
   }
 }
 
+/** Normal with mean (default 0) and stddev (default 0.05) (Keras `RandomNormal`). */
 export class RandomNormal extends Initializer {
   static override className = 'RandomNormal';
+  /** Mean of the distribution. */
   readonly mean: number;
+  /** Standard deviation of the distribution. */
   readonly stddev: number;
+  /** The private generator's seed, or null for the global generator (see `setSeed`). */
   readonly seed: number | null;
+  /** @throws Error if stddev < 0 or seed is not finite. */
   constructor(args: { mean?: number; stddev?: number; seed?: number | null } = {}) {
     super();
     this.mean = args.mean ?? 0;
@@ -175,6 +213,7 @@ export class RandomNormal extends Initializer {
   }
 }
 
+/** Normal with mean and stddev, values beyond two standard deviations redrawn (Keras `TruncatedNormal`). */
 export class TruncatedNormal extends RandomNormal {
   static override className = 'TruncatedNormal';
   protected override standardDraw(rng: Rng): number {
@@ -182,7 +221,9 @@ export class TruncatedNormal extends RandomNormal {
   }
 }
 
+/** Which fan {@link VarianceScaling} divides by: inputs, outputs, or their average (see {@link computeFans}). */
 export type FanMode = 'fanIn' | 'fanOut' | 'fanAvg';
+/** The distribution {@link VarianceScaling} samples from ('normal' is Keras' legacy alias of 'truncatedNormal'). */
 export type Distribution = 'truncatedNormal' | 'untruncatedNormal' | 'normal' | 'uniform';
 
 const fanModes: Record<string, FanMode> = { fanin: 'fanIn', fanout: 'fanOut', fanavg: 'fanAvg' };
@@ -196,10 +237,15 @@ const distributions: Record<string, Distribution> = {
 /** Keras' correction so that a normal truncated at 2 stddev still has the requested variance. */
 const TRUNCATED_STDDEV_CORRECTION = 0.87962566103423978;
 
+/** Arguments of {@link VarianceScaling} (Keras spellings are accepted too). */
 export interface VarianceScalingArgs {
+  /** Variance multiplier (positive); default 1. */
   scale?: number;
+  /** The fan to divide by; default 'fanIn'. */
   mode?: FanMode | 'fan_in' | 'fan_out' | 'fan_avg';
+  /** The distribution; default 'truncatedNormal'. */
   distribution?: Distribution | 'truncated_normal' | 'untruncated_normal';
+  /** Seed of a private generator; default null (the global generator). */
   seed?: number | null;
 }
 
@@ -210,10 +256,15 @@ export interface VarianceScalingArgs {
  */
 export class VarianceScaling extends Initializer {
   static override className = 'VarianceScaling';
+  /** Variance multiplier. */
   readonly scale: number;
+  /** The fan divided by. */
   readonly mode: FanMode;
+  /** The distribution sampled. */
   readonly distribution: Distribution;
+  /** The private generator's seed, or null for the global generator. */
   readonly seed: number | null;
+  /** @throws Error if scale is not positive, mode or distribution is unknown, or seed is not finite. */
   constructor(args: VarianceScalingArgs = {}) {
     super();
     this.scale = args.scale ?? 1;
@@ -259,38 +310,58 @@ type PresetSpec = { readonly scale: number; readonly mode: FanMode; readonly dis
  * static `preset`; serialized as Keras does, `{className: 'GlorotUniform', config: {seed}}`.
  */
 abstract class VarianceScalingPreset extends VarianceScaling {
+  /** The preset's scale, mode and distribution. */
   declare static readonly preset: PresetSpec;
   constructor(args: SeedArgs = {}) {
     const { scale, mode, distribution } = (new.target as unknown as typeof VarianceScalingPreset).preset;
     super({ scale, mode, distribution, seed: seedOf(args) });
   }
+  /** `{seed}` only, as Keras serializes a preset. */
   override getConfig(): Record<string, unknown> {
     return { seed: this.seed };
   }
 }
 
+/** Glorot (Xavier) uniform: limit sqrt(6 / (fanIn + fanOut)) (`'glorotUniform'`; the default kernel initializer, as in Keras). Takes `{ seed }`. */
 export class GlorotUniform extends VarianceScalingPreset {
+  /** The serialized class name. */
   static override className = 'GlorotUniform';
+  /** The VarianceScaling parameters of this preset. */
   static override readonly preset: PresetSpec = { scale: 1, mode: 'fanAvg', distribution: 'uniform' };
 }
+/** Glorot (Xavier) normal: truncated, stddev sqrt(2 / (fanIn + fanOut)) (`'glorotNormal'`). Takes `{ seed }`. */
 export class GlorotNormal extends VarianceScalingPreset {
+  /** The serialized class name. */
   static override className = 'GlorotNormal';
+  /** The VarianceScaling parameters of this preset. */
   static override readonly preset: PresetSpec = { scale: 1, mode: 'fanAvg', distribution: 'truncatedNormal' };
 }
+/** He normal: truncated, stddev sqrt(2 / fanIn) (`'heNormal'`), suited to relu layers. Takes `{ seed }`. */
 export class HeNormal extends VarianceScalingPreset {
+  /** The serialized class name. */
   static override className = 'HeNormal';
+  /** The VarianceScaling parameters of this preset. */
   static override readonly preset: PresetSpec = { scale: 2, mode: 'fanIn', distribution: 'truncatedNormal' };
 }
+/** He uniform: limit sqrt(6 / fanIn) (`'heUniform'`). Takes `{ seed }`. */
 export class HeUniform extends VarianceScalingPreset {
+  /** The serialized class name. */
   static override className = 'HeUniform';
+  /** The VarianceScaling parameters of this preset. */
   static override readonly preset: PresetSpec = { scale: 2, mode: 'fanIn', distribution: 'uniform' };
 }
+/** LeCun normal: truncated, stddev sqrt(1 / fanIn) (`'leCunNormal'`), suited to selu layers. Takes `{ seed }`. */
 export class LeCunNormal extends VarianceScalingPreset {
+  /** The serialized class name. */
   static override className = 'LeCunNormal';
+  /** The VarianceScaling parameters of this preset. */
   static override readonly preset: PresetSpec = { scale: 1, mode: 'fanIn', distribution: 'truncatedNormal' };
 }
+/** LeCun uniform: limit sqrt(3 / fanIn) (`'leCunUniform'`). Takes `{ seed }`. */
 export class LeCunUniform extends VarianceScalingPreset {
+  /** The serialized class name. */
   static override className = 'LeCunUniform';
+  /** The VarianceScaling parameters of this preset. */
   static override readonly preset: PresetSpec = { scale: 1, mode: 'fanIn', distribution: 'uniform' };
 }
 
@@ -301,8 +372,11 @@ export class LeCunUniform extends VarianceScalingPreset {
  */
 export class Orthogonal extends Initializer {
   static override className = 'Orthogonal';
+  /** Multiplies the matrix; default 1. */
   readonly gain: number;
+  /** The private generator's seed, or null for the global generator. */
   readonly seed: number | null;
+  /** @throws Error if seed is not finite. */
   constructor(args: { gain?: number; seed?: number | null } = {}) {
     super();
     this.gain = args.gain ?? 1;
@@ -345,7 +419,9 @@ export class Orthogonal extends Initializer {
 /** The identity matrix times `gain` (2-D shapes only), as Keras' `Identity`. */
 export class Identity extends Initializer {
   static override className = 'Identity';
+  /** The diagonal value; default 1. */
   readonly gain: number;
+  /** Takes `{ gain }`. */
   constructor(args: { gain?: number } = {}) {
     super();
     this.gain = args.gain ?? 1;
@@ -387,6 +463,10 @@ const byKey = new Map<string, InitializerClass>(
 byKey.set('zero', Zeros);
 byKey.set('one', Ones);
 
+/**
+ * An initializer as layers accept it: a name (`'glorotUniform'`, `'glorot_uniform'`,
+ * `'GlorotUniform'`), an {@link Initializer}, or a serialized `{className, config}` object.
+ */
 export type InitializerIdentifier = string | Initializer | SerializedObject;
 
 /** Names accepted by getInitializer, in TensorFlow.js spelling (snake_case and class names work too). */
@@ -400,6 +480,10 @@ export function initializerNames(): string[] {
 /**
  * Resolves `'glorotUniform'` / `'glorot_uniform'` / `'GlorotUniform'`, a
  * `{className, config}` object (Keras or TensorFlow.js), or an Initializer.
+ * A name gives the initializer with its default arguments.
+ *
+ * @throws Error listing the valid names if the name or className is unknown, or as the
+ *   initializer's constructor does for an invalid config.
  */
 export function getInitializer(identifier: InitializerIdentifier): Initializer {
   if (identifier instanceof Initializer) return identifier;
@@ -416,6 +500,7 @@ export function getInitializer(identifier: InitializerIdentifier): Initializer {
   return new (cls as unknown as new (args: Record<string, unknown>) => Initializer)(config);
 }
 
+/** An initializer → `{className, config}`, as TensorFlow.js writes it in model.json. */
 export function serializeInitializer(initializer: Initializer): SerializedObject {
   return { className: initializer.getClassName(), config: initializer.getConfig() };
 }

@@ -9,6 +9,7 @@ import { getRegularizer, type Regularizer, type RegularizerIdentifier } from './
 import { camelCaseKeys, isSerializedObject, serializedClassName, toSnakeCase, type SerializedObject } from './serialization.js';
 import { checkShapeArg, formatShape, shapeCompatible, type Shape } from './shape.js';
 
+/** Arguments every layer accepts (Keras' base layer keyword arguments); each layer's own Args extend them. */
 export interface LayerArgs {
   /** Unique name; defaults to the snake_case class name plus a per-class counter (`dense_1`, `dense_2`, ...). */
   name?: string;
@@ -20,6 +21,7 @@ export interface LayerArgs {
   batchSize?: number;
   /** Whether `fit` updates this layer's weights (default true). */
   trainable?: boolean;
+  /** The layer's dtype, 'float32' (default) or 'int32'; recorded in the config. Weights are always float32. */
   dtype?: DType;
   /** Initial weight values, set right after the first build (Keras order). */
   weights?: Tensor[];
@@ -29,14 +31,19 @@ export interface LayerArgs {
 export interface CallKwargs {
   /** True while fitting: Dropout drops, BatchNormalization uses batch statistics. */
   training?: boolean;
+  /** The input's mask (e.g. from Embedding with maskZero or Masking): [batch, timesteps] of 0/1; null = none. */
   mask?: Tensor | null;
+  /** Layer-specific keyword arguments. */
   [key: string]: unknown;
 }
 
 /** What a layer requires of an input, checked by `apply` (messages name the layer). */
 export interface InputSpec {
+  /** Exact rank required. */
   ndim?: number;
+  /** Minimum rank. */
   minNDim?: number;
+  /** Maximum rank. */
   maxNDim?: number;
   /** Required sizes of particular axes (negative axes count from the end). */
   axes?: Record<number, number>;
@@ -46,8 +53,11 @@ export interface InputSpec {
 
 /** A layer class as seen by the registry. */
 export interface LayerClass<T extends Layer = Layer> {
+  /** Constructs the layer from its Args. */
   new (args: never): T;
+  /** The serialized class name the registry keys it by ('Dense', 'LSTM', ...). */
   readonly className: string;
+  /** Builds a layer from a getConfig() result (see {@link Layer.fromConfig}). */
   fromConfig(config: Record<string, unknown>): Layer;
 }
 
@@ -74,13 +84,48 @@ interface RegularizedWeight {
   regularizer: Regularizer;
 }
 
+/**
+ * The base class of every layer, after Keras and TensorFlow.js: a layer builds its weights lazily
+ * from the first input's shape, names them `<layer>/<weight>`, and round-trips through
+ * getConfig() / fromConfig() and the class registry (so @axon/models can save and load it).
+ *
+ * Use a layer through a model (`new Sequential({ layers: [...] })`) or call {@link Layer.apply}
+ * directly. To write one, override build (create weights with {@link Layer.addWeight}), call,
+ * computeOutputShape and getConfig, set a static className, and pass the class to
+ * {@link registerLayer}.
+ *
+ * @example
+ * ```ts
+ * import { Layer, registerLayer, type LayerArgs, type CallKwargs, type Shape } from '@axon/layers';
+ * import { mul, type Tensor, type Variable } from '@axon/tensor';
+ *
+ * // Multiplies each feature by a learned scale.
+ * class Scale extends Layer {
+ *   static override className = 'Scale';
+ *   scale!: Variable;
+ *   constructor(args: LayerArgs = {}) {
+ *     super(args);
+ *   }
+ *   override build(inputShape: Shape): void {
+ *     this.scale = this.addWeight('scale', [inputShape[inputShape.length - 1]!], 'ones');
+ *     this.built = true;
+ *   }
+ *   override call(inputs: Tensor | Tensor[], _kwargs: CallKwargs): Tensor {
+ *     return mul(inputs as Tensor, this.scale);
+ *   }
+ * }
+ * registerLayer(Scale);
+ * ```
+ */
 export abstract class Layer {
   /** The registered, serialized class name ('Dense', 'Conv2D', ...). Every subclass sets its own. */
   static className = 'Layer';
 
+  /** The layer's unique name (see {@link LayerArgs.name}); prefixes its weights' names. */
   readonly name: string;
   /** Declared input shape including the batch dimension, or null when not given. */
   readonly batchInputShape: Shape | null;
+  /** The layer's dtype (see {@link LayerArgs.dtype}). */
   readonly dtype: DType;
   /** Input requirements checked by apply(); subclasses set it (often in build). */
   inputSpec: InputSpec[] | null = null;
@@ -88,8 +133,10 @@ export abstract class Layer {
   supportsMasking = false;
   /** Penalty on the layer's outputs, added to the loss (Keras' activity_regularizer). */
   activityRegularizer: Regularizer | null = null;
+  /** Whether build() has run (weights exist). */
   built = false;
 
+  /** Backing field of {@link Layer.trainable}. */
   protected _trainable: boolean;
   private readonly _trainableWeights: Variable[] = [];
   private readonly _nonTrainableWeights: Variable[] = [];
@@ -97,6 +144,10 @@ export abstract class Layer {
   private activityLosses: Tensor[] = [];
   private initialWeights: Tensor[] | null;
 
+  /**
+   * @throws Error if name is empty or not a string, an input shape is invalid, or dtype is not
+   *   'float32' or 'int32'.
+   */
   constructor(args: LayerArgs = {}) {
     if (args.name !== undefined && (typeof args.name !== 'string' || args.name === '')) {
       throw new Error(`${this.getClassName()}: name must be a non-empty string, got ${JSON.stringify(args.name)}`);
@@ -171,6 +222,17 @@ export abstract class Layer {
   /**
    * Runs the layer: checks the inputs against the declared input shape and the
    * input spec, builds on first use from the actual input shape, then calls `call`.
+   * Keras' `layer(x)`.
+   *
+   * @throws Error (naming the layer) if an input is not a Tensor or does not match the declared
+   *   shape or the input spec.
+   *
+   * @example
+   * ```ts
+   * const layer = dense({ units: 4, activation: 'relu' });
+   * const y = layer.apply(randomNormal([2, 3])) as Tensor; // builds a [3, 4] kernel; y is [2, 4]
+   * layer.apply(randomNormal([2, 3]), { training: true });
+   * ```
    */
   apply(inputs: Tensor | Tensor[], kwargs: CallKwargs = {}): Tensor | Tensor[] {
     const list = toList(inputs);
@@ -243,6 +305,11 @@ export abstract class Layer {
   /**
    * Creates a weight variable named `<layer>/<name>` with values from the
    * initializer; a regularizer adds its penalty to regularizationLosses().
+   * Call it from build().
+   *
+   * @param trainable - false for state the optimizer must not touch (moving statistics).
+   * @throws Error if the layer already has a weight of that name, or the initializer or
+   *   regularizer is unknown.
    */
   addWeight(
     name: string,
@@ -267,6 +334,7 @@ export abstract class Layer {
     return [...this._trainableWeights, ...this._nonTrainableWeights];
   }
 
+  /** Whether `fit` updates this layer's weights (see the setter). */
   get trainable(): boolean {
     return this._trainable;
   }
@@ -302,7 +370,11 @@ export abstract class Layer {
     return noGrad(() => this.weights.map((w) => clone(w)));
   }
 
-  /** Sets every weight, in `weights` order; count and shapes must match. */
+  /**
+   * Sets every weight, in `weights` order; count and shapes must match. Values are copied in place.
+   *
+   * @throws Error if the count or a shape differs (an unbuilt layer has no weights yet).
+   */
   setWeights(weights: readonly Tensor[]): void {
     const own = this.weights;
     if (!Array.isArray(weights) || weights.length !== own.length) {
@@ -322,7 +394,11 @@ export abstract class Layer {
     own.forEach((w, i) => w.assign(weights[i]!));
   }
 
-  /** Number of scalar weights; the layer must be built. */
+  /**
+   * Number of scalar weights; the layer must be built.
+   *
+   * @throws Error if the layer is not built.
+   */
   countParams(): number {
     if (!this.built) {
       throw new Error(`Layer ${this.name}: countParams() needs a built layer; apply it to an input or call build(inputShape) first`);
@@ -368,6 +444,7 @@ export abstract class Layer {
     return new this(args as never);
   }
 
+  /** `ClassName(name)`, e.g. `Dense(dense_1)`. */
   toString(): string {
     return `${this.getClassName()}(${this.name})`;
   }
@@ -377,7 +454,12 @@ export abstract class Layer {
 
 const registry = new Map<string, LayerClass>();
 
-/** Makes a layer class known to deserializeLayer under its static className. */
+/**
+ * Makes a layer class known to deserializeLayer (and so to loadModel) under its static className.
+ * Registering a className again replaces the earlier class. Returns the class.
+ *
+ * @throws Error if the class does not define its own static className.
+ */
 export function registerLayer<T extends LayerClass>(cls: T): T {
   if (!Object.hasOwn(cls, 'className') || !cls.className) {
     throw new Error(`registerLayer: class ${cls.name} must define its own static className`);
@@ -386,6 +468,11 @@ export function registerLayer<T extends LayerClass>(cls: T): T {
   return cls;
 }
 
+/**
+ * The registered class of a className.
+ *
+ * @throws Error listing the registered names if none has that className.
+ */
 export function getLayerClass(className: string): LayerClass {
   const cls = registry.get(className);
   if (!cls) {
@@ -394,11 +481,16 @@ export function getLayerClass(className: string): LayerClass {
   return cls;
 }
 
+/** The registered class names, sorted. */
 export function registeredLayerNames(): string[] {
   return [...registry.keys()].sort();
 }
 
-/** `{className, config}` → a new layer of that registered class. */
+/**
+ * `{className, config}` → a new layer of that registered class.
+ *
+ * @throws Error if the object is not `{className, config}` or the class is not registered.
+ */
 export function deserializeLayer(serialized: SerializedObject): Layer {
   if (!isSerializedObject(serialized)) {
     throw new Error(`deserializeLayer: expected {className, config}, got ${JSON.stringify(serialized)}`);

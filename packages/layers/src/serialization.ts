@@ -1,6 +1,8 @@
 /** The `{className, config}` form in which Keras and TensorFlow.js serialize layers, initializers and regularizers. */
 export interface SerializedObject {
+  /** The registered class name, e.g. 'Dense' or 'GlorotUniform' (Keras writes `class_name`). */
   className: string;
+  /** The constructor arguments. */
   config: Record<string, unknown>;
 }
 

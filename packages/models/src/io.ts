@@ -46,6 +46,10 @@ function writeFileDurably(path: string, data: Uint8Array | string): void {
  * Writes `files` as the directory `target`, atomically replacing a previous
  * model there. `marker` is a file name an existing directory must contain to
  * be replaced (so a typo never wipes an unrelated non-empty directory).
+ * Model.save uses it; a `file://` prefix is accepted.
+ *
+ * @throws Error if target exists and is not a directory, or is a non-empty directory without
+ *   `marker`, or a file system operation fails (the temporary directory is then removed).
  */
 export function writeDirectoryAtomically(target: string, files: readonly OutputFile[], marker: string): void {
   const dir = resolve(localPath(target));

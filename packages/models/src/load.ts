@@ -22,6 +22,7 @@ import { getLoss } from './losses.js';
 import { getOptimizer } from './optimizers.js';
 import { toCamelCase } from './names.js';
 
+/** Arguments of {@link loadModel}. */
 export interface LoadArgs {
   /** Compile the model from its trainingConfig when there is one (default true). */
   compile?: boolean;
@@ -212,6 +213,25 @@ function compileFrom(file: string, model: Sequential, training: TrainingConfig):
 /**
  * Loads a model saved by model.save() or by TensorFlow.js (`path` is the
  * directory or its model.json). Compiles it from trainingConfig when present.
+ * Keras models converted to the TensorFlow.js layers format load too (Sequential topologies
+ * only); weights are matched by name. A `file://` prefix is accepted. The layers of
+ * `@axon/recurrent` are known once that package is imported.
+ *
+ * @throws Error naming the file and the problem: a missing file or weight file, invalid JSON, a
+ *   graph model or a non-Sequential topology, an unknown layer class, weights missing, unexpected
+ *   or of the wrong shape, or a training config it cannot compile from (load with
+ *   `{ compile: false }` to skip it).
+ *
+ * @example
+ * ```ts
+ * import '@axon/kernels-native';
+ * import '@axon/recurrent'; // when the model has recurrent layers
+ * import { loadModel } from '@axon/models';
+ *
+ * const model = await loadModel('./fashion-cnn');
+ * const predictions = model.predict(x);
+ * const [loss, accuracy] = model.evaluate(x, y) as number[]; // compiled from the saved training config
+ * ```
  */
 export async function loadModel(path: string, args: LoadArgs = {}): Promise<Sequential> {
   const { file, json } = readModelJson(path);

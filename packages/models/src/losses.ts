@@ -32,8 +32,24 @@ import { looseKey, resolveName } from './names.js';
 /** Keras' backend epsilon: probabilities are clipped to [EPSILON, 1 - EPSILON] before a log. */
 export const EPSILON = 1e-7;
 
+/**
+ * A loss as a function: (yTrue, yPred) → per-sample losses [n] (other shapes are averaged per
+ * sample; a scalar counts as one sample). Must be differentiable with respect to yPred.
+ */
 export type LossFunction = (yTrue: Tensor, yPred: Tensor) => Tensor;
 
+/**
+ * The base class of losses (Keras `losses.Loss`): per-sample losses, reduced to their
+ * (sample-weighted) mean over the batch. Pass one to `compile({ loss })` to set options, e.g.
+ * `new CategoricalCrossentropy({ fromLogits: true })`.
+ *
+ * @example
+ * ```ts
+ * const loss = new Huber({ delta: 2 });
+ * loss.compute(yTrue, yPred).item(); // the batch's mean loss
+ * model.compile({ optimizer: 'adam', loss });
+ * ```
+ */
 export abstract class Loss {
   /** The Keras snake_case name ('sparse_categorical_crossentropy'), as written to model.json. */
   abstract readonly name: string;
@@ -94,6 +110,7 @@ function checkLabelSmoothing(loss: string, value: number): number {
   return value;
 }
 
+/** Mean squared error (Keras `MeanSquaredError`, `'mse'`): mean over non-batch axes of (yPred - yTrue)². */
 export class MeanSquaredError extends Loss {
   readonly name = 'mean_squared_error';
   readonly displayName = 'meanSquaredError';
@@ -102,6 +119,7 @@ export class MeanSquaredError extends Loss {
   }
 }
 
+/** Mean absolute error (Keras `MeanAbsoluteError`, `'mae'`): mean over non-batch axes of |yPred - yTrue|. */
 export class MeanAbsoluteError extends Loss {
   readonly name = 'mean_absolute_error';
   readonly displayName = 'meanAbsoluteError';
@@ -110,11 +128,16 @@ export class MeanAbsoluteError extends Loss {
   }
 }
 
-/** 0.5 e² where |e| <= delta, else delta (|e| - 0.5 delta). */
+/** 0.5 e² where |e| <= delta, else delta (|e| - 0.5 delta) (Keras `Huber`, `'huber'`). */
 export class Huber extends Loss {
   readonly name = 'huber';
   readonly displayName = 'huber';
+  /** Where the loss turns from quadratic to linear. */
   readonly delta: number;
+  /**
+   * @param options - `delta` (default 1).
+   * @throws Error if delta is not positive.
+   */
   constructor(options: { delta?: number } = {}) {
     super();
     this.delta = options.delta ?? 1;
@@ -140,10 +163,14 @@ interface CrossentropyOptions {
 
 /** Binary and categorical crossentropy: their options, checked, and their config (the non-default options). */
 abstract class CrossentropyLoss extends Loss {
+  /** Whether predictions are logits. */
   readonly fromLogits: boolean;
+  /** The label smoothing factor in [0, 1]. */
   readonly labelSmoothing: number;
   constructor(
+    /** The Keras snake_case name. */
     readonly name: string,
+    /** The camelCase name used in messages. */
     readonly displayName: string,
     options: CrossentropyOptions,
   ) {
@@ -159,7 +186,16 @@ abstract class CrossentropyLoss extends Loss {
   }
 }
 
+/**
+ * Binary cross-entropy (Keras `BinaryCrossentropy`, `'binaryCrossentropy'`): for labels in [0, 1]
+ * against probabilities (sigmoid outputs), or logits with `fromLogits`. Probabilities are clipped
+ * to [EPSILON, 1 - EPSILON].
+ */
 export class BinaryCrossentropy extends CrossentropyLoss {
+  /**
+   * @param options - `fromLogits` (default false) and `labelSmoothing` (default 0).
+   * @throws Error if labelSmoothing is not in [0, 1].
+   */
   constructor(options: CrossentropyOptions = {}) {
     super('binary_crossentropy', 'binaryCrossentropy', options);
   }
@@ -185,7 +221,16 @@ function logProbabilities(yPred: Tensor, fromLogits: boolean): Tensor {
   return log(clip(p, EPSILON, 1 - EPSILON));
 }
 
+/**
+ * Categorical cross-entropy (Keras `CategoricalCrossentropy`, `'categoricalCrossentropy'`):
+ * one-hot (or probability) labels [n, classes] against a softmax output, or logits with
+ * `fromLogits`. For integer labels use {@link SparseCategoricalCrossentropy}.
+ */
 export class CategoricalCrossentropy extends CrossentropyLoss {
+  /**
+   * @param options - `fromLogits` (default false) and `labelSmoothing` (default 0).
+   * @throws Error if labelSmoothing is not in [0, 1].
+   */
   constructor(options: CrossentropyOptions = {}) {
     super('categorical_crossentropy', 'categoricalCrossentropy', options);
   }
@@ -205,7 +250,9 @@ export class CategoricalCrossentropy extends CrossentropyLoss {
 export class SparseCategoricalCrossentropy extends Loss {
   readonly name = 'sparse_categorical_crossentropy';
   readonly displayName = 'sparseCategoricalCrossentropy';
+  /** Whether predictions are logits (softmax applied by the loss). */
   readonly fromLogits: boolean;
+  /** @param options - `fromLogits` (default false). */
   constructor(options: { fromLogits?: boolean } = {}) {
     super();
     this.fromLogits = options.fromLogits ?? false;
@@ -284,9 +331,15 @@ const LOSS_TABLE = new Map<string, LossFactory>(LOSSES.flatMap(([names, f]) => n
 /** Every accepted loss name (camelCase and Keras snake_case). */
 export const LOSS_NAMES: readonly string[] = LOSSES.flatMap(([names]) => names);
 
+/** A loss as compile() accepts it: a name (see {@link LOSS_NAMES}), a {@link Loss}, or a {@link LossFunction}. */
 export type LossIdentifier = string | Loss | LossFunction;
 
-/** A loss from a name ('mse', 'sparse_categorical_crossentropy', ...), a Loss instance or a function. */
+/**
+ * A loss from a name ('mse', 'sparse_categorical_crossentropy', ...), a Loss instance or a function.
+ * `config` sets a named loss's options (`{ fromLogits: true }`, `{ delta: 2 }`).
+ *
+ * @throws Error listing the valid names if the name is unknown or the identifier is not a loss.
+ */
 export function getLoss(identifier: LossIdentifier, config: Record<string, unknown> = {}): Loss {
   if (identifier instanceof Loss) return identifier;
   if (typeof identifier === 'function') return new FunctionLoss(identifier);
@@ -329,24 +382,36 @@ function lossFunction<O extends object>(
  * configured Loss objects, as keras.losses does.
  */
 export const losses = {
+  /** The mean squared error of (yTrue, yPred) as a scalar Tensor. */
   meanSquaredError: lossFunction('meanSquaredError', 'MeanSquaredError', () => new MeanSquaredError()),
+  /** The mean absolute error of (yTrue, yPred) as a scalar Tensor. */
   meanAbsoluteError: lossFunction('meanAbsoluteError', 'MeanAbsoluteError', () => new MeanAbsoluteError()),
+  /** The Huber loss of (yTrue, yPred) as a scalar Tensor; options `{ delta }`. */
   huber: lossFunction('huber', 'Huber', (o?: { delta?: number }) => new Huber(o)),
+  /** The binary cross-entropy of (yTrue, yPred) as a scalar Tensor; options `{ fromLogits, labelSmoothing }`. */
   binaryCrossentropy: lossFunction('binaryCrossentropy', 'BinaryCrossentropy', (o?: CrossentropyOptions) => new BinaryCrossentropy(o)),
+  /** The categorical cross-entropy of (yTrue, yPred) as a scalar Tensor; options `{ fromLogits, labelSmoothing }`. */
   categoricalCrossentropy: lossFunction(
     'categoricalCrossentropy',
     'CategoricalCrossentropy',
     (o?: CrossentropyOptions) => new CategoricalCrossentropy(o),
   ),
+  /** The sparse categorical cross-entropy of (yTrue, yPred) as a scalar Tensor; options `{ fromLogits }`. */
   sparseCategoricalCrossentropy: lossFunction(
     'sparseCategoricalCrossentropy',
     'SparseCategoricalCrossentropy',
     (o?: { fromLogits?: boolean }) => new SparseCategoricalCrossentropy(o),
   ),
+  /** The {@link MeanSquaredError} class. */
   MeanSquaredError,
+  /** The {@link MeanAbsoluteError} class. */
   MeanAbsoluteError,
+  /** The {@link Huber} class. */
   Huber,
+  /** The {@link BinaryCrossentropy} class. */
   BinaryCrossentropy,
+  /** The {@link CategoricalCrossentropy} class. */
   CategoricalCrossentropy,
+  /** The {@link SparseCategoricalCrossentropy} class. */
   SparseCategoricalCrossentropy,
 };

@@ -9,11 +9,34 @@ import { Tensor, abs, argMax, equal, formatShape, greater, mean, mul, noGrad, no
 import { getLoss, perSampleMean, type Loss } from './losses.js';
 import { looseKey } from './names.js';
 
+/**
+ * A metric that accumulates over an epoch (Keras `metrics.Metric`): fit resets it at each epoch's
+ * start, updates it after each batch and logs result() under its name. Pass one in
+ * `compile({ metrics })`; any object with these members will do.
+ *
+ * @example
+ * ```ts
+ * // The largest absolute error seen in the epoch.
+ * class MaxError implements Metric {
+ *   readonly name = 'max_error';
+ *   private worst = 0;
+ *   reset(): void { this.worst = 0; }
+ *   update(yTrue: Tensor, yPred: Tensor): void {
+ *     this.worst = Math.max(this.worst, max(abs(sub(yPred, yTrue))).item());
+ *   }
+ *   result(): number { return this.worst; }
+ * }
+ * model.compile({ optimizer: 'adam', loss: 'mse', metrics: [new MaxError()] });
+ * ```
+ */
 export interface Metric {
   /** The key under which fit/evaluate report it: the name the user gave ('acc', 'accuracy', 'mse', ...). */
   readonly name: string;
+  /** Forgets everything accumulated (fit calls it at the start of each epoch and of each evaluation). */
   reset(): void;
+  /** Accumulates one batch: labels and the model's predictions. Runs without gradients. */
   update(yTrue: Tensor, yPred: Tensor): void;
+  /** The value over everything accumulated since reset(). */
   result(): number;
   /**
    * Optional: the update split in two, its values as tensors on the device and how to fold their
@@ -29,12 +52,25 @@ export interface PendingUpdate {
   commit(read: ArrayLike<number>): void;
 }
 
+/** A metric as a function: (yTrue, yPred) → per-sample values [n] (other shapes are averaged per sample). */
 export type MetricFunction = (yTrue: Tensor, yPred: Tensor) => Tensor;
 
-/** Averages a per-sample value over all samples seen since reset(). */
+/**
+ * Averages a per-sample value over all samples seen since reset() (Keras `MeanMetricWrapper`).
+ *
+ * @example
+ * ```ts
+ * const within10 = new MeanMetric('within_10', (yTrue, yPred) => lessEqual(abs(sub(yPred, yTrue)), 10));
+ * model.compile({ optimizer: 'adam', loss: 'mae', metrics: [within10] });
+ * ```
+ */
 export class MeanMetric implements Metric {
   private total = 0;
   private count = 0;
+  /**
+   * @param name - The key it is logged under.
+   * @param fn - Per-sample values from (yTrue, yPred).
+   */
   constructor(
     readonly name: string,
     private readonly fn: MetricFunction,
@@ -47,6 +83,7 @@ export class MeanMetric implements Metric {
     const pending = this.pendingUpdate(yTrue, yPred);
     pending.commit([pending.values[0]!.item()]);
   }
+  /** See {@link Metric.pendingUpdate}. */
   pendingUpdate(yTrue: Tensor, yPred: Tensor): PendingUpdate {
     return noGrad(() => {
       const values = perSampleMean(this.fn(yTrue, yPred));
@@ -139,17 +176,21 @@ class ConfusionMetric implements Metric {
   private fp = 0;
   private fn = 0;
   constructor(
+    /** The key it is logged under. */
     readonly name: string,
     private readonly kind: 'precision' | 'recall',
     private readonly threshold = 0.5,
   ) {}
+  /** Zeroes the true-positive, false-positive and false-negative counts. */
   reset(): void {
     this.tp = this.fp = this.fn = 0;
   }
+  /** Adds a batch's counts: labels are positive where not 0, predictions where above the threshold. */
   update(yTrue: Tensor, yPred: Tensor): void {
     const pending = this.pendingUpdate(yTrue, yPred);
     pending.commit(stack([...pending.values]).toArray() as number[]);
   }
+  /** See {@link Metric.pendingUpdate}. */
   pendingUpdate(yTrue: Tensor, yPred: Tensor): PendingUpdate {
     return noGrad(() => {
       const labels = notEqual(sameShape(this.kind, yTrue, yPred), 0);
@@ -165,6 +206,7 @@ class ConfusionMetric implements Metric {
       };
     });
   }
+  /** tp / (tp + fp) for precision, tp / (tp + fn) for recall; 0 when the denominator is 0. */
   result(): number {
     const denominator = this.tp + (this.kind === 'precision' ? this.fp : this.fn);
     return denominator === 0 ? 0 : this.tp / denominator;
@@ -205,11 +247,15 @@ const METRIC_TABLE = new Map<string, MetricFactory>(METRICS.flatMap(([names, f])
 /** Every accepted metric name. */
 export const METRIC_NAMES: readonly string[] = METRICS.flatMap(([names]) => names);
 
+/** A metric as compile() accepts it: a name (see {@link METRIC_NAMES}), a {@link Metric}, or a {@link MetricFunction}. */
 export type MetricIdentifier = string | Metric | MetricFunction;
 
 /**
  * A metric from a name, a Metric, or a function (yTrue, yPred) → per-sample
- * values (averaged). `loss` lets 'accuracy' pick the right kind.
+ * values (averaged). `loss` lets 'accuracy' pick the right kind. A name's metric is logged
+ * under that name as given; a function's under its function name (else 'custom_metric').
+ *
+ * @throws Error listing the valid names if the name is unknown or the identifier is not a metric.
  */
 export function getMetric(identifier: MetricIdentifier, loss: Loss | null = null): Metric {
   if (typeof identifier === 'string') {
@@ -228,19 +274,24 @@ export function getMetric(identifier: MetricIdentifier, loss: Loss | null = null
 
 /** Keras' BinaryAccuracy: the mean over samples of binaryAccuracy (threshold default 0.5). */
 export class BinaryAccuracy extends MeanMetric {
+  /** @param options - `name` (default 'binary_accuracy') and `threshold` (default 0.5). */
   constructor(options: { name?: string; threshold?: number } = {}) {
     const threshold = options.threshold ?? 0.5;
     super(options.name ?? 'binary_accuracy', (yTrue, yPred) => binaryAccuracy(yTrue, yPred, threshold));
   }
 }
 
+/** Keras' CategoricalAccuracy: the mean over samples of categoricalAccuracy (one-hot labels); name default 'categorical_accuracy'. */
 export class CategoricalAccuracy extends MeanMetric {
+  /** @param options - `name`: the key it is logged under. */
   constructor(options: { name?: string } = {}) {
     super(options.name ?? 'categorical_accuracy', categoricalAccuracy);
   }
 }
 
+/** Keras' SparseCategoricalAccuracy: the mean over samples of sparseCategoricalAccuracy (integer labels); name default 'sparse_categorical_accuracy'. */
 export class SparseCategoricalAccuracy extends MeanMetric {
+  /** @param options - `name`: the key it is logged under. */
   constructor(options: { name?: string } = {}) {
     super(options.name ?? 'sparse_categorical_accuracy', sparseCategoricalAccuracy);
   }
@@ -259,13 +310,23 @@ class MeanAbsoluteErrorMetric extends MeanMetric {
   }
 }
 
+/**
+ * Keras' Precision: tp / (tp + fp) over every element seen in the epoch, predictions thresholded
+ * (default 0.5). For binary (or multi-label) outputs.
+ */
 export class Precision extends ConfusionMetric {
+  /** @param options - `name` (default 'precision') and `threshold` (default 0.5). */
   constructor(options: { name?: string; threshold?: number } = {}) {
     super(options.name ?? 'precision', 'precision', options.threshold);
   }
 }
 
+/**
+ * Keras' Recall: tp / (tp + fn) over every element seen in the epoch, predictions thresholded
+ * (default 0.5). For binary (or multi-label) outputs.
+ */
 export class Recall extends ConfusionMetric {
+  /** @param options - `name` (default 'recall') and `threshold` (default 0.5). */
   constructor(options: { name?: string; threshold?: number } = {}) {
     super(options.name ?? 'recall', 'recall', options.threshold);
   }
@@ -312,26 +373,44 @@ const crossentropy =
  * Metric objects that accumulate over an epoch, as keras.metrics does.
  */
 export const metrics = {
+  /** Per sample [n]: the fraction of elements where (yPred > threshold, default 0.5) equals the label. */
   binaryAccuracy: metricFunction('binaryAccuracy', 'BinaryAccuracy', (t, p, threshold?: number) => binaryAccuracy(t, p, threshold)),
+  /** Per sample [n]: 1 where the arg-max of the one-hot label equals that of the prediction. */
   categoricalAccuracy: metricFunction('categoricalAccuracy', 'CategoricalAccuracy', categoricalAccuracy),
+  /** Per sample [n]: 1 where the integer label equals the arg-max of the prediction. */
   sparseCategoricalAccuracy: metricFunction('sparseCategoricalAccuracy', 'SparseCategoricalAccuracy', sparseCategoricalAccuracy),
+  /** Per sample [n]: the mean over the last axis of (yPred - yTrue)². */
   meanSquaredError: metricFunction('meanSquaredError', 'MeanSquaredError', meanSquaredError),
+  /** Per sample [n]: the mean over the last axis of |yPred - yTrue|. */
   meanAbsoluteError: metricFunction('meanAbsoluteError', 'MeanAbsoluteError', meanAbsoluteError),
+  /** Per sample [n]: the binary cross-entropy (labels checked). */
   binaryCrossentropy: metricFunction('binaryCrossentropy', 'MeanMetric', crossentropy('binaryCrossentropy')),
+  /** Per sample [n]: the categorical cross-entropy (labels checked). */
   categoricalCrossentropy: metricFunction('categoricalCrossentropy', 'MeanMetric', crossentropy('categoricalCrossentropy')),
+  /** Per sample [n]: the sparse categorical cross-entropy (labels checked). */
   sparseCategoricalCrossentropy: metricFunction(
     'sparseCategoricalCrossentropy',
     'MeanMetric',
     crossentropy('sparseCategoricalCrossentropy'),
   ),
+  /** A scalar: the precision of predictions thresholded at 0.5. */
   precision: metricFunction('precision', 'Precision', (t, p) => confusionValue('precision', t, p)),
+  /** A scalar: the recall of predictions thresholded at 0.5. */
   recall: metricFunction('recall', 'Recall', (t, p) => confusionValue('recall', t, p)),
+  /** The {@link BinaryAccuracy} class. */
   BinaryAccuracy,
+  /** The {@link CategoricalAccuracy} class. */
   CategoricalAccuracy,
+  /** The {@link SparseCategoricalAccuracy} class. */
   SparseCategoricalAccuracy,
+  /** The MeanSquaredError metric class (a MeanMetric of meanSquaredError; name default 'mean_squared_error'). */
   MeanSquaredError: MeanSquaredErrorMetric,
+  /** The MeanAbsoluteError metric class (a MeanMetric of meanAbsoluteError; name default 'mean_absolute_error'). */
   MeanAbsoluteError: MeanAbsoluteErrorMetric,
+  /** The {@link Precision} class. */
   Precision,
+  /** The {@link Recall} class. */
   Recall,
+  /** The {@link MeanMetric} class. */
   MeanMetric,
 };

@@ -23,8 +23,24 @@ import {
 } from '@axon/tensor';
 import { looseKey, toCamelCase } from './names.js';
 
+/** An optimizer's hyper-parameters by name, camelCase ({learningRate, beta1, ...}). */
 export type OptimizerConfig = Record<string, number | boolean>;
 
+/**
+ * The base class of optimizers (Keras `optimizers.Optimizer`): given the gradients of a step,
+ * updates the variables in place. Pass one to `compile({ optimizer })`, or call applyGradients in
+ * a custom loop. Its per-variable state (moments, velocities) is created on first use.
+ *
+ * @example
+ * ```ts
+ * const w = variable(randomNormal([3, 1]));
+ * const optimizer = new Adam({ learningRate: 0.01 });
+ * for (let step = 0; step < 100; step++) {
+ *   const { grads } = valueAndGrads(() => mean(square(sub(matmul(x, w), y))), [w]);
+ *   optimizer.applyGradients([w], grads);
+ * }
+ * ```
+ */
 export abstract class Optimizer {
   /** Keras' class name ('Adam', 'SGD', ...). */
   abstract readonly className: string;
@@ -33,13 +49,16 @@ export abstract class Optimizer {
   /** Number of update steps applied so far. */
   iterations = 0;
 
+  /** @throws Error if learningRate is not a positive finite number. */
   constructor(learningRate: number) {
     this.learningRate = checkPositive(this.constructor.name, 'learningRate', learningRate);
   }
 
   /**
    * Applies one update step to every variable given its gradient, in place and
-   * without recording gradients.
+   * without recording gradients. Counts one iteration.
+   *
+   * @throws Error if the counts differ or a gradient's shape is not its variable's.
    */
   applyGradients(variables: readonly Variable[], gradients: readonly Tensor[]): void {
     if (variables.length !== gradients.length) {
@@ -59,6 +78,7 @@ export abstract class Optimizer {
     });
   }
 
+  /** Updates one variable in place from its gradient (what a subclass implements). */
   protected abstract updateVariable(variable: Variable, gradient: Tensor): void;
 
   /** Hyper-parameters, camelCase, Keras names ({learningRate, beta1, ...}). */
@@ -69,7 +89,12 @@ export abstract class Optimizer {
    * ('SGD', 'Momentum', 'Adam', 'RMSProp', 'Adagrad'), or null when tfjs has no
    * equivalent.
    */
-  abstract toTfjs(): { className: string; config: OptimizerConfig } | null;
+  abstract toTfjs(): {
+    /** TensorFlow.js' optimizer class name. */
+    className: string;
+    /** Its config in TensorFlow.js' keys. */
+    config: OptimizerConfig;
+  } | null;
 }
 
 function checkPositive(owner: string, name: string, value: number): number {
@@ -105,19 +130,33 @@ function slot(v: Variable, what: string): Variable {
   return new Variable(zeros(v.shape), { trainable: false, name: `${v.name}/${what}` });
 }
 
+/** Arguments of {@link SGD} (Keras' names and defaults). */
 export interface SgdArgs {
+  /** Default 0.01. */
   learningRate?: number;
+  /** Momentum factor in [0, 1); default 0 (plain SGD). */
   momentum?: number;
+  /** Nesterov momentum; default false. */
   nesterov?: boolean;
 }
 
-/** Keras SGD: lr 0.01; momentum v = m v - lr g, p += v (Nesterov: p += m v - lr g). */
+/**
+ * Keras SGD: lr 0.01; momentum v = m v - lr g, p += v (Nesterov: p += m v - lr g).
+ *
+ * @example
+ * ```ts
+ * model.compile({ optimizer: new SGD({ learningRate: 0.05, momentum: 0.9, nesterov: true }), loss: 'mse' });
+ * ```
+ */
 export class SGD extends Optimizer {
   readonly className = 'SGD';
+  /** Momentum factor. */
   readonly momentum: number;
+  /** Whether Nesterov momentum is used. */
   readonly nesterov: boolean;
   private readonly velocity = new Slots<Variable | null>((v) => (this.momentum > 0 ? slot(v, 'momentum') : null));
 
+  /** @throws Error if learningRate is not positive or momentum is not in [0, 1). */
   constructor(args: SgdArgs = {}) {
     super(args.learningRate ?? 0.01);
     this.momentum = checkRange('SGD', 'momentum', args.momentum ?? 0, 0, 1);
@@ -129,33 +168,62 @@ export class SGD extends Optimizer {
   getConfig(): OptimizerConfig {
     return { learningRate: this.learningRate, momentum: this.momentum, nesterov: this.nesterov };
   }
-  toTfjs(): { className: string; config: OptimizerConfig } {
+  toTfjs(): {
+    /** TensorFlow.js' optimizer class name. */
+    className: string;
+    /** Its config in TensorFlow.js' keys. */
+    config: OptimizerConfig;
+  } {
     if (this.momentum === 0 && !this.nesterov) return { className: 'SGD', config: { learningRate: this.learningRate } };
     return { className: 'Momentum', config: { learningRate: this.learningRate, momentum: this.momentum, useNesterov: this.nesterov } };
   }
 }
 
+/** Arguments of {@link Adam} and {@link AdamW} (Keras' names and defaults). */
 export interface AdamArgs {
+  /** Default 0.001. */
   learningRate?: number;
+  /** Decay of the first moment estimate, in [0, 1); default 0.9. */
   beta1?: number;
+  /** Decay of the second moment estimate, in [0, 1); default 0.999. */
   beta2?: number;
+  /** Added to the denominator for stability; default 1e-7. */
   epsilon?: number;
 }
 
-/** Keras Adam: lr 0.001, beta1 0.9, beta2 0.999, epsilon 1e-7. */
+/**
+ * Keras Adam: lr 0.001, beta1 0.9, beta2 0.999, epsilon 1e-7. The update rule is
+ * {@link @axon/tensor!index.AdamConfig}'s (bias correction folded into the step size).
+ *
+ * @example
+ * ```ts
+ * model.compile({ optimizer: new Adam({ learningRate: 3e-4 }), loss: 'sparseCategoricalCrossentropy' });
+ * ```
+ */
 export class Adam extends Optimizer {
   readonly className: string = 'Adam';
+  /** Decay of the first moment estimate. */
   readonly beta1: number;
+  /** Decay of the second moment estimate. */
   readonly beta2: number;
+  /** Added to the denominator for stability. */
   readonly epsilon: number;
-  protected readonly moments = new Slots((v) => ({ m: slot(v, 'm'), v: slot(v, 'v') }));
+  /** The moment estimates of each variable (`<weight>/m`, `<weight>/v`), created on first use. */
+  protected readonly moments = new Slots((v) => ({
+    /** The first moment estimate. */
+    m: slot(v, 'm'),
+    /** The second moment estimate. */
+    v: slot(v, 'v'),
+  }));
 
+  /** @throws Error if learningRate or epsilon is not positive, or beta1 or beta2 is not in [0, 1). */
   constructor(args: AdamArgs = {}) {
     super(args.learningRate ?? 0.001);
     this.beta1 = checkRange(this.constructor.name, 'beta1', args.beta1 ?? 0.9, 0, 1);
     this.beta2 = checkRange(this.constructor.name, 'beta2', args.beta2 ?? 0.999, 0, 1);
     this.epsilon = checkPositive(this.constructor.name, 'epsilon', args.epsilon ?? 1e-7);
   }
+  /** The decoupled weight decay of a step: 0 for Adam (AdamW overrides it). */
   protected weightDecay(): number {
     return 0;
   }
@@ -173,7 +241,12 @@ export class Adam extends Optimizer {
   getConfig(): OptimizerConfig {
     return { learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon };
   }
-  toTfjs(): { className: string; config: OptimizerConfig } | null {
+  toTfjs(): {
+    /** TensorFlow.js' optimizer class name. */
+    className: string;
+    /** Its config in TensorFlow.js' keys. */
+    config: OptimizerConfig;
+  } | null {
     return { className: 'Adam', config: this.getConfig() };
   }
 }
@@ -181,7 +254,12 @@ export class Adam extends Optimizer {
 /** Keras AdamW: Adam with decoupled weight decay p -= lr * weightDecay * p (default 0.004). */
 export class AdamW extends Adam {
   override readonly className = 'AdamW';
+  /** The weight decay factor. */
   readonly decay: number;
+  /**
+   * @param args - Adam's arguments plus `weightDecay` (default 0.004).
+   * @throws Error as Adam's constructor does, or if weightDecay is negative.
+   */
   constructor(args: AdamArgs & { weightDecay?: number } = {}) {
     super(args);
     const wd = args.weightDecay ?? 0.004;
@@ -194,25 +272,36 @@ export class AdamW extends Adam {
   override getConfig(): OptimizerConfig {
     return { ...super.getConfig(), weightDecay: this.decay };
   }
+  /** null: TensorFlow.js has no AdamW. */
   override toTfjs(): null {
     return null;
   }
 }
 
+/** Arguments of {@link RMSprop} (Keras' names and defaults). */
 export interface RmspropArgs {
+  /** Default 0.001. */
   learningRate?: number;
+  /** Decay of the moving averages, in [0, 1); default 0.9. */
   rho?: number;
+  /** Momentum factor in [0, 1); default 0. */
   momentum?: number;
+  /** Added under the square root for stability; default 1e-7. */
   epsilon?: number;
+  /** Normalise by the estimated variance instead of the second moment; default false. */
   centered?: boolean;
 }
 
-/** Keras RMSprop: lr 0.001, rho 0.9, momentum 0, epsilon 1e-7, not centered. */
+/** Keras RMSprop: lr 0.001, rho 0.9, momentum 0, epsilon 1e-7, not centered. The update rule is {@link @axon/tensor!index.RmspropConfig}'s. */
 export class RMSprop extends Optimizer {
   readonly className = 'RMSprop';
+  /** Decay of the moving averages. */
   readonly rho: number;
+  /** Momentum factor. */
   readonly momentum: number;
+  /** Added under the square root. */
   readonly epsilon: number;
+  /** Whether the update is centered. */
   readonly centered: boolean;
   private readonly state = new Slots((v) => ({
     meanSquare: slot(v, 'rms'),
@@ -220,6 +309,7 @@ export class RMSprop extends Optimizer {
     meanGrad: this.centered ? slot(v, 'mg') : null,
   }));
 
+  /** @throws Error if learningRate or epsilon is not positive, or rho or momentum is not in [0, 1). */
   constructor(args: RmspropArgs = {}) {
     super(args.learningRate ?? 0.001);
     this.rho = checkRange('RMSprop', 'rho', args.rho ?? 0.9, 0, 1);
@@ -240,7 +330,12 @@ export class RMSprop extends Optimizer {
   getConfig(): OptimizerConfig {
     return { learningRate: this.learningRate, rho: this.rho, momentum: this.momentum, epsilon: this.epsilon, centered: this.centered };
   }
-  toTfjs(): { className: string; config: OptimizerConfig } {
+  toTfjs(): {
+    /** TensorFlow.js' optimizer class name. */
+    className: string;
+    /** Its config in TensorFlow.js' keys. */
+    config: OptimizerConfig;
+  } {
     return {
       className: 'RMSProp',
       config: { learningRate: this.learningRate, decay: this.rho, momentum: this.momentum, epsilon: this.epsilon, centered: this.centered },
@@ -248,21 +343,28 @@ export class RMSprop extends Optimizer {
   }
 }
 
+/** Arguments of {@link Adagrad} (Keras' names and defaults). */
 export interface AdagradArgs {
+  /** Default 0.001. */
   learningRate?: number;
+  /** Starting value of the per-weight accumulator of squared gradients; default 0.1. */
   initialAccumulatorValue?: number;
+  /** Added under the square root for stability; default 1e-7. */
   epsilon?: number;
 }
 
 /** Keras Adagrad: acc += g²; p -= lr g / sqrt(acc + epsilon). lr 0.001, initial accumulator 0.1, epsilon 1e-7. */
 export class Adagrad extends Optimizer {
   readonly className = 'Adagrad';
+  /** Starting value of the accumulators. */
   readonly initialAccumulatorValue: number;
+  /** Added under the square root. */
   readonly epsilon: number;
   private readonly accumulators = new Slots(
     (v) => new Variable(fill(v.shape, this.initialAccumulatorValue), { trainable: false, name: `${v.name}/accumulator` }),
   );
 
+  /** @throws Error if learningRate or epsilon is not positive, or initialAccumulatorValue is negative. */
   constructor(args: AdagradArgs = {}) {
     super(args.learningRate ?? 0.001);
     this.initialAccumulatorValue = args.initialAccumulatorValue ?? 0.1;
@@ -279,21 +381,39 @@ export class Adagrad extends Optimizer {
   getConfig(): OptimizerConfig {
     return { learningRate: this.learningRate, initialAccumulatorValue: this.initialAccumulatorValue, epsilon: this.epsilon };
   }
-  toTfjs(): { className: string; config: OptimizerConfig } {
+  toTfjs(): {
+    /** TensorFlow.js' optimizer class name. */
+    className: string;
+    /** Its config in TensorFlow.js' keys. */
+    config: OptimizerConfig;
+  } {
     return { className: 'Adagrad', config: { learningRate: this.learningRate, initialAccumulatorValue: this.initialAccumulatorValue } };
   }
 }
 
-/** TensorFlow.js-style factories: `train.adam(0.01)`. */
+/**
+ * TensorFlow.js-style factories: `train.adam(0.01)`. Omitted arguments take the Keras defaults.
+ *
+ * @example
+ * ```ts
+ * model.compile({ optimizer: train.momentum(0.01, 0.9), loss: 'mse' });
+ * ```
+ */
 export const train = {
+  /** An {@link SGD} (tf.train.sgd). */
   sgd: (learningRate?: number): SGD => new SGD({ learningRate }),
+  /** An {@link SGD} with momentum (tf.train.momentum). */
   momentum: (learningRate: number, momentum: number, useNesterov = false): SGD =>
     new SGD({ learningRate, momentum, nesterov: useNesterov }),
+  /** An {@link Adam} (tf.train.adam). */
   adam: (learningRate?: number, beta1?: number, beta2?: number, epsilon?: number): Adam =>
     new Adam({ learningRate, beta1, beta2, epsilon }),
+  /** An {@link AdamW}. */
   adamw: (learningRate?: number, weightDecay?: number): AdamW => new AdamW({ learningRate, weightDecay }),
+  /** An {@link RMSprop} (tf.train.rmsprop). */
   rmsprop: (learningRate?: number, rho?: number, momentum?: number, epsilon?: number, centered?: boolean): RMSprop =>
     new RMSprop({ learningRate, rho, momentum, epsilon, centered }),
+  /** An {@link Adagrad} (tf.train.adagrad). */
   adagrad: (learningRate?: number, initialAccumulatorValue?: number): Adagrad => new Adagrad({ learningRate, initialAccumulatorValue }),
 };
 
@@ -369,6 +489,7 @@ const OPTIMIZER_TABLE = new Map(OPTIMIZERS.flatMap(([names, f]) => names.map((n)
 /** Names accepted by compile({optimizer}). */
 export const OPTIMIZER_NAMES: readonly string[] = ['sgd', 'adam', 'adamw', 'rmsprop', 'adagrad'];
 
+/** An optimizer as compile() accepts it: a name (see {@link OPTIMIZER_NAMES}) or an {@link Optimizer}. */
 export type OptimizerIdentifier = string | Optimizer;
 
 /**
@@ -376,6 +497,9 @@ export type OptimizerIdentifier = string | Optimizer;
  * or an Optimizer instance. `config` (camelCase or snake_case keys) overrides
  * defaults; it also accepts TensorFlow.js' class names and keys ('Momentum',
  * 'RMSProp' with `decay`), so trainingConfig from tfjs or Keras files loads.
+ *
+ * @throws Error listing the valid names if the name is unknown, or as the optimizer's constructor
+ *   does for an invalid config value.
  */
 export function getOptimizer(identifier: OptimizerIdentifier, config: Record<string, unknown> = {}): Optimizer {
   if (identifier instanceof Optimizer) return identifier;

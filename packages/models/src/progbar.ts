@@ -7,8 +7,11 @@ import { Callback, type Logs } from './callbacks.js';
 
 /** The subset of a writable stream the logger needs (process.stdout by default). */
 export interface OutputStream {
+  /** Writes text as is (no newline added). */
   write(text: string): unknown;
+  /** true for a terminal: the progress bar is then redrawn in place; else one line per epoch. */
   isTTY?: boolean;
+  /** The terminal's width; lines in progress are cut to it (default 200). */
   columns?: number;
 }
 
@@ -31,6 +34,11 @@ export function formatLogs(logs: Logs, keys?: readonly string[]): string {
     .join('');
 }
 
+/**
+ * fit's progress output with `verbose: 1` (added by fit itself; Keras' ProgbarLogger): on a
+ * terminal, a progress bar per epoch redrawn at most ~10 times a second with ETA, running loss and
+ * metrics; elsewhere one line per epoch with its time, ms/step and logs.
+ */
 export class ProgbarLogger extends Callback {
   private epochStart = 0;
   private lastDraw = 0;
@@ -40,6 +48,10 @@ export class ProgbarLogger extends Callback {
   private epochs = 0;
   private steps = 0;
 
+  /**
+   * @param stream - Where to write; default process.stdout.
+   * @param now - The clock in milliseconds (tests pass a fake one); default performance.now.
+   */
   constructor(
     private readonly stream: OutputStream = process.stdout,
     private readonly now: () => number = () => performance.now(),

@@ -42,19 +42,42 @@ import {
   type TrainingConfig,
 } from './serialization.js';
 
+/** Arguments of the {@link Sequential} constructor. */
 export interface SequentialArgs {
+  /**
+   * The layers, first to last (see {@link Sequential.add}). An InputLayer may come first; the first
+   * layer's inputShape, when given, lets the model build at once.
+   */
   layers?: Layer[];
+  /** The model's name; default `sequential_<n>`. */
   name?: string;
 }
 
+/** Arguments of {@link Sequential.compile} (Keras `model.compile`). */
 export interface CompileArgs {
+  /**
+   * The optimizer: a name ('sgd', 'adam', 'adamw', 'rmsprop', 'adagrad', with default settings)
+   * or an {@link Optimizer} such as `new Adam({ learningRate: 1e-3 })`. Required.
+   */
   optimizer: OptimizerIdentifier;
+  /**
+   * The loss: a name ('mse', 'mae', 'huber', 'binaryCrossentropy', 'categoricalCrossentropy',
+   * 'sparseCategoricalCrossentropy', or the Keras snake_case spelling), a {@link Loss}, or a
+   * function (yTrue, yPred) → per-sample losses. Required.
+   */
   loss: LossIdentifier;
+  /**
+   * Metrics reported by fit and evaluate: names ('accuracy', 'mse', 'precision', ...), {@link Metric}
+   * objects or functions; see {@link getMetric}. Each is logged under its name.
+   */
   metrics?: MetricIdentifier[] | MetricIdentifier;
 }
 
+/** Arguments of {@link Sequential.fit} (Keras `model.fit`). */
 export interface FitArgs {
+  /** Number of passes over the training data; default 1. */
   epochs?: number;
+  /** Samples per gradient step; default 32 (or the batch size the model declares). The last batch may be smaller. */
   batchSize?: number;
   /** Evaluated after every epoch: [x, y] or [x, y, sampleWeight]. Takes precedence over validationSplit. */
   validationData?: [Tensor, Tensor] | [Tensor, Tensor, Tensor];
@@ -68,6 +91,7 @@ export interface FitArgs {
   sampleWeight?: Tensor;
   /** Epoch to start from (for resuming): epochs run from initialEpoch to epochs - 1. */
   initialEpoch?: number;
+  /** Callbacks (EarlyStopping, ModelCheckpoint, ... or objects with hooks), called in order after the progress bar. */
   callbacks?: CallbackHooks[] | CallbackHooks;
   /** 0 silent, 1 progress bar on a terminal or one line per epoch otherwise (default 1). */
   verbose?: 0 | 1;
@@ -75,18 +99,25 @@ export interface FitArgs {
   output?: OutputStream;
 }
 
+/** Arguments of {@link Sequential.evaluate} (Keras `model.evaluate`). */
 export interface EvaluateArgs {
+  /** Samples per batch; default 32 (or the batch size the model declares). Affects speed and memory, not the result (up to rounding). */
   batchSize?: number;
+  /** Per-sample loss weights [n]. */
   sampleWeight?: Tensor;
   /** Return {loss, <metric>: value} instead of a number or [loss, ...metrics]. */
   returnDict?: boolean;
 }
 
+/** Arguments of {@link Sequential.summary}. */
 export interface SummaryArgs {
+  /** Receives each line; default console.log. */
   printFn?: (line: string) => void;
+  /** Minimum width of the table's rules, in characters. */
   lineLength?: number;
 }
 
+/** Arguments of {@link Sequential.save} and {@link Sequential.toArtifacts}. */
 export interface SaveArgs {
   /** Write trainingConfig (loss, metrics, optimizer) when compiled (default true). */
   includeTrainingConfig?: boolean;
@@ -146,20 +177,66 @@ function rows(x: Tensor, start: number, count: number): Tensor {
   return start === 0 && count === x.shape[0] ? x : slice(x, start, count);
 }
 
+/**
+ * A linear stack of layers with Keras' training loop (Keras / TensorFlow.js `Sequential`): each
+ * layer's output is the next one's input, and masks (Embedding with maskZero, Masking) flow along.
+ * Build it with layers, {@link Sequential.compile} it with an optimizer and a loss, train it with
+ * {@link Sequential.fit}, then {@link Sequential.evaluate}, {@link Sequential.predict} and
+ * {@link Sequential.save} it (reload with {@link loadModel}). Files are TensorFlow.js layers-model
+ * directories, which `@tensorflow/tfjs-layers` loads too.
+ *
+ * Inputs and labels are whole data sets as tensors whose first axis is the sample; fit cuts them
+ * into batches. Memory needs no disposing: each step runs in a {@link scope}.
+ *
+ * @example
+ * ```ts
+ * import '@axon/kernels-native'; // or '@axon/kernels-js'
+ * import { loadFashionMnist } from '@axon/data';
+ * import { conv2d, dense, flatten, maxPooling2d } from '@axon/layers';
+ * import { Sequential, loadModel } from '@axon/models';
+ *
+ * const { train, test } = loadFashionMnist();
+ * const model = new Sequential({
+ *   layers: [
+ *     conv2d({ filters: 16, kernelSize: 3, activation: 'relu', inputShape: [28, 28, 1] }),
+ *     maxPooling2d({ poolSize: 2 }),
+ *     flatten(),
+ *     dense({ units: 10, activation: 'softmax' }),
+ *   ],
+ * });
+ * model.summary();
+ * model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+ * const history = await model.fit(train.x, train.y, { epochs: 3, batchSize: 64, validationSplit: 0.1 });
+ * const [loss, accuracy] = model.evaluate(test.x, test.y) as number[];
+ * const probabilities = model.predict(test.x); // [10000, 10]
+ * await model.save('./fashion-cnn');
+ * const again = await loadModel('./fashion-cnn');
+ * ```
+ */
 export class Sequential implements TrainableModel {
+  /** The serialized class name. */
   static readonly className = 'Sequential';
+  /** The model's name (see {@link SequentialArgs.name}). */
   readonly name: string;
+  /** The layers, first to last (an InputLayer is not kept: it only declares the input shape). */
   readonly layers: Layer[] = [];
   /** Set by a callback (EarlyStopping) to end fit after the current batch. */
   stopTraining = false;
+  /** The optimizer set by compile(), or null before. */
   optimizer: Optimizer | null = null;
+  /** The loss set by compile(), or null before. */
   loss: Loss | null = null;
+  /** The metrics set by compile(). */
   metrics: Metric[] = [];
   /** The input shape from an InputLayer, when the model was given one. */
   private inputLayerShape: Shape | null = null;
   private builtInputShape: Shape | null = null;
   private compiled: { loss: LossIdentifier; metrics: MetricIdentifier[] } | null = null;
 
+  /**
+   * @throws Error if args is not an object (e.g. an array: use {@link sequential} for that), layers
+   *   is not an array, or adding a layer fails (see {@link Sequential.add}).
+   */
   constructor(args: SequentialArgs = {}) {
     if (args === null || typeof args !== 'object' || Array.isArray(args)) {
       throw new Error(
@@ -176,7 +253,12 @@ export class Sequential implements TrainableModel {
 
   // ---- structure -----------------------------------------------------------------
 
-  /** Appends a layer; builds it at once when the input shape is known. */
+  /**
+   * Appends a layer; builds it at once when the input shape is known.
+   *
+   * @throws Error if layer is not a Layer, an InputLayer does not come first, another layer has
+   *   the same name, or building it for the current output shape fails (the layer is then not added).
+   */
   add(layer: Layer): void {
     if (!(layer instanceof Layer)) {
       throw new Error(
@@ -225,11 +307,24 @@ export class Sequential implements TrainableModel {
     return this.layerOutputShapes(input).at(-1) ?? input;
   }
 
+  /** Whether the model knows its input shape and every layer is built (its weights exist). */
   get built(): boolean {
     return this.builtInputShape !== null && this.layers.every((l) => l.built);
   }
 
-  /** Builds every layer for a batch input shape (default: the declared one). */
+  /**
+   * Builds every layer for a batch input shape (default: the declared one), creating the weights.
+   * fit, evaluate and predict build on their own from the data's shape.
+   *
+   * @throws Error if no input shape is given or declared, or a layer rejects its input shape.
+   *
+   * @example
+   * ```ts
+   * const model = new Sequential({ layers: [dense({ units: 4 })] });
+   * model.build([null, 3]); // any batch size, 3 features
+   * model.countParams();    // 16
+   * ```
+   */
   build(inputShape?: Shape): void {
     const shape = inputShape ?? this.declaredInputShape();
     if (!shape) {
@@ -341,7 +436,12 @@ export class Sequential implements TrainableModel {
     for (const layer of this.layers) if (layer.stateful && typeof layer.resetStates === 'function') layer.resetStates();
   }
 
-  /** Runs the layers. Builds them from x's shape on first use. */
+  /**
+   * Runs the layers on one batch (with autograd, unlike predict); `training` is passed to the
+   * layers (Dropout, BatchNormalization). Builds them from x's shape on first use.
+   *
+   * @throws Error if the model has no layers or a layer rejects its input.
+   */
   call(x: Tensor, training = false): Tensor {
     this.requireLayers('call');
     if (!this.builtInputShape) this.buildLayers([null, ...x.shape.slice(1)]);
@@ -357,14 +457,17 @@ export class Sequential implements TrainableModel {
 
   // ---- weights -------------------------------------------------------------------
 
+  /** Every weight variable, layer by layer (each layer's trainable then non-trainable weights). */
   get weights(): Variable[] {
     return this.layers.flatMap((l) => l.weights);
   }
 
+  /** The weights fit updates, layer by layer. */
   get trainableWeights(): Variable[] {
     return this.layers.flatMap((l) => l.trainableWeights);
   }
 
+  /** The weights fit leaves alone (frozen layers, BatchNormalization's moving statistics). */
   get nonTrainableWeights(): Variable[] {
     return this.layers.flatMap((l) => l.nonTrainableWeights);
   }
@@ -374,7 +477,11 @@ export class Sequential implements TrainableModel {
     return this.layers.flatMap((l) => l.getWeights());
   }
 
-  /** Sets all weights, in getWeights() order. */
+  /**
+   * Sets all weights, in getWeights() order (values are copied in place).
+   *
+   * @throws Error if the count or a shape differs (an unbuilt model has no weights yet).
+   */
   setWeights(weights: readonly Tensor[]): void {
     const own = this.weights;
     if (!Array.isArray(weights) || weights.length !== own.length) {
@@ -392,12 +499,31 @@ export class Sequential implements TrainableModel {
     }
   }
 
+  /** The number of scalar weights (0 before the model is built). */
   countParams(): number {
     return this.weights.reduce((n, w) => n + w.size, 0);
   }
 
   // ---- compile ---------------------------------------------------------------------
 
+  /**
+   * Configures the model for training: the optimizer, the loss and the metrics (Keras
+   * `model.compile`). Needed before fit, evaluate and trainOnBatch; calling it again replaces the
+   * configuration (the weights stay).
+   *
+   * @throws Error if optimizer or loss is missing or unknown, a metric is unknown, or two metrics
+   *   share a name.
+   *
+   * @example
+   * ```ts
+   * model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+   * model.compile({
+   *   optimizer: new SGD({ learningRate: 0.01, momentum: 0.9 }),
+   *   loss: new CategoricalCrossentropy({ labelSmoothing: 0.1 }),
+   *   metrics: ['accuracy', new Precision()],
+   * });
+   * ```
+   */
   compile(args: CompileArgs): void {
     if (!args || typeof args !== 'object') throw new Error(`compile: expected {optimizer, loss, metrics?}, got ${JSON.stringify(args)}`);
     if (args.optimizer === undefined || args.optimizer === null)
@@ -586,6 +712,35 @@ export class Sequential implements TrainableModel {
     return classWeight as Record<number, number>;
   }
 
+  /**
+   * Trains the model on x and y for a number of epochs (Keras `model.fit`): per batch the
+   * forward pass in training mode, the loss plus the layers' regularization penalties, the
+   * gradients of the trainable weights and one optimizer step. Samples are shuffled every epoch
+   * unless `shuffle: false`; the whole data set is checked first (finite values, valid sparse labels).
+   *
+   * Logs per batch and per epoch hold `loss` and each metric (running means over the epoch), and
+   * with validation data `val_loss`, `val_<metric>`. Hooks may be async: fit awaits them, and it
+   * yields to the event loop about every 200 ms during long epochs.
+   *
+   * @param x - Inputs, the first axis the sample: [n, ...inputShape].
+   * @param y - Targets [n, ...] (class indices [n] for sparseCategoricalCrossentropy).
+   * @returns The {@link History}: per epoch, every logged value.
+   * @throws Error if the model has no layers or is not compiled, x or y is not a Tensor, their
+   *   sample counts differ, x does not match the input shape, the data holds NaN or Infinity, a
+   *   sparse label is out of range, or an argument is invalid (epochs, batchSize, validationSplit, ...).
+   *
+   * @example
+   * ```ts
+   * model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+   * const history = await model.fit(train.x, train.y, {
+   *   epochs: 10,
+   *   batchSize: 64,
+   *   validationData: [test.x, test.y],
+   *   callbacks: [new EarlyStopping({ monitor: 'val_loss', patience: 2, restoreBestWeights: true })],
+   * });
+   * console.log(history.history.val_accuracy); // one value per epoch run
+   * ```
+   */
   async fit(x: Tensor, y: Tensor, args: FitArgs = {}): Promise<History> {
     this.requireLayers('fit');
     this.requireCompiled('fit');
@@ -740,7 +895,17 @@ export class Sequential implements TrainableModel {
 
   /**
    * Loss and metrics on x/y (Keras: a number when there are no metrics, else
-   * [loss, ...metrics]; with returnDict, {loss, <metric>: value}).
+   * [loss, ...metrics]; with returnDict, {loss, <metric>: value}). Runs in batches, in inference
+   * mode, without gradients; the loss includes the regularization penalties, as in fit.
+   *
+   * @throws Error as fit does for invalid data, or if the model is not compiled.
+   *
+   * @example
+   * ```ts
+   * model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+   * const [loss, accuracy] = model.evaluate(test.x, test.y) as number[];
+   * const logs = model.evaluate(test.x, test.y, { returnDict: true }); // { loss, accuracy }
+   * ```
    */
   evaluate(x: Tensor, y: Tensor, args: EvaluateArgs & { returnDict: true }): Logs;
   evaluate(x: Tensor, y: Tensor, args?: EvaluateArgs): number | number[];
@@ -759,7 +924,12 @@ export class Sequential implements TrainableModel {
     return this.metrics.length === 0 ? logs.loss! : [logs.loss!, ...this.metrics.map((m) => logs[m.name]!)];
   }
 
-  /** One optimization step on one batch; returns the loss, or [loss, ...metrics] (metrics of this batch only). */
+  /**
+   * One optimization step on one batch; returns the loss, or [loss, ...metrics] (metrics of this batch only).
+   * For custom training loops; fit does this for every batch.
+   *
+   * @throws Error as fit does for invalid arguments (the data is not checked for NaN here).
+   */
   trainOnBatch(x: Tensor, y: Tensor, args: { sampleWeight?: Tensor; classWeight?: Record<number, number> } = {}): number | number[] {
     this.requireLayers('trainOnBatch');
     this.requireCompiled('trainOnBatch');
@@ -784,7 +954,19 @@ export class Sequential implements TrainableModel {
 
   // ---- inference ------------------------------------------------------------------------
 
-  /** Outputs for x, computed in batches (default 32) without gradients. */
+  /**
+   * Outputs for x, computed in batches (default 32) in inference mode without gradients (Keras
+   * `model.predict`). The result is one tensor [n, ...outputShape].
+   *
+   * @throws Error if the model has no layers, x is not a Tensor, has no samples or does not match
+   *   the input shape, or batchSize is invalid.
+   *
+   * @example
+   * ```ts
+   * const probabilities = model.predict(test.x);   // [n, 10] for a 10-class softmax model
+   * const classes = argMax(probabilities, -1);      // [n] int32
+   * ```
+   */
   predict(x: Tensor, args: { batchSize?: number } = {}): Tensor {
     this.requireLayers('predict');
     this.checkInput('predict', 'x', x);
@@ -804,7 +986,11 @@ export class Sequential implements TrainableModel {
     );
   }
 
-  /** Outputs for one batch, without batching or gradients. */
+  /**
+   * Outputs for one batch, without batching or gradients.
+   *
+   * @throws Error as predict does, or if x's size differs from a batch size the model declares.
+   */
   predictOnBatch(x: Tensor): Tensor {
     this.requireLayers('predictOnBatch');
     this.checkInput('predictOnBatch', 'x', x);
@@ -817,6 +1003,8 @@ export class Sequential implements TrainableModel {
    * batch, so each sample gets its own gradient) with respect to the input:
    * a saliency map of x's shape. For a softmax output this is the gradient of
    * the class probability.
+   *
+   * @throws Error if the model output is not [batch, classes] or classIndex is out of range.
    */
   inputGradients(x: Tensor, classIndex: number): Tensor {
     this.requireLayers('inputGradients');
@@ -840,7 +1028,17 @@ export class Sequential implements TrainableModel {
 
   // ---- summary ------------------------------------------------------------------------
 
-  /** Prints the layers (name, type, output shape, parameter count) and parameter totals. */
+  /**
+   * Prints the layers (name, type, output shape, parameter count) and parameter totals, as Keras'
+   * `model.summary()`.
+   *
+   * @example
+   * ```ts
+   * model.summary();                               // to the console
+   * const lines: string[] = [];
+   * model.summary({ printFn: (l) => lines.push(l) });
+   * ```
+   */
   summary(args: SummaryArgs = {}): void {
     const print = args.printFn ?? ((line: string) => console.log(line));
     const input = this.inputShape;
@@ -881,7 +1079,17 @@ export class Sequential implements TrainableModel {
   // ---- serialization ---------------------------------------------------------------------
 
   /** The model config as TensorFlow.js' getConfig: {name, layers: [{className, config}]} (camelCase). */
-  getConfig(): { name: string; layers: { className: string; config: Record<string, unknown> }[] } {
+  getConfig(): {
+    /** The model's name. */
+    name: string;
+    /** Every layer's `{className, config}`; the first carries the batch input shape. */
+    layers: {
+      /** The layer's registered class name. */
+      className: string;
+      /** The layer's getConfig(). */
+      config: Record<string, unknown>;
+    }[];
+  } {
     const layers = this.layers.map((l) => serializeLayer(l));
     const input = this.declaredInputShape() ?? this.builtInputShape;
     const first = layers[0];
@@ -903,8 +1111,22 @@ export class Sequential implements TrainableModel {
     };
   }
 
-  /** model.json's content and the weight shards. */
-  toArtifacts(args: SaveArgs = {}): { json: ModelJSON; shards: { name: string; data: Uint8Array }[] } {
+  /**
+   * model.json's content and the weight shards, without writing anything (save writes them).
+   *
+   * @throws Error if the model has no layers or is not built.
+   */
+  toArtifacts(args: SaveArgs = {}): {
+    /** The content of model.json. */
+    json: ModelJSON;
+    /** The weight files model.json refers to. */
+    shards: {
+      /** The file name (group1-shard1of1.bin, ...). */
+      name: string;
+      /** The file's bytes (little-endian float32 values). */
+      data: Uint8Array;
+    }[];
+  } {
     this.requireLayers('save');
     if (!this.built) {
       throw new Error(
@@ -938,13 +1160,25 @@ export class Sequential implements TrainableModel {
 
   /**
    * Saves to directory `path` (model.json + group1-shard*.bin) in the
-   * TensorFlow.js layers format, atomically.
+   * TensorFlow.js layers format, atomically: a crash leaves the old model or the new one, never a
+   * mix. The topology, the weights and (when compiled) the training configuration are written;
+   * the optimizer's state is not. A `file://` prefix is accepted. Reload with {@link loadModel}.
+   *
+   * @throws Error if the model has no layers or is not built, or `path` exists and is a file or a
+   *   non-empty directory without a model.json (it is never replaced), or writing fails.
+   *
+   * @example
+   * ```ts
+   * await model.save('./models/classifier');           // ./models/classifier/model.json + shards
+   * const restored = await loadModel('./models/classifier');
+   * ```
    */
   async save(path: string, args: SaveArgs = {}): Promise<void> {
     const { json, shards } = this.toArtifacts(args);
     writeDirectoryAtomically(path, [...shards, { name: 'model.json', data: JSON.stringify(json, null, 1) }], 'model.json');
   }
 
+  /** `Sequential(name: Layer(name) -> ...)`. */
   toString(): string {
     return `Sequential(${this.name}: ${this.layers.map((l) => l.toString()).join(' -> ')})`;
   }
@@ -982,7 +1216,16 @@ function isTfjsCompatible(config: TrainingConfig, optimizer: Optimizer): boolean
   );
 }
 
-/** Keras / TensorFlow.js style factory: sequential([layer, ...]) or sequential({layers, name}). */
+/**
+ * Keras / TensorFlow.js style factory: sequential([layer, ...]) or sequential({layers, name}).
+ *
+ * @throws Error as the {@link Sequential} constructor does.
+ *
+ * @example
+ * ```ts
+ * const model = sequential([dense({ units: 16, activation: 'relu', inputShape: [4] }), dense({ units: 3, activation: 'softmax' })]);
+ * ```
+ */
 export function sequential(layersOrArgs: Layer[] | SequentialArgs = {}): Sequential {
   return Array.isArray(layersOrArgs) ? new Sequential({ layers: layersOrArgs }) : new Sequential(layersOrArgs);
 }

@@ -11,35 +11,60 @@ import { toCamelCase, toSnakeCase } from './names.js';
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
 
+/** One weight in model.json's weightsManifest. */
 export interface WeightSpec {
+  /** The weight's name (`dense_1/kernel`), matched against the model's weights on load. */
   name: string;
+  /** Its shape. */
   shape: number[];
+  /** Its element type (4 bytes each, little-endian). */
   dtype: 'float32' | 'int32';
   /** tfjs marks optimizer weights with group 'optimizer'; those are skipped on load. */
   group?: string;
+  /** tfjs' weight quantization; Axon neither writes nor reads quantized weights (loading one is an error). */
   quantization?: unknown;
 }
 
+/** A group of weights stored across one or more shard files, concatenated in order. */
 export interface WeightsGroup {
+  /** The shard files, relative to model.json, in order. */
   paths: string[];
+  /** The weights, in the order their bytes appear. */
   weights: WeightSpec[];
 }
 
+/** model.json's trainingConfig, as tfjs writes it (Keras snake_case keys): what loadModel compiles from. */
 export interface TrainingConfig {
+  /** The loss's Keras name ('sparse_categorical_crossentropy'). */
   loss: string;
+  /** The metric names given to compile. */
   metrics: string[];
-  optimizer_config: { class_name: string; config: Record<string, number | boolean> };
+  /** The optimizer, in TensorFlow.js' class names and keys. */
+  optimizer_config: {
+    /** 'SGD', 'Momentum', 'Adam', 'RMSProp', 'Adagrad' (or 'AdamW', written to userDefinedMetadata only). */
+    class_name: string;
+    /** Its hyper-parameters. */
+    config: Record<string, number | boolean>;
+  };
   /** Axon extension (tfjs ignores unknown keys): non-default loss options, snake_case ({from_logits: true}). */
   loss_config?: Record<string, number | boolean>;
 }
 
+/** The content of a TensorFlow.js layers-model model.json. */
 export interface ModelJSON {
+  /** The model's Keras config: `{class_name: 'Sequential', config: {name, layers}, ...}` (snake_case). */
   modelTopology: JsonObject;
+  /** Always 'layers-model' (a 'graph-model' cannot be loaded). */
   format: 'layers-model';
+  /** The writer, e.g. 'Axon @axon/models v0.0.0'. */
   generatedBy: string;
+  /** The converter that produced the file, or null. */
   convertedBy: string | null;
+  /** The weights and the shard files holding them. */
   weightsManifest: WeightsGroup[];
+  /** How the model was compiled, when tfjs can read it. */
   trainingConfig?: TrainingConfig;
+  /** Free-form metadata; Axon writes `axonTrainingConfig` here when tfjs could not compile from it. */
   userDefinedMetadata?: JsonObject;
 }
 
@@ -83,10 +108,17 @@ export function fromPythonic(value: JsonValue, key?: string): unknown {
   return out;
 }
 
-/** Bytes of the weights in order, and their manifest, split into shards of at most SHARD_BYTES. */
+/** Bytes of the weights in order, and their manifest, split into shards of at most SHARD_BYTES (4 MiB). */
 export function encodeWeights(named: readonly { name: string; tensor: Tensor }[]): {
+  /** One group listing every weight and every shard. */
   manifest: WeightsGroup[];
-  shards: { name: string; data: Uint8Array }[];
+  /** The shard files. */
+  shards: {
+    /** `group1-shard<i>of<n>.bin`. */
+    name: string;
+    /** The file's bytes. */
+    data: Uint8Array;
+  }[];
 } {
   const total = named.reduce((n, w) => n + w.tensor.size * 4, 0);
   const buffer = new Uint8Array(total);
@@ -112,8 +144,11 @@ export function encodeWeights(named: readonly { name: string; tensor: Tensor }[]
 const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4 };
 
 /**
- * Decodes one manifest group's concatenated bytes into named tensors.
- * `source` names the files in errors.
+ * Decodes one manifest group's concatenated bytes into named tensors (weights in tfjs' optimizer
+ * group are skipped). `source` names the files in errors.
+ *
+ * @throws Error if a weight is quantized or of an unsupported dtype, or the byte count does not
+ *   match the manifest.
  */
 export function decodeWeightGroup(group: WeightsGroup, bytes: Uint8Array, source: string): Map<string, Tensor> {
   let expected = 0;

@@ -50,16 +50,25 @@ import { activationOption, bool, forOp, rate, type RecurrentActivation } from '.
 
 /** Options of a whole-sequence run, as the RNN layer passes them to its cell. */
 export interface SequenceOptions {
+  /** The initial states, one [B, s] per state (LSTM: [h, c]); null = zeros. */
   initialState?: Tensor[] | null;
   /** [B, T] (time order): 0 skips the step for that sample. */
   mask?: Tensor | null;
+  /** Process the last step first (the output sequence is then in processing order). */
   goBackwards?: boolean;
+  /** Output every step ([B, T, units]) rather than the last ([B, units]). */
   returnSequences?: boolean;
+  /** Masked steps output zeros rather than the previous output. */
   zeroOutputForMask?: boolean;
+  /** Training mode: dropout applies. */
   training?: boolean;
 }
 
-/** The base of every cell: one step, `call([x, ...states])` → `[output, ...newStates]`. */
+/**
+ * The base of every cell: one step, `call([x, ...states])` → `[output, ...newStates]`. A custom
+ * cell implements stateSize and call (and build for its weights); the {@link RNN} layer then
+ * steps it through the sequence.
+ */
 export abstract class RNNCell extends Layer {
   static override className = 'RNNCell';
 
@@ -83,19 +92,31 @@ export abstract class RNNCell extends Layer {
   resetDropoutMasks(): void {}
 }
 
+/** Arguments of {@link SimpleRNNCell}, and the cell options every built-in recurrent layer shares (Keras names and defaults). */
 export interface SimpleRNNCellArgs extends LayerArgs {
+  /** Hidden units: the size of the output and of each state (a positive integer). */
   units: number;
   /** Default 'tanh'. */
   activation?: ActivationIdentifier | null;
+  /** Whether to add a bias; default true. */
   useBias?: boolean;
+  /** Initializer of the input kernel; default 'glorotUniform'. */
   kernelInitializer?: InitializerIdentifier;
+  /** Initializer of the recurrent kernel; default 'orthogonal'. */
   recurrentInitializer?: InitializerIdentifier;
+  /** Initializer of the bias; default 'zeros'. */
   biasInitializer?: InitializerIdentifier;
+  /** Penalty on the input kernel added to the loss; default none. */
   kernelRegularizer?: RegularizerIdentifier | null;
+  /** Penalty on the recurrent kernel added to the loss; default none. */
   recurrentRegularizer?: RegularizerIdentifier | null;
+  /** Penalty on the bias added to the loss; default none. */
   biasRegularizer?: RegularizerIdentifier | null;
+  /** Not supported: weight constraints are not implemented (anything but null is rejected). */
   kernelConstraint?: null;
+  /** Not supported: weight constraints are not implemented (anything but null is rejected). */
   recurrentConstraint?: null;
+  /** Not supported: weight constraints are not implemented (anything but null is rejected). */
   biasConstraint?: null;
   /** Fraction of the inputs dropped in training (one mask for every step). */
   dropout?: number;
@@ -103,6 +124,7 @@ export interface SimpleRNNCellArgs extends LayerArgs {
   recurrentDropout?: number;
 }
 
+/** Arguments of {@link GRUCell} (and, with the RNN options, of {@link GRU}). */
 export interface GRUCellArgs extends SimpleRNNCellArgs {
   /** Gate activation; default 'sigmoid' (Keras 2). */
   recurrentActivation?: ActivationIdentifier | null;
@@ -112,11 +134,13 @@ export interface GRUCellArgs extends SimpleRNNCellArgs {
   implementation?: number;
 }
 
+/** Arguments of {@link LSTMCell} (and, with the RNN options, of {@link LSTM}). */
 export interface LSTMCellArgs extends SimpleRNNCellArgs {
   /** Gate activation; default 'sigmoid' (Keras 2). */
   recurrentActivation?: ActivationIdentifier | null;
   /** Initialise the forget gate's bias to 1 (default true). */
   unitForgetBias?: boolean;
+  /** Accepted for Keras/TensorFlow.js compatibility (default 2); Axon always runs the whole sequence fused. */
   implementation?: number;
 }
 
@@ -146,20 +170,35 @@ function dropoutMask(shape: number[], dropRate: number): Tensor {
 
 /** The shared machinery of SimpleRNNCell, GRUCell and LSTMCell (Keras weight names and layout). */
 abstract class KerasCell extends RNNCell {
+  /** Which sequence op the cell runs. */
   protected abstract readonly kind: Kind;
+  /** Hidden units. */
   readonly units: number;
+  /** The output (SimpleRNN), candidate (GRU) or cell (LSTM) activation. */
   readonly activation: RecurrentActivation;
+  /** Whether the cell adds a bias. */
   readonly useBias: boolean;
+  /** The input kernel's initializer. */
   readonly kernelInitializer: Initializer;
+  /** The recurrent kernel's initializer. */
   readonly recurrentInitializer: Initializer;
+  /** The bias's initializer. */
   readonly biasInitializer: Initializer;
+  /** The input kernel's regularizer, or null. */
   readonly kernelRegularizer;
+  /** The recurrent kernel's regularizer, or null. */
   readonly recurrentRegularizer;
+  /** The bias's regularizer, or null. */
   readonly biasRegularizer;
+  /** Input dropout rate in training. */
   readonly dropout: number;
+  /** Recurrent-state dropout rate in training. */
   readonly recurrentDropout: number;
+  /** Input weights [features, gates·units], `<name>/kernel`; null until built. */
   kernel: Variable | null = null;
+  /** Recurrent weights [units, gates·units], `<name>/recurrent_kernel`; null until built. */
   recurrentKernel: Variable | null = null;
+  /** Bias, `<name>/bias`; null until built or without useBias. */
   bias: Variable | null = null;
   private inputMask: Tensor | null = null;
   private recurrentMask: Tensor | null = null;
@@ -180,14 +219,17 @@ abstract class KerasCell extends RNNCell {
     this.recurrentDropout = rate(this.name, 'recurrentDropout', args.recurrentDropout);
   }
 
+  /** Gates per unit: 1, 3 or 4. */
   protected get gates(): number {
     return GATES[this.kind];
   }
 
+  /** The bias's shape: [gates·units]. */
   protected biasShape(): number[] {
     return [this.gates * this.units];
   }
 
+  /** The bias's initializer as build uses it. */
   protected biasInit(): Initializer {
     return this.biasInitializer;
   }
@@ -222,6 +264,7 @@ abstract class KerasCell extends RNNCell {
     return { input: this.dropout > 0 ? this.inputMask : null, recurrent: this.recurrentDropout > 0 ? this.recurrentMask : null };
   }
 
+  /** Runs the cell's sequence op from @axon/tensor on x [B, T, I]. */
   protected abstract runOp(x: Tensor, options: GruSequenceOptions): RnnSequenceResult;
 
   override sequence(x: Tensor, options: SequenceOptions): RnnSequenceResult {
@@ -251,6 +294,7 @@ abstract class KerasCell extends RNNCell {
     return [r.output, ...r.states];
   }
 
+  /** The cell's options as TensorFlow.js serializes them. */
   override getConfig(): Record<string, unknown> {
     return {
       units: this.units,
@@ -272,11 +316,16 @@ abstract class KerasCell extends RNNCell {
   }
 }
 
-/** h = activation(x·W + b + h'·U). Weights: kernel [in, u], recurrent_kernel [u, u], bias [u]. */
+/**
+ * h = activation(x·W + b + h'·U). Weights: kernel [in, u], recurrent_kernel [u, u], bias [u].
+ * Keras `SimpleRNNCell`; use it inside {@link RNN}, or the {@link SimpleRNN} layer directly.
+ */
 export class SimpleRNNCell extends KerasCell {
+  /** The serialized class name. */
   static override className = 'SimpleRNNCell';
   protected readonly kind = 'simpleRnn' as const;
 
+  /** @throws Error if units is not a positive integer, a rate is outside [0, 1), an option is unknown, or a constraint is given. */
   constructor(args: SimpleRNNCellArgs) {
     super(args);
   }
@@ -292,12 +341,17 @@ registerLayer(SimpleRNNCell);
  * bias [3u], or [2, 3u] (input bias, recurrent bias) with resetAfter.
  */
 export class GRUCell extends KerasCell {
+  /** The serialized class name. */
   static override className = 'GRUCell';
   protected readonly kind = 'gru' as const;
+  /** The gate activation. */
   readonly recurrentActivation: RecurrentActivation;
+  /** Whether the reset gate applies after the recurrent matmul. */
   readonly resetAfter: boolean;
+  /** Recorded for compatibility; has no effect. */
   readonly implementation: number;
 
+  /** @throws Error as {@link SimpleRNNCell}'s constructor does. */
   constructor(args: GRUCellArgs) {
     super(args);
     this.recurrentActivation = activationOption(this.name, 'recurrentActivation', args.recurrentActivation, 'sigmoid');
@@ -323,6 +377,7 @@ export class GRUCell extends KerasCell {
     return (Layer.fromConfig as (this: unknown, c: Record<string, unknown>) => T).call(this, { resetAfter: false, ...config });
   }
 
+  /** The cell's options as TensorFlow.js serializes them. */
   override getConfig(): Record<string, unknown> {
     const config = super.getConfig();
     return {
@@ -337,12 +392,17 @@ registerLayer(GRUCell);
 
 /** Keras' LSTM cell, gates i, f, c, o: kernel [in, 4u], recurrent_kernel [u, 4u], bias [4u]. */
 export class LSTMCell extends KerasCell {
+  /** The serialized class name. */
   static override className = 'LSTMCell';
   protected readonly kind = 'lstm' as const;
+  /** The gate activation. */
   readonly recurrentActivation: RecurrentActivation;
+  /** Whether the forget gate's bias starts at 1. */
   readonly unitForgetBias: boolean;
+  /** Recorded for compatibility; has no effect. */
   readonly implementation: number;
 
+  /** @throws Error as {@link SimpleRNNCell}'s constructor does. */
   constructor(args: LSTMCellArgs) {
     super(args);
     this.recurrentActivation = activationOption(this.name, 'recurrentActivation', args.recurrentActivation, 'sigmoid');
@@ -362,6 +422,7 @@ export class LSTMCell extends KerasCell {
     );
   }
 
+  /** The cell's options as TensorFlow.js serializes them. */
   override getConfig(): Record<string, unknown> {
     const config = super.getConfig();
     return {
@@ -374,15 +435,19 @@ export class LSTMCell extends KerasCell {
 }
 registerLayer(LSTMCell);
 
+/** Arguments of {@link StackedRNNCells}. */
 export interface StackedRNNCellsArgs extends LayerArgs {
+  /** The cells, first to last (at least one); serialized cells are deserialized. */
   cells: (RNNCell | SerializedObject)[];
 }
 
 /** Cells applied one after the other at each step; the states are all cells' states in order. */
 export class StackedRNNCells extends RNNCell {
   static override className = 'StackedRNNCells';
+  /** The cells, first to last. */
   readonly cells: RNNCell[];
 
+  /** @throws Error if cells is empty or holds something other than a cell. */
   constructor(args: StackedRNNCellsArgs) {
     super(args ?? {});
     if (!Array.isArray(args?.cells) || args.cells.length === 0)
@@ -508,7 +573,19 @@ export function toCell(layer: string, option: string, value: unknown): RNNCell {
   return cell;
 }
 
+/** A {@link SimpleRNNCell}, for {@link rnn} or {@link stackedRNNCells}. */
 export const simpleRNNCell = (args: SimpleRNNCellArgs): SimpleRNNCell => new SimpleRNNCell(args);
+/** A {@link GRUCell}, for {@link rnn} or {@link stackedRNNCells}. */
 export const gruCell = (args: GRUCellArgs): GRUCell => new GRUCell(args);
+/**
+ * An {@link LSTMCell}, for {@link rnn} or {@link stackedRNNCells}.
+ *
+ * @example
+ * ```ts
+ * // Two stacked LSTM cells in one layer (the same as passing the list to rnn()).
+ * rnn({ cell: [lstmCell({ units: 32 }), lstmCell({ units: 16 })], inputShape: [20, 8] });
+ * ```
+ */
 export const lstmCell = (args: LSTMCellArgs): LSTMCell => new LSTMCell(args);
+/** A {@link StackedRNNCells} (rnn() makes one itself when given a list of cells). */
 export const stackedRNNCells = (args: StackedRNNCellsArgs): StackedRNNCells => new StackedRNNCells(args);

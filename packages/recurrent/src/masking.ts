@@ -1,6 +1,7 @@
 import { Layer, registerLayer, type LayerArgs } from '@axon/layers';
 import { expandDims, max, mul, notEqual, type Tensor } from '@axon/tensor';
 
+/** Arguments of {@link Masking}. */
 export interface MaskingArgs extends LayerArgs {
   /** Timesteps whose features all equal this value are masked (default 0). */
   maskValue?: number;
@@ -12,8 +13,10 @@ export interface MaskingArgs extends LayerArgs {
  */
 export class Masking extends Layer {
   static override className = 'Masking';
+  /** The padding value whose timesteps are masked. */
   readonly maskValue: number;
 
+  /** @throws Error if maskValue is not a number (or is NaN). */
   constructor(args: MaskingArgs = {}) {
     super(args);
     const v = args.maskValue ?? 0;
@@ -41,4 +44,13 @@ export class Masking extends Layer {
   }
 }
 registerLayer(Masking);
+/**
+ * A {@link Masking} layer (Keras `layers.Masking`), for padded float sequences.
+ *
+ * @example
+ * ```ts
+ * // Sequences padded with zero rows to 30 steps: the LSTM skips the padding.
+ * [masking({ maskValue: 0, inputShape: [30, 4] }), lstm({ units: 16 })];
+ * ```
+ */
 export const masking = (args: MaskingArgs = {}): Masking => new Masking(args);

@@ -26,8 +26,11 @@ export function bool(layer: string, option: string, value: unknown, fallback: bo
  * the function itself.
  */
 export interface RecurrentActivation {
+  /** The serialized name ('tanh', 'hardSigmoid', ...). */
   readonly name: string;
+  /** The name the fused kernels know (tanh, sigmoid, relu, linear, hardSigmoid), or null. */
   readonly fused: RnnActivation | null;
+  /** Computes the activation (differentiable). */
   apply(x: Tensor): Tensor;
 }
 
@@ -40,7 +43,12 @@ const hardSigmoid: RecurrentActivation = {
   apply: (x) => clip(add(mul(x, 0.2), 0.5), 0, 1),
 };
 
-/** Resolves an activation name (Keras spellings too, and 'hardSigmoid' which recurrent layers add) or object. */
+/**
+ * Resolves an activation name (Keras spellings too, and 'hardSigmoid' which recurrent layers add) or object;
+ * undefined gives `fallback`, null gives linear.
+ *
+ * @throws Error naming the layer and option if the activation is unknown.
+ */
 export function activationOption(
   layer: string,
   option: string,

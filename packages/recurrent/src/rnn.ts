@@ -35,6 +35,7 @@ import {
 } from './cells.js';
 import { bool } from './options.js';
 
+/** The options every recurrent layer takes (Keras' RNN arguments), besides its cell's. */
 export interface BaseRNNArgs extends LayerArgs {
   /** Return the output of every step [batch, timesteps, units] (default: only the last, [batch, units]). */
   returnSequences?: boolean;
@@ -56,6 +57,7 @@ export interface BaseRNNArgs extends LayerArgs {
   activityRegularizer?: RegularizerIdentifier | null;
 }
 
+/** Arguments of the generic {@link RNN} layer: the cell and the RNN options. */
 export interface RNNArgs extends BaseRNNArgs {
   /** A cell, a list of cells (stacked), or a serialized cell. */
   cell: RNNCell | RNNCell[] | SerializedObject;
@@ -63,6 +65,7 @@ export interface RNNArgs extends BaseRNNArgs {
 
 /** Keyword arguments of an RNN call: the Layer ones plus initial states. */
 export interface RNNCallKwargs extends CallKwargs {
+  /** The initial states, each [batch, units] (LSTM: [h, c]); default zeros (or the carried states of a stateful layer). */
   initialState?: Tensor | Tensor[] | null;
 }
 
@@ -79,16 +82,27 @@ function withInputShape<T extends BaseRNNArgs>(args: T): T {
  */
 export class RNN extends Layer {
   static override className = 'RNN';
+  /** The cell run at each step (its weights are the layer's). */
   readonly cell: RNNCell;
+  /** Whether the output holds every step ([batch, timesteps, units]) or only the last ([batch, units]). */
   readonly returnSequences: boolean;
+  /** Whether the layer returns [output, ...finalStates]. */
   readonly returnState: boolean;
+  /** Whether the sequence is processed from the last step to the first. */
   readonly goBackwards: boolean;
+  /** Whether the final states of a batch are the initial states of the next. */
   override stateful: boolean;
+  /** Recorded for compatibility; has no effect. */
   readonly unroll: boolean;
+  /** Whether masked steps output zeros rather than the previous output. */
   zeroOutputForMask: boolean;
   /** The carried states of a stateful layer (null until the first call or after resetStates()). */
   states: Tensor[] | null = null;
 
+  /**
+   * @throws Error if the cell is missing or not a cell, an option has the wrong type, or the layer
+   *   is stateful without a fixed batch size.
+   */
   constructor(args: RNNArgs) {
     super(withInputShape(args ?? ({} as RNNArgs)));
     const cell = args?.cell;
@@ -213,7 +227,11 @@ export class RNN extends Layer {
     });
   }
 
-  /** Zeros the states of a stateful layer, or sets them to `states`. */
+  /**
+   * Zeros the states of a stateful layer, or sets them to `states`.
+   *
+   * @throws Error if the layer is not stateful, or the states' count or shapes are wrong.
+   */
   override resetStates(states?: Tensor | Tensor[]): void {
     if (!this.stateful) throw new Error(`Layer ${this.name} is not stateful: resetStates() applies only to stateful recurrent layers`);
     if (states === undefined) {
@@ -323,12 +341,18 @@ function cellConfig(cell: RNNCell): Record<string, unknown> {
   return rest;
 }
 
+/** Arguments of {@link SimpleRNN} (Keras `SimpleRNN`): the cell options and the RNN options in one object. */
 export interface SimpleRNNArgs extends BaseRNNArgs, SimpleRNNCellArgs {}
 
-/** Fully connected RNN: h = activation(x·W + b + h'·U). */
+/**
+ * Fully connected RNN (Keras `SimpleRNN`): h = activation(x·W + b + h'·U), over an input
+ * [batch, timesteps, features]. Weights `<name>/kernel` [features, units],
+ * `<name>/recurrent_kernel` [units, units], `<name>/bias` [units]. Make one with {@link simpleRNN}.
+ */
 export class SimpleRNN extends RNN {
   static override className = 'SimpleRNN';
 
+  /** @throws Error as the {@link RNN} and {@link SimpleRNNCell} constructors do. */
   constructor(args: SimpleRNNArgs) {
     const { name, cell } = ownCell('simple_rnn', args, (a) => new SimpleRNNCell(a));
     super(rnnArgs(args, name, cell));
@@ -340,12 +364,19 @@ export class SimpleRNN extends RNN {
 }
 registerLayer(SimpleRNN);
 
+/** Arguments of {@link GRU} (Keras `GRU`): the cell options and the RNN options in one object. */
 export interface GRUArgs extends BaseRNNArgs, GRUCellArgs {}
 
-/** Gated recurrent unit (Keras: gates z, r, h; resetAfter true by default). */
+/**
+ * Gated recurrent unit (Keras: gates z, r, h; resetAfter true by default), over an input
+ * [batch, timesteps, features]. Weights `<name>/kernel` [features, 3·units],
+ * `<name>/recurrent_kernel` [units, 3·units], `<name>/bias` [2, 3·units] ([3·units] without
+ * resetAfter). Make one with {@link gru}.
+ */
 export class GRU extends RNN {
   static override className = 'GRU';
 
+  /** @throws Error as the {@link RNN} and {@link GRUCell} constructors do. */
   constructor(args: GRUArgs) {
     const { name, cell } = ownCell('gru', args, (a) => new GRUCell(a));
     super(rnnArgs(args, name, cell));
@@ -363,12 +394,18 @@ export class GRU extends RNN {
 }
 registerLayer(GRU);
 
+/** Arguments of {@link LSTM} (Keras `LSTM`): the cell options and the RNN options in one object. */
 export interface LSTMArgs extends BaseRNNArgs, LSTMCellArgs {}
 
-/** Long short-term memory (Keras: gates i, f, c, o; unitForgetBias true by default). */
+/**
+ * Long short-term memory (Keras: gates i, f, c, o; unitForgetBias true by default), over an input
+ * [batch, timesteps, features]. Weights `<name>/kernel` [features, 4·units],
+ * `<name>/recurrent_kernel` [units, 4·units], `<name>/bias` [4·units]. Make one with {@link lstm}.
+ */
 export class LSTM extends RNN {
   static override className = 'LSTM';
 
+  /** @throws Error as the {@link RNN} and {@link LSTMCell} constructors do. */
   constructor(args: LSTMArgs) {
     const { name, cell } = ownCell('lstm', args, (a) => new LSTMCell(a));
     super(rnnArgs(args, name, cell));
@@ -385,7 +422,67 @@ function layerBasics(layer: RNN): Record<string, unknown> {
   return Layer.prototype.getConfig.call(layer);
 }
 
+/**
+ * A generic {@link RNN} layer over a cell, or over a list of cells (stacked). Keras `layers.RNN`.
+ *
+ * @throws Error as the {@link RNN} constructor does.
+ *
+ * @example
+ * ```ts
+ * rnn({ cell: [gruCell({ units: 32 }), gruCell({ units: 32 })], returnSequences: true, inputShape: [null, 8] });
+ * ```
+ */
 export const rnn = (args: RNNArgs): RNN => new RNN(args);
+/**
+ * A {@link SimpleRNN} layer (Keras `layers.SimpleRNN`).
+ *
+ * @throws Error if units is not a positive integer, a rate is outside [0, 1), or an option is invalid.
+ *
+ * @example
+ * ```ts
+ * const model = new Sequential({
+ *   layers: [simpleRNN({ units: 16, inputShape: [10, 3] }), dense({ units: 1 })], // [b, 10, 3] → [b, 16] → [b, 1]
+ * });
+ * ```
+ */
 export const simpleRNN = (args: SimpleRNNArgs): SimpleRNN => new SimpleRNN(args);
+/**
+ * A {@link GRU} layer (Keras `layers.GRU`, resetAfter true by default as Keras 2).
+ *
+ * @throws Error if units is not a positive integer, a rate is outside [0, 1), or an option is invalid.
+ *
+ * @example
+ * ```ts
+ * const model = new Sequential({
+ *   layers: [
+ *     gru({ units: 32, returnSequences: true, inputShape: [null, 8] }), // any number of timesteps
+ *     gru({ units: 16, dropout: 0.2 }),
+ *     dense({ units: 1 }),
+ *   ],
+ * });
+ * ```
+ */
 export const gru = (args: GRUArgs): GRU => new GRU(args);
+/**
+ * An {@link LSTM} layer (Keras `layers.LSTM`). Input [batch, timesteps, features]; output
+ * [batch, units], or [batch, timesteps, units] with returnSequences; with returnState the layer
+ * returns [output, h, c].
+ *
+ * @throws Error if units is not a positive integer, a rate is outside [0, 1), or an option is invalid.
+ *
+ * @example
+ * ```ts
+ * import '@axon/kernels-native';
+ * import { dense } from '@axon/layers';
+ * import { Sequential } from '@axon/models';
+ * import { lstm } from '@axon/recurrent';
+ * import { randomNormal } from '@axon/tensor';
+ *
+ * const model = new Sequential({
+ *   layers: [lstm({ units: 32, inputShape: [20, 8] }), dense({ units: 1 })],
+ * });
+ * model.compile({ optimizer: 'adam', loss: 'mse' });
+ * await model.fit(randomNormal([64, 20, 8]), randomNormal([64, 1]), { epochs: 2, batchSize: 16 });
+ * ```
+ */
 export const lstm = (args: LSTMArgs): LSTM => new LSTM(args);

@@ -15,8 +15,10 @@ import {
 import { add, concat, gather, mul, reshape, type Tensor, type Variable } from '@axon/tensor';
 import { RNN, featureSpec, type RNNCallKwargs } from './rnn.js';
 
+/** How {@link Bidirectional} combines the forward and backward outputs: concatenated on the last axis, summed, multiplied or averaged. */
 export type MergeMode = 'concat' | 'sum' | 'mul' | 'ave';
 
+/** Arguments of {@link Bidirectional} (Keras `Bidirectional`). */
 export interface BidirectionalArgs extends LayerArgs {
   /** The recurrent layer to run both ways (it is cloned: this object itself is not used). */
   layer: RNN | SerializedObject;
@@ -56,15 +58,24 @@ function reverseTime(y: Tensor): Tensor {
  */
 export class Bidirectional extends Layer {
   static override className = 'Bidirectional';
+  /** The forward copy of the wrapped layer (named `forward_<layer>`). */
   readonly forwardLayer: RNN;
+  /** The backward layer (named `backward_<layer>`). */
   readonly backwardLayer: RNN;
+  /** How the outputs are combined; null returns both. */
   readonly mergeMode: MergeMode | null;
+  /** The wrapped layer's returnSequences. */
   readonly returnSequences: boolean;
+  /** The wrapped layer's returnState: the output is then followed by the forward and backward states. */
   readonly returnState: boolean;
   /** The wrapped layer's config, as given (serialized back unchanged). */
   private readonly layerConfig: SerializedObject;
   private readonly backwardConfig: SerializedObject | null;
 
+  /**
+   * @throws Error if layer (or backwardLayer) is not a recurrent layer, mergeMode is unknown, a
+   *   layer is stateful, or the two directions disagree on goBackwards, returnSequences or returnState.
+   */
   constructor(args: BidirectionalArgs) {
     const inner = toRnn(args?.name ?? 'bidirectional', 'layer', args?.layer);
     const declared = args.inputShape != null || args.batchInputShape != null;
@@ -205,6 +216,7 @@ export class Bidirectional extends Layer {
 }
 registerLayer(Bidirectional);
 
+/** Arguments of {@link TimeDistributed}. */
 export interface TimeDistributedArgs extends LayerArgs {
   /** The layer applied to every timestep. */
   layer: Layer | SerializedObject;
@@ -217,8 +229,10 @@ export interface TimeDistributedArgs extends LayerArgs {
  */
 export class TimeDistributed extends Layer {
   static override className = 'TimeDistributed';
+  /** The wrapped layer. */
   readonly layer: Layer;
 
+  /** @throws Error if layer is not a Layer (or a serialized one). */
   constructor(args: TimeDistributedArgs) {
     const inner = args?.layer;
     const layer = isSerializedObject(inner) ? deserializeLayer(inner) : inner;
@@ -296,5 +310,25 @@ export class TimeDistributed extends Layer {
 }
 registerLayer(TimeDistributed);
 
+/**
+ * A {@link Bidirectional} wrapper (Keras `layers.Bidirectional`).
+ *
+ * @throws Error as the {@link Bidirectional} constructor does.
+ *
+ * @example
+ * ```ts
+ * // [b, 50] word indices → [b, 50, 32] embeddings → [b, 2·64] (both directions' last outputs, concatenated)
+ * [embedding({ inputDim: 5000, outputDim: 32, maskZero: true, inputLength: 50 }), bidirectional({ layer: lstm({ units: 64 }) })];
+ * ```
+ */
 export const bidirectional = (args: BidirectionalArgs): Bidirectional => new Bidirectional(args);
+/**
+ * A {@link TimeDistributed} wrapper (Keras `layers.TimeDistributed`).
+ *
+ * @example
+ * ```ts
+ * // A per-timestep classifier after a sequence-returning LSTM: [b, T, 32] → [b, T, 5]
+ * [lstm({ units: 32, returnSequences: true, inputShape: [null, 8] }), timeDistributed({ layer: dense({ units: 5, activation: 'softmax' }) })];
+ * ```
+ */
 export const timeDistributed = (args: TimeDistributedArgs): TimeDistributed => new TimeDistributed(args);

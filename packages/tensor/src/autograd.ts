@@ -10,7 +10,7 @@ export function isGradEnabled(): boolean {
   return recording;
 }
 
-/** Runs fn without recording gradients: inference, optimizer updates, metrics. */
+/** Runs fn without recording gradients (inference, optimizer updates, metrics) and returns its result. */
 export function noGrad<T>(fn: () => T): T {
   const previous = recording;
   recording = false;
@@ -171,9 +171,29 @@ function accumulate(a: Tensor, b: Tensor): Tensor {
 /**
  * Evaluates f() and the gradients of its (scalar or any-shape, summed) value
  * with respect to `wrt`. Tensors in `wrt` that do not yet require a gradient
- * are watched for the duration of the call.
+ * are watched for the duration of the call. f records gradients even when
+ * called inside {@link noGrad}. A tensor f's value does not depend on gets zeros.
+ *
+ * @throws Error if f does not return a Tensor.
+ *
+ * @example
+ * ```ts
+ * const w = variable(tensor([[0.5], [-0.5]]));
+ * const x = tensor([[1, 2], [3, 4]]);
+ * const { value, grads } = valueAndGrads(() => mean(square(matmul(x, w))), [w]);
+ * value.item();        // the loss
+ * grads[0].shape;      // [2, 1], like w
+ * ```
  */
-export function valueAndGrads(f: () => Tensor, wrt: readonly Tensor[]): { value: Tensor; grads: Tensor[] } {
+export function valueAndGrads(
+  f: () => Tensor,
+  wrt: readonly Tensor[],
+): {
+  /** f's result. */
+  value: Tensor;
+  /** One gradient per tensor of `wrt`, shaped like it. */
+  grads: Tensor[];
+} {
   const watched = wrt.filter((t) => !t.requiresGrad);
   for (const t of watched) t.requiresGrad = true;
   try {
@@ -199,7 +219,15 @@ function watchable(t: Tensor): Tensor {
   return new Tensor(t.storage, t.shape);
 }
 
-/** TensorFlow.js-style: grad(f)(x) is the gradient of f at x. */
+/**
+ * TensorFlow.js-style: grad(f)(x) is the gradient of f at x (of f's value summed, when not a scalar).
+ *
+ * @example
+ * ```ts
+ * const dSquare = grad((x) => square(x));
+ * dSquare(tensor([1, 2, 3])).toArray(); // [2, 4, 6]
+ * ```
+ */
 export function grad(f: (x: Tensor) => Tensor): (x: Tensor) => Tensor {
   return (x) => {
     const watched = watchable(x);
@@ -207,7 +235,7 @@ export function grad(f: (x: Tensor) => Tensor): (x: Tensor) => Tensor {
   };
 }
 
-/** TensorFlow.js-style: grads(f)(xs) gives the gradient for each argument. */
+/** TensorFlow.js-style: grads(f)(xs) gives the gradient of f (summed) for each argument. */
 export function grads(f: (...xs: Tensor[]) => Tensor): (xs: readonly Tensor[]) => Tensor[] {
   return (xs) => {
     const watched = xs.map(watchable);

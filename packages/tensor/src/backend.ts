@@ -22,9 +22,15 @@
  * underlying buffer's size.
  */
 
+/** Element type of a tensor: 32-bit float or 32-bit signed integer (indices, labels). */
 export type DType = 'float32' | 'int32';
+/** The host array of either dtype: `Float32Array` for float32, `Int32Array` for int32. */
 export type TypedArray = Float32Array | Int32Array;
 
+/**
+ * The element-wise functions of {@link Kernels.unary}, one per unary op of the same name
+ * (`leakyRelu`, `elu` and `clip` take {@link UnaryParams}; `step` is 1 where x > 0, else 0: relu's derivative).
+ */
 export type UnaryOp =
   | 'neg'
   | 'exp'
@@ -52,6 +58,10 @@ export type UnaryOp =
   | 'round'
   | 'erf';
 
+/**
+ * The broadcasting element-wise functions of {@link Kernels.binary}. The comparisons
+ * (`greater` ... `notEqual`) produce 1 or 0 as float32.
+ */
 export type BinaryOp =
   | 'add'
   | 'sub'
@@ -68,11 +78,14 @@ export type BinaryOp =
   | 'equal'
   | 'notEqual';
 
+/** The reductions of {@link Kernels.reduce}. */
 export type ReduceOp = 'sum' | 'mean' | 'max' | 'min' | 'prod';
 
 /** Scalar parameters of a unary op: `alpha` (leakyRelu slope, elu alpha, clip low), `beta` (clip high). */
 export interface UnaryParams {
+  /** leakyRelu's negative slope, elu's alpha, or clip's lower bound. */
   alpha?: number;
+  /** clip's upper bound. */
   beta?: number;
 }
 
@@ -88,50 +101,92 @@ export type RnnActivation = FusedActivation;
 
 /** Geometry of a 2-D convolution over NHWC input, HWIO filter, NHWC output. */
 export interface Conv2DInfo {
+  /** N: images in the batch. */
   batch: number;
+  /** Input height in pixels. */
   inHeight: number;
+  /** Input width in pixels. */
   inWidth: number;
+  /** Input channels (the filter's I). */
   inChannels: number;
+  /** Output height in pixels. */
   outHeight: number;
+  /** Output width in pixels. */
   outWidth: number;
+  /** Output channels (the filter's O). */
   outChannels: number;
+  /** Filter height (the filter's H). */
   filterHeight: number;
+  /** Filter width (the filter's W). */
   filterWidth: number;
+  /** Step between output rows, in input rows. */
   strideHeight: number;
+  /** Step between output columns, in input columns. */
   strideWidth: number;
+  /** Spacing between filter taps along the height (1 = dense filter). */
   dilationHeight: number;
+  /** Spacing between filter taps along the width (1 = dense filter). */
   dilationWidth: number;
   /** Zero padding added before the first row / column (TensorFlow's rule puts the odd pixel after). */
   padTop: number;
+  /** Zero padding added before the first column (see padTop). */
   padLeft: number;
 }
 
 /** Geometry of 2-D pooling over NHWC input. Padded cells never count (TensorFlow semantics). */
 export interface Pool2DInfo {
+  /** N: images in the batch. */
   batch: number;
+  /** Input height in pixels. */
   inHeight: number;
+  /** Input width in pixels. */
   inWidth: number;
+  /** Channels (pooling keeps them). */
   channels: number;
+  /** Output height in pixels. */
   outHeight: number;
+  /** Output width in pixels. */
   outWidth: number;
+  /** Pooling window height. */
   filterHeight: number;
+  /** Pooling window width. */
   filterWidth: number;
+  /** Step between output rows, in input rows. */
   strideHeight: number;
+  /** Step between output columns, in input columns. */
   strideWidth: number;
+  /** Padding rows before the first row (padded cells never count). */
   padTop: number;
+  /** Padding columns before the first column (padded cells never count). */
   padLeft: number;
 }
 
+/**
+ * Hyperparameters of {@link Kernels.sgdUpdate} (Keras SGD): with momentum 0, p -= lr·g;
+ * otherwise v = momentum·v - lr·g, then p += v (Nesterov: p += momentum·v - lr·g).
+ */
 export interface SgdConfig {
+  /** Learning rate. */
   lr: number;
+  /** Momentum factor in [0, 1); 0 disables the velocity buffer. */
   momentum: number;
+  /** Nesterov momentum (only matters when momentum > 0). */
   nesterov: boolean;
 }
 
+/**
+ * Hyperparameters of {@link Kernels.adamUpdate} (Keras Adam / AdamW): m and v are the
+ * first and second moment estimates; p -= lr_t·m / (sqrt(v) + epsilon) with
+ * lr_t = lr·sqrt(1 - beta2^step) / (1 - beta1^step), after the decoupled decay p -= lr·weightDecay·p.
+ */
 export interface AdamConfig {
+  /** Learning rate. */
   lr: number;
+  /** Decay rate of the first moment estimate (Keras default 0.9). */
   beta1: number;
+  /** Decay rate of the second moment estimate (Keras default 0.999). */
   beta2: number;
+  /** Added to sqrt(v) in the denominator, for numerical stability. */
   epsilon: number;
   /** 1-based step count, for bias correction. */
   step: number;
@@ -139,11 +194,21 @@ export interface AdamConfig {
   weightDecay: number;
 }
 
+/**
+ * Hyperparameters of {@link Kernels.rmspropUpdate} (Keras RMSprop): ms = rho·ms + (1 - rho)·g²,
+ * step = lr·g / sqrt(ms - mg² + epsilon) (mg², the squared mean gradient, only when centered),
+ * then p -= step, or with momentum mom = momentum·mom + step and p -= mom.
+ */
 export interface RmspropConfig {
+  /** Learning rate. */
   lr: number;
+  /** Decay rate of the moving averages. */
   rho: number;
+  /** Momentum factor; 0 disables the momentum buffer. */
   momentum: number;
+  /** Added under the square root, for numerical stability. */
   epsilon: number;
+  /** Normalise by the estimated variance (ms - mg²) instead of the raw second moment. */
   centered: boolean;
 }
 
@@ -233,6 +298,7 @@ export interface Kernels<F = Float32Array, I = Int32Array> {
   /** out[i, indices[i]] = onValue, elsewhere offValue; out has length indices.length * depth. */
   oneHot(indices: I, depth: number, onValue: number, offValue: number, out: F): void;
 
+  /** y = x ⊛ filter: x [N, H, W, I], filter [fh, fw, I, O], y [N, outH, outW, O] (y is overwritten). */
   conv2d(x: F, filter: F, y: F, info: Conv2DInfo): void;
   /** dx from dy and the filter (dx is overwritten). */
   conv2dBackpropInput(dy: F, filter: F, dx: F, info: Conv2DInfo): void;
@@ -243,7 +309,9 @@ export interface Kernels<F = Float32Array, I = Int32Array> {
   maxPool2d(x: F, y: F, argmax: I, info: Pool2DInfo): void;
   /** dx[argmax[i]] += dy[i] after clearing dx. */
   maxPool2dBackprop(dy: F, argmax: I, dx: F, info: Pool2DInfo): void;
+  /** Average pooling; each window averages only its cells inside the input (padding never counts). */
   avgPool2d(x: F, y: F, info: Pool2DInfo): void;
+  /** dx from dy for avgPool2d: each dy cell is spread evenly over the window's cells inside the input (dx is overwritten). */
   avgPool2dBackprop(dy: F, dx: F, info: Pool2DInfo): void;
 
   /**
@@ -276,6 +344,7 @@ export interface Kernels<F = Float32Array, I = Int32Array> {
    * LSTM (Keras gate order i, f, c, o; G = 4): c = f*c + i*act(zc), h = o*act(c), gates use recurrentActivation.
    */
   lstmForward(arrays: RnnForwardArrays<F>, info: RnnSequenceInfo): void;
+  /** The backward of lstmForward, from its saved buffers. */
   lstmBackward(arrays: RnnBackwardArrays<F>, info: RnnSequenceInfo): void;
   /**
    * GRU (Keras gate order z, r, h; G = 3), h = z*h' + (1-z)*hh where h' is the previous state.
@@ -283,12 +352,15 @@ export interface Kernels<F = Float32Array, I = Int32Array> {
    * Otherwise: hh = act(xh + (r*h')·Uh), z and r add h'·Uz, h'·Ur (bias [3U], input side only).
    */
   gruForward(arrays: RnnForwardArrays<F>, info: RnnSequenceInfo): void;
+  /** The backward of gruForward, from its saved buffers. */
   gruBackward(arrays: RnnBackwardArrays<F>, info: RnnSequenceInfo): void;
   /** SimpleRNN (G = 1): h = act(x·W + b + h'·U). */
   simpleRnnForward(arrays: RnnForwardArrays<F>, info: RnnSequenceInfo): void;
+  /** The backward of simpleRnnForward, from its saved buffers. */
   simpleRnnBackward(arrays: RnnBackwardArrays<F>, info: RnnSequenceInfo): void;
 }
 
+/** The name of a kernel: a key of {@link Kernels} (`'gemm'`, `'conv2d'`, ...). */
 export type KernelName = keyof Kernels;
 
 /**
@@ -296,6 +368,7 @@ export type KernelName = keyof Kernels;
  * share storage: a tensor made by one is read by the other's kernels as is.
  */
 export interface Device<B = unknown> {
+  /** The device's name, e.g. `'cpu'` for {@link cpuDevice}. */
   readonly name: string;
   /**
    * A host device's buffers are the Float32Array / Int32Array themselves: `read`
@@ -309,7 +382,12 @@ export interface Device<B = unknown> {
   /** Download: the buffer's values on the host (the buffer itself on a host device). */
   read(buffer: B): TypedArray;
   /** The element count and dtype of a buffer. */
-  describe(buffer: B): { length: number; dtype: DType };
+  describe(buffer: B): {
+    /** Element count. */
+    length: number;
+    /** Element type. */
+    dtype: DType;
+  };
   /** Returns a buffer's memory for good (a buffer the pool does not keep); optional. */
   free?(buffer: B): void;
 }
@@ -319,7 +397,9 @@ export interface Device<B = unknown> {
  * its float and int32 buffer types (Float32Array and Int32Array on the host).
  */
 export type Backend<F = Float32Array, I = Int32Array> = Partial<Kernels<F, I>> & {
+  /** The name the backend is registered under (`'js'`, `'native'`, ...). */
   readonly name: string;
+  /** The device whose buffers the kernels read and write. */
   readonly device: Device<F | I>;
 };
 
@@ -345,11 +425,17 @@ export type AnyBackend = Backend<any, any>;
  * necessarily the final state).
  */
 export interface RnnSequenceInfo {
+  /** B: sequences in the batch. */
   batch: number;
+  /** T: steps per sequence. */
   timesteps: number;
+  /** I: features per step. */
   inputSize: number;
+  /** U: hidden units. */
   units: number;
+  /** Process the sequence from the last step to the first. */
   goBackwards: boolean;
+  /** Output every step's hidden state ([B, T, U]) instead of the last one ([B, U]). */
   returnSequences: boolean;
   /** Masked steps output zeros instead of the previous output (Keras sets it in Bidirectional with returnSequences). */
   zeroOutputForMask: boolean;
@@ -412,13 +498,21 @@ export interface RnnForwardArrays<F = Float32Array> {
  * to compute. Each gradient out is overwritten whole; a null one is skipped.
  */
 export interface RnnBackwardArrays<F = Float32Array> {
+  /** The forward's input [B, T, I], time order. */
   x: F;
+  /** The forward's kernel [I, G*U]. */
   kernel: F;
+  /** The forward's recurrent kernel [U, G*U]. */
   recurrentKernel: F;
+  /** The forward's mask [B, T], or null. */
   mask: F | null;
+  /** The forward's saved hidden states (see {@link RnnForwardArrays.hs}). */
   hs: F;
+  /** The forward's saved cell states (LSTM; else null). */
   cs: F | null;
+  /** The forward's saved activated gates (null for SimpleRNN). */
   gates: F | null;
+  /** The forward's saved GRU candidate term (GRU; else null). */
   aux: F | null;
   /** Gradient of the output (shape of the forward's output); null = zero. */
   dOutput: F | null;
@@ -490,6 +584,10 @@ const RNN_BACKWARD: { [K in keyof RnnBackwardArrays]: 'in' | 'out' } = {
 };
 const CONV: readonly ArgSpec[] = ['in', 'in', 'out', ''];
 
+/**
+ * The {@link ArgSpec} of every positional argument of every kernel, used to move a kernel's
+ * buffers to the device that runs it (the dispatcher's `bridgeKernel`) and by the testing kits.
+ */
 export const KERNEL_ARGS: { readonly [K in KernelName]: readonly ArgSpec[] } = {
   fill: ['out', ''],
   cast: ['in', '', 'out', ''],
@@ -547,4 +645,9 @@ export const COMPOSABLE_KERNELS: ReadonlySet<KernelName> = new Set<KernelName>([
 ]);
 
 /** A backend on host memory that implements every kernel (what kernels-js provides). */
-export type CompleteHostBackend = Kernels & { readonly name: string; readonly device: Device<TypedArray> };
+export type CompleteHostBackend = Kernels & {
+  /** The name the backend is registered under. */
+  readonly name: string;
+  /** A host device (buffers are the typed arrays themselves). */
+  readonly device: Device<TypedArray>;
+};

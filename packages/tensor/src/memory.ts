@@ -121,7 +121,23 @@ function release(t: Tracked, reason: string): void {
  *
  * The training and inference loops (fit, evaluate, predict, trainOnBatch)
  * run each step in a scope; user code never needs one, since what it holds
- * outside scopes is recycled when the garbage collector collects it.
+ * outside scopes is recycled when the garbage collector collects it. A scope
+ * helps a custom loop of many ops recycle its temporaries at once.
+ *
+ * @param name - Names the scope in the error for a released tensor used later.
+ * @returns fn's result.
+ * @throws Error if fn returns a Promise (after releasing what it made); rethrows fn's errors.
+ *
+ * @example
+ * ```ts
+ * let total: Tensor | undefined;
+ * const loss = scope('step', () => {
+ *   const y = matmul(x, w);            // released when the scope ends
+ *   total = keep(sum(y));              // kept: outlives the scope
+ *   return mean(square(sub(y, target))); // returned: belongs to the caller
+ * });
+ * loss.item();
+ * ```
  */
 export function scope<T>(name: string, fn: () => T): T {
   const s: Scope = { name, tensors: [], parent: current };
@@ -168,7 +184,12 @@ function tensorsIn(value: unknown, found = new Set<unknown>(), depth = 0): Set<u
   return found;
 }
 
-/** Marks a tensor to outlive every scope it was made in (it is then recycled when garbage-collected). */
+/**
+ * Marks a tensor to outlive every scope it was made in (it is then recycled when garbage-collected).
+ * Returns the same tensor. See {@link scope} for an example.
+ *
+ * @throws Error if the tensor was already released by a scope.
+ */
 export function keep<T extends Tracked>(t: T): T {
   if (t.released !== null) throw releasedError(t, 'keep');
   t.kept = true;
@@ -195,10 +216,15 @@ export function moveStorage(s: Storage, to: Device): void {
 
 /** Bytes and buffers held free by the active device's pool, and how often it served a request. */
 export function memoryInfo(device: Device = activeDevice()): {
+  /** The device's name. */
   device: string;
+  /** Bytes in free buffers held for reuse. */
   pooledBytes: number;
+  /** Free buffers held for reuse. */
   pooledBuffers: number;
+  /** Requests served from the pool. */
   hits: number;
+  /** Requests that allocated a new buffer. */
   misses: number;
 } {
   const pool = poolOf(device);

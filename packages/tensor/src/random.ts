@@ -20,7 +20,22 @@ function splitmix32(seed: number): () => number {
   };
 }
 
-/** Resets the global generator; the same seed gives the same sequence of random tensors. */
+/**
+ * Resets the global generator (xoshiro128**), which every random op uses: initializers,
+ * dropout, shuffling in fit, randomUniform/randomNormal. The same seed gives the same
+ * sequence of random values, so a whole run is reproducible. Without a call the seed is taken
+ * from the clock and Math.random at start-up.
+ *
+ * @throws Error if seed is not a finite number.
+ *
+ * @example
+ * ```ts
+ * setSeed(42);
+ * const a = randomNormal([2, 2]);
+ * setSeed(42);
+ * const b = randomNormal([2, 2]); // the same values as a
+ * ```
+ */
 export function setSeed(seed: number): void {
   if (!Number.isFinite(seed)) throw new Error(`setSeed: seed must be a finite number, got ${seed}`);
   const next = splitmix32(Math.floor(seed));
@@ -51,12 +66,12 @@ function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
 
-/** Uniform in [0, 1). */
+/** A number uniform in [0, 1), from the global generator. */
 export function randomFloat(): number {
   return nextUint32() / 4294967296;
 }
 
-/** Standard normal (Box–Muller, caching the second value). */
+/** A standard normal number (Box–Muller, caching the second value), from the global generator. */
 export function randomStandardNormal(): number {
   if (spareNormal !== null) {
     const v = spareNormal;
@@ -71,7 +86,7 @@ export function randomStandardNormal(): number {
   return r * Math.cos(2 * Math.PI * v);
 }
 
-/** Integer in [0, n). */
+/** An integer uniform in [0, n), from the global generator. */
 export function randomInt(n: number): number {
   return Math.floor(randomFloat() * n);
 }

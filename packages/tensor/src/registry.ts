@@ -11,6 +11,10 @@
 import { COMPOSABLE_KERNELS, KERNEL_NAMES, type AnyBackend, type Backend, type Device, type KernelName, type Kernels } from './backend.js';
 import { bridgeKernel, poolOf } from './device.js';
 
+/**
+ * Makes a backend when it is first needed (see {@link registerBackend}); called at most once per
+ * registration, and only when the backend becomes active or serves a kernel the active one lacks.
+ */
 export type BackendFactory = () => AnyBackend;
 
 // Two copies of this package in one process (npm installs a second one when two packages ask for
@@ -65,8 +69,15 @@ function invalidate(): void {
 }
 
 /**
- * Makes a backend available. The highest priority wins by default; the
- * AXON_BACKEND environment variable, or setBackend(), overrides that.
+ * Makes a backend available under `name`. The highest priority wins by default; the
+ * AXON_BACKEND environment variable, or setBackend(), overrides that. Registering a name again
+ * replaces the registration (and the active backend, if it was the one set by name). Backend
+ * packages call this when imported: `@axon/kernels-js` registers `'js'` (priority 10),
+ * `@axon/kernels-native` registers `'native'` (priority 20).
+ *
+ * @param name - The name for {@link setBackend} and AXON_BACKEND.
+ * @param factory - Makes the backend, lazily, on first use.
+ * @param priority - Higher wins the default choice; 0 if omitted.
  */
 export function registerBackend(name: string, factory: BackendFactory, priority = 0): void {
   const wasActive = active !== undefined && registrations.get(name)?.instance === active;
@@ -83,12 +94,20 @@ export function markBackendUnavailable(name: string, reason: string): void {
   if (!registrations.has(name)) unavailable.set(name, reason);
 }
 
+/** Names of the registered backends, highest priority first. */
 export function listBackends(): string[] {
   return [...registrations.entries()].sort((a, b) => b[1].priority - a[1].priority).map(([n]) => n);
 }
 
 /** Every backend known to this process: registered ones, and those that failed with their reason. */
-export function backendStatus(): { name: string; available: boolean; reason?: string }[] {
+export function backendStatus(): {
+  /** The backend's name. */
+  name: string;
+  /** Whether it is registered (usable with setBackend). */
+  available: boolean;
+  /** Why it is not (only when unavailable). */
+  reason?: string;
+}[] {
   return [
     ...listBackends().map((name) => ({ name, available: true })),
     ...[...unavailable.entries()].map(([name, reason]) => ({ name, available: false, reason })),
@@ -122,7 +141,24 @@ function describe(x: unknown): string {
   return `an object with keys ${Object.keys(x).slice(0, 8).join(', ')}`;
 }
 
-/** Switches the active backend; throws if the name is unknown. */
+/**
+ * Switches the active backend for every later op, and returns it. The choice overrides
+ * AXON_BACKEND and the priorities until set again. A tensor made on another device is moved to the
+ * active one when an op reads it.
+ *
+ * @throws Error if `name` is not registered (the message says why when the package marked it
+ * unavailable, e.g. the native addon failed to load), or if its factory returns no valid backend.
+ *
+ * @example
+ * ```ts
+ * import '@axon/kernels-native'; // registers 'native' (and 'js')
+ * import { getBackend, listBackends, setBackend } from '@axon/tensor';
+ *
+ * console.log(listBackends()); // ['native', 'js'] when the addon loaded, else ['js']
+ * setBackend('js');
+ * console.log(getBackend().name); // 'js'
+ * ```
+ */
 export function setBackend(name: string): Backend<unknown, unknown> {
   const next = instantiate(name);
   if (next !== active) invalidate();
@@ -131,7 +167,21 @@ export function setBackend(name: string): Backend<unknown, unknown> {
   return active;
 }
 
-/** The active backend: the one set, else AXON_BACKEND, else the highest priority registered. */
+/**
+ * The active backend: the one set with {@link setBackend}, else the one named by the
+ * AXON_BACKEND environment variable, else the highest-priority registered one.
+ *
+ * @throws Error if no backend is registered (import `@axon/kernels-js` or `@axon/kernels-native`),
+ * or if AXON_BACKEND names an unregistered one.
+ *
+ * @example
+ * ```ts
+ * import '@axon/kernels-js';
+ * import { getBackend } from '@axon/tensor';
+ *
+ * console.log(getBackend().name); // 'js'
+ * ```
+ */
 export function getBackend(): Backend<unknown, unknown> {
   if (active) return active;
   const fromEnv = typeof process !== 'undefined' ? process.env.AXON_BACKEND : undefined;
@@ -150,7 +200,17 @@ export function getBackend(): Backend<unknown, unknown> {
   return active;
 }
 
-/** Runs fn with `name` as the active backend, restoring the previous one afterwards. */
+/**
+ * Runs fn with `name` as the active backend, restoring the previous one afterwards (also when fn
+ * throws). fn must be synchronous: the previous backend is restored as soon as it returns.
+ *
+ * @throws Error as {@link setBackend} does for an unknown name.
+ *
+ * @example
+ * ```ts
+ * const y = withBackend('js', () => matmul(a, b));
+ * ```
+ */
 export function withBackend<T>(name: string, fn: () => T): T {
   const previous = active;
   const previousExplicit = explicitlyChosen;
@@ -254,7 +314,14 @@ export function hasKernel(name: KernelName): boolean {
  * it falls back to), or null where none does and the op composes it from
  * other kernels (`composable`) or cannot run.
  */
-export function kernelProviders(): { kernel: KernelName; backend: string | null; composable: boolean }[] {
+export function kernelProviders(): {
+  /** The kernel. */
+  kernel: KernelName;
+  /** The backend serving it, or null when none does. */
+  backend: string | null;
+  /** Whether an op can compute the same values from other kernels when none serves it. */
+  composable: boolean;
+}[] {
   const { providers } = resolve();
   return KERNEL_NAMES.map((kernel) => ({ kernel, backend: providers[kernel], composable: COMPOSABLE_KERNELS.has(kernel) }));
 }

@@ -1,17 +1,21 @@
 /** Shape arithmetic shared by the ops. Errors name the op and both shapes. */
 
+/** A tensor's dimensions, outermost first; [] is a scalar. */
 export type Shape = readonly number[];
 
+/** Number of elements of a shape: the product of its dimensions (1 for []). */
 export function sizeOf(shape: Shape): number {
   let n = 1;
   for (const d of shape) n *= d;
   return n;
 }
 
+/** A shape as the error messages print it, e.g. `[2,3]`. */
 export function formatShape(shape: Shape): string {
   return `[${shape.join(',')}]`;
 }
 
+/** Whether two shapes have the same rank and dimensions. */
 export function shapesEqual(a: Shape, b: Shape): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
@@ -24,7 +28,12 @@ export function assertValidShape(op: string, shape: Shape): void {
   }
 }
 
-/** NumPy broadcasting: align from the right; a dimension of 1 stretches. */
+/**
+ * The shape two shapes broadcast to: NumPy broadcasting, aligned from the right; a dimension of 1 stretches.
+ *
+ * @param op - Names the caller in the error message.
+ * @throws Error if a pair of dimensions differ and neither is 1.
+ */
 export function broadcastShapes(op: string, a: Shape, b: Shape): number[] {
   const rank = Math.max(a.length, b.length);
   const out = new Array<number>(rank);
@@ -41,7 +50,11 @@ export function broadcastShapes(op: string, a: Shape, b: Shape): number[] {
   return out;
 }
 
-/** Resolves a possibly negative axis against a rank, with an error naming the op. */
+/**
+ * Resolves a possibly negative axis against a rank (-1 is the last axis).
+ *
+ * @throws Error naming `op` if the axis is not an integer in [-rank, rank).
+ */
 export function normalizeAxis(op: string, axis: number, rank: number): number {
   if (!Number.isInteger(axis) || axis < -rank || axis >= Math.max(rank, 1)) {
     throw new Error(`${op}: axis ${axis} is out of range for a tensor of rank ${rank} (expected ${-rank} <= axis < ${rank})`);
@@ -49,7 +62,11 @@ export function normalizeAxis(op: string, axis: number, rank: number): number {
   return axis < 0 ? axis + rank : axis;
 }
 
-/** Sorted unique non-negative axes; undefined means every axis. */
+/**
+ * Sorted unique non-negative axes; undefined means every axis.
+ *
+ * @throws Error naming `op` if an axis is out of range.
+ */
 export function normalizeAxes(op: string, axes: number | readonly number[] | undefined, rank: number): number[] {
   if (axes === undefined) return Array.from({ length: rank }, (_, i) => i);
   const list = typeof axes === 'number' ? [axes] : axes;

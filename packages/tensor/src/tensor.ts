@@ -9,9 +9,11 @@ export type NestedArray = number | NestedArray[];
 
 /** A node of the autograd graph: how to turn the output's gradient into the inputs' gradients. */
 export interface GradNode {
+  /** The op's tensor inputs, in the order backward returns their gradients. */
   readonly inputs: readonly Tensor[];
   /** Returns one gradient per input (null where the input needs none). */
   readonly backward: (dy: Tensor) => readonly (Tensor | null)[];
+  /** The op's name, for error messages. */
   readonly op: string;
 }
 
@@ -29,11 +31,26 @@ function typeName(x: unknown): string {
  * backend that made it (host memory for the CPU backends); read them with
  * dataSync()/data(). Memory is recycled when a step scope ends or the
  * garbage collector collects the tensor, so there is nothing to dispose.
+ *
+ * Make tensors with {@link tensor} and the other factories rather than the constructor.
+ *
+ * @example
+ * ```ts
+ * const t = tensor([[1, 2], [3, 4]]);
+ * t.shape;      // [2, 2]
+ * t.rank;       // 2
+ * t.dataSync(); // Float32Array [1, 2, 3, 4]
+ * t.toArray();  // [[1, 2], [3, 4]]
+ * ```
  */
 export class Tensor implements Tracked {
+  /** A number unique to this tensor in the process (error messages name it). */
   readonly id = nextId++;
+  /** The dimensions, outermost first (frozen); [] for a scalar. */
   readonly shape: readonly number[];
+  /** The element type. */
   readonly dtype: DType;
+  /** The number of elements: the product of the shape. */
   readonly size: number;
   /** @internal The device buffer (shared with reshaped views). */
   storage: Storage;
@@ -49,6 +66,10 @@ export class Tensor implements Tracked {
   /**
    * A tensor of `shape` holding `values` (a Float32Array or Int32Array, adopted
    * without copying on the host: do not modify it afterwards).
+   *
+   * @param dtype - Must match the values' type when given.
+   * @throws Error if values is not a Float32Array or Int32Array, its length is not the
+   *   shape's size, the shape is invalid, or dtype does not match.
    */
   constructor(values: TypedArray | Storage, shape: Shape, dtype?: DType) {
     assertValidShape('tensor', shape);
@@ -74,6 +95,7 @@ export class Tensor implements Tracked {
     track(this, this instanceof Variable);
   }
 
+  /** The number of axes (0 for a scalar). */
   get rank(): number {
     return this.shape.length;
   }
@@ -124,12 +146,17 @@ export class Tensor implements Tracked {
     return this.toArray();
   }
 
-  /** The single value of a one-element tensor. */
+  /**
+   * The single value of a one-element tensor (a scalar, or any shape of size 1).
+   *
+   * @throws Error if the tensor has more or fewer than one element.
+   */
   item(): number {
     if (this.size !== 1) throw new Error(`item: tensor of shape ${formatShape(this.shape)} has ${this.size} values, expected exactly 1`);
     return readHost(this, 'item')[0]!;
   }
 
+  /** A short description: dtype, shape and up to the first 8 values (or the scope that released it). */
   toString(): string {
     if (this.released !== null) return `Tensor(${this.dtype}, ${formatShape(this.shape)}, released by scope '${this.released}')`;
     const preview = Array.from(readHost(this, 'toString').subarray(0, 8), (v) => Number(v.toPrecision(6))).join(', ');
@@ -167,12 +194,21 @@ export function bufferOf(t: Tensor, op: string): unknown {
 /**
  * A mutable tensor that gradients flow to: a model's weight. `assign()`
  * replaces its values (same shape); optimizers update it in place. Its memory
- * is its own: no op result ever shares it.
+ * is its own: no op result ever shares it. Always float32. Variables are never
+ * released by a {@link scope}.
  */
 export class Variable extends Tensor {
+  /** Whether training updates it (and gradients flow to it); true by default. */
   trainable: boolean;
+  /** Its name (default `variable_<id>`), as used in error messages. */
   name: string;
 
+  /**
+   * A variable holding a float32 copy of `initial`.
+   *
+   * @param options - `trainable` (default true) and `name` (default `variable_<id>`).
+   * @throws Error if initial is not a Tensor.
+   */
   constructor(initial: Tensor, options: { trainable?: boolean; name?: string } = {}) {
     if (!(initial instanceof Tensor)) throw new Error(`variable: the initial value must be a Tensor, got ${typeName(initial)}`);
     super(copyStorage(initial, 'float32'), initial.shape);
@@ -189,11 +225,16 @@ export class Variable extends Tensor {
     return Float32Array.from(readHost(this, 'dataSync'));
   }
 
+  /** A copy of the values as int32 (rounded toward zero). */
   override intDataSync(): Int32Array {
     return Int32Array.from(readHost(this, 'intDataSync'), Math.trunc);
   }
 
-  /** Overwrites the values (in place); the shape must match. */
+  /**
+   * Overwrites the values (in place); the shape must match. An int32 value is converted to float32.
+   *
+   * @throws Error if value is not a Tensor or its shape differs.
+   */
   assign(value: Tensor): void {
     if (!(value instanceof Tensor)) throw new Error(`assign to '${this.name}': expected a Tensor, got ${typeName(value)}`);
     if (value.rank !== this.rank || value.shape.some((d, i) => d !== this.shape[i])) {
@@ -212,7 +253,18 @@ export function copyStorage(t: Tensor, dtype: DType): Storage {
   return s;
 }
 
-/** Makes a trainable variable from a tensor (its values are copied). */
+/**
+ * Makes a variable from a tensor (its values are copied, as float32).
+ *
+ * @param trainable - Whether gradients flow to it and optimizers update it (default true).
+ * @param name - Its name (default `variable_<id>`).
+ *
+ * @example
+ * ```ts
+ * const w = variable(randomNormal([3, 1]), true, 'w');
+ * w.assign(zeros([3, 1]));
+ * ```
+ */
 export function variable(initial: Tensor, trainable = true, name?: string): Variable {
   return new Variable(initial, { trainable, ...(name === undefined ? {} : { name }) });
 }

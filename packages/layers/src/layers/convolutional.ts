@@ -16,34 +16,65 @@ import {
   type PaddingMode,
 } from './util.js';
 
+/**
+ * Arguments of {@link Conv2D} (Keras `Conv2D`): filters and kernelSize, the geometry options, plus
+ * the activation, initializer and regularizer options and the base layer options.
+ */
 export interface Conv2DArgs extends LayerArgs, KernelBiasArgs {
+  /** Output channels (a positive integer). */
   filters: number;
+  /** Filter height and width: one number for both, or [height, width]. */
   kernelSize: number | [number, number];
+  /** Step between windows, one number or [height, width]; default 1. */
   strides?: number | [number, number];
+  /** 'valid' (default, no padding) or 'same' (output size ceil(in / stride)). */
   padding?: PaddingMode;
   /** Only 'channelsLast' (NHWC). */
   dataFormat?: 'channelsLast' | 'channels_last';
+  /** Spacing between filter taps, one number or [height, width]; default 1. Not with strides other than 1. */
   dilationRate?: number | [number, number];
 }
 
-/** 2-D convolution over NHWC input; kernel [kh, kw, in, filters], then bias and activation. */
+/**
+ * 2-D convolution over NHWC input (Keras `Conv2D`); kernel [kh, kw, in, filters], then bias and
+ * activation. Input [batch, height, width, channels], output [batch, outHeight, outWidth, filters].
+ * Make one with {@link conv2d}.
+ */
 export class Conv2D extends Layer {
   static override className = 'Conv2D';
+  /** Output channels. */
   readonly filters: number;
+  /** [height, width] of the filter. */
   readonly kernelSize: [number, number];
+  /** [height, width] step between windows. */
   readonly strides: [number, number];
+  /** 'valid' or 'same'. */
   readonly padding: PaddingMode;
+  /** Always 'channelsLast' (NHWC). */
   readonly dataFormat = 'channelsLast' as const;
+  /** [height, width] spacing between filter taps. */
   readonly dilationRate: [number, number];
+  /** The activation applied to the output (linear when none was given). */
   readonly activation: Activation;
+  /** Whether the layer adds a bias. */
   readonly useBias: boolean;
+  /** The kernel's initializer. */
   readonly kernelInitializer: Initializer;
+  /** The bias's initializer. */
   readonly biasInitializer: Initializer;
+  /** The kernel's regularizer, or null. */
   readonly kernelRegularizer: Regularizer | null;
+  /** The bias's regularizer, or null. */
   readonly biasRegularizer: Regularizer | null;
+  /** The filter [kh, kw, inChannels, filters], `<name>/kernel`; null until built. */
   kernel: Variable | null = null;
+  /** The bias [filters], `<name>/bias`; null until built or without useBias. */
   bias: Variable | null = null;
 
+  /**
+   * @throws Error if filters, kernelSize, strides or dilationRate are not positive integers, both
+   *   strides and dilationRate differ from 1, padding or dataFormat is unsupported, or an option is unknown.
+   */
   constructor(args: Conv2DArgs) {
     super(args ?? {});
     this.filters = positiveInteger(this.name, 'filters', args?.filters);
@@ -126,4 +157,26 @@ export class Conv2D extends Layer {
   }
 }
 registerLayer(Conv2D);
+/**
+ * A {@link Conv2D} layer, exported as `conv2d` from `@axon/layers` (Keras `layers.Conv2D`). Input
+ * images are NHWC: [batch, height, width, channels].
+ *
+ * @throws Error as the {@link Conv2D} constructor does.
+ *
+ * @example
+ * ```ts
+ * import { conv2d, dense, flatten, maxPooling2d } from '@axon/layers';
+ * import { Sequential } from '@axon/models';
+ *
+ * const model = new Sequential({
+ *   layers: [
+ *     conv2d({ filters: 32, kernelSize: 3, activation: 'relu', inputShape: [28, 28, 1] }), // → [26, 26, 32]
+ *     maxPooling2d({ poolSize: 2 }),                                                     // → [13, 13, 32]
+ *     conv2d({ filters: 64, kernelSize: 3, padding: 'same', activation: 'relu' }),       // → [13, 13, 64]
+ *     flatten(),
+ *     dense({ units: 10, activation: 'softmax' }),
+ *   ],
+ * });
+ * ```
+ */
 export const conv2dLayer = (args: Conv2DArgs): Conv2D => new Conv2D(args);

@@ -16,12 +16,19 @@ import {
 
 // ---- InputLayer ------------------------------------------------------------------------
 
+/** Arguments of {@link InputLayer}: exactly one of inputShape and batchInputShape is required. */
 export interface InputLayerArgs {
+  /** The input shape without the batch dimension, e.g. [28, 28, 1]; null entries are any size. */
   inputShape?: Shape;
+  /** The input shape with the batch dimension (null = any), e.g. [null, 784]. */
   batchInputShape?: Shape;
+  /** Batch size to pair with inputShape (default: any). */
   batchSize?: number;
+  /** The input's dtype (default 'float32'; 'int32' for Embedding indices). */
   dtype?: DType;
+  /** Not supported: sparse inputs are rejected. */
   sparse?: boolean;
+  /** Layer name; default `input_<n>`. */
   name?: string;
 }
 
@@ -31,8 +38,10 @@ export interface InputLayerArgs {
  */
 export class InputLayer extends Layer {
   static override className = 'InputLayer';
+  /** Always false (sparse inputs are not supported). */
   readonly sparse: boolean;
 
+  /** @throws Error if neither or both of inputShape and batchInputShape are given, or sparse is set. */
   constructor(args: InputLayerArgs) {
     const name = args?.name ?? uniqueLayerName('input');
     if (!args || (args.inputShape == null && args.batchInputShape == null)) {
@@ -57,33 +66,60 @@ export class InputLayer extends Layer {
 }
 registerLayer(InputLayer);
 
-/** An InputLayer (`tf.input` in TensorFlow.js returns a symbolic tensor; Axon's Sequential takes this layer). */
+/**
+ * An InputLayer (`tf.input` in TensorFlow.js returns a symbolic tensor; Axon's Sequential takes this layer).
+ *
+ * @example
+ * ```ts
+ * const model = new Sequential({ layers: [input({ inputShape: [784] }), dense({ units: 10 })] });
+ * ```
+ */
 export function inputLayer(args: InputLayerArgs): InputLayer {
   return new InputLayer(args);
 }
+/** Alias of {@link inputLayer} (the name Keras and TensorFlow.js use). */
 export const input = inputLayer;
 
 // ---- Dense -------------------------------------------------------------------------------
 
+/**
+ * Arguments of {@link Dense} (Keras `Dense`): units, plus the activation, initializer and
+ * regularizer options and the base layer options.
+ */
 export interface DenseArgs extends LayerArgs, KernelBiasArgs {
+  /** Output size: the last dimension of the output (a positive integer). */
   units: number;
   /** Shortcut for inputShape: [inputDim]. */
   inputDim?: number;
 }
 
-/** y = activation(x · kernel + bias), over the last axis of an input of any rank >= 2. Kernel [in, units]. */
+/**
+ * A fully connected layer (Keras `Dense`): y = activation(x · kernel + bias), over the last axis
+ * of an input of any rank >= 2. Kernel [in, units], bias [units]; built on the first input.
+ * Make one with {@link dense}.
+ */
 export class Dense extends Layer {
   static override className = 'Dense';
+  /** Output size. */
   readonly units: number;
+  /** The activation applied to the output (linear when none was given). */
   readonly activation: Activation;
+  /** Whether the layer adds a bias. */
   readonly useBias: boolean;
+  /** The kernel's initializer. */
   readonly kernelInitializer: Initializer;
+  /** The bias's initializer. */
   readonly biasInitializer: Initializer;
+  /** The kernel's regularizer, or null. */
   readonly kernelRegularizer: Regularizer | null;
+  /** The bias's regularizer, or null. */
   readonly biasRegularizer: Regularizer | null;
+  /** The weight [inputDim, units], `<name>/kernel`; null until built. */
   kernel: Variable | null = null;
+  /** The bias [units], `<name>/bias`; null until built or without useBias. */
   bias: Variable | null = null;
 
+  /** @throws Error if units is not a positive integer, an option is unknown, or a constraint is given. */
   constructor(args: DenseArgs) {
     const withInput =
       args?.inputDim != null && args.inputShape == null && args.batchInputShape == null ? { ...args, inputShape: [args.inputDim] } : args;
@@ -145,15 +181,35 @@ export class Dense extends Layer {
   }
 }
 registerLayer(Dense);
+/**
+ * A {@link Dense} (fully connected) layer: y = activation(x · kernel + bias), Keras `layers.Dense`.
+ *
+ * @throws Error if units is not a positive integer, an option is unknown, or a constraint is given.
+ *
+ * @example
+ * ```ts
+ * import { dense, l2 } from '@axon/layers';
+ * import { Sequential } from '@axon/models';
+ *
+ * const model = new Sequential({
+ *   layers: [
+ *     dense({ units: 64, activation: 'relu', inputShape: [784] }),
+ *     dense({ units: 10, activation: 'softmax', kernelRegularizer: l2({ l2: 1e-4 }) }),
+ *   ],
+ * });
+ * ```
+ */
 export const dense = (args: DenseArgs): Dense => new Dense(args);
 
 // ---- Flatten ------------------------------------------------------------------------------
 
+/** Arguments of {@link Flatten}. */
 export interface FlattenArgs extends LayerArgs {
+  /** Only channels-last is supported (Axon images are NHWC); anything else is rejected. */
   dataFormat?: 'channelsLast' | 'channels_last';
 }
 
-/** [batch, ...] → [batch, prod(...)]. */
+/** [batch, ...] → [batch, prod(...)]: Keras `Flatten`, e.g. between convolutions and Dense layers. */
 export class Flatten extends Layer {
   static override className = 'Flatten';
   private readonly dataFormat: 'channelsLast' | null;
@@ -179,20 +235,33 @@ export class Flatten extends Layer {
   }
 }
 registerLayer(Flatten);
+/**
+ * A {@link Flatten} layer: [batch, ...] → [batch, prod(...)].
+ *
+ * @example
+ * ```ts
+ * const model = new Sequential({
+ *   layers: [conv2d({ filters: 8, kernelSize: 3, inputShape: [28, 28, 1] }), flatten(), dense({ units: 10 })],
+ * });
+ * ```
+ */
 export const flatten = (args: FlattenArgs = {}): Flatten => new Flatten(args);
 
 // ---- Reshape ------------------------------------------------------------------------------
 
+/** Arguments of {@link Reshape}. */
 export interface ReshapeArgs extends LayerArgs {
   /** The per-sample output shape; one dimension may be -1 (inferred). */
   targetShape: number[];
 }
 
-/** [batch, ...] → [batch, ...targetShape]. */
+/** [batch, ...] → [batch, ...targetShape]: Keras `Reshape`. */
 export class Reshape extends Layer {
   static override className = 'Reshape';
+  /** The per-sample output shape (may hold one -1). */
   readonly targetShape: number[];
 
+  /** @throws Error if targetShape is not positive integers with at most one -1. */
   constructor(args: ReshapeArgs) {
     super(args ?? {});
     const target = args?.targetShape;
@@ -242,10 +311,21 @@ export class Reshape extends Layer {
   }
 }
 registerLayer(Reshape);
+/**
+ * A {@link Reshape} layer, exported as `reshape` from `@axon/layers`.
+ *
+ * @throws Error if targetShape is not positive integers with at most one -1.
+ *
+ * @example
+ * ```ts
+ * reshape({ targetShape: [28, 28, 1], inputShape: [784] }); // [batch, 784] → [batch, 28, 28, 1]
+ * ```
+ */
 export const reshapeLayer = (args: ReshapeArgs): Reshape => new Reshape(args);
 
 // ---- Dropout ------------------------------------------------------------------------------
 
+/** Arguments of {@link Dropout}. */
 export interface DropoutArgs extends LayerArgs {
   /** Fraction of the inputs to drop, in [0, 1). */
   rate: number;
@@ -261,11 +341,15 @@ export interface DropoutArgs extends LayerArgs {
  */
 export class Dropout extends Layer {
   static override className = 'Dropout';
+  /** Fraction of the inputs dropped in training. */
   readonly rate: number;
+  /** The mask's shape (see {@link DropoutArgs.noiseShape}), or null for the input's shape. */
   readonly noiseShape: (number | null)[] | null;
+  /** The layer's own seed, or null to use the global generator. */
   readonly seed: number | null;
   private readonly rng: { uniform(): number } | null;
 
+  /** @throws Error if rate is not a number in [0, 1) or noiseShape is invalid. */
   constructor(args: DropoutArgs) {
     super(args ?? {});
     const rate = args?.rate;
@@ -317,19 +401,35 @@ export class Dropout extends Layer {
   }
 }
 registerLayer(Dropout);
+/**
+ * A {@link Dropout} layer (Keras `Dropout`): active only in training (fit), identity otherwise.
+ *
+ * @throws Error if rate is not a number in [0, 1).
+ *
+ * @example
+ * ```ts
+ * const model = new Sequential({
+ *   layers: [dense({ units: 128, activation: 'relu', inputShape: [784] }), dropout({ rate: 0.5 }), dense({ units: 10 })],
+ * });
+ * ```
+ */
 export const dropout = (args: DropoutArgs): Dropout => new Dropout(args);
 
 // ---- Activation ---------------------------------------------------------------------------
 
+/** Arguments of {@link ActivationLayer}. */
 export interface ActivationArgs extends LayerArgs {
+  /** The activation to apply (required), by name or as an Activation object. */
   activation: ActivationIdentifier;
 }
 
-/** Applies an activation function. */
+/** Applies an activation function: Keras `Activation` (serialized as className 'Activation'). */
 export class ActivationLayer extends Layer {
   static override className = 'Activation';
+  /** The activation applied. */
   readonly activation: Activation;
 
+  /** @throws Error if activation is missing or unknown. */
   constructor(args: ActivationArgs) {
     super(args ?? {});
     if (args?.activation == null) throw new Error(`Layer ${this.name}: activation is required, got ${JSON.stringify(args?.activation)}`);
@@ -346,4 +446,14 @@ export class ActivationLayer extends Layer {
   }
 }
 registerLayer(ActivationLayer);
+/**
+ * An {@link ActivationLayer}: applies an activation on its own, e.g. after BatchNormalization.
+ *
+ * @throws Error if activation is missing or unknown.
+ *
+ * @example
+ * ```ts
+ * [dense({ units: 64, useBias: false }), batchNormalization(), activation({ activation: 'relu' })];
+ * ```
+ */
 export const activation = (args: ActivationArgs): ActivationLayer => new ActivationLayer(args);

@@ -5,14 +5,19 @@ import { serializeRegularizer, type Regularizer, type RegularizerIdentifier } fr
 import { formatShape, singleShape, type Shape } from '../shape.js';
 import { initializerOption, oneTensor, positiveInteger, regularizerOption, rejectConstraint } from './util.js';
 
+/** Arguments of {@link Embedding} (Keras `Embedding`). */
 export interface EmbeddingArgs extends LayerArgs {
   /** Vocabulary size: indices lie in [0, inputDim). */
   inputDim: number;
+  /** Size of each embedding vector. */
   outputDim: number;
   /** Default randomUniform in [-0.05, 0.05], as Keras. */
   embeddingsInitializer?: InitializerIdentifier;
+  /** Penalty on the embedding matrix added to the loss; default none. */
   embeddingsRegularizer?: RegularizerIdentifier | null;
+  /** Penalty on the output added to the loss; default none. */
   activityRegularizer?: RegularizerIdentifier | null;
+  /** Not supported: weight constraints are not implemented (anything but null is rejected). */
   embeddingsConstraint?: null;
   /** Index 0 is padding: computeMask gives 0 where the input is 0 (then inputDim should be vocabulary + 1). */
   maskZero?: boolean;
@@ -23,14 +28,22 @@ export interface EmbeddingArgs extends LayerArgs {
 /** Maps integer indices [batch, ...] to rows of the `embeddings` matrix [inputDim, outputDim]: output [batch, ..., outputDim]. */
 export class Embedding extends Layer {
   static override className = 'Embedding';
+  /** Vocabulary size. */
   readonly inputDim: number;
+  /** Embedding size. */
   readonly outputDim: number;
+  /** The embedding matrix's initializer. */
   readonly embeddingsInitializer: Initializer;
+  /** The embedding matrix's regularizer, or null. */
   readonly embeddingsRegularizer: Regularizer | null;
+  /** Whether index 0 is padding (masked). */
   readonly maskZero: boolean;
+  /** The input length given, or null. */
   readonly inputLength: number | number[] | null;
+  /** The matrix [inputDim, outputDim], `<name>/embeddings`; null until built. */
   embeddings: Variable | null = null;
 
+  /** @throws Error if inputDim or outputDim is not a positive integer, an option is unknown, or a constraint is given. */
   constructor(args: EmbeddingArgs) {
     const inputLength = args?.inputLength ?? null;
     const withShape =
@@ -98,4 +111,19 @@ export class Embedding extends Layer {
   }
 }
 registerLayer(Embedding);
+/**
+ * An {@link Embedding} layer. Inputs are int32 (or integer-valued float32) indices; an index
+ * outside [0, inputDim) or a fractional one throws when the layer is applied.
+ *
+ * @example
+ * ```ts
+ * const model = new Sequential({
+ *   layers: [
+ *     embedding({ inputDim: 10000, outputDim: 64, maskZero: true, inputLength: 100 }), // [b, 100] → [b, 100, 64]
+ *     lstm({ units: 32 }),
+ *     dense({ units: 1, activation: 'sigmoid' }),
+ *   ],
+ * });
+ * ```
+ */
 export const embedding = (args: EmbeddingArgs): Embedding => new Embedding(args);

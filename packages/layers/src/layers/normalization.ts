@@ -5,6 +5,7 @@ import { serializeRegularizer, type Regularizer, type RegularizerIdentifier } fr
 import { formatShape, singleShape, type Shape } from '../shape.js';
 import { initializerOption, oneTensor, regularizerOption, rejectConstraint } from './util.js';
 
+/** Arguments of {@link BatchNormalization} (Keras `BatchNormalization`; defaults as Keras). */
 export interface BatchNormalizationArgs extends LayerArgs {
   /** The feature axis (normalized per feature); default -1. A one-element list (as Keras saves it) is accepted. */
   axis?: number | [number];
@@ -16,13 +17,21 @@ export interface BatchNormalizationArgs extends LayerArgs {
   center?: boolean;
   /** Multiply by the learned scale gamma; default true. */
   scale?: boolean;
+  /** Initializer of beta; default 'zeros'. */
   betaInitializer?: InitializerIdentifier;
+  /** Initializer of gamma; default 'ones'. */
   gammaInitializer?: InitializerIdentifier;
+  /** Initializer of the moving mean; default 'zeros'. */
   movingMeanInitializer?: InitializerIdentifier;
+  /** Initializer of the moving variance; default 'ones'. */
   movingVarianceInitializer?: InitializerIdentifier;
+  /** Penalty on beta added to the loss; default none. */
   betaRegularizer?: RegularizerIdentifier | null;
+  /** Penalty on gamma added to the loss; default none. */
   gammaRegularizer?: RegularizerIdentifier | null;
+  /** Not supported: weight constraints are not implemented (anything but null is rejected). */
   betaConstraint?: null;
+  /** Not supported: weight constraints are not implemented (anything but null is rejected). */
   gammaConstraint?: null;
 }
 
@@ -36,22 +45,41 @@ export interface BatchNormalizationArgs extends LayerArgs {
  */
 export class BatchNormalization extends Layer {
   static override className = 'BatchNormalization';
+  /** The feature axis (may be negative). */
   readonly axis: number;
+  /** Momentum of the moving statistics. */
   readonly momentum: number;
+  /** Added to the variance before the square root. */
   readonly epsilon: number;
+  /** Whether beta is added. */
   readonly center: boolean;
+  /** Whether gamma multiplies. */
   readonly scale: boolean;
+  /** beta's initializer. */
   readonly betaInitializer: Initializer;
+  /** gamma's initializer. */
   readonly gammaInitializer: Initializer;
+  /** The moving mean's initializer. */
   readonly movingMeanInitializer: Initializer;
+  /** The moving variance's initializer. */
   readonly movingVarianceInitializer: Initializer;
+  /** beta's regularizer, or null. */
   readonly betaRegularizer: Regularizer | null;
+  /** gamma's regularizer, or null. */
   readonly gammaRegularizer: Regularizer | null;
+  /** The learned scale [features] (trainable); null until built or without scale. */
   gamma: Variable | null = null;
+  /** The learned offset [features] (trainable); null until built or without center. */
   beta: Variable | null = null;
+  /** The moving mean [features] (non-trainable), used outside training; null until built. */
   movingMean: Variable | null = null;
+  /** The moving variance [features] (non-trainable), used outside training; null until built. */
   movingVariance: Variable | null = null;
 
+  /**
+   * @throws Error if axis is not an integer, momentum is outside [0, 1], epsilon is not positive,
+   *   an option is unknown, or a constraint is given.
+   */
   constructor(args: BatchNormalizationArgs = {}) {
     super(args);
     const axis = Array.isArray(args.axis) && args.axis.length === 1 ? args.axis[0] : (args.axis ?? -1);
@@ -148,4 +176,12 @@ export class BatchNormalization extends Layer {
   }
 }
 registerLayer(BatchNormalization);
+/**
+ * A {@link BatchNormalization} layer.
+ *
+ * @example
+ * ```ts
+ * [conv2d({ filters: 32, kernelSize: 3, useBias: false, inputShape: [28, 28, 1] }), batchNormalization(), activation({ activation: 'relu' })];
+ * ```
+ */
 export const batchNormalization = (args: BatchNormalizationArgs = {}): BatchNormalization => new BatchNormalization(args);

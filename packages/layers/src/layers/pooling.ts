@@ -3,22 +3,30 @@ import { Layer, registerLayer, type LayerArgs } from '../layer.js';
 import { formatShape, normalizePair, singleShape, type Shape } from '../shape.js';
 import { channelsLastOnly, convOutputLength, oneTensor, paddingOption, type PaddingMode } from './util.js';
 
+/** Arguments of {@link MaxPooling2D} and {@link AveragePooling2D} (Keras' pooling layers). */
 export interface Pooling2DArgs extends LayerArgs {
   /** Window size; default [2, 2]. */
   poolSize?: number | [number, number];
-  /** Default: poolSize. */
+  /** Step between windows, one number or [height, width]; default: poolSize (non-overlapping windows). */
   strides?: number | [number, number] | null;
+  /** 'valid' (default) or 'same'; padded cells never count. */
   padding?: PaddingMode;
+  /** Only channels-last is supported (Axon images are NHWC). */
   dataFormat?: 'channelsLast' | 'channels_last';
 }
 
 /** Shared by MaxPooling2D and AveragePooling2D (NHWC; 'same' padding never counts padded cells). */
 abstract class Pooling2D extends Layer {
+  /** [height, width] of the window. */
   readonly poolSize: [number, number];
+  /** [height, width] step between windows. */
   readonly strides: [number, number];
+  /** 'valid' or 'same'. */
   readonly padding: PaddingMode;
+  /** Always 'channelsLast' (NHWC). */
   readonly dataFormat = 'channelsLast' as const;
 
+  /** @throws Error if poolSize or strides are not positive integers, or padding or dataFormat is unsupported. */
   constructor(args: Pooling2DArgs = {}) {
     super(args);
     this.poolSize = normalizePair(this.name, 'poolSize', args.poolSize ?? 2);
@@ -28,6 +36,7 @@ abstract class Pooling2D extends Layer {
     this.inputSpec = [{ ndim: 4 }];
   }
 
+  /** The pooling op over an NHWC input. */
   protected abstract pool(x: Tensor): Tensor;
 
   override call(inputs: Tensor | Tensor[]): Tensor {
@@ -61,6 +70,10 @@ abstract class Pooling2D extends Layer {
   }
 }
 
+/**
+ * Max pooling over NHWC input (Keras `MaxPooling2D`): [batch, h, w, c] → [batch, outH, outW, c],
+ * each output the largest value of its window. Make one with {@link maxPooling2d}.
+ */
 export class MaxPooling2D extends Pooling2D {
   static override className = 'MaxPooling2D';
   protected pool(x: Tensor): Tensor {
@@ -68,8 +81,21 @@ export class MaxPooling2D extends Pooling2D {
   }
 }
 registerLayer(MaxPooling2D);
+/**
+ * A {@link MaxPooling2D} layer; the default 2x2 window with stride 2 halves height and width.
+ *
+ * @example
+ * ```ts
+ * maxPooling2d({ poolSize: 2 });                       // [b, 26, 26, c] → [b, 13, 13, c]
+ * maxPooling2d({ poolSize: 3, strides: 2, padding: 'same' });
+ * ```
+ */
 export const maxPooling2d = (args: Pooling2DArgs = {}): MaxPooling2D => new MaxPooling2D(args);
 
+/**
+ * Average pooling over NHWC input (Keras `AveragePooling2D`); padded cells are not counted in the
+ * average. Make one with {@link averagePooling2d}.
+ */
 export class AveragePooling2D extends Pooling2D {
   static override className = 'AveragePooling2D';
   protected pool(x: Tensor): Tensor {
@@ -77,9 +103,12 @@ export class AveragePooling2D extends Pooling2D {
   }
 }
 registerLayer(AveragePooling2D);
+/** An {@link AveragePooling2D} layer (default 2x2 window, stride 2). */
 export const averagePooling2d = (args: Pooling2DArgs = {}): AveragePooling2D => new AveragePooling2D(args);
 
+/** Arguments of {@link GlobalMaxPooling2D} and {@link GlobalAveragePooling2D}. */
 export interface GlobalPooling2DArgs extends LayerArgs {
+  /** Only channels-last is supported (Axon images are NHWC). */
   dataFormat?: 'channelsLast' | 'channels_last';
   /** Keep the spatial axes as size 1 ([batch, 1, 1, channels]); default false. */
   keepdims?: boolean;
@@ -87,9 +116,12 @@ export interface GlobalPooling2DArgs extends LayerArgs {
 
 /** Reduces the spatial axes of NHWC input: [batch, h, w, c] → [batch, c]. */
 abstract class GlobalPooling2D extends Layer {
+  /** Always 'channelsLast' (NHWC). */
   readonly dataFormat = 'channelsLast' as const;
+  /** Whether the output keeps the spatial axes as size 1. */
   readonly keepdims: boolean;
 
+  /** @throws Error if dataFormat is not channels-last. */
   constructor(args: GlobalPooling2DArgs = {}) {
     super(args);
     channelsLastOnly(this.name, args.dataFormat);
@@ -97,6 +129,7 @@ abstract class GlobalPooling2D extends Layer {
     this.inputSpec = [{ ndim: 4 }];
   }
 
+  /** The reduction over the spatial axes 1 and 2. */
   protected abstract reduce(x: Tensor): Tensor;
 
   override call(inputs: Tensor | Tensor[]): Tensor {
@@ -113,6 +146,7 @@ abstract class GlobalPooling2D extends Layer {
   }
 }
 
+/** The largest value of each channel over the whole image (Keras `GlobalMaxPooling2D`): [b, h, w, c] → [b, c]. */
 export class GlobalMaxPooling2D extends GlobalPooling2D {
   static override className = 'GlobalMaxPooling2D';
   protected reduce(x: Tensor): Tensor {
@@ -120,8 +154,10 @@ export class GlobalMaxPooling2D extends GlobalPooling2D {
   }
 }
 registerLayer(GlobalMaxPooling2D);
+/** A {@link GlobalMaxPooling2D} layer. */
 export const globalMaxPooling2d = (args: GlobalPooling2DArgs = {}): GlobalMaxPooling2D => new GlobalMaxPooling2D(args);
 
+/** The mean of each channel over the whole image (Keras `GlobalAveragePooling2D`): [b, h, w, c] → [b, c]. */
 export class GlobalAveragePooling2D extends GlobalPooling2D {
   static override className = 'GlobalAveragePooling2D';
   protected reduce(x: Tensor): Tensor {
@@ -129,4 +165,12 @@ export class GlobalAveragePooling2D extends GlobalPooling2D {
   }
 }
 registerLayer(GlobalAveragePooling2D);
+/**
+ * A {@link GlobalAveragePooling2D} layer, often used instead of flatten() before the classifier.
+ *
+ * @example
+ * ```ts
+ * [conv2d({ filters: 64, kernelSize: 3, inputShape: [32, 32, 3] }), globalAveragePooling2d(), dense({ units: 10 })];
+ * ```
+ */
 export const globalAveragePooling2d = (args: GlobalPooling2DArgs = {}): GlobalAveragePooling2D => new GlobalAveragePooling2D(args);

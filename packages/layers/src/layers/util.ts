@@ -21,10 +21,15 @@ export function named<T>(layer: string, option: string, resolve: () => T): T {
   }
 }
 
+/** Resolves an activation option with {@link getActivation}; the error names the layer and option. */
 export function activationOption(layer: string, option: string, id: ActivationIdentifier | null | undefined): Activation {
   return named(layer, option, () => getActivation(id));
 }
 
+/**
+ * Resolves an initializer option with {@link getInitializer}, `fallback` (a name) when it is null
+ * or undefined; the error names the layer and option.
+ */
 export function initializerOption(
   layer: string,
   option: string,
@@ -34,11 +39,16 @@ export function initializerOption(
   return named(layer, option, () => getInitializer(id ?? fallback));
 }
 
+/** Resolves a regularizer option with {@link getRegularizer} (null when absent); the error names the layer and option. */
 export function regularizerOption(layer: string, option: string, id: RegularizerIdentifier | null | undefined): Regularizer | null {
   return named(layer, option, () => getRegularizer(id));
 }
 
-/** Constraints are not implemented; a config carrying one is rejected rather than silently ignored. */
+/**
+ * Constraints are not implemented; a config carrying one is rejected rather than silently ignored.
+ *
+ * @throws Error naming the layer and option if value is neither undefined nor null.
+ */
 export function rejectConstraint(layer: string, option: string, value: unknown): void {
   if (value !== undefined && value !== null) {
     throw new Error(
@@ -49,14 +59,23 @@ export function rejectConstraint(layer: string, option: string, value: unknown):
 
 /** The activation/kernel/bias options that Dense and Conv2D share, as given in their args. */
 export interface KernelBiasArgs {
+  /** Applied to the output (e.g. 'relu', 'softmax'); default linear (none). See {@link getActivation}. */
   activation?: ActivationIdentifier | null;
+  /** Whether to add a bias; default true. */
   useBias?: boolean;
+  /** Initializer of the kernel; default 'glorotUniform' (as Keras). */
   kernelInitializer?: InitializerIdentifier;
+  /** Initializer of the bias; default 'zeros'. */
   biasInitializer?: InitializerIdentifier;
+  /** Penalty on the kernel added to the loss, e.g. `'l2'` or `l2({ l2: 1e-4 })`; default none. */
   kernelRegularizer?: RegularizerIdentifier | null;
+  /** Penalty on the bias added to the loss; default none. */
   biasRegularizer?: RegularizerIdentifier | null;
+  /** Penalty on the layer's output added to the loss; default none. */
   activityRegularizer?: RegularizerIdentifier | null;
+  /** Not supported: weight constraints are not implemented (anything but null is rejected). */
   kernelConstraint?: null;
+  /** Not supported: weight constraints are not implemented (anything but null is rejected). */
   biasConstraint?: null;
 }
 
@@ -89,6 +108,11 @@ export function kernelBiasOptions(layer: string, args: KernelBiasArgs): KernelBi
   return options;
 }
 
+/**
+ * value, checked to be a positive integer.
+ *
+ * @throws Error naming the layer and option otherwise.
+ */
 export function positiveInteger(layer: string, option: string, value: unknown): number {
   if (!Number.isInteger(value) || (value as number) <= 0) {
     throw new Error(`Layer ${layer}: ${option} must be a positive integer, got ${JSON.stringify(value)}`);
@@ -104,6 +128,7 @@ export function channelsLastOnly(layer: string, value: unknown): 'channelsLast' 
   throw new Error(`Layer ${layer}: dataFormat must be 'channelsLast' (Axon images are NHWC), got ${JSON.stringify(value)}`);
 }
 
+/** Padding of convolution and pooling layers: 'valid' (none, the default) or 'same' (output size ceil(in / stride)). */
 export type PaddingMode = 'valid' | 'same';
 
 export function paddingOption(layer: string, value: unknown): PaddingMode {
@@ -112,7 +137,15 @@ export function paddingOption(layer: string, value: unknown): PaddingMode {
   throw new Error(`Layer ${layer}: padding must be 'valid' or 'same', got ${JSON.stringify(value)}`);
 }
 
-/** Output length of one spatial axis, as Keras' conv_output_length. */
+/**
+ * Output length of one spatial axis, as Keras' conv_output_length: null for an unknown size.
+ *
+ * @example
+ * ```ts
+ * convOutputLength(28, 3, 'valid', 1); // 26
+ * convOutputLength(28, 3, 'same', 2);  // 14
+ * ```
+ */
 export function convOutputLength(size: number | null, kernel: number, padding: PaddingMode, stride: number, dilation = 1): number | null {
   if (size === null) return null;
   const effective = (kernel - 1) * dilation + 1;

@@ -31,7 +31,29 @@ function flatten(values: NestedArray, shape: readonly number[], axis: number, ou
 /**
  * Makes a tensor from a typed array, a flat array with a shape, or nested
  * arrays (shape inferred). Int32Array input gives an int32 tensor; other typed
- * arrays (Float64Array, Uint8Array, ...) are converted to float32.
+ * arrays (Float64Array, Uint8Array, ...) are converted to float32. A single
+ * number gives a scalar (shape []).
+ *
+ * A Float32Array or Int32Array of the result's dtype is adopted without copying on a
+ * host backend: do not modify it afterwards.
+ *
+ * @param values - The values, row-major.
+ * @param shape - The shape; inferred when omitted (a typed array or flat array is then rank 1).
+ * @param dtype - Converts the values: to int32 truncates toward zero. Default: int32 for an
+ *   Int32Array, else float32.
+ * @throws Error for ragged nested arrays, a shape whose size differs from the number of
+ *   values, negative or non-integer dimensions, or values that are not numbers.
+ *
+ * @example
+ * ```ts
+ * import '@axon/kernels-js';
+ * import { tensor } from '@axon/tensor';
+ *
+ * const a = tensor([[1, 2, 3], [4, 5, 6]]);          // float32 [2, 3]
+ * const b = tensor([1, 2, 3, 4, 5, 6], [3, 2]);      // flat values with a shape
+ * const labels = tensor(new Int32Array([0, 2, 1])); // int32 [3]
+ * console.log(a.shape, b.toArray(), labels.dtype);  // [2, 3] [[1, 2], [3, 4], [5, 6]] 'int32'
+ * ```
  */
 export function tensor(values: TypedArray | ArrayBufferView | NestedArray | readonly number[], shape?: Shape, dtype?: DType): Tensor {
   let flat: TypedArray;
@@ -74,6 +96,7 @@ export function tensor(values: TypedArray | ArrayBufferView | NestedArray | read
   return new Tensor(flat, finalShape, wanted);
 }
 
+/** A rank-0 tensor (shape []) holding `value`. */
 export function scalar(value: number, dtype: DType = 'float32'): Tensor {
   return fill([], value, dtype);
 }
@@ -85,23 +108,32 @@ export function fill(shape: Shape, value: number, dtype: DType = 'float32'): Ten
   return filledTensor(shape, value, dtype);
 }
 
+/** A tensor of `shape` filled with 0. */
 export function zeros(shape: Shape, dtype: DType = 'float32'): Tensor {
   return fill(shape, 0, dtype);
 }
 
+/** A tensor of `shape` filled with 1. */
 export function ones(shape: Shape, dtype: DType = 'float32'): Tensor {
   return fill(shape, 1, dtype);
 }
 
+/** Zeros of t's shape and dtype. */
 export function zerosLike(t: Tensor): Tensor {
   return zeros(t.shape, t.dtype);
 }
 
+/** Ones of t's shape and dtype. */
 export function onesLike(t: Tensor): Tensor {
   return ones(t.shape, t.dtype);
 }
 
-/** Integers start, start+step, ... below stop (float32, as tf.range). */
+/**
+ * The values start, start+step, ... up to but excluding stop (float32, rank 1, as tf.range);
+ * a negative step counts down. Empty when the range is empty.
+ *
+ * @throws Error if step is 0.
+ */
 export function range(start: number, stop: number, step = 1): Tensor {
   if (step === 0) throw new Error('range: step must not be 0');
   const n = Math.max(0, Math.ceil((stop - start) / step));
@@ -117,12 +149,21 @@ function generate(op: string, shape: Shape, sample: () => number): Tensor {
   return new Tensor(values, shape);
 }
 
-/** Uniform in [minval, maxval), from the seeded global generator. */
+/**
+ * Uniform in [minval, maxval), from the seeded global generator (see {@link setSeed}).
+ *
+ * @throws Error if maxval < minval.
+ */
 export function randomUniform(shape: Shape, minval = 0, maxval = 1): Tensor {
   if (!(maxval >= minval)) throw new Error(`randomUniform: maxval (${maxval}) must be >= minval (${minval})`);
   return generate('randomUniform', shape, () => minval + (maxval - minval) * randomFloat());
 }
 
+/**
+ * Normal with the given mean and standard deviation, from the seeded global generator (see {@link setSeed}).
+ *
+ * @throws Error if stddev < 0.
+ */
 export function randomNormal(shape: Shape, mean = 0, stddev = 1): Tensor {
   if (!(stddev >= 0)) throw new Error(`randomNormal: stddev must be >= 0, got ${stddev}`);
   return generate('randomNormal', shape, () => mean + stddev * randomStandardNormal());

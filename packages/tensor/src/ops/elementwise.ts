@@ -74,41 +74,65 @@ function unaryOp(op: UnaryOp, xIn: Tensor, params?: UnaryParams): Tensor {
   return recordOp(op, y, [x], (dy) => [gradient(x, y, dy, params)]);
 }
 
+/** -x, element-wise. */
 export const neg = (x: Tensor): Tensor => unaryOp('neg', x);
+/** e^x, element-wise. */
 export const exp = (x: Tensor): Tensor => unaryOp('exp', x);
+/** Natural logarithm, element-wise (NaN for x < 0, -Infinity at 0). */
 export const log = (x: Tensor): Tensor => unaryOp('log', x);
+/** Square root, element-wise (NaN for x < 0). */
 export const sqrt = (x: Tensor): Tensor => unaryOp('sqrt', x);
+/** 1 / sqrt(x), element-wise. */
 export const rsqrt = (x: Tensor): Tensor => unaryOp('rsqrt', x);
+/** x², element-wise. */
 export const square = (x: Tensor): Tensor => unaryOp('square', x);
+/** |x|, element-wise; the gradient is sign(x) (0 at 0). */
 export const abs = (x: Tensor): Tensor => unaryOp('abs', x);
+/** -1, 0 or 1 by the sign of x, element-wise; no gradient. */
 export const sign = (x: Tensor): Tensor => unaryOp('sign', x);
+/** 1 / x, element-wise. */
 export const reciprocal = (x: Tensor): Tensor => unaryOp('reciprocal', x);
+/** max(x, 0), element-wise (Keras `'relu'`). */
 export const relu = (x: Tensor): Tensor => unaryOp('relu', x);
+/** min(max(x, 0), 6), element-wise. */
 export const relu6 = (x: Tensor): Tensor => unaryOp('relu6', x);
 /** max(x, alpha*x); alpha defaults to 0.2 as tf.leakyRelu (the Keras LeakyReLU layer passes 0.3). */
 export const leakyRelu = (x: Tensor, alpha = 0.2): Tensor => unaryOp('leakyRelu', x, { alpha });
+/** x where x > 0, else alpha·(e^x - 1) (Keras `'elu'`; alpha defaults to 1). */
 export const elu = (x: Tensor, alpha = 1): Tensor => unaryOp('elu', x, { alpha });
+/** Scaled ELU with the fixed constants of Klambauer et al. (scale ≈ 1.0507, alpha ≈ 1.6733), as Keras `'selu'`. */
 export const selu = (x: Tensor): Tensor => unaryOp('selu', x);
 /** Exact (erf) GELU, as Keras and PyTorch compute it by default. */
 export const gelu = (x: Tensor): Tensor => unaryOp('gelu', x);
+/** 1 / (1 + e^-x), element-wise. */
 export const sigmoid = (x: Tensor): Tensor => unaryOp('sigmoid', x);
+/** Hyperbolic tangent, element-wise. */
 export const tanh = (x: Tensor): Tensor => unaryOp('tanh', x);
+/** log(1 + e^x), element-wise; its gradient is sigmoid(x). */
 export const softplus = (x: Tensor): Tensor => unaryOp('softplus', x);
+/** x / (1 + |x|), element-wise. */
 export const softsign = (x: Tensor): Tensor => unaryOp('softsign', x);
 /** x * sigmoid(x). */
 export const swish = (x: Tensor): Tensor => unaryOp('swish', x);
 /** 1 where x > 0, else 0 (NaN stays NaN); no gradient. */
 export const step = (x: Tensor): Tensor => unaryOp('step', x);
+/** Rounds down to an integer, element-wise; no gradient. */
 export const floor = (x: Tensor): Tensor => unaryOp('floor', x);
+/** Rounds to the nearest integer, halves to even (as tf.round), element-wise; no gradient. */
 export const round = (x: Tensor): Tensor => unaryOp('round', x);
 /** The Gauss error function. */
 export const erf = (x: Tensor): Tensor => unaryOp('erf', x);
 
-/** Clamps to [min, max]; the gradient passes where min <= x <= max. */
+/**
+ * Clamps to [min, max]; the gradient passes where min <= x <= max.
+ *
+ * @throws Error if min > max.
+ */
 export function clip(x: Tensor, min: number, max: number): Tensor {
   if (!(min <= max)) throw new Error(`clip: min (${min}) must be <= max (${max})`);
   return unaryOp('clip', x, { alpha: min, beta: max });
 }
+/** Alias of {@link clip} (the TensorFlow.js name). */
 export const clipByValue = clip;
 
 /** Sums a broadcast gradient back down to the shape of the operand it came from. */
@@ -138,9 +162,21 @@ function binaryOp(
   });
 }
 
+/**
+ * a + b, element-wise with NumPy broadcasting; numbers are float32 scalars.
+ *
+ * @example
+ * ```ts
+ * add(tensor([[1, 2], [3, 4]]), tensor([10, 20])).toArray(); // [[11, 22], [13, 24]]
+ * add(x, 1); // x + 1
+ * ```
+ */
 export const add = (a: TensorLike, b: TensorLike): Tensor => binaryOp('add', a, b, (_a, _b, _y, dy) => [dy, dy]);
+/** a - b, element-wise with broadcasting. */
 export const sub = (a: TensorLike, b: TensorLike): Tensor => binaryOp('sub', a, b, (_a, _b, _y, dy) => [dy, neg(dy)]);
+/** a * b, element-wise with broadcasting (not a matrix product: see {@link matmul}). */
 export const mul = (a: TensorLike, b: TensorLike): Tensor => binaryOp('mul', a, b, (x, w, _y, dy) => [mul(dy, w), mul(dy, x)]);
+/** a / b, element-wise with broadcasting. */
 export const div = (a: TensorLike, b: TensorLike): Tensor =>
   binaryOp('div', a, b, (_x, w, y, dy) => {
     const da = div(dy, w);
@@ -152,31 +188,39 @@ export const pow = (a: TensorLike, b: TensorLike): Tensor =>
     x.requiresGrad ? mul(dy, mul(e, pow(x, sub(e, 1)))) : null,
     e.requiresGrad ? mul(dy, mul(y, where(greater(x, 0), log(maximum(x, 1e-30)), 0))) : null,
   ]);
+/** The larger of a and b, element-wise with broadcasting; on ties the gradient goes to a. */
 export const maximum = (a: TensorLike, b: TensorLike): Tensor =>
   binaryOp('maximum', a, b, (x, w, _y, dy) => {
     const takeA = greaterEqual(x, w);
     return [mul(dy, takeA), mul(dy, sub(1, takeA))];
   });
+/** The smaller of a and b, element-wise with broadcasting; on ties the gradient goes to a. */
 export const minimum = (a: TensorLike, b: TensorLike): Tensor =>
   binaryOp('minimum', a, b, (x, w, _y, dy) => {
     const takeA = lessEqual(x, w);
     return [mul(dy, takeA), mul(dy, sub(1, takeA))];
   });
+/** (a - b)², element-wise with broadcasting. */
 export const squaredDifference = (a: TensorLike, b: TensorLike): Tensor =>
   binaryOp('squaredDifference', a, b, (x, w, _y, dy) => {
     const d = mul(dy, mul(sub(x, w), 2));
     return [d, neg(d)];
   });
 
-/** Comparisons return float32 1/0 and carry no gradient. */
+/** 1 where a > b, else 0 (float32, broadcasting). Comparisons return float32 1/0 and carry no gradient. */
 export const greater = (a: TensorLike, b: TensorLike): Tensor => binaryOp('greater', a, b, null);
+/** 1 where a >= b, else 0 (float32, broadcasting); no gradient. */
 export const greaterEqual = (a: TensorLike, b: TensorLike): Tensor => binaryOp('greaterEqual', a, b, null);
+/** 1 where a < b, else 0 (float32, broadcasting); no gradient. */
 export const less = (a: TensorLike, b: TensorLike): Tensor => binaryOp('less', a, b, null);
+/** 1 where a <= b, else 0 (float32, broadcasting); no gradient. */
 export const lessEqual = (a: TensorLike, b: TensorLike): Tensor => binaryOp('lessEqual', a, b, null);
+/** 1 where a == b, else 0 (float32, broadcasting); no gradient. */
 export const equal = (a: TensorLike, b: TensorLike): Tensor => binaryOp('equal', a, b, null);
+/** 1 where a != b, else 0 (float32, broadcasting); no gradient. */
 export const notEqual = (a: TensorLike, b: TensorLike): Tensor => binaryOp('notEqual', a, b, null);
 
-/** cond ? a : b element-wise, with broadcasting of all three. */
+/** cond ? a : b element-wise (cond is true where it is not 0), with broadcasting of all three; no gradient to cond. */
 export function where(condLike: TensorLike, aLike: TensorLike, bLike: TensorLike): Tensor {
   const cond = asFloat(asTensor(condLike, 'where', 'cond'));
   const a = asFloat(asTensor(aLike, 'where', 'a'));

@@ -9,6 +9,21 @@ import { asFloat, assertTensor, buf, empty, kernels } from './util.js';
  * Batched matrix product op(a) · op(b) over the last two axes, with NumPy
  * broadcasting of the leading (batch) axes. A rank-1 operand is not promoted:
  * use reshape to make it a row or column.
+ *
+ * @param transposeA - Use a's last two axes transposed (op(a) = aᵀ).
+ * @param transposeB - Use b's last two axes transposed (op(b) = bᵀ).
+ * @returns [...batch, m, n] for op(a) [..., m, k] and op(b) [..., k, n].
+ * @throws Error if an operand has rank < 2, the inner dimensions differ, or the batch axes
+ *   do not broadcast.
+ *
+ * @example
+ * ```ts
+ * const a = tensor([[1, 2], [3, 4]]);        // [2, 2]
+ * const b = tensor([[5], [6]]);              // [2, 1]
+ * matmul(a, b).toArray();                    // [[17], [39]]
+ * matmul(a, a, false, true).shape;           // a·aᵀ: [2, 2]
+ * matmul(randomNormal([8, 3, 4]), randomNormal([4, 5])).shape; // [8, 3, 5]
+ * ```
  */
 export function matmul(a: Tensor, b: Tensor, transposeA = false, transposeB = false): Tensor {
   assertTensor('matmul', a, 'a');

@@ -29,12 +29,25 @@ function softmaxOp(name: 'softmax' | 'logSoftmax', x: Tensor, axis: number): Ten
   });
 }
 
-/** Softmax along an axis (default the last). */
+/**
+ * Softmax along an axis (default the last): e^x / Σ e^x, computed stably; each slice along the axis sums to 1.
+ *
+ * @example
+ * ```ts
+ * softmax(tensor([[1, 2, 3]])).toArray(); // [[0.090, 0.245, 0.665]] (rounded)
+ * ```
+ */
 export const softmax = (x: Tensor, axis = -1): Tensor => softmaxOp('softmax', x, axis);
-/** log(softmax(x)) computed stably. */
+/** log(softmax(x)) along an axis (default the last), computed stably. */
 export const logSoftmax = (x: Tensor, axis = -1): Tensor => softmaxOp('logSoftmax', x, axis);
 
+/**
+ * Convolution and pooling padding, as in Keras and TensorFlow: `'valid'` uses no padding (the
+ * window must fit the input); `'same'` pads with zeros so that the output has ceil(in / stride)
+ * positions along each axis, the odd padding cell after.
+ */
 export type Padding = 'valid' | 'same';
+/** A size for both spatial axes, or [height, width]. */
 export type Pair = number | readonly [number, number];
 
 function pair(op: string, name: string, v: Pair): [number, number] {
@@ -49,7 +62,17 @@ function pair(op: string, name: string, v: Pair): [number, number] {
  * Output size and leading padding of one spatial axis, by TensorFlow's rule:
  * 'same' gives ceil(in / stride) outputs and puts the odd padding cell after.
  */
-export function convOutputGeometry(inSize: number, window: number, stride: number, padding: Padding): { out: number; padBefore: number } {
+export function convOutputGeometry(
+  inSize: number,
+  window: number,
+  stride: number,
+  padding: Padding,
+): {
+  /** Output positions along the axis. */
+  out: number;
+  /** Padding cells before the first input cell. */
+  padBefore: number;
+} {
   if (padding === 'same') {
     const out = Math.ceil(inSize / stride);
     const total = Math.max((out - 1) * stride + window - inSize, 0);
@@ -64,7 +87,12 @@ function checkPadding(op: string, padding: string): asserts padding is Padding {
   }
 }
 
-/** Geometry of a conv2d over NHWC x with HWIO filter, validated. */
+/**
+ * Geometry of a conv2d over NHWC x with HWIO filter, validated.
+ *
+ * @throws Error if the channel counts differ, a stride or dilation is not a positive integer,
+ *   padding is unknown, or with 'valid' padding the (dilated) filter is larger than the input.
+ */
 export function conv2dInfo(
   xShape: readonly number[],
   filterShape: readonly number[],
@@ -110,7 +138,28 @@ export function conv2dInfo(
   };
 }
 
-/** 2-D convolution (cross-correlation, as in every DL library): x NHWC, filter [kh, kw, in, out]. */
+/**
+ * 2-D convolution (cross-correlation, as in every DL library): x NHWC, filter [kh, kw, in, out].
+ * The op under the {@link https://keras.io/api/layers/convolution_layers/convolution2d/ | Conv2D} layer
+ * (tf.nn.conv2d semantics).
+ *
+ * @param x - Input [batch, height, width, inChannels].
+ * @param filter - Filter [kh, kw, inChannels, outChannels].
+ * @param strides - Step between windows: one number or [height, width] (default 1).
+ * @param padding - 'valid' (default) or 'same', see {@link Padding}.
+ * @param dilations - Spacing between filter taps (default 1: a dense filter).
+ * @returns [batch, outHeight, outWidth, outChannels].
+ * @throws Error if x or filter is not rank 4, the channel counts differ, or the filter does not fit
+ *   the input with 'valid' padding.
+ *
+ * @example
+ * ```ts
+ * const images = randomNormal([8, 28, 28, 1]);  // NHWC
+ * const filter = randomNormal([3, 3, 1, 16]);  // HWIO
+ * conv2d(images, filter).shape;                 // [8, 26, 26, 16]
+ * conv2d(images, filter, 2, 'same').shape;      // [8, 14, 14, 16]
+ * ```
+ */
 export function conv2d(x: Tensor, filter: Tensor, strides: Pair = 1, padding: Padding = 'valid', dilations: Pair = 1): Tensor {
   assertTensor('conv2d', x);
   assertTensor('conv2d', filter, 'filter');
@@ -164,7 +213,14 @@ function poolInfo(op: string, x: Tensor, poolSize: Pair, strides: Pair | undefin
   };
 }
 
-/** Max pooling over NHWC; strides default to the pool size, as in Keras. */
+/**
+ * Max pooling over NHWC; strides default to the pool size, as in Keras. The gradient goes to the
+ * chosen input of each window.
+ *
+ * @param poolSize - Window size, one number or [height, width] (default 2).
+ * @throws Error if x is not rank 4, a size is not a positive integer, or with 'valid' padding
+ *   the window is larger than the input.
+ */
 export function maxPool2d(x: Tensor, poolSize: Pair = 2, strides?: Pair, padding: Padding = 'valid'): Tensor {
   const info = poolInfo('maxPool2d', x, poolSize, strides, padding);
   const shape = [info.batch, info.outHeight, info.outWidth, info.channels];
@@ -179,7 +235,12 @@ export function maxPool2d(x: Tensor, poolSize: Pair = 2, strides?: Pair, padding
   });
 }
 
-/** Average pooling over NHWC; padded cells are not counted, as in TensorFlow. */
+/**
+ * Average pooling over NHWC; padded cells are not counted, as in TensorFlow. Strides default to
+ * the pool size (default 2).
+ *
+ * @throws Error as {@link maxPool2d} does.
+ */
 export function avgPool2d(x: Tensor, poolSize: Pair = 2, strides?: Pair, padding: Padding = 'valid'): Tensor {
   const info = poolInfo('avgPool2d', x, poolSize, strides, padding);
   const xf = asFloat(x);
@@ -198,7 +259,10 @@ export function avgPool2d(x: Tensor, poolSize: Pair = 2, strides?: Pair, padding
  * it is one pass forward and one backward (dx = dy * act'(y) and dBias in the
  * same pass); without it, the same values from add and the activation op.
  * The fused pair pays for itself on the seed CNN's conv outputs: see
- * @axon/kernels-native's README for the measurement.
+ * the README of `@axon/kernels-native` for the measurement.
+ *
+ * @throws Error if bias is not [channels] (the last axis of x) or the activation is not a
+ *   {@link FusedActivation}.
  */
 export function biasActivation(x: Tensor, bias: Tensor | null, activation: FusedActivation = 'linear'): Tensor {
   assertTensor('biasActivation', x);

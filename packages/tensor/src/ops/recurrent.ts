@@ -25,11 +25,15 @@ export type RnnActivationLike = RnnActivation | ((x: Tensor) => Tensor);
 
 /** Keras layout: kernel [I, G*U], recurrentKernel [U, G*U], bias [G*U] (GRU with resetAfter: [2, 3U]). */
 export interface RnnWeights {
+  /** Input weights [I, G*U]: gate g of unit j is column g*U + j. */
   kernel: Tensor;
+  /** Recurrent weights [U, G*U]; its first dimension gives the unit count U. */
   recurrentKernel: Tensor;
+  /** [G*U], or [2, 3U] (input row, recurrent row) for a GRU with resetAfter; absent or null = no bias. */
   bias?: Tensor | null;
 }
 
+/** Options of {@link lstmSequence}, {@link gruSequence} and {@link simpleRnnSequence}. */
 export interface RnnSequenceOptions {
   /** [h0] (LSTM: [h0, c0]), each [B, U]; default zeros. Gradients flow to them. */
   initialState?: readonly Tensor[] | null;
@@ -46,7 +50,7 @@ export interface RnnSequenceOptions {
   /** Gate activation of LSTM and GRU; default 'sigmoid'. */
   recurrentActivation?: RnnActivationLike;
   /**
-   * [B, U]: multiplies the previous hidden state where it enters the recurrent
+   * Shape `[B, U]`: multiplies the previous hidden state where it enters the recurrent
    * matmul(s), the same mask every step (Keras' recurrent dropout). Composite path only.
    */
   recurrentDropoutMask?: Tensor | null;
@@ -54,11 +58,13 @@ export interface RnnSequenceOptions {
   fused?: boolean;
 }
 
+/** Options of {@link gruSequence}: those of every sequence op, and the GRU formulation. */
 export interface GruSequenceOptions extends RnnSequenceOptions {
   /** Keras' reset_after (default true, Keras 2's default and PyTorch's formulation). */
   resetAfter?: boolean;
 }
 
+/** The result of a sequence op: its output and final states. */
 export interface RnnSequenceResult {
   /** [B, T, U] with returnSequences, else [B, U]. */
   output: Tensor;
@@ -69,17 +75,47 @@ export interface RnnSequenceResult {
 type Kind = 'lstm' | 'gru' | 'simpleRnn';
 const GATES: Record<Kind, number> = { lstm: 4, gru: 3, simpleRnn: 1 };
 
-/** LSTM over a whole sequence x [B, T, I]; gates i, f, c, o. */
+/**
+ * LSTM over a whole sequence x [B, T, I]; gates i, f, c, o (Keras order and equations, see
+ * {@link Kernels.lstmForward}). The op under the LSTM layer; differentiable with respect to x,
+ * the weights and the initial states.
+ *
+ * @throws Error if x is not [B, T, I] with T >= 1, a weight, state or mask has the wrong shape, or
+ *   an activation is unknown.
+ *
+ * @example
+ * ```ts
+ * const units = 8;
+ * const x = randomNormal([2, 5, 3]); // [batch, timesteps, features]
+ * const { output, states } = lstmSequence(x, {
+ *   kernel: randomNormal([3, 4 * units]),
+ *   recurrentKernel: randomNormal([units, 4 * units]),
+ *   bias: zeros([4 * units]),
+ * });
+ * output.shape;        // [2, 8]: the last step
+ * states.length;       // 2: [h, c]
+ * ```
+ */
 export function lstmSequence(x: Tensor, weights: RnnWeights, options: RnnSequenceOptions = {}): RnnSequenceResult {
   return runSequence('lstm', x, weights, options);
 }
 
-/** GRU over a whole sequence x [B, T, I]; gates z, r, h. */
+/**
+ * GRU over a whole sequence x [B, T, I]; gates z, r, h (Keras order and equations, see
+ * {@link Kernels.gruForward}; resetAfter by default). The op under the GRU layer.
+ *
+ * @throws Error as {@link lstmSequence} does.
+ */
 export function gruSequence(x: Tensor, weights: RnnWeights, options: GruSequenceOptions = {}): RnnSequenceResult {
   return runSequence('gru', x, weights, options);
 }
 
-/** Fully connected RNN over a whole sequence x [B, T, I]: h = act(x·W + b + h'·U). */
+/**
+ * Fully connected RNN over a whole sequence x [B, T, I]: h = act(x·W + b + h'·U). The op under
+ * the SimpleRNN layer.
+ *
+ * @throws Error as {@link lstmSequence} does.
+ */
 export function simpleRnnSequence(x: Tensor, weights: RnnWeights, options: RnnSequenceOptions = {}): RnnSequenceResult {
   return runSequence('simpleRnn', x, weights, options);
 }

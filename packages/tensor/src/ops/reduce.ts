@@ -6,6 +6,7 @@ import { add, div, equal, exp, log, mul, sub } from './elementwise.js';
 import { broadcastTo, reshape } from './shape-ops.js';
 import { asFloat, assertTensor, buf, empty, kernels } from './util.js';
 
+/** One axis or several; negative axes count from the end (-1 is the last). */
 export type Axes = number | readonly number[];
 
 function keptShape(shape: readonly number[], axes: readonly number[]): number[] {
@@ -68,10 +69,27 @@ function reduceOp(op: ReduceOp, x: Tensor, axis: Axes | undefined, keepDims: boo
   });
 }
 
+/**
+ * Sum over `axis` (every axis when omitted). keepDims keeps each reduced axis with size 1.
+ *
+ * @throws Error if an axis is out of range.
+ *
+ * @example
+ * ```ts
+ * const x = tensor([[1, 2], [3, 4]]);
+ * sum(x).item();           // 10
+ * sum(x, 0).toArray();     // [4, 6]
+ * sum(x, -1, true).shape;  // [2, 1]
+ * ```
+ */
 export const sum = (x: Tensor, axis?: Axes, keepDims = false): Tensor => reduceOp('sum', x, axis, keepDims);
+/** Arithmetic mean over `axis` (every axis when omitted); keepDims keeps reduced axes with size 1. */
 export const mean = (x: Tensor, axis?: Axes, keepDims = false): Tensor => reduceOp('mean', x, axis, keepDims);
+/** Largest value over `axis` (every axis when omitted); ties share the gradient equally. */
 export const max = (x: Tensor, axis?: Axes, keepDims = false): Tensor => reduceOp('max', x, axis, keepDims);
+/** Smallest value over `axis` (every axis when omitted); ties share the gradient equally. */
 export const min = (x: Tensor, axis?: Axes, keepDims = false): Tensor => reduceOp('min', x, axis, keepDims);
+/** Product over `axis` (every axis when omitted); keepDims keeps reduced axes with size 1. */
 export const prod = (x: Tensor, axis?: Axes, keepDims = false): Tensor => reduceOp('prod', x, axis, keepDims);
 
 /** log(sum(exp(x))) over axes, computed stably. */
@@ -105,6 +123,7 @@ function argReduce(op: 'max' | 'min', x: Tensor, axis: number): Tensor {
   return out;
 }
 
-/** Index of the largest value along an axis (default the last), as int32. */
+/** Index of the largest value along an axis (default the last), as int32; the first index wins ties. No gradient. */
 export const argMax = (x: Tensor, axis = -1): Tensor => argReduce('max', x, axis);
+/** Index of the smallest value along an axis (default the last), as int32; the first index wins ties. No gradient. */
 export const argMin = (x: Tensor, axis = -1): Tensor => argReduce('min', x, axis);

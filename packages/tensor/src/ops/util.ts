@@ -5,6 +5,7 @@ import { activeKernels } from '../registry.js';
 import { broadcastShapes, formatShape, sizeOf, type Shape } from '../shape.js';
 import { Tensor, Variable, bufferOf, copyStorage } from '../tensor.js';
 
+/** What the broadcasting ops accept as an operand: a tensor, or a number (a float32 scalar). */
 export type TensorLike = Tensor | number;
 
 function describeValue(x: unknown): string {
@@ -14,7 +15,13 @@ function describeValue(x: unknown): string {
   return `${typeof x} ${JSON.stringify(x)}`;
 }
 
-/** A tensor, or a number as a float32 scalar (filled on the device: no upload). */
+/**
+ * A tensor, or a number as a float32 scalar (filled on the device: no upload).
+ *
+ * @param op - Names the caller in the error message.
+ * @param name - Names the argument in the error message.
+ * @throws Error if x is neither a Tensor nor a number.
+ */
 export function asTensor(x: TensorLike, op = 'asTensor', name = 'x'): Tensor {
   if (x instanceof Tensor) return x;
   if (typeof x === 'number') return filledTensor([], x);

@@ -38,7 +38,17 @@ export {
   seedFrom,
 } from './reference.js';
 
+/**
+ * One kernel conformance check. Framework-agnostic: `run` throws on failure.
+ *
+ * @example
+ * ```ts
+ * import { conformanceCasesFor } from '@axon/tensor/testing';
+ * for (const c of conformanceCasesFor(backend)) it(c.name, () => c.run(backend));
+ * ```
+ */
 export interface ConformanceCase {
+  /** A description starting with the kernel's name (the test's title). */
   name: string;
   /** The kernel the case checks: a backend without it skips the case (its ops use another backend's). */
   kernel: KernelName;
@@ -46,8 +56,11 @@ export interface ConformanceCase {
   run(backend: AnyBackend): void;
 }
 
+/** How close a result must be: |actual - expected| <= atol + rtol·|expected|. */
 export interface Tolerance {
+  /** Relative tolerance. */
   rtol: number;
+  /** Absolute tolerance. */
   atol: number;
 }
 
@@ -215,6 +228,10 @@ function differential<T>(
   mineArrays.checkGuards(what);
 }
 
+/**
+ * Every kernel conformance case, comparing a backend with the reference backend on seeded
+ * random inputs (see the module comment). {@link conformanceCasesFor} picks the ones a backend can run.
+ */
 export const conformanceCases: ConformanceCase[] = [];
 
 /** The kernel a case name is about: its first word ('known values: gemm ...' → gemm; logSoftmax → softmax). */

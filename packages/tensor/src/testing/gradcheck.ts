@@ -4,12 +4,15 @@ import { sum } from '../ops/reduce.js';
 import { formatShape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 
+/** Options of {@link checkGradients}. */
 export interface GradCheckOptions {
-  /** Finite-difference step (central differences). */
+  /** Finite-difference step (central differences); default 1e-2. */
   eps?: number;
+  /** Relative tolerance; default 2e-2. */
   rtol?: number;
+  /** Absolute tolerance; default 2e-3. */
   atol?: number;
-  /** Check at most this many coordinates per input (chosen evenly), to bound the cost. */
+  /** Check at most this many coordinates per input (chosen evenly), to bound the cost; default 64. */
   maxChecksPerInput?: number;
 }
 

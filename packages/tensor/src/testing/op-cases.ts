@@ -11,8 +11,11 @@ import { referenceUnaryDerivative } from './reference.js';
 import { Tensor } from '../tensor.js';
 import { checkGradients } from './gradcheck.js';
 
+/** One framework-agnostic op check; run it with the backend under test active. */
 export interface OpCase {
+  /** What the case checks (the test's title). */
   name: string;
+  /** Runs the checks on the active backend; throws on failure. */
   run(): void;
 }
 
@@ -158,6 +161,16 @@ const UNARY_BY_NAME: [UnaryOp, (x: Tensor) => Tensor, UnaryParams?][] = [
 const KINKS = [-20, -6, -2, -0.5, -1e-3, 0, 1e-3, 0.5, 1.5, 2, 6, 20];
 const POSITIVE_POINTS = [1e-3, 0.25, 1, 4, 100];
 
+/**
+ * Every op case: gradients against finite differences and forward values against independent
+ * expectations, on the active backend.
+ *
+ * @example
+ * ```ts
+ * import { opCases } from '@axon/tensor/testing';
+ * for (const c of opCases) it(c.name, () => withBackend('js', () => c.run()));
+ * ```
+ */
 export const opCases: OpCase[] = [
   {
     name: 'unary gradients equal the reference derivative at kinks, clip bounds and saturation',

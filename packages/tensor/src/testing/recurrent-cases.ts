@@ -255,6 +255,11 @@ function rejectsBadLengths(backend: AnyBackend): void {
   assertThrows('lstmForward with a wrong bias', () => pair.forward({ ...arrays(), bias: f(9) }, info), ['bias']);
 }
 
+/**
+ * Conformance cases of the fused recurrent kernels (lstmForward, gruForward, simpleRnnForward and
+ * their backwards): a backend's kernels against the ops' composite path, plus rejection of wrong
+ * array lengths. Run them like {@link conformanceCases}.
+ */
 export const recurrentConformanceCases: ConformanceCase[] = [
   ...specs.map(([name, spec]) => ({
     name: `recurrent ${name}`,

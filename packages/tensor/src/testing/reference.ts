@@ -35,6 +35,7 @@ import { cpuDevice } from '../device.js';
 export class Rng {
   private state: number;
 
+  /** A generator seeded with `seed` (taken as an unsigned 32-bit integer). */
   constructor(seed: number) {
     this.state = seed >>> 0;
   }
@@ -48,6 +49,7 @@ export class Rng {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   }
 
+  /** Uniform in [low, high). */
   uniform(low: number, high: number): number {
     return low + (high - low) * this.next();
   }
@@ -57,12 +59,14 @@ export class Rng {
     return low + Math.floor((high - low) * this.next());
   }
 
+  /** n floats uniform in [low, high) (default [-1, 1)). */
   floats(n: number, low = -1, high = 1): Float32Array {
     const out = new Float32Array(n);
     for (let i = 0; i < n; i++) out[i] = this.uniform(low, high);
     return out;
   }
 
+  /** n integers uniform in [low, high). */
   ints(n: number, low: number, high: number): Int32Array {
     const out = new Int32Array(n);
     for (let i = 0; i < n; i++) out[i] = this.int(low, high);
@@ -100,6 +104,7 @@ function erfcContinuedFraction(x: number): number {
   return Math.exp(-x * x) / (Math.sqrt(Math.PI) * tail);
 }
 
+/** The complementary error function 1 - erf(x), accurate in double precision (series, or a continued fraction for |x| >= 3). */
 export function referenceErfc(x: number): number {
   if (Number.isNaN(x)) return NaN;
   if (x >= 3) return erfcContinuedFraction(x);
@@ -107,6 +112,7 @@ export function referenceErfc(x: number): number {
   return 1 - erfSeries(x);
 }
 
+/** The Gauss error function, accurate in double precision (see {@link referenceErfc}). */
 export function referenceErf(x: number): number {
   if (Number.isNaN(x)) return NaN;
   if (Math.abs(x) < 3) return erfSeries(x);
@@ -131,6 +137,7 @@ function unaryParams(op: UnaryOp, params: UnaryParams | undefined): { alpha: num
   return { alpha: 0, beta: 0 };
 }
 
+/** The unary op `op` at x, in float64: the values the `unary` kernel must match. NaN in gives NaN out. */
 export function referenceUnary(op: UnaryOp, x: number, params?: UnaryParams): number {
   const { alpha, beta } = unaryParams(op, params);
   if (Number.isNaN(x)) return NaN;
@@ -369,6 +376,10 @@ export type ReferenceBackend = Omit<
   'lstmForward' | 'lstmBackward' | 'gruForward' | 'gruBackward' | 'simpleRnnForward' | 'simpleRnnBackward'
 >;
 
+/**
+ * The naive reference backend (name 'reference', on the host {@link cpuDevice}): every kernel
+ * except the fused recurrent ones. Slow by design: a test oracle, never for real work.
+ */
 export function createReferenceBackend(): ReferenceBackend {
   return {
     name: 'reference',

@@ -23,23 +23,31 @@ import { registerBackend } from '../registry.js';
 
 /** A buffer of the simulated device: an opaque handle. */
 export interface SimulatedBuffer {
+  /** The handle's key in the device's private store. */
   readonly id: number;
+  /** Element count. */
   readonly length: number;
+  /** Element type. */
   readonly dtype: DType;
 }
 
+/** What a simulated device counts: transfers between host and device, and allocations. */
 export interface TransferCounters {
   /** write() calls and the bytes they moved host → device. */
   uploads: number;
+  /** Bytes moved host → device by write(). */
   uploadBytes: number;
   /** read() calls and the bytes they moved device → host. */
   downloads: number;
+  /** Bytes moved device → host by read(). */
   downloadBytes: number;
   /** Buffers allocated on the device (the pool serves the rest). */
   allocations: number;
 }
 
+/** A device whose buffers are opaque handles and whose transfers are counted. */
 export interface SimulatedDevice extends Device<SimulatedBuffer> {
+  /** Transfers and allocations so far (live: read it after the code under test). */
   readonly counters: TransferCounters;
   /** Zeroes the counters. */
   resetCounters(): void;
@@ -47,6 +55,7 @@ export interface SimulatedDevice extends Device<SimulatedBuffer> {
   readonly liveBuffers: number;
 }
 
+/** Options of {@link createSimulatedBackend}. */
 export interface SimulatedBackendOptions {
   /** Backend name (default 'sim'). */
   name?: string;
@@ -56,6 +65,10 @@ export interface SimulatedBackendOptions {
   device?: SimulatedDevice;
 }
 
+/**
+ * A new simulated device: `alloc` fills new buffers with NaN (int32: a sentinel) so that an
+ * output read before being written shows; `read` returns a copy; both transfers are counted.
+ */
 export function createSimulatedDevice(name = 'simulated'): SimulatedDevice {
   const store = new Map<number, TypedArray>();
   let nextId = 1;
@@ -114,11 +127,24 @@ export function createSimulatedDevice(name = 'simulated'): SimulatedDevice {
  * A backend on a simulated device whose kernels are `compute`'s (a host
  * backend such as the js or reference one), run on the device's private
  * arrays without counting (that is computing, not transfer).
+ *
+ * @throws Error if compute is not on a host device.
+ *
+ * @example
+ * ```ts
+ * import { createJsBackend } from '@axon/kernels-js';
+ * const sim = createSimulatedBackend(createJsBackend(), { kernels: ['gemm'] });
+ * registerBackend('sim-gemm', () => sim, -10);
+ * // ... run ops with setBackend('sim-gemm'), then inspect sim.device.counters
+ * ```
  */
 export function createSimulatedBackend(
   compute: Backend,
   options: SimulatedBackendOptions = {},
-): Backend<SimulatedBuffer, SimulatedBuffer> & { device: SimulatedDevice } {
+): Backend<SimulatedBuffer, SimulatedBuffer> & {
+  /** The simulated device (options.device, or a new one). */
+  device: SimulatedDevice;
+} {
   if (!compute.device.host)
     throw new Error(`createSimulatedBackend: compute must be a host backend, got '${compute.name}' on ${compute.device.name}`);
   const device = (options.device ?? createSimulatedDevice()) as SimulatedDevice & { arrayOf(b: SimulatedBuffer): TypedArray };

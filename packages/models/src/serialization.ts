@@ -5,6 +5,8 @@
  * `convertedBy` and optionally `trainingConfig`. Weights are little-endian
  * float32 (or int32) values concatenated in manifest order.
  */
+import { createRequire } from 'node:module';
+
 import { Tensor } from '@axon/tensor';
 import { toCamelCase, toSnakeCase } from './names.js';
 
@@ -56,7 +58,7 @@ export interface ModelJSON {
   modelTopology: JsonObject;
   /** Always 'layers-model' (a 'graph-model' cannot be loaded). */
   format: 'layers-model';
-  /** The writer, e.g. 'Axon @axon/models v0.0.0'. */
+  /** The writer, e.g. 'Axon @axon/models v0.1.0'. */
   generatedBy: string;
   /** The converter that produced the file, or null. */
   convertedBy: string | null;
@@ -68,7 +70,8 @@ export interface ModelJSON {
   userDefinedMetadata?: JsonObject;
 }
 
-export const AXON_MODELS_VERSION = '0.0.0';
+/** This package's version (from its package.json, so a release cannot forget it), written into saved models. */
+export const AXON_MODELS_VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 export const GENERATED_BY = `Axon @axon/models v${AXON_MODELS_VERSION}`;
 /** tfjs converters shard weights at 4 MiB; so do we. */
 export const SHARD_BYTES = 4 * 1024 * 1024;

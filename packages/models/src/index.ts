@@ -8,6 +8,7 @@ export {
   type SummaryArgs,
   type SaveArgs,
 } from './sequential.js';
+export type { DistributedStrategy } from './distributed.js';
 export { loadModel, type LoadArgs } from './load.js';
 export {
   Loss,

@@ -26,6 +26,14 @@ import {
 } from '@axon/tensor';
 import { InputLayer, Layer, formatShape, serializeLayer, shapeCompatible, type Shape } from '@axon/layers';
 import { CallbackList, History, type CallbackHooks, type Logs, type TrainableModel } from './callbacks.js';
+import {
+  type DataParallelShare,
+  GradientReducer,
+  broadcastWeights,
+  checkStrategy,
+  shardOf,
+  type DistributedStrategy,
+} from './distributed.js';
 import { writeDirectoryAtomically } from './io.js';
 import { getLoss, type Loss, SparseCategoricalCrossentropy, type LossIdentifier } from './losses.js';
 import { getMetric, type Metric, type MetricIdentifier } from './metrics.js';
@@ -97,6 +105,14 @@ export interface FitArgs {
   verbose?: 0 | 1;
   /** Where verbose output goes (default process.stdout). */
   output?: OutputStream;
+  /**
+   * Data-parallel training across processes (e.g. `dataParallel()` from `@axon/distributed`, run
+   * under `mpirun -np N`): every rank calls fit with the same data and arguments; weights start
+   * from rank 0's, each rank trains on its shard of every global batch of `batchSize`, gradients are
+   * summed across ranks before each update, loss and metrics are reported for the whole batch, and
+   * callbacks and the progress bar run on rank 0 only (their stopTraining reaches every rank).
+   */
+  distributed?: DistributedStrategy;
 }
 
 /** Arguments of {@link Sequential.evaluate} (Keras `model.evaluate`). */
@@ -589,18 +605,24 @@ export class Sequential implements TrainableModel {
    * (including regularization). Runs in a scope: every tensor the step makes goes back to the
    * pool when it returns (only numbers leave it).
    */
-  private trainStep(x: Tensor, y: Tensor, sampleWeight: Tensor | null, labelsChecked: boolean): number {
+  private trainStep(x: Tensor, y: Tensor, sampleWeight: Tensor | null, labelsChecked: boolean, share?: DataParallelShare): number {
     const { optimizer, loss } = this.requireCompiled('fit');
     const variables = this.trainableWeights;
     return scope(`training step of ${this.name}`, () => {
       let yPred: Tensor | null = null;
-      const { value, grads } = valueAndGrads(() => {
-        yPred = this.call(x, true);
-        const dataLoss = loss.compute(y, yPred, sampleWeight, { labelsChecked });
-        const penalty = this.regularizationLoss();
-        return penalty ? add(dataLoss, penalty) : dataLoss;
-      }, variables);
-      optimizer.applyGradients(variables, grads);
+      const { value, grads } = valueAndGrads(
+        () => {
+          yPred = this.call(x, true);
+          const dataLoss = loss.compute(y, yPred, sampleWeight, { labelsChecked });
+          const penalty = this.regularizationLoss();
+          const total = penalty ? add(dataLoss, penalty) : dataLoss;
+          // A rank's share of the global batch loss: the shares (and their gradients) sum to it.
+          return share ? mul(total, share.fraction) : total;
+        },
+        variables,
+        share ? { onGradient: share.reducer.onGradient } : {},
+      );
+      optimizer.applyGradients(variables, share ? share.reducer.finish() : grads);
       return this.readStepValues(value, y, yPred!);
     });
   }
@@ -742,6 +764,18 @@ export class Sequential implements TrainableModel {
    * ```
    */
   async fit(x: Tensor, y: Tensor, args: FitArgs = {}): Promise<History> {
+    const strategy = args.distributed === undefined ? null : checkStrategy('fit', args.distributed);
+    if (!strategy || strategy.size === 1) return this.fitOnThisProcess(x, y, args, strategy);
+    try {
+      return await this.fitOnThisProcess(x, y, args, strategy);
+    } catch (e) {
+      // The other ranks wait in a collective for this one: stop them all, with the reason.
+      strategy.abort(`fit failed on rank ${strategy.rank} of ${strategy.size}: ${(e as Error).message}`);
+      throw e; // abort() does not return; a strategy that did would still surface the error
+    }
+  }
+
+  private async fitOnThisProcess(x: Tensor, y: Tensor, args: FitArgs, strategy: DistributedStrategy | null): Promise<History> {
     this.requireLayers('fit');
     this.requireCompiled('fit');
     this.checkXY('fit', x, y);
@@ -808,7 +842,20 @@ export class Sequential implements TrainableModel {
     const steps = Math.ceil(samples / batchSize);
     const history = new History();
     const userCallbacks = args.callbacks === undefined ? [] : Array.isArray(args.callbacks) ? args.callbacks : [args.callbacks];
-    const callbacks = new CallbackList([...(verbose ? [new ProgbarLogger(args.output)] : []), ...userCallbacks, history]);
+    // With several ranks, callbacks and the progress bar run on rank 0 only; every rank keeps a History.
+    const chief = !strategy || strategy.rank === 0;
+    const callbacks = new CallbackList(
+      chief ? [...(verbose ? [new ProgbarLogger(args.output)] : []), ...userCallbacks, history] : [history],
+    );
+    if (strategy) broadcastWeights(strategy, this.weights);
+    const reducer = strategy ? new GradientReducer(strategy, this.trainableWeights) : null;
+    // Rank 0's decision to stop (EarlyStopping, TerminateOnNaN, ...) reaches every rank.
+    const agreeOnStop = (): void => {
+      if (!strategy) return;
+      const flag = Float32Array.of(this.stopTraining ? 1 : 0);
+      strategy.broadcast(flag, 0);
+      this.stopTraining = flag[0] === 1;
+    };
     const metricNames = ['loss', ...this.metrics.map((m) => m.name)];
     callbacks.setModel(this);
     callbacks.setParams({
@@ -828,7 +875,16 @@ export class Sequential implements TrainableModel {
     for (let epoch = initialEpoch; epoch < epochs && !this.stopTraining; epoch++) {
       await callbacks.onEpochBegin(epoch);
       for (const m of this.metrics) m.reset();
-      if (args.shuffle ?? true) shuffleInPlace(order);
+      if (args.shuffle ?? true) {
+        shuffleInPlace(order);
+        if (strategy) {
+          // Every rank trains on its shard of the same global batches: rank 0's order.
+          const shared = Float32Array.from(order);
+          strategy.broadcast(shared, 0);
+          order.set(shared);
+        }
+      }
+      let localSeen = 0;
       let lossTotal = 0;
       let seen = 0;
       const epochLogs: Logs = {};
@@ -836,18 +892,25 @@ export class Sequential implements TrainableModel {
         const start = step * batchSize;
         const size = Math.min(batchSize, samples - start);
         await callbacks.onBatchBegin(step, { batch: step, size });
-        const loss = scope(`batch of ${this.name}.fit`, () => {
-          const indices = new Tensor(order.slice(start, start + size), [size], 'int32');
-          const xb = gather(xTrain, indices, 0);
-          const yb = gather(yTrain, indices, 0);
-          const swb = this.batchWeights(yb, weightTable, sampleWeight ? gather(sampleWeight, indices, 0) : null);
-          return this.trainStep(xb, yb, swb, labelsChecked);
-        });
-        lossTotal += loss * size;
+        const shard = strategy ? shardOf(start, size, strategy.rank, strategy.size) : { start, end: start + size };
+        const count = shard.end - shard.start;
+        const loss =
+          count === 0
+            ? this.idleStep(reducer!)
+            : scope(`batch of ${this.name}.fit`, () => {
+                const indices = new Tensor(order.slice(shard.start, shard.end), [count], 'int32');
+                const xb = gather(xTrain, indices, 0);
+                const yb = gather(yTrain, indices, 0);
+                const swb = this.batchWeights(yb, weightTable, sampleWeight ? gather(sampleWeight, indices, 0) : null);
+                return this.trainStep(xb, yb, swb, labelsChecked, reducer ? { reducer, fraction: count / size } : undefined);
+              });
+        localSeen += count;
+        const totals = this.combineAcrossRanks(strategy, loss, localSeen);
+        lossTotal += totals.loss * size;
         seen += size;
-        const batchLogs: Logs = { batch: step, size, loss: lossTotal / seen };
-        for (const m of this.metrics) batchLogs[m.name] = m.result();
+        const batchLogs: Logs = { batch: step, size, loss: lossTotal / seen, ...totals.metrics };
         await callbacks.onBatchEnd(step, batchLogs);
+        agreeOnStop();
         Object.assign(epochLogs, batchLogs);
         if (performance.now() - lastYield > 200) {
           // Let timers and I/O (progress output, signals) run during long epochs.
@@ -859,13 +922,67 @@ export class Sequential implements TrainableModel {
       delete epochLogs.batch;
       delete epochLogs.size;
       if (validation) {
-        const v = this.evaluateLogs(validation.x, validation.y, batchSize, validation.sampleWeight, validationLabelsChecked);
+        const v = this.evaluateShard(strategy, validation, batchSize, validationLabelsChecked);
         for (const [k, value] of Object.entries(v)) epochLogs[`val_${k}`] = value;
       }
       await callbacks.onEpochEnd(epoch, epochLogs);
+      agreeOnStop();
     }
     await callbacks.onTrainEnd();
     return history;
+  }
+
+  /** A step in which this rank has no samples (a global batch smaller than the ranks): zero gradients, the same update. */
+  private idleStep(reducer: GradientReducer): number {
+    const { optimizer } = this.requireCompiled('fit');
+    scope(`idle training step of ${this.name}`, () => {
+      reducer.contributeZeros();
+      optimizer.applyGradients(this.trainableWeights, reducer.finish());
+    });
+    return 0;
+  }
+
+  /**
+   * The step's loss and the epoch's metrics so far over every rank: the loss shares summed, each
+   * metric averaged over the ranks' samples (exact for the built-in metrics, which are sample means).
+   */
+  private combineAcrossRanks(strategy: DistributedStrategy | null, loss: number, localSeen: number): { loss: number; metrics: Logs } {
+    const metrics: Logs = {};
+    if (!strategy) {
+      for (const m of this.metrics) metrics[m.name] = m.result();
+      return { loss, metrics };
+    }
+    const totals = Float64Array.of(loss, localSeen, ...this.metrics.map((m) => (localSeen > 0 ? m.result() * localSeen : 0)));
+    const packed = Float32Array.from(totals);
+    strategy.allReduceSum(packed);
+    this.metrics.forEach((m, k) => (metrics[m.name] = packed[2 + k]! / packed[1]!));
+    return { loss: packed[0]!, metrics };
+  }
+
+  /** evaluateLogs on this rank's shard of the validation data, combined over the ranks. */
+  private evaluateShard(
+    strategy: DistributedStrategy | null,
+    data: { x: Tensor; y: Tensor; sampleWeight: Tensor | null },
+    batchSize: number,
+    labelsChecked: boolean,
+  ): Logs {
+    if (!strategy) return this.evaluateLogs(data.x, data.y, batchSize, data.sampleWeight, labelsChecked);
+    const { start, end } = shardOf(0, data.x.shape[0]!, strategy.rank, strategy.size);
+    const count = end - start;
+    const local =
+      count > 0
+        ? this.evaluateLogs(
+            rows(data.x, start, count),
+            rows(data.y, start, count),
+            batchSize,
+            data.sampleWeight ? rows(data.sampleWeight, start, count) : null,
+            labelsChecked,
+          )
+        : null;
+    const names = ['loss', ...this.metrics.map((m) => m.name)];
+    const packed = Float32Array.from([count, ...names.map((k) => (local ? local[k]! * count : 0))]);
+    strategy.allReduceSum(packed);
+    return Object.fromEntries(names.map((k, i) => [k, packed[1 + i]! / packed[0]!]));
   }
 
   /** Loss (with regularization) and metrics over x/y, in batches, without gradients. */

@@ -102,11 +102,19 @@ function checkGradient(op: string, i: number, g: Tensor, input: Tensor): void {
 }
 
 /**
+ * Called by {@link backward} (and {@link valueAndGrads}) as soon as the gradient of `wrt[index]` is
+ * final — before the backward pass ends — so a caller can start using it (say, summing it across
+ * processes) while the rest is computed. Every index is reported exactly once.
+ */
+export type GradientCallback = (index: number, grad: Tensor) => void;
+
+/**
  * Back-propagates from `output` (seeded with `dy`, default ones) and returns
  * the gradient of each of `wrt` (zeros where `output` does not depend on it).
- * Gradients accumulate across every use of a tensor.
+ * Gradients accumulate across every use of a tensor. `onGradient` hears of each gradient as soon
+ * as it is final.
  */
-export function backward(output: Tensor, wrt: readonly Tensor[], dy?: Tensor): Tensor[] {
+export function backward(output: Tensor, wrt: readonly Tensor[], dy?: Tensor, onGradient?: GradientCallback): Tensor[] {
   return noGrad(() => {
     const seed = dy ?? filled(output.shape, 1);
     if (!shapesEqual(seed.shape, output.shape)) {
@@ -132,6 +140,17 @@ export function backward(output: Tensor, wrt: readonly Tensor[], dy?: Tensor): T
         grads.set(input.id, previous ? accumulate(previous, gi) : gi);
       });
     };
+    // For onGradient: at which position of `order` each wrt tensor (other than the output) is last consumed.
+    const finalAt = new Map<number, Tensor[]>();
+    if (onGradient) {
+      const wanted = new Set(wrt.filter((w) => w !== output));
+      const last = new Map<Tensor, number>();
+      order.forEach((t, i) => {
+        for (const input of t.gradNode?.inputs ?? []) if (wanted.has(input)) last.set(input, i);
+      });
+      for (const [w, i] of last) finalAt.set(i, [...(finalAt.get(i) ?? []), w]);
+    }
+    let position = 0;
     for (const tensor of order) {
       const node = tensor.gradNode;
       const g = grads.get(tensor.id) ?? null;
@@ -146,10 +165,22 @@ export function backward(output: Tensor, wrt: readonly Tensor[], dy?: Tensor): T
           propagate(node.op, node.inputs, node.backward(g));
         }
       }
+      // A wrt tensor's gradient is final once its last consumer in this order has propagated.
+      for (const w of finalAt.get(position) ?? []) {
+        const g = grads.get(w.id);
+        if (g) wrt.forEach((x, i) => x === w && onGradient!(i, g));
+      }
+      position++;
       // Intermediate gradients are no longer needed once propagated.
       if (tensor !== output && !wrt.includes(tensor)) grads.delete(tensor.id);
     }
-    return wrt.map((w) => grads.get(w.id) ?? filled(w.shape, 0));
+    return wrt.map((w, i) => {
+      const g = grads.get(w.id);
+      if (g && (w !== output || !onGradient)) return g;
+      const result = g ?? filled(w.shape, 0);
+      onGradient?.(i, result); // the output itself, or a tensor the output does not depend on
+      return result;
+    });
   });
 }
 
@@ -188,6 +219,10 @@ function accumulate(a: Tensor, b: Tensor): Tensor {
 export function valueAndGrads(
   f: () => Tensor,
   wrt: readonly Tensor[],
+  options: {
+    /** Hears of each gradient as soon as it is final, during the backward pass (see {@link GradientCallback}). */
+    onGradient?: GradientCallback;
+  } = {},
 ): {
   /** f's result. */
   value: Tensor;
@@ -206,7 +241,13 @@ export function valueAndGrads(
       recording = previous;
     }
     if (!(value instanceof Tensor)) throw new Error('valueAndGrads: f must return a Tensor');
-    const grads = value.requiresGrad ? backward(value, wrt) : wrt.map((w) => noGrad(() => filled(w.shape, 0)));
+    const grads = value.requiresGrad
+      ? backward(value, wrt, undefined, options.onGradient)
+      : wrt.map((w, i) => {
+          const zero = noGrad(() => filled(w.shape, 0));
+          options.onGradient?.(i, zero);
+          return zero;
+        });
     return { value, grads };
   } finally {
     for (const t of watched) t.requiresGrad = false;

@@ -120,6 +120,27 @@ export class Tensor implements Tracked {
     return values;
   }
 
+  /**
+   * Copies the values (as float32) into `target` at `offset`, without handing out the tensor's own
+   * memory — unlike {@link dataSync}, the tensor's buffer can still be recycled. For code that
+   * gathers many tensors into one array (say, gradients into a buffer sent to other processes).
+   *
+   * @throws RangeError if `target` has fewer than `offset + size` elements.
+   *
+   * @example
+   * ```ts
+   * const packed = new Float32Array(5);
+   * tensor([1, 2]).copyInto(packed);
+   * tensor([3, 4, 5]).copyInto(packed, 2); // packed = [1, 2, 3, 4, 5]
+   * ```
+   */
+  copyInto(target: Float32Array, offset = 0): void {
+    if (!Number.isInteger(offset) || offset < 0 || offset + this.size > target.length) {
+      throw new RangeError(`copyInto: ${this.size} values do not fit in an array of ${target.length} at offset ${offset}`);
+    }
+    target.set(readHost(this, 'copyInto'), offset);
+  }
+
   /** Async alias of dataSync(), for code written against TensorFlow.js. */
   async data(): Promise<Float32Array> {
     return this.dataSync();

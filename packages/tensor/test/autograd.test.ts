@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   add,
+  relu,
   exp,
   grad,
   grads,
@@ -225,4 +226,27 @@ describe('no op result aliases a Variable', () => {
       ]);
     });
   }
+});
+
+describe('valueAndGrads onGradient', () => {
+  it('reports each gradient once, as soon as it is final: later layers first, unused inputs with zeros', () => {
+    const w1 = variable(
+      tensor([
+        [0.5, -1],
+        [2, 0.25],
+      ]),
+    );
+    const w2 = variable(tensor([[1], [-2]]));
+    const unused = variable(tensor([3, 4]));
+    const x = tensor([[1, 2]]);
+    const seen: { index: number; values: number[] }[] = [];
+    const { grads } = valueAndGrads(() => sum(square(matmul(relu(matmul(x, w1)), w2))), [w1, unused, w2], {
+      onGradient: (index, g) => seen.push({ index, values: Array.from(g.dataSync()) }),
+    });
+    expect(seen.map((s) => s.index).sort()).toEqual([0, 1, 2]);
+    // w2 is used after w1 in the forward pass, so its gradient is complete before w1's.
+    expect(seen.findIndex((s) => s.index === 2)).toBeLessThan(seen.findIndex((s) => s.index === 0));
+    for (const s of seen) expect(s.values).toEqual(Array.from(grads[s.index]!.dataSync()));
+    expect(seen.find((s) => s.index === 1)!.values).toEqual([0, 0]);
+  });
 });

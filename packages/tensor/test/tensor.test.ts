@@ -76,3 +76,13 @@ describe('seeded random tensors', () => {
     expect(Math.max(...t.map(Math.abs))).toBeLessThanOrEqual(1);
   });
 });
+
+describe('copyInto', () => {
+  it('copies values at an offset, converting int32, and checks that they fit', () => {
+    const packed = new Float32Array(6).fill(-1);
+    tensor([1, 2]).copyInto(packed, 1);
+    tensor(new Int32Array([7, 8, 9]), [3], 'int32').copyInto(packed, 3);
+    expect(Array.from(packed)).toEqual([-1, 1, 2, 7, 8, 9]);
+    expect(() => tensor([1, 2, 3]).copyInto(new Float32Array(4), 2)).toThrow(/copyInto: 3 values do not fit in an array of 4 at offset 2/);
+  });
+});

@@ -111,10 +111,18 @@ export interface DataParallelOptions {
  * `@axon/models`): starts MPI and carries this process's rank and the job's size.
  */
 export class DataParallel {
+  /** This process's rank (0 runs fit's callbacks and progress bar). */
   readonly rank: number;
+  /** The number of processes in the job. */
   readonly size: number;
+  /** Gradient bytes summed per all-reduce. */
   readonly bucketBytes: number;
 
+  /**
+   * Starts MPI (idempotent) and reads this process's rank and the job's size.
+   *
+   * @throws Error if MPI is unavailable, or for an unknown option or a bucketBytes that is not an integer ≥ 4.
+   */
   constructor(options: DataParallelOptions = {}) {
     const known = new Set(['bucketBytes']);
     for (const key of Object.keys(options)) {
@@ -130,14 +138,17 @@ export class DataParallel {
     this.bucketBytes = bucketBytes;
   }
 
+  /** Sets `values` on every rank to those of `root`, in place. */
   broadcast(values: Float32Array, root = 0): void {
     broadcast(values, root);
   }
 
+  /** Sums `values` across ranks, in place (blocking). */
   allReduceSum(values: Float32Array): void {
     mpi('allReduce').allReduce(values, 'sum');
   }
 
+  /** Starts summing `values` on the communication thread; call the returned function to wait for it. */
   allReduceSumAsync(values: Float32Array): () => void {
     const binding = mpi('allReduceSumAsync');
     const id = binding.allReduceStart(values, 'sum');
@@ -148,6 +159,7 @@ export class DataParallel {
     };
   }
 
+  /** Stops every rank of the job with `message` (see {@link abort}). */
   abort(message: string): never {
     return abort(message);
   }

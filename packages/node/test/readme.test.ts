@@ -4,8 +4,9 @@
  *   stripped by TypeScript's transpiler; imports resolve to the workspace's built packages);
  * - ```json blocks parse;
  * - ```sh blocks pass `bash -n`; every `pnpm <script>` they name exists (at the root, or in the
- *   `--filter`ed package); every `node <file>` names a file of the built workspace; and the lines
- *   marked as short runs (`--limit`) run verbatim from the repository root;
+ *   `--filter`ed package); every `node <file>` (also under `mpirun`) names a file of the built
+ *   workspace; and the lines marked as short runs (`--limit`) run verbatim from the repository root
+ *   (mpirun ones where mpirun exists);
  * - ```text blocks are output or diagrams shown to the reader, not code.
  * A block without one of these languages fails the test, so nothing is skipped by accident.
  */
@@ -70,6 +71,9 @@ for (const dir of ['packages', 'examples', '.']) {
 
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
+const hasMpirun = spawnSync('mpirun', ['--version']).status === 0;
+const mpirunAsRoot = { OMPI_ALLOW_RUN_AS_ROOT: '1', OMPI_ALLOW_RUN_AS_ROOT_CONFIRM: '1', OMPI_MCA_rmaps_base_oversubscribe: '1' };
+
 describe('README code blocks', () => {
   it('finds the blocks (the root README example among them)', () => {
     expect(all.some((b) => b.file === 'README.md' && b.lang === 'js' && b.code.includes("from '@axon/node'"))).toBe(true);
@@ -118,10 +122,17 @@ describe('README code blocks', () => {
               const known = filter >= 0 ? packageScripts.get(words[filter + 1]!) : rootScripts;
               expect(known, `${name}: no package ${words[filter + 1]}`).toBeDefined();
               expect(known, `${name}: \`${command}\` names no script`).toContain(script);
-            } else if (words[0] === 'node') {
-              expect(existsSync(join(root, words[1]!)), `${name}: ${words[1]} does not exist (after pnpm build)`).toBe(true);
-              if (command.includes('--limit')) {
-                const r = spawnSync('node', words.slice(1), { cwd: root, encoding: 'utf8', timeout: 110_000 });
+            } else if (words[0] === 'node' || (words[0] === 'mpirun' && words.includes('node'))) {
+              const file = words[words.indexOf('node') + 1]!;
+              expect(existsSync(join(root, file)), `${name}: ${file} does not exist (after pnpm build)`).toBe(true);
+              if (command.includes('--limit') && (words[0] === 'node' || hasMpirun)) {
+                // mpirun refuses root unless told; CI runs as root. One thread per rank.
+                const r = spawnSync(words[0]!, words.slice(1), {
+                  cwd: root,
+                  encoding: 'utf8',
+                  timeout: 110_000,
+                  env: { ...process.env, ...mpirunAsRoot },
+                });
                 expect(r.status, `${name}: \`${command}\` exited ${r.status}:\n${r.stdout}\n${r.stderr}`).toBe(0);
               }
             }

@@ -2,7 +2,8 @@
  * `pnpm bench`: every benchmark side by side with the peer libraries, in one
  * run: the seed models against PyTorch, kernels against TensorFlow.js and raw
  * OpenBLAS, recurrent steps against tfjs and PyTorch, and the memory of ten
- * training epochs. Prints tables and writes results/latest.json. `--quick` for
+ * training epochs, and data-parallel training over Open MPI scaled on paper
+ * (distributed.js). Prints tables and writes results/latest.json. `--quick` for
  * a smoke run.
  */
 import { cpus } from 'node:os';
@@ -11,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { runKernelBenchmarks } from './kernels.js';
 import { runModelBenchmarks } from './models.js';
 import { runMemoryBenchmark } from './memory.js';
+import { runDistributedBenchmarks } from './distributed.js';
 import { writeJson } from './harness.js';
 
 const results = {
@@ -33,6 +35,8 @@ if (existsSync(fileURLToPath(rnnModule)) && !kernelsOnly) {
 
 if (!kernelsOnly) {
   results.memory = runMemoryBenchmark(quick ? { epochs: 2, limit: 4000 } : { epochs: 10 });
+  // Data-parallel training over Open MPI (skips itself, in one line, without mpirun or the binding).
+  results.distributed = await runDistributedBenchmarks();
 }
 
 const out = fileURLToPath(new URL('../results/latest.json', import.meta.url));

@@ -20,7 +20,7 @@ export interface DistributedStrategy {
   readonly rank: number;
   /** The number of processes training together. */
   readonly size: number;
-  /** Gradient bytes summed in one all-reduce (PyTorch DDP's bucket_cap_mb; 25 MiB there). */
+  /** Gradient bytes summed in one all-reduce (PyTorch DDP's bucket_cap_mb; 25 MiB there); the first bucket holds at most 1 MiB. */
   readonly bucketBytes: number;
   /** Sets `values` on every rank to those of rank `root` (default 0), in place. */
   broadcast(values: Float32Array, root?: number): void;
@@ -31,6 +31,9 @@ export interface DistributedStrategy {
   /** Stops every rank with this message: a failure on one rank must never leave the others waiting. */
   abort(message: string): never;
 }
+
+/** PyTorch DDP's first bucket (torch.distributed._DEFAULT_FIRST_BUCKET_BYTES). */
+const FIRST_BUCKET_BYTES = 1024 * 1024;
 
 const MEMBERS = ['broadcast', 'allReduceSum', 'allReduceSumAsync', 'abort'] as const;
 
@@ -86,9 +89,9 @@ interface Bucket {
 }
 
 /**
- * Sums the gradients of `variables` across ranks in buckets of about `bucketBytes`, each started
- * as soon as its last gradient is final. Buckets are filled in reverse variable order, the order in
- * which a backward pass finishes them.
+ * Sums the gradients of `variables` across ranks in buckets of about `bucketBytes` (the first one
+ * at most 1 MiB, as in DDP), each started as soon as its last gradient is final. Buckets are filled
+ * in reverse variable order, the order in which a backward pass finishes them.
  */
 export class GradientReducer {
   private readonly buckets: Bucket[] = [];
@@ -99,11 +102,13 @@ export class GradientReducer {
     private readonly variables: readonly Variable[],
   ) {
     const capacity = Math.max(1, Math.floor(strategy.bucketBytes / 4));
+    // As DDP: the first bucket is small (1 MiB at most), so communication starts early in the backward pass.
+    const firstCapacity = Math.min(capacity, FIRST_BUCKET_BYTES / 4);
     let current: { size: number; indices: number[] } = { size: 0, indices: [] };
     const groups = [current];
     for (let i = variables.length - 1; i >= 0; i--) {
       const size = variables[i]!.size;
-      if (current.size > 0 && current.size + size > capacity) {
+      if (current.size > 0 && current.size + size > (groups.length === 1 ? firstCapacity : capacity)) {
         current = { size: 0, indices: [] };
         groups.push(current);
       }

@@ -20,6 +20,13 @@
 
 namespace {
 
+std::string errorString(int rc) {
+  char text[MPI_MAX_ERROR_STRING];
+  int len = 0;
+  if (MPI_Error_string(rc, text, &len) != MPI_SUCCESS) return "error code " + std::to_string(rc);
+  return std::string(text, len);
+}
+
 struct Job {
   float* data;
   int64_t count;
@@ -75,7 +82,7 @@ class Comm {
       for (int64_t off = 0; off < job.count && err.empty(); off += chunk) {
         const int n = static_cast<int>(std::min(chunk, job.count - off));
         const int rc = MPI_Allreduce(MPI_IN_PLACE, job.data + off, n, MPI_FLOAT, job.op, MPI_COMM_WORLD);
-        if (rc != MPI_SUCCESS) err = "MPI_Allreduce failed with code " + std::to_string(rc);
+        if (rc != MPI_SUCCESS) err = "MPI_Allreduce failed: " + errorString(rc);
       }
       std::lock_guard<std::mutex> lock(mutex_);
       if (!err.empty() && error_.empty()) error_ = err;

@@ -118,6 +118,14 @@ describe.skipIf(!canRun)('data-parallel fit under mpirun', () => {
     expect(maxDifference(single.read().weights, three.read().weights)).toBeLessThan(5e-5); // float32 sums in another order, through 10 Adam steps (measured: 4e-6 CNN, 2e-7 LSTM)
   });
 
+  it('a last batch smaller than the ranks (1 sample on 2 ranks: one rank idle) still matches one process', () => {
+    // 160 samples in batches of 53: the fourth global batch has 1 sample, so rank 0's shard is empty.
+    const single = train('lstm', null, 'odd-single', ['--batch-size', '53']);
+    const two = train('lstm', 2, 'odd-2', ['--batch-size', '53']);
+    expect(maxDifference(single.read().weights, two.read().weights)).toBeLessThan(5e-5);
+    expect(maxDifference(two.read(0).weights, two.read(1).weights)).toBe(0);
+  });
+
   it('a rank that throws stops the job within seconds, naming the rank and the error', () => {
     const r = mpirun(2, [fixture, 'cnn', 'distributed', join(tmp, 'throw.json'), '--fail-at-step', '3', '--how', 'throw'], 60_000);
     expect(r.status).not.toBe(0);

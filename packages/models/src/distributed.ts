@@ -85,6 +85,7 @@ interface Bucket {
   /** Which variables it holds, and where. */
   slots: { index: number; offset: number }[];
   arrived: number;
+  /** Its all-reduce, once started. */
   wait: (() => void) | null;
 }
 
@@ -96,6 +97,8 @@ interface Bucket {
 export class GradientReducer {
   private readonly buckets: Bucket[] = [];
   private readonly where: { bucket: Bucket; offset: number }[] = [];
+  /** The next bucket to start: collectives must be issued in the same order on every rank. */
+  private nextToStart = 0;
 
   constructor(
     private readonly strategy: DistributedStrategy,
@@ -132,20 +135,35 @@ export class GradientReducer {
     return this.buckets.length;
   }
 
-  /** Takes the final gradient of variables[index]; starts its bucket's sum when the bucket is complete. */
+  /**
+   * Takes the final gradient of variables[index]. A complete bucket starts its sum once every bucket
+   * before it has started: the order in which gradients complete can differ between steps (and a
+   * rank with no samples completes them all at once), but every rank must issue its all-reduces in
+   * one order, or MPI would pair different buckets.
+   */
   onGradient = (index: number, grad: Tensor): void => {
     const { bucket, offset } = this.where[index]!;
     grad.copyInto(bucket.values, offset);
-    if (++bucket.arrived === bucket.slots.length) bucket.wait = this.strategy.allReduceSumAsync(bucket.values);
+    bucket.arrived++;
+    this.startReadyBuckets();
   };
+
+  private startReadyBuckets(): void {
+    while (this.nextToStart < this.buckets.length) {
+      const bucket = this.buckets[this.nextToStart]!;
+      if (bucket.arrived < bucket.slots.length) return;
+      bucket.wait = this.strategy.allReduceSumAsync(bucket.values);
+      this.nextToStart++;
+    }
+  }
 
   /** A step in which this rank has no samples: it still takes part, with zero gradients. */
   contributeZeros(): void {
     for (const bucket of this.buckets) {
       bucket.values.fill(0);
       bucket.arrived = bucket.slots.length;
-      bucket.wait = this.strategy.allReduceSumAsync(bucket.values);
     }
+    this.startReadyBuckets();
   }
 
   /** Waits for every bucket and returns the summed gradients, one per variable (valid until the next step). */
@@ -157,6 +175,7 @@ export class GradientReducer {
       bucket.wait();
       bucket.wait = null;
       bucket.arrived = 0;
+      this.nextToStart = 0;
       for (const { index, offset } of bucket.slots) {
         const v = this.variables[index]!;
         grads[index] = new Tensor(bucket.values.subarray(offset, offset + v.size), v.shape);

@@ -99,4 +99,24 @@ describe('GradientReducer', () => {
       expect(Array.from(g.dataSync())).toEqual(Array.from(grads[i]!.dataSync()));
     });
   });
+
+  it('starts the buckets in one order whatever order their gradients complete in (ranks must pair the same buckets)', () => {
+    const events: string[] = [];
+    const model = sequential([dense({ units: 4, inputShape: [3] }), dense({ units: 5 })]);
+    model.predict(tensor([[1, 2, 3]]));
+    const variables = model.trainableWeights; // kernel 3x4, bias 4, kernel 4x5, bias 5
+    const reducer = new GradientReducer(oneRank(4 * 5, events), variables); // buckets: [bias5], [kernel4x5], [bias4], [kernel3x4]
+    expect(reducer.bucketCount).toBe(4);
+    // The first layer's gradients arrive first: nothing may start before the last layer's bucket.
+    reducer.onGradient(0, tensor(new Array(12).fill(1), [3, 4]));
+    reducer.onGradient(1, tensor(new Array(4).fill(1)));
+    expect(events).toEqual([]);
+    reducer.onGradient(3, tensor(new Array(5).fill(1)));
+    expect(events).toEqual(['start 5']);
+    reducer.onGradient(2, tensor(new Array(20).fill(1), [4, 5]));
+    expect(events).toEqual(['start 5', 'start 20', 'start 4', 'start 12']);
+    reducer.finish();
+    reducer.contributeZeros();
+    expect(events.slice(-4)).toEqual(['start 5', 'start 20', 'start 4', 'start 12']);
+  });
 });

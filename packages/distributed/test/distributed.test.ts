@@ -126,6 +126,15 @@ describe.skipIf(!canRun)('data-parallel fit under mpirun', () => {
     expect(maxDifference(two.read(0).weights, two.read(1).weights)).toBe(0);
   });
 
+  it('ranks given different data stop at once with the difference, instead of waiting in a collective', () => {
+    const r = mpirun(2, [fixture, 'cnn', 'distributed', join(tmp, 'mismatch.json'), '--rank1-samples', '100'], 60_000);
+    expect(r.status).not.toBe(0);
+    expect(r.seconds).toBeLessThan(30);
+    expect(r.output).toMatch(
+      /fit: every rank must train on the same shape of data and model; rank 1 differs from rank 0 in samples \(100 here, 160 on rank 0\)/,
+    );
+  });
+
   it('a rank that throws stops the job within seconds, naming the rank and the error', () => {
     const r = mpirun(2, [fixture, 'cnn', 'distributed', join(tmp, 'throw.json'), '--fail-at-step', '3', '--how', 'throw'], 60_000);
     expect(r.status).not.toBe(0);

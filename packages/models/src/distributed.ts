@@ -191,3 +191,22 @@ export interface DataParallelShare {
   /** This rank's samples / the global batch's samples. */
   readonly fraction: number;
 }
+
+/**
+ * Fails (on every rank that differs, which then aborts the job) unless every rank runs fit with the
+ * same shape of work: a rank with more steps than another would wait forever in a collective, and
+ * one with other weight sizes would sum unrelated gradients.
+ */
+export function checkSameOnAllRanks(strategy: DistributedStrategy, method: string, facts: Record<string, number>): void {
+  const names = Object.keys(facts);
+  const ours = Float32Array.from(names.map((k) => facts[k]!));
+  const chief = Float32Array.from(ours);
+  strategy.broadcast(chief, 0);
+  const different = names.filter((_, i) => chief[i] !== ours[i]);
+  if (different.length > 0) {
+    throw new Error(
+      `${method}: every rank must train on the same shape of data and model; rank ${strategy.rank} differs from rank 0 in ` +
+        different.map((k) => `${k} (${facts[k]} here, ${chief[names.indexOf(k)]} on rank 0)`).join(', '),
+    );
+  }
+}

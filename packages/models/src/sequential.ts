@@ -30,6 +30,7 @@ import {
   type DataParallelShare,
   GradientReducer,
   broadcastWeights,
+  checkSameOnAllRanks,
   checkStrategy,
   shardOf,
   type DistributedStrategy,
@@ -847,7 +848,18 @@ export class Sequential implements TrainableModel {
     const callbacks = new CallbackList(
       chief ? [...(verbose ? [new ProgbarLogger(args.output)] : []), ...userCallbacks, history] : [history],
     );
-    if (strategy) broadcastWeights(strategy, this.weights);
+    if (strategy) {
+      checkSameOnAllRanks(strategy, 'fit', {
+        samples,
+        batchSize,
+        epochs,
+        initialEpoch,
+        validationSamples: validation ? validation.x.shape[0]! : 0,
+        weights: this.weights.length,
+        parameters: this.weights.reduce((n, w) => n + w.size, 0),
+      });
+      broadcastWeights(strategy, this.weights);
+    }
     const reducer = strategy ? new GradientReducer(strategy, this.trainableWeights) : null;
     // Rank 0's decision to stop (EarlyStopping, TerminateOnNaN, ...) reaches every rank.
     const agreeOnStop = (): void => {

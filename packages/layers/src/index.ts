@@ -3,6 +3,7 @@ export * from './serialization.js';
 export * from './activations.js';
 export * from './initializers.js';
 export * from './regularizers.js';
+export { checkOptions, closestOption } from './options.js';
 export * from './layer.js';
 export {
   InputLayer,

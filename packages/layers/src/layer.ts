@@ -7,6 +7,7 @@ import { Tensor, Variable, add, clone, keep, noGrad, scalar, type DType } from '
 import { getInitializer, type InitializerIdentifier } from './initializers.js';
 import { getRegularizer, type Regularizer, type RegularizerIdentifier } from './regularizers.js';
 import { camelCaseKeys, isSerializedObject, serializedClassName, toSnakeCase, type SerializedObject } from './serialization.js';
+import { checkOptions } from './options.js';
 import { checkShapeArg, formatShape, shapeCompatible, type Shape } from './shape.js';
 
 /** Arguments every layer accepts (Keras' base layer keyword arguments); each layer's own Args extend them. */
@@ -25,6 +26,17 @@ export interface LayerArgs {
   dtype?: DType;
   /** Initial weight values, set right after the first build (Keras order). */
   weights?: Tensor[];
+}
+
+/** The options every layer takes (LayerArgs). */
+export const LAYER_OPTIONS: readonly string[] = ['name', 'inputShape', 'batchInputShape', 'batchSize', 'trainable', 'dtype', 'weights'];
+
+/** Marks constructor arguments that come from a saved config (not checked for unknown options). */
+const FROM_CONFIG = Symbol('axon.fromConfig');
+
+/** Whether constructor arguments come from a saved config (fromConfig), whose keys are not checked. */
+export function isFromConfig(args: object | null | undefined): boolean {
+  return (args as { [FROM_CONFIG]?: boolean } | null | undefined)?.[FROM_CONFIG] === true;
 }
 
 /** Keyword arguments of `call` / `apply`. Recurrent layers add their own (initialState, ...). */
@@ -149,6 +161,13 @@ export abstract class Layer {
    *   'float32' or 'int32'.
    */
   constructor(args: LayerArgs = {}) {
+    // A class that lists its options (a static `optionNames`, declared on the class itself) refuses
+    // others: `dense({ unit: 3 })` fails instead of being ignored. Configs read from a file
+    // (fromConfig) are not checked: Keras and tfjs write keys a layer may legitimately not use.
+    const own = Object.hasOwn(new.target, 'optionNames') ? (new.target as { optionNames?: readonly string[] }).optionNames : undefined;
+    if (own && !isFromConfig(args)) {
+      checkOptions(new.target.name === 'ActivationLayer' ? 'Activation' : new.target.name, args, [...LAYER_OPTIONS, ...own]);
+    }
     if (args.name !== undefined && (typeof args.name !== 'string' || args.name === '')) {
       throw new Error(`${this.getClassName()}: name must be a non-empty string, got ${JSON.stringify(args.name)}`);
     }
@@ -436,7 +455,8 @@ export abstract class Layer {
    * (`{class_name: 'DTypePolicy', config: {name}}`) are accepted too.
    */
   static fromConfig<T extends Layer>(this: new (args: never) => T, config: Record<string, unknown>): T {
-    const args = camelCaseKeys(config);
+    const args: Record<string | symbol, unknown> = camelCaseKeys(config);
+    args[FROM_CONFIG] = true;
     const dtype = args.dtype as { config?: { name?: unknown } } | string | undefined;
     if (typeof dtype === 'object' && dtype !== null) args.dtype = dtype.config?.name ?? 'float32';
     if (args.batchShape !== undefined && args.batchInputShape === undefined) args.batchInputShape = args.batchShape;

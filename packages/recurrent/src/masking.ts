@@ -12,6 +12,8 @@ export interface MaskingArgs extends LayerArgs {
  * timesteps] goes to the following layers, and masked steps are zeroed (Keras).
  */
 export class Masking extends Layer {
+  /** The options this layer takes besides LayerArgs' (others are errors). */
+  static readonly optionNames: readonly string[] = ['maskValue'];
   static override className = 'Masking';
   /** The padding value whose timesteps are masked. */
   readonly maskValue: number;

@@ -5,6 +5,9 @@
  * (`lstm_1/kernel`, `lstm_1/recurrent_kernel`, `lstm_1/bias`).
  */
 import {
+  LAYER_OPTIONS,
+  checkOptions,
+  isFromConfig,
   Layer,
   formatShape,
   isShapeList,
@@ -81,6 +84,19 @@ function withInputShape<T extends BaseRNNArgs>(args: T): T {
  * states are carried over and the output repeats the previous one.
  */
 export class RNN extends Layer {
+  /** The options this layer takes besides LayerArgs' (others are errors). */
+  static readonly optionNames: readonly string[] = [
+    'returnSequences',
+    'returnState',
+    'goBackwards',
+    'stateful',
+    'unroll',
+    'inputDim',
+    'inputLength',
+    'zeroOutputForMask',
+    'activityRegularizer',
+    'cell',
+  ];
   static override className = 'RNN';
   /** The cell run at each step (its weights are the layer's). */
   readonly cell: RNNCell;
@@ -350,10 +366,38 @@ export interface SimpleRNNArgs extends BaseRNNArgs, SimpleRNNCellArgs {}
  * `<name>/recurrent_kernel` [units, units], `<name>/bias` [units]. Make one with {@link simpleRNN}.
  */
 export class SimpleRNN extends RNN {
+  /** The options this layer takes besides LayerArgs' (others are errors). */
+  static readonly options: readonly string[] = [
+    'returnSequences',
+    'returnState',
+    'goBackwards',
+    'stateful',
+    'unroll',
+    'inputDim',
+    'inputLength',
+    'zeroOutputForMask',
+    'activityRegularizer',
+    'units',
+    'activation',
+    'useBias',
+    'kernelInitializer',
+    'recurrentInitializer',
+    'biasInitializer',
+    'kernelRegularizer',
+    'recurrentRegularizer',
+    'biasRegularizer',
+    'kernelConstraint',
+    'recurrentConstraint',
+    'biasConstraint',
+    'dropout',
+    'recurrentDropout',
+  ];
   static override className = 'SimpleRNN';
 
   /** @throws Error as the {@link RNN} and {@link SimpleRNNCell} constructors do. */
   constructor(args: SimpleRNNArgs) {
+    // Checked here, before the cell is made from them (the base class sees them with the cell added).
+    if (!isFromConfig(args)) checkOptions('SimpleRNN', args, [...LAYER_OPTIONS, ...SimpleRNN.options]);
     const { name, cell } = ownCell('simple_rnn', args, (a) => new SimpleRNNCell(a));
     super(rnnArgs(args, name, cell));
   }
@@ -374,10 +418,41 @@ export interface GRUArgs extends BaseRNNArgs, GRUCellArgs {}
  * resetAfter). Make one with {@link gru}.
  */
 export class GRU extends RNN {
+  /** The options this layer takes besides LayerArgs' (others are errors). */
+  static readonly options: readonly string[] = [
+    'returnSequences',
+    'returnState',
+    'goBackwards',
+    'stateful',
+    'unroll',
+    'inputDim',
+    'inputLength',
+    'zeroOutputForMask',
+    'activityRegularizer',
+    'units',
+    'activation',
+    'useBias',
+    'kernelInitializer',
+    'recurrentInitializer',
+    'biasInitializer',
+    'kernelRegularizer',
+    'recurrentRegularizer',
+    'biasRegularizer',
+    'kernelConstraint',
+    'recurrentConstraint',
+    'biasConstraint',
+    'dropout',
+    'recurrentDropout',
+    'recurrentActivation',
+    'resetAfter',
+    'implementation',
+  ];
   static override className = 'GRU';
 
   /** @throws Error as the {@link RNN} and {@link GRUCell} constructors do. */
   constructor(args: GRUArgs) {
+    // Checked here, before the cell is made from them (the base class sees them with the cell added).
+    if (!isFromConfig(args)) checkOptions('GRU', args, [...LAYER_OPTIONS, ...GRU.options]);
     const { name, cell } = ownCell('gru', args, (a) => new GRUCell(a));
     super(rnnArgs(args, name, cell));
   }
@@ -403,10 +478,41 @@ export interface LSTMArgs extends BaseRNNArgs, LSTMCellArgs {}
  * `<name>/recurrent_kernel` [units, 4·units], `<name>/bias` [4·units]. Make one with {@link lstm}.
  */
 export class LSTM extends RNN {
+  /** The options this layer takes besides LayerArgs' (others are errors). */
+  static readonly options: readonly string[] = [
+    'returnSequences',
+    'returnState',
+    'goBackwards',
+    'stateful',
+    'unroll',
+    'inputDim',
+    'inputLength',
+    'zeroOutputForMask',
+    'activityRegularizer',
+    'units',
+    'activation',
+    'useBias',
+    'kernelInitializer',
+    'recurrentInitializer',
+    'biasInitializer',
+    'kernelRegularizer',
+    'recurrentRegularizer',
+    'biasRegularizer',
+    'kernelConstraint',
+    'recurrentConstraint',
+    'biasConstraint',
+    'dropout',
+    'recurrentDropout',
+    'recurrentActivation',
+    'unitForgetBias',
+    'implementation',
+  ];
   static override className = 'LSTM';
 
   /** @throws Error as the {@link RNN} and {@link LSTMCell} constructors do. */
   constructor(args: LSTMArgs) {
+    // Checked here, before the cell is made from them (the base class sees them with the cell added).
+    if (!isFromConfig(args)) checkOptions('LSTM', args, [...LAYER_OPTIONS, ...LSTM.options]);
     const { name, cell } = ownCell('lstm', args, (a) => new LSTMCell(a));
     super(rnnArgs(args, name, cell));
   }

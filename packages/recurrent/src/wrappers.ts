@@ -57,6 +57,8 @@ function reverseTime(y: Tensor): Tensor {
  * steps output zeros (as Keras forces for Bidirectional).
  */
 export class Bidirectional extends Layer {
+  /** The options this layer takes besides LayerArgs' (others are errors). */
+  static readonly optionNames: readonly string[] = ['layer', 'mergeMode', 'backwardLayer'];
   static override className = 'Bidirectional';
   /** The forward copy of the wrapped layer (named `forward_<layer>`). */
   readonly forwardLayer: RNN;
@@ -228,6 +230,8 @@ export interface TimeDistributedArgs extends LayerArgs {
  * Keras 2 and TensorFlow.js.
  */
 export class TimeDistributed extends Layer {
+  /** The options this layer takes besides LayerArgs' (others are errors). */
+  static readonly optionNames: readonly string[] = ['layer'];
   static override className = 'TimeDistributed';
   /** The wrapped layer. */
   readonly layer: Layer;

@@ -41,6 +41,24 @@ export interface Conv2DArgs extends LayerArgs, KernelBiasArgs {
  * Make one with {@link conv2d}.
  */
 export class Conv2D extends Layer {
+  /** The options this layer takes besides LayerArgs' (others are errors). */
+  static readonly optionNames: readonly string[] = [
+    'activation',
+    'useBias',
+    'kernelInitializer',
+    'biasInitializer',
+    'kernelRegularizer',
+    'biasRegularizer',
+    'activityRegularizer',
+    'kernelConstraint',
+    'biasConstraint',
+    'filters',
+    'kernelSize',
+    'strides',
+    'padding',
+    'dataFormat',
+    'dilationRate',
+  ];
   static override className = 'Conv2D';
   /** Output channels. */
   readonly filters: number;

@@ -37,6 +37,8 @@ export interface InputLayerArgs {
  * its input through after checking the shape (as Keras' InputLayer).
  */
 export class InputLayer extends Layer {
+  /** The options this layer takes besides LayerArgs' (others are errors). */
+  static readonly optionNames: readonly string[] = ['sparse'];
   static override className = 'InputLayer';
   /** Always false (sparse inputs are not supported). */
   readonly sparse: boolean;
@@ -99,6 +101,20 @@ export interface DenseArgs extends LayerArgs, KernelBiasArgs {
  * Make one with {@link dense}.
  */
 export class Dense extends Layer {
+  /** The options this layer takes besides LayerArgs' (others are errors). */
+  static readonly optionNames: readonly string[] = [
+    'activation',
+    'useBias',
+    'kernelInitializer',
+    'biasInitializer',
+    'kernelRegularizer',
+    'biasRegularizer',
+    'activityRegularizer',
+    'kernelConstraint',
+    'biasConstraint',
+    'units',
+    'inputDim',
+  ];
   static override className = 'Dense';
   /** Output size. */
   readonly units: number;
@@ -211,6 +227,8 @@ export interface FlattenArgs extends LayerArgs {
 
 /** [batch, ...] → [batch, prod(...)]: Keras `Flatten`, e.g. between convolutions and Dense layers. */
 export class Flatten extends Layer {
+  /** The options this layer takes besides LayerArgs' (others are errors). */
+  static readonly optionNames: readonly string[] = ['dataFormat'];
   static override className = 'Flatten';
   private readonly dataFormat: 'channelsLast' | null;
 
@@ -257,6 +275,8 @@ export interface ReshapeArgs extends LayerArgs {
 
 /** [batch, ...] → [batch, ...targetShape]: Keras `Reshape`. */
 export class Reshape extends Layer {
+  /** The options this layer takes besides LayerArgs' (others are errors). */
+  static readonly optionNames: readonly string[] = ['targetShape'];
   static override className = 'Reshape';
   /** The per-sample output shape (may hold one -1). */
   readonly targetShape: number[];
@@ -340,6 +360,8 @@ export interface DropoutArgs extends LayerArgs {
  * probability `rate` and the survivors are scaled by 1/(1-rate); otherwise identity.
  */
 export class Dropout extends Layer {
+  /** The options this layer takes besides LayerArgs' (others are errors). */
+  static readonly optionNames: readonly string[] = ['rate', 'noiseShape', 'seed'];
   static override className = 'Dropout';
   /** Fraction of the inputs dropped in training. */
   readonly rate: number;
@@ -425,6 +447,8 @@ export interface ActivationArgs extends LayerArgs {
 
 /** Applies an activation function: Keras `Activation` (serialized as className 'Activation'). */
 export class ActivationLayer extends Layer {
+  /** The options this layer takes besides LayerArgs' (others are errors). */
+  static readonly optionNames: readonly string[] = ['activation'];
   static override className = 'Activation';
   /** The activation applied. */
   readonly activation: Activation;

@@ -27,6 +27,17 @@ export interface EmbeddingArgs extends LayerArgs {
 
 /** Maps integer indices [batch, ...] to rows of the `embeddings` matrix [inputDim, outputDim]: output [batch, ..., outputDim]. */
 export class Embedding extends Layer {
+  /** The options this layer takes besides LayerArgs' (others are errors). */
+  static readonly optionNames: readonly string[] = [
+    'inputDim',
+    'outputDim',
+    'embeddingsInitializer',
+    'embeddingsRegularizer',
+    'activityRegularizer',
+    'embeddingsConstraint',
+    'maskZero',
+    'inputLength',
+  ];
   static override className = 'Embedding';
   /** Vocabulary size. */
   readonly inputDim: number;

@@ -44,6 +44,22 @@ export interface BatchNormalizationArgs extends LayerArgs {
  * Weights, in Keras order: gamma, beta (trainable), moving_mean, moving_variance.
  */
 export class BatchNormalization extends Layer {
+  /** The options this layer takes besides LayerArgs' (others are errors). */
+  static readonly optionNames: readonly string[] = [
+    'axis',
+    'momentum',
+    'epsilon',
+    'center',
+    'scale',
+    'betaInitializer',
+    'gammaInitializer',
+    'movingMeanInitializer',
+    'movingVarianceInitializer',
+    'betaRegularizer',
+    'gammaRegularizer',
+    'betaConstraint',
+    'gammaConstraint',
+  ];
   static override className = 'BatchNormalization';
   /** The feature axis (may be negative). */
   readonly axis: number;

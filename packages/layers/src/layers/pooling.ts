@@ -75,6 +75,8 @@ abstract class Pooling2D extends Layer {
  * each output the largest value of its window. Make one with {@link maxPooling2d}.
  */
 export class MaxPooling2D extends Pooling2D {
+  /** The options this layer takes besides LayerArgs' (others are errors). */
+  static readonly optionNames: readonly string[] = ['poolSize', 'strides', 'padding', 'dataFormat'];
   static override className = 'MaxPooling2D';
   protected pool(x: Tensor): Tensor {
     return maxPool2d(x, this.poolSize, this.strides, this.padding);
@@ -97,6 +99,8 @@ export const maxPooling2d = (args: Pooling2DArgs = {}): MaxPooling2D => new MaxP
  * average. Make one with {@link averagePooling2d}.
  */
 export class AveragePooling2D extends Pooling2D {
+  /** The options this layer takes besides LayerArgs' (others are errors). */
+  static readonly optionNames: readonly string[] = ['poolSize', 'strides', 'padding', 'dataFormat'];
   static override className = 'AveragePooling2D';
   protected pool(x: Tensor): Tensor {
     return avgPool2d(x, this.poolSize, this.strides, this.padding);
@@ -148,6 +152,8 @@ abstract class GlobalPooling2D extends Layer {
 
 /** The largest value of each channel over the whole image (Keras `GlobalMaxPooling2D`): [b, h, w, c] → [b, c]. */
 export class GlobalMaxPooling2D extends GlobalPooling2D {
+  /** The options this layer takes besides LayerArgs' (others are errors). */
+  static readonly optionNames: readonly string[] = ['dataFormat', 'keepdims'];
   static override className = 'GlobalMaxPooling2D';
   protected reduce(x: Tensor): Tensor {
     return max(x, [1, 2], this.keepdims);
@@ -159,6 +165,8 @@ export const globalMaxPooling2d = (args: GlobalPooling2DArgs = {}): GlobalMaxPoo
 
 /** The mean of each channel over the whole image (Keras `GlobalAveragePooling2D`): [b, h, w, c] → [b, c]. */
 export class GlobalAveragePooling2D extends GlobalPooling2D {
+  /** The options this layer takes besides LayerArgs' (others are errors). */
+  static readonly optionNames: readonly string[] = ['dataFormat', 'keepdims'];
   static override className = 'GlobalAveragePooling2D';
   protected reduce(x: Tensor): Tensor {
     return mean(x, [1, 2], this.keepdims);

@@ -188,6 +188,12 @@ describe('configs (tfjs camelCase) and their round trip', () => {
       },
     });
     expect(pad.computeOutputShape([null, 2, 2, 1])).toEqual([null, 3, 3, 1]);
+    expect(() => deserializeLayer({ className: 'MaxPooling1D', config: { name: 'm', data_format: 'channels_first' } })).toThrow(
+      /Layer m: dataFormat must be 'channelsLast'/,
+    );
+    expect(() => deserializeLayer({ className: 'UpSampling2D', config: { name: 'u', interpolation: 'bilinear' } })).toThrow(
+      /Layer u: interpolation must be 'nearest'/,
+    );
     const g = deserializeLayer({ className: 'GlobalMaxPooling1D', config: { data_format: 'channels_last', keepdims: false } });
     expect(g.computeOutputShape([null, 5, 4])).toEqual([null, 4]);
   });

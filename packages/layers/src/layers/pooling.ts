@@ -193,6 +193,8 @@ export interface Pooling1DArgs extends LayerArgs {
   strides?: number | [number] | null;
   /** 'valid' (default) or 'same'; padded cells never count. */
   padding?: PaddingMode;
+  /** Only channels-last ([batch, steps, channels]) is supported; Keras writes it, tfjs does not. */
+  dataFormat?: 'channelsLast' | 'channels_last';
 }
 
 /** `n` or `[n]` as a positive integer, naming the layer and option in errors. */
@@ -219,6 +221,7 @@ abstract class Pooling1D extends Layer {
     this.poolSize = single(this.name, 'poolSize', args.poolSize ?? 2);
     this.strides = args.strides == null ? this.poolSize : single(this.name, 'strides', args.strides);
     this.padding = paddingOption(this.name, args.padding);
+    channelsLastOnly(this.name, args.dataFormat);
     this.inputSpec = [{ ndim: 3 }];
   }
 
@@ -253,7 +256,7 @@ abstract class Pooling1D extends Layer {
  */
 export class MaxPooling1D extends Pooling1D {
   /** The options this layer takes besides LayerArgs' (others are errors). */
-  static readonly optionNames: readonly string[] = ['poolSize', 'strides', 'padding'];
+  static readonly optionNames: readonly string[] = ['poolSize', 'strides', 'padding', 'dataFormat'];
   static override className = 'MaxPooling1D';
   protected pool(x: Tensor, poolSize: [number, number], strides: [number, number]): Tensor {
     return maxPool2d(x, poolSize, strides, this.padding);
@@ -277,7 +280,7 @@ export const maxPooling1d = (args: Pooling1DArgs = {}): MaxPooling1D => new MaxP
  */
 export class AveragePooling1D extends Pooling1D {
   /** The options this layer takes besides LayerArgs' (others are errors). */
-  static readonly optionNames: readonly string[] = ['poolSize', 'strides', 'padding'];
+  static readonly optionNames: readonly string[] = ['poolSize', 'strides', 'padding', 'dataFormat'];
   static override className = 'AveragePooling1D';
   protected pool(x: Tensor, poolSize: [number, number], strides: [number, number]): Tensor {
     return avgPool2d(x, poolSize, strides, this.padding);

@@ -2,7 +2,7 @@
  * The 1-D pooling and reshaping layers beyond the PyTorch fixtures (scripts/make-fixtures-shape.py):
  * output shapes, configs and their round trip, defaults, errors, unknown options.
  */
-import { randomNormal, setSeed, tensor, type Tensor } from '@axon/tensor';
+import { randomNormal, setSeed, sum, tensor, valueAndGrads, type Tensor } from '@axon/tensor';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
   averagePooling1d,
@@ -30,6 +30,23 @@ describe.each(BACKENDS)('shape layers on the %s backend', (backend) => {
   beforeEach(() => {
     useBackend(backend);
     setSeed(7);
+  });
+
+  it('globalAveragePooling1d averages only the unmasked steps; globalMaxPooling1d ignores the mask', () => {
+    const x = tensor([1, 10, 3, 30, 5, 50, 2, 20, 4, 40, 6, 60], [2, 3, 2]);
+    const mask = tensor([1, 1, 0, 1, 0, 0], [2, 3]);
+    expect(values(globalAveragePooling1d().apply(x, { mask }) as Tensor)).toEqual([2, 20, 2, 20]);
+    const kept = globalAveragePooling1d({ keepdims: true }).apply(x, { mask }) as Tensor;
+    expect(kept.shape).toEqual([2, 1, 2]);
+    expect(values(kept)).toEqual([2, 20, 2, 20]);
+    expect(values(globalAveragePooling1d().apply(x) as Tensor)).toEqual([3, 30, 4, 40]);
+    expect(values(globalMaxPooling1d().apply(x, { mask }) as Tensor)).toEqual([5, 50, 6, 60]);
+    expect(globalAveragePooling1d().computeMask(x, mask)).toBeNull();
+    expect(() => globalAveragePooling1d({ name: 'g' }).apply(x, { mask: tensor([1, 1], [2, 1]) })).toThrow(
+      /Layer g: the mask of shape \[2,1\] does not fit the input of shape \[2,3,2\]/,
+    );
+    const grads = valueAndGrads(() => sum(globalAveragePooling1d().apply(x, { mask }) as Tensor), [x]).grads[0]!;
+    expect(values(grads)).toEqual([0.5, 0.5, 0.5, 0.5, 0, 0, 1, 1, 0, 0, 0, 0]);
   });
 
   describe('output shapes agree with computeOutputShape', () => {

@@ -13,13 +13,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { randomNormal, setSeed } from '@axon/tensor';
+import { randomNormal, setSeed, tensor } from '@axon/tensor';
 import {
   averagePooling1d,
   conv2d,
   cropping1d,
   cropping2d,
   dense,
+  embedding,
   flatten,
   globalAveragePooling1d,
   globalMaxPooling1d,
@@ -118,6 +119,30 @@ describe('a model of these layers saved by Axon loads in Axon with identical pre
       expect(Array.from(loaded.predict(x).dataSync())).toEqual(Array.from(model.predict(x).dataSync()));
     });
   }
+
+  it('globalAveragePooling1d after embedding({ maskZero }) ignores the padding steps, before and after loading', async () => {
+    setSeed(14);
+    const model = sequential([
+      embedding({ inputDim: 6, outputDim: 4, maskZero: true, inputShape: [null] }),
+      globalAveragePooling1d(),
+      dense({ units: 2 }),
+    ]);
+    const short = tensor([3, 1, 0, 0, 0, 5, 2, 4, 0, 0], [2, 5]);
+    const unpadded = [tensor([3, 1], [1, 2]), tensor([5, 2, 4], [1, 3])];
+    const target = join(dir, 'masked');
+    await model.save(target);
+    const loaded = await loadModel(target);
+    for (const m of [model, loaded]) {
+      const padded = Array.from(m.predict(short).dataSync());
+      // The same sequences without padding, through the layers one by one (no mask at all).
+      const direct = unpadded.flatMap((seq) => {
+        let y = seq;
+        for (const layer of m.layers) y = layer.apply(y) as typeof y;
+        return Array.from(y.dataSync());
+      });
+      expect(maxAbsDiff(padded, direct)).toBeLessThan(1e-6);
+    }
+  });
 
   it('writes Keras snake_case configs', async () => {
     setSeed(12);

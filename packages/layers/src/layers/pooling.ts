@@ -1,5 +1,5 @@
-import { avgPool2d, max, maxPool2d, mean, reshape, type Tensor } from '@axon/tensor';
-import { Layer, registerLayer, type LayerArgs } from '../layer.js';
+import { avgPool2d, cast, div, max, maxPool2d, mean, mul, reshape, sum, type Tensor } from '@axon/tensor';
+import { Layer, registerLayer, type CallKwargs, type LayerArgs } from '../layer.js';
 import { formatShape, normalizePair, singleShape, type Shape } from '../shape.js';
 import { channelsLastOnly, convOutputLength, oneTensor, paddingOption, type PaddingMode } from './util.js';
 
@@ -366,6 +366,21 @@ export class GlobalAveragePooling1D extends GlobalPooling1D {
   static override className = 'GlobalAveragePooling1D';
   protected reduce(x: Tensor): Tensor {
     return mean(x, [1], this.keepdims);
+  }
+
+  /** With a mask ([batch, steps] of 0/1, e.g. from Embedding's maskZero) only the unmasked steps are averaged, as in Keras. */
+  override call(inputs: Tensor | Tensor[], kwargs: CallKwargs = {}): Tensor {
+    const x = oneTensor(this.name, inputs);
+    const mask = kwargs.mask;
+    if (!mask) return this.reduce(x);
+    const [batch, steps] = x.shape as [number, number, number];
+    if (mask.rank !== 2 || mask.shape[0] !== batch || mask.shape[1] !== steps) {
+      throw new Error(
+        `Layer ${this.name}: the mask of shape ${formatShape(mask.shape)} does not fit the input of shape ${formatShape(x.shape)}`,
+      );
+    }
+    const m = reshape(cast(mask, 'float32'), [batch, steps, 1]);
+    return div(sum(mul(x, m), [1], this.keepdims), sum(m, [1], this.keepdims));
   }
 }
 registerLayer(GlobalAveragePooling1D);

@@ -4,7 +4,19 @@ import { checkGradients } from '@axon/tensor/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
   activation,
+  averagePooling1d,
   averagePooling2d,
+  cropping1d,
+  cropping2d,
+  globalAveragePooling1d,
+  globalMaxPooling1d,
+  maxPooling1d,
+  permute,
+  repeatVector,
+  upSampling1d,
+  upSampling2d,
+  zeroPadding1d,
+  zeroPadding2d,
   batchNormalization,
   conv2d,
   dense,
@@ -481,6 +493,24 @@ describe.each(BACKENDS)('layers on the %s backend', (backend) => {
           activation: 'softmax',
           kernelInitializer: { className: 'VarianceScaling', config: { scale: 2, mode: 'fan_out', distribution: 'uniform', seed: 1 } },
         }),
+        // 1-D pooling and reshaping layers (more in shape.test.ts)
+        maxPooling1d({ poolSize: 3, strides: 1, padding: 'same' }),
+        averagePooling1d(),
+        globalMaxPooling1d({ keepdims: true }),
+        globalAveragePooling1d(),
+        upSampling1d({ size: 3 }),
+        upSampling2d({ size: [1, 2] }),
+        zeroPadding1d({ padding: [0, 2] }),
+        zeroPadding2d({ padding: [1, 2] }),
+        cropping1d({ cropping: 2 }),
+        cropping2d({
+          cropping: [
+            [1, 0],
+            [0, 1],
+          ],
+        }),
+        permute({ dims: [2, 3, 1] }),
+        repeatVector({ n: 4 }),
       ];
       const seen = new Set<string>();
       for (const layer of layers) {

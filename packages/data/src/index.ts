@@ -11,3 +11,11 @@ export {
   type ImageSplit,
   type LoadOptions,
 } from './fashion-mnist.js';
+export {
+  loadSpamAssassin,
+  emailText,
+  SPAM_ASSASSIN_GROUPS,
+  type SpamAssassinOptions,
+  type TextDataset,
+  type TextSplit,
+} from './spam-assassin.js';

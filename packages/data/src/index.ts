@@ -16,6 +16,7 @@ export {
   emailText,
   SPAM_ASSASSIN_GROUPS,
   type SpamAssassinOptions,
+  type SpamAssassinGroup,
   type TextDataset,
   type TextSplit,
 } from './spam-assassin.js';

@@ -9,14 +9,22 @@ interface CorpusEmail {
   text: string;
 }
 
+/** One group of the SpamAssassin corpus. */
+export interface SpamAssassinGroup {
+  /** 0 ham, 1 spam. */
+  readonly label: 0 | 1;
+  /** Number of messages in the group. */
+  readonly count: number;
+}
+
 /** The corpus' groups: ham (label 0) and spam (label 1), with their sizes (6046 messages in all). */
-export const SPAM_ASSASSIN_GROUPS = {
+export const SPAM_ASSASSIN_GROUPS: Readonly<Record<string, SpamAssassinGroup>> = {
   'easy-ham-1': { label: 0, count: 2500 },
   'easy-ham-2': { label: 0, count: 1400 },
   'hard-ham-1': { label: 0, count: 250 },
   'spam-1': { label: 1, count: 500 },
   'spam-2': { label: 1, count: 1396 },
-} as const;
+};
 
 /** One split of a labelled text data set: the texts, their labels and where each came from. */
 export interface TextSplit {
@@ -155,7 +163,7 @@ export function loadSpamAssassin(options: SpamAssassinOptions = {}): TextDataset
   for (const label of [0, 1]) {
     const members = emails
       .filter((e) => {
-        const group = SPAM_ASSASSIN_GROUPS[e.group as keyof typeof SPAM_ASSASSIN_GROUPS];
+        const group = Object.hasOwn(SPAM_ASSASSIN_GROUPS, e.group) ? SPAM_ASSASSIN_GROUPS[e.group] : undefined;
         if (!group) throw new Error(`loadSpamAssassin: unexpected corpus group '${e.group}'`);
         return group.label === label;
       })

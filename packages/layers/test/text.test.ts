@@ -17,14 +17,21 @@ describe('TextVectorization', () => {
   });
 
   it('adapts as Keras: descending count, ties by descending code-point order of the token', () => {
-    // The Keras documentation's adapt example (["foo", "bar", "baz"]); Keras' IndexLookup sorts with
-    // np.lexsort((tokens, counts))[::-1], so equal counts come in descending token order.
+    // The Keras documentation's adapt example (also Keras' test_adapt_flow): counts bar 2, baz 2,
+    // foo 1, bada 1, boom 1. Keras' IndexLookup sorts with np.lexsort((tokens, counts))[::-1], so
+    // equal counts come in descending token order: baz before bar, foo before boom before bada.
     const layer = textVectorization({ maxTokens: 5000, outputSequenceLength: 4 });
-    layer.adapt(['foo', 'bar', 'baz']);
-    expect(layer.getVocabulary()).toEqual(['', '[UNK]', 'foo', 'baz', 'bar']);
+    layer.adapt(['foo bar', 'bar baz', 'baz bada boom']);
+    expect(layer.getVocabulary()).toEqual(['', '[UNK]', 'baz', 'bar', 'foo', 'boom', 'bada']);
     expect(layer.apply(['foo qux bar', 'qux baz']).toArray()).toEqual([
-      [2, 1, 4, 0],
-      [1, 3, 0, 0],
+      [4, 1, 3, 0],
+      [1, 2, 0, 0],
+    ]);
+    // Keras' test_fixed_vocabulary: the same output from the vocabulary given.
+    const fixed = textVectorization({ maxTokens: 5000, outputSequenceLength: 4, vocabulary: ['baz', 'bar', 'foo'] });
+    expect(fixed.apply(['foo qux bar', 'qux baz']).toArray()).toEqual([
+      [4, 1, 3, 0],
+      [1, 2, 0, 0],
     ]);
     layer.adapt(['b a a', 'c c c b', 'd', 'e']); // counts: c 3, a 2, b 2, d 1, e 1
     expect(layer.getVocabulary()).toEqual(['', '[UNK]', 'c', 'b', 'a', 'e', 'd']);
@@ -32,6 +39,10 @@ describe('TextVectorization', () => {
     const shuffled = textVectorization();
     shuffled.adapt(['e', 'd', 'c c c b', 'b a a']);
     expect(shuffled.getVocabulary()).toEqual(layer.getVocabulary());
+    // Code-point (UTF-8 byte) order, not UTF-16: U+1F600 sorts after U+FF5A.
+    const wide = textVectorization();
+    wide.adapt(['\uff5a \u{1f600} a']);
+    expect(wide.getVocabulary()).toEqual(['', '[UNK]', '\u{1f600}', '\uff5a', 'a']);
   });
 
   it('keeps the most frequent maxTokens tokens, special tokens included', () => {

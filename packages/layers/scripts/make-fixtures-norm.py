@@ -82,7 +82,7 @@ def activation_layer_cases():
         ('re_lu_max_value', {'maxValue': 2.5}, {'max_value': 2.5}),
         ('re_lu_slope_threshold_max', {'maxValue': 2.0, 'negativeSlope': 0.1, 'threshold': 0.5},
          {'max_value': 2.0, 'negative_slope': 0.1, 'threshold': 0.5}),
-        ('re_lu_negative_threshold', {'threshold': -0.5}, {'threshold': -0.5}),
+        ('re_lu_threshold', {'threshold': 1.0}, {'threshold': 1.0}),
         ('re_lu_slope', {'negativeSlope': 0.2}, {'negative_slope': 0.2}),
     ]
     for i, (name, config, kw) in enumerate(relus):

@@ -223,7 +223,8 @@ describe.each(BACKENDS)('normalization, activation and noise layers on the %s ba
     it('report bad options clearly', () => {
       expect(() => reLU({ name: 'r', maxValue: -1 })).toThrow('Layer r: maxValue must be a finite number >= 0, got -1');
       expect(() => reLU({ name: 'r', negativeSlope: -0.1 })).toThrow('Layer r: negativeSlope must be a finite number >= 0, got -0.1');
-      expect(() => reLU({ name: 'r', threshold: 'x' as never })).toThrow('Layer r: threshold must be a finite number, got "x"');
+      expect(() => reLU({ name: 'r', threshold: 'x' as never })).toThrow('Layer r: threshold must be a finite number >= 0, got "x"');
+      expect(() => reLU({ name: 'r', threshold: -0.5 })).toThrow('Layer r: threshold must be a finite number >= 0, got -0.5');
       expect(() => leakyReLU({ name: 'l', alpha: -1 })).toThrow('Layer l: alpha must be a finite number >= 0, got -1');
       expect(() => elu({ name: 'e', alpha: Number.NaN })).toThrow('Layer e: alpha must be a finite number >= 0, got null');
       expect(() => softmax({ name: 's', axis: 0.5 })).toThrow('Layer s: axis must be an integer, got 0.5');

@@ -27,7 +27,7 @@ export interface ReLULayerArgs extends LayerArgs {
   maxValue?: number | null;
   /** Slope below the threshold (>= 0); default 0. */
   negativeSlope?: number;
-  /** Inputs at or below it are "negative"; default 0. */
+  /** Inputs at or below it (>= 0) are "negative"; default 0. */
   threshold?: number;
 }
 
@@ -48,12 +48,12 @@ export class ReLU extends Layer {
   /** The threshold. */
   readonly threshold: number;
 
-  /** @throws Error if maxValue or negativeSlope is negative or threshold is not a finite number. */
+  /** @throws Error if maxValue, negativeSlope or threshold is negative or not a number (as Keras). */
   constructor(args: ReLULayerArgs = {}) {
     super(args);
     this.maxValue = args.maxValue == null ? null : numberOption(this.name, 'maxValue', args.maxValue, 0, 0);
     this.negativeSlope = numberOption(this.name, 'negativeSlope', args.negativeSlope, 0, 0);
-    this.threshold = numberOption(this.name, 'threshold', args.threshold, 0);
+    this.threshold = numberOption(this.name, 'threshold', args.threshold, 0, 0);
     this.supportsMasking = true;
   }
 
@@ -76,7 +76,7 @@ registerLayer(ReLU);
 /**
  * A {@link ReLU} layer (`tf.layers.reLU`).
  *
- * @throws Error if maxValue or negativeSlope is negative.
+ * @throws Error if maxValue, negativeSlope or threshold is negative.
  *
  * @example
  * ```ts

@@ -11,3 +11,12 @@ export {
   type ImageSplit,
   type LoadOptions,
 } from './fashion-mnist.js';
+export {
+  loadSpamAssassin,
+  emailText,
+  SPAM_ASSASSIN_GROUPS,
+  type SpamAssassinOptions,
+  type SpamAssassinGroup,
+  type TextDataset,
+  type TextSplit,
+} from './spam-assassin.js';

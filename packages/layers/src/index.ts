@@ -38,7 +38,43 @@ export {
   globalAveragePooling2d,
   type Pooling2DArgs,
   type GlobalPooling2DArgs,
+  MaxPooling1D,
+  maxPooling1d,
+  AveragePooling1D,
+  averagePooling1d,
+  GlobalMaxPooling1D,
+  globalMaxPooling1d,
+  GlobalAveragePooling1D,
+  globalAveragePooling1d,
+  type Pooling1DArgs,
+  type GlobalPooling1DArgs,
 } from './layers/pooling.js';
+export {
+  UpSampling1D,
+  upSampling1d,
+  UpSampling2D,
+  upSampling2d,
+  ZeroPadding1D,
+  zeroPadding1d,
+  ZeroPadding2D,
+  zeroPadding2d,
+  Cropping1D,
+  cropping1d,
+  Cropping2D,
+  cropping2d,
+  Permute,
+  permute,
+  RepeatVector,
+  repeatVector,
+  type UpSampling1DArgs,
+  type UpSampling2DArgs,
+  type ZeroPadding1DArgs,
+  type ZeroPadding2DArgs,
+  type Cropping1DArgs,
+  type Cropping2DArgs,
+  type PermuteArgs,
+  type RepeatVectorArgs,
+} from './layers/reshaping.js';
 export {
   BatchNormalization,
   batchNormalization,
@@ -84,6 +120,14 @@ export {
   type AlphaDropoutArgs,
 } from './layers/noise.js';
 export { Embedding, embedding, type EmbeddingArgs } from './layers/embeddings.js';
+export {
+  TextVectorization,
+  textVectorization,
+  type TextVectorizationArgs,
+  type TextStandardizeMode,
+  type TextSplitMode,
+  type TextOutputMode,
+} from './layers/text.js';
 export { convOutputLength, type PaddingMode } from './layers/util.js';
 /** Option parsing for layers defined outside this package (@axon/recurrent): errors name the layer and the option. */
 export { named, positiveInteger, initializerOption, regularizerOption, rejectConstraint } from './layers/util.js';

@@ -5,7 +5,19 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import {
   activation,
   alphaDropout,
+  averagePooling1d,
   averagePooling2d,
+  cropping1d,
+  cropping2d,
+  globalAveragePooling1d,
+  globalMaxPooling1d,
+  maxPooling1d,
+  permute,
+  repeatVector,
+  upSampling1d,
+  upSampling2d,
+  zeroPadding1d,
+  zeroPadding2d,
   batchNormalization,
   conv2d,
   dense,
@@ -32,6 +44,7 @@ import {
   softmax,
   spatialDropout1d,
   spatialDropout2d,
+  textVectorization,
   type Layer,
   type Shape,
 } from '../src/index.js';
@@ -487,6 +500,7 @@ describe.each(BACKENDS)('layers on the %s backend', (backend) => {
         activation({ activation: 'selu' }),
         batchNormalization({ momentum: 0.9, trainable: false }),
         embedding({ inputDim: 4, outputDim: 3, maskZero: true }),
+        textVectorization({ outputMode: 'multi_hot', maxTokens: 5, padToMaxTokens: true, vocabulary: ['a', 'b'] }),
         dense({
           units: 3,
           activation: 'softmax',
@@ -503,6 +517,24 @@ describe.each(BACKENDS)('layers on the %s backend', (backend) => {
         gaussianNoise({ stddev: 0.5, seed: 2 }),
         gaussianDropout({ rate: 0.1 }),
         alphaDropout({ rate: 0.2, noiseShape: [null, 1] }),
+        // 1-D pooling and reshaping layers (more in shape.test.ts)
+        maxPooling1d({ poolSize: 3, strides: 1, padding: 'same' }),
+        averagePooling1d(),
+        globalMaxPooling1d({ keepdims: true }),
+        globalAveragePooling1d(),
+        upSampling1d({ size: 3 }),
+        upSampling2d({ size: [1, 2] }),
+        zeroPadding1d({ padding: [0, 2] }),
+        zeroPadding2d({ padding: [1, 2] }),
+        cropping1d({ cropping: 2 }),
+        cropping2d({
+          cropping: [
+            [1, 0],
+            [0, 1],
+          ],
+        }),
+        permute({ dims: [2, 3, 1] }),
+        repeatVector({ n: 4 }),
       ];
       const seen = new Set<string>();
       for (const layer of layers) {

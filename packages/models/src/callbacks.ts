@@ -6,6 +6,7 @@
 import { appendFileSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Tensor } from '@axon/tensor';
+import { checkOptions } from '@axon/layers';
 
 /**
  * The values a hook receives, by name: `loss`, each metric (`accuracy`, ...), `val_`-prefixed
@@ -269,6 +270,16 @@ export class EarlyStopping extends Callback {
   /** @throws Error if patience or startFromEpoch is not a non-negative integer, or mode is unknown. */
   constructor(args: EarlyStoppingArgs = {}) {
     super();
+    checkOptions('EarlyStopping', args, [
+      'monitor',
+      'minDelta',
+      'patience',
+      'mode',
+      'baseline',
+      'restoreBestWeights',
+      'startFromEpoch',
+      'verbose',
+    ]);
     this.monitor = args.monitor ?? 'val_loss';
     this.minDelta = Math.abs(args.minDelta ?? 0);
     this.patience = args.patience ?? 0;
@@ -452,6 +463,7 @@ export class ModelCheckpoint extends Callback {
   /** @throws Error if filepath is not a non-empty string, or mode is unknown. */
   constructor(args: ModelCheckpointArgs) {
     super();
+    checkOptions('ModelCheckpoint', args, ['filepath', 'monitor', 'saveBestOnly', 'mode', 'verbose']);
     if (!args || typeof args.filepath !== 'string' || args.filepath === '') {
       throw new Error(`ModelCheckpoint: filepath must be a non-empty string, got ${JSON.stringify(args?.filepath)}`);
     }
@@ -540,6 +552,7 @@ export class ReduceLROnPlateau extends Callback {
   /** @throws Error if factor is not in [0, 1) or mode is unknown. */
   constructor(args: ReduceLROnPlateauArgs = {}) {
     super();
+    checkOptions('ReduceLROnPlateau', args, ['monitor', 'factor', 'patience', 'mode', 'minDelta', 'cooldown', 'minLr', 'verbose']);
     this.monitor = args.monitor ?? 'val_loss';
     this.factor = args.factor ?? 0.1;
     if (!(this.factor < 1 && this.factor >= 0)) throw new Error(`ReduceLROnPlateau: factor must be in [0, 1), got ${args.factor}`);

@@ -54,6 +54,7 @@ export {
   OPTIMIZER_NAMES,
   type OptimizerIdentifier,
   type OptimizerConfig,
+  type ClipArgs,
   type SgdArgs,
   type AdamArgs,
   type RmspropArgs,

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Tensor } from '@axon/tensor';
-import { deserializeLayer, registeredLayerNames, type Layer } from '@axon/layers';
+import { checkOptions, deserializeLayer, registeredLayerNames, type Layer } from '@axon/layers';
 import { localPath } from './io.js';
 import { Sequential } from './sequential.js';
 import {
@@ -234,6 +234,7 @@ function compileFrom(file: string, model: Sequential, training: TrainingConfig):
  * ```
  */
 export async function loadModel(path: string, args: LoadArgs = {}): Promise<Sequential> {
+  checkOptions('loadModel', args, ['compile']);
   const { file, json } = readModelJson(path);
   const { name, layers: entries } = sequentialConfig(file, json.modelTopology);
   const { layers, inputShape } = buildLayers(file, entries);

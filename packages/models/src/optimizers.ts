@@ -9,6 +9,7 @@ import {
   Variable,
   adamUpdate,
   add,
+  clip,
   div,
   fill,
   mul,
@@ -18,13 +19,31 @@ import {
   sqrt,
   square,
   sub,
+  sum,
   formatShape,
   zeros,
 } from '@axon/tensor';
+import { checkOptions } from '@axon/layers';
 import { looseKey, toCamelCase } from './names.js';
 
 /** An optimizer's hyper-parameters by name, camelCase ({learningRate, beta1, ...}). */
 export type OptimizerConfig = Record<string, number | boolean>;
+
+/**
+ * Gradient clipping, taken by every optimizer (Keras' `clipnorm`, `clipvalue`, `global_clipnorm`):
+ * the remedy for exploding gradients. Applied in Keras' order — each gradient's norm, then the
+ * global norm, then each value — before the update.
+ */
+export interface ClipArgs {
+  /** Each gradient is rescaled so its L2 norm is at most this (tf.clip_by_norm). */
+  clipnorm?: number;
+  /** Each gradient value is clipped to [-clipvalue, clipvalue]. */
+  clipvalue?: number;
+  /** All gradients are rescaled together so their global L2 norm is at most this (tf.clip_by_global_norm). Not with clipnorm. */
+  globalClipnorm?: number;
+}
+
+const CLIP_OPTIONS = ['clipnorm', 'clipvalue', 'globalClipnorm'] as const;
 
 /**
  * The base class of optimizers (Keras `optimizers.Optimizer`): given the gradients of a step,
@@ -48,10 +67,45 @@ export abstract class Optimizer {
   learningRate: number;
   /** Number of update steps applied so far. */
   iterations = 0;
+  /** Gradient clipping (empty when none). */
+  readonly clipping: Readonly<ClipArgs>;
 
-  /** @throws Error if learningRate is not a positive finite number. */
-  constructor(learningRate: number) {
-    this.learningRate = checkPositive(this.constructor.name, 'learningRate', learningRate);
+  /**
+   * @throws Error if learningRate is not a positive finite number, a clipping bound is not positive,
+   * or both clipnorm and globalClipnorm are given.
+   */
+  constructor(learningRate: number, clipping: ClipArgs = {}) {
+    const owner = this.constructor.name;
+    this.learningRate = checkPositive(owner, 'learningRate', learningRate);
+    const bounds: ClipArgs = {};
+    for (const k of CLIP_OPTIONS) {
+      const v = clipping[k];
+      if (v !== undefined && v !== null) bounds[k] = checkPositive(owner, k, v);
+    }
+    if (bounds.clipnorm !== undefined && bounds.globalClipnorm !== undefined) {
+      throw new Error(`${owner}: give clipnorm or globalClipnorm, not both (as Keras)`);
+    }
+    this.clipping = bounds;
+  }
+
+  /** The clipping options that are set, for getConfig. */
+  protected clipConfig(): OptimizerConfig {
+    return { ...this.clipping } as OptimizerConfig;
+  }
+
+  /** The gradients after clipping (the same array when there is none). */
+  private clipGradients(gradients: readonly Tensor[]): readonly Tensor[] {
+    const { clipnorm, clipvalue, globalClipnorm } = this.clipping;
+    let gs = gradients;
+    // g · c / max(‖g‖, c): unchanged when the norm is within the bound.
+    const rescale = (g: Tensor, norm: Tensor, c: number): Tensor => mul(g, div(fill([], c), maximumOf(norm, c)));
+    if (clipnorm !== undefined) gs = gs.map((g) => rescale(g, sqrt(sum(square(g))), clipnorm));
+    if (globalClipnorm !== undefined && gs.length > 0) {
+      const global = sqrt(gs.map((g) => sum(square(g))).reduce((a, b) => add(a, b)));
+      gs = gs.map((g) => rescale(g, global, globalClipnorm));
+    }
+    if (clipvalue !== undefined) gs = gs.map((g) => clip(g, -clipvalue, clipvalue));
+    return gs;
   }
 
   /**
@@ -64,17 +118,16 @@ export abstract class Optimizer {
     if (variables.length !== gradients.length) {
       throw new Error(`${this.className}.applyGradients: ${variables.length} variables but ${gradients.length} gradients`);
     }
+    variables.forEach((v, i) => {
+      const g = gradients[i]!;
+      if (g.rank !== v.rank || g.shape.some((d, j) => d !== v.shape[j])) {
+        throw new Error(`${this.className}: gradient for '${v.name}' has shape ${formatShape(g.shape)}, expected ${formatShape(v.shape)}`);
+      }
+    });
     this.iterations++;
     noGrad(() => {
-      variables.forEach((v, i) => {
-        const g = gradients[i]!;
-        if (g.rank !== v.rank || g.shape.some((d, j) => d !== v.shape[j])) {
-          throw new Error(
-            `${this.className}: gradient for '${v.name}' has shape ${formatShape(g.shape)}, expected ${formatShape(v.shape)}`,
-          );
-        }
-        this.updateVariable(v, g);
-      });
+      const clipped = this.clipGradients(gradients);
+      variables.forEach((v, i) => this.updateVariable(v, clipped[i]!));
     });
   }
 
@@ -95,6 +148,11 @@ export abstract class Optimizer {
     /** Its config in TensorFlow.js' keys. */
     config: OptimizerConfig;
   } | null;
+}
+
+/** max(t, c) for a scalar tensor t and a number c. */
+function maximumOf(t: Tensor, c: number): Tensor {
+  return clip(t, c, Number.POSITIVE_INFINITY);
 }
 
 function checkPositive(owner: string, name: string, value: number): number {
@@ -131,7 +189,7 @@ function slot(v: Variable, what: string): Variable {
 }
 
 /** Arguments of {@link SGD} (Keras' names and defaults). */
-export interface SgdArgs {
+export interface SgdArgs extends ClipArgs {
   /** Default 0.01. */
   learningRate?: number;
   /** Momentum factor in [0, 1); default 0 (plain SGD). */
@@ -158,7 +216,8 @@ export class SGD extends Optimizer {
 
   /** @throws Error if learningRate is not positive or momentum is not in [0, 1). */
   constructor(args: SgdArgs = {}) {
-    super(args.learningRate ?? 0.01);
+    super(args.learningRate ?? 0.01, args);
+    if (new.target === SGD) checkOptions('SGD', args, ['learningRate', 'momentum', 'nesterov', ...CLIP_OPTIONS]);
     this.momentum = checkRange('SGD', 'momentum', args.momentum ?? 0, 0, 1);
     this.nesterov = args.nesterov ?? false;
   }
@@ -166,7 +225,7 @@ export class SGD extends Optimizer {
     sgdUpdate(v, g, this.velocity.get(v), { lr: this.learningRate, momentum: this.momentum, nesterov: this.nesterov });
   }
   getConfig(): OptimizerConfig {
-    return { learningRate: this.learningRate, momentum: this.momentum, nesterov: this.nesterov };
+    return { learningRate: this.learningRate, momentum: this.momentum, nesterov: this.nesterov, ...this.clipConfig() };
   }
   toTfjs(): {
     /** TensorFlow.js' optimizer class name. */
@@ -180,7 +239,7 @@ export class SGD extends Optimizer {
 }
 
 /** Arguments of {@link Adam} and {@link AdamW} (Keras' names and defaults). */
-export interface AdamArgs {
+export interface AdamArgs extends ClipArgs {
   /** Default 0.001. */
   learningRate?: number;
   /** Decay of the first moment estimate, in [0, 1); default 0.9. */
@@ -218,7 +277,8 @@ export class Adam extends Optimizer {
 
   /** @throws Error if learningRate or epsilon is not positive, or beta1 or beta2 is not in [0, 1). */
   constructor(args: AdamArgs = {}) {
-    super(args.learningRate ?? 0.001);
+    super(args.learningRate ?? 0.001, args);
+    if (new.target === Adam) checkOptions('Adam', args, ['learningRate', 'beta1', 'beta2', 'epsilon', ...CLIP_OPTIONS]);
     this.beta1 = checkRange(this.constructor.name, 'beta1', args.beta1 ?? 0.9, 0, 1);
     this.beta2 = checkRange(this.constructor.name, 'beta2', args.beta2 ?? 0.999, 0, 1);
     this.epsilon = checkPositive(this.constructor.name, 'epsilon', args.epsilon ?? 1e-7);
@@ -239,7 +299,7 @@ export class Adam extends Optimizer {
     });
   }
   getConfig(): OptimizerConfig {
-    return { learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon };
+    return { learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, ...this.clipConfig() };
   }
   toTfjs(): {
     /** TensorFlow.js' optimizer class name. */
@@ -262,6 +322,7 @@ export class AdamW extends Adam {
    */
   constructor(args: AdamArgs & { weightDecay?: number } = {}) {
     super(args);
+    if (new.target === AdamW) checkOptions('AdamW', args, ['learningRate', 'beta1', 'beta2', 'epsilon', 'weightDecay', ...CLIP_OPTIONS]);
     const wd = args.weightDecay ?? 0.004;
     if (!(wd >= 0)) throw new Error(`AdamW: weightDecay must be >= 0, got ${wd}`);
     this.decay = wd;
@@ -279,7 +340,7 @@ export class AdamW extends Adam {
 }
 
 /** Arguments of {@link RMSprop} (Keras' names and defaults). */
-export interface RmspropArgs {
+export interface RmspropArgs extends ClipArgs {
   /** Default 0.001. */
   learningRate?: number;
   /** Decay of the moving averages, in [0, 1); default 0.9. */
@@ -311,7 +372,8 @@ export class RMSprop extends Optimizer {
 
   /** @throws Error if learningRate or epsilon is not positive, or rho or momentum is not in [0, 1). */
   constructor(args: RmspropArgs = {}) {
-    super(args.learningRate ?? 0.001);
+    super(args.learningRate ?? 0.001, args);
+    if (new.target === RMSprop) checkOptions('RMSprop', args, ['learningRate', 'rho', 'momentum', 'epsilon', 'centered', ...CLIP_OPTIONS]);
     this.rho = checkRange('RMSprop', 'rho', args.rho ?? 0.9, 0, 1);
     this.momentum = checkRange('RMSprop', 'momentum', args.momentum ?? 0, 0, 1);
     this.epsilon = checkPositive('RMSprop', 'epsilon', args.epsilon ?? 1e-7);
@@ -328,7 +390,14 @@ export class RMSprop extends Optimizer {
     });
   }
   getConfig(): OptimizerConfig {
-    return { learningRate: this.learningRate, rho: this.rho, momentum: this.momentum, epsilon: this.epsilon, centered: this.centered };
+    return {
+      learningRate: this.learningRate,
+      rho: this.rho,
+      momentum: this.momentum,
+      epsilon: this.epsilon,
+      centered: this.centered,
+      ...this.clipConfig(),
+    };
   }
   toTfjs(): {
     /** TensorFlow.js' optimizer class name. */
@@ -344,7 +413,7 @@ export class RMSprop extends Optimizer {
 }
 
 /** Arguments of {@link Adagrad} (Keras' names and defaults). */
-export interface AdagradArgs {
+export interface AdagradArgs extends ClipArgs {
   /** Default 0.001. */
   learningRate?: number;
   /** Starting value of the per-weight accumulator of squared gradients; default 0.1. */
@@ -366,7 +435,8 @@ export class Adagrad extends Optimizer {
 
   /** @throws Error if learningRate or epsilon is not positive, or initialAccumulatorValue is negative. */
   constructor(args: AdagradArgs = {}) {
-    super(args.learningRate ?? 0.001);
+    super(args.learningRate ?? 0.001, args);
+    if (new.target === Adagrad) checkOptions('Adagrad', args, ['learningRate', 'initialAccumulatorValue', 'epsilon', ...CLIP_OPTIONS]);
     this.initialAccumulatorValue = args.initialAccumulatorValue ?? 0.1;
     if (!(this.initialAccumulatorValue >= 0)) {
       throw new Error(`Adagrad: initialAccumulatorValue must be >= 0, got ${args.initialAccumulatorValue}`);
@@ -379,7 +449,12 @@ export class Adagrad extends Optimizer {
     v.assign(sub(v, div(mul(g, this.learningRate), sqrt(add(accumulator, this.epsilon)))));
   }
   getConfig(): OptimizerConfig {
-    return { learningRate: this.learningRate, initialAccumulatorValue: this.initialAccumulatorValue, epsilon: this.epsilon };
+    return {
+      learningRate: this.learningRate,
+      initialAccumulatorValue: this.initialAccumulatorValue,
+      epsilon: this.epsilon,
+      ...this.clipConfig(),
+    };
   }
   toTfjs(): {
     /** TensorFlow.js' optimizer class name. */
@@ -428,16 +503,31 @@ function pick(config: Record<string, unknown>, ...names: string[]): never | unde
   return undefined;
 }
 
+/** The clipping options of a saved optimizer config (Keras writes global_clipnorm). */
+function clipFrom(config: Record<string, unknown>): ClipArgs {
+  return {
+    clipnorm: pick(config, 'clipnorm'),
+    clipvalue: pick(config, 'clipvalue'),
+    globalClipnorm: pick(config, 'globalClipnorm', 'global_clipnorm'),
+  };
+}
+
 const OPTIMIZERS: [string[], OptimizerFactory][] = [
   [
     ['sgd'],
     (c) =>
-      new SGD({ learningRate: pick(c, 'learningRate', 'lr'), momentum: pick(c, 'momentum'), nesterov: pick(c, 'nesterov', 'useNesterov') }),
+      new SGD({
+        ...clipFrom(c),
+        learningRate: pick(c, 'learningRate', 'lr'),
+        momentum: pick(c, 'momentum'),
+        nesterov: pick(c, 'nesterov', 'useNesterov'),
+      }),
   ],
   [
     ['momentum'],
     (c) =>
       new SGD({
+        ...clipFrom(c),
         learningRate: pick(c, 'learningRate', 'lr'),
         momentum: pick(c, 'momentum') ?? 0.9,
         nesterov: pick(c, 'useNesterov', 'nesterov'),
@@ -447,6 +537,7 @@ const OPTIMIZERS: [string[], OptimizerFactory][] = [
     ['adam'],
     (c) =>
       new Adam({
+        ...clipFrom(c),
         learningRate: pick(c, 'learningRate', 'lr'),
         beta1: pick(c, 'beta1'),
         beta2: pick(c, 'beta2'),
@@ -457,6 +548,7 @@ const OPTIMIZERS: [string[], OptimizerFactory][] = [
     ['adamw'],
     (c) =>
       new AdamW({
+        ...clipFrom(c),
         learningRate: pick(c, 'learningRate', 'lr'),
         beta1: pick(c, 'beta1'),
         beta2: pick(c, 'beta2'),
@@ -468,6 +560,7 @@ const OPTIMIZERS: [string[], OptimizerFactory][] = [
     ['rmsprop'],
     (c) =>
       new RMSprop({
+        ...clipFrom(c),
         learningRate: pick(c, 'learningRate', 'lr'),
         rho: pick(c, 'rho', 'decay'),
         momentum: pick(c, 'momentum'),
@@ -479,6 +572,7 @@ const OPTIMIZERS: [string[], OptimizerFactory][] = [
     ['adagrad'],
     (c) =>
       new Adagrad({
+        ...clipFrom(c),
         learningRate: pick(c, 'learningRate', 'lr'),
         initialAccumulatorValue: pick(c, 'initialAccumulatorValue'),
         epsilon: pick(c, 'epsilon'),

@@ -24,7 +24,7 @@ import {
   sum,
   valueAndGrads,
 } from '@axon/tensor';
-import { InputLayer, Layer, formatShape, serializeLayer, shapeCompatible, type Shape } from '@axon/layers';
+import { InputLayer, Layer, checkOptions, formatShape, serializeLayer, shapeCompatible, type Shape } from '@axon/layers';
 import { CallbackList, History, type CallbackHooks, type Logs, type TrainableModel } from './callbacks.js';
 import {
   type DataParallelShare,
@@ -81,6 +81,21 @@ export interface CompileArgs {
    */
   metrics?: MetricIdentifier[] | MetricIdentifier;
 }
+
+const FIT_OPTIONS = [
+  'epochs',
+  'batchSize',
+  'validationData',
+  'validationSplit',
+  'shuffle',
+  'classWeight',
+  'sampleWeight',
+  'initialEpoch',
+  'callbacks',
+  'verbose',
+  'output',
+  'distributed',
+];
 
 /** Arguments of {@link Sequential.fit} (Keras `model.fit`). */
 export interface FitArgs {
@@ -542,6 +557,7 @@ export class Sequential implements TrainableModel {
    * ```
    */
   compile(args: CompileArgs): void {
+    checkOptions('compile', args, ['optimizer', 'loss', 'metrics']);
     if (!args || typeof args !== 'object') throw new Error(`compile: expected {optimizer, loss, metrics?}, got ${JSON.stringify(args)}`);
     if (args.optimizer === undefined || args.optimizer === null)
       throw new Error("compile: optimizer is required (e.g. 'adam', 'sgd', or new Adam({learningRate: 0.01}))");
@@ -765,6 +781,7 @@ export class Sequential implements TrainableModel {
    * ```
    */
   async fit(x: Tensor, y: Tensor, args: FitArgs = {}): Promise<History> {
+    checkOptions('fit', args, FIT_OPTIONS);
     const strategy = args.distributed === undefined ? null : checkStrategy('fit', args.distributed);
     if (!strategy || strategy.size === 1) return this.fitOnThisProcess(x, y, args, strategy);
     try {
@@ -1039,6 +1056,7 @@ export class Sequential implements TrainableModel {
   evaluate(x: Tensor, y: Tensor, args: EvaluateArgs & { returnDict: true }): Logs;
   evaluate(x: Tensor, y: Tensor, args?: EvaluateArgs): number | number[];
   evaluate(x: Tensor, y: Tensor, args: EvaluateArgs = {}): number | number[] | Logs {
+    checkOptions('evaluate', args, ['batchSize', 'sampleWeight', 'returnDict']);
     this.requireLayers('evaluate');
     this.requireCompiled('evaluate');
     this.checkXY('evaluate', x, y);
@@ -1097,6 +1115,7 @@ export class Sequential implements TrainableModel {
    * ```
    */
   predict(x: Tensor, args: { batchSize?: number } = {}): Tensor {
+    checkOptions('predict', args, ['batchSize']);
     this.requireLayers('predict');
     this.checkInput('predict', 'x', x);
     const n = x.shape[0]!;
@@ -1169,6 +1188,7 @@ export class Sequential implements TrainableModel {
    * ```
    */
   summary(args: SummaryArgs = {}): void {
+    checkOptions('summary', args, ['printFn', 'lineLength']);
     const print = args.printFn ?? ((line: string) => console.log(line));
     const input = this.inputShape;
     const shapes = input ? this.layerOutputShapes(input) : null;
@@ -1230,7 +1250,9 @@ export class Sequential implements TrainableModel {
   private trainingConfig(): TrainingConfig | null {
     if (!this.compiled || !this.optimizer || !this.loss) return null;
     if (typeof this.compiled.loss === 'function' || this.compiled.metrics.some((m) => typeof m !== 'string')) return null;
-    const optimizer = this.optimizer.toTfjs() ?? { className: this.optimizer.className, config: this.optimizer.getConfig() };
+    // tfjs optimizers cannot clip gradients: a clipping optimizer is written in Keras' terms.
+    const tfjs = Object.keys(this.optimizer.clipping).length === 0 ? this.optimizer.toTfjs() : null;
+    const optimizer = tfjs ?? { className: this.optimizer.className, config: this.optimizer.getConfig() };
     const lossConfig = this.loss.getConfig();
     return {
       loss: this.loss.name,
@@ -1303,6 +1325,7 @@ export class Sequential implements TrainableModel {
    * ```
    */
   async save(path: string, args: SaveArgs = {}): Promise<void> {
+    checkOptions('save', args, ['includeTrainingConfig']);
     const { json, shards } = this.toArtifacts(args);
     writeDirectoryAtomically(path, [...shards, { name: 'model.json', data: JSON.stringify(json, null, 1) }], 'model.json');
   }
@@ -1339,6 +1362,7 @@ const TFJS_METRICS = new Set([
 function isTfjsCompatible(config: TrainingConfig, optimizer: Optimizer): boolean {
   return (
     optimizer.toTfjs() !== null &&
+    Object.keys(optimizer.clipping).length === 0 &&
     TFJS_LOSSES.has(toCamelCase(config.loss)) &&
     config.loss_config === undefined &&
     config.metrics.every((m) => TFJS_METRICS.has(toCamelCase(m)))

@@ -75,7 +75,50 @@ export {
   type PermuteArgs,
   type RepeatVectorArgs,
 } from './layers/reshaping.js';
-export { BatchNormalization, batchNormalization, type BatchNormalizationArgs } from './layers/normalization.js';
+export {
+  BatchNormalization,
+  batchNormalization,
+  LayerNormalization,
+  layerNormalization,
+  type BatchNormalizationArgs,
+  type LayerNormalizationArgs,
+} from './layers/normalization.js';
+export {
+  ReLU,
+  reLU,
+  LeakyReLU,
+  leakyReLU,
+  PReLU,
+  prelu,
+  pReLU,
+  ELU,
+  eluLayer as elu,
+  eluLayer as eLU,
+  Softmax,
+  softmaxLayer as softmax,
+  type ReLULayerArgs,
+  type LeakyReLULayerArgs,
+  type PReLULayerArgs,
+  type ELULayerArgs,
+  type SoftmaxLayerArgs,
+} from './layers/advanced-activations.js';
+export {
+  SpatialDropout1D,
+  spatialDropout1d,
+  SpatialDropout2D,
+  spatialDropout2d,
+  GaussianNoise,
+  gaussianNoise,
+  GaussianDropout,
+  gaussianDropout,
+  AlphaDropout,
+  alphaDropout,
+  type SpatialDropout1DArgs,
+  type SpatialDropout2DArgs,
+  type GaussianNoiseArgs,
+  type GaussianDropoutArgs,
+  type AlphaDropoutArgs,
+} from './layers/noise.js';
 export { Embedding, embedding, type EmbeddingArgs } from './layers/embeddings.js';
 export {
   TextVectorization,

@@ -394,7 +394,8 @@ export class Dropout extends Layer {
     return mul(x, mul(keep, 1 / (1 - this.rate)));
   }
 
-  private maskShape(x: Tensor): number[] {
+  /** The keep/drop mask's shape for input x (subclasses such as SpatialDropout1D override it). */
+  protected maskShape(x: Tensor): number[] {
     if (!this.noiseShape) return [...x.shape];
     if (this.noiseShape.length !== x.rank) {
       throw new Error(
@@ -412,7 +413,8 @@ export class Dropout extends Layer {
     });
   }
 
-  private seededUniform(shape: number[]): Tensor {
+  /** Uniform [0, 1) values of the given shape from the layer's own seeded generator. */
+  protected seededUniform(shape: number[]): Tensor {
     const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
     for (let i = 0; i < values.length; i++) values[i] = this.rng!.uniform();
     return tensor(values, shape);

@@ -201,3 +201,170 @@ registerLayer(BatchNormalization);
  * ```
  */
 export const batchNormalization = (args: BatchNormalizationArgs = {}): BatchNormalization => new BatchNormalization(args);
+
+// ---- LayerNormalization ------------------------------------------------------------------
+
+/** Arguments of {@link LayerNormalization} (Keras / TensorFlow.js `LayerNormalization`; defaults as Keras). */
+export interface LayerNormalizationArgs extends LayerArgs {
+  /** The axis or axes normalized over (each sample separately); default -1. Negative axes count from the end. */
+  axis?: number | number[];
+  /** Added to the variance; default 1e-3. */
+  epsilon?: number;
+  /** Add the learned offset beta; default true. */
+  center?: boolean;
+  /** Multiply by the learned scale gamma; default true. */
+  scale?: boolean;
+  /** Initializer of beta; default 'zeros'. */
+  betaInitializer?: InitializerIdentifier;
+  /** Initializer of gamma; default 'ones'. */
+  gammaInitializer?: InitializerIdentifier;
+  /** Penalty on beta added to the loss; default none. */
+  betaRegularizer?: RegularizerIdentifier | null;
+  /** Penalty on gamma added to the loss; default none. */
+  gammaRegularizer?: RegularizerIdentifier | null;
+  /** Not supported: weight constraints are not implemented (anything but null is rejected). */
+  betaConstraint?: null;
+  /** Not supported: weight constraints are not implemented (anything but null is rejected). */
+  gammaConstraint?: null;
+}
+
+/**
+ * Layer normalization (Ba et al.), as Keras computes it, the same in training and inference:
+ * y = (x - mean) / sqrt(variance + epsilon) * gamma + beta, where mean and the (biased) variance
+ * are taken per sample over `axis`. gamma and beta have the input's sizes along `axis`
+ * (e.g. [features] for the default -1), laid onto the input's axes by a reshape as Keras and
+ * TensorFlow.js do (so list several axes in increasing order). Weights, in Keras order: gamma, beta (both trainable).
+ */
+export class LayerNormalization extends Layer {
+  /** The options this layer takes besides LayerArgs' (others are errors). */
+  static readonly optionNames: readonly string[] = [
+    'axis',
+    'epsilon',
+    'center',
+    'scale',
+    'betaInitializer',
+    'gammaInitializer',
+    'betaRegularizer',
+    'gammaRegularizer',
+    'betaConstraint',
+    'gammaConstraint',
+  ];
+  static override className = 'LayerNormalization';
+  /** The normalized axis or axes, as given (may be negative). */
+  readonly axis: number | number[];
+  /** Added to the variance before the square root. */
+  readonly epsilon: number;
+  /** Whether beta is added. */
+  readonly center: boolean;
+  /** Whether gamma multiplies. */
+  readonly scale: boolean;
+  /** beta's initializer. */
+  readonly betaInitializer: Initializer;
+  /** gamma's initializer. */
+  readonly gammaInitializer: Initializer;
+  /** beta's regularizer, or null. */
+  readonly betaRegularizer: Regularizer | null;
+  /** gamma's regularizer, or null. */
+  readonly gammaRegularizer: Regularizer | null;
+  /** The learned scale (trainable), shaped as the input along `axis`; null until built or without scale. */
+  gamma: Variable | null = null;
+  /** The learned offset (trainable), shaped as the input along `axis`; null until built or without center. */
+  beta: Variable | null = null;
+
+  /**
+   * @throws Error if axis is not an integer or a non-empty list of integers, epsilon is not
+   *   positive, an option is unknown, or a constraint is given.
+   */
+  constructor(args: LayerNormalizationArgs = {}) {
+    super(args);
+    const axis = args.axis ?? -1;
+    const valid = Array.isArray(axis) ? axis.length > 0 && axis.every((a) => Number.isInteger(a)) : Number.isInteger(axis);
+    if (!valid) {
+      throw new Error(`Layer ${this.name}: axis must be an integer or a non-empty array of integers, got ${JSON.stringify(args.axis)}`);
+    }
+    this.axis = Array.isArray(axis) ? [...axis] : axis;
+    this.epsilon = args.epsilon ?? 1e-3;
+    if (typeof this.epsilon !== 'number' || !(this.epsilon > 0)) {
+      throw new Error(`Layer ${this.name}: epsilon must be a positive number, got ${JSON.stringify(args.epsilon)}`);
+    }
+    this.center = args.center ?? true;
+    this.scale = args.scale ?? true;
+    this.betaInitializer = initializerOption(this.name, 'betaInitializer', args.betaInitializer, 'zeros');
+    this.gammaInitializer = initializerOption(this.name, 'gammaInitializer', args.gammaInitializer, 'ones');
+    this.betaRegularizer = regularizerOption(this.name, 'betaRegularizer', args.betaRegularizer);
+    this.gammaRegularizer = regularizerOption(this.name, 'gammaRegularizer', args.gammaRegularizer);
+    rejectConstraint(this.name, 'betaConstraint', args.betaConstraint);
+    rejectConstraint(this.name, 'gammaConstraint', args.gammaConstraint);
+    this.supportsMasking = true;
+  }
+
+  /** The normalized axes as non-negative integers, in the order given. */
+  private resolveAxes(rank: number): number[] {
+    const given = Array.isArray(this.axis) ? this.axis : [this.axis];
+    const axes = given.map((a) => {
+      const r = a < 0 ? a + rank : a;
+      if (r < 0 || r >= rank) throw new Error(`Layer ${this.name}: axis ${a} is out of range for an input of rank ${rank}`);
+      return r;
+    });
+    if (new Set(axes).size !== axes.length) {
+      throw new Error(`Layer ${this.name}: axis ${JSON.stringify(this.axis)} names an axis twice (input rank ${rank})`);
+    }
+    return axes;
+  }
+
+  override build(inputShape: Shape | Shape[]): void {
+    const shape = singleShape(this.name, inputShape);
+    const axes = this.resolveAxes(shape.length);
+    const paramShape = axes.map((a) => {
+      const d = shape[a];
+      if (d == null) throw new Error(`Layer ${this.name}: axis ${a} of the input shape ${formatShape(shape)} must be known`);
+      return d;
+    });
+    if (this.scale) this.gamma = this.addWeight('gamma', paramShape, this.gammaInitializer, this.gammaRegularizer);
+    if (this.center) this.beta = this.addWeight('beta', paramShape, this.betaInitializer, this.betaRegularizer);
+    this.inputSpec = [{ ndim: shape.length, axes: Object.fromEntries(axes.map((a, i) => [a, paramShape[i]!])) }];
+    this.built = true;
+  }
+
+  override call(inputs: Tensor | Tensor[], _kwargs: CallKwargs): Tensor {
+    const x = oneTensor(this.name, inputs);
+    const axes = this.resolveAxes(x.rank);
+    const mu = mean(x, axes, true);
+    const centered = sub(x, mu);
+    const variance = mean(square(centered), axes, true);
+    let y = mul(centered, rsqrt(add(variance, this.epsilon)));
+    // gamma/beta, of shape [x.shape[a] for a in axes], are reshaped onto x's axes (as Keras and tfjs do).
+    const broadcastShape = x.shape.map((d, i) => (axes.includes(i) ? d : 1));
+    const param = (v: Tensor): Tensor => (axes.length === 1 && axes[0] === x.rank - 1 ? v : reshape(v, broadcastShape));
+    if (this.gamma) y = mul(y, param(this.gamma));
+    if (this.beta) y = add(y, param(this.beta));
+    return y;
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return {
+      axis: Array.isArray(this.axis) ? [...this.axis] : this.axis,
+      epsilon: this.epsilon,
+      center: this.center,
+      scale: this.scale,
+      betaInitializer: serializeInitializer(this.betaInitializer),
+      gammaInitializer: serializeInitializer(this.gammaInitializer),
+      betaRegularizer: serializeRegularizer(this.betaRegularizer),
+      gammaRegularizer: serializeRegularizer(this.gammaRegularizer),
+      ...super.getConfig(),
+    };
+  }
+}
+registerLayer(LayerNormalization);
+/**
+ * A {@link LayerNormalization} layer (Keras `LayerNormalization`, `tf.layers.layerNormalization`).
+ *
+ * @throws Error if axis is not an integer (or list of them), epsilon is not positive, or an option is unknown.
+ *
+ * @example
+ * ```ts
+ * [dense({ units: 64, inputShape: [32] }), layerNormalization(), activation({ activation: 'relu' })];
+ * layerNormalization({ axis: [1, 2] }); // per-sample statistics over both of [batch, 5, 8]'s feature axes
+ * ```
+ */
+export const layerNormalization = (args: LayerNormalizationArgs = {}): LayerNormalization => new LayerNormalization(args);

@@ -6,8 +6,11 @@ import {
   activation,
   averagePooling2d,
   batchNormalization,
+  conv1d,
   conv2d,
+  conv2dTranspose,
   dense,
+  depthwiseConv2d,
   deserializeLayer,
   dropout,
   embedding,
@@ -20,6 +23,8 @@ import {
   registeredLayerNames,
   reshape,
   resetLayerNames,
+  separableConv1d,
+  separableConv2d,
   serializeLayer,
   type Layer,
   type Shape,
@@ -481,6 +486,12 @@ describe.each(BACKENDS)('layers on the %s backend', (backend) => {
           activation: 'softmax',
           kernelInitializer: { className: 'VarianceScaling', config: { scale: 2, mode: 'fan_out', distribution: 'uniform', seed: 1 } },
         }),
+        // The convolution layers of ./conv.test.ts.
+        conv1d({ filters: 2, kernelSize: 3, padding: 'causal', dilationRate: 2 }),
+        depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, depthwiseRegularizer: 'l2' }),
+        separableConv2d({ filters: 3, kernelSize: [2, 3], pointwiseInitializer: 'heNormal' }),
+        separableConv1d({ filters: 3, kernelSize: 2, padding: 'same' }),
+        conv2dTranspose({ filters: 2, kernelSize: 3, strides: 2, padding: 'same' }),
       ];
       const seen = new Set<string>();
       for (const layer of layers) {

@@ -37,6 +37,7 @@ export {
   DepthwiseConv2D,
   depthwiseConv2d,
   type DepthwiseConv2DArgs,
+  DEPTHWISE_DENSE_MAX_CHANNELS,
   type DepthwiseArgs,
   SeparableConv,
   SeparableConv2D,

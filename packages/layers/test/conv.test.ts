@@ -5,6 +5,7 @@ import {
   Conv1D,
   Conv2DTranspose,
   conv1d,
+  DEPTHWISE_DENSE_MAX_CHANNELS,
   conv2d,
   conv2dTranspose,
   DepthwiseConv2D,
@@ -193,6 +194,36 @@ describe.each(BACKENDS)('convolution layers on the %s backend', (backend) => {
       const m = 1;
       const expected = conv2dOp(slice(x, [0, 0, 0, c], [1, 4, 5, 1]), slice(k, [0, 0, c, m], [2, 2, 1, 1]));
       expectNear(slice(y, [0, 0, 0, c * 2 + m], [1, 3, 4, 1]), expected);
+    });
+
+    // Above DEPTHWISE_DENSE_MAX_CHANNELS the layer sums over filter taps instead of the block-diagonal
+    // conv2d that the PyTorch fixtures check: both must agree, values and gradients.
+    const wide = DEPTHWISE_DENSE_MAX_CHANNELS + 3;
+    it.each([
+      ['same, stride 2, multiplier 2', [2, 5, 4, wide], { kernelSize: 3, strides: 2, padding: 'same', depthMultiplier: 2 }],
+      ['valid, dilation 2', [1, 6, 5, wide], { kernelSize: [2, 2], dilationRate: 2 }],
+      ['same, strides [1, 3], kernel [2, 3]', [1, 4, 7, wide], { kernelSize: [2, 3], strides: [1, 3], padding: 'same' }],
+      ['valid, stride 2, odd size', [1, 7, 6, wide], { kernelSize: 3, strides: 2, depthMultiplier: 1 }],
+    ] as const)('over %s channels: the tap sum equals the block-diagonal conv2d, values and gradients (%s)', (_name, shape, args) => {
+      const layer = depthwiseConv2d({ ...args, biasInitializer: 'randomNormal' } as never);
+      const x = seeded([...shape], 8);
+      layer.build([...shape]);
+      const [kernel, bias] = [layer.trainableWeights[0]!, layer.trainableWeights[1]!];
+      const [kh, kw, c, m] = kernel.shape as [number, number, number, number];
+      const dense = (k: Tensor): Tensor => {
+        const eye = new Float32Array(c * c);
+        for (let i = 0; i < c; i++) eye[i * c + i] = 1;
+        return reshape(mul(reshape(k, [kh, kw, 1, c, m]), tensor(eye, [1, 1, c, c, 1])), [kh, kw, c, c * m]);
+      };
+      const layerArgs = layer as unknown as { strides: [number, number]; padding: 'same' | 'valid'; dilationRate: [number, number] };
+      const reference = (input: Tensor, k: Tensor, b: Tensor): Tensor =>
+        add(conv2dOp(input, dense(k), layerArgs.strides, layerArgs.padding, layerArgs.dilationRate), b);
+      const projection = seeded([...reference(x, kernel, bias).shape], 9);
+      const ours = valueAndGrads(() => sum(mul(layer.apply(x) as Tensor, projection)), [x, kernel, bias]);
+      const theirs = valueAndGrads(() => sum(mul(reference(x, kernel, bias), projection)), [x, kernel, bias]);
+      expectNear(layer.apply(x) as Tensor, reference(x, kernel, bias), 1e-4);
+      ours.grads.forEach((g, i) => expectNear(g, theirs.grads[i]!, 1e-4));
+      expect(layer.computeOutputShape([null, ...shape.slice(1)])).toEqual([null, ...(layer.apply(x) as Tensor).shape.slice(1)]);
     });
 
     it('rejects bad options', () => {

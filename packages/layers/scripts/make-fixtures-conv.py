@@ -147,18 +147,26 @@ def separable1d_cases():
         write(name, {'className': 'SeparableConv1D', 'config': config}, x, [(dk, True), (pk, True), (b, True)], forward)
 
 
-def transpose_ref(x, k, b, strides, padding):
+def transpose_ref(x, k, b, strides, padding, output_padding=None):
     """TensorFlow's conv2d_transpose: x NHWC, k [kh, kw, out, in] (Keras) → NHWC of in * stride
-    ('same') or in * stride + max(kernel - stride, 0) ('valid')."""
+    ('same') or in * stride + max(kernel - stride, 0) ('valid'); with output_padding, Keras'
+    (in - 1) * stride + kernel - 2 * pad + output_padding (pad = kernel // 2 for 'same'). The output
+    window starts at TensorFlow's pad_before = max((in - 1) * stride + kernel - out, 0) // 2 ('same')."""
     xc = nhwc_to_nchw(x)
     full = F.conv_transpose2d(xc, k.permute(3, 2, 0, 1), None, stride=strides)
     h, w = xc.shape[2], xc.shape[3]
     (kh, kw), (sh, sw) = k.shape[:2], strides
-    if padding == 'same':
+    if output_padding is not None:
+        (oph, opw), same = output_padding, padding == 'same'
+        out_h = (h - 1) * sh + kh - 2 * (kh // 2 if same else 0) + oph
+        out_w = (w - 1) * sw + kw - 2 * (kw // 2 if same else 0) + opw
+    elif padding == 'same':
         out_h, out_w = h * sh, w * sw
-        top, left = max(kh - sh, 0) // 2, max(kw - sw, 0) // 2
     else:
         out_h, out_w = h * sh + max(kh - sh, 0), w * sw + max(kw - sw, 0)
+    if padding == 'same':
+        top, left = max((h - 1) * sh + kh - out_h, 0) // 2, max((w - 1) * sw + kw - out_w, 0) // 2
+    else:
         top, left = 0, 0
     full = F.pad(full, (0, max(left + out_w - full.shape[3], 0), 0, max(top + out_h - full.shape[2], 0)))
     y = full[:, :, top:top + out_h, left:left + out_w] + b.reshape(1, -1, 1, 1)
@@ -173,14 +181,20 @@ def transpose_cases():
         ('conv2d_transpose_same_k4_stride2', (1, 4, 3, 2), (4, 4), 2, (2, 2), 'same', 'sigmoid'),
         ('conv2d_transpose_kernel_below_stride', (1, 3, 2, 2), (2, 2), 2, (3, 3), 'valid', 'linear'),
         ('conv2d_transpose_same_kernel_below_stride', (1, 2, 3, 2), (2, 1), 2, (3, 2), 'same', 'linear'),
+        ('conv2d_transpose_valid_output_padding', (1, 3, 2, 2), (3, 3), 2, (2, 2), 'valid', 'linear', (1, 1)),
+        ('conv2d_transpose_same_output_padding', (2, 3, 3, 2), (3, 4), 2, (2, 2), 'same', 'tanh', (1, 1)),
+        ('conv2d_transpose_valid_output_padding_cut', (1, 3, 3, 2), (2, 2), 2, (3, 3), 'valid', 'linear', (0, 1)),
     ]
-    for i, (name, xs, ks, filters, strides, padding, act) in enumerate(cases):
+    for i, (name, xs, ks, filters, strides, padding, act, *rest) in enumerate(cases):
+        op = rest[0] if rest else None
         x = rnd(xs, 1700 + i)
         k = rnd((*ks, filters, xs[3]), 1710 + i, -0.5, 0.5)
         b = rnd((filters,), 1720 + i, -0.5, 0.5)
         config = {'filters': filters, 'kernelSize': list(ks), 'strides': list(strides), 'padding': padding, 'activation': act}
+        if op is not None:
+            config['outputPadding'] = list(op)
         write(name, {'className': 'Conv2DTranspose', 'config': config}, x, [(k, True), (b, True)],
-              lambda x, k, b, s=strides, p=padding, a=ACTS[act]: a(transpose_ref(x, k, b, s, p)))
+              lambda x, k, b, s=strides, p=padding, a=ACTS[act], o=op: a(transpose_ref(x, k, b, s, p, o)))
 
 
 if __name__ == '__main__':

@@ -326,10 +326,26 @@ describe.each(BACKENDS)('convolution layers on the %s backend', (backend) => {
       expect(serializeLayer(copy)).toEqual(s);
     });
 
+    it('outputPadding: Keras output sizes, kept in the config (only when given)', () => {
+      const layer = conv2dTranspose({ filters: 2, kernelSize: 3, strides: [2, 3], outputPadding: [1, 2], name: 't' });
+      expect((layer.apply(seeded([1, 3, 4, 1], 1)) as Tensor).shape).toEqual([1, 8, 14, 2]); // (3-1)*2+3+1, (4-1)*3+3+2
+      expect(layer.computeOutputShape([null, 3, 4, 1])).toEqual([null, 8, 14, 2]);
+      const s = serializeLayer(layer);
+      expect(s.config.outputPadding).toEqual([1, 2]);
+      expect(serializeLayer(deserializeLayer(s))).toEqual(s);
+      expect(serializeLayer(conv2dTranspose({ filters: 2, kernelSize: 3 })).config).not.toHaveProperty('outputPadding');
+      const same = conv2dTranspose({ filters: 1, kernelSize: 3, strides: 2, padding: 'same', outputPadding: 0 });
+      expect((same.apply(seeded([1, 3, 3, 1], 1)) as Tensor).shape).toEqual([1, 5, 5, 1]); // (3-1)*2+3-2+0
+    });
+
     it('rejects what it does not implement', () => {
       expect(() => conv2dTranspose({ filters: 2, kernelSize: 3, dilationRate: 2, name: 't' })).toThrow(/Layer t: dilationRate must be 1/);
-      expect(() => conv2dTranspose({ filters: 2, kernelSize: 3, outputPadding: 1, name: 't' } as never)).toThrow(
-        /Layer t: outputPadding is not supported/,
+      expect(() => conv2dTranspose({ filters: 2, kernelSize: 3, strides: 2, outputPadding: 2, name: 't' })).toThrow(
+        /Layer t: outputPadding must be a non-negative integer or 2 of them, each smaller than its stride \[2,2\], got 2/,
+      );
+      const even = conv2dTranspose({ filters: 2, kernelSize: 2, strides: 2, padding: 'same', outputPadding: 0, name: 't' });
+      expect(() => even.apply(seeded([1, 3, 3, 1], 1))).toThrow(
+        /Layer t: outputPadding 0 gives 4 output cells along axis 1, which 'same' with stride 2 does not map back to the input's 3/,
       );
       expect(() => conv2dTranspose({ filters: 2, kernelSize: 3, output_padding: 1, name: 't' } as never)).toThrow(
         /Conv2DTranspose: unknown option 'output_padding' \(did you mean 'outputPadding'\?\)/,

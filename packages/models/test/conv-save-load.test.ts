@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { randomNormal, setSeed } from '@axon/tensor';
+import { randomNormal, setSeed, type Tensor } from '@axon/tensor';
 import {
   conv1d,
   conv2d,
@@ -208,6 +208,36 @@ describe('a model built and saved by tfjs-layers loads in Axon and predicts the 
       expect(loaded.layers.map((l) => l.getClassName())).toEqual(model.layers.map((l) => l.getClassName()));
       const x = randomNormal([4, ...input]);
       expect(maxAbsDiff(loaded.predict(x).dataSync(), tfPredict(model, x))).toBeLessThan(1e-5);
+    });
+  }
+});
+
+describe("Conv2DTranspose agrees with tfjs-core's conv2dTranspose", () => {
+  // tfjs-layers 4.22 has no outputPadding; tfjs-core's op takes the output shape Keras computes from it.
+  const cases: [string, number[], number, [number, number], [number, number], 'same' | 'valid', [number, number] | null][] = [
+    ['valid', [2, 3, 4, 2], 3, [3, 3], [2, 2], 'valid', null],
+    ['same, stride 2', [2, 3, 4, 2], 2, [3, 3], [2, 2], 'same', null],
+    ['valid, outputPadding [1, 1]', [1, 3, 2, 2], 2, [3, 3], [2, 2], 'valid', [1, 1]],
+    ['same, outputPadding 1, kernel [3, 4]', [2, 3, 3, 2], 3, [3, 4], [2, 2], 'same', [1, 1]],
+    ['valid, kernel below stride, outputPadding [0, 1]', [1, 3, 3, 2], 2, [2, 2], [3, 3], 'valid', [0, 1]],
+    ['same, stride [3, 2], outputPadding [2, 0]', [1, 2, 3, 1], 2, [3, 3], [3, 2], 'same', [2, 0]],
+  ];
+  for (const [name, shape, filters, kernelSize, strides, padding, outputPadding] of cases) {
+    it(name, () => {
+      setSeed(5);
+      const layer = conv2dTranspose({ filters, kernelSize, strides, padding, outputPadding, useBias: false });
+      const x = randomNormal(shape);
+      const y = layer.apply(x) as Tensor;
+      const kernel = layer.weights[0]!;
+      const expected = tf.conv2dTranspose(
+        tf.tensor4d(Array.from(x.dataSync()), shape as [number, number, number, number]),
+        tf.tensor4d(Array.from(kernel.dataSync()), [...kernel.shape] as [number, number, number, number]),
+        y.shape.slice(0, 3).concat([filters]) as [number, number, number, number],
+        strides,
+        padding,
+      );
+      expect(y.shape).toEqual(expected.shape);
+      expect(maxAbsDiff(y.dataSync(), expected.dataSync() as Float32Array)).toBeLessThan(1e-5);
     });
   }
 });

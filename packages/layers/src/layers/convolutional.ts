@@ -1021,15 +1021,20 @@ export interface Conv2DTransposeArgs extends LayerArgs, KernelBiasArgs {
   dataFormat?: 'channelsLast' | 'channels_last';
   /** Only 1 (dilated transposed convolutions are not implemented). */
   dilationRate?: number | [number, number];
-  /** Not supported: only null (Keras' default, the output sizes above). */
-  outputPadding?: null;
+  /**
+   * Extra output cells at the end of each axis, one number or [height, width], each smaller than
+   * its stride; default null (the output sizes above). With it the output is (in - 1) * stride +
+   * kernel - 2 * pad + outputPadding, pad = floor(kernel / 2) for 'same' and 0 for 'valid' (Keras;
+   * not known to tfjs-layers 4.22).
+   */
+  outputPadding?: number | [number, number] | null;
 }
 
 /**
  * Transposed 2-D convolution over NHWC input (Keras `Conv2DTranspose`, the gradient of Conv2D with
  * respect to its input): kernel [kh, kw, filters, inChannels], then bias and activation. Output
  * [batch, outHeight, outWidth, filters] with out = in * stride ('same') or in * stride + max(kernel -
- * stride, 0) ('valid'). Computed as a conv2d of the zero-upsampled, padded input with the flipped
+ * stride, 0) ('valid'), unless outputPadding is given. Computed as a conv2d of the zero-upsampled, padded input with the flipped
  * kernel. Make one with {@link conv2dTranspose}.
  */
 export class Conv2DTranspose extends Layer {
@@ -1057,6 +1062,8 @@ export class Conv2DTranspose extends Layer {
   readonly dataFormat = 'channelsLast' as const;
   /** Always [1, 1]. */
   readonly dilationRate: [number, number] = [1, 1];
+  /** [height, width] extra output cells, or null (Keras' default sizes). */
+  readonly outputPadding: [number, number] | null;
   /** The activation applied to the output (linear when none was given). */
   readonly activation: Activation;
   /** Whether the layer adds a bias. */
@@ -1076,7 +1083,7 @@ export class Conv2DTranspose extends Layer {
 
   /**
    * @throws Error if filters, kernelSize or strides are not positive integers, dilationRate is not 1,
-   *   outputPadding is given, padding or dataFormat is unsupported, or an option is unknown.
+   *   outputPadding is not a non-negative integer below the stride, padding or dataFormat is unsupported, or an option is unknown.
    */
   constructor(args: Conv2DTransposeArgs) {
     super(args ?? {});
@@ -1091,8 +1098,16 @@ export class Conv2DTranspose extends Layer {
         `Layer ${this.name}: dilationRate must be 1 (dilated transposed convolutions are not implemented), got ${JSON.stringify(args.dilationRate)}`,
       );
     }
+    this.outputPadding = null;
     if (args.outputPadding !== undefined && args.outputPadding !== null) {
-      throw new Error(`Layer ${this.name}: outputPadding is not supported (only null), got ${JSON.stringify(args.outputPadding)}`);
+      const op = typeof args.outputPadding === 'number' ? [args.outputPadding, args.outputPadding] : args.outputPadding;
+      if (!Array.isArray(op) || op.length !== 2 || !op.every((p, i) => Number.isInteger(p) && p >= 0 && p < this.strides[i]!)) {
+        throw new Error(
+          `Layer ${this.name}: outputPadding must be a non-negative integer or 2 of them, each smaller than its stride ` +
+            `${JSON.stringify(this.strides)}, got ${JSON.stringify(args.outputPadding)}`,
+        );
+      }
+      this.outputPadding = [op[0]!, op[1]!];
     }
     ({
       activation: this.activation,
@@ -1119,8 +1134,8 @@ export class Conv2DTranspose extends Layer {
     const [batch, height, width, channels] = x.shape as [number, number, number, number];
     const [kh, kw] = this.kernelSize;
     const [sh, sw] = this.strides;
-    const outH = transposeLength(height, kh, sh, this.padding);
-    const outW = transposeLength(width, kw, sw, this.padding);
+    const rows = this.axisGeometry(height, 0);
+    const cols = this.axisGeometry(width, 1);
     // The input with stride - 1 zeros after each cell: [batch, height * sh, width * sw, channels].
     let z = reshape(x, [batch, height, 1, width, 1, channels]);
     z = pad(z, [
@@ -1132,25 +1147,50 @@ export class Conv2DTranspose extends Layer {
       [0, 0],
     ]);
     z = reshape(z, [batch, height * sh, width * sw, channels]);
-    // Padding of the forward convolution this one transposes (TensorFlow's 'same' rule on the output).
-    const padTop = this.padding === 'same' ? Math.floor(Math.max(kh - sh, 0) / 2) : 0;
-    const padLeft = this.padding === 'same' ? Math.floor(Math.max(kw - sw, 0) / 2) : 0;
+    // Padding of the forward convolution this one transposes; cells past the end are cut.
     z = pad(z, [
       [0, 0],
-      [kh - 1 - padTop, outH + padTop - height * sh],
-      [kw - 1 - padLeft, outW + padLeft - width * sw],
+      [kh - 1 - rows.before, Math.max(rows.after, 0)],
+      [kw - 1 - cols.before, Math.max(cols.after, 0)],
       [0, 0],
     ]);
+    if (rows.after < 0 || cols.after < 0) {
+      z = slice(z, [0, 0, 0, 0], [batch, z.shape[1]! + Math.min(rows.after, 0), z.shape[2]! + Math.min(cols.after, 0), channels]);
+    }
     const reversed = (n: number): number[] => Array.from({ length: n }, (_, i) => n - 1 - i);
     const flipped = gather(gather(transpose(this.kernel!, [0, 1, 3, 2]), reversed(kh), 0), reversed(kw), 1);
     const y = conv2dOp(z, flipped, 1, 'valid');
     return biasAndActivation(y, this.bias, this.activation);
   }
 
+  /**
+   * Output length along one axis, and the padding (before, after: negative cuts) of the
+   * zero-upsampled input: TensorFlow's conv2d_transpose, whose forward convolution maps the output
+   * length back to the input length.
+   */
+  private axisGeometry(size: number, axis: 0 | 1): { out: number; before: number; after: number } {
+    const k = this.kernelSize[axis];
+    const s = this.strides[axis];
+    const op = this.outputPadding?.[axis];
+    let out: number;
+    if (op === undefined) {
+      out = this.padding === 'same' ? size * s : size * s + Math.max(k - s, 0);
+    } else {
+      out = (size - 1) * s + k - 2 * (this.padding === 'same' ? Math.floor(k / 2) : 0) + op;
+      if (this.padding === 'same' && Math.ceil(out / s) !== size) {
+        throw new Error(
+          `Layer ${this.name}: outputPadding ${op} gives ${out} output cells along axis ${axis + 1}, which 'same' with stride ${s} ` +
+            `does not map back to the input's ${size} (kernel ${k}); use another outputPadding`,
+        );
+      }
+    }
+    const before = this.padding === 'same' ? Math.floor(Math.max((size - 1) * s + k - out, 0) / 2) : 0;
+    return { out, before, after: out + before - size * s };
+  }
+
   override computeOutputShape(inputShape: Shape | Shape[]): Shape {
     const shape = singleShape(this.name, inputShape);
-    const length = (size: number | null | undefined, i: 0 | 1): number | null =>
-      size == null ? null : transposeLength(size, this.kernelSize[i], this.strides[i], this.padding);
+    const length = (size: number | null | undefined, i: 0 | 1): number | null => (size == null ? null : this.axisGeometry(size, i).out);
     return [shape[0] ?? null, length(shape[1], 0), length(shape[2], 1), this.filters];
   }
 
@@ -1165,6 +1205,7 @@ export class Conv2DTranspose extends Layer {
       padding: this.padding,
       dataFormat: this.dataFormat,
       dilationRate: [...this.dilationRate],
+      ...(this.outputPadding ? { outputPadding: [...this.outputPadding] } : {}),
       activation: serializeActivation(this.activation),
       useBias: this.useBias,
       biasInitializer: serializeInitializer(this.biasInitializer),
@@ -1189,8 +1230,3 @@ registerLayer(Conv2DTranspose);
  * ```
  */
 export const conv2dTranspose = (args: Conv2DTransposeArgs): Conv2DTranspose => new Conv2DTranspose(args);
-
-/** Output length of a transposed convolution along one axis (Keras deconv_output_length, no output padding). */
-function transposeLength(size: number, kernel: number, stride: number, padding: PaddingMode): number {
-  return padding === 'same' ? size * stride : size * stride + Math.max(kernel - stride, 0);
-}

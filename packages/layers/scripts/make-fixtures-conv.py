@@ -22,14 +22,14 @@ nhwc_to_nchw, nchw_to_nhwc, pad_nchw_same = mf.nhwc_to_nchw, mf.nchw_to_nhwc, mf
 ACTS = {'linear': lambda t: t, 'tanh': torch.tanh, 'sigmoid': torch.sigmoid}
 
 
-def conv1d_ref(x, k, b, stride, padding, dilation):
+def conv1d_ref(x, k, b, stride, padding, dilation, groups=1):
     """x [batch, steps, in], k [kernel, in, out] (Keras) → [batch, outSteps, out]."""
     xc = x.permute(0, 2, 1)
     if padding == 'same':
         xc = F.pad(xc, tf_same_pads(xc.shape[2], k.shape[0], stride, dilation))
     elif padding == 'causal':
         xc = F.pad(xc, ((k.shape[0] - 1) * dilation, 0))
-    return F.conv1d(xc, k.permute(2, 1, 0), b, stride=stride, dilation=dilation).permute(0, 2, 1)
+    return F.conv1d(xc, k.permute(2, 1, 0), b, stride=stride, dilation=dilation, groups=groups).permute(0, 2, 1)
 
 
 def conv1d_cases():
@@ -39,15 +39,20 @@ def conv1d_cases():
         ('conv1d_causal_dilation2', (2, 9, 3), 3, 2, 1, 'causal', 2, 'sigmoid'),
         ('conv1d_causal_stride2', (1, 7, 2), 2, 3, 2, 'causal', 1, 'linear'),
         ('conv1d_same_dilation3', (2, 8, 2), 2, 2, 1, 'same', 3, 'linear'),
+        ('conv1d_groups2_causal', (2, 7, 4), 3, 6, 1, 'causal', 1, 'tanh', 2),
+        ('conv1d_groups3_same_stride2', (1, 8, 6), 2, 3, 2, 'same', 1, 'linear', 3),
     ]
-    for i, (name, xs, ks, filters, stride, padding, dil, act) in enumerate(cases):
+    for i, (name, xs, ks, filters, stride, padding, dil, act, *rest) in enumerate(cases):
+        groups = rest[0] if rest else 1
         x = rnd(xs, 1000 + i)
-        k = rnd((ks, xs[2], filters), 1100 + i, -0.5, 0.5)
+        k = rnd((ks, xs[2] // groups, filters), 1100 + i, -0.5, 0.5)
         b = rnd((filters,), 1200 + i, -0.5, 0.5)
         config = {'filters': filters, 'kernelSize': [ks], 'strides': [stride], 'padding': padding,
                   'dilationRate': [dil], 'activation': act}
+        if groups != 1:
+            config['groups'] = groups
         write(name, {'className': 'Conv1D', 'config': config}, x, [(k, True), (b, True)],
-              lambda x, k, b, s=stride, p=padding, d=dil, a=ACTS[act]: a(conv1d_ref(x, k, b, s, p, d)))
+              lambda x, k, b, s=stride, p=padding, d=dil, g=groups, a=ACTS[act]: a(conv1d_ref(x, k, b, s, p, d, g)))
 
 
 def conv2d_ref(x, w, b, strides, padding, dilation=(1, 1), groups=1):

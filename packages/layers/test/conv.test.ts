@@ -148,6 +148,22 @@ describe.each(BACKENDS)('convolution layers on the %s backend', (backend) => {
       expect((copy as typeof layer).groups).toBe(2);
     });
 
+    it('Conv1D takes groups too: kernel [k, in / groups, filters], in the config only when not 1', () => {
+      const layer = conv1d({ filters: 4, kernelSize: 3, groups: 2, name: 'g' });
+      layer.apply(seeded([1, 6, 6], 1));
+      expect(layer.weights[0]!.shape).toEqual([3, 3, 4]);
+      expect(serializeLayer(layer).config.groups).toBe(2);
+      expect(serializeLayer(conv1d({ filters: 4, kernelSize: 3 })).config).not.toHaveProperty('groups');
+      expect((deserializeLayer(serializeLayer(layer)) as Conv1D).groups).toBe(2);
+      expect(() => conv1d({ filters: 3, kernelSize: 2, groups: 2, name: 'g' })).toThrow(
+        /Layer g: filters \(3\) must be divisible by groups \(2\)/,
+      );
+      expect(() => layer.apply(seeded([1, 6, 5], 1))).toThrow(/Layer g: expected axis -1 of the input to have size 6/);
+      expect(() => conv1d({ filters: 4, kernelSize: 2, groups: 4, name: 'h' }).apply(seeded([1, 6, 6], 1))).toThrow(
+        /Layer h: the input channels \(6\) must be divisible by groups \(4\)/,
+      );
+    });
+
     it('rejects groups that do not divide filters or channels', () => {
       expect(() => conv2d({ filters: 5, kernelSize: 2, groups: 2, name: 'g' })).toThrow(
         /Layer g: filters \(5\) must be divisible by groups \(2\)/,

@@ -89,6 +89,7 @@ const axonOnly: Record<string, () => { model: Sequential; input: number[] }> = {
     model: sequential([
       conv1d({ filters: 4, kernelSize: 3, padding: 'causal', dilationRate: 2, activation: 'relu', inputShape: [10, 3] }),
       conv1d({ filters: 2, kernelSize: 2, strides: 2, padding: 'causal', biasInitializer: 'randomNormal' }),
+      conv1d({ filters: 4, kernelSize: 2, groups: 2, padding: 'same', biasInitializer: 'randomNormal' }),
       flatten(),
     ]),
     input: [10, 3],

@@ -415,6 +415,11 @@ export interface Conv1DArgs extends LayerArgs, KernelBiasArgs {
   dataFormat?: 'channelsLast' | 'channels_last';
   /** Spacing between filter taps, a number or [rate]; default 1. Not with strides other than 1. */
   dilationRate?: number | [number];
+  /**
+   * Channel groups (Keras `groups`, default 1), as in {@link Conv2DArgs.groups}: kernel
+   * [kernelSize, inChannels / groups, filters]. (Not known to tfjs-layers 4.22.)
+   */
+  groups?: number;
 }
 
 /**
@@ -432,6 +437,7 @@ export class Conv1D extends Layer {
     'padding',
     'dataFormat',
     'dilationRate',
+    'groups',
   ];
   static override className = 'Conv1D';
   /** Output channels. */
@@ -446,6 +452,8 @@ export class Conv1D extends Layer {
   readonly dataFormat = 'channelsLast' as const;
   /** Spacing between filter taps. */
   readonly dilationRate: number;
+  /** Channel groups (1: an ordinary convolution). */
+  readonly groups: number;
   /** The activation applied to the output (linear when none was given). */
   readonly activation: Activation;
   /** Whether the layer adds a bias. */
@@ -465,11 +473,16 @@ export class Conv1D extends Layer {
 
   /**
    * @throws Error if filters, kernelSize, strides or dilationRate are not positive integers, both
-   *   strides and dilationRate differ from 1, padding or dataFormat is unsupported, or an option is unknown.
+   *   strides and dilationRate differ from 1, padding or dataFormat is unsupported, groups is not a
+   *   positive integer dividing filters, or an option is unknown.
    */
   constructor(args: Conv1DArgs) {
     super(args ?? {});
     this.filters = positiveInteger(this.name, 'filters', args?.filters);
+    this.groups = positiveInteger(this.name, 'groups', args.groups ?? 1);
+    if (this.filters % this.groups !== 0) {
+      throw new Error(`Layer ${this.name}: filters (${this.filters}) must be divisible by groups (${this.groups})`);
+    }
     this.kernelSize = normalizeOne(this.name, 'kernelSize', args.kernelSize);
     this.strides = normalizeOne(this.name, 'strides', args.strides ?? 1);
     this.padding = padding1DOption(this.name, args.padding);
@@ -490,7 +503,15 @@ export class Conv1D extends Layer {
 
   override build(inputShape: Shape | Shape[]): void {
     const channels = inputChannels(this.name, inputShape, 3);
-    this.kernel = this.addWeight('kernel', [this.kernelSize, channels, this.filters], this.kernelInitializer, this.kernelRegularizer);
+    if (channels % this.groups !== 0) {
+      throw new Error(`Layer ${this.name}: the input channels (${channels}) must be divisible by groups (${this.groups})`);
+    }
+    this.kernel = this.addWeight(
+      'kernel',
+      [this.kernelSize, channels / this.groups, this.filters],
+      this.kernelInitializer,
+      this.kernelRegularizer,
+    );
     if (this.useBias) this.bias = this.addWeight('bias', [this.filters], this.biasInitializer, this.biasRegularizer);
     this.inputSpec = [{ ndim: 3, axes: { [-1]: channels } }];
     this.built = true;
@@ -498,7 +519,12 @@ export class Conv1D extends Layer {
 
   override call(inputs: Tensor | Tensor[]): Tensor {
     const x = oneTensor(this.name, inputs);
-    const y = conv1dThrough2d(this.name, x, this.kernel!, this.strides, this.padding, this.dilationRate);
+    let kernel: Tensor = this.kernel!;
+    if (this.groups !== 1) {
+      const [k, inPerGroup, filters] = kernel.shape as [number, number, number];
+      kernel = reshape(blockDiagonal(reshape(kernel, [1, k, inPerGroup, filters]), this.groups), [k, inPerGroup * this.groups, filters]);
+    }
+    const y = conv1dThrough2d(this.name, x, kernel, this.strides, this.padding, this.dilationRate);
     return biasAndActivation(y, this.bias, this.activation);
   }
 
@@ -522,6 +548,7 @@ export class Conv1D extends Layer {
       padding: this.padding,
       dataFormat: this.dataFormat,
       dilationRate: [this.dilationRate],
+      ...(this.groups === 1 ? {} : { groups: this.groups }),
       activation: serializeActivation(this.activation),
       useBias: this.useBias,
       biasInitializer: serializeInitializer(this.biasInitializer),

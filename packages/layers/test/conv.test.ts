@@ -1,5 +1,18 @@
 /** The convolution layers beyond Conv2D (Conv1D, groups, DepthwiseConv2D, SeparableConv1D/2D, Conv2DTranspose): shapes, configs, errors. */
-import { add, conv2d as conv2dOp, mul, randomNormal, reshape, setSeed, slice, sum, tensor, valueAndGrads, type Tensor } from '@axon/tensor';
+import {
+  add,
+  conv2d as conv2dOp,
+  mul,
+  pad,
+  randomNormal,
+  reshape,
+  setSeed,
+  slice,
+  sum,
+  tensor,
+  valueAndGrads,
+  type Tensor,
+} from '@axon/tensor';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
   Conv1D,
@@ -302,6 +315,62 @@ describe.each(BACKENDS)('convolution layers on the %s backend', (backend) => {
         ['t/pointwise_kernel', [1, 2, 2]],
         ['t/bias', [2]],
       ]);
+    });
+
+    // Above DEPTHWISE_DENSE_MAX_CHANNELS: taps then the 1×1 conv2d, instead of the folded kernel that the
+    // PyTorch fixtures check; both must agree, values and gradients.
+    it.each([
+      [
+        '2-D same, stride 2, multiplier 2',
+        2,
+        [2, 5, 4, DEPTHWISE_DENSE_MAX_CHANNELS + 2],
+        { kernelSize: 3, strides: 2, padding: 'same', depthMultiplier: 2 },
+      ],
+      ['2-D valid, dilation 2', 2, [1, 6, 5, DEPTHWISE_DENSE_MAX_CHANNELS + 1], { kernelSize: [2, 3], dilationRate: 2 }],
+      ['1-D causal, dilation 2', 1, [2, 7, DEPTHWISE_DENSE_MAX_CHANNELS + 1], { kernelSize: 3, padding: 'causal', dilationRate: 2 }],
+      [
+        '1-D same, stride 2, multiplier 2',
+        1,
+        [1, 8, DEPTHWISE_DENSE_MAX_CHANNELS + 2],
+        { kernelSize: 2, strides: 2, padding: 'same', depthMultiplier: 2 },
+      ],
+    ] as const)('wide (%s): taps + pointwise equal the folded kernel, values and gradients', (_name, rank, shape, args) => {
+      const make = rank === 1 ? separableConv1d : separableConv2d;
+      const layer = make({ filters: 5, ...args, biasInitializer: 'randomNormal' } as never);
+      const x = seeded([...shape], 10);
+      layer.build([...shape]);
+      const [d, p, b] = [layer.trainableWeights[0]!, layer.trainableWeights[1]!, layer.trainableWeights[2]!];
+      const c = shape[shape.length - 1]!;
+      const m = d.shape[d.shape.length - 1]!;
+      const taps = d.shape.slice(0, -2).reduce((a, v) => a * v, 1);
+      const folded = (dk: Tensor, pk: Tensor): Tensor =>
+        reshape(sum(mul(reshape(dk, [taps, c, m, 1]), reshape(pk, [1, c, m, 5])), 2), [...d.shape.slice(0, -2), c, 5]);
+      const l = layer as unknown as { strides: number[]; padding: string; dilationRate: number[] };
+      const reference = (input: Tensor, dk: Tensor, pk: Tensor, bias: Tensor): Tensor => {
+        if (rank === 2) {
+          const padding = l.padding as 'same' | 'valid';
+          return add(conv2dOp(input, folded(dk, pk), l.strides as [number, number], padding, l.dilationRate as [number, number]), bias);
+        }
+        const k = d.shape[0]!;
+        let x4 = reshape(input, [input.shape[0]!, 1, input.shape[1]!, c]);
+        if (l.padding === 'causal')
+          x4 = pad(x4, [
+            [0, 0],
+            [0, 0],
+            [(k - 1) * l.dilationRate[0]!, 0],
+            [0, 0],
+          ]);
+        const y4 = conv2dOp(x4, reshape(folded(dk, pk), [1, k, c, 5]), [1, l.strides[0]!], l.padding === 'same' ? 'same' : 'valid', [
+          1,
+          l.dilationRate[0]!,
+        ]);
+        return add(reshape(y4, [y4.shape[0]!, y4.shape[2]!, 5]), bias);
+      };
+      const projection = seeded([...reference(x, d, p, b).shape], 11);
+      const ours = valueAndGrads(() => sum(mul(layer.apply(x) as Tensor, projection)), [x, d, p, b]);
+      const theirs = valueAndGrads(() => sum(mul(reference(x, d, p, b), projection)), [x, d, p, b]);
+      expectNear(layer.apply(x) as Tensor, reference(x, d, p, b), 1e-4);
+      ours.grads.forEach((g, i) => expectNear(g, theirs.grads[i]!, 1e-4));
     });
 
     it('reject bad options', () => {

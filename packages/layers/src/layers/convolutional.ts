@@ -364,8 +364,20 @@ function inputChannels(layer: string, inputShape: Shape | Shape[], rank: 3 | 4):
  * [batch, 1, steps, channels]: 'causal' pads (k - 1) * dilation steps on the left only.
  */
 function conv1dThrough2d(layer: string, x: Tensor, kernel: Tensor, stride: number, padding: Padding1D, dilation: number): Tensor {
-  const [batch, steps, channels] = x.shape as [number, number, number];
   const [k, kin, out] = kernel.shape as [number, number, number];
+  const x4 = conv1dInput(layer, x, k, padding, dilation);
+  const y = conv2dOp(x4, reshape(kernel, [1, k, kin, out]), [1, stride], padding === 'same' ? 'same' : 'valid', [1, dilation]);
+  return reshape(y, [x.shape[0]!, y.shape[2]!, out]);
+}
+
+/**
+ * x [batch, steps, channels] as [batch, 1, steps, channels], left-padded for 'causal'; then a
+ * 'valid' ('causal') or 'same' conv2d over it is the 1-D convolution.
+ *
+ * @throws Error if with 'valid' padding the (dilated) kernel is longer than the input.
+ */
+function conv1dInput(layer: string, x: Tensor, k: number, padding: Padding1D, dilation: number): Tensor {
+  const [batch, steps, channels] = x.shape as [number, number, number];
   const effective = (k - 1) * dilation + 1;
   if (padding === 'valid' && steps < effective) {
     throw new Error(
@@ -380,8 +392,7 @@ function conv1dThrough2d(layer: string, x: Tensor, kernel: Tensor, stride: numbe
       [effective - 1, 0],
       [0, 0],
     ]);
-  const y = conv2dOp(x4, reshape(kernel, [1, k, kin, out]), [1, stride], padding === 'same' ? 'same' : 'valid', [1, dilation]);
-  return reshape(y, [batch, y.shape[2]!, out]);
+  return x4;
 }
 
 function conv1dOutputLength(steps: number | null, k: number, padding: Padding1D, stride: number, dilation: number): number | null {
@@ -829,8 +840,10 @@ const SEPARABLE_OPTIONS = [...DEPTHWISE_OPTIONS, 'filters', 'pointwiseInitialize
 /**
  * The depthwise-then-pointwise convolution shared by {@link SeparableConv1D} (rank 1) and
  * {@link SeparableConv2D} (rank 2): weights `depthwise_kernel` [...kernelSize, in, depthMultiplier],
- * `pointwise_kernel` [...ones, in * depthMultiplier, filters], `bias` [filters]. The two linear steps
- * are folded into one dense kernel, so it runs as one convolution.
+ * `pointwise_kernel` [...ones, in * depthMultiplier, filters], `bias` [filters]. Up to
+ * {@link DEPTHWISE_DENSE_MAX_CHANNELS} input channels the two linear steps are folded into one dense
+ * kernel [...kernelSize, in, filters] and run as one convolution; above, the depthwise step is a sum
+ * over the filter taps (as {@link DepthwiseConv2D}'s) followed by the 1×1 convolution.
  */
 export abstract class SeparableConv extends Layer {
   /** 1 or 2 spatial axes. */
@@ -928,7 +941,24 @@ export abstract class SeparableConv extends Layer {
     const d = this.depthwiseKernel!;
     const p = this.pointwiseKernel!;
     let y: Tensor;
-    if (this.rank === 1) {
+    const [channels, m] = d.shape.slice(-2) as [number, number];
+    if (channels > DEPTHWISE_DENSE_MAX_CHANNELS) {
+      // Wide: the depthwise step as a sum over taps (linear in the channels), then the 1×1 conv2d.
+      const pointwise = reshape(p, [1, 1, channels * m, this.filters]);
+      if (this.rank === 1) {
+        const k = this.kernelSize[0]!;
+        const x4 = conv1dInput(this.name, x, k, this.padding, this.dilationRate[0]!);
+        const padding = this.padding === 'same' ? 'same' : 'valid';
+        const depthwise = depthwiseByTaps(x4, reshape(d, [1, k, channels, m]), [1, this.strides[0]!], padding, [1, this.dilationRate[0]!]);
+        const y4 = conv2dOp(depthwise, pointwise);
+        y = reshape(y4, [x.shape[0]!, y4.shape[2]!, this.filters]);
+      } else {
+        checkFits(this.name, x, this.kernelSize, this.dilationRate, this.padding);
+        const strides = this.strides as [number, number];
+        const dilations = this.dilationRate as [number, number];
+        y = conv2dOp(depthwiseByTaps(x, d, strides, this.padding as PaddingMode, dilations), pointwise);
+      }
+    } else if (this.rank === 1) {
       const [k, channels, m] = d.shape as [number, number, number];
       const dense = separableAsDense(reshape(d, [1, k, channels, m]), reshape(p, [1, 1, channels * m, this.filters]));
       y = conv1dThrough2d(this.name, x, reshape(dense, [k, channels, this.filters]), this.strides[0]!, this.padding, this.dilationRate[0]!);

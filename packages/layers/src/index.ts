@@ -26,7 +26,29 @@ export {
   type DropoutArgs,
   type ActivationArgs,
 } from './layers/core.js';
-export { Conv2D, conv2dLayer as conv2d, type Conv2DArgs } from './layers/convolutional.js';
+export {
+  Conv2D,
+  conv2dLayer as conv2d,
+  type Conv2DArgs,
+  Conv1D,
+  conv1d,
+  type Conv1DArgs,
+  type Padding1D,
+  DepthwiseConv2D,
+  depthwiseConv2d,
+  type DepthwiseConv2DArgs,
+  DEPTHWISE_DENSE_MAX_CHANNELS,
+  type DepthwiseArgs,
+  SeparableConv,
+  SeparableConv2D,
+  separableConv2d,
+  SeparableConv1D,
+  separableConv1d,
+  type SeparableConvArgs,
+  Conv2DTranspose,
+  conv2dTranspose,
+  type Conv2DTransposeArgs,
+} from './layers/convolutional.js';
 export {
   MaxPooling2D,
   maxPooling2d,

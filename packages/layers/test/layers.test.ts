@@ -19,8 +19,11 @@ import {
   zeroPadding1d,
   zeroPadding2d,
   batchNormalization,
+  conv1d,
   conv2d,
+  conv2dTranspose,
   dense,
+  depthwiseConv2d,
   deserializeLayer,
   dropout,
   elu,
@@ -40,6 +43,8 @@ import {
   reLU,
   reshape,
   resetLayerNames,
+  separableConv1d,
+  separableConv2d,
   serializeLayer,
   softmax,
   spatialDropout1d,
@@ -535,6 +540,12 @@ describe.each(BACKENDS)('layers on the %s backend', (backend) => {
         }),
         permute({ dims: [2, 3, 1] }),
         repeatVector({ n: 4 }),
+        // The convolution layers of ./conv.test.ts.
+        conv1d({ filters: 2, kernelSize: 3, padding: 'causal', dilationRate: 2 }),
+        depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, depthwiseRegularizer: 'l2' }),
+        separableConv2d({ filters: 3, kernelSize: [2, 3], pointwiseInitializer: 'heNormal' }),
+        separableConv1d({ filters: 3, kernelSize: 2, padding: 'same' }),
+        conv2dTranspose({ filters: 2, kernelSize: 3, strides: 2, padding: 'same' }),
       ];
       const seen = new Set<string>();
       for (const layer of layers) {

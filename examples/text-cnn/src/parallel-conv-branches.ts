@@ -4,15 +4,15 @@
  * [batch, timesteps, channels], one per kernel width, each followed by ReLU and a max over time,
  * concatenated along the last axis → [batch, filters * kernelSizes.length].
  */
-import { concat, reshape, type Tensor, type Variable } from '@axon/tensor';
+import { concat, type Tensor, type Variable } from '@axon/tensor';
 import {
-  conv2d,
-  globalMaxPooling2d,
+  conv1d,
+  globalMaxPooling1d,
   Layer,
   registerLayer,
   type CallKwargs,
-  type Conv2D,
-  type GlobalMaxPooling2D,
+  type Conv1D,
+  type GlobalMaxPooling1D,
   type LayerArgs,
   type Shape,
 } from '@axon/layers';
@@ -27,19 +27,15 @@ export interface ParallelConvBranchesArgs extends LayerArgs {
 
 /** One branch: a convolution over time (with ReLU) and a global max pooling. */
 interface Branch {
-  conv: Conv2D;
-  pool: GlobalMaxPooling2D;
+  conv: Conv1D;
+  pool: GlobalMaxPooling1D;
 }
 
 /**
  * Parallel 1-D convolutions of several widths over [batch, timesteps, channels], each with ReLU and
  * global max pooling over time, concatenated: [batch, filters * kernelSizes.length]. The layer
- * holds its sub-layers (one convolution and one pooling per width) and reports their weights.
- *
- * For now each branch is a Conv2D layer with kernel [width, 1] on the input reshaped to
- * [batch, timesteps, 1, channels], then GlobalMaxPooling2D: the same computation as Keras'
- * Conv1D + GlobalMaxPooling1D. TODO: switch the branches to the `conv1d` and
- * `globalMaxPooling1d` layers of @axon/layers once they land (no reshape needed then).
+ * holds its sub-layers (one Conv1D and one GlobalMaxPooling1D per width) and reports their
+ * weights. When the functional API lands, the same model is written with `concatenate` instead.
  */
 export class ParallelConvBranches extends Layer {
   /** The options this layer takes besides LayerArgs' (others are errors). */
@@ -66,8 +62,8 @@ export class ParallelConvBranches extends Layer {
     this.filters = args.filters;
     this.kernelSizes = [...args.kernelSizes];
     this.branches = this.kernelSizes.map((width) => ({
-      conv: conv2d({ filters: this.filters, kernelSize: [width, 1], activation: 'relu', name: `${this.name}_conv${width}` }),
-      pool: globalMaxPooling2d({ name: `${this.name}_pool${width}` }),
+      conv: conv1d({ filters: this.filters, kernelSize: width, activation: 'relu', name: `${this.name}_conv${width}` }),
+      pool: globalMaxPooling1d({ name: `${this.name}_pool${width}` }),
     }));
     if (!this._trainable) this.trainable = false;
   }
@@ -80,15 +76,13 @@ export class ParallelConvBranches extends Layer {
 
   override build(inputShape: Shape | Shape[]): void {
     const [batch, steps, channels] = this.timeShape(inputShape);
-    for (const { conv } of this.branches) conv.ensureBuilt([batch ?? null, steps ?? null, 1, channels ?? null]);
+    for (const { conv } of this.branches) conv.ensureBuilt([batch ?? null, steps ?? null, channels ?? null]);
     this.built = true;
   }
 
   override call(inputs: Tensor | Tensor[], kwargs: CallKwargs): Tensor {
     const x = Array.isArray(inputs) ? inputs[0]! : inputs;
-    const [batch, steps, channels] = x.shape as [number, number, number];
-    const image = reshape(x, [batch, steps, 1, channels]);
-    const pooled = this.branches.map(({ conv, pool }) => pool.apply(conv.apply(image, kwargs), kwargs) as Tensor);
+    const pooled = this.branches.map(({ conv, pool }) => pool.apply(conv.apply(x, kwargs), kwargs) as Tensor);
     return concat(pooled, -1);
   }
 

@@ -5,10 +5,12 @@ export * from './initializers.js';
 export * from './regularizers.js';
 export { checkOptions, closestOption } from './options.js';
 export * from './layer.js';
+export { SymbolicTensor, isSymbolic, type LayerNode } from './symbolic.js';
 export {
   InputLayer,
   inputLayer,
   input,
+  type InputConfig,
   Dense,
   dense,
   Flatten,

@@ -9,6 +9,7 @@ import { getRegularizer, type Regularizer, type RegularizerIdentifier } from './
 import { camelCaseKeys, isSerializedObject, serializedClassName, toSnakeCase, type SerializedObject } from './serialization.js';
 import { checkOptions } from './options.js';
 import { checkShapeArg, formatShape, shapeCompatible, type Shape } from './shape.js';
+import { type LayerNode, SymbolicTensor, isSymbolic } from './symbolic.js';
 
 /** Arguments every layer accepts (Keras' base layer keyword arguments); each layer's own Args extend them. */
 export interface LayerArgs {
@@ -253,8 +254,16 @@ export abstract class Layer {
    * layer.apply(randomNormal([2, 3]), { training: true });
    * ```
    */
-  apply(inputs: Tensor | Tensor[], kwargs: CallKwargs = {}): Tensor | Tensor[] {
-    const list = toList(inputs);
+  apply(inputs: Tensor, kwargs?: CallKwargs): Tensor | Tensor[];
+  apply(inputs: Tensor[], kwargs?: CallKwargs): Tensor | Tensor[];
+  apply(inputs: Tensor | Tensor[], kwargs?: CallKwargs): Tensor | Tensor[];
+  apply(inputs: SymbolicTensor | SymbolicTensor[], kwargs?: CallKwargs): SymbolicTensor | SymbolicTensor[];
+  apply(
+    inputs: Tensor | Tensor[] | SymbolicTensor | SymbolicTensor[],
+    kwargs: CallKwargs = {},
+  ): Tensor | Tensor[] | SymbolicTensor | SymbolicTensor[] {
+    if (toList<unknown>(inputs).some(isSymbolic)) return this.applySymbolic(inputs as SymbolicTensor | SymbolicTensor[], kwargs);
+    const list = toList(inputs as Tensor | Tensor[]);
     list.forEach((x, i) => {
       if (!(x instanceof Tensor)) {
         throw new Error(`Layer ${this.name}: input ${i} must be a Tensor, got ${x === null ? 'null' : typeof x}`);
@@ -267,13 +276,63 @@ export abstract class Layer {
       this.ensureBuilt(Array.isArray(inputs) ? shapes : shapes[0]!);
     }
     this.assertInputCompatibility(list);
-    const outputs = this.call(inputs, kwargs);
+    const outputs = this.call(inputs as Tensor | Tensor[], kwargs);
     if (this.activityRegularizer) {
       const regularizer = this.activityRegularizer;
       // Kept: the model's loss reads them after this call, maybe past the scope it ran in.
       this.activityLosses = toList(outputs).map((y) => keep(regularizer.apply(y)));
     }
     return outputs;
+  }
+
+  /** Applications of this layer to symbolic tensors (the functional API), in order. */
+  readonly inboundNodes: LayerNode[] = [];
+
+  /**
+   * The functional API: builds the layer from the symbolic inputs' shapes (if it is not built),
+   * records the application, and returns symbolic outputs of computeOutputShape's shapes.
+   */
+  private applySymbolic(inputs: SymbolicTensor | SymbolicTensor[], kwargs: CallKwargs): SymbolicTensor | SymbolicTensor[] {
+    const list = toList(inputs);
+    list.forEach((x, i) => {
+      if (!isSymbolic(x)) {
+        throw new Error(
+          `Layer ${this.name}: input ${i} is a Tensor among symbolic inputs; give all symbolic (from input()) or all concrete tensors`,
+        );
+      }
+    });
+    const shapes = list.map((x) => [...x.shape]);
+    const shapeArg = Array.isArray(inputs) ? shapes : shapes[0]!;
+    const declared = this.batchInputShape;
+    if (declared && list.length === 1 && !shapeCompatible(declared, shapes[0]!)) {
+      throw new Error(`Layer ${this.name}: expected input shape ${formatShape(declared)}, got ${formatShape(shapes[0]!)}`);
+    }
+    if (!this.built) this.ensureBuilt(shapeArg);
+    const out = this.computeOutputShape(shapeArg);
+    const outShapes = (Array.isArray(out[0]) ? out : [out]) as Shape[];
+    const { training: _training, mask: _mask, ...rest } = kwargs;
+    const outputs: SymbolicTensor[] = [];
+    const node: LayerNode = { layer: this, inputs: list, inputsAsList: Array.isArray(inputs), outputs, kwargs: rest };
+    const index = this.inboundNodes.length;
+    outShapes.forEach((shape, k) =>
+      outputs.push(new SymbolicTensor(shape, this.dtype, node, k, `${this.name}/${index}${outShapes.length > 1 ? `:${k}` : ''}`)),
+    );
+    this.inboundNodes.push(node);
+    return outputs.length === 1 ? outputs[0]! : outputs;
+  }
+
+  /** The symbolic output of this layer's first application (Keras `layer.output`): for models of intermediate outputs. */
+  get output(): SymbolicTensor | SymbolicTensor[] {
+    const node = this.inboundNodes[0];
+    if (!node) throw new Error(`Layer ${this.name} has no output: it was never applied to symbolic inputs (input())`);
+    return node.outputs.length === 1 ? node.outputs[0]! : [...node.outputs];
+  }
+
+  /** The symbolic input of this layer's first application (Keras `layer.input`). */
+  get input(): SymbolicTensor | SymbolicTensor[] {
+    const node = this.inboundNodes[0];
+    if (!node) throw new Error(`Layer ${this.name} has no input: it was never applied to symbolic inputs (input())`);
+    return node.inputsAsList ? [...node.inputs] : node.inputs[0]!;
   }
 
   /** The declared (batch)inputShape, when given, must match every call. */

@@ -3,6 +3,7 @@ import { add, mul, randomNormal, setSeed, sum, tensor, valueAndGrads, type Tenso
 import { checkGradients } from '@axon/tensor/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
+  inputLayer,
   activation,
   alphaDropout,
   averagePooling1d,
@@ -100,7 +101,7 @@ describe.each(BACKENDS)('layers on the %s backend', (backend) => {
   describe('finite differences on the layers without fixtures', () => {
     it('flatten, reshape, inputLayer', () => {
       const x = seeded([2, 3, 4], 1);
-      for (const layer of [flatten(), reshape({ targetShape: [4, -1] }), input({ inputShape: [3, 4] })]) {
+      for (const layer of [flatten(), reshape({ targetShape: [4, -1] }), inputLayer({ inputShape: [3, 4] })]) {
         checkGradients((t) => layer.apply(t) as Tensor, [x]);
       }
     });
@@ -459,7 +460,7 @@ describe.each(BACKENDS)('layers on the %s backend', (backend) => {
 
   describe('InputLayer', () => {
     it('declares the input shape and checks it', () => {
-      const layer = input({ inputShape: [4], name: 'in' });
+      const layer = inputLayer({ inputShape: [4], name: 'in' });
       expect(layer).toBeInstanceOf(InputLayer);
       expect(layer.built).toBe(true);
       expect(layer.computeOutputShape()).toEqual([null, 4]);
@@ -470,12 +471,13 @@ describe.each(BACKENDS)('layers on the %s backend', (backend) => {
       const x = seeded([2, 4], 1);
       expect(layer.apply(x)).toBe(x);
       expect(() => layer.apply(seeded([2, 5], 1))).toThrow(/Layer in: expected input shape \[null,4\], got \[2,5\]/);
-      expect(() => input({} as never)).toThrow(/InputLayer needs inputShape or batchInputShape/);
+      expect(() => inputLayer({} as never)).toThrow(/InputLayer needs inputShape or batchInputShape/);
+      expect(() => input({} as never)).toThrow(/input: give shape/);
     });
 
     it('names itself input_N', () => {
       resetLayerNames();
-      expect(input({ inputShape: [1] }).name).toBe('input_1');
+      expect(inputLayer({ inputShape: [1] }).name).toBe('input_1');
     });
   });
 
@@ -493,7 +495,7 @@ describe.each(BACKENDS)('layers on the %s backend', (backend) => {
   describe('serialization', () => {
     it('every registered layer round-trips through its config', () => {
       const layers: Layer[] = [
-        input({ inputShape: [3, 3, 2] }),
+        inputLayer({ inputShape: [3, 3, 2] }),
         conv2d({ filters: 2, kernelSize: 2, padding: 'same', kernelRegularizer: 'l2', biasInitializer: 'ones' }),
         maxPooling2d({ poolSize: 2, strides: 1 }),
         averagePooling2d({ padding: 'same' }),

@@ -10,6 +10,7 @@ export {
 } from './sequential.js';
 export type { DistributedStrategy } from './distributed.js';
 export { loadModel, type LoadArgs } from './load.js';
+export { Functional, model, type FunctionalArgs } from './functional.js';
 export {
   Loss,
   MeanSquaredError,

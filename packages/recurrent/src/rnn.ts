@@ -6,6 +6,8 @@
  */
 import {
   LAYER_OPTIONS,
+  type SymbolicTensor,
+  isSymbolic,
   checkOptions,
   isFromConfig,
   Layer,
@@ -155,13 +157,21 @@ export class RNN extends Layer {
   }
 
   /** A stateful layer checks the batch size first, so the error says why it is fixed. */
-  override apply(inputs: Tensor | Tensor[], kwargs: RNNCallKwargs = {}): Tensor | Tensor[] {
+  override apply(inputs: Tensor, kwargs?: RNNCallKwargs): Tensor | Tensor[];
+  override apply(inputs: Tensor[], kwargs?: RNNCallKwargs): Tensor | Tensor[];
+  override apply(inputs: Tensor | Tensor[], kwargs?: RNNCallKwargs): Tensor | Tensor[];
+  override apply(inputs: SymbolicTensor | SymbolicTensor[], kwargs?: RNNCallKwargs): SymbolicTensor | SymbolicTensor[];
+  override apply(
+    inputs: Tensor | Tensor[] | SymbolicTensor | SymbolicTensor[],
+    kwargs: RNNCallKwargs = {},
+  ): Tensor | Tensor[] | SymbolicTensor | SymbolicTensor[] {
+    if (isSymbolic(Array.isArray(inputs) ? inputs[0] : inputs)) return super.apply(inputs as SymbolicTensor | SymbolicTensor[], kwargs);
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
     const batch = this.batchInputShape?.[0];
     if (this.stateful && x instanceof Tensor && x.rank > 0 && batch != null && x.shape[0] !== batch) {
       throw new Error(statefulBatchMessage(this.name, batch, x.shape[0]!));
     }
-    return super.apply(inputs, kwargs);
+    return super.apply(inputs as Tensor | Tensor[], kwargs);
   }
 
   override call(inputs: Tensor | Tensor[], kwargs: RNNCallKwargs): Tensor | Tensor[] {

@@ -4,6 +4,8 @@ import { seededRng, serializeInitializer, type Initializer } from '../initialize
 import { Layer, registerLayer, uniqueLayerName, type CallKwargs, type LayerArgs } from '../layer.js';
 import { serializeRegularizer, type Regularizer } from '../regularizers.js';
 import { checkShapeArg, formatShape, shapeSize, singleShape, type Shape } from '../shape.js';
+import { checkOptions } from '../options.js';
+import { type LayerNode, SymbolicTensor } from '../symbolic.js';
 import {
   activationOption,
   biasAndActivation,
@@ -69,18 +71,60 @@ export class InputLayer extends Layer {
 registerLayer(InputLayer);
 
 /**
- * An InputLayer (`tf.input` in TensorFlow.js returns a symbolic tensor; Axon's Sequential takes this layer).
+ * An InputLayer, for the start of a Sequential model (Keras `InputLayer`, tfjs `tf.layers.inputLayer`).
  *
  * @example
  * ```ts
- * const model = new Sequential({ layers: [input({ inputShape: [784] }), dense({ units: 10 })] });
+ * const model = new Sequential({ layers: [inputLayer({ inputShape: [784] }), dense({ units: 10 })] });
  * ```
  */
 export function inputLayer(args: InputLayerArgs): InputLayer {
   return new InputLayer(args);
 }
-/** Alias of {@link inputLayer} (the name Keras and TensorFlow.js use). */
-export const input = inputLayer;
+
+/** Arguments of {@link input} (tfjs `InputConfig`, Keras `Input`). */
+export interface InputConfig {
+  /** The shape of one sample (without the batch dimension); null for a dimension of any size. */
+  shape?: Shape;
+  /** The shape including the batch dimension; takes the place of shape and batchSize. */
+  batchShape?: Shape;
+  /** A fixed batch size to pair with shape. */
+  batchSize?: number;
+  /** 'float32' (default) or 'int32' (token indices for an Embedding). */
+  dtype?: DType;
+  /** The input layer's name (default `input_<n>`). */
+  name?: string;
+}
+
+/**
+ * The functional API's starting point (Keras `Input`, tfjs `tf.input`): a symbolic tensor standing
+ * for a model's input. Apply layers to it to describe a graph, then make a model of it with
+ * `model({ inputs, outputs })` from @axon/models.
+ *
+ * @throws Error for an unknown option, or without shape or batchShape.
+ *
+ * @example
+ * ```ts
+ * const x = input({ shape: [28, 28, 1] });
+ * const y = dense({ units: 10, activation: 'softmax' }).apply(flatten().apply(x)); // symbolic, [null, 10]
+ * ```
+ */
+export function input(config: InputConfig): SymbolicTensor {
+  checkOptions('input', config, ['shape', 'batchShape', 'batchSize', 'dtype', 'name']);
+  if (!config || (config.shape == null && config.batchShape == null)) {
+    throw new Error(`input: give shape (without the batch dimension) or batchShape, got ${JSON.stringify(config ?? {})}`);
+  }
+  const layer = new InputLayer({
+    ...(config.batchShape ? { batchInputShape: config.batchShape } : { inputShape: config.shape!, batchSize: config.batchSize }),
+    ...(config.dtype ? { dtype: config.dtype } : {}),
+    ...(config.name ? { name: config.name } : {}),
+  });
+  const outputs: SymbolicTensor[] = [];
+  const node: LayerNode = { layer, inputs: [], inputsAsList: false, outputs, kwargs: {} };
+  outputs.push(new SymbolicTensor([...layer.batchInputShape!], layer.dtype, node, 0, layer.name));
+  layer.inboundNodes.push(node);
+  return outputs[0]!;
+}
 
 // ---- Dense -------------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@
 import { Tensor } from '@axon/tensor';
 import { Layer, registerLayer, type CallKwargs, type LayerArgs } from '../layer.js';
 import type { Shape } from '../shape.js';
+import { type SymbolicTensor, isSymbolic } from '../symbolic.js';
 
 /** How TextVectorization standardizes a string before splitting it (Keras' names). */
 export type TextStandardizeMode = 'lower_and_strip_punctuation' | 'lower' | 'strip_punctuation';
@@ -293,10 +294,12 @@ export class TextVectorization extends Layer {
    * @param inputs - the texts: an array of strings (a Tensor is refused: strings are not tensors).
    * @throws Error if the input is not an array of strings, or the layer has no vocabulary yet.
    */
-  override apply(inputs: Tensor | Tensor[] | readonly string[], _kwargs: CallKwargs = {}): Tensor {
+  override apply(inputs: Tensor | Tensor[] | readonly string[], kwargs?: CallKwargs): Tensor;
+  override apply(inputs: SymbolicTensor | SymbolicTensor[], kwargs?: CallKwargs): never;
+  override apply(inputs: Tensor | Tensor[] | readonly string[] | SymbolicTensor | SymbolicTensor[], _kwargs: CallKwargs = {}): Tensor {
     if (!Array.isArray(inputs) || inputs.some((t) => typeof t !== 'string')) {
       throw new Error(
-        `Layer ${this.name}: TextVectorization takes an array of strings (strings are not tensors in Axon), got ${inputs instanceof Tensor ? 'a Tensor' : Array.isArray(inputs) ? 'an array with non-strings' : typeof inputs}`,
+        `Layer ${this.name}: TextVectorization takes an array of strings (strings are not tensors in Axon), got ${inputs instanceof Tensor ? 'a Tensor' : isSymbolic(inputs) ? 'a symbolic tensor (it runs before a model, not in one)' : Array.isArray(inputs) ? 'an array with non-strings' : typeof inputs}`,
       );
     }
     if (this.tokens === null) {

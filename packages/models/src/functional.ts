@@ -1,0 +1,226 @@
+/**
+ * The functional API (Keras `Model(inputs, outputs)`, tfjs `tf.model`): a model is the graph of
+ * layer applications between symbolic inputs (`input()`) and outputs. It replays the graph on real
+ * tensors, shares layers (and their weights) wherever the graph applies them, and is itself a
+ * Layer, so models nest. A model of a trained model's intermediate output shares its weights: the
+ * activation maps of the article's interpretability section are `model({ inputs: m.inputs,
+ * outputs: m.getLayer('conv2d_1').output }).predict(x)`.
+ *
+ * This first part executes, predicts and nests; compile/fit/evaluate and saving of functional
+ * models are still to come (the training loop lives in Sequential today).
+ */
+import { type Tensor, type Variable, concat, noGrad, scope, slice } from '@axon/tensor';
+import {
+  type CallKwargs,
+  InputLayer,
+  Layer,
+  type LayerNode,
+  type Shape,
+  type SymbolicTensor,
+  checkOptions,
+  formatShape,
+  isSymbolic,
+  registerLayer,
+} from '@axon/layers';
+
+/** Arguments of {@link model}. */
+export interface FunctionalArgs {
+  /** The model's inputs: symbolic tensors made by `input()`. */
+  inputs: SymbolicTensor | SymbolicTensor[];
+  /** The model's outputs: symbolic tensors computed from the inputs by applying layers. */
+  outputs: SymbolicTensor | SymbolicTensor[];
+  /** The model's name (default `model_<n>`). */
+  name?: string;
+}
+
+const toList = <T>(x: T | T[]): T[] => (Array.isArray(x) ? x : [x]);
+
+/**
+ * A model defined by its graph (Keras `Functional`). Make one with {@link model}.
+ */
+export class Functional extends Layer {
+  static override className = 'Functional';
+  /** The symbolic inputs, in order. */
+  readonly inputs: SymbolicTensor[];
+  /** The symbolic outputs, in order. */
+  readonly outputs: SymbolicTensor[];
+  private readonly singleInput: boolean;
+  private readonly singleOutput: boolean;
+  /** The layer applications to replay, each after those it reads from. */
+  private readonly nodes: LayerNode[];
+
+  /** @throws Error if an input is not from input(), or an output cannot be computed from the inputs. */
+  constructor(args: FunctionalArgs) {
+    checkOptions('model', args, ['inputs', 'outputs', 'name']);
+    super({ name: args.name });
+    this.singleInput = !Array.isArray(args.inputs);
+    this.singleOutput = !Array.isArray(args.outputs);
+    this.inputs = toList(args.inputs);
+    this.outputs = toList(args.outputs);
+    [...this.inputs, ...this.outputs].forEach((t, i) => {
+      if (!isSymbolic(t))
+        throw new Error(
+          `model: ${i < this.inputs.length ? 'inputs' : 'outputs'} must be symbolic tensors (from input() and layer.apply), got ${typeof t}`,
+        );
+    });
+    this.inputs.forEach((t, i) => {
+      if (!(t.node.layer instanceof InputLayer))
+        throw new Error(`model: inputs[${i}] (${t.name}) must come from input(), not from a layer's output`);
+    });
+    this.nodes = this.orderNodes();
+    this.built = true;
+  }
+
+  /** The nodes between the inputs and the outputs, in an order where every node follows those it reads from. */
+  private orderNodes(): LayerNode[] {
+    const given = new Set(this.inputs.map((t) => t.id));
+    const order: LayerNode[] = [];
+    const done = new Set<LayerNode>();
+    const visiting = new Set<LayerNode>();
+    const visit = (t: SymbolicTensor, path: string): void => {
+      if (given.has(t.id)) return;
+      const node = t.node;
+      if (done.has(node)) return;
+      if (node.layer instanceof InputLayer) {
+        throw new Error(`model: output ${path} depends on ${t.name}, which is not among the model's inputs`);
+      }
+      if (visiting.has(node)) throw new Error(`model: the graph has a cycle through layer ${node.layer.name}`);
+      visiting.add(node);
+      for (const input of node.inputs) visit(input, path);
+      visiting.delete(node);
+      done.add(node);
+      order.push(node);
+    };
+    this.outputs.forEach((t) => visit(t, t.name));
+    return order;
+  }
+
+  /** Every layer of the graph, once, in execution order (the input layers first), as Keras' `model.layers`. */
+  get layers(): Layer[] {
+    const seen = new Set<Layer>();
+    for (const t of this.inputs) seen.add(t.node.layer as Layer);
+    for (const node of this.nodes) seen.add(node.layer as Layer);
+    return [...seen];
+  }
+
+  /**
+   * A layer by name, or by index in {@link layers} (Keras `get_layer`).
+   *
+   * @throws Error naming the layers there are when none matches.
+   */
+  getLayer(nameOrIndex: string | number): Layer {
+    const layers = this.layers;
+    const found = typeof nameOrIndex === 'number' ? layers[nameOrIndex] : layers.find((l) => l.name === nameOrIndex);
+    if (!found) {
+      throw new Error(
+        `getLayer: model ${this.name} has no layer ${JSON.stringify(nameOrIndex)}; its layers: ${layers.map((l) => l.name).join(', ')}`,
+      );
+    }
+    return found;
+  }
+
+  override get trainableWeights(): Variable[] {
+    return this.trainable ? unique(this.layers.flatMap((l) => l.trainableWeights)) : [];
+  }
+
+  override get nonTrainableWeights(): Variable[] {
+    const all = unique(this.layers.flatMap((l) => l.weights));
+    const trainable = new Set(this.trainableWeights);
+    return all.filter((w) => !trainable.has(w));
+  }
+
+  override regularizationLosses(): Tensor[] {
+    return this.layers.flatMap((l) => l.regularizationLosses());
+  }
+
+  override computeOutputShape(): Shape | Shape[] {
+    const shapes = this.outputs.map((t) => [...t.shape]);
+    return this.singleOutput ? shapes[0]! : shapes;
+  }
+
+  /** Runs the graph on real tensors (one per input, in order). */
+  override call(inputs: Tensor | Tensor[], kwargs: CallKwargs = {}): Tensor | Tensor[] {
+    const given = toList(inputs);
+    if (given.length !== this.inputs.length) {
+      throw new Error(`Model ${this.name} expects ${this.inputs.length} input(s), got ${given.length}`);
+    }
+    const values = new Map<number, Tensor>();
+    this.inputs.forEach((t, i) => {
+      const x = given[i]!;
+      if (x.rank !== t.rank || t.shape.some((d, k) => d !== null && d !== x.shape[k])) {
+        throw new Error(`Model ${this.name}: input ${i} (${t.name}) expects shape ${formatShape(t.shape)}, got ${formatShape(x.shape)}`);
+      }
+      values.set(t.id, x);
+    });
+    const training = kwargs.training ?? false;
+    for (const node of this.nodes) {
+      const args = node.inputs.map((t) => values.get(t.id)!);
+      const out = (node.layer as Layer).apply(node.inputsAsList ? args : args[0]!, { ...node.kwargs, training });
+      toList(out).forEach((y, k) => values.set(node.outputs[k]!.id, y));
+    }
+    const results = this.outputs.map((t) => values.get(t.id)!);
+    return this.singleOutput ? results[0]! : results;
+  }
+
+  /**
+   * The outputs for x in batches of `batchSize` (default 32), in inference mode, without gradients.
+   *
+   * @throws Error for an unknown option or inputs of the wrong shape.
+   */
+  predict(x: Tensor | Tensor[], args: { batchSize?: number } = {}): Tensor | Tensor[] {
+    checkOptions('predict', args, ['batchSize']);
+    const xs = toList(x);
+    const n = xs[0]!.shape[0]!;
+    const batchSize = args.batchSize ?? 32;
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`predict: batchSize must be a positive integer, got ${batchSize}`);
+    const parts: Tensor[][] = this.outputs.map(() => []);
+    noGrad(() => {
+      for (let start = 0; start < n; start += batchSize) {
+        const size = Math.min(batchSize, n - start);
+        const out = scope(`prediction batch of ${this.name}`, () =>
+          toList(
+            this.call(xs.length === 1 && this.singleInput ? slice(xs[0]!, start, size) : xs.map((t) => slice(t, start, size)), {
+              training: false,
+            }),
+          ),
+        );
+        out.forEach((y, k) => parts[k]!.push(y));
+      }
+    });
+    const results = parts.map((p) => (p.length === 1 ? p[0]! : concat(p, 0)));
+    return this.singleOutput ? results[0]! : results;
+  }
+
+  /** The layers and their output shapes, one line each, with the layers each reads from. */
+  summary(printFn: (line: string) => void = console.log): void {
+    printFn(`Model: ${this.name}`);
+    for (const layer of this.layers) {
+      const node = layer.inboundNodes.find((n) => this.nodes.includes(n) || this.inputs.some((t) => t.node === n));
+      const from = node && node.inputs.length > 0 ? ` ← ${node.inputs.map((t) => t.name).join(', ')}` : '';
+      const shape = node ? node.outputs.map((t) => formatShape(t.shape)).join(', ') : '';
+      printFn(`  ${layer.name} (${layer.getClassName()}) ${shape}${from}`);
+    }
+    printFn(`Total params: ${this.weights.reduce((n, w) => n + w.size, 0)}`);
+  }
+}
+registerLayer(Functional);
+
+function unique<T>(xs: T[]): T[] {
+  return [...new Set(xs)];
+}
+
+/**
+ * A model from its graph (Keras `Model(inputs, outputs)`, tfjs `tf.model`).
+ *
+ * @example
+ * ```ts
+ * const x = input({ shape: [28, 28, 1] });
+ * const features = conv2d({ filters: 8, kernelSize: 3, activation: 'relu', name: 'features' }).apply(x);
+ * const y = dense({ units: 10, activation: 'softmax' }).apply(flatten().apply(features));
+ * const classifier = model({ inputs: x, outputs: y });
+ * const maps = model({ inputs: classifier.inputs, outputs: classifier.getLayer('features').output }); // shares the weights
+ * ```
+ */
+export function model(args: FunctionalArgs): Functional {
+  return new Functional(args);
+}

@@ -1,0 +1,110 @@
+/**
+ * The functional API, first part: symbolic inputs, layer applications recorded as a graph, models
+ * of any DAG (shared layers, several outputs, nested models), intermediate outputs that share the
+ * trained weights (activation maps), and training through the model's weights.
+ */
+import '@axon/kernels-native';
+import { Adam } from '../src/index.js';
+import { type Tensor, fill, mean, randomNormal, setSeed, square, sub, valueAndGrads, zeros } from '@axon/tensor';
+import { type SymbolicTensor, conv2d, dense, flatten, input, maxPooling2d } from '@axon/layers';
+import { describe, expect, it } from 'vitest';
+
+import { model } from '../src/index.js';
+
+const values = (t: Tensor | Tensor[]) => Array.from((t as Tensor).dataSync());
+
+function closeTo(a: number[], b: number[], tol = 1e-5): void {
+  expect(a.length).toBe(b.length);
+  a.forEach((v, i) => expect(Math.abs(v - b[i]!)).toBeLessThan(tol));
+}
+
+describe('the functional API', () => {
+  it('records layer applications on symbolic tensors and replays them on real ones', () => {
+    setSeed(1);
+    const x = input({ shape: [8, 8, 1] });
+    const conv = conv2d({ filters: 4, kernelSize: 3, activation: 'relu', name: 'features' });
+    const pool = maxPooling2d({ poolSize: 2 });
+    const head = dense({ units: 3, activation: 'softmax' });
+    // apply returns SymbolicTensor | SymbolicTensor[] (a layer may have several outputs), as in tfjs.
+    const features = conv.apply(x) as SymbolicTensor;
+    const y = head.apply(flatten().apply(pool.apply(features))) as SymbolicTensor;
+    expect(features.shape).toEqual([null, 6, 6, 4]);
+    expect(y.shape).toEqual([null, 3]);
+    const m = model({ inputs: x, outputs: y, name: 'classifier' });
+    expect(m.layers.map((l) => l.getClassName())).toEqual(['InputLayer', 'Conv2D', 'MaxPooling2D', 'Flatten', 'Dense']);
+    expect(m.getLayer('features')).toBe(conv);
+    expect(m.trainableWeights).toHaveLength(4);
+    const batch = randomNormal([5, 8, 8, 1]);
+    // The same layers applied by hand to the real batch.
+    const byHand = head.apply(flatten().apply(pool.apply(conv.apply(batch) as Tensor) as Tensor) as Tensor) as Tensor;
+    closeTo(values(m.predict(batch, { batchSize: 2 })), values(byHand));
+  });
+
+  it('makes a model of an intermediate output that shares the trained weights (activation maps)', () => {
+    const x = input({ shape: [6, 6, 1] });
+    const conv = conv2d({ filters: 2, kernelSize: 3, name: 'maps' });
+    const y = dense({ units: 1 }).apply(flatten().apply(conv.apply(x)));
+    const full = model({ inputs: x, outputs: y });
+    const maps = model({ inputs: full.inputs, outputs: full.getLayer('maps').output as never });
+    const batch = randomNormal([3, 6, 6, 1]);
+    closeTo(values(maps.predict(batch)), values(conv.apply(batch) as Tensor));
+    // The same variables, not copies: a change to the trained layer shows in the maps.
+    expect(maps.trainableWeights[0]).toBe(conv.trainableWeights[0]);
+    const [kernel, bias] = conv.getWeights();
+    conv.setWeights([zeros(kernel!.shape), fill(bias!.shape, 0.5)]);
+    expect(values(maps.predict(batch)).every((v) => v === 0.5)).toBe(true);
+  });
+
+  it('shares a layer applied twice, has several outputs, and nests as a layer', () => {
+    const a = input({ shape: [4] });
+    const shared = dense({ units: 4, activation: 'tanh', name: 'shared' });
+    const h1 = shared.apply(a) as SymbolicTensor;
+    const h2 = shared.apply(h1) as SymbolicTensor;
+    const out1 = dense({ units: 1, name: 'first' }).apply(h1) as SymbolicTensor;
+    const out2 = dense({ units: 2, name: 'second' }).apply(h2) as SymbolicTensor;
+    const m = model({ inputs: a, outputs: [out1, out2] });
+    expect(m.trainableWeights).toHaveLength(6); // the shared layer's weights once
+    const batch = randomNormal([3, 4]);
+    const [p1, p2] = m.predict(batch) as Tensor[];
+    expect(p1!.shape).toEqual([3, 1]);
+    expect(p2!.shape).toEqual([3, 2]);
+    // Nested: the whole model used as a layer of another.
+    const b = input({ shape: [4] });
+    const [n1] = m.apply(b) as never as [typeof b, typeof b];
+    const outer = model({ inputs: b, outputs: dense({ units: 1 }).apply(n1!) });
+    expect(outer.layers.some((l) => l === m)).toBe(true);
+    expect((outer.predict(batch) as Tensor).shape).toEqual([3, 1]);
+  });
+
+  it('trains through its weights (a custom loop with valueAndGrads and an optimizer)', () => {
+    setSeed(3);
+    const x = input({ shape: [3] });
+    const y = dense({ units: 1 }).apply(dense({ units: 8, activation: 'relu' }).apply(x));
+    const m = model({ inputs: x, outputs: y });
+    const data = randomNormal([64, 3]);
+    const target = mean(square(data), 1, true);
+    const optimizer = new Adam({ learningRate: 0.05 });
+    const losses: number[] = [];
+    for (let step = 0; step < 60; step++) {
+      const { value, grads } = valueAndGrads(
+        () => mean(square(sub(m.call(data, { training: true }) as Tensor, target))),
+        m.trainableWeights,
+      );
+      optimizer.applyGradients(m.trainableWeights, grads);
+      losses.push(value.item());
+    }
+    expect(losses.at(-1)!).toBeLessThan(losses[0]! / 3);
+  });
+
+  it('says what is wrong', () => {
+    const x = input({ shape: [2] });
+    const other = input({ shape: [2] });
+    const y = dense({ units: 1 }).apply(other);
+    expect(() => model({ inputs: x, outputs: y })).toThrow(/model: output .* depends on .*, which is not among the model's inputs/);
+    expect(() => model({ inputs: x, outputs: x, nam: 'm' } as never)).toThrow(/model: unknown option 'nam' \(did you mean 'name'\?\)/);
+    const m = model({ inputs: x, outputs: dense({ units: 1 }).apply(x) });
+    expect(() => m.predict(randomNormal([2, 3]))).toThrow(/input 0 .* expects shape \[null,2\], got \[2,3\]/);
+    expect(() => m.getLayer('nope')).toThrow(/getLayer: model .* has no layer "nope"; its layers: /);
+    expect(() => input({ shape: [2], dtyp: 'int32' } as never)).toThrow(/input: unknown option 'dtyp' \(did you mean 'dtype'\?\)/);
+  });
+});

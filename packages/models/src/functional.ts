@@ -6,10 +6,13 @@
  * activation maps of the article's interpretability section are `model({ inputs: m.inputs,
  * outputs: m.getLayer('conv2d_1').output }).predict(x)`.
  *
- * This first part executes, predicts and nests; compile/fit/evaluate and saving of functional
- * models are still to come (the training loop lives in Sequential today).
+ * Training: for a model of one input and one output, compile/fit/evaluate run Sequential's
+ * training loop over this model as its only layer (the loop will move into its own module, shared
+ * by both, with the multi-input/multi-output losses). Saving functional models is still to come.
  */
 import { type Tensor, type Variable, concat, noGrad, scope, slice } from '@axon/tensor';
+import { type CompileArgs, type EvaluateArgs, type FitArgs, Sequential } from './sequential.js';
+import type { History, Logs } from './callbacks.js';
 import {
   type CallKwargs,
   InputLayer,
@@ -48,6 +51,8 @@ export class Functional extends Layer {
   private readonly singleOutput: boolean;
   /** The layer applications to replay, each after those it reads from. */
   private readonly nodes: LayerNode[];
+  /** The training loop's host, made by compile (one input and one output). */
+  private trainer: Sequential | null = null;
 
   /** @throws Error if an input is not from input(), or an output cannot be computed from the inputs. */
   constructor(args: FunctionalArgs) {
@@ -189,6 +194,37 @@ export class Functional extends Layer {
     });
     const results = parts.map((p) => (p.length === 1 ? p[0]! : concat(p, 0)));
     return this.singleOutput ? results[0]! : results;
+  }
+
+  /**
+   * Keras `compile`: the optimizer, loss and metrics for fit/evaluate (see Sequential.compile).
+   *
+   * @throws Error for a model of several inputs or outputs (not supported yet), or as Sequential.compile does.
+   */
+  compile(args: CompileArgs): void {
+    if (!this.singleInput || !this.singleOutput || this.inputs.length !== 1 || this.outputs.length !== 1) {
+      throw new Error(
+        `compile: model ${this.name} has ${this.inputs.length} input(s) and ${this.outputs.length} output(s); training functional models of several inputs or outputs is not supported yet`,
+      );
+    }
+    const trainer = new Sequential({ layers: [this], name: this.name });
+    trainer.compile(args);
+    this.trainer = trainer;
+  }
+
+  private requireTrainer(method: string): Sequential {
+    if (!this.trainer) throw new Error(`${method}: model ${this.name} is not compiled; call compile({ optimizer, loss }) first`);
+    return this.trainer;
+  }
+
+  /** Keras `fit` (see Sequential.fit): trains on x/y in batches, with validation, callbacks and the progress bar. */
+  async fit(x: Tensor, y: Tensor, args: FitArgs = {}): Promise<History> {
+    return this.requireTrainer('fit').fit(x, y, args);
+  }
+
+  /** Keras `evaluate` (see Sequential.evaluate). */
+  evaluate(x: Tensor, y: Tensor, args: EvaluateArgs = {}): number | number[] | Logs {
+    return this.requireTrainer('evaluate').evaluate(x, y, args);
   }
 
   /** The layers and their output shapes, one line each, with the layers each reads from. */

@@ -108,3 +108,24 @@ describe('the functional API', () => {
     expect(() => input({ shape: [2], dtyp: 'int32' } as never)).toThrow(/input: unknown option 'dtyp' \(did you mean 'dtype'\?\)/);
   });
 });
+
+describe('training a functional model', () => {
+  it('compiles and fits (one input, one output) and says what it cannot train yet', async () => {
+    setSeed(4);
+    const x = input({ shape: [4] });
+    const hidden = dense({ units: 16, activation: 'relu' }).apply(x) as SymbolicTensor;
+    const m = model({ inputs: x, outputs: dense({ units: 1 }).apply(hidden) as SymbolicTensor });
+    await expect(m.fit(randomNormal([8, 4]), randomNormal([8, 1]))).rejects.toThrow(/fit: model .* is not compiled/);
+    m.compile({ optimizer: new Adam({ learningRate: 0.02 }), loss: 'meanSquaredError' });
+    const data = randomNormal([128, 4]);
+    const target = mean(square(data), 1, true);
+    const history = await m.fit(data, target, { epochs: 20, batchSize: 32, verbose: 0 });
+    const losses = history.history.loss!;
+    expect(losses.at(-1)!).toBeLessThan(losses[0]! / 3);
+    expect(m.evaluate(data, target)).toBeCloseTo(losses.at(-1)!, 0);
+    const two = model({ inputs: x, outputs: [hidden, hidden] });
+    expect(() => two.compile({ optimizer: 'adam', loss: 'mse' })).toThrow(
+      /training functional models of several inputs or outputs is not supported yet/,
+    );
+  });
+});

@@ -10,6 +10,7 @@ export {
   InputLayer,
   inputLayer,
   input,
+  symbolicInputOf,
   type InputConfig,
   Dense,
   dense,

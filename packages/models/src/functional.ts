@@ -17,6 +17,8 @@ import {
   type CallKwargs,
   InputLayer,
   Layer,
+  deserializeLayer,
+  symbolicInputOf,
   type LayerNode,
   type Shape,
   type SymbolicTensor,
@@ -25,6 +27,17 @@ import {
   isSymbolic,
   registerLayer,
 } from '@axon/layers';
+
+/** `[layer name, node index, output index, kwargs]`: one input of a node, as Keras and tfjs save it. */
+type NodeInput = [string, number, number, Record<string, unknown>];
+
+/** A layer of a saved functional model: its config and how it was applied (`inbound_nodes`). */
+interface SavedLayer {
+  className: string;
+  config: Record<string, unknown>;
+  name: string;
+  inboundNodes: NodeInput[][];
+}
 
 /** Arguments of {@link model}. */
 export interface FunctionalArgs {
@@ -227,6 +240,93 @@ export class Functional extends Layer {
     return this.requireTrainer('evaluate').evaluate(x, y, args);
   }
 
+  /** The nodes of `layer` that belong to this model (its input node for an InputLayer), in order. */
+  private nodesOf(layer: Layer): LayerNode[] {
+    const mine = new Set<LayerNode>([...this.nodes, ...this.inputs.map((t) => t.node)]);
+    return layer.inboundNodes.filter((n) => mine.has(n));
+  }
+
+  private reference(t: SymbolicTensor): [string, number, number] {
+    const layer = t.node.layer as Layer;
+    return [layer.name, this.nodesOf(layer).indexOf(t.node), t.outputIndex];
+  }
+
+  /**
+   * The graph as Keras and TensorFlow.js save a functional model (camelCase here; snake_case in a
+   * file): every layer's config with its `inboundNodes`, and the `inputLayers` / `outputLayers`.
+   */
+  override getConfig(): Record<string, unknown> {
+    const layers: SavedLayer[] = this.layers.map((layer) => ({
+      className: layer.getClassName(),
+      config: layer.getConfig(),
+      name: layer.name,
+      inboundNodes:
+        layer instanceof InputLayer
+          ? []
+          : this.nodesOf(layer).map((node) => node.inputs.map((t) => [...this.reference(t), {}] as NodeInput)),
+    }));
+    return {
+      name: this.name,
+      layers,
+      inputLayers: this.inputs.map((t) => this.reference(t)),
+      outputLayers: this.outputs.map((t) => this.reference(t)),
+    };
+  }
+
+  /**
+   * Rebuilds a model from {@link getConfig}'s form (or Keras' and tfjs' snake_case one): makes each
+   * layer from its config, then replays the saved applications in dependency order.
+   *
+   * @throws Error naming the layer or node that refers to something missing.
+   */
+  static override fromConfig<T extends Layer>(this: new (args: never) => T, config: Record<string, unknown>): T {
+    const pick = (o: Record<string, unknown>, camel: string, snake: string): unknown => o[camel] ?? o[snake];
+    const saved = (pick(config, 'layers', 'layers') as Record<string, unknown>[] | undefined) ?? [];
+    const layers = new Map<string, Layer>();
+    const outputsOf = new Map<string, SymbolicTensor[][]>();
+    const pending: { layer: Layer; inputs: NodeInput[] }[] = [];
+    for (const entry of saved) {
+      const className = pick(entry, 'className', 'class_name') as string;
+      const layerConfig = (entry.config ?? {}) as Record<string, unknown>;
+      const layer = deserializeLayer({ className, config: layerConfig });
+      const name = (entry.name as string | undefined) ?? layer.name;
+      layers.set(name, layer);
+      outputsOf.set(name, []);
+      if (layer instanceof InputLayer) outputsOf.get(name)!.push([symbolicInputOf(layer)]);
+      const nodes = (pick(entry, 'inboundNodes', 'inbound_nodes') as NodeInput[][] | undefined) ?? [];
+      for (const inputs of nodes) pending.push({ layer, inputs });
+    }
+    const resolve = ([name, node, index]: NodeInput | [string, number, number]): SymbolicTensor | undefined =>
+      outputsOf.get(name)?.[node]?.[index];
+    // Replay in dependency order: a node runs once all it reads exists (Keras does the same).
+    while (pending.length > 0) {
+      const ready = pending.findIndex((p) => p.inputs.every((i) => resolve(i) !== undefined));
+      if (ready < 0) {
+        const stuck = pending[0]!;
+        throw new Error(
+          `model config: layer ${stuck.layer.name} reads ${JSON.stringify(stuck.inputs.map((i) => i.slice(0, 3)))}, which no layer produces`,
+        );
+      }
+      const { layer, inputs } = pending.splice(ready, 1)[0]!;
+      const args = inputs.map((i) => resolve(i)!);
+      const out = layer.apply(args.length === 1 ? args[0]! : args);
+      outputsOf.get(layer.name)!.push(Array.isArray(out) ? out : [out]);
+    }
+    const ends = (key: string, snake: string) =>
+      ((pick(config, key, snake) as [string, number, number][] | undefined) ?? []).map((ref) => {
+        const t = resolve(ref);
+        if (!t) throw new Error(`model config: ${snake} refers to ${JSON.stringify(ref)}, which no layer produces`);
+        return t;
+      });
+    const inputs = ends('inputLayers', 'input_layers');
+    const outputs = ends('outputLayers', 'output_layers');
+    return new Functional({
+      inputs: inputs.length === 1 ? inputs[0]! : inputs,
+      outputs: outputs.length === 1 ? outputs[0]! : outputs,
+      ...(typeof config.name === 'string' ? { name: config.name } : {}),
+    }) as unknown as T;
+  }
+
   /** The layers and their output shapes, one line each, with the layers each reads from. */
   summary(printFn: (line: string) => void = console.log): void {
     printFn(`Model: ${this.name}`);
@@ -240,6 +340,12 @@ export class Functional extends Layer {
   }
 }
 registerLayer(Functional);
+// Keras 2 and tfjs-layers save functional models as 'Model' too.
+registerLayer(
+  class Model extends Functional {
+    static override className = 'Model';
+  },
+);
 
 function unique<T>(xs: T[]): T[] {
   return [...new Set(xs)];

@@ -6,7 +6,7 @@
 import '@axon/kernels-native';
 import { Adam } from '../src/index.js';
 import { type Tensor, fill, mean, randomNormal, setSeed, square, sub, valueAndGrads, zeros } from '@axon/tensor';
-import { type SymbolicTensor, conv2d, dense, flatten, input, maxPooling2d } from '@axon/layers';
+import { type SymbolicTensor, conv2d, dense, deserializeLayer, flatten, input, maxPooling2d, serializeLayer } from '@axon/layers';
 import { describe, expect, it } from 'vitest';
 
 import { model } from '../src/index.js';
@@ -127,5 +127,75 @@ describe('training a functional model', () => {
     expect(() => two.compile({ optimizer: 'adam', loss: 'mse' })).toThrow(
       /training functional models of several inputs or outputs is not supported yet/,
     );
+  });
+});
+
+describe('functional model configs', () => {
+  it('round-trip through getConfig / deserializeLayer: shared layers, several outputs, nesting', () => {
+    setSeed(6);
+    const a = input({ shape: [4], name: 'features_in' });
+    const shared = dense({ units: 4, activation: 'tanh', name: 'shared_dense' });
+    const h1 = shared.apply(a) as SymbolicTensor;
+    const h2 = shared.apply(h1) as SymbolicTensor;
+    const inner = model({
+      inputs: a,
+      outputs: [
+        dense({ units: 1, name: 'head_a' }).apply(h1) as SymbolicTensor,
+        dense({ units: 2, name: 'head_b' }).apply(h2) as SymbolicTensor,
+      ],
+      name: 'inner',
+    });
+    const b = input({ shape: [4], name: 'outer_in' });
+    const [o1, o2] = inner.apply(b) as SymbolicTensor[];
+    const outer = model({ inputs: b, outputs: [o1!, dense({ units: 3, name: 'tail' }).apply(o2!) as SymbolicTensor], name: 'outer' });
+
+    const config = serializeLayer(outer);
+    expect(config.className).toBe('Functional');
+    const saved = config.config as { layers: { name: string; inboundNodes: unknown[] }[]; inputLayers: unknown; outputLayers: unknown };
+    expect(saved.inputLayers).toEqual([['outer_in', 0, 0]]);
+    expect(saved.outputLayers).toEqual([
+      ['inner', 0, 0],
+      ['tail', 0, 0],
+    ]);
+    const innerSaved = (
+      saved.layers.find((l) => l.name === 'inner') as unknown as { config: { layers: { name: string; inboundNodes: unknown }[] } }
+    ).config;
+    // The shared layer's two applications: the second reads the first's output (node 0).
+    expect(innerSaved.layers.find((l) => l.name === 'shared_dense')!.inboundNodes).toEqual([
+      [['features_in', 0, 0, {}]],
+      [['shared_dense', 0, 0, {}]],
+    ]);
+
+    const again = deserializeLayer(config) as typeof outer;
+    again.setWeights(outer.getWeights());
+    const x = randomNormal([5, 4]);
+    const [p1, p2] = outer.predict(x) as Tensor[];
+    const [q1, q2] = again.predict(x) as Tensor[];
+    expect(values(q1!)).toEqual(values(p1!));
+    expect(values(q2!)).toEqual(values(p2!));
+    expect(again.trainableWeights.length).toBe(outer.trainableWeights.length);
+  });
+
+  it('reads the snake_case form Keras and tfjs write ("Model", inbound_nodes)', () => {
+    const keras = {
+      className: 'Model',
+      config: {
+        name: 'keras_model',
+        layers: [
+          {
+            class_name: 'InputLayer',
+            name: 'in',
+            config: { batch_input_shape: [null, 3], dtype: 'float32', name: 'in' },
+            inbound_nodes: [],
+          },
+          { class_name: 'Dense', name: 'd', config: { units: 2, name: 'd', activation: 'relu' }, inbound_nodes: [[['in', 0, 0, {}]]] },
+        ],
+        input_layers: [['in', 0, 0]],
+        output_layers: [['d', 0, 0]],
+      },
+    };
+    const m = deserializeLayer(keras) as ReturnType<typeof model>;
+    expect((m.predict(randomNormal([2, 3])) as Tensor).shape).toEqual([2, 2]);
+    expect(m.getLayer('d').getConfig().units).toBe(2);
   });
 });

@@ -119,6 +119,16 @@ export function input(config: InputConfig): SymbolicTensor {
     ...(config.dtype ? { dtype: config.dtype } : {}),
     ...(config.name ? { name: config.name } : {}),
   });
+  return symbolicInputOf(layer);
+}
+
+/**
+ * The symbolic tensor an InputLayer stands for (made once, on first use): how `input()` starts a
+ * graph, and how a loaded functional model restarts one from its saved InputLayers.
+ */
+export function symbolicInputOf(layer: InputLayer): SymbolicTensor {
+  const existing = layer.inboundNodes[0];
+  if (existing) return existing.outputs[0]!;
   const outputs: SymbolicTensor[] = [];
   const node: LayerNode = { layer, inputs: [], inputsAsList: false, outputs, kwargs: {} };
   outputs.push(new SymbolicTensor([...layer.batchInputShape!], layer.dtype, node, 0, layer.name));

@@ -7,7 +7,7 @@ import '@axon/kernels-js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -83,6 +83,13 @@ describe('a model saved by Axon loads in tfjs-layers and predicts the same', () 
       expect(loaded.optimizer?.getClassName()).toBe('Adam');
       const x = randomNormal([5, ...input]);
       expect(maxAbsDiff(tfPredict(loaded, x), model.predict(x).dataSync())).toBeLessThan(1e-5);
+      // The optimizer group (iter, <weight>/m, <weight>/v) is read by tfjs' Adam.setWeights.
+      expect(loaded.optimizer?.iterations).toBe(8);
+      const tfState = await loaded.optimizer!.getWeights();
+      const axonVariables = model.trainableWeights;
+      expect(tfState.length).toBe(1 + 2 * axonVariables.length);
+      const firstMoment = model.optimizer!.stateOf(axonVariables[0]!)!.m!;
+      expect(maxAbsDiff(tfState[1]!.tensor.dataSync() as Float32Array, firstMoment.dataSync())).toBe(0);
     });
   }
 
@@ -170,9 +177,17 @@ describe('a model built and saved by tfjs-layers loads in Axon and predicts the 
       const target = join(dir, `tfjs-${name}`);
       await model.save(tfjsNodeStyleSaver(target), { includeOptimizer: true });
 
+      const warn = vi.spyOn(console, 'warn');
       const loaded = await loadModel(target);
       expect(loaded.layers.map((l) => l.name)).toEqual(model.layers.map((l) => l.name));
       expect(loaded.optimizer?.className).toBe('Adam');
+      // tfjs' optimizer group (iter, <weight>/m, <weight>/v) is restored, not skipped.
+      expect(warn).not.toHaveBeenCalled();
+      warn.mockRestore();
+      expect(loaded.optimizer?.iterations).toBe(6);
+      const tfState = await model.optimizer.getWeights();
+      const secondMoment = loaded.optimizer!.stateOf(loaded.trainableWeights.at(-1)!)!.v!;
+      expect(maxAbsDiff(secondMoment.dataSync(), tfState.at(-1)!.tensor.dataSync() as Float32Array)).toBe(0);
       expect(loaded.optimizer?.learningRate).toBeCloseTo(0.01, 8);
       const x = randomNormal([6, ...input]);
       expect(maxAbsDiff(loaded.predict(x).dataSync(), tfPredict(model, x))).toBeLessThan(1e-5);

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Adagrad, Adam, RMSprop, SGD, loadModel, type ModelJSON, type Optimizer } from '../src/index.js';
+import { Adagrad, Adam, AdamW, RMSprop, SGD, loadModel, type ModelJSON, type Optimizer } from '../src/index.js';
 import { blobs, classifier, values } from './helpers.js';
 
 let dir: string;
@@ -22,6 +22,9 @@ const optimizers: Record<string, () => Optimizer> = {
   rmsprop: () => new RMSprop({ learningRate: 0.01 }),
   'rmsprop centered with momentum': () => new RMSprop({ learningRate: 0.01, momentum: 0.5, centered: true }),
   adagrad: () => new Adagrad({ learningRate: 0.05 }),
+  // Written to userDefinedMetadata (tfjs has no AdamW nor clipping): restored all the same.
+  adamw: () => new AdamW({ learningRate: 0.01, weightDecay: 0.01 }),
+  'adam with clipnorm': () => new Adam({ learningRate: 0.01, clipnorm: 0.5 }),
 };
 
 describe('the optimizer state survives save / loadModel', () => {

@@ -95,3 +95,4 @@ export {
   type TrainingConfig,
 } from './serialization.js';
 export { writeDirectoryAtomically } from './io.js';
+export type { LoadWeightsArgs, WeightsJSON } from './weights-file.js';

@@ -20,6 +20,7 @@ import {
 } from './serialization.js';
 import { getLoss } from './losses.js';
 import { getOptimizer } from './optimizers.js';
+import { restoreOptimizerWeights } from './optimizer-state.js';
 import { toCamelCase } from './names.js';
 
 /** Arguments of {@link loadModel}. */
@@ -108,7 +109,7 @@ function buildLayers(file: string, entries: JsonObject[]): { layers: Layer[]; in
   return { layers, inputShape };
 }
 
-function readWeights(file: string, manifest: WeightsGroup[]): Map<string, Tensor> {
+function readWeights(file: string, manifest: WeightsGroup[], optimizerWeights?: Map<string, Tensor>): Map<string, Tensor> {
   const dir = dirname(file);
   const all = new Map<string, Tensor>();
   manifest.forEach((group, g) => {
@@ -125,7 +126,7 @@ function readWeights(file: string, manifest: WeightsGroup[]): Map<string, Tensor
       group.paths.length === 1
         ? `loadModel: weight file ${join(dir, group.paths[0]!)}`
         : `loadModel: weight files ${group.paths.map((p) => join(dir, p)).join(', ')}`;
-    for (const [name, tensor] of decodeWeightGroup(group, bytes, source)) all.set(name, tensor);
+    for (const [name, tensor] of decodeWeightGroup(group, bytes, source, optimizerWeights)) all.set(name, tensor);
   });
   return all;
 }
@@ -212,7 +213,10 @@ function compileFrom(file: string, model: Sequential, training: TrainingConfig):
 
 /**
  * Loads a model saved by model.save() or by TensorFlow.js (`path` is the
- * directory or its model.json). Compiles it from trainingConfig when present.
+ * directory or its model.json). Compiles it from trainingConfig when present, and restores the
+ * optimizer's state (weights of group 'optimizer', written by model.save() or tfjs'
+ * `includeOptimizer`) so training continues where it stopped; a state that does not fit the
+ * optimizer is skipped with a warning.
  * Keras models converted to the TensorFlow.js layers format load too (Sequential topologies
  * only); weights are matched by name. A `file://` prefix is accepted. The layers of
  * `@axon/recurrent` are known once that package is imported.
@@ -246,9 +250,17 @@ export async function loadModel(path: string, args: LoadArgs = {}): Promise<Sequ
     }
     model.build(inputShape as (number | null)[]);
   }
-  const weights = json.weightsManifest ? readWeights(file, json.weightsManifest) : new Map<string, Tensor>();
+  const optimizerState = new Map<string, Tensor>();
+  const weights = json.weightsManifest ? readWeights(file, json.weightsManifest, optimizerState) : new Map<string, Tensor>();
   assignWeights(file, model, weights);
   const training = json.trainingConfig ?? (json.userDefinedMetadata?.axonTrainingConfig as TrainingConfig | undefined);
-  if ((args.compile ?? true) && training) compileFrom(file, model, training);
+  if ((args.compile ?? true) && training) {
+    compileFrom(file, model, training);
+    if (optimizerState.size > 0) {
+      const problem = restoreOptimizerWeights(model.optimizer!, model.trainableWeights, optimizerState);
+      // As Keras: a mismatched optimizer state is skipped with a warning, the optimizer left fresh.
+      if (problem) console.warn(`loadModel: ${file}: the optimizer state was not restored (training starts a fresh optimizer): ${problem}`);
+    }
+  }
   return model;
 }

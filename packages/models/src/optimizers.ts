@@ -134,6 +134,25 @@ export abstract class Optimizer {
   /** Updates one variable in place from its gradient (what a subclass implements). */
   protected abstract updateVariable(variable: Variable, gradient: Tensor): void;
 
+  /**
+   * The names of the per-variable state slots, in the order TensorFlow.js' `getWeights()` lists
+   * them (`m`, `v` for Adam; `momentum` for SGD with momentum; `rms`, `momentum`, `mg` for RMSprop;
+   * `accumulator` for Adagrad). Saved as `<variable>/<slot>`; empty when the optimizer keeps no
+   * per-variable state.
+   */
+  stateSlotNames(): readonly string[] {
+    return [];
+  }
+
+  /**
+   * The state variables of `variable` by slot name (see {@link Optimizer.stateSlotNames}), or null
+   * when it has none yet and `create` is false. A slot the optimizer does not use (RMSprop's
+   * `momentum` when momentum is 0) is null.
+   */
+  stateOf(_variable: Variable, _create = false): Readonly<Record<string, Variable | null>> | null {
+    return null;
+  }
+
   /** Hyper-parameters, camelCase, Keras names ({learningRate, beta1, ...}). */
   abstract getConfig(): OptimizerConfig;
 
@@ -173,6 +192,10 @@ function checkRange(owner: string, name: string, value: number, low: number, hig
 class Slots<T> {
   private readonly map = new WeakMap<Variable, T>();
   constructor(private readonly create: (v: Variable) => T) {}
+  /** The state of v, or undefined when it was never created. */
+  peek(v: Variable): T | undefined {
+    return this.map.get(v);
+  }
   get(v: Variable): T {
     let slot = this.map.get(v);
     if (!slot) {
@@ -223,6 +246,14 @@ export class SGD extends Optimizer {
   }
   protected updateVariable(v: Variable, g: Tensor): void {
     sgdUpdate(v, g, this.velocity.get(v), { lr: this.learningRate, momentum: this.momentum, nesterov: this.nesterov });
+  }
+  override stateSlotNames(): readonly string[] {
+    return this.momentum > 0 ? ['momentum'] : [];
+  }
+  override stateOf(v: Variable, create = false): Readonly<Record<string, Variable | null>> | null {
+    if (this.momentum === 0) return null;
+    const velocity = create ? this.velocity.get(v) : this.velocity.peek(v);
+    return velocity ? { momentum: velocity } : null;
   }
   getConfig(): OptimizerConfig {
     return { learningRate: this.learningRate, momentum: this.momentum, nesterov: this.nesterov, ...this.clipConfig() };
@@ -297,6 +328,12 @@ export class Adam extends Optimizer {
       step: this.iterations,
       weightDecay: this.weightDecay(),
     });
+  }
+  override stateSlotNames(): readonly string[] {
+    return ['m', 'v'];
+  }
+  override stateOf(v: Variable, create = false): Readonly<Record<string, Variable | null>> | null {
+    return (create ? this.moments.get(v) : this.moments.peek(v)) ?? null;
   }
   getConfig(): OptimizerConfig {
     return { learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, ...this.clipConfig() };
@@ -389,6 +426,14 @@ export class RMSprop extends Optimizer {
       centered: this.centered,
     });
   }
+  /** tfjs' RMSProp always keeps a `momentum` slot; Axon's only when momentum > 0 (saved as zeros otherwise). */
+  override stateSlotNames(): readonly string[] {
+    return this.centered ? ['rms', 'momentum', 'mg'] : ['rms', 'momentum'];
+  }
+  override stateOf(v: Variable, create = false): Readonly<Record<string, Variable | null>> | null {
+    const s = create ? this.state.get(v) : this.state.peek(v);
+    return s ? { rms: s.meanSquare, momentum: s.mom, mg: s.meanGrad } : null;
+  }
   getConfig(): OptimizerConfig {
     return {
       learningRate: this.learningRate,
@@ -447,6 +492,13 @@ export class Adagrad extends Optimizer {
     const accumulator = this.accumulators.get(v);
     accumulator.assign(add(accumulator, square(g)));
     v.assign(sub(v, div(mul(g, this.learningRate), sqrt(add(accumulator, this.epsilon)))));
+  }
+  override stateSlotNames(): readonly string[] {
+    return ['accumulator'];
+  }
+  override stateOf(v: Variable, create = false): Readonly<Record<string, Variable | null>> | null {
+    const accumulator = create ? this.accumulators.get(v) : this.accumulators.peek(v);
+    return accumulator ? { accumulator } : null;
   }
   getConfig(): OptimizerConfig {
     return {

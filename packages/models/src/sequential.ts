@@ -39,6 +39,8 @@ import { writeDirectoryAtomically } from './io.js';
 import { getLoss, type Loss, SparseCategoricalCrossentropy, type LossIdentifier } from './losses.js';
 import { getMetric, type Metric, type MetricIdentifier } from './metrics.js';
 import { getOptimizer, type Optimizer, type OptimizerIdentifier } from './optimizers.js';
+import { optimizerWeights } from './optimizer-state.js';
+import { readWeightsInto, writeWeights, type LoadWeightsArgs } from './weights-file.js';
 import { toCamelCase } from './names.js';
 import { ProgbarLogger, type OutputStream } from './progbar.js';
 import {
@@ -153,6 +155,13 @@ export interface SummaryArgs {
 export interface SaveArgs {
   /** Write trainingConfig (loss, metrics, optimizer) when compiled (default true). */
   includeTrainingConfig?: boolean;
+  /**
+   * Write the optimizer's state (its iteration count and per-weight slots: Adam's moments, SGD's
+   * momentum, ...) as weights of group 'optimizer', as tfjs' `includeOptimizer` does, so training
+   * resumes exactly after loadModel (default true, as Keras' `include_optimizer`; only when the
+   * training config is written).
+   */
+  includeOptimizer?: boolean;
 }
 
 const modelCounters = { sequential: 0 };
@@ -1290,7 +1299,9 @@ export class Sequential implements TrainableModel {
       keras_version: `axon ${AXON_MODELS_VERSION}`,
       backend: 'axon',
     };
-    const named = this.weights.map((w) => ({ name: w.name, tensor: w as Tensor }));
+    const training = args.includeTrainingConfig === false ? null : this.trainingConfig();
+    const named: { name: string; tensor: Tensor; group?: string }[] = this.weights.map((w) => ({ name: w.name, tensor: w as Tensor }));
+    if (training && args.includeOptimizer !== false) named.push(...optimizerWeights(this.optimizer!, this.trainableWeights));
     const { manifest, shards } = encodeWeights(named);
     const json: ModelJSON = {
       modelTopology: topology,
@@ -1299,7 +1310,6 @@ export class Sequential implements TrainableModel {
       convertedBy: null,
       weightsManifest: manifest,
     };
-    const training = args.includeTrainingConfig === false ? null : this.trainingConfig();
     if (training) {
       // tfjs-layers compiles a loaded model from trainingConfig and fails on names it lacks
       // (AdamW, huber, fromLogits); such configs go to userDefinedMetadata, which tfjs ignores.
@@ -1312,8 +1322,9 @@ export class Sequential implements TrainableModel {
   /**
    * Saves to directory `path` (model.json + group1-shard*.bin) in the
    * TensorFlow.js layers format, atomically: a crash leaves the old model or the new one, never a
-   * mix. The topology, the weights and (when compiled) the training configuration are written;
-   * the optimizer's state is not. A `file://` prefix is accepted. Reload with {@link loadModel}.
+   * mix. The topology, the weights and (when compiled) the training configuration and the
+   * optimizer's state (see {@link SaveArgs.includeOptimizer}) are written, so loadModel resumes
+   * training where it stopped. A `file://` prefix is accepted. Reload with {@link loadModel}.
    *
    * @throws Error if the model has no layers or is not built, or `path` exists and is a file or a
    *   non-empty directory without a model.json (it is never replaced), or writing fails.
@@ -1325,9 +1336,62 @@ export class Sequential implements TrainableModel {
    * ```
    */
   async save(path: string, args: SaveArgs = {}): Promise<void> {
-    checkOptions('save', args, ['includeTrainingConfig']);
+    checkOptions('save', args, ['includeTrainingConfig', 'includeOptimizer']);
     const { json, shards } = this.toArtifacts(args);
     writeDirectoryAtomically(path, [...shards, { name: 'model.json', data: JSON.stringify(json, null, 1) }], 'model.json');
+  }
+
+  /**
+   * Saves the weights only (Keras `model.save_weights`) to directory `path`, atomically:
+   * `weights.json` (each layer's name and weight names, and the TensorFlow.js weights manifest)
+   * plus binary shards `group1-shard<i>of<n>.bin`. No topology, training configuration or
+   * optimizer state; reload into a model of the same layers with {@link Sequential.loadWeights}.
+   * A `file://` prefix is accepted.
+   *
+   * @throws Error if the model has no layers or is not built, or `path` exists and is a file or a
+   *   non-empty directory without a weights.json (it is never replaced), or writing fails.
+   *
+   * @example
+   * ```ts
+   * await model.saveWeights('./checkpoints/epoch-10');
+   * await sameArchitecture.loadWeights('./checkpoints/epoch-10');
+   * ```
+   */
+  async saveWeights(path: string): Promise<void> {
+    this.requireLayers('saveWeights');
+    if (!this.built) {
+      throw new Error(
+        `Sequential ${this.name}: saveWeights() needs a built model: give the first layer an inputShape, call build(), or fit/predict once`,
+      );
+    }
+    writeWeights(this, path);
+  }
+
+  /**
+   * Loads weights saved by {@link Sequential.saveWeights} into this built model (Keras
+   * `model.load_weights`): layers are matched by name, and each layer's weights by name and shape.
+   * Nothing is assigned when anything mismatches (unless `skipMismatch`).
+   *
+   * @throws Error if the model is not built, the file is missing or not a weights file, or a layer
+   *   is missing from the file, holds a weight of another shape, lacks a weight or has extra ones,
+   *   or the file holds layers the model lacks — naming the layer and the weight (with
+   *   `{ skipMismatch: true }` such layers are skipped with a warning instead).
+   *
+   * @example
+   * ```ts
+   * const model = buildModel(); // the same layer names as the saved one
+   * await model.loadWeights('./checkpoints/epoch-10');
+   * ```
+   */
+  async loadWeights(path: string, args: LoadWeightsArgs = {}): Promise<void> {
+    checkOptions('loadWeights', args, ['skipMismatch']);
+    this.requireLayers('loadWeights');
+    if (!this.built) {
+      throw new Error(
+        `Sequential ${this.name}: loadWeights() needs a built model: give the first layer an inputShape or call build() first`,
+      );
+    }
+    readWeightsInto(this, path, args);
   }
 
   /** `Sequential(name: Layer(name) -> ...)`. */

@@ -112,7 +112,7 @@ export function fromPythonic(value: JsonValue, key?: string): unknown {
 }
 
 /** Bytes of the weights in order, and their manifest, split into shards of at most SHARD_BYTES (4 MiB). */
-export function encodeWeights(named: readonly { name: string; tensor: Tensor }[]): {
+export function encodeWeights(named: readonly { name: string; tensor: Tensor; group?: string }[]): {
   /** One group listing every weight and every shard. */
   manifest: WeightsGroup[];
   /** The shard files. */
@@ -127,14 +127,16 @@ export function encodeWeights(named: readonly { name: string; tensor: Tensor }[]
   const buffer = new Uint8Array(total);
   const view = new DataView(buffer.buffer);
   let offset = 0;
-  const weights: WeightSpec[] = named.map(({ name, tensor }) => {
+  const weights: WeightSpec[] = named.map(({ name, tensor, group }) => {
     const values = tensor.dtype === 'int32' ? tensor.intDataSync() : tensor.dataSync();
     for (let i = 0; i < values.length; i++) {
       if (tensor.dtype === 'int32') view.setInt32(offset, values[i]!, true);
       else view.setFloat32(offset, values[i]!, true);
       offset += 4;
     }
-    return { name, shape: [...tensor.shape], dtype: tensor.dtype };
+    return group === undefined
+      ? { name, shape: [...tensor.shape], dtype: tensor.dtype }
+      : { name, shape: [...tensor.shape], dtype: tensor.dtype, group };
   });
   const count = Math.max(1, Math.ceil(total / SHARD_BYTES));
   const shards = Array.from({ length: count }, (_, i) => ({
@@ -147,13 +149,19 @@ export function encodeWeights(named: readonly { name: string; tensor: Tensor }[]
 const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4 };
 
 /**
- * Decodes one manifest group's concatenated bytes into named tensors (weights in tfjs' optimizer
- * group are skipped). `source` names the files in errors.
+ * Decodes one manifest group's concatenated bytes into named tensors. Weights in tfjs' optimizer
+ * group are not returned: they go to `optimizerWeights` when given (in file order), else are
+ * skipped. `source` names the files in errors.
  *
  * @throws Error if a weight is quantized or of an unsupported dtype, or the byte count does not
  *   match the manifest.
  */
-export function decodeWeightGroup(group: WeightsGroup, bytes: Uint8Array, source: string): Map<string, Tensor> {
+export function decodeWeightGroup(
+  group: WeightsGroup,
+  bytes: Uint8Array,
+  source: string,
+  optimizerWeights?: Map<string, Tensor>,
+): Map<string, Tensor> {
   let expected = 0;
   for (const spec of group.weights) {
     if (spec.quantization) throw new Error(`${source}: weight '${spec.name}' is quantized, which Axon does not support`);
@@ -175,11 +183,11 @@ export function decodeWeightGroup(group: WeightsGroup, bytes: Uint8Array, source
     if (spec.dtype === 'int32') {
       const values = new Int32Array(n);
       for (let i = 0; i < n; i++, offset += 4) values[i] = view.getInt32(offset, true);
-      if (spec.group !== 'optimizer') out.set(spec.name, new Tensor(values, spec.shape, 'int32'));
+      (spec.group === 'optimizer' ? optimizerWeights : out)?.set(spec.name, new Tensor(values, spec.shape, 'int32'));
     } else {
       const values = new Float32Array(n);
       for (let i = 0; i < n; i++, offset += 4) values[i] = view.getFloat32(offset, true);
-      if (spec.group !== 'optimizer') out.set(spec.name, new Tensor(values, spec.shape));
+      (spec.group === 'optimizer' ? optimizerWeights : out)?.set(spec.name, new Tensor(values, spec.shape));
     }
   }
   return out;

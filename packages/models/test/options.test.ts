@@ -33,8 +33,11 @@ describe('unknown options', () => {
     expect(() => compiled().summary({ printfn: () => {} } as never)).toThrow(
       /summary: unknown option 'printfn' \(did you mean 'printFn'\?\)/,
     );
-    await expect(compiled().save('/tmp/never-written', { includeOptimizer: true } as never)).rejects.toThrow(
-      /save: unknown option 'includeOptimizer'/,
+    await expect(compiled().save('/tmp/never-written', { includeOptimiser: true } as never)).rejects.toThrow(
+      /save: unknown option 'includeOptimiser' \(did you mean 'includeOptimizer'\?\)/,
+    );
+    await expect(compiled().loadWeights('/tmp/never-read', { skip_mismatch: true } as never)).rejects.toThrow(
+      /loadWeights: unknown option 'skip_mismatch'/,
     );
     await expect(loadModel('/tmp/never-read', { compiled: false } as never)).rejects.toThrow(
       /loadModel: unknown option 'compiled' \(did you mean 'compile'\?\)/,

@@ -249,7 +249,11 @@ describe('a model built and saved by tfjs-layers loads in Axon and predicts the 
         layers: [tfl.layers.dense({ units: 4, inputShape: [3], activation: 'tanh' }), tfl.layers.dense({ units: 2 })],
       });
       model.compile({ optimizer: make(), loss: 'meanSquaredError' });
-      await model.fit(tf.randomNormal([6, 3]), tf.randomNormal([6, 2]), { epochs: 1, batchSize: 3, verbose: 0 });
+      await model.fit(tf.randomNormal([6, 3], 0, 1, 'float32', 1), tf.randomNormal([6, 2], 0, 1, 'float32', 2), {
+        epochs: 1,
+        batchSize: 3,
+        verbose: 0,
+      });
       const target = join(dir, `tfjs-optimizer-${name.replace(/\W+/g, '-')}`);
       await model.save(tfjsNodeStyleSaver(target), { includeOptimizer: true });
       const warn = vi.spyOn(console, 'warn');

@@ -13,6 +13,7 @@
 import { type Tensor, type Variable, concat, noGrad, scope, slice } from '@axon/tensor';
 import { type CompileArgs, type EvaluateArgs, type FitArgs, Sequential } from './sequential.js';
 import type { History, Logs } from './callbacks.js';
+import { type LoadWeightsArgs, readWeightsInto, writeWeights } from './weights-file.js';
 import {
   type CallKwargs,
   InputLayer,
@@ -325,6 +326,21 @@ export class Functional extends Layer {
       outputs: outputs.length === 1 ? outputs[0]! : outputs,
       ...(typeof config.name === 'string' ? { name: config.name } : {}),
     }) as unknown as T;
+  }
+
+  /** Writes the weights of every layer, by layer name (see Sequential.saveWeights for the format). */
+  async saveWeights(path: string): Promise<void> {
+    writeWeights(this, path);
+  }
+
+  /**
+   * Loads weights written by saveWeights (of this or a Sequential/functional model with the same
+   * layer names), matching layers by name and weights by name and shape.
+   *
+   * @throws Error naming the layer and weight that do not match (see Sequential.loadWeights).
+   */
+  async loadWeights(path: string, args: LoadWeightsArgs = {}): Promise<void> {
+    readWeightsInto(this, path, args);
   }
 
   /** The layers and their output shapes, one line each, with the layers each reads from. */

@@ -199,3 +199,31 @@ describe('functional model configs', () => {
     expect(m.getLayer('d').getConfig().units).toBe(2);
   });
 });
+
+describe('functional model weights files', () => {
+  it('saveWeights / loadWeights by layer name', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'axon-functional-'));
+    try {
+      const build = (seed: number) => {
+        setSeed(seed);
+        const x = input({ shape: [3], name: 'in' });
+        const y = dense({ units: 2, name: 'out' }).apply(
+          dense({ units: 4, activation: 'relu', name: 'hidden' }).apply(x) as SymbolicTensor,
+        );
+        return model({ inputs: x, outputs: y as SymbolicTensor });
+      };
+      const a = build(1);
+      const b = build(2);
+      const x = randomNormal([4, 3]);
+      expect(values(b.predict(x))).not.toEqual(values(a.predict(x)));
+      await a.saveWeights(join(dir, 'w'));
+      await b.loadWeights(join(dir, 'w'));
+      expect(values(b.predict(x))).toEqual(values(a.predict(x)));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

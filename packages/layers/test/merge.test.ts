@@ -1,9 +1,10 @@
 /**
- * The merge layers (src/layers/merge.ts): forward values against hand-computed ones, gradients with
+ * The merge layers (src/layers/merge.ts): outputs and every input's gradient against PyTorch
+ * (scripts/make-fixtures-merge.py → merge-fixtures.json), forward values against hand-computed ones, gradients with
  * respect to every input against finite differences on every backend, shape rules and errors as
  * Keras 2 / tfjs-layers' `Merge`, masks, configs and their round trip.
  */
-import { setSeed, tensor, type Tensor } from '@axon/tensor';
+import { mul, setSeed, sum, tensor, valueAndGrads, type Tensor } from '@axon/tensor';
 import { checkGradients } from '@axon/tensor/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -22,7 +23,20 @@ import {
   subtract,
   type Layer,
 } from '../src/index.js';
-import { BACKENDS, seeded, useBackend } from './helpers.js';
+import { readFileSync } from 'node:fs';
+import { BACKENDS, decode, expectClose, seeded, useBackend, type Encoded } from './helpers.js';
+
+/** A case of scripts/make-fixtures-merge.py: several inputs, the output and every input's gradient. */
+interface MergeFixture {
+  name: string;
+  layer: { className: string; config: Record<string, unknown> };
+  inputs: Encoded[];
+  output: Encoded;
+  projection: Encoded;
+  inputGrads: Encoded[];
+}
+
+const fixtures = JSON.parse(readFileSync(new URL('./merge-fixtures.json', import.meta.url), 'utf8')) as MergeFixture[];
 
 const values = (t: Tensor): number[] => Array.from(t.dataSync());
 const close = (xs: number[]): unknown[] => xs.map((v) => expect.closeTo(v, 5));
@@ -36,6 +50,24 @@ describe.each(BACKENDS)('merge layers on the %s backend', (backend) => {
   const a = () => tensor([1, -2, 3, 4, 5, -6], [2, 3]);
   const b = () => tensor([0.5, 2, -1, 4, 10, 1], [2, 3]);
   const c = () => tensor([2, 2, 2, -1, -1, -1], [2, 3]);
+
+  it('has the PyTorch fixtures', () => {
+    expect(fixtures.length).toBeGreaterThan(15);
+  });
+
+  it.each(fixtures.map((f) => [f.name, f] as const))('%s matches PyTorch (output and every input gradient)', (_name, f) => {
+    const layer = deserializeLayer({ className: f.layer.className, config: { ...f.layer.config, name: f.name } });
+    const inputs = f.inputs.map(decode);
+    const projection = decode(f.projection);
+    let output: Tensor | null = null;
+    const { grads } = valueAndGrads(() => {
+      output = layer.apply(inputs) as Tensor;
+      return sum(mul(output, projection));
+    }, inputs);
+    expectClose(output!, f.output, `${f.name} output`);
+    expect(grads.length).toBe(f.inputGrads.length);
+    grads.forEach((g, i) => expectClose(g, f.inputGrads[i]!, `${f.name} gradient of input ${i}`));
+  });
 
   it('computes the element-wise merges', () => {
     expect(values(add().apply([a(), b(), c()]) as Tensor)).toEqual([3.5, 2, 4, 7, 14, -6]);

@@ -144,6 +144,28 @@ export {
   type GaussianDropoutArgs,
   type AlphaDropoutArgs,
 } from './layers/noise.js';
+export {
+  Merge,
+  Add,
+  add,
+  Subtract,
+  subtract,
+  Multiply,
+  multiply,
+  Average,
+  average,
+  Maximum,
+  maximum,
+  Minimum,
+  minimum,
+  Concatenate,
+  concatenate,
+  Dot,
+  dot,
+  type MergeArgs,
+  type ConcatenateArgs,
+  type DotArgs,
+} from './layers/merge.js';
 export { Embedding, embedding, type EmbeddingArgs } from './layers/embeddings.js';
 export {
   TextVectorization,

@@ -53,6 +53,14 @@ import {
   textVectorization,
   type Layer,
   type Shape,
+  add as addLayer,
+  subtract,
+  multiply,
+  average,
+  maximum,
+  minimum,
+  concatenate,
+  dot,
 } from '../src/index.js';
 import { BACKENDS, seeded, useBackend } from './helpers.js';
 
@@ -548,6 +556,15 @@ describe.each(BACKENDS)('layers on the %s backend', (backend) => {
         separableConv2d({ filters: 3, kernelSize: [2, 3], pointwiseInitializer: 'heNormal' }),
         separableConv1d({ filters: 3, kernelSize: 2, padding: 'same' }),
         conv2dTranspose({ filters: 2, kernelSize: 3, strides: 2, padding: 'same' }),
+        // The merge layers of ./merge.test.ts.
+        addLayer(),
+        subtract(),
+        multiply(),
+        average(),
+        maximum(),
+        minimum(),
+        concatenate({ axis: 1 }),
+        dot({ axes: [2, 1], normalize: true }),
       ];
       const seen = new Set<string>();
       for (const layer of layers) {

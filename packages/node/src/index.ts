@@ -21,10 +21,11 @@ export * from '@axon/layers';
 export * from '@axon/recurrent';
 export * from '@axon/models';
 export * from '@axon/data';
-// Six names exist in both @axon/tensor and @axon/layers. As in Keras, the layer wins at the top level
-// (`conv2d({ filters: 32, kernelSize: 3 })`, `reshape({ targetShape })`, `elu()`, `softmax()`); the tensor
-// op is `ops.conv2d`, `ops.reshape`, `ops.elu`, `ops.softmax`, and every other op is under `ops` too.
-export { conv2d, elu, formatShape, reshape, softmax, type Shape } from '@axon/layers';
+// Nine names exist in both @axon/tensor and @axon/layers. As in Keras, the layer wins at the top level
+// (`conv2d({ filters: 32, kernelSize: 3 })`, `reshape({ targetShape })`, `elu()`, `softmax()`, the merge
+// layers `add()`, `maximum()`, `minimum()`); the tensor op is `ops.conv2d`, `ops.reshape`, `ops.elu`,
+// `ops.softmax`, `ops.add`, `ops.maximum`, `ops.minimum`, and every other op is under `ops` too.
+export { add, conv2d, elu, formatShape, maximum, minimum, reshape, softmax, type Shape } from '@axon/layers';
 export * as ops from '@axon/tensor';
 export { blasInfo, getNumThreads, nativeAvailable, setNumThreads } from '@axon/kernels-native/quiet';
 export { backendInfo, describeBackend, type BackendInfo } from './backend.js';

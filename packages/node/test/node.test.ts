@@ -35,6 +35,13 @@ describe('@axon/node', () => {
     const y = axon.ops.conv2d(axon.ones([1, 5, 5, 1]), axon.ones([3, 3, 1, 2]), 1, 'valid');
     expect(y.shape).toEqual([1, 3, 3, 2]);
     expect(Array.from(y.dataSync())).toEqual(new Array(18).fill(9));
+    // The merge layers add, maximum and minimum win over the element-wise ops of the same names.
+    expect(axon.add()).toBeInstanceOf(axon.Add);
+    expect(axon.maximum()).toBeInstanceOf(axon.Maximum);
+    expect(axon.minimum()).toBeInstanceOf(axon.Minimum);
+    expect(Array.from(axon.add([axon.ones([1, 2]), axon.ones([1, 2])]).dataSync())).toEqual([2, 2]);
+    expect(Array.from(axon.ops.add(axon.ones([2]), 1).dataSync())).toEqual([2, 2]);
+    expect(Array.from(axon.ops.maximum(axon.tensor([1, 5]), 3).dataSync())).toEqual([3, 5]);
     const entryPoints = [axon.sequential, axon.dense, axon.lstm, axon.gru, axon.loadModel, axon.loadFashionMnist, axon.valueAndGrads];
     for (const f of entryPoints) expect(typeof f).toBe('function');
   });

@@ -5,7 +5,7 @@
  */
 import '@axon/kernels-native';
 import { Adam } from '../src/index.js';
-import { type Tensor, fill, mean, randomNormal, setSeed, square, sub, valueAndGrads, zeros } from '@axon/tensor';
+import { type Tensor, fill, mean, randomNormal, setSeed, slice, square, sub, valueAndGrads, zeros } from '@axon/tensor';
 import { type SymbolicTensor, conv2d, dense, deserializeLayer, flatten, input, maxPooling2d, serializeLayer } from '@axon/layers';
 import { describe, expect, it } from 'vitest';
 
@@ -226,4 +226,33 @@ describe('functional model weights files', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+describe('a ResNet-style block on Fashion-MNIST', () => {
+  it('trains (conv → conv → add with the skip) and its config rebuilds the same predictions', async () => {
+    const { loadFashionMnist } = await import('@axon/data');
+    const { add, activation } = await import('@axon/layers');
+    setSeed(11);
+    const { train, test } = loadFashionMnist({ trainLimit: 2000, testLimit: 500 });
+    const x = input({ shape: [28, 28, 1], name: 'image' });
+    const stem = conv2d({ filters: 16, kernelSize: 3, padding: 'same', activation: 'relu', name: 'stem' }).apply(x) as SymbolicTensor;
+    const branch = conv2d({ filters: 16, kernelSize: 3, padding: 'same', name: 'branch' }).apply(
+      conv2d({ filters: 16, kernelSize: 3, padding: 'same', activation: 'relu', name: 'inner' }).apply(stem) as SymbolicTensor,
+    ) as SymbolicTensor;
+    const residual = activation({ activation: 'relu' }).apply(add().apply([stem, branch]) as SymbolicTensor) as SymbolicTensor;
+    const pooled = flatten().apply(maxPooling2d({ poolSize: 2 }).apply(residual) as SymbolicTensor) as SymbolicTensor;
+    const resnet = model({
+      inputs: x,
+      outputs: dense({ units: 10, activation: 'softmax' }).apply(pooled) as SymbolicTensor,
+      name: 'resnet_block',
+    });
+    resnet.compile({ optimizer: new Adam({ learningRate: 0.005 }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+    await resnet.fit(train.x, train.y, { epochs: 3, batchSize: 32, verbose: 0 });
+    const [, accuracy] = resnet.evaluate(test.x, test.y) as number[];
+    expect(accuracy).toBeGreaterThan(0.6); // 10 classes: chance is 0.1
+    const rebuilt = deserializeLayer(serializeLayer(resnet)) as typeof resnet;
+    rebuilt.setWeights(resnet.getWeights());
+    const sample = slice(test.x, 0, 16);
+    expect(values(rebuilt.predict(sample))).toEqual(values(resnet.predict(sample)));
+  }, 120_000);
 });

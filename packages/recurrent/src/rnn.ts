@@ -40,6 +40,37 @@ import {
 } from './cells.js';
 import { bool } from './options.js';
 
+/** The options of every recurrent layer (BaseRNNArgs). */
+const BASE_RNN_OPTIONS = [
+  'returnSequences',
+  'returnState',
+  'goBackwards',
+  'stateful',
+  'unroll',
+  'inputDim',
+  'inputLength',
+  'zeroOutputForMask',
+  'activityRegularizer',
+] as const;
+
+/** The options SimpleRNN, GRU and LSTM pass on to their cell (SimpleRNNCellArgs). */
+const CELL_OPTIONS = [
+  'units',
+  'activation',
+  'useBias',
+  'kernelInitializer',
+  'recurrentInitializer',
+  'biasInitializer',
+  'kernelRegularizer',
+  'recurrentRegularizer',
+  'biasRegularizer',
+  'kernelConstraint',
+  'recurrentConstraint',
+  'biasConstraint',
+  'dropout',
+  'recurrentDropout',
+] as const;
+
 /** The options every recurrent layer takes (Keras' RNN arguments), besides its cell's. */
 export interface BaseRNNArgs extends LayerArgs {
   /** Return the output of every step [batch, timesteps, units] (default: only the last, [batch, units]). */
@@ -87,18 +118,7 @@ function withInputShape<T extends BaseRNNArgs>(args: T): T {
  */
 export class RNN extends Layer {
   /** The options this layer takes besides LayerArgs' (others are errors). */
-  static readonly optionNames: readonly string[] = [
-    'returnSequences',
-    'returnState',
-    'goBackwards',
-    'stateful',
-    'unroll',
-    'inputDim',
-    'inputLength',
-    'zeroOutputForMask',
-    'activityRegularizer',
-    'cell',
-  ];
+  static readonly optionNames: readonly string[] = [...BASE_RNN_OPTIONS, 'cell'];
   static override className = 'RNN';
   /** The cell run at each step (its weights are the layer's). */
   readonly cell: RNNCell;
@@ -357,6 +377,14 @@ function ownCell<A extends LayerArgs>(
 }
 
 /** The RNN part of a flattened layer config. */
+/**
+ * The unknown-option check of SimpleRNN, GRU and LSTM, made in their constructors before the cell
+ * is built from the arguments (the base class sees them with the cell added). Saved configs pass.
+ */
+function checkRnnOptions(layer: string, args: object, own: readonly string[]): void {
+  if (!isFromConfig(args)) checkOptions(layer, args, [...LAYER_OPTIONS, ...own]);
+}
+
 function rnnArgs<A extends BaseRNNArgs>(args: A, name: string, cell: RNNCell): RNNArgs {
   return { ...args, name, cell };
 }
@@ -377,37 +405,12 @@ export interface SimpleRNNArgs extends BaseRNNArgs, SimpleRNNCellArgs {}
  */
 export class SimpleRNN extends RNN {
   /** The options this layer takes besides LayerArgs' (others are errors). */
-  static readonly options: readonly string[] = [
-    'returnSequences',
-    'returnState',
-    'goBackwards',
-    'stateful',
-    'unroll',
-    'inputDim',
-    'inputLength',
-    'zeroOutputForMask',
-    'activityRegularizer',
-    'units',
-    'activation',
-    'useBias',
-    'kernelInitializer',
-    'recurrentInitializer',
-    'biasInitializer',
-    'kernelRegularizer',
-    'recurrentRegularizer',
-    'biasRegularizer',
-    'kernelConstraint',
-    'recurrentConstraint',
-    'biasConstraint',
-    'dropout',
-    'recurrentDropout',
-  ];
+  static readonly options: readonly string[] = [...BASE_RNN_OPTIONS, ...CELL_OPTIONS];
   static override className = 'SimpleRNN';
 
   /** @throws Error as the {@link RNN} and {@link SimpleRNNCell} constructors do. */
   constructor(args: SimpleRNNArgs) {
-    // Checked here, before the cell is made from them (the base class sees them with the cell added).
-    if (!isFromConfig(args)) checkOptions('SimpleRNN', args, [...LAYER_OPTIONS, ...SimpleRNN.options]);
+    checkRnnOptions('SimpleRNN', args, SimpleRNN.options);
     const { name, cell } = ownCell('simple_rnn', args, (a) => new SimpleRNNCell(a));
     super(rnnArgs(args, name, cell));
   }
@@ -430,29 +433,8 @@ export interface GRUArgs extends BaseRNNArgs, GRUCellArgs {}
 export class GRU extends RNN {
   /** The options this layer takes besides LayerArgs' (others are errors). */
   static readonly options: readonly string[] = [
-    'returnSequences',
-    'returnState',
-    'goBackwards',
-    'stateful',
-    'unroll',
-    'inputDim',
-    'inputLength',
-    'zeroOutputForMask',
-    'activityRegularizer',
-    'units',
-    'activation',
-    'useBias',
-    'kernelInitializer',
-    'recurrentInitializer',
-    'biasInitializer',
-    'kernelRegularizer',
-    'recurrentRegularizer',
-    'biasRegularizer',
-    'kernelConstraint',
-    'recurrentConstraint',
-    'biasConstraint',
-    'dropout',
-    'recurrentDropout',
+    ...BASE_RNN_OPTIONS,
+    ...CELL_OPTIONS,
     'recurrentActivation',
     'resetAfter',
     'implementation',
@@ -461,8 +443,7 @@ export class GRU extends RNN {
 
   /** @throws Error as the {@link RNN} and {@link GRUCell} constructors do. */
   constructor(args: GRUArgs) {
-    // Checked here, before the cell is made from them (the base class sees them with the cell added).
-    if (!isFromConfig(args)) checkOptions('GRU', args, [...LAYER_OPTIONS, ...GRU.options]);
+    checkRnnOptions('GRU', args, GRU.options);
     const { name, cell } = ownCell('gru', args, (a) => new GRUCell(a));
     super(rnnArgs(args, name, cell));
   }
@@ -490,29 +471,8 @@ export interface LSTMArgs extends BaseRNNArgs, LSTMCellArgs {}
 export class LSTM extends RNN {
   /** The options this layer takes besides LayerArgs' (others are errors). */
   static readonly options: readonly string[] = [
-    'returnSequences',
-    'returnState',
-    'goBackwards',
-    'stateful',
-    'unroll',
-    'inputDim',
-    'inputLength',
-    'zeroOutputForMask',
-    'activityRegularizer',
-    'units',
-    'activation',
-    'useBias',
-    'kernelInitializer',
-    'recurrentInitializer',
-    'biasInitializer',
-    'kernelRegularizer',
-    'recurrentRegularizer',
-    'biasRegularizer',
-    'kernelConstraint',
-    'recurrentConstraint',
-    'biasConstraint',
-    'dropout',
-    'recurrentDropout',
+    ...BASE_RNN_OPTIONS,
+    ...CELL_OPTIONS,
     'recurrentActivation',
     'unitForgetBias',
     'implementation',
@@ -521,8 +481,7 @@ export class LSTM extends RNN {
 
   /** @throws Error as the {@link RNN} and {@link LSTMCell} constructors do. */
   constructor(args: LSTMArgs) {
-    // Checked here, before the cell is made from them (the base class sees them with the cell added).
-    if (!isFromConfig(args)) checkOptions('LSTM', args, [...LAYER_OPTIONS, ...LSTM.options]);
+    checkRnnOptions('LSTM', args, LSTM.options);
     const { name, cell } = ownCell('lstm', args, (a) => new LSTMCell(a));
     super(rnnArgs(args, name, cell));
   }

@@ -18,6 +18,7 @@ import { Layer, registerLayer, type LayerArgs } from '../layer.js';
 import { serializeRegularizer, type Regularizer, type RegularizerIdentifier } from '../regularizers.js';
 import { formatShape, normalizePair, singleShape, type Shape } from '../shape.js';
 import {
+  KERNEL_BIAS_OPTIONS,
   activationOption,
   biasAndActivation,
   channelsLastOnly,
@@ -67,15 +68,7 @@ export interface Conv2DArgs extends LayerArgs, KernelBiasArgs {
 export class Conv2D extends Layer {
   /** The options this layer takes besides LayerArgs' (others are errors). */
   static readonly optionNames: readonly string[] = [
-    'activation',
-    'useBias',
-    'kernelInitializer',
-    'biasInitializer',
-    'kernelRegularizer',
-    'biasRegularizer',
-    'activityRegularizer',
-    'kernelConstraint',
-    'biasConstraint',
+    ...KERNEL_BIAS_OPTIONS,
     'filters',
     'kernelSize',
     'strides',
@@ -399,18 +392,6 @@ function conv1dOutputLength(steps: number | null, k: number, padding: Padding1D,
   if (padding !== 'causal') return convOutputLength(steps, k, padding, stride, dilation);
   return convOutputLength(steps === null ? null : steps + (k - 1) * dilation, k, 'valid', stride, dilation);
 }
-
-const KERNEL_BIAS_OPTIONS = [
-  'activation',
-  'useBias',
-  'kernelInitializer',
-  'biasInitializer',
-  'kernelRegularizer',
-  'biasRegularizer',
-  'activityRegularizer',
-  'kernelConstraint',
-  'biasConstraint',
-] as const;
 
 /** Arguments of {@link Conv1D} (Keras `Conv1D`). */
 export interface Conv1DArgs extends LayerArgs, KernelBiasArgs {

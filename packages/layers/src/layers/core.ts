@@ -7,6 +7,7 @@ import { checkShapeArg, formatShape, shapeSize, singleShape, type Shape } from '
 import { checkOptions } from '../options.js';
 import { type LayerNode, SymbolicTensor } from '../symbolic.js';
 import {
+  KERNEL_BIAS_OPTIONS,
   activationOption,
   biasAndActivation,
   channelsLastOnly,
@@ -156,19 +157,7 @@ export interface DenseArgs extends LayerArgs, KernelBiasArgs {
  */
 export class Dense extends Layer {
   /** The options this layer takes besides LayerArgs' (others are errors). */
-  static readonly optionNames: readonly string[] = [
-    'activation',
-    'useBias',
-    'kernelInitializer',
-    'biasInitializer',
-    'kernelRegularizer',
-    'biasRegularizer',
-    'activityRegularizer',
-    'kernelConstraint',
-    'biasConstraint',
-    'units',
-    'inputDim',
-  ];
+  static readonly optionNames: readonly string[] = [...KERNEL_BIAS_OPTIONS, 'units', 'inputDim'];
   static override className = 'Dense';
   /** Output size. */
   readonly units: number;

@@ -3,6 +3,13 @@ import { Layer, registerLayer, type CallKwargs, type LayerArgs } from '../layer.
 import { formatShape, normalizePair, singleShape, type Shape } from '../shape.js';
 import { channelsLastOnly, convOutputLength, oneTensor, paddingOption, type PaddingMode } from './util.js';
 
+// Each pooling class lists its own options (the Layer base checks only a class's own list, so a
+// user's subclass with options of its own is not refused): the lists the classes share.
+/** The options of the windowed pooling layers. */
+const POOLING_OPTIONS: readonly string[] = ['poolSize', 'strides', 'padding', 'dataFormat'];
+/** The options of the global pooling layers. */
+const GLOBAL_POOLING_OPTIONS: readonly string[] = ['dataFormat', 'keepdims'];
+
 /** Arguments of {@link MaxPooling2D} and {@link AveragePooling2D} (Keras' pooling layers). */
 export interface Pooling2DArgs extends LayerArgs {
   /** Window size; default [2, 2]. */
@@ -76,7 +83,7 @@ abstract class Pooling2D extends Layer {
  */
 export class MaxPooling2D extends Pooling2D {
   /** The options this layer takes besides LayerArgs' (others are errors). */
-  static readonly optionNames: readonly string[] = ['poolSize', 'strides', 'padding', 'dataFormat'];
+  static readonly optionNames: readonly string[] = POOLING_OPTIONS;
   static override className = 'MaxPooling2D';
   protected pool(x: Tensor): Tensor {
     return maxPool2d(x, this.poolSize, this.strides, this.padding);
@@ -100,7 +107,7 @@ export const maxPooling2d = (args: Pooling2DArgs = {}): MaxPooling2D => new MaxP
  */
 export class AveragePooling2D extends Pooling2D {
   /** The options this layer takes besides LayerArgs' (others are errors). */
-  static readonly optionNames: readonly string[] = ['poolSize', 'strides', 'padding', 'dataFormat'];
+  static readonly optionNames: readonly string[] = POOLING_OPTIONS;
   static override className = 'AveragePooling2D';
   protected pool(x: Tensor): Tensor {
     return avgPool2d(x, this.poolSize, this.strides, this.padding);
@@ -153,7 +160,7 @@ abstract class GlobalPooling2D extends Layer {
 /** The largest value of each channel over the whole image (Keras `GlobalMaxPooling2D`): [b, h, w, c] → [b, c]. */
 export class GlobalMaxPooling2D extends GlobalPooling2D {
   /** The options this layer takes besides LayerArgs' (others are errors). */
-  static readonly optionNames: readonly string[] = ['dataFormat', 'keepdims'];
+  static readonly optionNames: readonly string[] = GLOBAL_POOLING_OPTIONS;
   static override className = 'GlobalMaxPooling2D';
   protected reduce(x: Tensor): Tensor {
     return max(x, [1, 2], this.keepdims);
@@ -166,7 +173,7 @@ export const globalMaxPooling2d = (args: GlobalPooling2DArgs = {}): GlobalMaxPoo
 /** The mean of each channel over the whole image (Keras `GlobalAveragePooling2D`): [b, h, w, c] → [b, c]. */
 export class GlobalAveragePooling2D extends GlobalPooling2D {
   /** The options this layer takes besides LayerArgs' (others are errors). */
-  static readonly optionNames: readonly string[] = ['dataFormat', 'keepdims'];
+  static readonly optionNames: readonly string[] = GLOBAL_POOLING_OPTIONS;
   static override className = 'GlobalAveragePooling2D';
   protected reduce(x: Tensor): Tensor {
     return mean(x, [1, 2], this.keepdims);
@@ -256,7 +263,7 @@ abstract class Pooling1D extends Layer {
  */
 export class MaxPooling1D extends Pooling1D {
   /** The options this layer takes besides LayerArgs' (others are errors). */
-  static readonly optionNames: readonly string[] = ['poolSize', 'strides', 'padding', 'dataFormat'];
+  static readonly optionNames: readonly string[] = POOLING_OPTIONS;
   static override className = 'MaxPooling1D';
   protected pool(x: Tensor, poolSize: [number, number], strides: [number, number]): Tensor {
     return maxPool2d(x, poolSize, strides, this.padding);
@@ -280,7 +287,7 @@ export const maxPooling1d = (args: Pooling1DArgs = {}): MaxPooling1D => new MaxP
  */
 export class AveragePooling1D extends Pooling1D {
   /** The options this layer takes besides LayerArgs' (others are errors). */
-  static readonly optionNames: readonly string[] = ['poolSize', 'strides', 'padding', 'dataFormat'];
+  static readonly optionNames: readonly string[] = POOLING_OPTIONS;
   static override className = 'AveragePooling1D';
   protected pool(x: Tensor, poolSize: [number, number], strides: [number, number]): Tensor {
     return avgPool2d(x, poolSize, strides, this.padding);
@@ -339,7 +346,7 @@ abstract class GlobalPooling1D extends Layer {
  */
 export class GlobalMaxPooling1D extends GlobalPooling1D {
   /** The options this layer takes besides LayerArgs' (others are errors). */
-  static readonly optionNames: readonly string[] = ['dataFormat', 'keepdims'];
+  static readonly optionNames: readonly string[] = GLOBAL_POOLING_OPTIONS;
   static override className = 'GlobalMaxPooling1D';
   protected reduce(x: Tensor): Tensor {
     return max(x, [1], this.keepdims);
@@ -362,7 +369,7 @@ export const globalMaxPooling1d = (args: GlobalPooling1DArgs = {}): GlobalMaxPoo
  */
 export class GlobalAveragePooling1D extends GlobalPooling1D {
   /** The options this layer takes besides LayerArgs' (others are errors). */
-  static readonly optionNames: readonly string[] = ['dataFormat', 'keepdims'];
+  static readonly optionNames: readonly string[] = GLOBAL_POOLING_OPTIONS;
   static override className = 'GlobalAveragePooling1D';
   protected reduce(x: Tensor): Tensor {
     return mean(x, [1], this.keepdims);

@@ -58,6 +58,19 @@ export function rejectConstraint(layer: string, option: string, value: unknown):
 }
 
 /** The activation/kernel/bias options that Dense and Conv2D share, as given in their args. */
+/** The names of {@link KernelBiasArgs}: the options of every layer with a kernel and a bias. */
+export const KERNEL_BIAS_OPTIONS = [
+  'activation',
+  'useBias',
+  'kernelInitializer',
+  'biasInitializer',
+  'kernelRegularizer',
+  'biasRegularizer',
+  'activityRegularizer',
+  'kernelConstraint',
+  'biasConstraint',
+] as const;
+
 export interface KernelBiasArgs {
   /** Applied to the output (e.g. 'relu', 'softmax'); default linear (none). See {@link getActivation}. */
   activation?: ActivationIdentifier | null;

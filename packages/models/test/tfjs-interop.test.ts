@@ -245,17 +245,17 @@ describe('a model built and saved by tfjs-layers loads in Axon and predicts the 
     adagrad: () => tf.train.adagrad(0.05),
   })) {
     it(`restores the optimizer state of a tfjs ${name}`, async () => {
-      // Seeded weights as well as data: tfjs' own centered RMSProp turns its state to NaN for some
-      // random starts (about 1 in 8 unseeded), which would make this test flaky.
+      // Seeded weights, data and batch order: tfjs' own centered RMSProp turns its state to NaN for some
+      // random starts (about 1 in 8 unseeded, and some seeds), which would make this test flaky.
       const model = tfl.sequential({
         layers: [
           tfl.layers.dense({
             units: 4,
             inputShape: [3],
             activation: 'tanh',
-            kernelInitializer: tfl.initializers.glorotUniform({ seed: 7 }),
+            kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }),
           }),
-          tfl.layers.dense({ units: 2, kernelInitializer: tfl.initializers.glorotUniform({ seed: 8 }) }),
+          tfl.layers.dense({ units: 2, kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }) }),
         ],
       });
       model.compile({ optimizer: make(), loss: 'meanSquaredError' });
@@ -263,6 +263,7 @@ describe('a model built and saved by tfjs-layers loads in Axon and predicts the 
         epochs: 1,
         batchSize: 3,
         verbose: 0,
+        shuffle: false, // tfjs shuffles with Math.random: the same batches every run
       });
       const target = join(dir, `tfjs-optimizer-${name.replace(/\W+/g, '-')}`);
       await model.save(tfjsNodeStyleSaver(target), { includeOptimizer: true });

@@ -103,19 +103,19 @@ describe('the functional API', () => {
     expect(() => model({ inputs: x, outputs: y })).toThrow(/model: output .* depends on .*, which is not among the model's inputs/);
     expect(() => model({ inputs: x, outputs: x, nam: 'm' } as never)).toThrow(/model: unknown option 'nam' \(did you mean 'name'\?\)/);
     const m = model({ inputs: x, outputs: dense({ units: 1 }).apply(x) });
-    expect(() => m.predict(randomNormal([2, 3]))).toThrow(/input 0 .* expects shape \[null,2\], got \[2,3\]/);
+    expect(() => m.predict(randomNormal([2, 3]))).toThrow(/predict: x has shape \[2,3\], but model .* expects input shape \[null,2\] \(input '.*'\)/);
     expect(() => m.getLayer('nope')).toThrow(/getLayer: model .* has no layer "nope"; its layers: /);
     expect(() => input({ shape: [2], dtyp: 'int32' } as never)).toThrow(/input: unknown option 'dtyp' \(did you mean 'dtype'\?\)/);
   });
 });
 
 describe('training a functional model', () => {
-  it('compiles and fits (one input, one output) and says what it cannot train yet', async () => {
+  it('compiles and fits (one input, one output) and checks per-output settings', async () => {
     setSeed(4);
     const x = input({ shape: [4] });
     const hidden = dense({ units: 16, activation: 'relu' }).apply(x) as SymbolicTensor;
     const m = model({ inputs: x, outputs: dense({ units: 1 }).apply(hidden) as SymbolicTensor });
-    await expect(m.fit(randomNormal([8, 4]), randomNormal([8, 1]))).rejects.toThrow(/fit: model .* is not compiled/);
+    await expect(m.fit(randomNormal([8, 4]), randomNormal([8, 1]))).rejects.toThrow(/Functional .*: call compile\(\{optimizer, loss\}\) before fit\(\)/);
     m.compile({ optimizer: new Adam({ learningRate: 0.02 }), loss: 'meanSquaredError' });
     const data = randomNormal([128, 4]);
     const target = mean(square(data), 1, true);
@@ -124,9 +124,7 @@ describe('training a functional model', () => {
     expect(losses.at(-1)!).toBeLessThan(losses[0]! / 3);
     expect(m.evaluate(data, target)).toBeCloseTo(losses.at(-1)!, 0);
     const two = model({ inputs: x, outputs: [hidden, hidden] });
-    expect(() => two.compile({ optimizer: 'adam', loss: 'mse' })).toThrow(
-      /training functional models of several inputs or outputs is not supported yet/,
-    );
+    expect(() => two.compile({ optimizer: 'adam', loss: ['mse'] })).toThrow(/compile: loss has 1 entries, but the model has 2 output\(s\)/);
   });
 });
 

@@ -77,6 +77,9 @@ export class Functional extends Model {
           `model: ${i < this.inputs.length ? 'inputs' : 'outputs'} must be symbolic tensors (from input() and layer.apply), got ${typeof t}`,
         );
     });
+    if (this.inputs.length === 0 || this.outputs.length === 0) {
+      throw new Error(`model: needs at least one input and one output, got ${this.inputs.length} input(s) and ${this.outputs.length} output(s)`);
+    }
     this.inputs.forEach((t, i) => {
       if (!(t.node.layer instanceof InputLayer))
         throw new Error(`model: inputs[${i}] (${t.name}) must come from input(), not from a layer's output`);

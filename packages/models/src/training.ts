@@ -215,8 +215,6 @@ function perOutput<T>(
 ): T[] {
   if (isSingle(value)) return names.map(() => value);
   if (Array.isArray(value)) {
-    // An array of numbers is data, not a list of tensors: tensors are made with tensor().
-    if (names.length === 1 && !value.every(isTensor)) throw new Error(`${method}: ${argument} must be a Tensor, got an array`);
     if (value.length !== names.length) {
       throw new Error(
         `${method}: ${option} has ${value.length} entries, but the model has ${names.length} output(s) (${names.join(', ')})`,

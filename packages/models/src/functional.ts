@@ -11,6 +11,7 @@
  */
 import type { Tensor } from '@axon/tensor';
 import { Model, type SummaryRow, formatShapes } from './model.js';
+import { Sequential } from './sequential.js';
 import {
   type CallKwargs,
   InputLayer,
@@ -202,7 +203,7 @@ export class Functional extends Model {
 
   private reference(t: SymbolicTensor): [string, number, number] {
     const layer = t.node.layer as Layer;
-    return [layer.name, this.nodesOf(layer).indexOf(t.node), t.outputIndex];
+    return [layer.name, this.nodesOf(layer).indexOf(t.node) + (hasOwnNode(layer) ? 1 : 0), t.outputIndex];
   }
 
   /**
@@ -245,7 +246,8 @@ export class Functional extends Model {
       const layer = deserializeLayer({ className, config: layerConfig });
       const name = (entry.name as string | undefined) ?? layer.name;
       layers.set(name, layer);
-      outputsOf.set(name, []);
+      // Node 0 of a nested model is its own construction (see hasOwnNode): applications count from 1.
+      outputsOf.set(name, hasOwnNode(layer) ? [[]] : []);
       if (layer instanceof InputLayer) outputsOf.get(name)!.push([symbolicInputOf(layer)]);
       const nodes = (pick(entry, 'inboundNodes', 'inbound_nodes') as NodeInput[][] | undefined) ?? [];
       for (const inputs of nodes) pending.push({ layer, inputs });
@@ -298,6 +300,16 @@ registerLayer(
     static override className = 'Model';
   },
 );
+
+/**
+ * Whether a saved graph numbers a layer's applications from 1: Keras and tfjs count a nested model
+ * built on its own inputs (a functional model, a Sequential that knows its input shape) as
+ * applied once already, by its construction, and write its first application in another model as
+ * node 1. Axon records no such node, so it offsets the index on save and load.
+ */
+function hasOwnNode(layer: Layer): boolean {
+  return layer instanceof Functional || (layer instanceof Sequential && layer.inputShape !== null);
+}
 
 /**
  * A model from its graph (Keras `Model(inputs, outputs)`, tfjs `tf.model`).

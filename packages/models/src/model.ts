@@ -595,6 +595,8 @@ function isTfjsCompatible(config: TrainingConfig, optimizer: Optimizer): boolean
     Object.keys(optimizer.clipping).length === 0 &&
     losses.every((l) => TFJS_LOSSES.has(toCamelCase(l))) &&
     config.loss_config === undefined &&
+    config.loss_weights === undefined && // tfjs-layers 4.x refuses to load loss_weights
+
     metrics.every((m) => TFJS_METRICS.has(toCamelCase(m)))
   );
 }

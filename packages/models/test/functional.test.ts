@@ -151,8 +151,9 @@ describe('functional model configs', () => {
     expect(config.className).toBe('Functional');
     const saved = config.config as { layers: { name: string; inboundNodes: unknown[] }[]; inputLayers: unknown; outputLayers: unknown };
     expect(saved.inputLayers).toEqual([['outer_in', 0, 0]]);
+    // A nested model's first application is node 1 (Keras and tfjs count its construction as node 0).
     expect(saved.outputLayers).toEqual([
-      ['inner', 0, 0],
+      ['inner', 1, 0],
       ['tail', 0, 0],
     ]);
     const innerSaved = (

@@ -13,9 +13,8 @@ import type { Tensor } from '@axon/tensor';
 import { Model, type SummaryRow, formatShapes } from './model.js';
 import { Sequential } from './sequential.js';
 import {
-  type CallKwargs,
   InputLayer,
-  Layer,
+  type Layer,
   deserializeLayer,
   symbolicInputOf,
   type LayerNode,
@@ -59,7 +58,6 @@ export class Functional extends Model {
   readonly inputs: SymbolicTensor[];
   /** The symbolic outputs, in order. */
   readonly outputs: SymbolicTensor[];
-  private readonly singleInput: boolean;
   private readonly singleOutput: boolean;
   /** The layer applications to replay, each after those it reads from. */
   private readonly nodes: LayerNode[];
@@ -68,7 +66,6 @@ export class Functional extends Model {
   constructor(args: FunctionalArgs) {
     checkOptions('model', args, ['inputs', 'outputs', 'name']);
     super({ name: args.name });
-    this.singleInput = !Array.isArray(args.inputs);
     this.singleOutput = !Array.isArray(args.outputs);
     this.inputs = toList(args.inputs);
     this.outputs = toList(args.outputs);
@@ -79,7 +76,9 @@ export class Functional extends Model {
         );
     });
     if (this.inputs.length === 0 || this.outputs.length === 0) {
-      throw new Error(`model: needs at least one input and one output, got ${this.inputs.length} input(s) and ${this.outputs.length} output(s)`);
+      throw new Error(
+        `model: needs at least one input and one output, got ${this.inputs.length} input(s) and ${this.outputs.length} output(s)`,
+      );
     }
     this.inputs.forEach((t, i) => {
       if (!(t.node.layer instanceof InputLayer))
@@ -288,7 +287,12 @@ export class Functional extends Model {
     return this.layers.map((layer) => {
       const nodes = this.nodesOf(layer);
       const shapes = nodes.flatMap((n) => n.outputs.map((t) => [...t.shape]));
-      const connectedTo = nodes.flatMap((n) => n.inputs.map((t) => { const [name, node, index] = this.reference(t); return `${name}[${node}][${index}]`; }));
+      const connectedTo = nodes.flatMap((n) =>
+        n.inputs.map((t) => {
+          const [name, node, index] = this.reference(t);
+          return `${name}[${node}][${index}]`;
+        }),
+      );
       return { layer, outputShape: formatShapes(shapes), connectedTo };
     });
   }

@@ -63,7 +63,9 @@ function modelEntry(file: string, topology: JsonObject): { className: string; co
   const model = isObject(topology.model_config) ? topology.model_config : topology;
   const className = model.class_name;
   if (className !== 'Sequential' && className !== 'Functional' && className !== 'Model') {
-    throw new Error(`loadModel: ${file}: the model is a '${String(className)}'; Axon loads Sequential and functional ('Functional', 'Model') models`);
+    throw new Error(
+      `loadModel: ${file}: the model is a '${String(className)}'; Axon loads Sequential and functional ('Functional', 'Model') models`,
+    );
   }
   return { className, config: model.config ?? null };
 }
@@ -251,7 +253,11 @@ function compileFrom(file: string, model: Model, training: TrainingConfig): void
           : Object.fromEntries(Object.entries(training.loss as Record<string, unknown>).map(([k, l]) => [k, lossOf(l, k)]));
     const metricNames = (v: unknown): string[] => (Array.isArray(v) ? (v as string[]) : v === undefined || v === null ? [] : [v as string]);
     // A list applies to every output (as tfjs); an object names each output's.
-    const metrics = Array.isArray(training.metrics) ? training.metrics : isObject(training.metrics as JsonValue) ? perOutputValues(training.metrics, metricNames) : [];
+    const metrics = Array.isArray(training.metrics)
+      ? training.metrics
+      : isObject(training.metrics as JsonValue)
+        ? perOutputValues(training.metrics, metricNames)
+        : [];
     model.compile({
       optimizer,
       loss,

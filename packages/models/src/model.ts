@@ -14,7 +14,15 @@ import type { Optimizer } from './optimizers.js';
 import { optimizerWeights } from './optimizer-state.js';
 import { readWeightsInto, writeWeights, type LoadWeightsArgs } from './weights-file.js';
 import { toCamelCase } from './names.js';
-import { AXON_MODELS_VERSION, GENERATED_BY, encodeWeights, toPythonic, type JsonObject, type ModelJSON, type TrainingConfig } from './serialization.js';
+import {
+  AXON_MODELS_VERSION,
+  GENERATED_BY,
+  encodeWeights,
+  toPythonic,
+  type JsonObject,
+  type ModelJSON,
+  type TrainingConfig,
+} from './serialization.js';
 import * as training from './training.js';
 import type { CompileArgs, EvaluateArgs, FitArgs, ModelData, PredictArgs, TrainOnBatchArgs, TrainingHost } from './training.js';
 
@@ -239,7 +247,8 @@ export abstract class Model<Output extends Tensor | Tensor[] = Tensor | Tensor[]
   }
 
   private requireLayers(method: string): void {
-    if (this.layers.length === 0) throw new Error(`${this.getClassName()} ${this.name}: ${method}() needs at least one layer; add() some first`);
+    if (this.layers.length === 0)
+      throw new Error(`${this.getClassName()} ${this.name}: ${method}() needs at least one layer; add() some first`);
   }
 
   /**
@@ -431,7 +440,8 @@ export abstract class Model<Output extends Tensor | Tensor[] = Tensor | Tensor[]
     const compiled = this.compiled;
     if (!compiled) return null;
     const { losses, metrics, lossWeights } = compiled.given;
-    if (losses.some((l: LossIdentifier) => typeof l === 'function') || metrics.flat().some((m: MetricIdentifier) => typeof m !== 'string')) return null;
+    if (losses.some((l: LossIdentifier) => typeof l === 'function') || metrics.flat().some((m: MetricIdentifier) => typeof m !== 'string'))
+      return null;
     // tfjs optimizers cannot clip gradients: a clipping optimizer is written in Keras' terms.
     const optimizer = compiled.optimizer;
     const tfjs = Object.keys(optimizer.clipping).length === 0 ? optimizer.toTfjs() : null;
@@ -561,7 +571,10 @@ export abstract class Model<Output extends Tensor | Tensor[] = Tensor | Tensor[]
 
   /** `ClassName(name: Layer(name), ...)`. */
   override toString(): string {
-    return `${this.getClassName()}(${this.name}: ${this.layers.filter((l) => !(l instanceof InputLayer)).map((l) => l.toString()).join(' -> ')})`;
+    return `${this.getClassName()}(${this.name}: ${this.layers
+      .filter((l) => !(l instanceof InputLayer))
+      .map((l) => l.toString())
+      .join(' -> ')})`;
   }
 }
 
@@ -571,7 +584,13 @@ export function formatShapes(shapes: Shape[]): string {
 }
 
 /** Loss and metric names tfjs-layers' compile() accepts (after its toCamelCase of the saved names). */
-const TFJS_LOSSES = new Set(['meanSquaredError', 'meanAbsoluteError', 'binaryCrossentropy', 'categoricalCrossentropy', 'sparseCategoricalCrossentropy']);
+const TFJS_LOSSES = new Set([
+  'meanSquaredError',
+  'meanAbsoluteError',
+  'binaryCrossentropy',
+  'categoricalCrossentropy',
+  'sparseCategoricalCrossentropy',
+]);
 const TFJS_METRICS = new Set([
   'accuracy',
   'acc',
@@ -596,7 +615,6 @@ function isTfjsCompatible(config: TrainingConfig, optimizer: Optimizer): boolean
     losses.every((l) => TFJS_LOSSES.has(toCamelCase(l))) &&
     config.loss_config === undefined &&
     config.loss_weights === undefined && // tfjs-layers 4.x refuses to load loss_weights
-
     metrics.every((m) => TFJS_METRICS.has(toCamelCase(m)))
   );
 }

@@ -5,16 +5,7 @@
  * are Model's.
  */
 import type { Tensor } from '@axon/tensor';
-import {
-  type CallKwargs,
-  InputLayer,
-  Layer,
-  deserializeLayer,
-  formatShape,
-  registerLayer,
-  serializeLayer,
-  type Shape,
-} from '@axon/layers';
+import { type CallKwargs, InputLayer, Layer, deserializeLayer, formatShape, registerLayer, serializeLayer, type Shape } from '@axon/layers';
 import { Model, type SummaryRow } from './model.js';
 
 /** Arguments of the {@link Sequential} constructor. */
@@ -98,7 +89,8 @@ export class Sequential extends Model<Tensor> {
     }
     super({ name: args.name });
     if (args.layers !== undefined) {
-      if (!Array.isArray(args.layers)) throw new Error(`Sequential ${this.name}: layers must be an array of layers, got ${typeof args.layers}`);
+      if (!Array.isArray(args.layers))
+        throw new Error(`Sequential ${this.name}: layers must be an array of layers, got ${typeof args.layers}`);
       for (const layer of args.layers) this.add(layer);
     }
   }

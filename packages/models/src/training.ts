@@ -10,9 +10,7 @@
  */
 import {
   Tensor,
-  type Variable,
   add,
-  argMax,
   cast,
   clone,
   concat,
@@ -21,15 +19,14 @@ import {
   mul,
   noGrad,
   reshape,
-  round,
   scope,
   shuffleInPlace,
   slice,
   sum,
   valueAndGrads,
 } from '@axon/tensor';
-import { type Shape, checkOptions, closestOption, formatShape, shapeCompatible } from '@axon/layers';
-import { CallbackList, History, type CallbackHooks, type Logs, type TrainableModel } from './callbacks.js';
+import { checkOptions } from '@axon/layers';
+import { CallbackList, History, type CallbackHooks, type Logs } from './callbacks.js';
 import {
   type DataParallelShare,
   GradientReducer,
@@ -39,45 +36,31 @@ import {
   shardOf,
   type DistributedStrategy,
 } from './distributed.js';
-import { getLoss, type Loss, SparseCategoricalCrossentropy, type LossIdentifier } from './losses.js';
-import { getMetric, type Metric, type MetricIdentifier } from './metrics.js';
-import { getOptimizer, type Optimizer, type OptimizerIdentifier } from './optimizers.js';
+import type { LossIdentifier } from './losses.js';
+import type { MetricIdentifier } from './metrics.js';
+import type { OptimizerIdentifier } from './optimizers.js';
 import { ProgbarLogger, type OutputStream } from './progbar.js';
+import type { Compiled } from './compile.js';
+import {
+  type ModelData,
+  type TrainingHost,
+  batchWeights,
+  checkClassWeight,
+  checkClassWeightLabels,
+  checkData,
+  checkOnBatchSize,
+  checkPositiveInteger,
+  checkSampleWeight,
+  classWeightTable,
+  describe,
+  modelData,
+  modelInputs,
+  resolveBatchSize,
+  rows,
+} from './training-data.js';
 
-/**
- * A model's inputs or targets: one Tensor (for a model of one input or output), an array in the
- * model's order, or an object keyed by input or output name (Keras accepts all three).
- */
-export type ModelData = Tensor | Tensor[] | { [name: string]: Tensor };
-
-/** Arguments of `model.compile` (Keras `model.compile`). */
-export interface CompileArgs {
-  /**
-   * The optimizer: a name ('sgd', 'adam', 'adamw', 'rmsprop', 'adagrad', with default settings)
-   * or an {@link Optimizer} such as `new Adam({ learningRate: 1e-3 })`. Required.
-   */
-  optimizer: OptimizerIdentifier;
-  /**
-   * The loss: a name ('mse', 'mae', 'huber', 'binaryCrossentropy', 'categoricalCrossentropy',
-   * 'sparseCategoricalCrossentropy', or the Keras snake_case spelling), a {@link Loss}, or a
-   * function (yTrue, yPred) → per-sample losses. Required. For a model of several outputs: one
-   * loss for every output, an array (one per output, in order) or an object by output name.
-   */
-  loss: LossIdentifier | LossIdentifier[] | { [output: string]: LossIdentifier };
-  /**
-   * For a model of several outputs: the weight of each output's loss in the total the optimizer
-   * minimizes (an array in output order or an object by output name; default 1 each).
-   */
-  lossWeights?: number[] | { [output: string]: number };
-  /**
-   * Metrics reported by fit and evaluate: names ('accuracy', 'mse', 'precision', ...), {@link Metric}
-   * objects or functions; see {@link getMetric}. Each is logged under its name — for a model of
-   * several outputs under `<output>_<name>`. With several outputs a flat array applies to every
-   * output (as tfjs does); give an array of arrays (one per output) or an object by output name
-   * to choose per output.
-   */
-  metrics?: MetricIdentifier | MetricIdentifier[] | MetricIdentifier[][] | { [output: string]: MetricIdentifier | MetricIdentifier[] };
-}
+export { Compiled, type CompileArgs } from './compile.js';
+export type { ModelData, TrainingHost } from './training-data.js';
 
 export const FIT_OPTIONS = [
   'epochs',
@@ -152,455 +135,6 @@ export interface TrainOnBatchArgs {
   classWeight?: Record<number, number>;
 }
 
-/** What the training loop needs of a model (Model implements it). */
-export interface TrainingHost extends TrainableModel {
-  readonly name: string;
-  readonly inputNames: string[];
-  readonly outputNames: string[];
-  readonly trainableWeights: Variable[];
-  readonly weights: Variable[];
-  readonly stateful: boolean;
-  /** The batch shape of each input, or null while unknown (an unbuilt Sequential). */
-  readonly batchInputShapes: (Shape | null)[];
-  /** The batch shape of each output (the model builds from `inputs` first when it has to). */
-  outputShapesFor(inputs: Tensor[]): Shape[];
-  forward(inputs: Tensor[], training: boolean): Tensor[];
-  regularizationLosses(): Tensor[];
-  describeInput(index: number): string;
-}
-
-interface Target {
-  /** The output's name (its layer's). */
-  name: string;
-  loss: Loss;
-  weight: number;
-}
-
-interface MetricSlot {
-  /** The log key: the metric's name, prefixed with the output's for a model of several outputs. */
-  key: string;
-  output: number;
-  metric: Metric;
-}
-
-function isTensor(x: unknown): x is Tensor {
-  return x instanceof Tensor;
-}
-
-function describe(x: unknown): string {
-  if (x === null) return 'null';
-  if (Array.isArray(x)) return `an array of ${x.length}`;
-  if (isTensor(x)) return `a Tensor of shape ${formatTensorShape(x.shape)}`;
-  return typeof x;
-}
-
-function checkPositiveInteger(owner: string, name: string, value: unknown): number {
-  if (!Number.isInteger(value) || (value as number) < 1) {
-    throw new Error(`${owner}: ${name} must be a positive integer, got ${JSON.stringify(value)}`);
-  }
-  return value as number;
-}
-
-/**
- * A per-output setting given as one value for all, an array in output order or an object by
- * output name, spread into one value per output.
- */
-function perOutput<T>(
-  method: string,
-  option: string,
-  value: T | T[] | { [name: string]: T },
-  names: string[],
-  isSingle: (v: unknown) => v is T,
-  fallback?: T,
-): T[] {
-  if (isSingle(value)) return names.map(() => value);
-  if (Array.isArray(value)) {
-    if (value.length !== names.length) {
-      throw new Error(
-        `${method}: ${option} has ${value.length} entries, but the model has ${names.length} output(s) (${names.join(', ')})`,
-      );
-    }
-    return value;
-  }
-  if (value !== null && typeof value === 'object') {
-    const byName = value as { [name: string]: T };
-    for (const key of Object.keys(byName)) {
-      if (!names.includes(key)) {
-        const close = closestOption(key, names);
-        throw new Error(
-          `${method}: ${option} names output '${key}', which the model does not have${close ? ` (did you mean '${close}'?)` : ''}; its outputs: ${names.join(', ')}`,
-        );
-      }
-    }
-    return names.map((n) => {
-      if (byName[n] !== undefined) return byName[n]!;
-      if (fallback !== undefined) return fallback;
-      throw new Error(`${method}: ${option} has no entry for output '${n}' (its outputs: ${names.join(', ')})`);
-    });
-  }
-  throw new Error(`${method}: ${option} must be one value, an array or an object by output name, got ${describe(value)}`);
-}
-
-const isLossId = (v: unknown): v is LossIdentifier => typeof v === 'string' || typeof v === 'function' || (v !== null && typeof v === 'object' && 'compute' in v);
-const isMetricId = (v: unknown): v is MetricIdentifier =>
-  typeof v === 'string' || typeof v === 'function' || (v !== null && typeof v === 'object' && 'update' in v && 'result' in v);
-
-/** A model's compile() configuration: the optimizer, each output's loss and weight, and the metrics. */
-export class Compiled {
-  readonly optimizer: Optimizer;
-  readonly targets: Target[];
-  readonly metrics: MetricSlot[];
-  /** The identifiers as given, per output, for the saved training config. */
-  readonly given: { losses: LossIdentifier[]; metrics: MetricIdentifier[][]; lossWeights: number[] | null };
-
-  constructor(model: TrainingHost, args: CompileArgs) {
-    checkOptions('compile', args, ['optimizer', 'loss', 'lossWeights', 'metrics']);
-    if (!args || typeof args !== 'object') throw new Error(`compile: expected {optimizer, loss, metrics?}, got ${JSON.stringify(args)}`);
-    if (args.optimizer === undefined || args.optimizer === null)
-      throw new Error("compile: optimizer is required (e.g. 'adam', 'sgd', or new Adam({learningRate: 0.01}))");
-    if (args.loss === undefined || args.loss === null)
-      throw new Error("compile: loss is required (e.g. 'sparseCategoricalCrossentropy', 'mse')");
-    const names = model.outputNames;
-    const multi = names.length > 1;
-    this.optimizer = getOptimizer(args.optimizer);
-    const lossIds = perOutput('compile', 'loss', args.loss, names, isLossId);
-    const isWeight = (v: unknown): v is number => typeof v === 'number';
-    const weights = args.lossWeights === undefined ? null : perOutput('compile', 'lossWeights', args.lossWeights, names, isWeight, 1);
-    weights?.forEach((w, k) => {
-      if (typeof w !== 'number' || !Number.isFinite(w) || w < 0)
-        throw new Error(`compile: lossWeights for output '${names[k]}' must be a finite number >= 0, got ${JSON.stringify(w)}`);
-    });
-    this.targets = names.map((name, k) => ({ name, loss: getLoss(lossIds[k]!), weight: weights?.[k] ?? 1 }));
-
-    let metricIds: MetricIdentifier[][];
-    const m = args.metrics;
-    if (m === undefined || m === null) metricIds = names.map(() => []);
-    else if (isMetricId(m)) metricIds = names.map(() => [m]);
-    else if (Array.isArray(m) && m.some(Array.isArray)) {
-      metricIds = perOutput('compile', 'metrics', m as MetricIdentifier[][], names, (v): v is MetricIdentifier[] => false);
-      metricIds = metricIds.map((list) => (Array.isArray(list) ? list : [list as MetricIdentifier]));
-    } else if (Array.isArray(m)) metricIds = names.map(() => m as MetricIdentifier[]);
-    else {
-      metricIds = perOutput('compile', 'metrics', m as { [output: string]: MetricIdentifier | MetricIdentifier[] }, names, (v): v is never => false, []).map(
-        (v) => (Array.isArray(v) ? v : [v]),
-      );
-    }
-    const shared = new Set<object>();
-    this.metrics = metricIds.flatMap((ids, output) =>
-      ids.map((id) => {
-        // One Metric object accumulates one output's values: sharing it would mix them.
-        if (typeof id === 'object' && id !== null) {
-          if (shared.has(id))
-            throw new Error(
-              `compile: the same Metric object is given for several outputs; a Metric accumulates one output's values: give each output its own (e.g. metrics: {${names.join(': [...], ')}: [...]})`,
-            );
-          shared.add(id);
-        }
-        const metric = getMetric(id, this.targets[output]!.loss);
-        return { key: multi ? `${names[output]}_${metric.name}` : metric.name, output, metric };
-      }),
-    );
-    const keys = new Set<string>(['loss', ...(multi ? names.map((n) => `${n}_loss`) : [])]);
-    for (const slot of this.metrics) {
-      if (keys.has(slot.key)) throw new Error(`compile: metric name '${slot.key}' appears twice (or clashes with a loss's name)`);
-      keys.add(slot.key);
-    }
-    this.given = { losses: lossIds, metrics: metricIds, lossWeights: weights };
-  }
-
-  /** Whether per-output losses are logged (models of several outputs, as Keras). */
-  get multiOutput(): boolean {
-    return this.targets.length > 1;
-  }
-
-  /** The keys fit and evaluate log, in order: loss, each output's loss (several outputs), then the metrics. */
-  get logKeys(): string[] {
-    return ['loss', ...(this.multiOutput ? this.targets.map((t) => `${t.name}_loss`) : []), ...this.metrics.map((s) => s.key)];
-  }
-
-  resetMetrics(): void {
-    for (const s of this.metrics) s.metric.reset();
-  }
-
-  metricLogs(): Logs {
-    const logs: Logs = {};
-    for (const s of this.metrics) logs[s.key] = s.metric.result();
-    return logs;
-  }
-}
-
-/** `[4,1,0]`: the multi-index of flat position `flat` in a row-major tensor of `shape`. */
-function indexOf(shape: readonly number[], flat: number): string {
-  const index: number[] = new Array(shape.length).fill(0);
-  for (let d = shape.length - 1; d >= 0; d--) {
-    index[d] = flat % shape[d]!;
-    flat = Math.floor(flat / shape[d]!);
-  }
-  return `[${index.join(',')}]`;
-}
-
-/** `[3]` for a rank-1 tensor, `[3,1,0] (sample 3)` otherwise. */
-function elementAt(t: Tensor, flat: number): string {
-  return t.rank <= 1 ? indexOf(t.shape, flat) : `${indexOf(t.shape, flat)} (sample ${Math.floor(flat / (t.size / t.shape[0]!))})`;
-}
-
-/** Throws, naming the argument and the first element, when a float tensor holds NaN or ±Infinity. */
-function checkFinite(method: string, argument: string, t: Tensor): void {
-  if (t.dtype !== 'float32') return;
-  const values = t.dataSync();
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    if (!Number.isFinite(v)) {
-      throw new Error(
-        `${method}: ${argument}${elementAt(t, i)} is ${v}; the data must be finite: remove or impute missing values before training`,
-      );
-    }
-  }
-}
-
-function rows(x: Tensor, start: number, count: number): Tensor {
-  return start === 0 && count === x.shape[0] ? x : slice(x, start, count);
-}
-
-/** Tensors given for a model's inputs (or outputs), checked and put in the model's order. */
-interface NamedData {
-  tensors: Tensor[];
-  /** The argument name of each tensor for messages: `x`, `x[1]`, `x.meta`. */
-  labels: string[];
-}
-
-/** Puts x (or y) in the model's input (or output) order from a Tensor, an array or an object by name. */
-function toList(method: string, argument: string, value: unknown, names: string[], kind: 'input' | 'output'): NamedData {
-  const expected = `model has ${names.length} ${kind}s (${names.join(', ')}): give ${argument} as an array of ${names.length} Tensors or as {${names.join(', ')}}`;
-  if (isTensor(value)) {
-    if (names.length !== 1) throw new Error(`${method}: ${argument} is one Tensor, but the ${expected}`);
-    return { tensors: [value], labels: [argument] };
-  }
-  if (Array.isArray(value)) {
-    // An array of numbers is data, not a list of tensors: tensors are made with tensor().
-    if (names.length === 1 && !value.every(isTensor)) throw new Error(`${method}: ${argument} must be a Tensor, got an array`);
-    if (value.length !== names.length) {
-      throw new Error(
-        `${method}: ${argument} is an array of ${value.length}, but the ${names.length === 1 ? `model has one ${kind}: give ${argument} as a Tensor` : expected}`,
-      );
-    }
-    value.forEach((t, i) => {
-      if (!isTensor(t)) throw new Error(`${method}: ${argument}[${i}] must be a Tensor, got ${describe(t)}`);
-    });
-    return { tensors: value as Tensor[], labels: names.length === 1 ? [argument] : names.map((_, i) => `${argument}[${i}]`) };
-  }
-  if (value !== null && typeof value === 'object') {
-    const byName = value as Record<string, unknown>;
-    for (const key of Object.keys(byName)) {
-      if (!names.includes(key)) {
-        const close = closestOption(key, names);
-        throw new Error(
-          `${method}: ${argument} names ${kind} '${key}', which the model does not have${close ? ` (did you mean '${close}'?)` : ''}; its ${kind}s: ${names.join(', ')}`,
-        );
-      }
-    }
-    const tensors = names.map((n) => {
-      const t = byName[n];
-      if (t === undefined) throw new Error(`${method}: ${argument} has no entry for ${kind} '${n}' (its ${kind}s: ${names.join(', ')})`);
-      if (!isTensor(t)) throw new Error(`${method}: ${argument}.${n} must be a Tensor, got ${describe(t)}`);
-      return t;
-    });
-    return { tensors, labels: names.map((n) => `${argument}.${n}`) };
-  }
-  throw new Error(`${method}: ${argument} must be a Tensor${names.length > 1 ? ', an array of Tensors or an object by name' : ''}, got ${describe(value)}`);
-}
-
-/** The model's inputs from x: checked against the declared shapes, all with the same sample count. */
-export function modelInputs(model: TrainingHost, method: string, argument: string, x: unknown): NamedData {
-  const data = toList(method, argument, x, model.inputNames, 'input');
-  const shapes = model.batchInputShapes;
-  data.tensors.forEach((t, i) => {
-    const expected = shapes[i];
-    // Only the non-batch dims are compared: x is the whole dataset, cut into batches later. A declared
-    // batch size is checked against the batchSize argument instead (resolveBatchSize), as Keras does.
-    if (expected && !shapeCompatible([null, ...expected.slice(1)], t.shape)) {
-      throw new Error(
-        `${method}: ${data.labels[i]} has shape ${formatTensorShape(t.shape)}, but model ${model.name} expects input shape ${formatShape(expected)} (${model.describeInput(i)})`,
-      );
-    }
-  });
-  sameSampleCount(method, data, data);
-  return data;
-}
-
-function sameSampleCount(method: string, a: NamedData, b: NamedData): number {
-  const first = a.tensors[0]!;
-  for (const [t, label] of [...a.tensors.map((t, i) => [t, a.labels[i]!] as const), ...b.tensors.map((t, i) => [t, b.labels[i]!] as const)]) {
-    if (t.rank === 0 || first.rank === 0 || t.shape[0] !== first.shape[0]) {
-      throw new Error(
-        `${method}: ${a.labels[0]} and ${label} must have the same number of samples: ${a.labels[0]} has ${first.shape[0] ?? 'no batch axis'} ` +
-          `(shape ${formatTensorShape(first.shape)}), ${label} has ${t.shape[0] ?? 'no batch axis'} (shape ${formatTensorShape(t.shape)})`,
-      );
-    }
-  }
-  if (first.shape[0] === 0) throw new Error(`${method}: ${a.labels[0]} has no samples (shape ${formatTensorShape(first.shape)})`);
-  return first.shape[0]!;
-}
-
-/** Inputs and targets, checked, with their sample count. */
-interface Dataset {
-  xs: NamedData;
-  ys: NamedData;
-  n: number;
-}
-
-function modelData(model: TrainingHost, method: string, x: unknown, y: unknown, names: [string, string] = ['x', 'y']): Dataset {
-  const xs = modelInputs(model, method, names[0], x);
-  const ys = toList(method, names[1], y, model.outputNames, 'output');
-  return { xs, ys, n: sameSampleCount(method, xs, ys) };
-}
-
-function checkSampleWeight(method: string, name: string, w: unknown, n: number): Tensor {
-  if (!isTensor(w) || w.size !== n || w.shape[0] !== n) {
-    throw new Error(`${method}: ${name} must be a Tensor of shape [${n}] (one weight per sample), got ${describe(w)}`);
-  }
-  return reshape(w, [n]);
-}
-
-function checkClassWeight(method: string, classWeight: unknown, model: TrainingHost): Record<number, number> | undefined {
-  if (classWeight === undefined || classWeight === null) return undefined;
-  if (typeof classWeight !== 'object' || Array.isArray(classWeight))
-    throw new Error(`${method}: classWeight must be an object {classIndex: weight}, got ${JSON.stringify(classWeight)}`);
-  for (const [k, v] of Object.entries(classWeight)) {
-    if (!/^\d+$/.test(k) || typeof v !== 'number' || !(v >= 0)) {
-      throw new Error(`${method}: classWeight must map class indices to non-negative numbers, got ${JSON.stringify(k)}: ${JSON.stringify(v)}`);
-    }
-  }
-  if (model.outputNames.length > 1) {
-    throw new Error(
-      `${method}: classWeight is for models of one output; model ${model.name} has ${model.outputNames.length} (${model.outputNames.join(', ')}): use sampleWeight`,
-    );
-  }
-  return classWeight as Record<number, number>;
-}
-
-/**
- * classWeight reads one class per sample: from class indices [n] or [n, 1], or the arg-max of
- * one-hot / probability labels [n, C] for a model that outputs [n, C]. Keras raises for 3+
- * dimensional targets; per-timestep labels [n, T] (for an output [n, T, C]) would be arg-maxed
- * over time, so they are refused too instead of silently weighting the wrong thing.
- */
-function checkClassWeightLabels(method: string, name: string, y: Tensor, output: Shape): void {
-  if (y.rank === 1 || (y.rank === 2 && y.shape[1] === 1)) return;
-  if (y.rank === 2 && output.length === 2 && (output[1] === null || output[1] === y.shape[1])) return;
-  throw new Error(
-    `${method}: classWeight needs one class per sample: labels of shape [n] or [n,1] (class indices) or ` +
-      `[n,C] (one-hot or class probabilities for a model output [n,C]), but ${name} has shape ${formatTensorShape(y.shape)} ` +
-      `and the model outputs ${formatShape(output)}; classWeight is not supported for per-timestep or higher-rank labels`,
-  );
-}
-
-/** classWeight as a table indexed by class (classes it does not list weigh 1), on the device. */
-function classWeightTable(classWeight: Record<number, number>, output: Shape): Tensor {
-  const classes = output[output.length - 1];
-  const size = Math.max(typeof classes === 'number' && classes > 1 ? classes : 2, ...Object.keys(classWeight).map((k) => Number(k) + 1));
-  return new Tensor(
-    Float32Array.from({ length: size }, (_, c) => classWeight[c] ?? 1),
-    [size],
-  );
-}
-
-/** Per-sample weights from the class weight table (by label) times sampleWeight, or null when neither is given. */
-function batchWeights(y: Tensor, weightTable: Tensor | null, sampleWeight: Tensor | null): Tensor | null {
-  if (!weightTable) return sampleWeight;
-  return noGrad(() => {
-    const n = y.shape[0]!;
-    const labels = y.rank === 1 || (y.rank === 2 && y.shape[1] === 1) ? reshape(y, [n]) : cast(argMax(y, -1), 'float32');
-    // Class indices are rounded, as Keras does (binary labels given as probabilities); on the device.
-    const weights = gather(weightTable, cast(round(labels), 'int32'));
-    return sampleWeight ? mul(sampleWeight, weights) : weights;
-  });
-}
-
-/**
- * Checks a whole dataset once, before any batch (so errors name the sample's index in the
- * arguments as given, not in a shuffled batch): finite inputs and targets, sparse labels in
- * [0, classes), and labels classWeight can read. Returns whether the labels were checked for the
- * losses (their validate() then need not run per batch).
- */
-function checkData(model: TrainingHost, compiled: Compiled, method: string, data: Dataset, classWeight?: Record<number, number>): boolean {
-  data.xs.tensors.forEach((t, i) => checkFinite(method, data.xs.labels[i]!, t));
-  data.ys.tensors.forEach((t, i) => checkFinite(method, data.ys.labels[i]!, t));
-  const outputs = model.outputShapesFor(data.xs.tensors);
-  let labelsChecked = true;
-  compiled.targets.forEach((target, k) => {
-    if (!(target.loss instanceof SparseCategoricalCrossentropy)) return;
-    const output = outputs[k]!;
-    const classes = output[output.length - 1];
-    if (typeof classes !== 'number') {
-      labelsChecked = false;
-      return;
-    }
-    const y = data.ys.tensors[k]!;
-    const values = y.dtype === 'int32' ? y.intDataSync() : y.dataSync();
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i]!;
-      if (!Number.isInteger(v) || v < 0 || v >= classes) {
-        throw new Error(
-          `${method}: ${data.ys.labels[k]}${elementAt(y, i)} is ${v}, not a valid label for ` +
-            `${target.loss.displayName}: labels must be integers in [0, ${classes}) (the ${model.outputNames.length > 1 ? `output ${target.name}` : 'model'} outputs ${classes} classes)`,
-        );
-      }
-    }
-  });
-  if (classWeight) checkClassWeightLabels(method, data.ys.labels[0]!, data.ys.tensors[0]!, outputs[0]!);
-  return labelsChecked;
-}
-
-/** Where the declared batch size comes from, for messages. */
-function batchSource(model: TrainingHost): string {
-  return model.describeInput(0).replace(/^the inputShape of/, `batchInputShape ${formatShape(model.batchInputShapes[0]!)} of`);
-}
-
-/** The batch size the model declares (its first input's batch dim, e.g. for a stateful RNN), or null. */
-export function declaredBatchSize(model: TrainingHost): number | null {
-  return model.batchInputShapes[0]?.[0] ?? null;
-}
-
-/**
- * The batch size to run with: the argument, or the declared batch size when the model fixes one
- * (as Keras infers it), else 32. With a declared batch size the argument must equal it, and every
- * sample count must be a multiple of it (Keras raises for both).
- */
-function resolveBatchSize(model: TrainingHost, method: string, given: unknown, counts: [string, number][]): number {
-  const declared = declaredBatchSize(model);
-  if (given !== undefined) checkPositiveInteger(method, 'batchSize', given);
-  if (declared !== null && given !== undefined && given !== declared) {
-    throw new Error(
-      `${method}: batchSize ${given as number} does not match the batch size ${declared} that model ${model.name} declares ` +
-        `(${batchSource(model)}); pass batchSize: ${declared} or leave it out`,
-    );
-  }
-  const batchSize = (given as number | undefined) ?? declared ?? 32;
-  // Stateful layers carry states of the declared batch size, and layers check the declared batch
-  // dim of their input, so every batch must be full: no smaller last batch.
-  if (declared !== null) {
-    for (const [argument, n] of counts) {
-      if (n % batchSize !== 0) {
-        const kind = model.stateful ? 'in a stateful model' : `in a model with a fixed batch size (${batchSource(model)})`;
-        throw new Error(`${method}: ${kind} the number of samples must be a multiple of the batch size ${batchSize}: ${argument} has ${n} samples`);
-      }
-    }
-  }
-  return batchSize;
-}
-
-/** With a declared batch size, a single batch must have exactly that many samples. */
-function checkOnBatchSize(model: TrainingHost, method: string, x: Tensor): void {
-  const declared = declaredBatchSize(model);
-  if (declared !== null && x.shape[0] !== declared) {
-    throw new Error(
-      `${method}: x has ${x.shape[0]} samples (shape ${formatTensorShape(x.shape)}), but ${model.stateful ? 'stateful ' : ''}model ${model.name} ` +
-        `declares batch size ${declared} (${batchSource(model)})`,
-    );
-  }
-}
-
 function regularizationLoss(model: TrainingHost): Tensor | null {
   let total: Tensor | null = null;
   for (const penalty of model.regularizationLosses()) total = total ? add(total, penalty) : penalty;
@@ -611,7 +145,14 @@ function regularizationLoss(model: TrainingHost): Tensor | null {
  * The batch's loss tensors: [total] for one output, [total, ...each output's loss] for several.
  * The total is Σ weight·loss plus the regularization penalties.
  */
-function batchLosses(model: TrainingHost, compiled: Compiled, ys: Tensor[], yPreds: Tensor[], sampleWeight: Tensor | null, labelsChecked: boolean): Tensor[] {
+function batchLosses(
+  model: TrainingHost,
+  compiled: Compiled,
+  ys: Tensor[],
+  yPreds: Tensor[],
+  sampleWeight: Tensor | null,
+  labelsChecked: boolean,
+): Tensor[] {
   const each = compiled.targets.map((t, k) => t.loss.compute(ys[k]!, yPreds[k]!, sampleWeight, { labelsChecked }));
   let total = compiled.targets.reduce<Tensor | null>((acc, t, k) => {
     const term = t.weight === 1 ? each[k]! : mul(each[k]!, t.weight);
@@ -710,9 +251,18 @@ function lossKeys(compiled: Compiled): string[] {
  * The step's losses and the epoch's metrics so far over every rank: the loss shares summed, each
  * metric averaged over the ranks' samples (exact for the built-in metrics, which are sample means).
  */
-function combineAcrossRanks(compiled: Compiled, strategy: DistributedStrategy | null, losses: number[], localSeen: number): { losses: number[]; metrics: Logs } {
+function combineAcrossRanks(
+  compiled: Compiled,
+  strategy: DistributedStrategy | null,
+  losses: number[],
+  localSeen: number,
+): { losses: number[]; metrics: Logs } {
   if (!strategy) return { losses, metrics: compiled.metricLogs() };
-  const packed = Float32Array.from([...losses, localSeen, ...compiled.metrics.map((s) => (localSeen > 0 ? s.metric.result() * localSeen : 0))]);
+  const packed = Float32Array.from([
+    ...losses,
+    localSeen,
+    ...compiled.metrics.map((s) => (localSeen > 0 ? s.metric.result() * localSeen : 0)),
+  ]);
   strategy.allReduceSum(packed);
   const seen = packed[losses.length]!;
   const metrics: Logs = {};
@@ -800,7 +350,13 @@ async function fitOnThisProcess(
   const verbose = args.verbose ?? 1;
   if (verbose !== 0 && verbose !== 1) throw new Error(`fit: verbose must be 0 or 1, got ${JSON.stringify(verbose)}`);
   const classWeight = checkClassWeight('fit', args.classWeight, model);
-  const labelsChecked = checkData(model, compiled, 'fit', data, classWeight);
+  const labelsChecked = checkData(
+    model,
+    compiled.targets.map((t) => t.loss),
+    'fit',
+    data,
+    classWeight,
+  );
   const weightTable = classWeight ? classWeightTable(classWeight, model.outputShapesFor(data.xs.tensors)[0]!) : null;
   const n = data.n;
   let sampleWeight = args.sampleWeight === undefined ? null : checkSampleWeight('fit', 'sampleWeight', args.sampleWeight, n);
@@ -818,7 +374,12 @@ async function fitOnThisProcess(
       throw new Error(`fit: validationData must be [x, y] or [x, y, sampleWeight], got ${describe(vd)}`);
     }
     const valid = modelData(model, 'fit', vd[0], vd[1], ['validationData x', 'validationData y']);
-    validationLabelsChecked = checkData(model, compiled, 'fit', valid);
+    validationLabelsChecked = checkData(
+      model,
+      compiled.targets.map((t) => t.loss),
+      'fit',
+      valid,
+    );
     validation = {
       xs: valid.xs.tensors,
       ys: valid.ys.tensors,
@@ -963,10 +524,21 @@ export async function fit(model: TrainingHost, compiled: Compiled, x: unknown, y
 }
 
 /** Keras `model.evaluate` for any model (see Model.evaluate). */
-export function evaluate(model: TrainingHost, compiled: Compiled, x: unknown, y: unknown, args: EvaluateArgs = {}): number | number[] | Logs {
+export function evaluate(
+  model: TrainingHost,
+  compiled: Compiled,
+  x: unknown,
+  y: unknown,
+  args: EvaluateArgs = {},
+): number | number[] | Logs {
   checkOptions('evaluate', args, ['batchSize', 'sampleWeight', 'returnDict']);
   const data = modelData(model, 'evaluate', x, y);
-  const labelsChecked = checkData(model, compiled, 'evaluate', data);
+  const labelsChecked = checkData(
+    model,
+    compiled.targets.map((t) => t.loss),
+    'evaluate',
+    data,
+  );
   const batchSize = resolveBatchSize(model, 'evaluate', args.batchSize, [[data.xs.labels[0]!, data.n]]);
   const sw = args.sampleWeight === undefined ? null : checkSampleWeight('evaluate', 'sampleWeight', args.sampleWeight, data.n);
   const logs = evaluateLogs(model, compiled, { xs: data.xs.tensors, ys: data.ys.tensors, sampleWeight: sw }, batchSize, labelsChecked);
@@ -974,7 +546,13 @@ export function evaluate(model: TrainingHost, compiled: Compiled, x: unknown, y:
 }
 
 /** One optimization step on one batch (see Model.trainOnBatch). */
-export function trainOnBatch(model: TrainingHost, compiled: Compiled, x: unknown, y: unknown, args: TrainOnBatchArgs = {}): number | number[] {
+export function trainOnBatch(
+  model: TrainingHost,
+  compiled: Compiled,
+  x: unknown,
+  y: unknown,
+  args: TrainOnBatchArgs = {},
+): number | number[] {
   checkOptions('trainOnBatch', args, ['sampleWeight', 'classWeight']);
   const data = modelData(model, 'trainOnBatch', x, y);
   checkOnBatchSize(model, 'trainOnBatch', data.xs.tensors[0]!);
@@ -991,7 +569,13 @@ export function trainOnBatch(model: TrainingHost, compiled: Compiled, x: unknown
 }
 
 /** Loss and metrics on one batch, without updating the weights (see Model.testOnBatch). */
-export function testOnBatch(model: TrainingHost, compiled: Compiled, x: unknown, y: unknown, args: { sampleWeight?: Tensor } = {}): number | number[] {
+export function testOnBatch(
+  model: TrainingHost,
+  compiled: Compiled,
+  x: unknown,
+  y: unknown,
+  args: { sampleWeight?: Tensor } = {},
+): number | number[] {
   checkOptions('testOnBatch', args, ['sampleWeight']);
   const data = modelData(model, 'testOnBatch', x, y);
   checkOnBatchSize(model, 'testOnBatch', data.xs.tensors[0]!);
@@ -1043,7 +627,9 @@ export function predictOnBatch(model: TrainingHost, x: unknown): Tensor[] {
 export function inputGradients(model: TrainingHost, x: unknown, classIndex: number): Tensor {
   const { tensors } = modelInputs(model, 'inputGradients', 'x', x);
   if (tensors.length !== 1 || model.outputNames.length !== 1) {
-    throw new Error(`inputGradients: needs a model of one input and one output; model ${model.name} has ${tensors.length} and ${model.outputNames.length}`);
+    throw new Error(
+      `inputGradients: needs a model of one input and one output; model ${model.name} has ${tensors.length} and ${model.outputNames.length}`,
+    );
   }
   return scope(`${model.name}.inputGradients`, () => {
     const watched = clone(tensors[0]!);
@@ -1052,7 +638,9 @@ export function inputGradients(model: TrainingHost, x: unknown, classIndex: numb
       if (y.rank !== 2) throw new Error(`inputGradients: the model output must be [batch, classes], got ${formatTensorShape(y.shape)}`);
       const classes = y.shape[1]!;
       if (!Number.isInteger(classIndex) || classIndex < 0 || classIndex >= classes) {
-        throw new Error(`inputGradients: classIndex must be an integer in [0, ${classes - 1}] (the model outputs ${classes} classes), got ${classIndex}`);
+        throw new Error(
+          `inputGradients: classIndex must be an integer in [0, ${classes - 1}] (the model outputs ${classes} classes), got ${classIndex}`,
+        );
       }
       return sum(slice(y, [0, classIndex], [-1, 1]));
     }, [watched]);

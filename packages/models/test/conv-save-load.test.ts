@@ -22,7 +22,7 @@ import {
   separableConv1d,
   separableConv2d,
 } from '@axon/layers';
-import { loadModel, sequential, type Sequential } from '../src/index.js';
+import { sequential, type Sequential } from '../src/index.js';
 import { loadSequential } from './helpers.js';
 import { axonDirHandler, maxAbsDiff, tfPredict, tfjsNodeStyleSaver } from './tfjs-io.js';
 

@@ -13,17 +13,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { type Tensor, concat, mean, reshape, setSeed, slice, square, sub } from '@axon/tensor';
-import {
-  type SymbolicTensor,
-  activation,
-  add,
-  concatenate,
-  conv2d,
-  dense,
-  flatten,
-  input,
-  maxPooling2d,
-} from '@axon/layers';
+import { type SymbolicTensor, activation, add, concatenate, conv2d, dense, flatten, input, maxPooling2d } from '@axon/layers';
 import { loadFashionMnist } from '@axon/data';
 import { Adam, Functional, Sequential, loadModel, model, sequential } from '../src/index.js';
 import { values } from './helpers.js';
@@ -101,9 +91,17 @@ describe('a ResNet-style block (conv → conv → add with the skip)', () => {
     const stem = conv2d({ filters: 8, kernelSize: 3, padding: 'same', activation: 'relu', name: 'stem' }).apply(x) as SymbolicTensor;
     const inner = conv2d({ filters: 8, kernelSize: 3, padding: 'same', activation: 'relu', name: 'inner' }).apply(stem) as SymbolicTensor;
     const branch = conv2d({ filters: 8, kernelSize: 3, padding: 'same', name: 'branch' }).apply(inner) as SymbolicTensor;
-    const residual = activation({ activation: 'relu', name: 'residual' }).apply(add({ name: 'skip' }).apply([stem, branch]) as SymbolicTensor) as SymbolicTensor;
-    const pooled = flatten({ name: 'flat' }).apply(maxPooling2d({ poolSize: 2, name: 'pool' }).apply(residual) as SymbolicTensor) as SymbolicTensor;
-    const resnet = model({ inputs: x, outputs: dense({ units: 10, activation: 'softmax', name: 'class' }).apply(pooled) as SymbolicTensor, name: 'resnet' });
+    const residual = activation({ activation: 'relu', name: 'residual' }).apply(
+      add({ name: 'skip' }).apply([stem, branch]) as SymbolicTensor,
+    ) as SymbolicTensor;
+    const pooled = flatten({ name: 'flat' }).apply(
+      maxPooling2d({ poolSize: 2, name: 'pool' }).apply(residual) as SymbolicTensor,
+    ) as SymbolicTensor;
+    const resnet = model({
+      inputs: x,
+      outputs: dense({ units: 10, activation: 'softmax', name: 'class' }).apply(pooled) as SymbolicTensor,
+      name: 'resnet',
+    });
     resnet.compile({ optimizer: new Adam({ learningRate: 0.005 }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
     await resnet.fit(data.train.image, data.train.label, { epochs: 2, batchSize: 32, verbose: 0 });
     const [, accuracy] = resnet.evaluate(data.test.image, data.test.label) as number[];
@@ -114,10 +112,14 @@ describe('a ResNet-style block (conv → conv → add with the skip)', () => {
     expect(again[1]).toBeCloseTo(accuracy!, 6);
 
     const tx = tfl.input({ shape: [28, 28, 1], name: 'image' });
-    const tStem = tfl.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', name: 'stem' }).apply(tx) as tfl.SymbolicTensor;
+    const tStem = tfl.layers
+      .conv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', name: 'stem' })
+      .apply(tx) as tfl.SymbolicTensor;
     const tBranch = tfl.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', name: 'branch' }).apply(tStem) as tfl.SymbolicTensor;
     const tSum = tfl.layers.add({ name: 'skip' }).apply([tStem, tBranch]) as tfl.SymbolicTensor;
-    const tOut = tfl.layers.dense({ units: 10, activation: 'softmax', name: 'class' }).apply(tfl.layers.flatten({ name: 'flat' }).apply(tSum)) as tfl.SymbolicTensor;
+    const tOut = tfl.layers
+      .dense({ units: 10, activation: 'softmax', name: 'class' })
+      .apply(tfl.layers.flatten({ name: 'flat' }).apply(tSum)) as tfl.SymbolicTensor;
     await fromTfjs('resnet-from-tfjs', tfl.model({ inputs: tx, outputs: tOut }), [sample(data.test.image)]);
   }, 180_000);
 });
@@ -128,11 +130,16 @@ describe('a two-input model (image + metadata → concatenate)', () => {
     const image = input({ shape: [28, 28, 1], name: 'image' });
     const meta = input({ shape: [4], name: 'meta' });
     const features = flatten({ name: 'flat' }).apply(
-      maxPooling2d({ poolSize: 2, name: 'pool' }).apply(conv2d({ filters: 8, kernelSize: 3, activation: 'relu', name: 'conv' }).apply(image) as SymbolicTensor) as SymbolicTensor,
+      maxPooling2d({ poolSize: 2, name: 'pool' }).apply(
+        conv2d({ filters: 8, kernelSize: 3, activation: 'relu', name: 'conv' }).apply(image) as SymbolicTensor,
+      ) as SymbolicTensor,
     ) as SymbolicTensor;
     const metaFeatures = dense({ units: 8, activation: 'relu', name: 'meta_dense' }).apply(meta) as SymbolicTensor;
     const joined = concatenate({ name: 'join' }).apply([features, metaFeatures]) as SymbolicTensor;
-    const twoIn = model({ inputs: [image, meta], outputs: dense({ units: 10, activation: 'softmax', name: 'class' }).apply(joined) as SymbolicTensor });
+    const twoIn = model({
+      inputs: [image, meta],
+      outputs: dense({ units: 10, activation: 'softmax', name: 'class' }).apply(joined) as SymbolicTensor,
+    });
     expect(twoIn.inputNames).toEqual(['image', 'meta']);
     twoIn.compile({ optimizer: new Adam({ learningRate: 0.005 }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
     const history = await twoIn.fit({ image: data.train.image, meta: data.train.meta }, data.train.label, {
@@ -147,14 +154,23 @@ describe('a two-input model (image + metadata → concatenate)', () => {
     expect(byName).toEqual(byOrder);
     await roundTrips('two-inputs', twoIn, [sample(data.test.image), sample(data.test.meta)]);
     expect(() => twoIn.predict(data.test.image)).toThrow(/predict: x is one Tensor, but the model has 2 inputs \(image, meta\)/);
-    expect(() => twoIn.predict({ image: data.test.image, metadata: data.test.meta })).toThrow(/predict: x names input 'metadata', which the model does not have; its inputs: image, meta/);
+    expect(() => twoIn.predict({ image: data.test.image, metadata: data.test.meta })).toThrow(
+      /predict: x names input 'metadata', which the model does not have; its inputs: image, meta/,
+    );
 
     const tImage = tfl.input({ shape: [28, 28, 1], name: 'image' });
     const tMeta = tfl.input({ shape: [4], name: 'meta' });
-    const tFeatures = tfl.layers.flatten({ name: 'flat' }).apply(tfl.layers.conv2d({ filters: 4, kernelSize: 3, strides: 2, name: 'conv' }).apply(tImage)) as tfl.SymbolicTensor;
-    const tJoined = tfl.layers.concatenate({ name: 'join' }).apply([tFeatures, tfl.layers.dense({ units: 8, name: 'meta_dense' }).apply(tMeta) as tfl.SymbolicTensor]);
+    const tFeatures = tfl.layers
+      .flatten({ name: 'flat' })
+      .apply(tfl.layers.conv2d({ filters: 4, kernelSize: 3, strides: 2, name: 'conv' }).apply(tImage)) as tfl.SymbolicTensor;
+    const tJoined = tfl.layers
+      .concatenate({ name: 'join' })
+      .apply([tFeatures, tfl.layers.dense({ units: 8, name: 'meta_dense' }).apply(tMeta) as tfl.SymbolicTensor]);
     const tOut = tfl.layers.dense({ units: 10, activation: 'softmax', name: 'class' }).apply(tJoined) as tfl.SymbolicTensor;
-    await fromTfjs('two-inputs-from-tfjs', tfl.model({ inputs: [tImage, tMeta], outputs: tOut }), [sample(data.test.image), sample(data.test.meta)]);
+    await fromTfjs('two-inputs-from-tfjs', tfl.model({ inputs: [tImage, tMeta], outputs: tOut }), [
+      sample(data.test.image),
+      sample(data.test.meta),
+    ]);
   }, 180_000);
 });
 
@@ -163,10 +179,14 @@ describe('a two-output model (class + regression, two losses with lossWeights)',
     setSeed(13);
     const image = input({ shape: [28, 28, 1], name: 'image' });
     const trunk = flatten({ name: 'flat' }).apply(
-      maxPooling2d({ poolSize: 2, name: 'pool' }).apply(conv2d({ filters: 8, kernelSize: 3, activation: 'relu', name: 'conv' }).apply(image) as SymbolicTensor) as SymbolicTensor,
+      maxPooling2d({ poolSize: 2, name: 'pool' }).apply(
+        conv2d({ filters: 8, kernelSize: 3, activation: 'relu', name: 'conv' }).apply(image) as SymbolicTensor,
+      ) as SymbolicTensor,
     ) as SymbolicTensor;
     const cls = dense({ units: 10, activation: 'softmax', name: 'class' }).apply(trunk) as SymbolicTensor;
-    const intensity = dense({ units: 1, name: 'intensity' }).apply(dense({ units: 16, activation: 'relu', name: 'hidden' }).apply(trunk) as SymbolicTensor) as SymbolicTensor;
+    const intensity = dense({ units: 1, name: 'intensity' }).apply(
+      dense({ units: 16, activation: 'relu', name: 'hidden' }).apply(trunk) as SymbolicTensor,
+    ) as SymbolicTensor;
     const twoOut = model({ inputs: image, outputs: [cls, intensity] });
     expect(twoOut.outputNames).toEqual(['class', 'intensity']);
     twoOut.compile({
@@ -175,7 +195,11 @@ describe('a two-output model (class + regression, two losses with lossWeights)',
       lossWeights: { class: 1, intensity: 0.5 },
       metrics: { class: ['accuracy'] },
     });
-    const history = await twoOut.fit(data.train.image, { class: data.train.label, intensity: data.train.intensity }, { epochs: 2, batchSize: 32, verbose: 0 });
+    const history = await twoOut.fit(
+      data.train.image,
+      { class: data.train.label, intensity: data.train.intensity },
+      { epochs: 2, batchSize: 32, verbose: 0 },
+    );
     const h = history.history;
     expect(Object.keys(h).sort()).toEqual(['class_accuracy', 'class_loss', 'intensity_loss', 'loss']);
     // The total is the weighted sum of the heads' losses (no regularization here).
@@ -191,7 +215,9 @@ describe('a two-output model (class + regression, two losses with lossWeights)',
     expect(reloaded.class_accuracy).toBeCloseTo(logs.class_accuracy!, 6);
 
     const tImage = tfl.input({ shape: [28, 28, 1], name: 'image' });
-    const tTrunk = tfl.layers.flatten({ name: 'flat' }).apply(tfl.layers.conv2d({ filters: 4, kernelSize: 3, strides: 2, name: 'conv' }).apply(tImage));
+    const tTrunk = tfl.layers
+      .flatten({ name: 'flat' })
+      .apply(tfl.layers.conv2d({ filters: 4, kernelSize: 3, strides: 2, name: 'conv' }).apply(tImage));
     const tModel = tfl.model({
       inputs: tImage,
       outputs: [
@@ -199,7 +225,11 @@ describe('a two-output model (class + regression, two losses with lossWeights)',
         tfl.layers.dense({ units: 1, name: 'intensity' }).apply(tTrunk) as tfl.SymbolicTensor,
       ],
     });
-    tModel.compile({ optimizer: 'adam', loss: { class: 'sparseCategoricalCrossentropy', intensity: 'meanSquaredError' }, metrics: { class: 'accuracy' } });
+    tModel.compile({
+      optimizer: 'adam',
+      loss: { class: 'sparseCategoricalCrossentropy', intensity: 'meanSquaredError' },
+      metrics: { class: 'accuracy' },
+    });
     const fromTf = await fromTfjs('two-outputs-from-tfjs', tModel, [sample(data.test.image)]);
     // tfjs' training config compiled in Axon: one loss per output, by name.
     expect(fromTf.losses.map((l) => l.name)).toEqual(['sparse_categorical_crossentropy', 'mean_squared_error']);
@@ -209,10 +239,18 @@ describe('a two-output model (class + regression, two losses with lossWeights)',
 describe('nested models and resumed training', () => {
   it('a Sequential inside a functional model saves, loads and resumes with its optimizer state', async () => {
     setSeed(14);
-    const features = sequential({ layers: [conv2d({ filters: 4, kernelSize: 3, strides: 2, activation: 'relu', inputShape: [28, 28, 1] }), flatten()], name: 'features' });
+    const features = sequential({
+      layers: [conv2d({ filters: 4, kernelSize: 3, strides: 2, activation: 'relu', inputShape: [28, 28, 1] }), flatten()],
+      name: 'features',
+    });
     const build = () => {
       const image = input({ shape: [28, 28, 1], name: 'image' });
-      return model({ inputs: image, outputs: dense({ units: 10, activation: 'softmax', name: 'class' }).apply(features.apply(image) as SymbolicTensor) as SymbolicTensor });
+      return model({
+        inputs: image,
+        outputs: dense({ units: 10, activation: 'softmax', name: 'class' }).apply(
+          features.apply(image) as SymbolicTensor,
+        ) as SymbolicTensor,
+      });
     };
     const x = slice(data.train.image, 0, 256);
     const y = slice(data.train.label, 0, 256);

@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadModel, sequential, type Sequential } from '../src/index.js';
+import { sequential, type Sequential } from '../src/index.js';
 import { loadSequential } from './helpers.js';
 import { axonDirHandler, maxAbsDiff, tfPredict, tfjsNodeStyleSaver } from './tfjs-io.js';
 

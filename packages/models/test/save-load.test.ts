@@ -226,6 +226,8 @@ describe('loading corrupt or mismatched files gives a clear error naming the fil
       /the model is a 'Mystery'; Axon loads Sequential and functional \('Functional', 'Model'\) models/,
     );
     edit((j) => (j.modelTopology.class_name = 'Model'));
-    await expect(loadModel(target)).rejects.toThrow(/cannot rebuild the functional model: model: needs at least one input and one output, got 0 input\(s\) and 0 output\(s\)/);
+    await expect(loadModel(target)).rejects.toThrow(
+      /cannot rebuild the functional model: model: needs at least one input and one output, got 0 input\(s\) and 0 output\(s\)/,
+    );
   });
 });

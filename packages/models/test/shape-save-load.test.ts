@@ -33,7 +33,7 @@ import {
   zeroPadding1d,
   zeroPadding2d,
 } from '@axon/layers';
-import { loadModel, sequential, type ModelJSON, type Sequential } from '../src/index.js';
+import { sequential, type ModelJSON, type Sequential } from '../src/index.js';
 import { loadSequential } from './helpers.js';
 import { axonDirHandler, maxAbsDiff, tfPredict, tfjsNodeStyleSaver } from './tfjs-io.js';
 

@@ -372,7 +372,8 @@ export class RandomFlip extends RandomImageLayer {
   /** @throws Error if mode is unknown or another option is invalid. */
   constructor(args: RandomFlipArgs = {}) {
     super(args);
-    const mode = args.mode ?? 'horizontal_and_vertical';
+    // A saved model.json camel-cases string values (as tfjs does), so 'horizontalAndVertical' comes back.
+    const mode = args.mode === ('horizontalAndVertical' as string) ? 'horizontal_and_vertical' : (args.mode ?? 'horizontal_and_vertical');
     if (mode !== 'horizontal' && mode !== 'vertical' && mode !== 'horizontal_and_vertical') {
       throw new Error(
         `Layer ${this.name}: mode must be 'horizontal', 'vertical' or 'horizontal_and_vertical', got ${JSON.stringify(mode)}`,

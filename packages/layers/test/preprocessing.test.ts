@@ -225,18 +225,12 @@ describe.each(BACKENDS)('preprocessing layers on the %s backend', (backend) => {
       }
     });
 
-    it('RandomFlip draws each flip: over many images all four outcomes occur', () => {
-      const y = apply(randomFlip({ seed: 5 }), tensor([1, 2, 3, 4], [1, 2, 2, 1]), true);
-      const seen = new Set<string>();
+    it('RandomFlip draws each flip: over many calls all four outcomes occur', () => {
       const layer = randomFlip({ seed: 5 });
-      for (let k = 0; k < 40; k++) seen.add(JSON.stringify(apply(layer, tensor([1, 2, 3, 4], [1, 2, 2, 1]), true).dataSync()));
-      expect([...seen].sort()).toEqual([
-        '{"0":1,"1":2,"2":3,"3":4}',
-        '{"0":2,"1":1,"2":4,"3":3}',
-        '{"0":3,"1":4,"2":1,"3":2}',
-        '{"0":4,"1":3,"2":2,"3":1}',
-      ]);
-      expect(y.shape).toEqual([1, 2, 2, 1]);
+      const seen = new Set<string>();
+      for (let k = 0; k < 40; k++) seen.add([...apply(layer, tensor([1, 2, 3, 4], [1, 2, 2, 1]), true).dataSync()].join(','));
+      // [[1, 2], [3, 4]]: as is, left-right, up-down, both.
+      expect([...seen].sort()).toEqual(['1,2,3,4', '2,1,4,3', '3,4,1,2', '4,3,2,1']);
     });
 
     it('RandomCrop: one window for the whole batch, its corner uniform over every position', () => {

@@ -22,7 +22,7 @@ const INTERPOLATIONS: readonly ImageInterpolation[] = ['bilinear', 'nearest'];
  *
  * @throws Error naming the layer and option otherwise.
  */
-export function oneOf<T extends string>(layer: string, option: string, value: unknown, allowed: readonly T[], fallback: T): T {
+function oneOf<T extends string>(layer: string, option: string, value: unknown, allowed: readonly T[], fallback: T): T {
   if (value === undefined || value === null) return fallback;
   if (allowed.includes(value as T)) return value as T;
   throw new Error(`Layer ${layer}: ${option} must be ${allowed.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(value)}`);

@@ -5,6 +5,7 @@
  * per-layer seeds, adapt from streams, configs and errors.
  */
 import { concat, randomFloat, setSeed, slice, sum, tensor, valueAndGrads, type Tensor } from '@axon/tensor';
+import { checkGradients } from '@axon/tensor/testing';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -360,6 +361,32 @@ describe.each(BACKENDS)('preprocessing layers on the %s backend', (backend) => {
     const { grads } = valueAndGrads(() => sum(apply(layers[1]!, apply(layers[0]!, x, true), true)), [x]);
     // d/dx of (3x + 1 - mean) / std, std = [2, 4] per feature.
     expect([...grads[0]!.dataSync()]).toEqual([1.5, 0.75, 1.5, 0.75]);
+  });
+});
+
+describe.each(BACKENDS)('gradients on the %s backend', (backend) => {
+  beforeEach(() => useBackend(backend));
+  const x = images([2, 4, 5, 2], 51);
+
+  it.each([
+    [
+      'affineTransform (bilinear, constant fill)',
+      (t: Tensor) => affineTransform(t, [rotationTransform(0.4, 4, 5)], { fillMode: 'constant', fillValue: 0.5 }),
+    ],
+    [
+      'affineTransform (nearest, reflect)',
+      (t: Tensor) => affineTransform(t, [zoomTransform(1.3, 0.7, 4, 5)], { interpolation: 'nearest' }),
+    ],
+    [
+      'RandomTranslation (wrap)',
+      (t: Tensor) => apply(randomTranslation({ heightFactor: [0.3, 0.3], widthFactor: [-0.2, -0.2], fillMode: 'wrap' }), t, true),
+    ],
+    ['RandomFlip', (t: Tensor) => apply(randomFlip({ seed: 3 }), t, true)],
+    ['Resizing (bilinear)', (t: Tensor) => apply(resizing({ height: 3, width: 7 }), t, false)],
+    ['CenterCrop of a smaller image', (t: Tensor) => apply(centerCrop({ height: 6, width: 3 }), t, false)],
+    ['RandomContrast', (t: Tensor) => apply(randomContrast({ factor: 0.5, valueRange: [-10, 10], seed: 1 }), t, true)],
+  ] as const)('%s: finite differences agree with autograd', (_name, f) => {
+    checkGradients((t) => f(t!), [x]);
   });
 });
 

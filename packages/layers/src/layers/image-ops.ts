@@ -1,12 +1,12 @@
 /**
  * The image geometry shared by the preprocessing and augmentation layers: one projective
- * transform (rotation, translation and zoom are all matrices fed to it), resizing and cropping,
- * with TensorFlow's conventions, which Keras uses. Images are channels-last [batch, height, width,
- * channels]. The transform and the resize read the values with dataSync() and compute in a plain
- * loop (the same on every backend), so they are not differentiable: they belong at a model's
- * input, where Keras puts them.
+ * transform (rotation, translation, zoom and flips are all matrices fed to it), resizing and
+ * cropping, with TensorFlow's conventions, which Keras uses. Images are channels-last [batch,
+ * height, width, channels]. Where each output pixel samples the input (which pixels, with which
+ * weights) is computed in a plain loop, the same on every backend; the values are then gathered
+ * and blended with tensor ops, so gradients flow through every layer.
  */
-import { Tensor, reshape, slice } from '@axon/tensor';
+import { add, gather, mul, reshape, slice, tensor, type Tensor } from '@axon/tensor';
 import { formatShape } from '../shape.js';
 
 /** How points outside the input are filled (Keras' fill_mode). */
@@ -125,6 +125,52 @@ function mapCoordinate(coord: number, len: number, mode: FillMode): number {
   return Math.min(Math.max(c, 0), len - 1);
 }
 
+/**
+ * Where the output pixels of a batch read the input: for each of `taps` neighbours of every output
+ * pixel, the input pixel's row in the flattened [batch · height · width, channels] input (-1 when
+ * it lies outside the image) and its weight.
+ */
+interface Sampling {
+  pixels: number;
+  taps: number;
+  index: Int32Array;
+  weight: Float32Array;
+}
+
+function newSampling(pixels: number, taps: number): Sampling {
+  return { pixels, taps, index: new Int32Array(pixels * taps).fill(-1), weight: new Float32Array(pixels * taps) };
+}
+
+/**
+ * Σ over taps of weight · input pixel (fillValue for a pixel outside), as tensor ops (a gather per
+ * tap), so the result is differentiable with respect to the images.
+ *
+ * @returns [batch, outHeight, outWidth, channels].
+ */
+function blend(images: Tensor, sampling: Sampling, outShape: readonly number[], fillValue: number): Tensor {
+  const channels = images.shape[3]!;
+  const flat = reshape(images, [-1, channels]);
+  const { pixels, taps, index, weight } = sampling;
+  const fill = new Float32Array(pixels);
+  let result: Tensor | null = null;
+  for (let t = 0; t < taps; t++) {
+    const rows = new Int32Array(pixels);
+    const weights = new Float32Array(pixels);
+    for (let p = 0; p < pixels; p++) {
+      const i = index[p * taps + t]!;
+      if (i < 0) fill[p]! += weight[p * taps + t]! * fillValue;
+      else {
+        rows[p] = i;
+        weights[p] = weight[p * taps + t]!;
+      }
+    }
+    const term = mul(gather(flat, rows), tensor(weights, [pixels, 1]));
+    result = result === null ? term : add(result, term);
+  }
+  if (fillValue !== 0) result = add(result!, tensor(fill, [pixels, 1]));
+  return reshape(result!, [...outShape]);
+}
+
 /** Options of {@link affineTransform}. */
 export interface AffineTransformOptions {
   /** 'bilinear' (default) or 'nearest'. */
@@ -140,7 +186,8 @@ export interface AffineTransformOptions {
  * semantics of TensorFlow's ImageProjectiveTransformV3 (what Keras' rotation, translation and zoom
  * layers run): the output pixel (x, y) samples the input at the transformed point, whose
  * coordinates are first mapped inside by `fillMode`; a neighbour pixel still outside the input
- * reads `fillValue`. 'nearest' interpolation rounds half away from zero.
+ * reads `fillValue`. 'nearest' interpolation rounds half away from zero. Differentiable with
+ * respect to the images.
  *
  * @param transforms - one transform for every image, or a single one for all.
  * @returns a float32 tensor of the input's shape.
@@ -149,83 +196,85 @@ export interface AffineTransformOptions {
 export function affineTransform(images: Tensor, transforms: readonly ProjectiveTransform[], options: AffineTransformOptions = {}): Tensor {
   if (images.rank !== 4)
     throw new Error(`affineTransform: expected images [batch, height, width, channels], got ${formatShape(images.shape)}`);
-  const [batch, height, width, channels] = images.shape as [number, number, number, number];
+  const [batch, height, width] = images.shape as [number, number, number, number];
   if (transforms.length !== 1 && transforms.length !== batch) {
     throw new Error(`affineTransform: expected 1 or ${batch} transforms (one per image), got ${transforms.length}`);
   }
-  const interpolation = options.interpolation ?? 'bilinear';
+  const nearest = (options.interpolation ?? 'bilinear') === 'nearest';
   const fillMode = options.fillMode ?? 'reflect';
   const fillValue = options.fillValue ?? 0;
-  const input = images.dataSync();
-  const output = new Float32Array(input.length);
-  const read = (base: number, y: number, x: number, c: number): number =>
-    y >= 0 && y < height && x >= 0 && x < width ? input[base + (y * width + x) * channels + c]! : fillValue;
+  const sampling = newSampling(batch * height * width, nearest ? 1 : 4);
+  const taps = sampling.taps;
+  const tap = (p: number, t: number, b: number, y: number, x: number, w: number): void => {
+    if (y >= 0 && y < height && x >= 0 && x < width) sampling.index[p * taps + t] = (b * height + y) * width + x;
+    sampling.weight[p * taps + t] = w;
+  };
+  let p = 0;
   for (let b = 0; b < batch; b++) {
     const [a0, a1, a2, b0, b1, b2, c0, c1] = transforms.length === 1 ? transforms[0]! : transforms[b]!;
-    const base = b * height * width * channels;
     for (let oy = 0; oy < height; oy++) {
-      for (let ox = 0; ox < width; ox++) {
-        const out = base + (oy * width + ox) * channels;
+      for (let ox = 0; ox < width; ox++, p++) {
         const k = c0! * ox + c1! * oy + 1;
         if (k === 0) {
-          output.fill(fillValue, out, out + channels);
+          tap(p, 0, b, -1, -1, 1); // a point at infinity: the fill value
           continue;
         }
         const x = mapCoordinate((a0! * ox + a1! * oy + a2!) / k, width, fillMode);
         const y = mapCoordinate((b0! * ox + b1! * oy + b2!) / k, height, fillMode);
-        if (interpolation === 'nearest') {
-          const ny = roundHalfAway(y);
-          const nx = roundHalfAway(x);
-          for (let c = 0; c < channels; c++) output[out + c] = read(base, ny, nx, c);
+        if (nearest) {
+          tap(p, 0, b, roundHalfAway(y), roundHalfAway(x), 1);
           continue;
         }
         const y0 = Math.floor(y);
         const x0 = Math.floor(x);
         const dy = y - y0;
         const dx = x - x0;
-        for (let c = 0; c < channels; c++) {
-          const top = (1 - dx) * read(base, y0, x0, c) + dx * read(base, y0, x0 + 1, c);
-          const bottom = (1 - dx) * read(base, y0 + 1, x0, c) + dx * read(base, y0 + 1, x0 + 1, c);
-          output[out + c] = (1 - dy) * top + dy * bottom;
-        }
+        tap(p, 0, b, y0, x0, (1 - dy) * (1 - dx));
+        tap(p, 1, b, y0, x0 + 1, (1 - dy) * dx);
+        tap(p, 2, b, y0 + 1, x0, dy * (1 - dx));
+        tap(p, 3, b, y0 + 1, x0 + 1, dy * dx);
       }
     }
   }
-  return new Tensor(output, [...images.shape]);
+  return blend(images, sampling, images.shape, fillValue);
 }
 
 /**
  * Resizes [batch, height, width, channels] to [batch, outHeight, outWidth, channels] as
  * TensorFlow's tf.image.resize (no antialiasing), which Keras uses: half-pixel centers, so output
  * pixel i samples the input at (i + 0.5)·in/out - 0.5 ('bilinear', clamped at the edges) or the
- * pixel floor((i + 0.5)·in/out) ('nearest').
+ * pixel floor((i + 0.5)·in/out) ('nearest'). Differentiable with respect to the images.
  *
  * @returns a float32 tensor.
  */
 export function resizeImages(images: Tensor, outHeight: number, outWidth: number, interpolation: ImageInterpolation): Tensor {
   const [batch, height, width, channels] = images.shape as [number, number, number, number];
-  const input = images.dataSync();
-  const output = new Float32Array(batch * outHeight * outWidth * channels);
-  const rows = sampling(height, outHeight, interpolation);
-  const cols = sampling(width, outWidth, interpolation);
-  const at = (b: number, y: number, x: number, c: number): number => input[((b * height + y) * width + x) * channels + c]!;
-  let o = 0;
+  const rows = axisSampling(height, outHeight, interpolation);
+  const cols = axisSampling(width, outWidth, interpolation);
+  const sampling = newSampling(batch * outHeight * outWidth, 4);
+  let p = 0;
   for (let b = 0; b < batch; b++) {
     for (const row of rows) {
       for (const col of cols) {
-        for (let c = 0; c < channels; c++) {
-          const top = at(b, row.lower, col.lower, c) + (at(b, row.lower, col.upper, c) - at(b, row.lower, col.lower, c)) * col.lerp;
-          const bottom = at(b, row.upper, col.lower, c) + (at(b, row.upper, col.upper, c) - at(b, row.upper, col.lower, c)) * col.lerp;
-          output[o++] = top + (bottom - top) * row.lerp;
-        }
+        const at = (y: number, x: number): number => (b * height + y) * width + x;
+        sampling.index.set([at(row.lower, col.lower), at(row.lower, col.upper), at(row.upper, col.lower), at(row.upper, col.upper)], p * 4);
+        sampling.weight.set(
+          [(1 - row.lerp) * (1 - col.lerp), (1 - row.lerp) * col.lerp, row.lerp * (1 - col.lerp), row.lerp * col.lerp],
+          p * 4,
+        );
+        p++;
       }
     }
   }
-  return new Tensor(output, [batch, outHeight, outWidth, channels]);
+  return blend(images, sampling, [batch, outHeight, outWidth, channels], 0);
 }
 
 /** For each output index along one axis: the two input indices it blends and the weight of the upper one. */
-function sampling(inSize: number, outSize: number, interpolation: ImageInterpolation): { lower: number; upper: number; lerp: number }[] {
+function axisSampling(
+  inSize: number,
+  outSize: number,
+  interpolation: ImageInterpolation,
+): { lower: number; upper: number; lerp: number }[] {
   const scale = inSize / outSize;
   return Array.from({ length: outSize }, (_, i) => {
     if (interpolation === 'nearest') {

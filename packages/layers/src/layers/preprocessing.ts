@@ -404,7 +404,7 @@ export interface ResizingArgs extends LayerArgs {
 /**
  * Resizes images [batch, height, width, channels] (or one image [height, width, channels]) to
  * [height, width] (Keras `Resizing`), as tf.image.resize: half-pixel centers, no antialiasing.
- * Output is float32; not differentiable (see the module notes).
+ * Output is float32.
  */
 export class Resizing extends Layer {
   /** The options this layer takes besides LayerArgs' (others are errors). */

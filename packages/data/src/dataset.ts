@@ -2,7 +2,7 @@
  * A lazy, re-iterable stream of elements, as tf.data.Dataset: each pass (`for await`,
  * `iterator()`) starts over from the source, and a transformation only describes a new dataset.
  */
-import { Tensor, randomInt, reshape, slice } from '@axon/tensor';
+import { Tensor, randomInt, reshape, slice, tensor } from '@axon/tensor';
 import { type Batched, type Element, batchElements, forEachLeaf, isNumberArray, isPlainObject, kindOf } from './element.js';
 import { generator } from './random.js';
 
@@ -426,9 +426,16 @@ export function fromTensors<S extends Tensor | readonly unknown[] | Record<strin
     }
   }
   return new Dataset(async function* () {
-    for (let i = 0; i < rows; i++) {
-      yield mapTensors(tensors, (t) => reshape(slice(t, i, 1), t.shape.slice(1))) as Sliced<S>;
-    }
+    // @axon/tensor's slice computes in float32, exact for integers only up to 2^24: int32 tensors slice on the host.
+    const intValues = new Map(parts.filter((p) => p.tensor.dtype === 'int32').map((p) => [p.tensor, p.tensor.intDataSync()]));
+    const row = (t: Tensor, i: number): Tensor => {
+      const values = intValues.get(t);
+      const rowShape = t.shape.slice(1);
+      if (values === undefined) return reshape(slice(t, i, 1), rowShape);
+      const size = t.size / rows;
+      return tensor(values.slice(i * size, (i + 1) * size), rowShape);
+    };
+    for (let i = 0; i < rows; i++) yield mapTensors(tensors, (t) => row(t, i)) as Sliced<S>;
   });
 }
 

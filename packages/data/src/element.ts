@@ -104,7 +104,13 @@ function leafSignature(op: string, leaf: unknown, index: number, path: string): 
 /** One batch of leaves that share a signature (checked by the caller). */
 function batchLeaves(leaves: readonly unknown[]): Tensor | string[] {
   const first = leaves[0];
-  if (first instanceof Tensor) return stack(leaves as Tensor[]);
+  if (first instanceof Tensor) {
+    if (first.dtype === 'float32') return stack(leaves as Tensor[]);
+    // @axon/tensor's layout ops (stack, slice) compute in float32, exact for integers only up to 2^24: int32 stacks on the host.
+    const out = new Int32Array(leaves.length * first.size);
+    leaves.forEach((leaf, i) => out.set((leaf as Tensor).intDataSync(), i * first.size));
+    return tensor(out, [leaves.length, ...first.shape]);
+  }
   if (typeof first === 'string') return [...(leaves as string[])];
   if (typeof first === 'number') return tensor(Float32Array.from(leaves as number[]), [leaves.length]);
   if (first instanceof Float32Array || first instanceof Int32Array) {

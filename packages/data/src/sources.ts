@@ -78,8 +78,9 @@ export function idx(path: string, options: IdxOptions = {}): Dataset<Tensor> {
     for await (const chunk of fileBytes(path, await startsWithGzip(path))) {
       pending = pending.length === 0 ? chunk : concatBytes(pending, chunk);
       if (header === null) {
-        if (pending.length < 4 || pending.length < 4 + 4 * pending[3]!) continue;
-        header = parseIdxHeader(pending, path);
+        // Wait for the whole header, unless the first bytes already show that it is none.
+        if (pending.length < 4 || (pending.length < 4 + 4 * pending[3]! && pending[0] === 0 && pending[1] === 0)) continue;
+        header = parseIdxHeader(pending, `idx: ${path}`);
         recordBytes = header.shape.slice(1).reduce((a, b) => a * b, 1);
         count = header.shape[0]!;
         pending = pending.subarray(header.headerBytes);
@@ -91,7 +92,7 @@ export function idx(path: string, options: IdxOptions = {}): Dataset<Tensor> {
       }
       pending = pending.subarray(offset);
     }
-    if (header === null) throw new Error(`idx: ${path}: too short for an IDX header (${pending.length} bytes)`);
+    header ??= parseIdxHeader(pending, `idx: ${path}`); // throws: the file ended inside the header
     if (produced < count || pending.length > 0) {
       throw new Error(
         `idx: ${path}: the header promises ${count} records of ${recordBytes} bytes, but the file holds ` +
@@ -170,7 +171,7 @@ export function csv<C extends Record<string, CsvColumnType>>(path: string, optio
   const names = Object.keys(columns);
   return new Dataset(async function* () {
     const file = createReadStream(path);
-    const parser = file.pipe(parse({ delimiter, info: true, skip_empty_lines: true }));
+    const parser = file.pipe(parse({ delimiter, info: true, skip_empty_lines: true, relax_column_count: true }));
     file.on('error', (e) => parser.destroy(e));
     let indices: number[] | null = header ? null : names.map((_, i) => i);
     let width = names.length;

@@ -3,7 +3,7 @@
  * `iterator()`) starts over from the source, and a transformation only describes a new dataset.
  */
 import { Tensor, randomInt, reshape, slice, tensor } from '@axon/tensor';
-import { type Batched, type Element, batchElements, forEachLeaf, isNumberArray, isPlainObject, kindOf } from './element.js';
+import { type Batched, batchElements, forEachLeaf, isPlainObject, kindOf } from './element.js';
 import { generator } from './random.js';
 
 /** A function called once per pass that starts the pass: returns a fresh iterator over the elements. */
@@ -13,7 +13,15 @@ type Source<T> = () => AsyncIterator<T>;
  * A batch a model trains on — what `fit(dataset)` consumes, as TensorFlow.js' `fitDataset`: an
  * object `{ xs, ys }` or a pair `[xs, ys]`, each a Tensor whose axis 0 is the batch.
  */
-export type TrainingBatch = { xs: Tensor; ys: Tensor } | [Tensor, Tensor];
+export type TrainingBatch = InputsAndTargets | [Tensor, Tensor];
+
+/** The object form of a {@link TrainingBatch}. */
+export interface InputsAndTargets {
+  /** The inputs of the batch. */
+  xs: Tensor;
+  /** The targets of the batch. */
+  ys: Tensor;
+}
 
 /** Options of {@link Dataset.shuffle}. */
 export interface ShuffleOptions {
@@ -389,7 +397,7 @@ export type Sliced<T> = T extends Tensor ? Tensor : { -readonly [K in keyof T]: 
 function tensorsOf(op: string, structure: unknown): { path: string; tensor: Tensor }[] {
   const found: { path: string; tensor: Tensor }[] = [];
   forEachLeaf(op, structure, (leaf, path) => {
-    if (!(leaf instanceof Tensor) || leaf.rank === 0 || isNumberArray(leaf)) {
+    if (!(leaf instanceof Tensor) || leaf.rank === 0) {
       throw new Error(`${op}: ${path === '' ? 'the argument' : path} must be a Tensor of rank 1 or more, got ${kindOf(leaf)}`);
     }
     found.push({ path, tensor: leaf });
@@ -457,8 +465,13 @@ export type ElementOf<D> = D extends Dataset<infer T> ? T : never;
 export function zip<D extends readonly Dataset<unknown>[] | Record<string, Dataset<unknown>>>(
   datasets: D,
 ): Dataset<{ -readonly [K in keyof D]: ElementOf<D[K]> }> {
-  const entries = Array.isArray(datasets) ? datasets.map((d, i) => [i, d] as const) : isPlainObject(datasets) ? Object.entries(datasets) : null;
-  if (entries === null || entries.length === 0) throw new Error(`zip: expected a non-empty array or object of Datasets, got ${kindOf(datasets)}`);
+  const entries = Array.isArray(datasets)
+    ? datasets.map((d, i) => [i, d] as const)
+    : isPlainObject(datasets)
+      ? Object.entries(datasets)
+      : null;
+  if (entries === null || entries.length === 0)
+    throw new Error(`zip: expected a non-empty array or object of Datasets, got ${kindOf(datasets)}`);
   for (const [key, d] of entries) {
     if (!(d instanceof Dataset)) throw new Error(`zip: ${Array.isArray(datasets) ? `[${key}]` : `.${key}`} is ${kindOf(d)}, not a Dataset`);
   }
@@ -477,4 +490,3 @@ export function zip<D extends readonly Dataset<unknown>[] | Record<string, Datas
     }
   });
 }
-

@@ -9,7 +9,15 @@ import { Tensor, formatShape, stack, tensor } from '@axon/tensor';
 export type NumberArray = readonly (number | NumberArray)[];
 
 /** What a Dataset element may be: a leaf, or an array or plain object of elements. */
-export type Element = Tensor | number | string | Float32Array | Int32Array | NumberArray | readonly Element[] | { readonly [key: string]: Element };
+export type Element =
+  | Tensor
+  | number
+  | string
+  | Float32Array
+  | Int32Array
+  | NumberArray
+  | readonly Element[]
+  | { readonly [key: string]: Element };
 
 /**
  * The type of a batch of `T`s, as {@link Dataset.batch} makes it: tensors, numbers, number arrays
@@ -148,7 +156,13 @@ function batchAt(op: string, elements: readonly unknown[], path: string): unknow
     elements.forEach((e, i) => {
       if (!Array.isArray(e) || isNumberArray(e) || (e as unknown[]).length !== first.length) throw differs(i, kindOf(e), kindOf(first));
     });
-    return first.map((_, k) => batchAt(op, elements.map((e) => (e as unknown[])[k]), `${path}[${k}]`));
+    return first.map((_, k) =>
+      batchAt(
+        op,
+        elements.map((e) => (e as unknown[])[k]),
+        `${path}[${k}]`,
+      ),
+    );
   }
   if (isPlainObject(first)) {
     const keys = Object.keys(first);
@@ -158,7 +172,16 @@ function batchAt(op: string, elements: readonly unknown[], path: string): unknow
       const k = Object.keys(e);
       if (k.length !== keys.length || keys.some((key) => !(key in e))) throw differs(i, keyList(e), keyList(first));
     });
-    return Object.fromEntries(keys.map((key) => [key, batchAt(op, elements.map((e) => (e as Record<string, unknown>)[key]), `${path}.${key}`)]));
+    return Object.fromEntries(
+      keys.map((key) => [
+        key,
+        batchAt(
+          op,
+          elements.map((e) => (e as Record<string, unknown>)[key]),
+          `${path}.${key}`,
+        ),
+      ]),
+    );
   }
   forEachLeaf(op, first, () => {}, path); // throws: not an element
   return undefined;

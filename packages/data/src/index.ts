@@ -29,6 +29,7 @@ export {
   zip,
   type BatchOptions,
   type ElementOf,
+  type InputsAndTargets,
   type ShuffleOptions,
   type Sliced,
   type TrainingBatch,
@@ -45,5 +46,6 @@ export {
   type CsvRow,
   type IdxOptions,
   type ImageElement,
+  type ImageFile,
   type ImageFolderOptions,
 } from './sources.js';

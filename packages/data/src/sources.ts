@@ -3,7 +3,7 @@ import { createReadStream, readdirSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { createGunzip } from 'node:zlib';
-import { type DType, Tensor, tensor } from '@axon/tensor';
+import { type DType, Tensor } from '@axon/tensor';
 import { parse } from 'csv-parse';
 import jpeg from 'jpeg-js';
 import pngjs from 'pngjs';
@@ -19,7 +19,9 @@ export interface IdxOptions {
 
 function checkDtype(op: string, name: string, dtype: unknown, allowed: readonly string[]): void {
   if (typeof dtype !== 'string' || !allowed.includes(dtype)) {
-    throw new Error(`${op}: ${name} must be ${allowed.map((d) => `'${d}'`).join(' or ')}, got ${typeof dtype === 'string' ? `'${dtype}'` : kindOf(dtype)}`);
+    throw new Error(
+      `${op}: ${name} must be ${allowed.map((d) => `'${d}'`).join(' or ')}, got ${typeof dtype === 'string' ? `'${dtype}'` : kindOf(dtype)}`,
+    );
   }
 }
 
@@ -163,11 +165,14 @@ export function csv<C extends Record<string, CsvColumnType>>(path: string, optio
   checkOptions('csv', options, ['columns', 'header', 'delimiter']);
   const { columns, header = true, delimiter = ',' } = options ?? ({} as CsvOptions<C>);
   if (typeof columns !== 'object' || columns === null || Object.keys(columns).length === 0) {
-    throw new Error(`csv: columns must name at least one column with its type, e.g. { x: 'float32', label: 'int32' }, got ${kindOf(columns)}`);
+    throw new Error(
+      `csv: columns must name at least one column with its type, e.g. { x: 'float32', label: 'int32' }, got ${kindOf(columns)}`,
+    );
   }
   for (const [name, type] of Object.entries(columns)) checkDtype('csv', `column '${name}'`, type, CSV_TYPES);
   if (typeof header !== 'boolean') throw new Error(`csv: header must be true or false, got ${kindOf(header)}`);
-  if (typeof delimiter !== 'string' || delimiter.length === 0) throw new Error(`csv: delimiter must be a non-empty string, got ${kindOf(delimiter)}`);
+  if (typeof delimiter !== 'string' || delimiter.length === 0)
+    throw new Error(`csv: delimiter must be a non-empty string, got ${kindOf(delimiter)}`);
   const names = Object.keys(columns);
   return new Dataset(async function* () {
     const file = createReadStream(path);
@@ -180,14 +185,18 @@ export function csv<C extends Record<string, CsvColumnType>>(path: string, optio
         if (indices === null) {
           const missing = names.filter((n) => !record.includes(n));
           if (missing.length > 0) {
-            throw new Error(`csv: ${path}: column${missing.length > 1 ? 's' : ''} ${missing.map((n) => `'${n}'`).join(', ')} not in the header (${record.join(', ')})`);
+            throw new Error(
+              `csv: ${path}: column${missing.length > 1 ? 's' : ''} ${missing.map((n) => `'${n}'`).join(', ')} not in the header (${record.join(', ')})`,
+            );
           }
           indices = names.map((n) => record.indexOf(n));
           width = record.length;
           continue;
         }
         if (record.length !== width) {
-          throw new Error(`csv: ${path} line ${info.lines}: expected ${width} fields${header ? ' (as the header)' : ' (one per column)'}, got ${record.length}`);
+          throw new Error(
+            `csv: ${path} line ${info.lines}: expected ${width} fields${header ? ' (as the header)' : ' (one per column)'}, got ${record.length}`,
+          );
         }
         const row: Record<string, Tensor | string> = {};
         names.forEach((name, i) => {
@@ -221,6 +230,14 @@ export interface ImageElement {
   ys: Tensor;
 }
 
+/** One image of an {@link ImageFolderDataset}. */
+export interface ImageFile {
+  /** The file's path. */
+  readonly path: string;
+  /** Its class index: the position of its sub-folder in the sorted class names. */
+  readonly label: number;
+}
+
 /** A dataset of labelled images read from a folder: see {@link imageFolder}. */
 export class ImageFolderDataset extends Dataset<ImageElement> {
   /**
@@ -230,7 +247,7 @@ export class ImageFolderDataset extends Dataset<ImageElement> {
    */
   constructor(
     readonly classNames: readonly string[],
-    readonly files: readonly { readonly path: string; readonly label: number }[],
+    readonly files: readonly ImageFile[],
     options: Required<ImageFolderOptions> | { size: undefined; channels: 1 | 3 | 4 },
   ) {
     super(async function* () {
@@ -265,7 +282,8 @@ export function imageFolder(dir: string, options: ImageFolderOptions = {}): Imag
   if (typeof dir !== 'string') throw new Error(`imageFolder: dir must be a string, got ${kindOf(dir)}`);
   checkOptions('imageFolder', options, ['size', 'channels']);
   const { size, channels = 3 } = options;
-  if (channels !== 1 && channels !== 3 && channels !== 4) throw new Error(`imageFolder: channels must be 1, 3 or 4, got ${String(channels)}`);
+  if (channels !== 1 && channels !== 3 && channels !== 4)
+    throw new Error(`imageFolder: channels must be 1, 3 or 4, got ${String(channels)}`);
   if (size !== undefined) {
     if (!Array.isArray(size) || size.length !== 2) throw new Error(`imageFolder: size must be [height, width], got ${kindOf(size)}`);
     size.forEach((d, i) => checkInteger('imageFolder', `size[${i}]`, d, 1));
@@ -294,7 +312,12 @@ export function imageFolder(dir: string, options: ImageFolderOptions = {}): Imag
  * `channels` channels (1 is the luma of ITU-R BT.601, as `tf.image.rgb_to_grayscale`), resized to
  * `size` when given. `source` names the file in errors.
  */
-function decodeImage(bytes: Uint8Array, source: string, channels: 1 | 3 | 4, size?: readonly [number, number]): { data: Float32Array; height: number; width: number } {
+function decodeImage(
+  bytes: Uint8Array,
+  source: string,
+  channels: 1 | 3 | 4,
+  size?: readonly [number, number],
+): { data: Float32Array; height: number; width: number } {
   let rgba: { data: Uint8Array; width: number; height: number };
   try {
     if (bytes[0] === 0x89 && bytes[1] === 0x50) rgba = pngjs.PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length));

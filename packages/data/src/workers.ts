@@ -39,13 +39,19 @@ interface Reply {
 /** What `import()` in the thread takes: file paths become `file:` URLs, package names and URLs stay. */
 function importSpecifier(module: string | URL): string {
   if (module instanceof URL) return module.href;
-  if (typeof module !== 'string' || module === '') throw new Error(`mapInWorkers: module must be a path, URL or package name, got ${String(module)}`);
+  if (typeof module !== 'string' || module === '')
+    throw new Error(`mapInWorkers: module must be a path, URL or package name, got ${String(module)}`);
   if (module.startsWith('.') || isAbsolute(module)) return pathToFileURL(resolve(module)).href;
   return module;
 }
 
 /** Yields `exportName(element)` for each element of `source`, computed by `count` threads, in order. */
-export async function* mapInWorkerPool<T, U>(source: Dataset<T>, module: string | URL, exportName: string, count: number): AsyncGenerator<U> {
+export async function* mapInWorkerPool<T, U>(
+  source: Dataset<T>,
+  module: string | URL,
+  exportName: string,
+  count: number,
+): AsyncGenerator<U> {
   const specifier = importSpecifier(module);
   const name = `${exportName} of ${specifier}`;
   const pending = new Map<number, { resolve: (v: U) => void; reject: (e: Error) => void }>();

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { type Tensor, setSeed, tensor } from '@axon/tensor';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Dataset, array, encodeIdx, fromGenerator, fromIterable, fromTensors, idx, zip } from '../src/index.js';
+import { type Dataset, array, encodeIdx, fromGenerator, fromIterable, fromTensors, idx, zip } from '../src/index.js';
 
 let dir: string;
 beforeEach(() => {
@@ -72,7 +72,9 @@ describe('sources', () => {
   });
 
   it('rejects bad sources with errors naming the constructor', () => {
-    expect(() => fromTensors({ xs: tensor([[1], [2]]), ys: tensor([1, 2, 3]) })).toThrow('fromTensors: .ys has 3 rows along axis 0, but .xs has 2');
+    expect(() => fromTensors({ xs: tensor([[1], [2]]), ys: tensor([1, 2, 3]) })).toThrow(
+      'fromTensors: .ys has 3 rows along axis 0, but .xs has 2',
+    );
     expect(() => fromTensors({ xs: [1, 2] })).toThrow('fromTensors: .xs must be a Tensor of rank 1 or more, got a number array');
     expect(() => fromIterable(5 as never)).toThrow('fromIterable: expected an iterable or async iterable, got a number');
     expect(() => fromGenerator('x' as never)).toThrow('fromGenerator: expected a function, got a string');
@@ -264,12 +266,26 @@ describe('batch', () => {
     await expect(shapes.batch(3).toArray()).rejects.toThrow(
       'batch: element 2 at .xs is a float32 Tensor of shape [3], but element 0 at .xs is a float32 Tensor of shape [2]',
     );
-    await expect(array<unknown>([[1, 2], 'a']).batch(2).toArray()).rejects.toThrow('batch: element 1 is a string, but element 0 is a number array of shape [2]');
-    await expect(array<unknown>([{ xs: 1 }, { ys: 1 }]).batch(2).toArray()).rejects.toThrow(
-      'batch: element 1 is an object with keys {ys}, but element 0 is an object with keys {xs}',
-    );
-    await expect(array([[[1, 2], [3]]]).batch(1).toArray()).rejects.toThrow('batch: element 0 is a ragged number array');
-    await expect(array([{ when: new Date(0) }]).batch(1).toArray()).rejects.toThrow('batch: a Date at .when is not a dataset element');
+    await expect(
+      array<unknown>([[1, 2], 'a'])
+        .batch(2)
+        .toArray(),
+    ).rejects.toThrow('batch: element 1 is a string, but element 0 is a number array of shape [2]');
+    await expect(
+      array<unknown>([{ xs: 1 }, { ys: 1 }])
+        .batch(2)
+        .toArray(),
+    ).rejects.toThrow('batch: element 1 is an object with keys {ys}, but element 0 is an object with keys {xs}');
+    await expect(
+      array([[[1, 2], [3]]])
+        .batch(1)
+        .toArray(),
+    ).rejects.toThrow('batch: element 0 is a ragged number array');
+    await expect(
+      array([{ when: new Date(0) }])
+        .batch(1)
+        .toArray(),
+    ).rejects.toThrow('batch: a Date at .when is not a dataset element');
   });
 });
 
@@ -279,7 +295,8 @@ describe('exactness: generator and IDX sources give the same batches as fromTens
   const labelValues = Array.from({ length: n }, (_, i) => (i * 7) % 10);
   const pipeline = <T>(ds: Dataset<T>) => ds.shuffle(16, { seed: 7 }).batch(8);
   type Batch = { xs: Tensor; ys: Tensor };
-  const describeBatches = (batches: Batch[]) => batches.map((b) => ({ xs: b.xs.toArray(), ys: b.ys.toArray(), dtypes: [b.xs.dtype, b.ys.dtype] }));
+  const describeBatches = (batches: Batch[]) =>
+    batches.map((b) => ({ xs: b.xs.toArray(), ys: b.ys.toArray(), dtypes: [b.xs.dtype, b.ys.dtype] }));
 
   it.each([false, true])('(IDX gzipped: %s)', async (gzip) => {
     const xs = tensor(rowValues);
@@ -294,7 +311,10 @@ describe('exactness: generator and IDX sources give the same batches as fromTens
       writeFileSync(join(dir, name), gzip ? gzipSync(bytes) : bytes);
       return join(dir, name);
     };
-    const fromFiles = zip({ xs: idx(write('x.idx', [n, 3], rowValues.flat())), ys: idx(write('y.idx', [n], labelValues), { dtype: 'int32' }) });
+    const fromFiles = zip({
+      xs: idx(write('x.idx', [n, 3], rowValues.flat())),
+      ys: idx(write('y.idx', [n], labelValues), { dtype: 'int32' }),
+    });
 
     const expected = describeBatches(fromMemory);
     expect(expected).toHaveLength(7);

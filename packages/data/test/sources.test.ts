@@ -55,7 +55,9 @@ describe('idx', () => {
     );
     const long = new Uint8Array(full.length + 2);
     long.set(full);
-    await expect(idx(file('long.idx', long)).toArray()).rejects.toThrow(/long\.idx: the header promises 5 records of 6 bytes, but the file holds 2 bytes more/);
+    await expect(idx(file('long.idx', long)).toArray()).rejects.toThrow(
+      /long\.idx: the header promises 5 records of 6 bytes, but the file holds 2 bytes more/,
+    );
     await expect(idx(join(dir, 'nothing.idx')).toArray()).rejects.toThrow(/idx: cannot read .*nothing\.idx: ENOENT/);
     await expect(idx(file('text.idx', 'hello world')).toArray()).rejects.toThrow(/text\.idx: not an IDX file/);
     expect(() => idx(file('x.idx', full), { dtype: 'uint8' as never })).toThrow("idx: dtype must be 'float32' or 'int32', got 'uint8'");
@@ -92,7 +94,9 @@ describe('csv', () => {
   it('names the file, line and column of a bad cell', async () => {
     const lines = ['x,y', ...Array.from({ length: 15 }, (_, i) => `${i},1`), 'abc,1'];
     const path = file('bad.csv', `${lines.join('\n')}\n`);
-    await expect(csv(path, { columns: { x: 'float32' } }).toArray()).rejects.toThrow(/csv: .*bad\.csv line 17, column 'x': 'abc' is not a float32/);
+    await expect(csv(path, { columns: { x: 'float32' } }).toArray()).rejects.toThrow(
+      /csv: .*bad\.csv line 17, column 'x': 'abc' is not a float32/,
+    );
     const ints = file('ints.csv', 'n\n1\n2.5\n');
     await expect(csv(ints, { columns: { n: 'int32' } }).toArray()).rejects.toThrow(/ints\.csv line 3, column 'n': '2.5' is not an int32/);
     const empty = file('empty.csv', 'n,m\n,1\n');
@@ -101,16 +105,26 @@ describe('csv', () => {
 
   it('names missing columns, rows of the wrong width and unreadable files', async () => {
     const path = file('d.csv', 'a,b\n1,2\n3\n');
-    await expect(csv(path, { columns: { c: 'float32', a: 'float32' } }).toArray()).rejects.toThrow(/csv: .*d\.csv: column 'c' not in the header \(a, b\)/);
-    await expect(csv(path, { columns: { a: 'float32' } }).toArray()).rejects.toThrow(/d\.csv line 3: expected 2 fields \(as the header\), got 1/);
-    await expect(csv(join(dir, 'none.csv'), { columns: { a: 'float32' } }).toArray()).rejects.toThrow(/csv: cannot read .*none\.csv: ENOENT/);
+    await expect(csv(path, { columns: { c: 'float32', a: 'float32' } }).toArray()).rejects.toThrow(
+      /csv: .*d\.csv: column 'c' not in the header \(a, b\)/,
+    );
+    await expect(csv(path, { columns: { a: 'float32' } }).toArray()).rejects.toThrow(
+      /d\.csv line 3: expected 2 fields \(as the header\), got 1/,
+    );
+    await expect(csv(join(dir, 'none.csv'), { columns: { a: 'float32' } }).toArray()).rejects.toThrow(
+      /csv: cannot read .*none\.csv: ENOENT/,
+    );
   });
 
   it('rejects bad options naming them', () => {
     expect(() => csv('d.csv', { columns: {} })).toThrow('csv: columns must name at least one column with its type');
-    expect(() => csv('d.csv', { columns: { x: 'float64' as never } })).toThrow("csv: column 'x' must be 'float32' or 'int32' or 'string', got 'float64'");
+    expect(() => csv('d.csv', { columns: { x: 'float64' as never } })).toThrow(
+      "csv: column 'x' must be 'float32' or 'int32' or 'string', got 'float64'",
+    );
     expect(() => csv('d.csv', { columns: { x: 'float32' }, delimter: ';' } as never)).toThrow("csv: unknown option 'delimter'");
-    expect(() => csv('d.csv', { columns: { x: 'float32' }, header: 'yes' as never })).toThrow('csv: header must be true or false, got a string');
+    expect(() => csv('d.csv', { columns: { x: 'float32' }, header: 'yes' as never })).toThrow(
+      'csv: header must be true or false, got a string',
+    );
   });
 });
 
@@ -154,7 +168,10 @@ describe('imageFolder', () => {
       [[3, 4, 3], 'float32', 'int32', 0],
       [[3, 4, 3], 'float32', 'int32', 1],
     ]);
-    const rgb = Array.from(pixels(4, 3).filter((_, k) => k % 4 !== 3), (v) => v / 255);
+    const rgb = Array.from(
+      pixels(4, 3).filter((_, k) => k % 4 !== 3),
+      (v) => v / 255,
+    );
     expect(Array.from(images[0]!.xs.dataSync())).toEqual(rgb.map(Math.fround));
     Array.from(images[2]!.xs.dataSync()).forEach((v, k) => expect(Math.abs(v - rgb[k]!)).toBeLessThan(0.06));
   });
@@ -170,7 +187,9 @@ describe('imageFolder', () => {
     const [half] = await imageFolder(dir, { size: [3, 2] }).toArray();
     expect(half!.xs.shape).toEqual([3, 2, 3]);
     expect([half!.xs.dataSync()[0], half!.xs.dataSync()[3]]).toEqual([5 / 255, 25 / 255].map(Math.fround));
-    const batches = await imageFolder(dir, { size: [8, 8] }).batch(3).toArray();
+    const batches = await imageFolder(dir, { size: [8, 8] })
+      .batch(3)
+      .toArray();
     expect(batches[0]!.xs.shape).toEqual([3, 8, 8, 3]);
   });
 

@@ -53,14 +53,20 @@ describe('mapInWorkers', () => {
     await expect(array(elements).mapInWorkers('/no/such/module.mjs', 'f').toArray()).rejects.toThrow(
       /mapInWorkers: cannot run f of file:\/\/\/no\/such\/module\.mjs: it cannot be imported/,
     );
-    await expect(array([{ x: tensor([1]), i: 0 }]).mapInWorkers(fixture, 'double').toArray()).rejects.toThrow(
-      'mapInWorkers: element 0 holds a Tensor at .x; elements sent to workers must be plain data',
-    );
+    await expect(
+      array([{ x: tensor([1]), i: 0 }])
+        .mapInWorkers(fixture, 'double')
+        .toArray(),
+    ).rejects.toThrow('mapInWorkers: element 0 holds a Tensor at .x; elements sent to workers must be plain data');
   });
 
   it('rejects bad options naming them', () => {
-    expect(() => array(elements).mapInWorkers(fixture, 'double', { workers: 0 })).toThrow('mapInWorkers: workers must be a positive integer, got 0');
-    expect(() => array(elements).mapInWorkers(fixture, 'double', { threads: 2 } as never)).toThrow("mapInWorkers: unknown option 'threads'");
+    expect(() => array(elements).mapInWorkers(fixture, 'double', { workers: 0 })).toThrow(
+      'mapInWorkers: workers must be a positive integer, got 0',
+    );
+    expect(() => array(elements).mapInWorkers(fixture, 'double', { threads: 2 } as never)).toThrow(
+      "mapInWorkers: unknown option 'threads'",
+    );
     expect(() => array(elements).mapInWorkers(fixture, 3 as never)).toThrow('mapInWorkers: exportName must be a string, got a number');
   });
 });

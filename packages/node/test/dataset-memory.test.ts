@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { encodeIdx } from '@axon/data';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const MB = 2 ** 20;
@@ -50,7 +49,12 @@ describe('streaming a data set bigger than the heap', () => {
       timeout: 110_000,
     });
     expect(r.status, r.stderr).toBe(0);
-    const { rss, batches, firstLoss, lastLoss } = JSON.parse(r.stdout) as { rss: number[]; batches: number; firstLoss: number; lastLoss: number };
+    const { rss, batches, firstLoss, lastLoss } = JSON.parse(r.stdout) as {
+      rss: number[];
+      batches: number;
+      firstLoss: number;
+      lastLoss: number;
+    };
     const seconds = (Date.now() - started) / 1000;
     expect(batches).toBe(2 * Math.ceil(records / 256));
     expect(lastLoss).toBeLessThan(firstLoss);

@@ -248,7 +248,7 @@ export class ImageFolderDataset extends Dataset<ImageElement> {
   constructor(
     readonly classNames: readonly string[],
     readonly files: readonly ImageFile[],
-    options: Required<ImageFolderOptions> | { size: undefined; channels: 1 | 3 | 4 },
+    options: { size?: readonly [number, number]; channels: 1 | 3 | 4 },
   ) {
     super(async function* () {
       for (const { path, label } of files) {

@@ -7,7 +7,7 @@ import { type DType, Tensor } from '@axon/tensor';
 import { parse } from 'csv-parse';
 import jpeg from 'jpeg-js';
 import pngjs from 'pngjs';
-import { Dataset, checkInteger, checkOptions } from './dataset.js';
+import { Dataset, array, checkInteger, checkOptions } from './dataset.js';
 import { kindOf } from './element.js';
 import { isGzip, parseIdxHeader } from './idx.js';
 
@@ -220,6 +220,12 @@ export interface ImageFolderOptions {
   size?: readonly [number, number];
   /** 1 (grey), 3 (RGB, the default) or 4 (RGBA). */
   channels?: 1 | 3 | 4;
+  /**
+   * Decode in this many worker threads (default 0: on the main thread, one image per element), so
+   * the next batch is decoded while the model trains on this one. Up to two images per thread are in
+   * flight; the elements keep their order.
+   */
+  workers?: number;
 }
 
 /** A labelled image: pixels [height, width, channels] float32 in [0, 1] and the class index, an int32 scalar. */
@@ -248,15 +254,50 @@ export class ImageFolderDataset extends Dataset<ImageElement> {
   constructor(
     readonly classNames: readonly string[],
     readonly files: readonly ImageFile[],
-    options: { size?: readonly [number, number]; channels: 1 | 3 | 4 },
+    options: DecodeOptions & { workers: number },
   ) {
-    super(async function* () {
-      for (const { path, label } of files) {
-        const { data, height, width } = decodeImage(await readFile(path), path, options.channels, options.size);
-        yield { xs: new Tensor(data, [height, width, options.channels]), ys: new Tensor(Int32Array.of(label), []) };
-      }
-    });
+    super(() => decodedImages(files, options).iterator());
   }
+}
+
+/** How {@link decodeImageFile} decodes: the channels and, optionally, the size to resize to. */
+interface DecodeOptions {
+  channels: 1 | 3 | 4;
+  size?: readonly [number, number] | undefined;
+}
+
+/** An image decoded to host pixels: plain data, so that it can come back from a worker thread. */
+interface DecodedImage {
+  data: Float32Array;
+  height: number;
+  width: number;
+  label: number;
+}
+
+/**
+ * @internal Reads and decodes one image file of an {@link imageFolder}: what its worker threads run
+ * (they import this module by its URL and call this export), and the main thread when it has none.
+ */
+export async function decodeImageFile(job: ImageFile & DecodeOptions): Promise<DecodedImage> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(job.path);
+  } catch (e) {
+    throw new Error(`imageFolder: cannot read ${job.path}: ${(e as Error).message}`);
+  }
+  return { ...decodeImage(bytes, job.path, job.channels, job.size), label: job.label };
+}
+
+/** The `{ xs, ys }` elements of `files`, decoded here or in `workers` threads. */
+function decodedImages(files: readonly ImageFile[], options: DecodeOptions & { workers: number }): Dataset<ImageElement> {
+  const { workers, channels, size } = options;
+  const jobs = array(files.map((file) => ({ ...file, channels, size })));
+  const decoded =
+    workers > 0 ? jobs.mapInWorkers<DecodedImage>(new URL(import.meta.url), 'decodeImageFile', { workers }) : jobs.map(decodeImageFile);
+  return decoded.map(({ data, height, width, label }) => ({
+    xs: new Tensor(data, [height, width, channels]),
+    ys: new Tensor(Int32Array.of(label), []),
+  }));
 }
 
 const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg']);
@@ -280,8 +321,9 @@ const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg']);
  */
 export function imageFolder(dir: string, options: ImageFolderOptions = {}): ImageFolderDataset {
   if (typeof dir !== 'string') throw new Error(`imageFolder: dir must be a string, got ${kindOf(dir)}`);
-  checkOptions('imageFolder', options, ['size', 'channels']);
-  const { size, channels = 3 } = options;
+  checkOptions('imageFolder', options, ['size', 'channels', 'workers']);
+  const { size, channels = 3, workers = 0 } = options;
+  checkInteger('imageFolder', 'workers', workers, 0);
   if (channels !== 1 && channels !== 3 && channels !== 4)
     throw new Error(`imageFolder: channels must be 1, 3 or 4, got ${String(channels)}`);
   if (size !== undefined) {
@@ -304,7 +346,7 @@ export function imageFolder(dir: string, options: ImageFolderOptions = {}): Imag
   if (files.length === 0) {
     throw new Error(`imageFolder: ${dir} has no PNG or JPEG image in a class sub-folder (expected ${dir}/<class>/<image>.png)`);
   }
-  return new ImageFolderDataset(classNames, files, { size, channels });
+  return new ImageFolderDataset(classNames, files, { size, channels, workers });
 }
 
 /**

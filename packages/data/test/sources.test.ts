@@ -8,6 +8,9 @@ import pngjs from 'pngjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { csv, encodeIdx, idx, imageFolder } from '../src/index.js';
 
+/** The package as built (a string, so that type-checking does not need the build). */
+const builtPackage = '../dist/index.js';
+
 let dir: string;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'axon-sources-'));
@@ -191,6 +194,17 @@ describe('imageFolder', () => {
       .batch(3)
       .toArray();
     expect(batches[0]!.xs.shape).toEqual([3, 8, 8, 3]);
+  });
+
+  it('decodes in worker threads to the same elements, in order (the built package: threads import JavaScript)', async () => {
+    writeFolder();
+    const built: typeof import('../src/index.js') = await import(builtPackage);
+    const options = { size: [5, 6] as [number, number], channels: 1 as const };
+    const here = await imageFolder(dir, options).toArray();
+    const threads = await built.imageFolder(dir, { ...options, workers: 2 }).toArray();
+    expect(threads.map((e) => [e.xs.shape, e.ys.item()])).toEqual(here.map((e) => [e.xs.shape, e.ys.item()]));
+    expect(threads.map((e) => e.xs.toArray())).toEqual(here.map((e) => e.xs.toArray()));
+    expect(() => imageFolder(dir, { workers: -1 })).toThrow('imageFolder: workers must be a non-negative integer, got -1');
   });
 
   it('names the folder, option or file that is wrong', async () => {

@@ -37,12 +37,15 @@ export interface TrainingParams {
   epochs: number;
   /** The first epoch (0-based). */
   initialEpoch: number;
-  /** Batches per epoch. */
-  steps: number;
-  /** Training samples (after any validation split). */
-  samples: number;
-  /** Samples per batch. */
-  batchSize: number;
+  /**
+   * Batches per epoch; null while unknown (a dataset without stepsPerEpoch, until its first pass
+   * ends — fit then sets it, as Keras does).
+   */
+  steps: number | null;
+  /** Training samples (after any validation split); null when fit reads a dataset. */
+  samples: number | null;
+  /** Samples per batch; null when fit reads a dataset (its batches are made by the dataset). */
+  batchSize: number | null;
   /** fit's verbose setting. */
   verbose: number;
   /** Names of the logged values ('loss', 'accuracy', 'val_loss', ...). */

@@ -24,6 +24,8 @@ import {
   type TrainingConfig,
 } from './serialization.js';
 import * as training from './training.js';
+import * as streams from './training-dataset.js';
+import type { BatchStream, DatasetBatch, EvaluateDatasetArgs, FitDatasetArgs, PredictDatasetArgs } from './training-dataset.js';
 import type { CompileArgs, EvaluateArgs, FitArgs, ModelData, PredictArgs, TrainOnBatchArgs, TrainingHost } from './training.js';
 
 /** Arguments of {@link Model.summary}. */
@@ -264,6 +266,9 @@ export abstract class Model<Output extends Tensor | Tensor[] = Tensor | Tensor[]
    * data the same keys prefixed `val_`. Hooks may be async: fit awaits them, and it yields to the
    * event loop about every 200 ms during long epochs.
    *
+   * A dataset of batches (`fit(dataset, { epochs, stepsPerEpoch, validationData })`, Keras' form)
+   * trains as {@link Model.fitDataset} does.
+   *
    * @param x - Inputs, the first axis the sample: a Tensor [n, ...inputShape], or for a model of
    *   several inputs an array in input order or an object by input name.
    * @param y - Targets [n, ...] (class indices [n] for sparseCategoricalCrossentropy); for several
@@ -285,13 +290,36 @@ export abstract class Model<Output extends Tensor | Tensor[] = Tensor | Tensor[]
    * console.log(history.history.val_accuracy); // one value per epoch run
    * ```
    */
-  async fit(x: ModelData, y: ModelData, args: FitArgs = {}): Promise<History> {
+  async fit(dataset: BatchStream<DatasetBatch>, args?: FitDatasetArgs): Promise<History>;
+  async fit(x: ModelData, y: ModelData, args?: FitArgs): Promise<History>;
+  async fit(x: ModelData | BatchStream<DatasetBatch>, y?: ModelData | FitDatasetArgs, args: FitArgs = {}): Promise<History> {
     this.requireLayers('fit');
+    if (streams.isBatchStream(x)) return streams.fitDataset(this, this.requireCompiled('fit'), x, y as FitDatasetArgs | undefined);
     return training.fit(this, this.requireCompiled('fit'), x, y, args);
   }
 
   /**
-   * Loss and metrics on x/y (Keras: a number when there is nothing else to report, else
+   * Trains on a dataset of batches (tfjs `fitDataset`; the same as `fit(dataset, args)`): each
+   * element `{xs, ys}` or `[xs, ys]`, the dataset iterated afresh every epoch (or run on across
+   * epochs with `stepsPerEpoch`). Memory stays bounded by what the dataset holds: nothing is
+   * gathered up front. Each batch is checked when it arrives.
+   *
+   * @throws Error as fit does, naming the batch (`batch 3 ys[5] is 12, not a valid label ...`), or if the dataset is empty.
+   *
+   * @example
+   * ```ts
+   * import { fromTensors } from '@axon/data';
+   * const batches = fromTensors({ xs: train.x, ys: train.y }).shuffle(1024, { seed: 1 }).batch(64);
+   * await model.fitDataset(batches, { epochs: 5, validationData: [test.x, test.y] });
+   * ```
+   */
+  async fitDataset(dataset: BatchStream<DatasetBatch>, args: FitDatasetArgs = {}): Promise<History> {
+    return this.fit(dataset, args);
+  }
+
+  /**
+   * Loss and metrics on x/y — or on a dataset of batches, asynchronously (see
+   * {@link Model.evaluateDataset}) — (Keras: a number when there is nothing else to report, else
    * [loss, ...per-output losses, ...metrics]; with returnDict, {loss, <key>: value}). Runs in
    * batches, in inference mode, without gradients; the loss includes the regularization penalties,
    * as in fit.
@@ -304,11 +332,28 @@ export abstract class Model<Output extends Tensor | Tensor[] = Tensor | Tensor[]
    * const logs = model.evaluate(test.x, test.y, { returnDict: true }); // { loss, accuracy }
    * ```
    */
+  evaluate(dataset: BatchStream<DatasetBatch>, args?: EvaluateDatasetArgs): Promise<number | number[] | Logs>;
   evaluate(x: ModelData, y: ModelData, args: EvaluateArgs & { returnDict: true }): Logs;
   evaluate(x: ModelData, y: ModelData, args?: EvaluateArgs): number | number[];
-  evaluate(x: ModelData, y: ModelData, args: EvaluateArgs = {}): number | number[] | Logs {
+  evaluate(
+    x: ModelData | BatchStream<DatasetBatch>,
+    y?: ModelData | EvaluateDatasetArgs,
+    args: EvaluateArgs = {},
+  ): number | number[] | Logs | Promise<number | number[] | Logs> {
     this.requireLayers('evaluate');
+    if (streams.isBatchStream(x))
+      return streams.evaluateDataset(this, this.requireCompiled('evaluate'), x, y as EvaluateDatasetArgs | undefined);
     return training.evaluate(this, this.requireCompiled('evaluate'), x, y, args);
+  }
+
+  /**
+   * Loss and metrics over a dataset of `{xs, ys}` / `[xs, ys]` batches (tfjs `evaluateDataset`;
+   * the same as `evaluate(dataset, args)`).
+   *
+   * @throws Error as evaluate does, naming the batch, or if the dataset is empty.
+   */
+  async evaluateDataset(dataset: BatchStream<DatasetBatch>, args: EvaluateDatasetArgs = {}): Promise<number | number[] | Logs> {
+    return this.evaluate(dataset, args);
   }
 
   /**
@@ -339,6 +384,8 @@ export abstract class Model<Output extends Tensor | Tensor[] = Tensor | Tensor[]
   /**
    * Outputs for x, computed in batches (default 32) in inference mode without gradients (Keras
    * `model.predict`): one tensor [n, ...outputShape], or one per output for a model of several.
+   * Given a dataset (each element a batch of inputs, or `{xs}`), it returns a Promise of the
+   * outputs of every batch, concatenated.
    *
    * @throws Error if the model has no layers, x does not match the inputs or has no samples, or
    *   batchSize is invalid.
@@ -349,9 +396,13 @@ export abstract class Model<Output extends Tensor | Tensor[] = Tensor | Tensor[]
    * const classes = argMax(probabilities, -1);            // [n] int32
    * ```
    */
-  predict(x: ModelData, args: PredictArgs = {}): Output {
+  predict(dataset: BatchStream<unknown>, args?: PredictDatasetArgs): Promise<Output>;
+  predict(x: ModelData, args?: PredictArgs): Output;
+  predict(x: ModelData | BatchStream<unknown>, args: PredictArgs | PredictDatasetArgs = {}): Output | Promise<Output> {
     this.requireLayers('predict');
-    return this.asOutput(training.predict(this, x, args));
+    if (streams.isBatchStream(x))
+      return streams.predictDataset(this, x, args as PredictDatasetArgs).then((outputs) => this.asOutput(outputs));
+    return this.asOutput(training.predict(this, x, args as PredictArgs));
   }
 
   /**

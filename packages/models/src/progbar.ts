@@ -46,7 +46,8 @@ export class ProgbarLogger extends Callback {
   /** When the last batch ended: ms/step counts training only, the epoch time includes validation. */
   private lastBatchEnd = 0;
   private epochs = 0;
-  private steps = 0;
+  /** Batches per epoch, or null while unknown (a dataset's first pass): shown as `n/Unknown`, as Keras does. */
+  private steps: number | null = 0;
 
   /**
    * @param stream - Where to write; default process.stdout.
@@ -65,10 +66,11 @@ export class ProgbarLogger extends Callback {
 
   override onTrainBegin(): void {
     this.epochs = this.params?.epochs ?? 0;
-    this.steps = this.params?.steps ?? 0;
   }
 
   override onEpochBegin(epoch: number): void {
+    // Read every epoch: fit learns a dataset's batch count at the end of its first pass.
+    this.steps = this.params ? this.params.steps : 0;
     this.epochStart = this.now();
     this.lastDraw = 0;
     this.seen = 0;
@@ -81,17 +83,16 @@ export class ProgbarLogger extends Callback {
     this.lastBatchEnd = t;
     if (!this.tty) return;
     // Redraw at most ~10 times a second; always draw the last batch.
-    if (this.seen < this.steps && t - this.lastDraw < 100) return;
+    const left = this.steps === null ? null : this.steps - this.seen;
+    if ((left === null || left > 0) && t - this.lastDraw < 100) return;
     this.lastDraw = t;
     const elapsed = (t - this.epochStart) / 1000;
-    const eta =
-      this.seen < this.steps
-        ? ` - ETA: ${formatDuration((elapsed / this.seen) * (this.steps - this.seen))}`
-        : ` - ${formatDuration(elapsed)}`;
+    const eta = left !== null && left > 0 ? ` - ETA: ${formatDuration((elapsed / this.seen) * left)}` : ` - ${formatDuration(elapsed)}`;
     this.draw(`${this.bar()}${eta}${formatLogs(logs)}`);
   }
 
   private bar(): string {
+    if (this.steps === null) return `${this.seen}/Unknown`;
     const width = 30;
     const digits = String(this.steps).length;
     const done = this.steps ? Math.floor((width * this.seen) / this.steps) : width;
@@ -115,7 +116,9 @@ export class ProgbarLogger extends Callback {
       this.draw(`${this.bar()}${timing}${formatLogs(logs)}`, false);
       this.stream.write('\n');
     } else {
-      this.stream.write(`Epoch ${epoch + 1}/${this.epochs} - ${this.seen}/${this.steps} batches${timing}${formatLogs(logs)}\n`);
+      this.stream.write(
+        `Epoch ${epoch + 1}/${this.epochs} - ${this.seen}/${this.steps ?? 'Unknown'} batches${timing}${formatLogs(logs)}\n`,
+      );
     }
   }
 }

@@ -26,7 +26,7 @@ import {
   valueAndGrads,
 } from '@axon/tensor';
 import { checkOptions } from '@axon/layers';
-import { CallbackList, History, type CallbackHooks, type Logs } from './callbacks.js';
+import { CallbackList, History, type CallbackHooks, type Logs, type TrainingParams } from './callbacks.js';
 import {
   type DataParallelShare,
   GradientReducer,
@@ -39,6 +39,7 @@ import {
 import type { LossIdentifier } from './losses.js';
 import type { MetricIdentifier } from './metrics.js';
 import type { OptimizerIdentifier } from './optimizers.js';
+import type { Loss } from './losses.js';
 import { ProgbarLogger, type OutputStream } from './progbar.js';
 import type { Compiled } from './compile.js';
 import {
@@ -192,7 +193,7 @@ function readStepValues(compiled: Compiled, losses: Tensor[], ys: Tensor[], yPre
  * values (see batchLosses). Runs in a scope: every tensor the step makes goes back to the pool
  * when it returns (only numbers leave it).
  */
-function trainStep(
+export function trainStep(
   model: TrainingHost,
   compiled: Compiled,
   xs: Tensor[],
@@ -230,7 +231,7 @@ function idleStep(model: TrainingHost, compiled: Compiled, reducer: GradientRedu
 }
 
 /** Running means of the loss values over an epoch, weighted by batch size. */
-class LossMeans {
+export class LossMeans {
   private totals: number[] = [];
   private seen = 0;
   constructor(private readonly keys: string[]) {}
@@ -243,7 +244,7 @@ class LossMeans {
   }
 }
 
-function lossKeys(compiled: Compiled): string[] {
+export function lossKeys(compiled: Compiled): string[] {
   return ['loss', ...(compiled.multiOutput ? compiled.targets.map((t) => `${t.name}_loss`) : [])];
 }
 
@@ -271,7 +272,7 @@ function combineAcrossRanks(
 }
 
 /** Loss (with regularization) and metrics over a dataset, in batches, without gradients. */
-function evaluateLogs(
+export function evaluateLogs(
   model: TrainingHost,
   compiled: Compiled,
   data: { xs: Tensor[]; ys: Tensor[]; sampleWeight: Tensor | null },
@@ -281,20 +282,39 @@ function evaluateLogs(
   compiled.resetMetrics();
   const n = data.xs[0]!.shape[0]!;
   const means = new LossMeans(lossKeys(compiled));
-  noGrad(() => {
-    for (let start = 0; start < n; start += batchSize) {
-      const size = Math.min(batchSize, n - start);
-      const values = scope(`evaluation batch of ${model.name}`, () => {
-        const xb = data.xs.map((x) => rows(x, start, size));
-        const yb = data.ys.map((y) => rows(y, start, size));
-        const yPreds = model.forward(xb, false);
-        const sw = data.sampleWeight ? rows(data.sampleWeight, start, size) : null;
-        return readStepValues(compiled, batchLosses(model, compiled, yb, yPreds, sw, labelsChecked), yb, yPreds);
-      });
-      means.add(values, size);
-    }
-  });
+  for (let start = 0; start < n; start += batchSize) {
+    const size = Math.min(batchSize, n - start);
+    const part = (t: Tensor) => rows(t, start, size);
+    means.add(
+      evaluateBatch(
+        model,
+        compiled,
+        data.xs.map(part),
+        data.ys.map(part),
+        data.sampleWeight ? part(data.sampleWeight) : null,
+        labelsChecked,
+      ),
+      size,
+    );
+  }
   return { ...means.logs(), ...compiled.metricLogs() };
+}
+
+/** One evaluation batch, without gradients: its loss values (see batchLosses), after updating the metrics. */
+export function evaluateBatch(
+  model: TrainingHost,
+  compiled: Compiled,
+  xs: Tensor[],
+  ys: Tensor[],
+  sampleWeight: Tensor | null,
+  labelsChecked: boolean,
+): number[] {
+  return noGrad(() =>
+    scope(`evaluation batch of ${model.name}`, () => {
+      const yPreds = model.forward(xs, false);
+      return readStepValues(compiled, batchLosses(model, compiled, ys, yPreds, sampleWeight, labelsChecked), ys, yPreds);
+    }),
+  );
 }
 
 /** evaluateLogs on this rank's shard of the validation data, combined over the ranks. */
@@ -332,16 +352,41 @@ export function toResult(compiled: Compiled, logs: Logs): number | number[] {
   return keys.length === 1 ? logs.loss! : keys.map((k) => logs[k]!);
 }
 
-/** fit on this process (or as one rank of a data-parallel run). */
-async function fitOnThisProcess(
-  model: TrainingHost,
-  compiled: Compiled,
-  x: unknown,
-  y: unknown,
-  args: FitArgs,
-  strategy: DistributedStrategy | null,
-): Promise<History> {
-  const data = modelData(model, 'fit', x, y);
+/** One batch of fit: its size, this rank's share of it, and its training step (→ the loss values). */
+interface FitBatch {
+  size: number;
+  count: number;
+  train: () => number[];
+}
+
+/**
+ * Where fit's batches come from, epoch after epoch: tensors cut by a (shuffled) index order, or a
+ * stream of batches (a Dataset). The epoch loop, callbacks and logs are the same for both.
+ */
+export interface BatchFeed {
+  /** Batches per epoch; null while unknown (a stream's first pass). */
+  steps: number | null;
+  /** Training samples per epoch, when known. */
+  samples: number | null;
+  /** The batch size, when the feed cuts the batches. */
+  batchSize: number | null;
+  startEpoch(): void;
+  /** The next batch of the epoch, or null at its end. */
+  next(step: number): Promise<FitBatch | null> | FitBatch | null;
+  /** The validation logs at the end of an epoch; null without validation data. */
+  validate: (() => Promise<Logs> | Logs) | null;
+}
+
+/** fit's arguments that say how to run the epochs, whatever feeds them. */
+export interface EpochArgs {
+  epochs?: number;
+  initialEpoch?: number;
+  callbacks?: CallbackHooks[] | CallbackHooks;
+  verbose?: 0 | 1;
+  output?: OutputStream;
+}
+
+export function checkEpochArgs(args: EpochArgs): { epochs: number; initialEpoch: number; verbose: 0 | 1 } {
   const epochs = checkPositiveInteger('fit', 'epochs', args.epochs ?? 1);
   const initialEpoch = args.initialEpoch ?? 0;
   if (!Number.isInteger(initialEpoch) || initialEpoch < 0 || initialEpoch >= epochs) {
@@ -349,14 +394,40 @@ async function fitOnThisProcess(
   }
   const verbose = args.verbose ?? 1;
   if (verbose !== 0 && verbose !== 1) throw new Error(`fit: verbose must be 0 or 1, got ${JSON.stringify(verbose)}`);
+  return { epochs, initialEpoch, verbose };
+}
+
+/** fit's validationData as tensors [x, y] or [x, y, sampleWeight], checked as x and y are. */
+export function validationTensors(
+  model: TrainingHost,
+  losses: Loss[],
+  vd: unknown,
+): { xs: Tensor[]; ys: Tensor[]; sampleWeight: Tensor | null; labelsChecked: boolean } {
+  if (!Array.isArray(vd) || vd.length < 2 || vd.length > 3) {
+    throw new Error(`fit: validationData must be [x, y] or [x, y, sampleWeight], got ${describe(vd)}`);
+  }
+  const valid = modelData(model, 'fit', vd[0], vd[1], ['validationData x', 'validationData y']);
+  return {
+    xs: valid.xs.tensors,
+    ys: valid.ys.tensors,
+    sampleWeight: vd[2] === undefined ? null : checkSampleWeight('fit', 'validationData sampleWeight', vd[2], valid.n),
+    labelsChecked: checkData(model, losses, 'fit', valid),
+  };
+}
+
+/** Tensors x/y as a feed: batches of `batchSize` rows in a fresh shuffled order each epoch, validation as asked. */
+function tensorFeed(
+  model: TrainingHost,
+  compiled: Compiled,
+  x: unknown,
+  y: unknown,
+  args: FitArgs,
+  strategy: DistributedStrategy | null,
+): BatchFeed {
+  const data = modelData(model, 'fit', x, y);
+  const losses = compiled.targets.map((t) => t.loss);
   const classWeight = checkClassWeight('fit', args.classWeight, model);
-  const labelsChecked = checkData(
-    model,
-    compiled.targets.map((t) => t.loss),
-    'fit',
-    data,
-    classWeight,
-  );
+  const labelsChecked = checkData(model, losses, 'fit', data, classWeight);
   const weightTable = classWeight ? classWeightTable(classWeight, model.outputShapesFor(data.xs.tensors)[0]!) : null;
   const n = data.n;
   let sampleWeight = args.sampleWeight === undefined ? null : checkSampleWeight('fit', 'sampleWeight', args.sampleWeight, n);
@@ -369,22 +440,7 @@ async function fitOnThisProcess(
   let validation: { xs: Tensor[]; ys: Tensor[]; sampleWeight: Tensor | null } | null = null;
   let validationLabelsChecked = labelsChecked;
   if (args.validationData !== undefined) {
-    const vd = args.validationData as unknown;
-    if (!Array.isArray(vd) || vd.length < 2 || vd.length > 3) {
-      throw new Error(`fit: validationData must be [x, y] or [x, y, sampleWeight], got ${describe(vd)}`);
-    }
-    const valid = modelData(model, 'fit', vd[0], vd[1], ['validationData x', 'validationData y']);
-    validationLabelsChecked = checkData(
-      model,
-      compiled.targets.map((t) => t.loss),
-      'fit',
-      valid,
-    );
-    validation = {
-      xs: valid.xs.tensors,
-      ys: valid.ys.tensors,
-      sampleWeight: vd[2] === undefined ? null : checkSampleWeight('fit', 'validationData sampleWeight', vd[2], valid.n),
-    };
+    ({ labelsChecked: validationLabelsChecked, ...validation } = validationTensors(model, losses, args.validationData));
   } else if (args.validationSplit !== undefined && args.validationSplit !== 0) {
     const split = args.validationSplit;
     if (typeof split !== 'number' || !(split > 0 && split < 1))
@@ -409,52 +465,25 @@ async function fitOnThisProcess(
     [`x${split}`, samples],
     ...(validation ? [[split ? `the validation split` : 'validationData x', validation.xs[0]!.shape[0]!] as [string, number]] : []),
   ]);
-  const steps = Math.ceil(samples / batchSize);
-  const history = new History();
-  const userCallbacks = args.callbacks === undefined ? [] : Array.isArray(args.callbacks) ? args.callbacks : [args.callbacks];
-  // With several ranks, callbacks and the progress bar run on rank 0 only; every rank keeps a History.
-  const chief = !strategy || strategy.rank === 0;
-  const callbacks = new CallbackList(chief ? [...(verbose ? [new ProgbarLogger(args.output)] : []), ...userCallbacks, history] : [history]);
   if (strategy) {
     checkSameOnAllRanks(strategy, 'fit', {
       samples,
       batchSize,
-      epochs,
-      initialEpoch,
+      epochs: args.epochs ?? 1,
+      initialEpoch: args.initialEpoch ?? 0,
       validationSamples: validation ? validation.xs[0]!.shape[0]! : 0,
       weights: model.weights.length,
       parameters: model.weights.reduce((n, w) => n + w.size, 0),
     });
-    broadcastWeights(strategy, model.weights);
   }
   const reducer = strategy ? new GradientReducer(strategy, model.trainableWeights) : null;
-  // Rank 0's decision to stop (EarlyStopping, TerminateOnNaN, ...) reaches every rank.
-  const agreeOnStop = (): void => {
-    if (!strategy) return;
-    const flag = Float32Array.of(model.stopTraining ? 1 : 0);
-    strategy.broadcast(flag, 0);
-    model.stopTraining = flag[0] === 1;
-  };
-  const keys = compiled.logKeys;
-  callbacks.setModel(model);
-  callbacks.setParams({
-    epochs,
-    initialEpoch,
-    steps,
+  const order = Int32Array.from({ length: samples }, (_, i) => i);
+  return {
+    steps: Math.ceil(samples / batchSize),
     samples,
     batchSize,
-    verbose,
-    metrics: [...keys, ...(validation ? keys.map((k) => `val_${k}`) : [])],
-  });
-
-  model.stopTraining = false;
-  const order = Int32Array.from({ length: samples }, (_, i) => i);
-  let lastYield = performance.now();
-  await callbacks.onTrainBegin();
-  for (let epoch = initialEpoch; epoch < epochs && !model.stopTraining; epoch++) {
-    await callbacks.onEpochBegin(epoch);
-    compiled.resetMetrics();
-    if (args.shuffle ?? true) {
+    startEpoch() {
+      if (!(args.shuffle ?? true)) return;
       shuffleInPlace(order);
       if (strategy) {
         // Every rank trains on its shard of the same global batches: rank 0's order.
@@ -462,17 +491,13 @@ async function fitOnThisProcess(
         strategy.broadcast(shared, 0);
         order.set(shared);
       }
-    }
-    let localSeen = 0;
-    const means = new LossMeans(lossKeys(compiled));
-    const epochLogs: Logs = {};
-    for (let step = 0; step < steps; step++) {
+    },
+    next(step) {
       const start = step * batchSize;
       const size = Math.min(batchSize, samples - start);
-      await callbacks.onBatchBegin(step, { batch: step, size });
       const shard = strategy ? shardOf(start, size, strategy.rank, strategy.size) : { start, end: start + size };
       const count = shard.end - shard.start;
-      const losses =
+      const train = () =>
         count === 0
           ? idleStep(model, compiled, reducer!)
           : scope(`batch of ${model.name}.fit`, () => {
@@ -482,10 +507,70 @@ async function fitOnThisProcess(
               const swb = batchWeights(yb[0]!, weightTable, sampleWeight ? gather(sampleWeight, indices, 0) : null);
               return trainStep(model, compiled, xb, yb, swb, labelsChecked, reducer ? { reducer, fraction: count / size } : undefined);
             });
-      localSeen += count;
+      return { size, count, train };
+    },
+    validate: validation ? () => evaluateShard(model, compiled, strategy, validation, batchSize, validationLabelsChecked) : null,
+  };
+}
+
+/**
+ * Runs fit's epochs over a feed: callbacks, the progress bar, running means of the losses, the
+ * metrics, validation, and with several ranks their agreement on losses, metrics and stopping.
+ */
+export async function runEpochs(
+  model: TrainingHost,
+  compiled: Compiled,
+  feed: BatchFeed,
+  args: EpochArgs,
+  strategy: DistributedStrategy | null,
+): Promise<History> {
+  const { epochs, initialEpoch, verbose } = checkEpochArgs(args);
+  const history = new History();
+  const userCallbacks = args.callbacks === undefined ? [] : Array.isArray(args.callbacks) ? args.callbacks : [args.callbacks];
+  // With several ranks, callbacks and the progress bar run on rank 0 only; every rank keeps a History.
+  const chief = !strategy || strategy.rank === 0;
+  const callbacks = new CallbackList(chief ? [...(verbose ? [new ProgbarLogger(args.output)] : []), ...userCallbacks, history] : [history]);
+  if (strategy) broadcastWeights(strategy, model.weights);
+  // Rank 0's decision to stop (EarlyStopping, TerminateOnNaN, ...) reaches every rank.
+  const agreeOnStop = (): void => {
+    if (!strategy) return;
+    const flag = Float32Array.of(model.stopTraining ? 1 : 0);
+    strategy.broadcast(flag, 0);
+    model.stopTraining = flag[0] === 1;
+  };
+  const keys = compiled.logKeys;
+  const params: TrainingParams = {
+    epochs,
+    initialEpoch,
+    steps: feed.steps,
+    samples: feed.samples,
+    batchSize: feed.batchSize,
+    verbose,
+    metrics: [...keys, ...(feed.validate ? keys.map((k) => `val_${k}`) : [])],
+  };
+  callbacks.setModel(model);
+  callbacks.setParams(params);
+
+  model.stopTraining = false;
+  let lastYield = performance.now();
+  await callbacks.onTrainBegin();
+  for (let epoch = initialEpoch; epoch < epochs && !model.stopTraining; epoch++) {
+    await callbacks.onEpochBegin(epoch);
+    compiled.resetMetrics();
+    feed.startEpoch();
+    let localSeen = 0;
+    const means = new LossMeans(lossKeys(compiled));
+    const epochLogs: Logs = {};
+    let step = 0;
+    for (; feed.steps === null || step < feed.steps; step++) {
+      const batch = await feed.next(step);
+      if (!batch) break;
+      await callbacks.onBatchBegin(step, { batch: step, size: batch.size });
+      const losses = batch.train();
+      localSeen += batch.count;
       const totals = combineAcrossRanks(compiled, strategy, losses, localSeen);
-      means.add(totals.losses, size);
-      const batchLogs: Logs = { batch: step, size, ...means.logs(), ...totals.metrics };
+      means.add(totals.losses, batch.size);
+      const batchLogs: Logs = { batch: step, size: batch.size, ...means.logs(), ...totals.metrics };
       await callbacks.onBatchEnd(step, batchLogs);
       agreeOnStop();
       Object.assign(epochLogs, batchLogs);
@@ -496,11 +581,12 @@ async function fitOnThisProcess(
       }
       if (model.stopTraining) break;
     }
+    // A stream's first full pass tells how many batches an epoch has (the progress bar's total).
+    if (feed.steps === null && !model.stopTraining) feed.steps = params.steps = step;
     delete epochLogs.batch;
     delete epochLogs.size;
-    if (validation) {
-      const v = evaluateShard(model, compiled, strategy, validation, batchSize, validationLabelsChecked);
-      for (const [k, value] of Object.entries(v)) epochLogs[`val_${k}`] = value;
+    if (feed.validate) {
+      for (const [k, value] of Object.entries(await feed.validate())) epochLogs[`val_${k}`] = value;
     }
     await callbacks.onEpochEnd(epoch, epochLogs);
     agreeOnStop();
@@ -513,9 +599,13 @@ async function fitOnThisProcess(
 export async function fit(model: TrainingHost, compiled: Compiled, x: unknown, y: unknown, args: FitArgs = {}): Promise<History> {
   checkOptions('fit', args, FIT_OPTIONS);
   const strategy = args.distributed === undefined ? null : checkStrategy('fit', args.distributed);
-  if (!strategy || strategy.size === 1) return fitOnThisProcess(model, compiled, x, y, args, strategy);
+  if (!strategy || strategy.size === 1) {
+    checkEpochArgs(args);
+    return runEpochs(model, compiled, tensorFeed(model, compiled, x, y, args, strategy), args, strategy);
+  }
   try {
-    return await fitOnThisProcess(model, compiled, x, y, args, strategy);
+    checkEpochArgs(args);
+    return await runEpochs(model, compiled, tensorFeed(model, compiled, x, y, args, strategy), args, strategy);
   } catch (e) {
     // The other ranks wait in a collective for this one: stop them all, with the reason.
     strategy.abort(`fit failed on rank ${strategy.rank} of ${strategy.size}: ${(e as Error).message}`);

@@ -1,6 +1,13 @@
 export { Model, type SummaryArgs, type SaveArgs, type SummaryRow } from './model.js';
 export { Sequential, sequential, type SequentialArgs } from './sequential.js';
-export type { BatchStream, DatasetBatch, FitDatasetArgs, EvaluateDatasetArgs, PredictDatasetArgs } from './training-dataset.js';
+export type {
+  BatchStream,
+  DatasetBatch,
+  BatchOfInputsAndTargets,
+  FitDatasetArgs,
+  EvaluateDatasetArgs,
+  PredictDatasetArgs,
+} from './training-dataset.js';
 export type { CompileArgs, FitArgs, EvaluateArgs, PredictArgs, TrainOnBatchArgs, ModelData, TrainingHost } from './training.js';
 export type { DistributedStrategy } from './distributed.js';
 export { loadModel, type LoadArgs } from './load.js';

@@ -290,8 +290,13 @@ export abstract class Model<Output extends Tensor | Tensor[] = Tensor | Tensor[]
    * console.log(history.history.val_accuracy); // one value per epoch run
    * ```
    */
-  async fit(dataset: BatchStream<DatasetBatch>, args?: FitDatasetArgs): Promise<History>;
   async fit(x: ModelData, y: ModelData, args?: FitArgs): Promise<History>;
+  /**
+   * Trains on a dataset of `{xs, ys}` / `[xs, ys]` batches: see {@link Model.fitDataset}.
+   *
+   * @throws Error as fitDataset does.
+   */
+  async fit(dataset: BatchStream<DatasetBatch>, args?: FitDatasetArgs): Promise<History>;
   async fit(x: ModelData | BatchStream<DatasetBatch>, y?: ModelData | FitDatasetArgs, args: FitArgs = {}): Promise<History> {
     this.requireLayers('fit');
     if (streams.isBatchStream(x)) return streams.fitDataset(this, this.requireCompiled('fit'), x, y as FitDatasetArgs | undefined);

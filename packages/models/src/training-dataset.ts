@@ -34,8 +34,16 @@ import {
   modelInputs,
 } from './training-data.js';
 
+/** The object form of a {@link DatasetBatch}. */
+export interface BatchOfInputsAndTargets {
+  /** The batch's inputs, as fit takes x (a Tensor, an array or an object by input name). */
+  xs: ModelData;
+  /** The batch's targets, as fit takes y. */
+  ys: ModelData;
+}
+
 /** A batch of a dataset that fit and evaluate read: `{xs, ys}` or `[xs, ys]` (tfjs' `fitDataset`), each as fit takes x and y. */
-export type DatasetBatch = { xs: ModelData; ys: ModelData } | [ModelData, ModelData];
+export type DatasetBatch = BatchOfInputsAndTargets | [ModelData, ModelData];
 
 /**
  * What fit, evaluate and predict read besides tensors: any async or sync iterable of batches,

@@ -21,12 +21,21 @@ type Kind = 'model' | 'weights';
 
 /** Saves (kind 'model') or saves the weights of the model at `source` to `target` in a child process. */
 function childSave(source: string, target: string, kind: Kind, plan: { killAt?: number; failRemove?: string } = {}) {
-  const result = spawnSync(process.execPath, ['--import', join(crashDir, 'fs-steps.mjs'), join(crashDir, 'save-child.mjs'), source, target, kind], {
-    cwd: crashDir,
-    encoding: 'utf8',
-    env: { ...process.env, KILL_AT: String(plan.killAt ?? 0), FAIL_REMOVE: plan.failRemove ?? '' },
-  });
-  return { signal: result.signal, status: result.status, stderr: result.stderr, steps: result.status === 0 ? (JSON.parse(result.stdout) as string[]) : [] };
+  const result = spawnSync(
+    process.execPath,
+    ['--import', join(crashDir, 'fs-steps.mjs'), join(crashDir, 'save-child.mjs'), source, target, kind],
+    {
+      cwd: crashDir,
+      encoding: 'utf8',
+      env: { ...process.env, KILL_AT: String(plan.killAt ?? 0), FAIL_REMOVE: plan.failRemove ?? '' },
+    },
+  );
+  return {
+    signal: result.signal,
+    status: result.status,
+    stderr: result.stderr,
+    steps: result.status === 0 ? (JSON.parse(result.stdout) as string[]) : [],
+  };
 }
 
 /** A seeded classifier whose layer names are fixed, so weights files of one load into another. */
@@ -106,7 +115,7 @@ describe('recovery of a save killed between its two renames', () => {
   async function killBetweenRenames(): Promise<void> {
     await save(oldModel, target, 'model');
     const { steps } = childSave(source, target, 'model');
-    const secondRename = steps.findLastIndex((s) => s.startsWith('renameSync')) + 1;
+    const secondRename = steps.lastIndexOf(steps.filter((s) => s.startsWith('renameSync')).at(-1)!) + 1;
     expect(childSave(source, target, 'model', { killAt: secondRename }).signal).toBe('SIGKILL');
     expect(readdirSync(join(dir, 'models')).sort()).toEqual([expect.stringMatching(/^\.m\.old-/), expect.stringMatching(/^\.m\.tmp-/)]);
   }

@@ -196,7 +196,7 @@ void forImageGroups(const ConvGeom& g, int64_t groups, bool split, Body body) {
 constexpr int64_t kGroups = 16;
 
 int64_t groupCount(const ConvGeom& g, bool split) {
-  return split || numThreads() == 1 ? std::min(g.batch, kGroups) : 1;
+  return split || numThreads() == 1 || deterministic() ? std::min(g.batch, kGroups) : 1;
 }
 
 template <typename Body>

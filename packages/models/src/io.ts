@@ -4,7 +4,7 @@
  * renamed into place; an existing directory is first renamed aside to
  * `.<name>.old-<pid>-<hex>` (the same suffix) and removed only after the new one
  * is in place. A crash between the two renames leaves no directory under the
- * target name, so every save and load first runs {@link recoverInterruptedSave},
+ * target name, so every save and load first runs `recoverInterruptedSave`,
  * which puts the interrupted save's model (new or old) back under the name and
  * removes the leftovers of dead processes. A crash at any step therefore leaves
  * the old model or the new one, never a mix and never nothing.
@@ -151,7 +151,7 @@ function checkReplaceable(dir: string, marker: string): void {
  * model there. `marker` is a file name an existing directory must contain to
  * be replaced (so a typo never wipes an unrelated non-empty directory).
  * Model.save uses it; a `file://` prefix is accepted. The leftovers of an
- * interrupted earlier save are repaired first ({@link recoverInterruptedSave}).
+ * interrupted earlier save are repaired first (`recoverInterruptedSave`).
  * Once the new directory is in place the call succeeds: an old copy that cannot
  * be removed is left (with a warning) for the next save to remove.
  *

@@ -45,10 +45,15 @@ void slicedSgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, floa
   });
 }
 
+thread_local bool tWholeProducts = false;
+
 // Fixed slices for a product in deterministic mode: 8 (as the medium products below), 16 past 2^27 multiply-adds.
 int64_t deterministicSlices(int64_t macs) { return macs <= (int64_t(1) << 27) ? 8 : 16; }
 
 }  // namespace
+
+WholeProducts::WholeProducts() : previous_(tWholeProducts) { tWholeProducts = true; }
+WholeProducts::~WholeProducts() { tWholeProducts = previous_; }
 
 void sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
            const float* b, float beta, float* c) {
@@ -65,7 +70,7 @@ void sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alph
   }
   // Deterministic mode: OpenBLAS runs single-threaded; large products are split by our pool instead.
   const int64_t macs = m * n * k;
-  if (deterministic() && macs >= kSliceMinMacs) {
+  if (deterministic() && macs >= kSliceMinMacs && !tWholeProducts) {
     slicedSgemm(transA, transB, m, n, k, alpha, a, b, beta, c, deterministicSlices(macs));
     return;
   }

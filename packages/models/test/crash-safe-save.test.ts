@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { setSeed } from '@axon/tensor';
 import { dense } from '@axon/layers';
-import { loadModel, sequential, type Sequential } from '../src/index.js';
+import { type Model, loadModel, sequential, type Sequential } from '../src/index.js';
 
 const crashDir = fileURLToPath(new URL('./crash/', import.meta.url));
 
@@ -47,7 +47,7 @@ function classifier(seed: number): Sequential {
   ]);
 }
 
-function weightsOf(model: Sequential): number[][] {
+function weightsOf(model: Model): number[][] {
   return model.getWeights().map((w) => Array.from(w.dataSync()));
 }
 

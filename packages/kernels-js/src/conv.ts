@@ -49,14 +49,14 @@ export class ConvScratch {
   }
 }
 
-interface Geometry extends Conv2DInfo {
+export interface Geometry extends Conv2DInfo {
   /** Length of one im2col row: fh * fw * cin. */
   patch: number;
   /** Output pixels over the whole batch: batch * outHeight * outWidth. */
   rows: number;
 }
 
-function geometry(kernel: string, info: Conv2DInfo): Geometry {
+export function geometry(kernel: string, info: Conv2DInfo): Geometry {
   const {
     batch,
     inHeight,
@@ -171,15 +171,49 @@ export function conv2dBackpropInput(s: ConvScratch, dy: Float32Array, filter: Fl
   }
 }
 
+/** Cap on the partial filter gradients of one conv2dBackpropFilter call, in floats (64 MB). */
+const MAX_PARTIALS = 16 << 20;
+/** Image groups a filter gradient is summed over (fewer when the batch or MAX_PARTIALS allows fewer). */
+const FILTER_GRADIENT_GROUPS = 16;
+
+/**
+ * Images per group of a filter gradient: dW is the sum, in group order, of each group's partial
+ * dW. The groups depend on the batch and the filter size only, never on the thread count, so a
+ * gradient computed on one thread or split over any number (a group per chunk) has the same bits.
+ */
+export function imagesPerFilterGroup(batch: number, filterSize: number): number {
+  const groups = Math.max(1, Math.min(batch, FILTER_GRADIENT_GROUPS, Math.floor(MAX_PARTIALS / Math.max(1, filterSize))));
+  return Math.ceil(batch / groups);
+}
+
 export function conv2dBackpropFilter(s: ConvScratch, x: Float32Array, dy: Float32Array, dFilter: Float32Array, info: Conv2DInfo): void {
   const g = geometry('conv2dBackpropFilter', info);
   checkArrays('conv2dBackpropFilter', g, ['x', x], ['dFilter', dFilter], ['dy', dy]);
-  const { rows, patch, outChannels: cout } = g;
-  if (rows === 0) {
+  if (g.rows === 0) {
     dFilter.fill(0);
     return;
   }
   if (s.parallel?.('conv2dBackpropFilter', x, dy, dFilter, info)) return;
+  // On one thread, the same image groups as on several, added in the same order.
+  const perGroup = imagesPerFilterGroup(g.batch, dFilter.length);
+  const inImage = g.inHeight * g.inWidth * g.inChannels,
+    outImage = g.outHeight * g.outWidth * g.outChannels;
+  const partial = perGroup < g.batch ? new Float32Array(dFilter.length) : dFilter;
+  for (let b0 = 0; b0 < g.batch; b0 += perGroup) {
+    const b1 = Math.min(g.batch, b0 + perGroup);
+    const target = b0 === 0 ? dFilter : partial;
+    filterGradientOfImages(s, x.subarray(b0 * inImage, b1 * inImage), dy.subarray(b0 * outImage, b1 * outImage), target, {
+      ...g,
+      batch: b1 - b0,
+      rows: (b1 - b0) * g.outHeight * g.outWidth,
+    });
+    if (b0 > 0) for (let j = 0; j < dFilter.length; j++) dFilter[j] += partial[j];
+  }
+}
+
+/** dW of one image group, single-threaded (a worker runs it on the group of its chunk). */
+export function filterGradientOfImages(s: ConvScratch, x: Float32Array, dy: Float32Array, dFilter: Float32Array, g: Geometry): void {
+  const { rows, patch, outChannels: cout } = g;
   if (isPointwise(g)) {
     gemm(s.gemmScratch, x, dy, dFilter, 1, patch, cout, rows, true, false, 1, 0, 0, 0);
     return;

@@ -12,7 +12,7 @@
  */
 import type { Conv2DInfo, Pool2DInfo } from '@axon/tensor';
 import { MAX_CHUNKS } from './control.js';
-import type { ConvKernel } from './conv.js';
+import { imagesPerFilterGroup, type ConvKernel } from './conv.js';
 import { MR, NR, type GemmProblem } from './gemm.js';
 import {
   BY_BATCH,
@@ -74,8 +74,6 @@ const CHUNKS_PER_THREAD = 4;
 const MIN_GEMM_EXTENT = 64;
 /** What one max-pooling window tap costs, in multiply-adds of a GEMM (measured: ~8 ns vs ~0.25 ns). */
 const POOL_TAP_COST = 16;
-/** Cap on the partial filter gradients of one conv2dBackpropFilter call, in floats (64 MB). */
-const MAX_PARTIALS = 16 << 20;
 
 /** Most chunks worth making for `threads` threads. */
 function mostChunks(threads: number): number {
@@ -148,9 +146,10 @@ const CONV_KINDS: Record<ConvKernel, number> = {
 
 /**
  * Splits a conv over images: every chunk runs the single-threaded kernel
- * (im2col + GEMM) on its own range of images. For the filter gradient each
- * chunk writes its own partial dFilter, summed here in chunk order, so the
- * result does not depend on which thread ran which chunk.
+ * (im2col + GEMM) on its own range of images. For the filter gradient the
+ * chunks are its fixed image groups (imagesPerFilterGroup): each writes its
+ * own partial dFilter, summed here in chunk order as the single-threaded
+ * kernel sums them, so the result does not depend on the thread count.
  */
 export function parallelConv(
   o: ParallelOptions,
@@ -165,15 +164,14 @@ export function parallelConv(
   const threads = threadsFor(o, batch * info.outHeight * info.outWidth * filterSize);
   if (threads < 2 || batch < 2) return false;
 
-  let most = Math.min(batch, mostChunks(threads));
-  if (kernel === 'conv2dBackpropFilter') most = Math.min(most, Math.max(threads, Math.floor(MAX_PARTIALS / filterSize)));
-  const perChunk = Math.ceil(batch / most);
+  const partials = kernel === 'conv2dBackpropFilter';
+  // A filter gradient's chunks are its fixed image groups, so its sum does not depend on the thread count.
+  const perChunk = partials ? imagesPerFilterGroup(batch, filterSize) : Math.ceil(batch / Math.min(batch, mostChunks(threads)));
   const chunks = Math.ceil(batch / perChunk);
   if (chunks < 2) return false;
 
   const pool = getPool(threads);
   if (!pool) return false;
-  const partials = kernel === 'conv2dBackpropFilter';
   const {
     regions: [ra, rb, ro],
     total,

@@ -14,7 +14,7 @@
  * Each thread has its own module instance, hence its own scratch buffers.
  */
 import type { Conv2DInfo, Pool2DInfo } from '@axon/tensor';
-import { ConvScratch, DEFAULT_IM2COL_BYTES, conv2d, conv2dBackpropFilter, conv2dBackpropInput } from './conv.js';
+import { ConvScratch, DEFAULT_IM2COL_BYTES, conv2d, conv2dBackpropInput, filterGradientOfImages, geometry } from './conv.js';
 import { GemmScratch, gemmBlock, type GemmBlock, type GemmProblem } from './gemm.js';
 import { maxPool2d } from './pool.js';
 import { GroupContext, JOB_ARRAYS, runGroup, type Job, type JobArrays } from './recurrent-groups.js';
@@ -228,7 +228,8 @@ function runConv(kind: number, q: number[], arena: Float32Array, chunk: number):
     conv2dBackpropInput(convScratch, images(a, outImage), b, images(out, inImage), part);
   } else {
     const size = info.filterHeight * info.filterWidth * info.inChannels * info.outChannels;
-    conv2dBackpropFilter(convScratch, images(a, inImage), images(b, outImage), out.subarray(chunk * size, (chunk + 1) * size), part);
+    const group = geometry('conv2dBackpropFilter', part);
+    filterGradientOfImages(convScratch, images(a, inImage), images(b, outImage), out.subarray(chunk * size, (chunk + 1) * size), group);
   }
 }
 

@@ -20,6 +20,8 @@
 #include <limits>
 #include <vector>
 
+#include <optional>
+
 #include "common.h"
 #include "kernels.h"
 #include "pool.h"
@@ -174,7 +176,12 @@ bool useBatchSplit(const ConvGeom& g) {
 // `groups`, never on scheduling.
 template <typename Body>
 void forImageGroups(const ConvGeom& g, int64_t groups, bool split, Body body) {
-  auto run = [&](int64_t group) { body(group, g.batch * group / groups, g.batch * (group + 1) / groups); };
+  auto run = [&](int64_t group) {
+    // The groups are the fixed partition deterministic mode needs (their count depends on the batch only there).
+    std::optional<WholeProducts> whole;
+    if (groups > 1) whole.emplace();
+    body(group, g.batch * group / groups, g.batch * (group + 1) / groups);
+  };
   if (split) {
     BlasSerial serial;
     parallelFor(groups, int64_t(1) << 30, [&](int64_t lo, int64_t hi) {
@@ -196,7 +203,7 @@ void forImageGroups(const ConvGeom& g, int64_t groups, bool split, Body body) {
 constexpr int64_t kGroups = 16;
 
 int64_t groupCount(const ConvGeom& g, bool split) {
-  return split || numThreads() == 1 ? std::min(g.batch, kGroups) : 1;
+  return split || numThreads() == 1 || deterministic() ? std::min(g.batch, kGroups) : 1;
 }
 
 template <typename Body>

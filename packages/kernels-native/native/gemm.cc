@@ -10,6 +10,51 @@
 
 namespace axon {
 
+namespace {
+
+// sgemm with explicit leading dimensions (blocks of larger matrices); m, n, k > 0.
+void sgemmStrided(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int lda,
+                  const float* b, int ldb, float beta, float* c, int ldc) {
+  cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, static_cast<int>(m),
+              static_cast<int>(n), static_cast<int>(k), alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+// Products from this many multiply-adds up are sliced in deterministic mode.
+constexpr int64_t kSliceMinMacs = int64_t(1) << 20;
+
+// C = alpha*op(A)*op(B) + beta*C with the longer side of C cut into `slices` fixed slices, each a
+// single-threaded sgemm on a strided block, handed to our pool. The slices depend on the shape
+// only, so the result is the same for any thread count (one thread runs them one after another).
+void slicedSgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+                 const float* b, float beta, float* c, int64_t slices) {
+  const bool byRows = m >= n;
+  const int64_t side = byRows ? m : n;
+  slices = std::min(side, slices);
+  const int lda = static_cast<int>(transA ? m : k), ldb = static_cast<int>(transB ? k : n), ldc = static_cast<int>(n);
+  BlasSerial serial;
+  parallelFor(slices, m * n * k / slices, [&](int64_t lo, int64_t hi) {
+    for (int64_t s = lo; s < hi; ++s) {
+      const int64_t from = side * s / slices, to = side * (s + 1) / slices;
+      if (from == to) continue;
+      const float* as = byRows ? a + (transA ? from : from * k) : a;
+      const float* bs = byRows ? b : b + (transB ? from * k : from);
+      float* cs = c + (byRows ? from * n : from);
+      const int64_t ms = byRows ? to - from : m, ns = byRows ? n : to - from;
+      sgemmStrided(transA, transB, ms, ns, k, alpha, as, lda, bs, ldb, beta, cs, ldc);
+    }
+  });
+}
+
+thread_local bool tWholeProducts = false;
+
+// Fixed slices for a product in deterministic mode: 8 (as the medium products below), 16 past 2^27 multiply-adds.
+int64_t deterministicSlices(int64_t macs) { return macs <= (int64_t(1) << 27) ? 8 : 16; }
+
+}  // namespace
+
+WholeProducts::WholeProducts() : previous_(tWholeProducts) { tWholeProducts = true; }
+WholeProducts::~WholeProducts() { tWholeProducts = previous_; }
+
 void sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
            const float* b, float beta, float* c) {
   if (m == 0 || n == 0) return;
@@ -23,18 +68,15 @@ void sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alph
     }
     return;
   }
+  // Deterministic mode: OpenBLAS runs single-threaded; large products are split by our pool instead.
+  const int64_t macs = m * n * k;
+  if (deterministic() && macs >= kSliceMinMacs && !tWholeProducts) {
+    slicedSgemm(transA, transB, m, n, k, alpha, a, b, beta, c, deterministicSlices(macs));
+    return;
+  }
   const int lda = static_cast<int>(transA ? m : k);
   const int ldb = static_cast<int>(transB ? k : n);
-  cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-              static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), alpha, a, lda, b, ldb, beta, c,
-              static_cast<int>(n));
-}
-
-// sgemm with explicit leading dimensions (blocks of larger matrices); m, n, k > 0.
-void sgemmStrided(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int lda,
-                  const float* b, int ldb, float beta, float* c, int ldc) {
-  cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, static_cast<int>(m),
-              static_cast<int>(n), static_cast<int>(k), alpha, a, lda, b, ldb, beta, c, ldc);
+  sgemmStrided(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, static_cast<int>(n));
 }
 
 // gemm(a, b, c, batch, m, n, k, transA, transB, alpha, beta, strideA, strideB)
@@ -79,22 +121,8 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
   // each a single-threaded sgemm on a strided block. Measured on the seed CNN's
   // Dense(128): 0.28 ms for its three products against 0.39 ms at batch 32, 0.87 against 1.09 at 128.
   const int64_t macs = m * n * k;
-  if (batch == 1 && std::min(m, n) <= 128 && macs >= (int64_t(1) << 20) && macs <= (int64_t(1) << 27) && plannedThreads(2, macs) > 1) {
-    const bool byRows = m >= n;
-    const int64_t side = byRows ? m : n, slices = std::min<int64_t>(side, 8);
-    const int lda = static_cast<int>(transA ? m : k), ldb = static_cast<int>(transB ? k : n), ldc = static_cast<int>(n);
-    BlasSerial serial;
-    parallelFor(slices, macs / slices, [&](int64_t lo, int64_t hi) {
-      for (int64_t s = lo; s < hi; ++s) {
-        const int64_t from = side * s / slices, to = side * (s + 1) / slices;
-        if (from == to) continue;
-        const float* as = byRows ? a.data + (transA ? from : from * k) : a.data;
-        const float* bs = byRows ? b.data : b.data + (transB ? from * k : from);
-        float* cs = c.data + (byRows ? from * n : from);
-        const int64_t ms = byRows ? to - from : m, ns = byRows ? n : to - from;
-        sgemmStrided(transA, transB, ms, ns, k, alpha, as, lda, bs, ldb, beta, cs, ldc);
-      }
-    });
+  if (batch == 1 && std::min(m, n) <= 128 && macs >= kSliceMinMacs && macs <= (int64_t(1) << 27) && plannedThreads(2, macs) > 1) {
+    slicedSgemm(transA, transB, m, n, k, alpha, a.data, b.data, beta, c.data, 8);
     return info.Env().Undefined();
   }
   // Many small products: split the batch over our threads, each calling BLAS

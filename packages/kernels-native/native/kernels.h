@@ -17,6 +17,20 @@ namespace axon {
 void sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
            const float* b, float beta, float* c);
 
+// RAII: while alive, sgemm on this thread keeps products whole in deterministic mode (see pool.h)
+// because the caller already runs them as pieces of a partition fixed independently of the thread
+// count (a conv's image groups), so slicing them again would only repack the operands.
+class WholeProducts {
+ public:
+  WholeProducts();
+  ~WholeProducts();
+  WholeProducts(const WholeProducts&) = delete;
+  WholeProducts& operator=(const WholeProducts&) = delete;
+
+ private:
+  bool previous_;
+};
+
 // --- entry points ----------------------------------------------------------
 // Each source file registers the JS entry points it defines with AXON_KERNEL
 // (next to their definitions); the addon exports every registered one, so a

@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <exception>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -158,6 +159,14 @@ class Pool {
   std::exception_ptr error_;
 };
 
+const bool gDeterministic = [] {
+  const char* env = std::getenv("AXON_DETERMINISTIC");
+  return env != nullptr && std::string(env) == "1";
+}();
+
+// OpenBLAS's threads: ours, except in deterministic mode.
+int blasThreads(int threads) { return gDeterministic ? 1 : threads; }
+
 std::atomic<int> gThreads{0};
 std::atomic<int> gBlasSerialDepth{0};
 std::mutex gPoolMutex;
@@ -172,7 +181,7 @@ Pool& pool() {
       const bool userSet = std::getenv("OPENBLAS_NUM_THREADS") || std::getenv("OMP_NUM_THREADS");
       gThreads.store(userSet ? std::max(1, openblas_get_num_threads()) : hardwareThreads());
     }
-    openblas_set_num_threads(gThreads.load());
+    openblas_set_num_threads(blasThreads(gThreads.load()));
     gPool = new Pool(gThreads.load());
   }
   return *gPool;
@@ -195,8 +204,10 @@ void setNumThreads(int n) {
   gThreads.store(n);
   Pool& p = pool();
   if (p.threads() != n) p.resize(n);
-  openblas_set_num_threads(n);
+  openblas_set_num_threads(blasThreads(n));
 }
+
+bool deterministic() { return gDeterministic; }
 
 int plannedThreads(int64_t n, int64_t workPerItem) {
   int t = numThreads();
@@ -217,7 +228,7 @@ BlasSerial::BlasSerial() : active_(numThreads() > 1) {
 }
 
 BlasSerial::~BlasSerial() {
-  if (active_ && gBlasSerialDepth.fetch_sub(1) == 1) openblas_set_num_threads(numThreads());
+  if (active_ && gBlasSerialDepth.fetch_sub(1) == 1) openblas_set_num_threads(blasThreads(numThreads()));
 }
 
 }  // namespace axon

@@ -19,6 +19,12 @@ void setNumThreads(int n);
 // Cores available to this process (sched_getaffinity).
 int hardwareThreads();
 
+// Deterministic mode (AXON_DETERMINISTIC=1 when the addon loads): results independent of the
+// thread count. OpenBLAS's threaded sgemm is not bitwise reproducible across thread counts, so
+// OpenBLAS then always runs single-threaded, and sgemm cuts large products into slices fixed by
+// their shape that our pool runs (see gemm.cc); conv batches always use their fixed image groups.
+bool deterministic();
+
 // Below this many element-operations a loop stays on the calling thread:
 // waking a thread costs a few microseconds.
 constexpr int64_t kParallelMinWork = 32 * 1024;

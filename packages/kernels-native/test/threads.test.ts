@@ -105,4 +105,37 @@ describe.skipIf(skipNative)(nativeSuiteName('native thread control'), () => {
     );
     expect(r.stdout.trim()).toBe('1 1');
   });
+
+  it('AXON_DETERMINISTIC=1: GEMMs and convs give the same bits for 1, 2 and 3 threads; OpenBLAS stays single-threaded', () => {
+    // A square GEMM past 2^27 multiply-adds, a Dense-like product and a single-image conv (which
+    // OpenBLAS would thread) differ across thread counts without the mode (see the README).
+    const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+    const code = `
+      const k = await import(${JSON.stringify(dist)});
+      const be = k.createNativeBackend();
+      const data = (n, seed) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37 + seed));
+      const conv = { batch: 1, inHeight: 32, inWidth: 32, inChannels: 16, outHeight: 32, outWidth: 32, outChannels: 32,
+        filterHeight: 3, filterWidth: 3, strideHeight: 1, strideWidth: 1, dilationHeight: 1, dilationWidth: 1, padTop: 1, padLeft: 1 };
+      const run = () => {
+        const square = new Float32Array(640 * 640), dense = new Float32Array(64 * 64);
+        be.gemm(data(640 * 640, 1), data(640 * 640, 2), square, 1, 640, 640, 640, false, false, 1, 0, 0, 0);
+        be.gemm(data(64 * 3872, 3), data(3872 * 64, 4), dense, 1, 64, 64, 3872, false, false, 1, 0, 0, 0);
+        const y = new Float32Array(32 * 32 * 32), dw = new Float32Array(3 * 3 * 16 * 32);
+        be.conv2d(data(32 * 32 * 16, 5), data(3 * 3 * 16 * 32, 6), y, conv);
+        be.conv2dBackpropFilter(data(32 * 32 * 16, 5), data(32 * 32 * 32, 7), dw, conv);
+        return [square, dense, y, dw].map((a) => Array.from(a));
+      };
+      const results = [1, 2, 3].map((n) => (k.setNumThreads(n), [k.blasInfo().threads, run()]));
+      console.log(JSON.stringify(results));`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 26,
+      env: { ...process.env, AXON_DETERMINISTIC: '1' },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const [[blas1, one], [blas2, two], [blas3, three]] = JSON.parse(r.stdout) as [number, number[][]][];
+    expect([blas1, blas2, blas3]).toEqual([1, 1, 1]);
+    expect(two).toEqual(one);
+    expect(three).toEqual(one);
+  });
 });

@@ -7,7 +7,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Tensor } from '@axon/tensor';
 import { checkOptions, deserializeLayer, registeredLayerNames, type Layer } from '@axon/layers';
-import { localPath } from './io.js';
+import { localPath, recoverInterruptedSave } from './io.js';
 import { Sequential } from './sequential.js';
 import { Functional } from './functional.js';
 import type { Model } from './model.js';
@@ -37,6 +37,7 @@ function isObject(v: unknown): v is JsonObject {
 
 function readModelJson(path: string): { file: string; json: ModelJSON } {
   const target = resolve(localPath(path));
+  recoverInterruptedSave(target); // a save killed between its renames left the model aside
   const file = existsSync(target) && statSync(target).isDirectory() ? join(target, 'model.json') : target;
   if (!existsSync(file)) {
     throw new Error(`loadModel: ${file} does not exist${existsSync(target) ? '' : ` (no model saved at ${target})`}`);

@@ -118,11 +118,13 @@ export function restoreOptimizerWeights(
     if (!sameShape(variable, value)) {
       return `'${variable.name}/${slot}' has shape [${value.shape.join(',')}], but the weight has [${variable.shape.join(',')}]`;
     }
+    // Slots are float32 variables; an int32 entry would be float32 bytes misread (as tfjs, no conversion).
+    if (value.dtype !== 'float32') return `'${variable.name}/${slot}' has dtype '${value.dtype}', but optimizer slots are float32`;
   }
   for (const { variable, slot, value } of assignments) {
     const target = optimizer.stateOf(variable, true)?.[slot];
     // null: a slot this optimizer does not use (RMSprop's momentum at 0); tfjs writes it anyway.
-    if (target) target.assign(value.dtype === 'float32' ? value : new Tensor(Float32Array.from(value.dataSync()), [...value.shape]));
+    if (target) target.assign(value);
   }
   const step = iterations.dtype === 'int32' ? iterations.intDataSync()[0]! : iterations.dataSync()[0]!;
   optimizer.iterations = Math.round(step);

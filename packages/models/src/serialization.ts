@@ -163,12 +163,32 @@ export function encodeWeights(named: readonly { name: string; tensor: Tensor; gr
 const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4 };
 
 /**
+ * Checks one manifest entry against what it is read into: a known dtype, a shape of non-negative
+ * integers, and float32 for a model weight, as a model's variables are float32 (TensorFlow.js'
+ * Variable.assign refuses a dtype that differs from the variable's too; reading float32 bytes as
+ * int32 would give garbage). Only tfjs' optimizer group may hold int32 (its `iter` counter).
+ */
+function checkWeightSpec(spec: WeightSpec, source: string): void {
+  const what = `${source}: weight '${spec.name}'`;
+  if (spec.quantization) throw new Error(`${what} is quantized, which Axon does not support`);
+  if (!Object.hasOwn(DTYPE_BYTES, spec.dtype))
+    throw new Error(`${what} has dtype ${JSON.stringify(spec.dtype)}; Axon reads float32 and int32`);
+  if (!Array.isArray(spec.shape) || !spec.shape.every((d) => Number.isInteger(d) && d >= 0)) {
+    throw new Error(`${what} has shape ${JSON.stringify(spec.shape)}; expected an array of non-negative integers`);
+  }
+  if (spec.dtype !== 'float32' && spec.group !== 'optimizer') {
+    throw new Error(`${what} has dtype '${spec.dtype}' in the manifest, but it is loaded into a model variable, which is float32`);
+  }
+}
+
+/**
  * Decodes one manifest group's concatenated bytes into named tensors. Weights in tfjs' optimizer
  * group are not returned: they go to `optimizerWeights` when given (in file order), else are
  * skipped. `source` names the files in errors.
  *
- * @throws Error if a weight is quantized or of an unsupported dtype, or the byte count does not
- *   match the manifest.
+ * @throws Error if a weight is quantized, of an unknown dtype, of a shape that is not a list of
+ *   non-negative integers, or (outside the optimizer group) not float32 like the model's variables
+ *   it is loaded into; or if the byte count does not match the manifest's shapes and dtypes.
  */
 export function decodeWeightGroup(
   group: WeightsGroup,
@@ -178,9 +198,7 @@ export function decodeWeightGroup(
 ): Map<string, Tensor> {
   let expected = 0;
   for (const spec of group.weights) {
-    if (spec.quantization) throw new Error(`${source}: weight '${spec.name}' is quantized, which Axon does not support`);
-    if (!(spec.dtype in DTYPE_BYTES))
-      throw new Error(`${source}: weight '${spec.name}' has dtype '${spec.dtype}'; Axon reads float32 and int32`);
+    checkWeightSpec(spec, source);
     expected += spec.shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[spec.dtype]!;
   }
   if (bytes.byteLength !== expected) {

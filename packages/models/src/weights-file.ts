@@ -11,7 +11,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Tensor, Variable } from '@axon/tensor';
 import type { Layer } from '@axon/layers';
-import { localPath, writeDirectoryAtomically } from './io.js';
+import { localPath, recoverInterruptedSave, writeDirectoryAtomically } from './io.js';
 import { GENERATED_BY, decodeWeightGroup, encodeWeights, type WeightsGroup } from './serialization.js';
 
 /** The file a weights directory is recognised by. */
@@ -66,6 +66,7 @@ export function writeWeights(model: WeightsOwner, path: string): void {
 
 function readWeightsJson(path: string): { file: string; json: WeightsJSON } {
   const target = resolve(localPath(path));
+  recoverInterruptedSave(target); // a save killed between its renames left the model aside
   const file = existsSync(target) && statSync(target).isDirectory() ? join(target, WEIGHTS_FILE) : target;
   if (!existsSync(file)) throw new Error(`loadWeights: ${file} does not exist (no weights saved at ${target})`);
   let json: unknown;

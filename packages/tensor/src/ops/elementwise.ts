@@ -3,7 +3,7 @@ import type { BinaryOp, FusedActivation, UnaryOp, UnaryParams } from '../backend
 import { hasKernel } from '../registry.js';
 import { broadcastShapes, shapesEqual, type Shape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { asFloat, asTensor, assertTensor, buf, empty, kernels, rawBinary, unaliased, type TensorLike } from './util.js';
+import { asFloat, asTensor, assertDType, assertTensor, buf, empty, kernels, rawBinary, unaliased, type TensorLike } from './util.js';
 import { reshape } from './shape-ops.js';
 import { sum } from './reduce.js';
 
@@ -234,10 +234,15 @@ export function where(condLike: TensorLike, aLike: TensorLike, bLike: TensorLike
   ]);
 }
 
-/** Converts between float32 and int32 (truncating toward zero), without gradient to int32. */
+/**
+ * Converts between float32 and int32 (truncating toward zero, as TensorFlow.js), without gradient to int32.
+ *
+ * @throws Error if dtype is not 'float32' or 'int32', or (to int32) a value is outside the int32 range
+ *   (NaN and ±Infinity included): the kernel checks, so a value never wraps silently.
+ */
 export function cast(x: Tensor, dtype: 'float32' | 'int32'): Tensor {
   assertTensor('cast', x);
-  if (dtype !== 'float32' && dtype !== 'int32') throw new Error(`cast: dtype must be 'float32' or 'int32', got ${JSON.stringify(dtype)}`);
+  assertDType('cast', dtype);
   if (x.dtype === dtype) return unaliased(x, 'cast');
   const y = empty(x.shape, dtype);
   kernels().cast(buf(x, 'cast'), x.dtype, buf(y, 'cast'), dtype);

@@ -1,7 +1,7 @@
 import { randomFloat, randomStandardNormal } from '../random.js';
 import { assertValidShape, formatShape, sizeOf, type Shape } from '../shape.js';
 import { Tensor, toInt32Array, type DType, type NestedArray, type TypedArray } from '../tensor.js';
-import { assertDType, filledTensor } from './util.js';
+import { assertDType, assertNumber, assertTensor, filledTensor } from './util.js';
 
 function inferShape(values: NestedArray): number[] {
   const shape: number[] = [];
@@ -136,11 +136,13 @@ export function ones(shape: Shape, dtype: DType = 'float32'): Tensor {
 
 /** Zeros of t's shape and dtype. */
 export function zerosLike(t: Tensor): Tensor {
+  assertTensor('zerosLike', t, 't');
   return zeros(t.shape, t.dtype);
 }
 
 /** Ones of t's shape and dtype. */
 export function onesLike(t: Tensor): Tensor {
+  assertTensor('onesLike', t, 't');
   return ones(t.shape, t.dtype);
 }
 
@@ -151,6 +153,9 @@ export function onesLike(t: Tensor): Tensor {
  * @throws Error if step is 0.
  */
 export function range(start: number, stop: number, step = 1): Tensor {
+  assertNumber('range', 'start', start);
+  assertNumber('range', 'stop', stop);
+  assertNumber('range', 'step', step);
   if (step === 0) throw new Error('range: step must not be 0');
   const n = Math.max(0, Math.ceil((stop - start) / step));
   const values = new Float32Array(n);
@@ -171,6 +176,8 @@ function generate(op: string, shape: Shape, sample: () => number): Tensor {
  * @throws Error if maxval < minval.
  */
 export function randomUniform(shape: Shape, minval = 0, maxval = 1): Tensor {
+  assertNumber('randomUniform', 'minval', minval);
+  assertNumber('randomUniform', 'maxval', maxval);
   if (!(maxval >= minval)) throw new Error(`randomUniform: maxval (${maxval}) must be >= minval (${minval})`);
   return generate('randomUniform', shape, () => minval + (maxval - minval) * randomFloat());
 }
@@ -181,12 +188,16 @@ export function randomUniform(shape: Shape, minval = 0, maxval = 1): Tensor {
  * @throws Error if stddev < 0.
  */
 export function randomNormal(shape: Shape, mean = 0, stddev = 1): Tensor {
+  assertNumber('randomNormal', 'mean', mean);
+  assertNumber('randomNormal', 'stddev', stddev);
   if (!(stddev >= 0)) throw new Error(`randomNormal: stddev must be >= 0, got ${stddev}`);
   return generate('randomNormal', shape, () => mean + stddev * randomStandardNormal());
 }
 
 /** Normal values redrawn until within two standard deviations of the mean (as TensorFlow does). */
 export function truncatedNormal(shape: Shape, mean = 0, stddev = 1): Tensor {
+  assertNumber('truncatedNormal', 'mean', mean);
+  assertNumber('truncatedNormal', 'stddev', stddev);
   if (!(stddev >= 0)) throw new Error(`truncatedNormal: stddev must be >= 0, got ${stddev}`);
   return generate('truncatedNormal', shape, () => {
     let z: number;

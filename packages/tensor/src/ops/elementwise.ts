@@ -1,9 +1,9 @@
 import { recordOp } from '../autograd.js';
 import type { BinaryOp, FusedActivation, UnaryOp, UnaryParams } from '../backend.js';
 import { hasKernel } from '../registry.js';
-import { broadcastShapes, shapesEqual, type Shape } from '../shape.js';
+import { broadcastShapes, formatShape, shapesEqual, type Shape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { asFloat, asTensor, assertDType, assertTensor, buf, empty, kernels, rawBinary, unaliased, type TensorLike } from './util.js';
+import { asFloat, asTensor, assertDType, assertNumber, assertTensor, buf, empty, kernels, rawBinary, unaliased, type TensorLike } from './util.js';
 import { reshape } from './shape-ops.js';
 import { sum } from './reduce.js';
 
@@ -66,6 +66,7 @@ const SELU_SCALE = 1.0507009873554805;
 
 function unaryOp(op: UnaryOp, xIn: Tensor, params?: UnaryParams): Tensor {
   assertTensor(op, xIn);
+  for (const [name, value] of Object.entries(params ?? {})) assertNumber(op, name, value, false);
   const x = asFloat(xIn);
   const y = empty(x.shape);
   kernels().unary(op, buf(x, op), buf(y, op), params);
@@ -129,6 +130,8 @@ export const erf = (x: Tensor): Tensor => unaryOp('erf', x);
  * @throws Error if min > max.
  */
 export function clip(x: Tensor, min: number, max: number): Tensor {
+  assertNumber('clip', 'min', min, false);
+  assertNumber('clip', 'max', max, false);
   if (!(min <= max)) throw new Error(`clip: min (${min}) must be <= max (${max})`);
   return unaryOp('clip', x, { alpha: min, beta: max });
 }
@@ -137,7 +140,11 @@ export const clipByValue = clip;
 
 /** Sums a broadcast gradient back down to the shape of the operand it came from. */
 export function sumToShape(g: Tensor, shape: Shape): Tensor {
+  assertTensor('sumToShape', g, 'g');
   if (shapesEqual(g.shape, shape)) return g;
+  if (!shapesEqual(broadcastShapes('sumToShape', shape, g.shape), g.shape)) {
+    throw new Error(`sumToShape: ${formatShape(shape)} does not broadcast to the gradient's shape ${formatShape(g.shape)}`);
+  }
   const lead = g.rank - shape.length;
   const axes: number[] = [];
   for (let i = 0; i < g.rank; i++) {

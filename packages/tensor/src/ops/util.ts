@@ -56,6 +56,19 @@ export function assertTensor(op: string, x: unknown, name = 'x'): asserts x is T
 }
 
 /**
+ * Checks a numeric argument or option of an op, so that every backend refuses the same values
+ * (a string would be coerced by one backend's kernel and refused by another's).
+ *
+ * @param finite - Whether ±Infinity is refused too (NaN always is).
+ * @throws Error naming `op` and `name` unless value is a number (not NaN; finite when asked).
+ */
+export function assertNumber(op: string, name: string, value: unknown, finite = true): asserts value is number {
+  if (typeof value !== 'number' || Number.isNaN(value) || (finite && !Number.isFinite(value))) {
+    throw new Error(`${op}: ${name} must be a ${finite ? 'finite ' : ''}number, got ${describeValue(value)}`);
+  }
+}
+
+/**
  * Checks a dtype argument.
  *
  * @throws Error naming `op` unless dtype is 'float32' or 'int32'.

@@ -269,7 +269,8 @@ export function referenceBinary(op: BinaryOp, a: number, b: number): number {
     case 'div':
       return a / b;
     case 'pow':
-      return a ** b;
+      // C's pow (IEEE 754): 1^y = 1 for every y, and (-1)^±Infinity = 1, where JavaScript's ** gives NaN.
+      return a === 1 || (a === -1 && Math.abs(b) === Number.POSITIVE_INFINITY) ? 1 : a ** b;
     case 'maximum':
       return Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b);
     case 'minimum':

@@ -440,10 +440,10 @@ const OPS: Record<string, OpFuzz> = {
     ),
     run: op('tensor'),
   },
-  scalar: { args: fc.tuple(fc.oneof(anyFloat, fc.double({ min: -5e9, max: 5e9 }), junk), dtypeArg), run: op('scalar'), names: ['fill'] },
+  scalar: { args: fc.tuple(fc.oneof(anyFloat, fc.double({ min: -5e9, max: 5e9 }), junk), dtypeArg), run: op('scalar') },
   fill: { args: fc.tuple(maybeJunk(anyShape), fc.oneof(anyFloat, fc.double({ min: -5e9, max: 5e9 }), junk), dtypeArg), run: op('fill') },
-  zeros: { args: fc.tuple(maybeJunk(anyShape), dtypeArg), run: op('zeros'), names: ['fill'] },
-  ones: { args: fc.tuple(maybeJunk(anyShape), dtypeArg), run: op('ones'), names: ['fill'] },
+  zeros: { args: fc.tuple(maybeJunk(anyShape), dtypeArg), run: op('zeros') },
+  ones: { args: fc.tuple(maybeJunk(anyShape), dtypeArg), run: op('ones') },
   range: { args: fc.tuple(fc.integer({ min: -5, max: 5 }), fc.oneof(fc.integer({ min: -5, max: 5 }), fc.constantFrom<unknown>(Number.NaN, Number.POSITIVE_INFINITY, '3')), fc.oneof(fc.integer({ min: -2, max: 2 }), fc.constantFrom<unknown>(0.5, Number.NaN))), run: op('range') },
   ...Object.fromEntries(
     ['randomUniform', 'randomNormal', 'truncatedNormal'].map((name) => [

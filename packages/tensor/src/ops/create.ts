@@ -110,28 +110,41 @@ export function tensor(values: TypedArray | ArrayBufferView | NestedArray | read
   return new Tensor(typed, finalShape, wanted);
 }
 
-/** A rank-0 tensor (shape []) holding `value`. */
-export function scalar(value: number, dtype: DType = 'float32'): Tensor {
-  return fill([], value, dtype);
+/** fill, checked in the name of the op the user called. */
+function checkedFill(op: string, shape: Shape, value: number, dtype: DType): Tensor {
+  assertValidShape(op, shape);
+  assertNumber(op, 'value', value, 'any');
+  assertDType(op, dtype);
+  const stored = dtype === 'int32' ? toInt32Array([value], op)[0]! : value;
+  return filledTensor(shape, stored, dtype);
 }
 
-/** A tensor of `shape` with every element `value` (filled on the device). */
+/**
+ * A rank-0 tensor (shape []) holding `value`.
+ *
+ * @throws Error if value is not a number, or (int32) outside the int32 range.
+ */
+export function scalar(value: number, dtype: DType = 'float32'): Tensor {
+  return checkedFill('scalar', [], value, dtype);
+}
+
+/**
+ * A tensor of `shape` with every element `value` (filled on the device).
+ *
+ * @throws Error if the shape is invalid, value is not a number, or (int32) outside the int32 range.
+ */
 export function fill(shape: Shape, value: number, dtype: DType = 'float32'): Tensor {
-  assertValidShape('fill', shape);
-  if (typeof value !== 'number') throw new Error(`fill: value must be a number, got ${typeof value}`);
-  assertDType('fill', dtype);
-  if (dtype === 'int32') value = toInt32Array([value], 'fill')[0]!;
-  return filledTensor(shape, value, dtype);
+  return checkedFill('fill', shape, value, dtype);
 }
 
 /** A tensor of `shape` filled with 0. */
 export function zeros(shape: Shape, dtype: DType = 'float32'): Tensor {
-  return fill(shape, 0, dtype);
+  return checkedFill('zeros', shape, 0, dtype);
 }
 
 /** A tensor of `shape` filled with 1. */
 export function ones(shape: Shape, dtype: DType = 'float32'): Tensor {
-  return fill(shape, 1, dtype);
+  return checkedFill('ones', shape, 1, dtype);
 }
 
 /** Zeros of t's shape and dtype. */

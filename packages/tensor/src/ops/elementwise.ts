@@ -66,7 +66,7 @@ const SELU_SCALE = 1.0507009873554805;
 
 function unaryOp(op: UnaryOp, xIn: Tensor, params?: UnaryParams): Tensor {
   assertTensor(op, xIn);
-  for (const [name, value] of Object.entries(params ?? {})) assertNumber(op, name, value, false);
+  for (const [name, value] of Object.entries(params ?? {})) assertNumber(op, name, value, 'notNaN');
   const x = asFloat(xIn);
   const y = empty(x.shape);
   kernels().unary(op, buf(x, op), buf(y, op), params);
@@ -130,8 +130,8 @@ export const erf = (x: Tensor): Tensor => unaryOp('erf', x);
  * @throws Error if min > max.
  */
 export function clip(x: Tensor, min: number, max: number): Tensor {
-  assertNumber('clip', 'min', min, false);
-  assertNumber('clip', 'max', max, false);
+  assertNumber('clip', 'min', min, 'notNaN');
+  assertNumber('clip', 'max', max, 'notNaN');
   if (!(min <= max)) throw new Error(`clip: min (${min}) must be <= max (${max})`);
   return unaryOp('clip', x, { alpha: min, beta: max });
 }

@@ -114,7 +114,7 @@ export function slice(x: Tensor, begin: number | readonly number[], size?: numbe
 /** Pads each axis with [before, after] cells of `value`. */
 export function pad(x: Tensor, paddings: readonly (readonly [number, number])[], value = 0): Tensor {
   assertTensor('pad', x);
-  assertNumber('pad', 'value', value, false);
+  assertNumber('pad', 'value', value, 'any');
   if (paddings.length !== x.rank || paddings.some(([p, q]) => !Number.isInteger(p) || !Number.isInteger(q) || p < 0 || q < 0)) {
     throw new Error(
       `pad: expected ${x.rank} non-negative [before, after] pairs for shape ${formatShape(x.shape)}, got ${JSON.stringify(paddings)}`,
@@ -263,8 +263,8 @@ export function gather(x: Tensor, indices: Tensor | ArrayLike<number>, axis = 0)
 /** One-hot rows of length `depth`; an index outside [0, depth) gives a row of offValue. */
 export function oneHot(indices: Tensor | ArrayLike<number>, depth: number, onValue = 1, offValue = 0): Tensor {
   if (!Number.isInteger(depth) || depth < 1) throw new Error(`oneHot: depth must be a positive integer, got ${depth}`);
-  assertNumber('oneHot', 'onValue', onValue, false);
-  assertNumber('oneHot', 'offValue', offValue, false);
+  assertNumber('oneHot', 'onValue', onValue, 'any');
+  assertNumber('oneHot', 'offValue', offValue, 'any');
   const idx = toIndices('oneHot', indices);
   const y = empty([...idx.shape, depth]);
   kernels().oneHot(buf(idx, 'oneHot'), depth, onValue, offValue, buf(y, 'oneHot'));

@@ -17,7 +17,7 @@ function describeValue(x: unknown): string {
   if (x === null || x === undefined) return String(x);
   if (Array.isArray(x)) return 'an array';
   if (typeof x === 'object') return (x as object).constructor?.name ?? 'an object';
-  return `${typeof x} ${JSON.stringify(x)}`;
+  return `${typeof x} ${typeof x === 'number' ? String(x) : JSON.stringify(x)}`;
 }
 
 /**
@@ -59,13 +59,14 @@ export function assertTensor(op: string, x: unknown, name = 'x'): asserts x is T
  * Checks a numeric argument or option of an op, so that every backend refuses the same values
  * (a string would be coerced by one backend's kernel and refused by another's).
  *
- * @param finite - Whether ±Infinity is refused too (NaN always is).
- * @throws Error naming `op` and `name` unless value is a number (not NaN; finite when asked).
+ * @param accept - 'finite' (the default: a size, a rate), 'notNaN' (a bound or a slope: ±Infinity
+ *   means something) or 'any' (a value to store, which may be NaN).
+ * @throws Error naming `op` and `name` unless value is a number that `accept` allows.
  */
-export function assertNumber(op: string, name: string, value: unknown, finite = true): asserts value is number {
-  if (typeof value !== 'number' || Number.isNaN(value) || (finite && !Number.isFinite(value))) {
-    throw new Error(`${op}: ${name} must be a ${finite ? 'finite ' : ''}number, got ${describeValue(value)}`);
-  }
+export function assertNumber(op: string, name: string, value: unknown, accept: 'finite' | 'notNaN' | 'any' = 'finite'): asserts value is number {
+  const ok =
+    typeof value === 'number' && (accept === 'any' || (accept === 'notNaN' ? !Number.isNaN(value) : Number.isFinite(value)));
+  if (!ok) throw new Error(`${op}: ${name} must be a ${accept === 'finite' ? 'finite ' : ''}number, got ${describeValue(value)}`);
 }
 
 /**

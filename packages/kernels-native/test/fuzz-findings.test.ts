@@ -163,21 +163,25 @@ describe.each(T.listBackends())('reliability reproducers and fuzz findings on %s
     it('int32 biases and recurrent weights are converted to float32 on every backend (native refused them)', () =>
       on(() => {
         const x = T.tensor([[1, -2]]);
-        expect(T.biasActivation(x, T.tensor([1, 1], [2], 'int32'), 'relu').toArray()).toEqual(T.biasActivation(x, T.tensor([1, 1]), 'relu').toArray());
+        expect(T.biasActivation(x, T.tensor([1, 1], [2], 'int32'), 'relu').toArray()).toEqual(
+          T.biasActivation(x, T.tensor([1, 1]), 'relu').toArray(),
+        );
         const weights = (dtype: 'float32' | 'int32'): T.RnnWeights => ({
           kernel: T.tensor([1], [1, 1], dtype),
           recurrentKernel: T.tensor([1], [1, 1], dtype),
           bias: T.tensor([0], [1], dtype),
         });
         const seq = T.tensor([0.5, 0.25], [1, 2, 1]);
-        expect(T.simpleRnnSequence(seq, weights('int32')).output.toArray()).toEqual(T.simpleRnnSequence(seq, weights('float32')).output.toArray());
+        expect(T.simpleRnnSequence(seq, weights('int32')).output.toArray()).toEqual(
+          T.simpleRnnSequence(seq, weights('float32')).output.toArray(),
+        );
       }));
 
     it('pow follows IEEE 754 / C (and PyTorch): 1^y = 1 for every y, (-1)^±Infinity = 1 (JavaScript ** gave NaN)', () =>
       on(() => {
-        expect(T.pow([1, 1, -1, -1], [Number.POSITIVE_INFINITY, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]).toArray()).toEqual([
-          1, 1, 1, 1,
-        ]);
+        expect(
+          T.pow([1, 1, -1, -1], [Number.POSITIVE_INFINITY, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]).toArray(),
+        ).toEqual([1, 1, 1, 1]);
       }));
   });
 });

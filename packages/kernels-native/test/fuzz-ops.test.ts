@@ -111,7 +111,11 @@ const anyTensor = (values: fc.Arbitrary<number> = anyFloat): fc.Arbitrary<Tensor
 /** A shape that broadcasts with `shape` (a suffix, some dimensions 1), or now and then any shape. */
 function partnerShape(shape: number[]): fc.Arbitrary<number[]> {
   const compatible = fc
-    .tuple(fc.integer({ min: 0, max: shape.length }), fc.array(fc.boolean(), { minLength: shape.length, maxLength: shape.length }), fc.boolean())
+    .tuple(
+      fc.integer({ min: 0, max: shape.length }),
+      fc.array(fc.boolean(), { minLength: shape.length, maxLength: shape.length }),
+      fc.boolean(),
+    )
     .map(([drop, ones, prepend]) => {
       const s = shape.slice(drop).map((d, i) => (ones[i] ? 1 : d));
       return prepend ? [2, ...s] : s;
@@ -213,7 +217,12 @@ const optimizerNumber = fc.oneof(fc.float({ min: 0, max: 1, noNaN: true }), fc.c
 
 function rnnArgs(gates: number, gru: boolean): fc.Arbitrary<unknown[]> {
   return fc
-    .record({ b: fc.integer({ min: 0, max: 2 }), t: fc.integer({ min: 0, max: 3 }), i: fc.integer({ min: 1, max: 3 }), u: fc.integer({ min: 1, max: 3 }) })
+    .record({
+      b: fc.integer({ min: 0, max: 2 }),
+      t: fc.integer({ min: 0, max: 3 }),
+      i: fc.integer({ min: 1, max: 3 }),
+      u: fc.integer({ min: 1, max: 3 }),
+    })
     .chain(({ b, t, i, u }) =>
       fc.tuple(
         maybeJunk(tensorOf([b, t, i], finiteFloat)),
@@ -337,7 +346,13 @@ const OPS: Record<string, OpFuzz> = {
     args: fc
       .tuple(shapeOfRank(1, 3), fc.integer({ min: 1, max: 3 }), fc.integer({ min: -3, max: 3 }))
       .chain(([s, n, a]) =>
-        fc.tuple(fc.array(maybeJunk(fc.integer({ min: 0, max: 3 }).chain((d) => tensorOf(s.map((x, i) => (i === (a + s.length) % s.length ? d : x))))), { minLength: n, maxLength: n }), fc.constant(a)),
+        fc.tuple(
+          fc.array(
+            maybeJunk(fc.integer({ min: 0, max: 3 }).chain((d) => tensorOf(s.map((x, i) => (i === (a + s.length) % s.length ? d : x))))),
+            { minLength: n, maxLength: n },
+          ),
+          fc.constant(a),
+        ),
       ),
     run: op('concat'),
   },
@@ -360,7 +375,11 @@ const OPS: Record<string, OpFuzz> = {
     args: fc.tuple(
       maybeJunk(anyTensor()),
       fc.oneof(
-        shapeOfRank(0, 2).chain((s) => fc.array(fc.integer({ min: -1, max: 4 }), { minLength: sizeOf(s), maxLength: sizeOf(s) }).map((v) => new TensorSpec(s, v, 'int32'))),
+        shapeOfRank(0, 2).chain((s) =>
+          fc
+            .array(fc.integer({ min: -1, max: 4 }), { minLength: sizeOf(s), maxLength: sizeOf(s) })
+            .map((v) => new TensorSpec(s, v, 'int32')),
+        ),
         fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 3 }),
         fc.array(fc.constantFrom(0, 1, 1.5), { maxLength: 3 }).map((v) => new TensorSpec([v.length], v, 'float32')),
         junk,
@@ -384,26 +403,56 @@ const OPS: Record<string, OpFuzz> = {
   },
   tile: {
     args: anyTensor().chain((t) =>
-      fc.tuple(maybeJunk(fc.constant(t)), fc.array(fc.integer({ min: -1, max: 3 }), { minLength: t.shape.length, maxLength: t.shape.length + 1 })),
+      fc.tuple(
+        maybeJunk(fc.constant(t)),
+        fc.array(fc.integer({ min: -1, max: 3 }), { minLength: t.shape.length, maxLength: t.shape.length + 1 }),
+      ),
     ),
     run: op('tile'),
   },
   matmul: {
     args: fc
-      .record({ m: dim, k: dim, n: dim, batch: fc.option(fc.integer({ min: 1, max: 2 }), { nil: undefined }), tA: fc.boolean(), tB: fc.boolean(), bad: fc.boolean() })
+      .record({
+        m: dim,
+        k: dim,
+        n: dim,
+        batch: fc.option(fc.integer({ min: 1, max: 2 }), { nil: undefined }),
+        tA: fc.boolean(),
+        tB: fc.boolean(),
+        bad: fc.boolean(),
+      })
       .chain(({ m, k, n, batch, tA, tB, bad }) => {
         const lead = batch === undefined ? [] : [batch];
         const a = tA ? [k, m] : [m, k];
         const b = tB ? [n, bad ? k + 1 : k] : [bad ? k + 1 : k, n];
-        return fc.tuple(maybeJunk(tensorOf([...lead, ...a], moderateFloat)), maybeJunk(tensorOf(b, moderateFloat)), fc.constant(tA), fc.constant(tB));
+        return fc.tuple(
+          maybeJunk(tensorOf([...lead, ...a], moderateFloat)),
+          maybeJunk(tensorOf(b, moderateFloat)),
+          fc.constant(tA),
+          fc.constant(tB),
+        );
       }),
     run: op('matmul'),
   },
   conv2d: {
     args: fc
-      .record({ n: fc.integer({ min: 0, max: 2 }), h: dim, w: dim, c: fc.integer({ min: 1, max: 2 }), kh: fc.integer({ min: 1, max: 3 }), kw: fc.integer({ min: 1, max: 3 }), f: fc.integer({ min: 1, max: 2 }) })
+      .record({
+        n: fc.integer({ min: 0, max: 2 }),
+        h: dim,
+        w: dim,
+        c: fc.integer({ min: 1, max: 2 }),
+        kh: fc.integer({ min: 1, max: 3 }),
+        kw: fc.integer({ min: 1, max: 3 }),
+        f: fc.integer({ min: 1, max: 2 }),
+      })
       .chain(({ n, h, w, c, kh, kw, f }) =>
-        fc.tuple(maybeJunk(tensorOf([n, h, w, c], moderateFloat)), maybeJunk(tensorOf([kh, kw, c, f], moderateFloat)), pairArb, padding, pairArb),
+        fc.tuple(
+          maybeJunk(tensorOf([n, h, w, c], moderateFloat)),
+          maybeJunk(tensorOf([kh, kw, c, f], moderateFloat)),
+          pairArb,
+          padding,
+          pairArb,
+        ),
       ),
     run: op('conv2d'),
   },
@@ -411,7 +460,12 @@ const OPS: Record<string, OpFuzz> = {
     ['maxPool2d', 'avgPool2d'].map((name) => [
       name,
       {
-        args: fc.tuple(maybeJunk(shapeOfRank(3, 5).chain((s) => tensorOf(s, moderateFloat))), fc.option(pairArb, { nil: undefined }), fc.option(pairArb, { nil: undefined }), padding),
+        args: fc.tuple(
+          maybeJunk(shapeOfRank(3, 5).chain((s) => tensorOf(s, moderateFloat))),
+          fc.option(pairArb, { nil: undefined }),
+          fc.option(pairArb, { nil: undefined }),
+          padding,
+        ),
         run: op(name),
       },
     ]),
@@ -444,7 +498,14 @@ const OPS: Record<string, OpFuzz> = {
   fill: { args: fc.tuple(maybeJunk(anyShape), fc.oneof(anyFloat, fc.double({ min: -5e9, max: 5e9 }), junk), dtypeArg), run: op('fill') },
   zeros: { args: fc.tuple(maybeJunk(anyShape), dtypeArg), run: op('zeros') },
   ones: { args: fc.tuple(maybeJunk(anyShape), dtypeArg), run: op('ones') },
-  range: { args: fc.tuple(fc.integer({ min: -5, max: 5 }), fc.oneof(fc.integer({ min: -5, max: 5 }), fc.constantFrom<unknown>(Number.NaN, Number.POSITIVE_INFINITY, '3')), fc.oneof(fc.integer({ min: -2, max: 2 }), fc.constantFrom<unknown>(0.5, Number.NaN))), run: op('range') },
+  range: {
+    args: fc.tuple(
+      fc.integer({ min: -5, max: 5 }),
+      fc.oneof(fc.integer({ min: -5, max: 5 }), fc.constantFrom<unknown>(Number.NaN, Number.POSITIVE_INFINITY, '3')),
+      fc.oneof(fc.integer({ min: -2, max: 2 }), fc.constantFrom<unknown>(0.5, Number.NaN)),
+    ),
+    run: op('range'),
+  },
   ...Object.fromEntries(
     ['randomUniform', 'randomNormal', 'truncatedNormal'].map((name) => [
       name,
@@ -465,7 +526,14 @@ const OPS: Record<string, OpFuzz> = {
   adamUpdate: {
     args: optimizerArgs(
       2,
-      fc.record({ lr: optimizerNumber, beta1: optimizerNumber, beta2: optimizerNumber, epsilon: optimizerNumber, step: fc.constantFrom<unknown>(1, 2, 0, 1.5), weightDecay: optimizerNumber }),
+      fc.record({
+        lr: optimizerNumber,
+        beta1: optimizerNumber,
+        beta2: optimizerNumber,
+        epsilon: optimizerNumber,
+        step: fc.constantFrom<unknown>(1, 2, 0, 1.5),
+        weightDecay: optimizerNumber,
+      }),
     ),
     run: (...args: never[]) => {
       const [param, , m, v] = args as unknown[];
@@ -474,7 +542,10 @@ const OPS: Record<string, OpFuzz> = {
     },
   },
   rmspropUpdate: {
-    args: optimizerArgs(3, fc.record({ lr: optimizerNumber, rho: optimizerNumber, momentum: optimizerNumber, epsilon: optimizerNumber, centered: fc.boolean() })),
+    args: optimizerArgs(
+      3,
+      fc.record({ lr: optimizerNumber, rho: optimizerNumber, momentum: optimizerNumber, epsilon: optimizerNumber, centered: fc.boolean() }),
+    ),
     run: (...args: never[]) => {
       const [param, , ms, mom, mg] = args as unknown[];
       T.rmspropUpdate(...(args as unknown as Parameters<typeof T.rmspropUpdate>));
@@ -482,7 +553,11 @@ const OPS: Record<string, OpFuzz> = {
     },
   },
   variable: {
-    args: fc.tuple(fc.oneof(anyTensor(), junk, fc.constant([1, 2])), fc.option(fc.boolean(), { nil: undefined }), fc.option(fc.string({ maxLength: 4 }), { nil: undefined })),
+    args: fc.tuple(
+      fc.oneof(anyTensor(), junk, fc.constant([1, 2])),
+      fc.option(fc.boolean(), { nil: undefined }),
+      fc.option(fc.string({ maxLength: 4 }), { nil: undefined }),
+    ),
     run: op('variable'),
   },
   sumToShape: {
@@ -535,7 +610,8 @@ function close(got: number, want: number): boolean {
   if (Number.isNaN(want) || Number.isNaN(got)) return Number.isNaN(want) && Number.isNaN(got);
   if (got === want) return true;
   // Past float32's largest finite value a rounding difference is the difference between 3.4e38 and Infinity.
-  if (!Number.isFinite(got) || !Number.isFinite(want)) return Math.sign(got) === Math.sign(want) && Math.min(Math.abs(got), Math.abs(want)) > 1e38;
+  if (!Number.isFinite(got) || !Number.isFinite(want))
+    return Math.sign(got) === Math.sign(want) && Math.min(Math.abs(got), Math.abs(want)) > 1e38;
   return Math.abs(got - want) <= 1e-4 + 1e-3 * Math.abs(want);
 }
 
@@ -546,8 +622,14 @@ function describeArg(a: unknown): string {
   if (typeof a === 'function') return 'a function';
   if (a === undefined) return 'undefined';
   if (Array.isArray(a)) return `[${a.map(describeArg).join(', ')}]`;
-  if (ArrayBuffer.isView(a)) return `${a.constructor.name}.of(${Array.from(a as unknown as ArrayLike<number>).map(describeArg).join(', ')})`;
-  if (a !== null && typeof a === 'object') return `{${Object.entries(a).map(([k, v]) => `${k}: ${describeArg(v)}`).join(', ')}}`;
+  if (ArrayBuffer.isView(a))
+    return `${a.constructor.name}.of(${Array.from(a as unknown as ArrayLike<number>)
+      .map(describeArg)
+      .join(', ')})`;
+  if (a !== null && typeof a === 'object')
+    return `{${Object.entries(a)
+      .map(([k, v]) => `${k}: ${describeArg(v)}`)
+      .join(', ')}}`;
   return JSON.stringify(a);
 }
 
@@ -565,7 +647,8 @@ function violation(name: string, fuzz: OpFuzz, backend: string, got: Outcome, re
     return null;
   }
   if ('error' in reference) return `${backend} returned values where js threw '${(reference.error as Error).message}'`;
-  if (got.values.length !== reference.values.length) return `${backend} returned ${got.values.length} tensors, js ${reference.values.length}`;
+  if (got.values.length !== reference.values.length)
+    return `${backend} returned ${got.values.length} tensors, js ${reference.values.length}`;
   for (const [i, v] of got.values.entries()) {
     const want = reference.values[i]!;
     if (v.dtype !== want.dtype || v.shape.join() !== want.shape.join()) {
@@ -608,6 +691,8 @@ describe(`fuzz: every public op of @axon/tensor on ${backends.join(', ')} (seed 
 
   afterAll(() => {
     const total = [...cases.values()].reduce((a, b) => a + b, 0);
-    console.log(`fuzz-ops: ${total} cases over ${cases.size} ops, each on ${backends.length} backends (${backends.join(', ')}), seed ${config.seed}`);
+    console.log(
+      `fuzz-ops: ${total} cases over ${cases.size} ops, each on ${backends.length} backends (${backends.join(', ')}), seed ${config.seed}`,
+    );
   });
 });

@@ -175,7 +175,8 @@ export abstract class Layer {
     }
     this.name = args.name ?? uniqueLayerName(toSnakeCase(this.getClassName()));
     this._trainable = bool(this.name, 'trainable', args.trainable, true);
-    const batchSize = args.batchSize === undefined || args.batchSize === null ? null : positiveInteger(this.name, 'batchSize', args.batchSize);
+    const batchSize =
+      args.batchSize === undefined || args.batchSize === null ? null : positiveInteger(this.name, 'batchSize', args.batchSize);
     if (args.batchInputShape !== undefined && args.batchInputShape !== null) {
       this.batchInputShape = checkShapeArg(this.name, 'batchInputShape', args.batchInputShape);
     } else if (args.inputShape !== undefined && args.inputShape !== null) {

@@ -51,8 +51,10 @@ export function checkOptions(where: string, options: object | null | undefined, 
   if (options === null || options === undefined) return;
   if (typeof options !== 'object' || Array.isArray(options) || options instanceof Tensor) {
     // In @axon/node the merge layers shadow the tensor ops (`add`, `maximum`, ...): `add(x, y)` lands here.
-    const given = options instanceof Tensor ? 'a Tensor' : Array.isArray(options) ? 'an array' : `${typeof options} ${JSON.stringify(options)}`;
-    const hint = options instanceof Tensor || Array.isArray(options) ? ' (to compute on tensors, call the tensor op: under `ops` in @axon/node)' : '';
+    const given =
+      options instanceof Tensor ? 'a Tensor' : Array.isArray(options) ? 'an array' : `${typeof options} ${JSON.stringify(options)}`;
+    const hint =
+      options instanceof Tensor || Array.isArray(options) ? ' (to compute on tensors, call the tensor op: under `ops` in @axon/node)' : '';
     throw new Error(`${where}: expected an options object, got ${given}${hint}`);
   }
   for (const key of Object.keys(options)) {

@@ -44,7 +44,8 @@ function data(n: number, loss: LossName): { x: Tensor; y: Tensor } {
 const quietStream = { write: (): boolean => true, isTTY: false, columns: 80 };
 
 const bad = fc.constantFrom<unknown>(null, 'x', '2', -1, 0, 2.5, Number.NaN, Number.POSITIVE_INFINITY, true, {}, []);
-const mostly = <T>(good: fc.Arbitrary<T>): fc.Arbitrary<unknown> => fc.oneof({ arbitrary: good as fc.Arbitrary<unknown>, weight: 5 }, { arbitrary: bad, weight: 1 });
+const mostly = <T>(good: fc.Arbitrary<T>): fc.Arbitrary<unknown> =>
+  fc.oneof({ arbitrary: good as fc.Arbitrary<unknown>, weight: 5 }, { arbitrary: bad, weight: 1 });
 
 /** Values for each fit option; `n` is the number of samples, so some weights fit and some do not. */
 function valuesFor(option: string, n: number, loss: LossName): fc.Arbitrary<unknown> {
@@ -106,8 +107,10 @@ function nonFiniteLoss(history: Record<string, unknown[]>): string | null {
 function describeOptions(options: Record<string, unknown>): string {
   const parts = Object.entries(options).map(([k, v]) => {
     if (v !== null && typeof v === 'object' && 'shape' in v) return `${k}: Tensor [${(v as Tensor).shape}]`;
-    if (Array.isArray(v)) return `${k}: [${v.map((e) => (e !== null && typeof e === 'object' && 'shape' in e ? `Tensor [${(e as Tensor).shape}]` : JSON.stringify(e))).join(', ')}]`;
-    if (typeof v === 'function' || (v !== null && typeof v === 'object' && 'write' in v)) return `${k}: ${typeof v === 'function' ? 'a function' : 'a stream'}`;
+    if (Array.isArray(v))
+      return `${k}: [${v.map((e) => (e !== null && typeof e === 'object' && 'shape' in e ? `Tensor [${(e as Tensor).shape}]` : JSON.stringify(e))).join(', ')}]`;
+    if (typeof v === 'function' || (v !== null && typeof v === 'object' && 'write' in v))
+      return `${k}: ${typeof v === 'function' ? 'a function' : 'a stream'}`;
     return `${k}: ${typeof v === 'number' ? String(v) : JSON.stringify(v)}`;
   });
   return `{${parts.join(', ')}}`;
@@ -141,8 +144,13 @@ describe(`fuzz: fit options on ${getBackend().name} (seed ${config.seed})`, () =
           optimizer: fc.constant(optimizer),
           options: fc
             .tuple(
-              fc.subarray(known, { maxLength: 4 }).chain((keys) => fc.tuple(...keys.map((k) => valuesFor(k, n, loss).map((v) => [k, v] as const)))),
-              fc.oneof({ arbitrary: fc.constant([] as [string, unknown][]), weight: 9 }, { arbitrary: fc.constantFrom(...known).map((k) => [[`${k}s`, 1]] as [string, unknown][]), weight: 1 }),
+              fc
+                .subarray(known, { maxLength: 4 })
+                .chain((keys) => fc.tuple(...keys.map((k) => valuesFor(k, n, loss).map((v) => [k, v] as const)))),
+              fc.oneof(
+                { arbitrary: fc.constant([] as [string, unknown][]), weight: 9 },
+                { arbitrary: fc.constantFrom(...known).map((k) => [[`${k}s`, 1]] as [string, unknown][]), weight: 1 },
+              ),
             )
             .map(([pairs, extra]) => Object.fromEntries([...pairs, ...extra])),
         }),

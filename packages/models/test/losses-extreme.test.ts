@@ -69,7 +69,13 @@ describe.each(backends)('extreme logits on %s', (backend) => {
           const want = referenceLogSoftmax(row);
           values(logSoftmax(tensor([row]))).forEach((v, i) => expectClose(v, want[i]!, `logSoftmax([${row}])[${i}]`));
           // The same row as a column: the strided path of the kernels.
-          const column = logSoftmax(tensor(row.flatMap((x) => [x, x]), [row.length, 2]), 0);
+          const column = logSoftmax(
+            tensor(
+              row.flatMap((x) => [x, x]),
+              [row.length, 2],
+            ),
+            0,
+          );
           values(column).forEach((v, i) => expectClose(v, want[Math.floor(i / 2)]!, `logSoftmax(column [${row}], 0)[${i}]`));
         }
       }

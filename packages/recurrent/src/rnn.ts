@@ -55,7 +55,6 @@ const BASE_RNN_OPTIONS = [
   'activityRegularizer',
 ] as const;
 
-
 /** The options every recurrent layer takes (Keras' RNN arguments), besides its cell's. */
 export interface BaseRNNArgs extends LayerArgs {
   /** Return the output of every step [batch, timesteps, units] (default: only the last, [batch, units]). */

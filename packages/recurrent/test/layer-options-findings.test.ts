@@ -10,12 +10,14 @@ import * as R from '../src/index.js';
 
 describe('layer-options fuzz findings', () => {
   it('the cells refuse unknown options, as the layers do (they were ignored)', () => {
-    expect(() => R.simpleRNNCell({ units: 2, returnSequences: true } as never)).toThrow(
-      "SimpleRNNCell: unknown option 'returnSequences'",
+    expect(() => R.simpleRNNCell({ units: 2, returnSequences: true } as never)).toThrow("SimpleRNNCell: unknown option 'returnSequences'");
+    expect(() => R.gruCell({ units: 2, resetAfte: false } as never)).toThrow(
+      "GRUCell: unknown option 'resetAfte' (did you mean 'resetAfter'?)",
     );
-    expect(() => R.gruCell({ units: 2, resetAfte: false } as never)).toThrow("GRUCell: unknown option 'resetAfte' (did you mean 'resetAfter'?)");
     expect(() => R.lstmCell({ units: 2, unitForgetBiass: true } as never)).toThrow("LSTMCell: unknown option 'unitForgetBiass'");
-    expect(() => R.stackedRNNCells({ cells: [R.gruCell({ units: 1 })], units: 2 } as never)).toThrow("StackedRNNCells: unknown option 'units'");
+    expect(() => R.stackedRNNCells({ cells: [R.gruCell({ units: 1 })], units: 2 } as never)).toThrow(
+      "StackedRNNCells: unknown option 'units'",
+    );
     // The layers still hand their cell options on, and keep their own.
     expect(R.gru({ units: 2, returnSequences: true, resetAfter: false }).apply(randomNormal([1, 3, 2]))).toHaveProperty('shape', [1, 3, 2]);
   });
@@ -31,12 +33,16 @@ describe('layer-options fuzz findings', () => {
   it('batchSize, inputDim and inputLength are checked (they were taken as given, or ignored)', () => {
     expect(() => L.dense({ units: 2, inputShape: [3], batchSize: 'x' } as never)).toThrow(/batchSize must be a positive integer, got "x"/);
     expect(() => L.dropout({ rate: 0.5, batchSize: 0 })).toThrow(/batchSize must be a positive integer, got 0/);
-    expect(() => R.lstm({ units: 2, inputShape: [3, 2], inputLength: 'x' } as never)).toThrow(/inputLength must be a positive integer, got "x"/);
+    expect(() => R.lstm({ units: 2, inputShape: [3, 2], inputLength: 'x' } as never)).toThrow(
+      /inputLength must be a positive integer, got "x"/,
+    );
     expect(() => R.simpleRNN({ units: 2, inputDim: -1 })).toThrow(/inputDim must be a positive integer, got -1/);
   });
 
   it("BatchNormalization's epsilon and momentum must be numbers (true and '0.5' passed the range checks)", () => {
-    expect(() => L.batchNormalization({ epsilon: true } as never)).toThrow(/^Layer batch_normalization_\d+: epsilon must be a positive number, got true$/);
+    expect(() => L.batchNormalization({ epsilon: true } as never)).toThrow(
+      /^Layer batch_normalization_\d+: epsilon must be a positive number, got true$/,
+    );
     expect(() => L.batchNormalization({ momentum: '0.5' } as never)).toThrow(/momentum must be in \[0, 1\], got "0.5"/);
   });
 

@@ -96,7 +96,11 @@ const LAYERS: Record<string, LayerFuzz | 'abstract'> = {
   UpSampling2D: { factory: 'upSampling2d', input: IMAGE_INPUT },
   ZeroPadding1D: { factory: 'zeroPadding1d', input: SEQUENCE_INPUT },
   ZeroPadding2D: { factory: 'zeroPadding2d', input: IMAGE_INPUT },
-  Bidirectional: { factory: 'bidirectional', base: { layer: fresh('lstm({units: 2})', () => R.lstm({ units: 2 })) }, input: SEQUENCE_INPUT },
+  Bidirectional: {
+    factory: 'bidirectional',
+    base: { layer: fresh('lstm({units: 2})', () => R.lstm({ units: 2 })) },
+    input: SEQUENCE_INPUT,
+  },
   GRU: { factory: 'gru', input: SEQUENCE_INPUT },
   GRUCell: { factory: 'gruCell', base: { units: 2 }, input: null },
   LSTM: { factory: 'lstm', input: SEQUENCE_INPUT },
@@ -106,8 +110,16 @@ const LAYERS: Record<string, LayerFuzz | 'abstract'> = {
   RNNCell: 'abstract',
   SimpleRNN: { factory: 'simpleRNN', input: SEQUENCE_INPUT },
   SimpleRNNCell: { factory: 'simpleRNNCell', base: { units: 2 }, input: null },
-  StackedRNNCells: { factory: 'stackedRNNCells', base: { cells: fresh('[gruCell({units: 2})]', () => [R.gruCell({ units: 2 })]) }, input: null },
-  TimeDistributed: { factory: 'timeDistributed', base: { layer: fresh('dense({units: 2})', () => L.dense({ units: 2 })) }, input: SEQUENCE_INPUT },
+  StackedRNNCells: {
+    factory: 'stackedRNNCells',
+    base: { cells: fresh('[gruCell({units: 2})]', () => [R.gruCell({ units: 2 })]) },
+    input: null,
+  },
+  TimeDistributed: {
+    factory: 'timeDistributed',
+    base: { layer: fresh('dense({units: 2})', () => L.dense({ units: 2 })) },
+    input: SEQUENCE_INPUT,
+  },
 };
 
 /** The layer's own options, from the error an unknown option gives (which also proves none is ignored silently). */
@@ -126,16 +138,21 @@ function knownOptions(fuzz: LayerFuzz): string[] {
 // ---- option values -------------------------------------------------------------------------------
 
 const bad = fc.constantFrom<unknown>(null, 'x', '0.5', '2', -1, 0, 2.5, Number.NaN, true, {}, []);
-const mostly = <T>(good: fc.Arbitrary<T>): fc.Arbitrary<unknown> => fc.oneof({ arbitrary: good as fc.Arbitrary<unknown>, weight: 6 }, { arbitrary: bad, weight: 1 });
+const mostly = <T>(good: fc.Arbitrary<T>): fc.Arbitrary<unknown> =>
+  fc.oneof({ arbitrary: good as fc.Arbitrary<unknown>, weight: 6 }, { arbitrary: bad, weight: 1 });
 const smallPositive = fc.integer({ min: 1, max: 4 });
 const windowLike = fc.oneof(fc.integer({ min: 1, max: 3 }), fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })));
 const fraction = fc.oneof(fc.double({ min: 0, max: 0.9, noNaN: true }), fc.constantFrom(1, 1.5, -0.1));
 const real = fc.oneof(fc.double({ min: -2, max: 2, noNaN: true }), fc.constantFrom(Number.POSITIVE_INFINITY, 1e-3));
 const flag = fc.boolean();
-const shapeLike = fc.oneof(fc.array(smallPositive, { minLength: 1, maxLength: 3 }), fc.constantFrom<unknown>([], [0], [-1], [null, 3], 'x'));
+const shapeLike = fc.oneof(
+  fc.array(smallPositive, { minLength: 1, maxLength: 3 }),
+  fc.constantFrom<unknown>([], [0], [-1], [null, 3], 'x'),
+);
 
 /** A value of the wrong type for a numeric option: a layer must refuse it, not coerce it ('2' > 1 is true in JavaScript). */
-const notNumber = (v: unknown): boolean => typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'object' && v !== null && !Array.isArray(v));
+const notNumber = (v: unknown): boolean =>
+  typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'object' && v !== null && !Array.isArray(v));
 /** A value other than a boolean for a flag: a layer must refuse it ('no' is truthy). */
 const notFlag = (v: unknown): boolean => v !== undefined && v !== null && typeof v !== 'boolean';
 
@@ -144,20 +161,56 @@ const notFlag = (v: unknown): boolean => v !== undefined && v !== null && typeof
  * of them a layer must refuse: accepting one silently is a finding too.
  */
 const OPTION_VALUES: [RegExp, fc.Arbitrary<unknown>, ((v: unknown) => boolean)?][] = [
-  [/^(units|filters|n|depthMultiplier|maxTokens|inputDim|outputDim|outputSequenceLength|ngrams|inputLength)$/, mostly(smallPositive), notNumber],
+  [
+    /^(units|filters|n|depthMultiplier|maxTokens|inputDim|outputDim|outputSequenceLength|ngrams|inputLength)$/,
+    mostly(smallPositive),
+    notNumber,
+  ],
   [/^(kernelSize|poolSize|strides|size|dilationRate)$/, mostly(windowLike)],
   [/^padding$/, fc.oneof(fc.constantFrom<unknown>('valid', 'same', 'causal', 'full'), mostly(windowLike))],
-  [/^cropping$/, mostly(fc.oneof(fc.integer({ min: 0, max: 2 }), fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 }))))],
+  [
+    /^cropping$/,
+    mostly(fc.oneof(fc.integer({ min: 0, max: 2 }), fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 })))),
+  ],
   [/^(rate|dropout|recurrentDropout)$/, mostly(fraction), notNumber],
-  [/[aA]ctivation$/, fc.constantFrom<unknown>('relu', 'linear', 'softmax', 'tanh', 'sigmoid', 'hardSigmoid', 'bogus', null, 3, (x: Tensor) => x)],
+  [
+    /[aA]ctivation$/,
+    fc.constantFrom<unknown>('relu', 'linear', 'softmax', 'tanh', 'sigmoid', 'hardSigmoid', 'bogus', null, 3, (x: Tensor) => x),
+  ],
   // A variance must not start negative (glorotUniform draws negatives: NaN in inference, as in Keras): not fuzzed.
-  [/^movingVarianceInitializer$/, fc.constantFrom<unknown>('ones', 'zeros', 'bogus', null, { className: 'Constant', config: { value: 2 } })],
-  [/Initializer$/, fc.constantFrom<unknown>('zeros', 'ones', 'glorotUniform', 'heNormal', 'orthogonal', 'bogus', null, { className: 'Constant', config: { value: 0.5 } }, { className: 'RandomNormal', config: { stddev: -1 } })],
+  [
+    /^movingVarianceInitializer$/,
+    fc.constantFrom<unknown>('ones', 'zeros', 'bogus', null, { className: 'Constant', config: { value: 2 } }),
+  ],
+  [
+    /Initializer$/,
+    fc.constantFrom<unknown>(
+      'zeros',
+      'ones',
+      'glorotUniform',
+      'heNormal',
+      'orthogonal',
+      'bogus',
+      null,
+      { className: 'Constant', config: { value: 0.5 } },
+      { className: 'RandomNormal', config: { stddev: -1 } },
+    ),
+  ],
   [/Regularizer$/, fc.constantFrom<unknown>('l2', 'l1', { className: 'L1L2', config: { l1: 0.01 } }, 'bogus', null, 3)],
   [/Constraint$/, fc.constantFrom<unknown>(null, undefined, 'maxNorm', 'nonNeg')],
-  [/^(useBias|returnSequences|returnState|goBackwards|stateful|center|scale|normalize|unroll|keepdims|trainable|resetAfter|maskZero|unitForgetBias|padToMaxTokens|zeroOutputForMask)$/, mostly(flag), notFlag],
+  [
+    /^(useBias|returnSequences|returnState|goBackwards|stateful|center|scale|normalize|unroll|keepdims|trainable|resetAfter|maskZero|unitForgetBias|padToMaxTokens|zeroOutputForMask)$/,
+    mostly(flag),
+    notFlag,
+  ],
   [/^inputShape$/, shapeLike],
-  [/^batchInputShape$/, fc.oneof(shapeLike.map((s) => (Array.isArray(s) ? [2, ...s] : s)), fc.constantFrom<unknown>([null, 3], [2]))],
+  [
+    /^batchInputShape$/,
+    fc.oneof(
+      shapeLike.map((s) => (Array.isArray(s) ? [2, ...s] : s)),
+      fc.constantFrom<unknown>([null, 3], [2]),
+    ),
+  ],
   [/^(batchSize|seed)$/, mostly(smallPositive), notNumber],
   [/^name$/, fc.oneof(fc.string({ maxLength: 5 }), fc.constantFrom<unknown>(3, null))],
   [/^dtype$/, fc.constantFrom<unknown>('float32', 'int32', 'float64', null)],
@@ -170,10 +223,39 @@ const OPTION_VALUES: [RegExp, fc.Arbitrary<unknown>, ((v: unknown) => boolean)?]
   [/^targetShape$/, fc.constantFrom<unknown>([3], [-1], [1, 3], [3, 1], [4], [0], [-1, -1], 'x')],
   [/^interpolation$/, fc.constantFrom<unknown>('nearest', 'bilinear', 'bogus')],
   [/^mergeMode$/, fc.constantFrom<unknown>('concat', 'sum', 'ave', 'mul', 'bogus', null)],
-  [/^layer$/, fc.constantFrom<unknown>(fresh('lstm({units: 2})', () => R.lstm({ units: 2 })), fresh('gru({units: 1, returnSequences: true})', () => R.gru({ units: 1, returnSequences: true })), fresh('dense({units: 2})', () => L.dense({ units: 2 })), 'lstm', null)],
-  [/^cell$/, fc.constantFrom<unknown>(fresh('simpleRNNCell({units: 2})', () => R.simpleRNNCell({ units: 2 })), fresh('[lstmCell, gruCell]', () => [R.lstmCell({ units: 2 }), R.gruCell({ units: 1 })]), fresh('dense({units: 2})', () => L.dense({ units: 2 })), null, 'x')],
-  [/^cells$/, fc.constantFrom<unknown>(fresh('[gruCell({units: 2})]', () => [R.gruCell({ units: 2 })]), [], null, 'x')],
-  [/^(standardize|split|outputMode|vocabulary)$/, fc.constantFrom<unknown>('lowerAndStripPunctuation', 'whitespace', 'int', 'multiHot', 'count', 'tfIdf', 'bogus', null, ['a', 'b'])],
+  [
+    /^layer$/,
+    fc.constantFrom<unknown>(
+      fresh('lstm({units: 2})', () => R.lstm({ units: 2 })),
+      fresh('gru({units: 1, returnSequences: true})', () => R.gru({ units: 1, returnSequences: true })),
+      fresh('dense({units: 2})', () => L.dense({ units: 2 })),
+      'lstm',
+      null,
+    ),
+  ],
+  [
+    /^cell$/,
+    fc.constantFrom<unknown>(
+      fresh('simpleRNNCell({units: 2})', () => R.simpleRNNCell({ units: 2 })),
+      fresh('[lstmCell, gruCell]', () => [R.lstmCell({ units: 2 }), R.gruCell({ units: 1 })]),
+      fresh('dense({units: 2})', () => L.dense({ units: 2 })),
+      null,
+      'x',
+    ),
+  ],
+  [
+    /^cells$/,
+    fc.constantFrom<unknown>(
+      fresh('[gruCell({units: 2})]', () => [R.gruCell({ units: 2 })]),
+      [],
+      null,
+      'x',
+    ),
+  ],
+  [
+    /^(standardize|split|outputMode|vocabulary)$/,
+    fc.constantFrom<unknown>('lowerAndStripPunctuation', 'whitespace', 'int', 'multiHot', 'count', 'tfIdf', 'bogus', null, ['a', 'b']),
+  ],
 ];
 const anyValue = fc.oneof(fc.integer({ min: -1, max: 3 }), real, fc.constantFrom<unknown>('x', true, null, [1, 2], {}));
 
@@ -183,8 +265,13 @@ function valuesFor(option: string): fc.Arbitrary<unknown> {
 
 /** A random option object: a subset of the layer's options, now and then with a misspelt one. */
 function optionsFor(known: readonly string[]): fc.Arbitrary<Record<string, unknown>> {
-  const chosen = fc.subarray([...known], { maxLength: 5 }).chain((keys) => fc.tuple(...keys.map((k) => valuesFor(k).map((v) => [k, v] as const))));
-  const misspelt = fc.oneof({ arbitrary: fc.constant([] as [string, unknown][]), weight: 9 }, { arbitrary: fc.constantFrom(...known).map((k) => [[`${k}s`, 1]] as [string, unknown][]), weight: 1 });
+  const chosen = fc
+    .subarray([...known], { maxLength: 5 })
+    .chain((keys) => fc.tuple(...keys.map((k) => valuesFor(k).map((v) => [k, v] as const))));
+  const misspelt = fc.oneof(
+    { arbitrary: fc.constant([] as [string, unknown][]), weight: 9 },
+    { arbitrary: fc.constantFrom(...known).map((k) => [[`${k}s`, 1]] as [string, unknown][]), weight: 1 },
+  );
   return fc.tuple(chosen, misspelt).map(([pairs, extra]) => Object.fromEntries([...pairs, ...extra]));
 }
 
@@ -258,7 +345,10 @@ describe(`fuzz: layer options of @axon/layers and @axon/recurrent on ${getBacken
         } catch (e) {
           error = e;
         }
-        expect(unclearError(error, [className, fuzz.factory, `Layer ${L.toSnakeCase(className)}`]), `${fuzz.factory}(${String(notOptions)})`).toBeNull();
+        expect(
+          unclearError(error, [className, fuzz.factory, `Layer ${L.toSnakeCase(className)}`]),
+          `${fuzz.factory}(${String(notOptions)})`,
+        ).toBeNull();
         cases++;
       }
       const known = knownOptions(fuzz);
@@ -274,6 +364,8 @@ describe(`fuzz: layer options of @axon/layers and @axon/recurrent on ${getBacken
   }
 
   afterAll(() => {
-    console.log(`fuzz-layer-options: ${cases} cases over ${Object.keys(LAYERS).length} layer classes on ${getBackend().name}, seed ${config.seed}`);
+    console.log(
+      `fuzz-layer-options: ${cases} cases over ${Object.keys(LAYERS).length} layer classes on ${getBackend().name}, seed ${config.seed}`,
+    );
   });
 });

@@ -22,7 +22,9 @@ export function shapesEqual(a: Shape, b: Shape): boolean {
 
 export function assertValidShape(op: string, shape: Shape): void {
   if (!Array.isArray(shape)) {
-    throw new Error(`${op}: shape must be an array of non-negative integers, got ${shape === null ? 'null' : typeof shape} ${String(shape)}`);
+    throw new Error(
+      `${op}: shape must be an array of non-negative integers, got ${shape === null ? 'null' : typeof shape} ${String(shape)}`,
+    );
   }
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) {

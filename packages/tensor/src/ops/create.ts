@@ -87,7 +87,8 @@ export function tensor(values: TypedArray | ArrayBufferView | NestedArray | read
     const out: number[] = [];
     if (shape && inferred.length === 1) {
       for (const v of values as unknown[]) {
-        if (typeof v !== 'number') throw new Error(`tensor: a flat array given with a shape must contain only numbers, got ${describeElement(v)}`);
+        if (typeof v !== 'number')
+          throw new Error(`tensor: a flat array given with a shape must contain only numbers, got ${describeElement(v)}`);
         out.push(v);
       }
     } else {

@@ -3,7 +3,19 @@ import type { BinaryOp, FusedActivation, UnaryOp, UnaryParams } from '../backend
 import { hasKernel } from '../registry.js';
 import { broadcastShapes, formatShape, shapesEqual, type Shape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { asFloat, asTensor, assertDType, assertNumber, assertTensor, buf, empty, kernels, rawBinary, unaliased, type TensorLike } from './util.js';
+import {
+  asFloat,
+  asTensor,
+  assertDType,
+  assertNumber,
+  assertTensor,
+  buf,
+  empty,
+  kernels,
+  rawBinary,
+  unaliased,
+  type TensorLike,
+} from './util.js';
 import { reshape } from './shape-ops.js';
 import { sum } from './reduce.js';
 

@@ -9,7 +9,8 @@ import { asFloat, assertNumber, buf, kernels } from './util.js';
 
 /** The config's fields, each a finite number or (where the config has a flag) a boolean. */
 function checkConfig(op: string, config: object, numbers: readonly string[], flags: readonly string[]): void {
-  if (config === null || typeof config !== 'object') throw new Error(`${op}: config must be an object, got ${config === null ? 'null' : typeof config}`);
+  if (config === null || typeof config !== 'object')
+    throw new Error(`${op}: config must be an object, got ${config === null ? 'null' : typeof config}`);
   const fields = config as Record<string, unknown>;
   for (const name of numbers) assertNumber(op, `config.${name}`, fields[name]);
   for (const name of flags) {

@@ -44,7 +44,8 @@ export function expandDims(x: Tensor, axis = 0): Tensor {
 /** Removes dimensions of size 1 (all, or those listed). */
 export function squeeze(x: Tensor, axes?: readonly number[]): Tensor {
   assertTensor('squeeze', x);
-  if (axes !== undefined && !Array.isArray(axes)) throw new Error(`squeeze: axes must be an array of axes, got ${typeof axes} ${String(axes)}`);
+  if (axes !== undefined && !Array.isArray(axes))
+    throw new Error(`squeeze: axes must be an array of axes, got ${typeof axes} ${String(axes)}`);
   const drop = axes?.map((a) => normalizeAxis('squeeze', a, x.rank));
   for (const a of drop ?? []) {
     if (x.shape[a] !== 1) throw new Error(`squeeze: axis ${a} of ${formatShape(x.shape)} has size ${x.shape[a]}, expected 1`);

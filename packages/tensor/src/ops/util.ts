@@ -63,9 +63,13 @@ export function assertTensor(op: string, x: unknown, name = 'x'): asserts x is T
  *   means something) or 'any' (a value to store, which may be NaN).
  * @throws Error naming `op` and `name` unless value is a number that `accept` allows.
  */
-export function assertNumber(op: string, name: string, value: unknown, accept: 'finite' | 'notNaN' | 'any' = 'finite'): asserts value is number {
-  const ok =
-    typeof value === 'number' && (accept === 'any' || (accept === 'notNaN' ? !Number.isNaN(value) : Number.isFinite(value)));
+export function assertNumber(
+  op: string,
+  name: string,
+  value: unknown,
+  accept: 'finite' | 'notNaN' | 'any' = 'finite',
+): asserts value is number {
+  const ok = typeof value === 'number' && (accept === 'any' || (accept === 'notNaN' ? !Number.isNaN(value) : Number.isFinite(value)));
   if (!ok) throw new Error(`${op}: ${name} must be a ${accept === 'finite' ? 'finite ' : ''}number, got ${describeValue(value)}`);
 }
 

@@ -305,7 +305,11 @@ add('cast float32 to int32 keeps the ends of the int32 range and refuses what li
   assertClose(ints, [-2147483648, 2147483520, -2147483520], 0, 0, 'cast of the int32 range ends');
   for (const value of [2147483648, 3e9, -3e9, NaN, Infinity, -Infinity]) {
     const floats = Float32Array.of(1, value);
-    assertThrows(`cast of ${value} to int32`, () => backend.cast(floats, 'float32', new Int32Array(2), 'int32'), ['cast', 'index 1', 'int32 range']);
+    assertThrows(`cast of ${value} to int32`, () => backend.cast(floats, 'float32', new Int32Array(2), 'int32'), [
+      'cast',
+      'index 1',
+      'int32 range',
+    ]);
   }
 });
 

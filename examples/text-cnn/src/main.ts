@@ -17,10 +17,19 @@ import { parseArgs } from 'node:util';
 import { backendStatus, cast, getBackend, reshape, setBackend, setSeed, type Tensor } from '@axon/tensor';
 import '@axon/kernels-js';
 import '@axon/kernels-native';
-import { dense, dropout, embedding, textVectorization } from '@axon/layers';
-import { sequential, type Sequential } from '@axon/models';
+import {
+  type SymbolicTensor,
+  concatenate,
+  conv1d,
+  dense,
+  dropout,
+  embedding,
+  globalMaxPooling1d,
+  input,
+  textVectorization,
+} from '@axon/layers';
+import { type Model, model as functionalModel, sequential } from '@axon/models';
 import { loadSpamAssassin, type TextSplit } from '@axon/data';
-import { parallelConvBranches } from './parallel-conv-branches.js';
 
 const USAGE =
   'usage: node dist/main.js [--model baseline|cnn|both] [--epochs N] [--limit N] [--batch-size N] [--backend js|native] [--seed N]';
@@ -42,14 +51,36 @@ function positiveInt(name: string, value: string | undefined, fallback: number |
   return n;
 }
 
+/**
+ * Kim (2014): token ids → embedding → parallel convolutions over time of widths 3, 4 and 5 (64
+ * filters each, ReLU), each max-pooled over time, concatenated → dropout → sigmoid. The parallel
+ * branches make it a functional model (a graph), not a stack.
+ */
+function kimCnn(vocabularySize: number): Model {
+  const tokens = input({ shape: [SEQUENCE_LENGTH], dtype: 'int32', name: 'tokens' });
+  const embedded = embedding({ inputDim: vocabularySize, outputDim: 64 }).apply(tokens) as SymbolicTensor;
+  const branches = [3, 4, 5].map(
+    (width) =>
+      globalMaxPooling1d().apply(
+        conv1d({ filters: 64, kernelSize: width, activation: 'relu' }).apply(embedded) as SymbolicTensor,
+      ) as SymbolicTensor,
+  );
+  const features = dropout({ rate: 0.5 }).apply(concatenate().apply(branches) as SymbolicTensor) as SymbolicTensor;
+  return functionalModel({
+    inputs: tokens,
+    outputs: dense({ units: 1, activation: 'sigmoid' }).apply(features) as SymbolicTensor,
+    name: 'kim_cnn',
+  });
+}
+
 /** Labels as the sigmoid output's shape: float32 [n, 1]. */
 function targets(split: TextSplit): Tensor {
   return cast(reshape(split.labels, [split.labels.shape[0]!, 1]), 'float32');
 }
 
 /** Test accuracy, precision, recall and F1 (spam = positive) of a model's probabilities at 0.5. */
-function score(model: Sequential, x: Tensor, split: TextSplit): { accuracy: number; precision: number; recall: number; f1: number } {
-  const p = model.predict(x, { batchSize: 256 }).dataSync();
+function score(model: Model, x: Tensor, split: TextSplit): { accuracy: number; precision: number; recall: number; f1: number } {
+  const p = (model.predict(x, { batchSize: 256 }) as Tensor).dataSync();
   const y = split.labels.dataSync();
   let tp = 0;
   let fp = 0;
@@ -156,12 +187,7 @@ async function main(): Promise<void> {
     const xTrain = vectorize.apply(train.texts);
     const xTest = vectorize.apply(test.texts);
     console.log(`\nCNN: ${vectorize.vocabularySize()} tokens, first ${SEQUENCE_LENGTH} of each e-mail`);
-    const model = sequential([
-      embedding({ inputDim: vectorize.vocabularySize(), outputDim: 64, inputLength: SEQUENCE_LENGTH }),
-      parallelConvBranches({ filters: 64, kernelSizes: [3, 4, 5] }),
-      dropout({ rate: 0.5 }),
-      dense({ units: 1, activation: 'sigmoid' }),
-    ]);
+    const model = kimCnn(vectorize.vocabularySize());
     model.summary();
     model.compile({ optimizer: 'adam', loss: 'binaryCrossentropy', metrics: ['accuracy'] });
     const start = performance.now();

@@ -219,8 +219,16 @@ export abstract class Layer {
     return mask ?? null;
   }
 
-  /** Whether the layer keeps state between batches (stateful recurrent layers set it). */
-  stateful = false;
+  private _stateful = false;
+
+  /** Whether the layer keeps state between batches (stateful recurrent layers set it; a model is stateful when one of its layers is). */
+  get stateful(): boolean {
+    return this._stateful;
+  }
+
+  set stateful(value: boolean) {
+    this._stateful = value;
+  }
 
   /** Implemented by stateful (recurrent) layers; a model resets those that define it. */
   resetStates?(): void;

@@ -18,11 +18,11 @@ export type Logs = Record<string, number>;
 export interface TrainableModel {
   /** Set it to true to end fit after the current batch. */
   stopTraining: boolean;
-  /** Copies of the weights (see {@link Sequential.getWeights}). */
+  /** Copies of the weights (see {@link Model.getWeights}). */
   getWeights(): Tensor[];
-  /** Sets the weights (see {@link Sequential.setWeights}). */
+  /** Sets the weights (see {@link Model.setWeights}). */
   setWeights(weights: readonly Tensor[]): void;
-  /** Saves the model to a directory (see {@link Sequential.save}). */
+  /** Saves the model to a directory (see {@link Model.save}). */
   save(path: string): Promise<void>;
   /** The optimizer, whose learning rate callbacks may change; null before compile. */
   readonly optimizer: {

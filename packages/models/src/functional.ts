@@ -6,18 +6,15 @@
  * activation maps of the article's interpretability section are `model({ inputs: m.inputs,
  * outputs: m.getLayer('conv2d_1').output }).predict(x)`.
  *
- * Training: for a model of one input and one output, compile/fit/evaluate run Sequential's
- * training loop over this model as its only layer (the loop will move into its own module, shared
- * by both, with the multi-input/multi-output losses). Saving functional models is still to come.
+ * Training, summary and saving are Model's: several inputs and outputs take name-keyed or
+ * ordered data, per-output losses, loss weights and metrics.
  */
-import { type Tensor, type Variable, concat, noGrad, scope, slice } from '@axon/tensor';
-import { type CompileArgs, type EvaluateArgs, type FitArgs, Sequential } from './sequential.js';
-import type { History, Logs } from './callbacks.js';
-import { type LoadWeightsArgs, readWeightsInto, writeWeights } from './weights-file.js';
+import type { Tensor } from '@axon/tensor';
+import { Model, type SummaryRow, formatShapes } from './model.js';
+import { Sequential } from './sequential.js';
 import {
-  type CallKwargs,
   InputLayer,
-  Layer,
+  type Layer,
   deserializeLayer,
   symbolicInputOf,
   type LayerNode,
@@ -55,24 +52,20 @@ const toList = <T>(x: T | T[]): T[] => (Array.isArray(x) ? x : [x]);
 /**
  * A model defined by its graph (Keras `Functional`). Make one with {@link model}.
  */
-export class Functional extends Layer {
+export class Functional extends Model {
   static override className = 'Functional';
   /** The symbolic inputs, in order. */
   readonly inputs: SymbolicTensor[];
   /** The symbolic outputs, in order. */
   readonly outputs: SymbolicTensor[];
-  private readonly singleInput: boolean;
   private readonly singleOutput: boolean;
   /** The layer applications to replay, each after those it reads from. */
   private readonly nodes: LayerNode[];
-  /** The training loop's host, made by compile (one input and one output). */
-  private trainer: Sequential | null = null;
 
   /** @throws Error if an input is not from input(), or an output cannot be computed from the inputs. */
   constructor(args: FunctionalArgs) {
     checkOptions('model', args, ['inputs', 'outputs', 'name']);
     super({ name: args.name });
-    this.singleInput = !Array.isArray(args.inputs);
     this.singleOutput = !Array.isArray(args.outputs);
     this.inputs = toList(args.inputs);
     this.outputs = toList(args.outputs);
@@ -82,6 +75,11 @@ export class Functional extends Layer {
           `model: ${i < this.inputs.length ? 'inputs' : 'outputs'} must be symbolic tensors (from input() and layer.apply), got ${typeof t}`,
         );
     });
+    if (this.inputs.length === 0 || this.outputs.length === 0) {
+      throw new Error(
+        `model: needs at least one input and one output, got ${this.inputs.length} input(s) and ${this.outputs.length} output(s)`,
+      );
+    }
     this.inputs.forEach((t, i) => {
       if (!(t.node.layer instanceof InputLayer))
         throw new Error(`model: inputs[${i}] (${t.name}) must come from input(), not from a layer's output`);
@@ -115,41 +113,11 @@ export class Functional extends Layer {
   }
 
   /** Every layer of the graph, once, in execution order (the input layers first), as Keras' `model.layers`. */
-  get layers(): Layer[] {
+  override get layers(): Layer[] {
     const seen = new Set<Layer>();
     for (const t of this.inputs) seen.add(t.node.layer as Layer);
     for (const node of this.nodes) seen.add(node.layer as Layer);
     return [...seen];
-  }
-
-  /**
-   * A layer by name, or by index in {@link layers} (Keras `get_layer`).
-   *
-   * @throws Error naming the layers there are when none matches.
-   */
-  getLayer(nameOrIndex: string | number): Layer {
-    const layers = this.layers;
-    const found = typeof nameOrIndex === 'number' ? layers[nameOrIndex] : layers.find((l) => l.name === nameOrIndex);
-    if (!found) {
-      throw new Error(
-        `getLayer: model ${this.name} has no layer ${JSON.stringify(nameOrIndex)}; its layers: ${layers.map((l) => l.name).join(', ')}`,
-      );
-    }
-    return found;
-  }
-
-  override get trainableWeights(): Variable[] {
-    return this.trainable ? unique(this.layers.flatMap((l) => l.trainableWeights)) : [];
-  }
-
-  override get nonTrainableWeights(): Variable[] {
-    const all = unique(this.layers.flatMap((l) => l.weights));
-    const trainable = new Set(this.trainableWeights);
-    return all.filter((w) => !trainable.has(w));
-  }
-
-  override regularizationLosses(): Tensor[] {
-    return this.layers.flatMap((l) => l.regularizationLosses());
   }
 
   override computeOutputShape(): Shape | Shape[] {
@@ -157,13 +125,53 @@ export class Functional extends Layer {
     return this.singleOutput ? shapes[0]! : shapes;
   }
 
-  /** Runs the graph on real tensors (one per input, in order). */
-  override call(inputs: Tensor | Tensor[], kwargs: CallKwargs = {}): Tensor | Tensor[] {
-    const given = toList(inputs);
+  /** The input layers' names, in order. */
+  override get inputNames(): string[] {
+    return this.inputs.map((t) => (t.node.layer as Layer).name);
+  }
+
+  /** The names of the layers producing the outputs (suffixed `_<k>` where one layer gives several). */
+  override get outputNames(): string[] {
+    const names = this.outputs.map((t) => (t.node.layer as Layer).name);
+    return names.map((n, k) => (names.indexOf(n) === names.lastIndexOf(n) ? n : `${n}_${k}`));
+  }
+
+  /** Each input's batch shape. */
+  override get batchInputShapes(): Shape[] {
+    return this.inputs.map((t) => [...t.shape]);
+  }
+
+  /** Each output's batch shape (a functional model is built when made). */
+  override outputShapesFor(_inputs: Tensor[]): Shape[] {
+    return this.outputs.map((t) => [...t.shape]);
+  }
+
+  /** `input 'name'`. */
+  override describeInput(index: number): string {
+    return `input '${this.inputNames[index]}'`;
+  }
+
+  protected override requireBuilt(_method: string): void {
+    // Built when made: every layer was built from the symbolic inputs' shapes.
+  }
+
+  /** Whether outputs come as a list: the model was made with an array of outputs. */
+  protected override get returnsList(): boolean {
+    return !this.singleOutput;
+  }
+
+  /**
+   * Replays the graph on real tensors (one per input, in order): every node after those it reads
+   * from, masks flowing along single-input nodes as in Sequential.
+   *
+   * @throws Error if the count or a shape of the inputs does not match the model's inputs.
+   */
+  override forward(given: Tensor[], training: boolean): Tensor[] {
     if (given.length !== this.inputs.length) {
       throw new Error(`Model ${this.name} expects ${this.inputs.length} input(s), got ${given.length}`);
     }
     const values = new Map<number, Tensor>();
+    const masks = new Map<number, Tensor | null>();
     this.inputs.forEach((t, i) => {
       const x = given[i]!;
       if (x.rank !== t.rank || t.shape.some((d, k) => d !== null && d !== x.shape[k])) {
@@ -171,74 +179,19 @@ export class Functional extends Layer {
       }
       values.set(t.id, x);
     });
-    const training = kwargs.training ?? false;
     for (const node of this.nodes) {
       const args = node.inputs.map((t) => values.get(t.id)!);
-      const out = (node.layer as Layer).apply(node.inputsAsList ? args : args[0]!, { ...node.kwargs, training });
-      toList(out).forEach((y, k) => values.set(node.outputs[k]!.id, y));
+      const layer = node.layer as Layer;
+      const input = node.inputsAsList ? args : args[0]!;
+      const mask = node.inputsAsList ? null : (masks.get(node.inputs[0]!.id) ?? null);
+      const out = layer.apply(input, { ...node.kwargs, training, mask });
+      const outMask = node.inputsAsList ? null : layer.computeMask(input, mask);
+      toList(out).forEach((y, k) => {
+        values.set(node.outputs[k]!.id, y);
+        masks.set(node.outputs[k]!.id, outMask);
+      });
     }
-    const results = this.outputs.map((t) => values.get(t.id)!);
-    return this.singleOutput ? results[0]! : results;
-  }
-
-  /**
-   * The outputs for x in batches of `batchSize` (default 32), in inference mode, without gradients.
-   *
-   * @throws Error for an unknown option or inputs of the wrong shape.
-   */
-  predict(x: Tensor | Tensor[], args: { batchSize?: number } = {}): Tensor | Tensor[] {
-    checkOptions('predict', args, ['batchSize']);
-    const xs = toList(x);
-    const n = xs[0]!.shape[0]!;
-    const batchSize = args.batchSize ?? 32;
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`predict: batchSize must be a positive integer, got ${batchSize}`);
-    const parts: Tensor[][] = this.outputs.map(() => []);
-    noGrad(() => {
-      for (let start = 0; start < n; start += batchSize) {
-        const size = Math.min(batchSize, n - start);
-        const out = scope(`prediction batch of ${this.name}`, () =>
-          toList(
-            this.call(xs.length === 1 && this.singleInput ? slice(xs[0]!, start, size) : xs.map((t) => slice(t, start, size)), {
-              training: false,
-            }),
-          ),
-        );
-        out.forEach((y, k) => parts[k]!.push(y));
-      }
-    });
-    const results = parts.map((p) => (p.length === 1 ? p[0]! : concat(p, 0)));
-    return this.singleOutput ? results[0]! : results;
-  }
-
-  /**
-   * Keras `compile`: the optimizer, loss and metrics for fit/evaluate (see Sequential.compile).
-   *
-   * @throws Error for a model of several inputs or outputs (not supported yet), or as Sequential.compile does.
-   */
-  compile(args: CompileArgs): void {
-    if (!this.singleInput || !this.singleOutput || this.inputs.length !== 1 || this.outputs.length !== 1) {
-      throw new Error(
-        `compile: model ${this.name} has ${this.inputs.length} input(s) and ${this.outputs.length} output(s); training functional models of several inputs or outputs is not supported yet`,
-      );
-    }
-    const trainer = new Sequential({ layers: [this], name: this.name });
-    trainer.compile(args);
-    this.trainer = trainer;
-  }
-
-  private requireTrainer(method: string): Sequential {
-    if (!this.trainer) throw new Error(`${method}: model ${this.name} is not compiled; call compile({ optimizer, loss }) first`);
-    return this.trainer;
-  }
-
-  /** Keras `fit` (see Sequential.fit): trains on x/y in batches, with validation, callbacks and the progress bar. */
-  async fit(x: Tensor, y: Tensor, args: FitArgs = {}): Promise<History> {
-    return this.requireTrainer('fit').fit(x, y, args);
-  }
-
-  /** Keras `evaluate` (see Sequential.evaluate). */
-  evaluate(x: Tensor, y: Tensor, args: EvaluateArgs = {}): number | number[] | Logs {
-    return this.requireTrainer('evaluate').evaluate(x, y, args);
+    return this.outputs.map((t) => values.get(t.id)!);
   }
 
   /** The nodes of `layer` that belong to this model (its input node for an InputLayer), in order. */
@@ -249,7 +202,7 @@ export class Functional extends Layer {
 
   private reference(t: SymbolicTensor): [string, number, number] {
     const layer = t.node.layer as Layer;
-    return [layer.name, this.nodesOf(layer).indexOf(t.node), t.outputIndex];
+    return [layer.name, this.nodesOf(layer).indexOf(t.node) + (hasOwnNode(layer) ? 1 : 0), t.outputIndex];
   }
 
   /**
@@ -292,7 +245,8 @@ export class Functional extends Layer {
       const layer = deserializeLayer({ className, config: layerConfig });
       const name = (entry.name as string | undefined) ?? layer.name;
       layers.set(name, layer);
-      outputsOf.set(name, []);
+      // Node 0 of a nested model is its own construction (see hasOwnNode): applications count from 1.
+      outputsOf.set(name, hasOwnNode(layer) ? [[]] : []);
       if (layer instanceof InputLayer) outputsOf.get(name)!.push([symbolicInputOf(layer)]);
       const nodes = (pick(entry, 'inboundNodes', 'inbound_nodes') as NodeInput[][] | undefined) ?? [];
       for (const inputs of nodes) pending.push({ layer, inputs });
@@ -328,31 +282,19 @@ export class Functional extends Layer {
     }) as unknown as T;
   }
 
-  /** Writes the weights of every layer, by layer name (see Sequential.saveWeights for the format). */
-  async saveWeights(path: string): Promise<void> {
-    writeWeights(this, path);
-  }
-
-  /**
-   * Loads weights written by saveWeights (of this or a Sequential/functional model with the same
-   * layer names), matching layers by name and weights by name and shape.
-   *
-   * @throws Error naming the layer and weight that do not match (see Sequential.loadWeights).
-   */
-  async loadWeights(path: string, args: LoadWeightsArgs = {}): Promise<void> {
-    readWeightsInto(this, path, args);
-  }
-
-  /** The layers and their output shapes, one line each, with the layers each reads from. */
-  summary(printFn: (line: string) => void = console.log): void {
-    printFn(`Model: ${this.name}`);
-    for (const layer of this.layers) {
-      const node = layer.inboundNodes.find((n) => this.nodes.includes(n) || this.inputs.some((t) => t.node === n));
-      const from = node && node.inputs.length > 0 ? ` ← ${node.inputs.map((t) => t.name).join(', ')}` : '';
-      const shape = node ? node.outputs.map((t) => formatShape(t.shape)).join(', ') : '';
-      printFn(`  ${layer.name} (${layer.getClassName()}) ${shape}${from}`);
-    }
-    printFn(`Total params: ${this.weights.reduce((n, w) => n + w.size, 0)}`);
+  /** One row per layer: its output shapes and the tensors it reads (`layer[node][output]`, as Keras prints). */
+  protected override summaryRows(): SummaryRow[] {
+    return this.layers.map((layer) => {
+      const nodes = this.nodesOf(layer);
+      const shapes = nodes.flatMap((n) => n.outputs.map((t) => [...t.shape]));
+      const connectedTo = nodes.flatMap((n) =>
+        n.inputs.map((t) => {
+          const [name, node, index] = this.reference(t);
+          return `${name}[${node}][${index}]`;
+        }),
+      );
+      return { layer, outputShape: formatShapes(shapes), connectedTo };
+    });
   }
 }
 registerLayer(Functional);
@@ -363,8 +305,14 @@ registerLayer(
   },
 );
 
-function unique<T>(xs: T[]): T[] {
-  return [...new Set(xs)];
+/**
+ * Whether a saved graph numbers a layer's applications from 1: Keras and tfjs count a nested model
+ * built on its own inputs (a functional model, a Sequential that knows its input shape) as
+ * applied once already, by its construction, and write its first application in another model as
+ * node 1. Axon records no such node, so it offsets the index on save and load.
+ */
+function hasOwnNode(layer: Layer): boolean {
+  return layer instanceof Functional || (layer instanceof Sequential && layer.inputShape !== null);
 }
 
 /**

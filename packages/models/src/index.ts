@@ -1,13 +1,6 @@
-export {
-  Sequential,
-  sequential,
-  type SequentialArgs,
-  type CompileArgs,
-  type FitArgs,
-  type EvaluateArgs,
-  type SummaryArgs,
-  type SaveArgs,
-} from './sequential.js';
+export { Model, type SummaryArgs, type SaveArgs, type SummaryRow } from './model.js';
+export { Sequential, sequential, type SequentialArgs } from './sequential.js';
+export type { CompileArgs, FitArgs, EvaluateArgs, PredictArgs, TrainOnBatchArgs, ModelData, TrainingHost } from './training.js';
 export type { DistributedStrategy } from './distributed.js';
 export { loadModel, type LoadArgs } from './load.js';
 export { Functional, model, type FunctionalArgs } from './functional.js';

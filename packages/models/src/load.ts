@@ -9,6 +9,8 @@ import type { Tensor } from '@axon/tensor';
 import { checkOptions, deserializeLayer, registeredLayerNames, type Layer } from '@axon/layers';
 import { localPath } from './io.js';
 import { Sequential } from './sequential.js';
+import { Functional } from './functional.js';
+import type { Model } from './model.js';
 import {
   decodeWeightGroup,
   fromPythonic,
@@ -56,21 +58,52 @@ function readModelJson(path: string): { file: string; json: ModelJSON } {
   return { file, json: json as unknown as ModelJSON };
 }
 
-/** The Sequential config inside a topology: {name, layers}, accepting Keras' older forms. */
-function sequentialConfig(file: string, topology: JsonObject): { name?: string; layers: JsonObject[] } {
+/** The model inside a topology ({class_name, config}), accepting Keras' older forms. */
+function modelEntry(file: string, topology: JsonObject): { className: string; config: JsonValue } {
   const model = isObject(topology.model_config) ? topology.model_config : topology;
   const className = model.class_name;
-  if (className !== 'Sequential') {
+  if (className !== 'Sequential' && className !== 'Functional' && className !== 'Model') {
     throw new Error(
-      `loadModel: ${file}: the model is a '${String(className)}'; Axon loads Sequential models only` +
-        (className === 'Model' || className === 'Functional' ? ' (functional models are not supported)' : ''),
+      `loadModel: ${file}: the model is a '${String(className)}'; Axon loads Sequential and functional ('Functional', 'Model') models`,
     );
   }
-  const config = model.config;
+  return { className, config: model.config ?? null };
+}
+
+/** The Sequential config: {name, layers}, accepting Keras 1's bare list of layers. */
+function sequentialConfig(file: string, config: JsonValue): { name?: string; layers: JsonObject[] } {
   if (Array.isArray(config)) return { layers: config as JsonObject[] }; // Keras 1 / early Keras 2
   if (!isObject(config) || !Array.isArray(config.layers))
     throw new Error(`loadModel: ${file}: modelTopology.config.layers must be an array`);
   return { name: typeof config.name === 'string' ? config.name : undefined, layers: config.layers as JsonObject[] };
+}
+
+/**
+ * A functional model from its config: every layer made from its (camel-cased) config, then the
+ * saved graph replayed. Layers of unknown classes are named with the classes there are.
+ */
+function functionalModel(file: string, config: JsonValue): Functional {
+  if (!isObject(config) || !Array.isArray(config.layers))
+    throw new Error(`loadModel: ${file}: modelTopology.config.layers must be an array of {class_name, config, inbound_nodes}`);
+  for (const [i, entry] of (config.layers as JsonValue[]).entries()) {
+    if (!isObject(entry) || typeof entry.class_name !== 'string')
+      throw new Error(`loadModel: ${file}: layer ${i} must be {class_name, config, inbound_nodes}, got ${JSON.stringify(entry)}`);
+    checkClassKnown(file, i, entry.class_name, isObject(entry.config) ? entry.config.name : undefined);
+  }
+  try {
+    return Functional.fromConfig(fromPythonic(config) as Record<string, unknown>);
+  } catch (e) {
+    throw new Error(`loadModel: ${file}: cannot rebuild the functional model: ${(e as Error).message}`);
+  }
+}
+
+function checkClassKnown(file: string, index: number, className: string, name: unknown): void {
+  if (!registeredLayerNames().includes(className)) {
+    throw new Error(
+      `loadModel: ${file}: layer ${index} ('${String(name ?? '?')}') has unknown class '${className}'. ` +
+        `Known layer classes: ${registeredLayerNames().join(', ')}`,
+    );
+  }
 }
 
 function buildLayers(file: string, entries: JsonObject[]): { layers: Layer[]; inputShape: unknown } {
@@ -91,12 +124,7 @@ function buildLayers(file: string, entries: JsonObject[]): { layers: Layer[]; in
       inputShape = config.batchInputShape;
       return;
     }
-    if (!registeredLayerNames().includes(className)) {
-      throw new Error(
-        `loadModel: ${file}: layer ${i} ('${String(config.name ?? '?')}') has unknown class '${className}'. ` +
-          `Known layer classes: ${registeredLayerNames().join(', ')}`,
-      );
-    }
+    checkClassKnown(file, i, className, config.name);
     if (layers.length === 0 && inputShape !== null && config.batchInputShape === undefined) config.batchInputShape = inputShape;
     try {
       layers.push(deserializeLayer({ className, config }));
@@ -166,7 +194,7 @@ function mapScopedNames(byName: Map<string, Tensor>, targetNames: readonly strin
   return mapped;
 }
 
-function assignWeights(file: string, model: Sequential, weights: Map<string, Tensor>): void {
+function assignWeights(file: string, model: Model, weights: Map<string, Tensor>): void {
   const targets = model.weights;
   const byName = mapScopedNames(
     new Map([...weights].map(([k, v]) => [weightKey(k), v])),
@@ -193,17 +221,49 @@ function assignWeights(file: string, model: Sequential, weights: Map<string, Ten
   model.setWeights(targets.map((w) => byName.get(w.name)!));
 }
 
-function compileFrom(file: string, model: Sequential, training: TrainingConfig): void {
+/** A per-output setting of a training config: one value, a list in output order, or an object by output name. */
+function perOutputValues<T>(value: unknown, convert: (v: unknown) => T): T | T[] | Record<string, T> {
+  if (Array.isArray(value)) return value.map(convert);
+  if (isObject(value as JsonValue)) return Object.fromEntries(Object.entries(value as JsonObject).map(([k, v]) => [k, convert(v)]));
+  return convert(value);
+}
+
+function compileFrom(file: string, model: Model, training: TrainingConfig): void {
   try {
-    const lossConfig = training.loss_config ? (fromPythonic(training.loss_config as JsonValue) as Record<string, unknown>) : {};
     const optimizerConfig = training.optimizer_config;
     if (!isObject(optimizerConfig as unknown as JsonValue) || typeof optimizerConfig.class_name !== 'string') {
       throw new Error('optimizer_config must be {class_name, config}');
     }
     const optimizer = getOptimizer(optimizerConfig.class_name, (optimizerConfig.config ?? {}) as Record<string, unknown>);
-    if (typeof training.loss !== 'string') throw new Error(`only a single loss name is supported, got ${JSON.stringify(training.loss)}`);
-    const loss = getLoss(toCamelCase(training.loss), lossConfig);
-    model.compile({ optimizer, loss, metrics: Array.isArray(training.metrics) ? training.metrics : [] });
+    const configs = training.loss_config as JsonObject | undefined;
+    // loss_config is one config for one loss, or an object by output name for several.
+    const configOf = (output?: string): Record<string, unknown> => {
+      const c = output !== undefined && configs && isObject(configs[output] as JsonValue) ? configs[output] : configs;
+      return c ? (fromPythonic(c as JsonValue) as Record<string, unknown>) : {};
+    };
+    const lossOf = (name: unknown, output?: string) => {
+      if (typeof name !== 'string') throw new Error(`a loss must be a name, got ${JSON.stringify(name)}`);
+      return getLoss(toCamelCase(name), typeof training.loss === 'string' ? configOf() : configOf(output));
+    };
+    const loss =
+      typeof training.loss === 'string'
+        ? lossOf(training.loss)
+        : Array.isArray(training.loss)
+          ? (training.loss as unknown[]).map((l, k) => lossOf(l, model.outputNames[k]))
+          : Object.fromEntries(Object.entries(training.loss as Record<string, unknown>).map(([k, l]) => [k, lossOf(l, k)]));
+    const metricNames = (v: unknown): string[] => (Array.isArray(v) ? (v as string[]) : v === undefined || v === null ? [] : [v as string]);
+    // A list applies to every output (as tfjs); an object names each output's.
+    const metrics = Array.isArray(training.metrics)
+      ? training.metrics
+      : isObject(training.metrics as JsonValue)
+        ? perOutputValues(training.metrics, metricNames)
+        : [];
+    model.compile({
+      optimizer,
+      loss,
+      metrics: metrics as never,
+      ...(training.loss_weights ? { lossWeights: perOutputValues(training.loss_weights, Number) as never } : {}),
+    });
   } catch (e) {
     throw new Error(
       `loadModel: ${file}: cannot compile from its training config: ${(e as Error).message} (load with {compile: false} to skip it)`,
@@ -217,12 +277,13 @@ function compileFrom(file: string, model: Sequential, training: TrainingConfig):
  * optimizer's state (weights of group 'optimizer', written by model.save() or tfjs'
  * `includeOptimizer`) so training continues where it stopped; a state that does not fit the
  * optimizer is skipped with a warning.
- * Keras models converted to the TensorFlow.js layers format load too (Sequential topologies
- * only); weights are matched by name. A `file://` prefix is accepted. The layers of
- * `@axon/recurrent` are known once that package is imported.
+ * Sequential and functional models ('Functional' / 'Model', nested models included) load, and
+ * Keras models converted to the TensorFlow.js layers format too; weights are matched by name. A
+ * `file://` prefix is accepted. The layers of `@axon/recurrent` are known once that package is
+ * imported. The result is a {@link Sequential} or a {@link Functional} (check with `instanceof`).
  *
  * @throws Error naming the file and the problem: a missing file or weight file, invalid JSON, a
- *   graph model or a non-Sequential topology, an unknown layer class, weights missing, unexpected
+ *   graph model or another topology, an unknown layer class, weights missing, unexpected
  *   or of the wrong shape, or a training config it cannot compile from (load with
  *   `{ compile: false }` to skip it).
  *
@@ -233,23 +294,15 @@ function compileFrom(file: string, model: Sequential, training: TrainingConfig):
  * import { loadModel } from '@axon/models';
  *
  * const model = await loadModel('./fashion-cnn');
- * const predictions = model.predict(x);
+ * const predictions = model.predict(x) as Tensor; // an array of Tensors for a model of several outputs
  * const [loss, accuracy] = model.evaluate(x, y) as number[]; // compiled from the saved training config
  * ```
  */
-export async function loadModel(path: string, args: LoadArgs = {}): Promise<Sequential> {
+export async function loadModel(path: string, args: LoadArgs = {}): Promise<Model> {
   checkOptions('loadModel', args, ['compile']);
   const { file, json } = readModelJson(path);
-  const { name, layers: entries } = sequentialConfig(file, json.modelTopology);
-  const { layers, inputShape } = buildLayers(file, entries);
-  if (layers.length === 0) throw new Error(`loadModel: ${file}: the model has no layers`);
-  const model = new Sequential({ name, layers });
-  if (!model.built) {
-    if (!Array.isArray(inputShape)) {
-      throw new Error(`loadModel: ${file}: the first layer has no batch_input_shape, so the weights cannot be created`);
-    }
-    model.build(inputShape as (number | null)[]);
-  }
+  const { className, config } = modelEntry(file, json.modelTopology);
+  const model = className === 'Sequential' ? sequentialModel(file, config) : functionalModel(file, config);
   const optimizerState = new Map<string, Tensor>();
   const weights = json.weightsManifest ? readWeights(file, json.weightsManifest, optimizerState) : new Map<string, Tensor>();
   assignWeights(file, model, weights);
@@ -261,6 +314,20 @@ export async function loadModel(path: string, args: LoadArgs = {}): Promise<Sequ
       // As Keras: a mismatched optimizer state is skipped with a warning, the optimizer left fresh.
       if (problem) console.warn(`loadModel: ${file}: the optimizer state was not restored (training starts a fresh optimizer): ${problem}`);
     }
+  }
+  return model;
+}
+
+function sequentialModel(file: string, config: JsonValue): Sequential {
+  const { name, layers: entries } = sequentialConfig(file, config);
+  const { layers, inputShape } = buildLayers(file, entries);
+  if (layers.length === 0) throw new Error(`loadModel: ${file}: the model has no layers`);
+  const model = new Sequential({ name, layers });
+  if (!model.built) {
+    if (!Array.isArray(inputShape)) {
+      throw new Error(`loadModel: ${file}: the first layer has no batch_input_shape, so the weights cannot be created`);
+    }
+    model.build(inputShape as (number | null)[]);
   }
   return model;
 }

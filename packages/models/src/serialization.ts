@@ -37,10 +37,12 @@ export interface WeightsGroup {
 
 /** model.json's trainingConfig, as tfjs writes it (Keras snake_case keys): what loadModel compiles from. */
 export interface TrainingConfig {
-  /** The loss's Keras name ('sparse_categorical_crossentropy'). */
-  loss: string;
-  /** The metric names given to compile. */
-  metrics: string[];
+  /** The loss's Keras name ('sparse_categorical_crossentropy'), or one per output name for a model of several outputs. */
+  loss: string | Record<string, string>;
+  /** The metric names given to compile, or a list per output name for a model of several outputs. */
+  metrics: string[] | Record<string, string[]>;
+  /** Each output's loss weight, by output name (a model of several outputs compiled with lossWeights). */
+  loss_weights?: Record<string, number>;
   /** The optimizer, in TensorFlow.js' class names and keys. */
   optimizer_config: {
     /** 'SGD', 'Momentum', 'Adam', 'RMSProp', 'Adagrad' (or 'AdamW', written to userDefinedMetadata only). */
@@ -48,8 +50,11 @@ export interface TrainingConfig {
     /** Its hyper-parameters. */
     config: Record<string, number | boolean>;
   };
-  /** Axon extension (tfjs ignores unknown keys): non-default loss options, snake_case ({from_logits: true}). */
-  loss_config?: Record<string, number | boolean>;
+  /**
+   * Axon extension (tfjs ignores unknown keys): non-default loss options, snake_case
+   * ({from_logits: true}); by output name for a model of several outputs.
+   */
+  loss_config?: Record<string, number | boolean> | Record<string, Record<string, number | boolean>>;
 }
 
 /** The content of a TensorFlow.js layers-model model.json. */
@@ -77,15 +82,23 @@ export const GENERATED_BY = `Axon @axon/models v${AXON_MODELS_VERSION}`;
 export const SHARD_BYTES = 4 * 1024 * 1024;
 
 /**
+ * A layer name in a functional model's graph (`inbound_nodes`, `input_layers`, `output_layers`
+ * entries are `[layerName, node, output, ...]`): kept as written, as tfjs does.
+ */
+function isGraphReference(key: string | undefined, index: number, value: unknown): boolean {
+  return (key === 'inboundNodes' || key === 'inputLayers' || key === 'outputLayers') && index === 0 && typeof value === 'string';
+}
+
+/**
  * camelCase config → Keras snake_case, exactly as tfjs' convertTsToPythonic:
  * keys and string values are snake-cased, except the values of `name` and
- * `className` keys.
+ * `className` keys and the layer names of a functional model's graph.
  */
 export function toPythonic(value: unknown, key?: string): JsonValue {
   if (value === null || value === undefined) return null;
   if (typeof value === 'string') return key === 'name' || key === 'className' ? value : toSnakeCase(value);
   if (typeof value === 'number' || typeof value === 'boolean') return value;
-  if (Array.isArray(value)) return value.map((v) => toPythonic(v, key));
+  if (Array.isArray(value)) return value.map((v, i) => (isGraphReference(key, i, v) ? v : toPythonic(v, key)));
   if (typeof value === 'object') {
     const out: JsonObject = {};
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[toSnakeCase(k)] = toPythonic(v, k);
@@ -96,13 +109,14 @@ export function toPythonic(value: unknown, key?: string): JsonValue {
 
 /**
  * Keras snake_case config → camelCase, exactly as tfjs' convertPythonicToTs:
- * keys and string values are camel-cased, except string values of `name`.
+ * keys and string values are camel-cased, except string values of `name` and the layer names
+ * of a functional model's graph.
  */
 export function fromPythonic(value: JsonValue, key?: string): unknown {
   if (value === null) return null;
   if (typeof value === 'string') return key === 'name' ? value : toCamelCase(value);
   if (typeof value === 'number' || typeof value === 'boolean') return value;
-  if (Array.isArray(value)) return value.map((v) => fromPythonic(v, key));
+  if (Array.isArray(value)) return value.map((v, i) => (isGraphReference(key, i, v) ? v : fromPythonic(v, key)));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
     if (k === 'name' && typeof v === 'string') out[k] = v;

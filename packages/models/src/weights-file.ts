@@ -17,7 +17,7 @@ import { GENERATED_BY, decodeWeightGroup, encodeWeights, type WeightsGroup } fro
 /** The file a weights directory is recognised by. */
 export const WEIGHTS_FILE = 'weights.json';
 
-/** The content of weights.json, written by {@link Sequential.saveWeights}. */
+/** The content of weights.json, written by {@link Model.saveWeights}. */
 export interface WeightsJSON {
   /** Always 'axon-weights'. */
   format: 'axon-weights';
@@ -34,7 +34,7 @@ export interface WeightsJSON {
   weightsManifest: WeightsGroup[];
 }
 
-/** Arguments of {@link Sequential.loadWeights}. */
+/** Arguments of {@link Model.loadWeights}. */
 export interface LoadWeightsArgs {
   /**
    * Skip, with a warning, each layer whose weights do not match the file's (missing from the file,

@@ -22,7 +22,8 @@ import {
   separableConv1d,
   separableConv2d,
 } from '@axon/layers';
-import { loadModel, sequential, type Sequential } from '../src/index.js';
+import { sequential, type Sequential } from '../src/index.js';
+import { loadSequential } from './helpers.js';
 import { axonDirHandler, maxAbsDiff, tfPredict, tfjsNodeStyleSaver } from './tfjs-io.js';
 
 let dir: string;
@@ -127,7 +128,7 @@ describe('Axon save → Axon load predicts the same', () => {
       model.compile({ optimizer: 'adam', loss: 'meanSquaredError' });
       const target = join(dir, `axon-axon-${name}`);
       await model.save(target);
-      const loaded = await loadModel(target);
+      const loaded = await loadSequential(target);
       expect(loaded.layers.map((l) => [l.name, l.getClassName()])).toEqual(model.layers.map((l) => [l.name, l.getClassName()]));
       expect(loaded.weights.map((w) => [w.name, w.shape])).toEqual(model.weights.map((w) => [w.name, w.shape]));
       const x = randomNormal([3, ...input]);
@@ -205,7 +206,7 @@ describe('a model built and saved by tfjs-layers loads in Axon and predicts the 
       model.compile({ optimizer: tf.train.adam(0.01), loss: 'meanSquaredError' });
       const target = join(dir, `tfjs-axon-${name}`);
       await model.save(tfjsNodeStyleSaver(target));
-      const loaded = await loadModel(target);
+      const loaded = await loadSequential(target);
       expect(loaded.layers.map((l) => l.getClassName())).toEqual(model.layers.map((l) => l.getClassName()));
       const x = randomNormal([4, ...input]);
       expect(maxAbsDiff(loaded.predict(x).dataSync(), tfPredict(model, x))).toBeLessThan(1e-5);

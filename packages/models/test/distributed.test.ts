@@ -79,7 +79,7 @@ describe('GradientReducer', () => {
     model.predict(x);
     const variables = model.trainableWeights; // 6: kernel, bias per layer (first layer first)
     const reducer = new GradientReducer(oneRank(4 * 8 * 8 + 4 * 8, events), variables);
-    const grads = valueAndGrads(() => sum(model.call(x, true)), variables, {
+    const grads = valueAndGrads(() => sum(model.call(x, { training: true }) as Tensor), variables, {
       onGradient: (i, g) => {
         events.push(`grad ${variables[i]!.name}`);
         reducer.onGradient(i, g);

@@ -103,19 +103,23 @@ describe('the functional API', () => {
     expect(() => model({ inputs: x, outputs: y })).toThrow(/model: output .* depends on .*, which is not among the model's inputs/);
     expect(() => model({ inputs: x, outputs: x, nam: 'm' } as never)).toThrow(/model: unknown option 'nam' \(did you mean 'name'\?\)/);
     const m = model({ inputs: x, outputs: dense({ units: 1 }).apply(x) });
-    expect(() => m.predict(randomNormal([2, 3]))).toThrow(/input 0 .* expects shape \[null,2\], got \[2,3\]/);
+    expect(() => m.predict(randomNormal([2, 3]))).toThrow(
+      /predict: x has shape \[2,3\], but model .* expects input shape \[null,2\] \(input '.*'\)/,
+    );
     expect(() => m.getLayer('nope')).toThrow(/getLayer: model .* has no layer "nope"; its layers: /);
     expect(() => input({ shape: [2], dtyp: 'int32' } as never)).toThrow(/input: unknown option 'dtyp' \(did you mean 'dtype'\?\)/);
   });
 });
 
 describe('training a functional model', () => {
-  it('compiles and fits (one input, one output) and says what it cannot train yet', async () => {
+  it('compiles and fits (one input, one output) and checks per-output settings', async () => {
     setSeed(4);
     const x = input({ shape: [4] });
     const hidden = dense({ units: 16, activation: 'relu' }).apply(x) as SymbolicTensor;
     const m = model({ inputs: x, outputs: dense({ units: 1 }).apply(hidden) as SymbolicTensor });
-    await expect(m.fit(randomNormal([8, 4]), randomNormal([8, 1]))).rejects.toThrow(/fit: model .* is not compiled/);
+    await expect(m.fit(randomNormal([8, 4]), randomNormal([8, 1]))).rejects.toThrow(
+      /Functional .*: call compile\(\{optimizer, loss\}\) before fit\(\)/,
+    );
     m.compile({ optimizer: new Adam({ learningRate: 0.02 }), loss: 'meanSquaredError' });
     const data = randomNormal([128, 4]);
     const target = mean(square(data), 1, true);
@@ -124,9 +128,7 @@ describe('training a functional model', () => {
     expect(losses.at(-1)!).toBeLessThan(losses[0]! / 3);
     expect(m.evaluate(data, target)).toBeCloseTo(losses.at(-1)!, 0);
     const two = model({ inputs: x, outputs: [hidden, hidden] });
-    expect(() => two.compile({ optimizer: 'adam', loss: 'mse' })).toThrow(
-      /training functional models of several inputs or outputs is not supported yet/,
-    );
+    expect(() => two.compile({ optimizer: 'adam', loss: ['mse'] })).toThrow(/compile: loss has 1 entries, but the model has 2 output\(s\)/);
   });
 });
 
@@ -153,8 +155,9 @@ describe('functional model configs', () => {
     expect(config.className).toBe('Functional');
     const saved = config.config as { layers: { name: string; inboundNodes: unknown[] }[]; inputLayers: unknown; outputLayers: unknown };
     expect(saved.inputLayers).toEqual([['outer_in', 0, 0]]);
+    // A nested model's first application is node 1 (Keras and tfjs count its construction as node 0).
     expect(saved.outputLayers).toEqual([
-      ['inner', 0, 0],
+      ['inner', 1, 0],
       ['tail', 0, 0],
     ]);
     const innerSaved = (
@@ -255,4 +258,28 @@ describe('a ResNet-style block on Fashion-MNIST', () => {
     const sample = slice(test.x, 0, 16);
     expect(values(rebuilt.predict(sample))).toEqual(values(resnet.predict(sample)));
   }, 120_000);
+});
+
+describe('summary', () => {
+  it('lists each layer with its output shape, parameters and the tensors it reads (Keras "Connected to")', async () => {
+    const { concatenate } = await import('@axon/layers');
+    const image = input({ shape: [4], name: 'image' });
+    const meta = input({ shape: [2], name: 'meta' });
+    const shared = dense({ units: 3, name: 'shared' });
+    const a = shared.apply(image) as SymbolicTensor;
+    const joined = concatenate({ name: 'join' }).apply([a, meta]) as SymbolicTensor;
+    const m = model({ inputs: [image, meta], outputs: dense({ units: 1, name: 'out' }).apply(joined) as SymbolicTensor, name: 'two_in' });
+    const lines: string[] = [];
+    m.summary({ printFn: (l) => lines.push(l) });
+    expect(lines[0]).toBe('Model: "two_in"');
+    expect(lines[2]).toMatch(/^Layer \(type\)\s+Output Shape\s+Param #\s+Connected to$/);
+    const row = (name: string) => lines.find((l) => l.startsWith(`${name} `))!.split(/\s{2,}/);
+    expect(row('image')).toEqual(['image (InputLayer)', '[null,4]', '0']);
+    expect(row('shared')).toEqual(['shared (Dense)', '[null,3]', '15', 'image[0][0]']);
+    expect(row('join')).toEqual(['join (Concatenate)', '[null,5]', '0', 'shared[0][0]']);
+    // A layer reading several tensors lists the others on the following lines, as Keras does.
+    expect(lines[lines.indexOf(lines.find((l) => l.startsWith('join '))!) + 1]!.trim()).toBe('meta[0][0]');
+    expect(row('out')).toEqual(['out (Dense)', '[null,1]', '6', 'join[0][0]']);
+    expect(lines).toContain('Total params: 21');
+  });
 });

@@ -1,6 +1,6 @@
 import { type Tensor, randomNormal, setSeed, tensor } from '@axon/tensor';
 import { dense } from '@axon/layers';
-import { sequential, type Sequential } from '../src/index.js';
+import { Sequential, loadModel, sequential, type LoadArgs } from '../src/index.js';
 
 /** Three Gaussian blobs in 4-D: class c is centred at 2 * e_c. Labels int32 [n]. */
 export function blobs(n: number, seed = 1): { x: Tensor; y: Tensor } {
@@ -40,4 +40,11 @@ export function fakeStream(
     columns,
     text: () => chunks.join(''),
   };
+}
+
+/** loadModel for a saved Sequential model: fails the test when the file holds another kind. */
+export async function loadSequential(path: string, args?: LoadArgs): Promise<Sequential> {
+  const model = await loadModel(path, args);
+  if (!(model instanceof Sequential)) throw new Error(`expected a Sequential model at ${path}, got ${model.getClassName()}`);
+  return model;
 }

@@ -14,7 +14,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadModel, sequential, type Sequential } from '../src/index.js';
+import { sequential, type Sequential } from '../src/index.js';
+import { loadSequential } from './helpers.js';
 import { axonDirHandler, maxAbsDiff, tfPredict, tfjsNodeStyleSaver } from './tfjs-io.js';
 
 try {
@@ -114,7 +115,7 @@ describe.each(listBackends())('on the %s backend', (backend) => {
         const { model, input } = await trained(name);
         const target = join(dir, `${backend}-axon-${name}`);
         await model.save(target);
-        const loaded = await loadModel(target);
+        const loaded = await loadSequential(target);
         expect(loaded.layers.map((l) => l.getClassName())).toEqual(model.layers.map((l) => l.getClassName()));
         expect(loaded.layers.map((l) => L.serializeLayer(l))).toEqual(model.layers.map((l) => L.serializeLayer(l)));
         const x = randomNormal([5, ...input]);
@@ -222,7 +223,7 @@ describe('a tfjs-saved model loads in Axon and predicts the same', () => {
       const target = join(dir, `tfjs-${name}`);
       await model.save(tfjsNodeStyleSaver(target));
 
-      const loaded = await loadModel(target);
+      const loaded = await loadSequential(target);
       expect(loaded.layers.map((l) => l.getClassName())).toEqual(model.layers.map((l) => l.getClassName()));
       const x = randomNormal([6, ...input]);
       expect(maxAbsDiff(loaded.predict(x).dataSync(), tfPredict(model, x))).toBeLessThan(1e-5);

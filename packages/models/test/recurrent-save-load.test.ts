@@ -22,7 +22,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { loadModel, sequential, type Sequential } from '../src/index.js';
+import { sequential, type Sequential } from '../src/index.js';
+import { loadSequential } from './helpers.js';
 
 try {
   await import('@axon/kernels-native');
@@ -203,7 +204,7 @@ describe.each(BACKENDS)('Keras-convention files load and predict the reference o
     expect(f.layer.config.resetAfter).toBe(true);
     const target = join(dir, `keras-gru-${backend}`);
     const x = kerasEmbeddingModel(target, f, 'gru', tfjsNames);
-    const model = await loadModel(target);
+    const model = await loadSequential(target);
     expect(model.weights.map((w) => [w.name, [...w.shape]])).toEqual([
       ['embedding/embeddings', [7, 3]],
       ['gru/kernel', [3, 12]],
@@ -217,7 +218,7 @@ describe.each(BACKENDS)('Keras-convention files load and predict the reference o
     const f = fixture('masking', 'Embedding(maskZero) -> LSTM, returnSequences');
     const target = join(dir, `keras-lstm-${backend}`);
     const x = kerasEmbeddingModel(target, f, 'lstm', tfjsNames);
-    const model = await loadModel(target);
+    const model = await loadSequential(target);
     expectClose(model.predict(x), f.outputs[0]!, 'LSTM prediction');
   });
 
@@ -257,7 +258,7 @@ describe.each(BACKENDS)('Keras-convention files load and predict the reference o
         [input, layer],
         f.weights.map((w, i) => ({ name: names[i]!, value: decode(w) })),
       );
-      const model = await loadModel(target);
+      const model = await loadSequential(target);
       expectClose(model.predict(x), f.outputs[0]!, `${name} prediction`);
     }
   });
@@ -268,7 +269,7 @@ describe.each(BACKENDS)('Keras-convention files load and predict the reference o
     const f = fixture('masking', 'Embedding(maskZero) -> GRU, last output');
     const target = join(dir, `keras-gru-cell-${backend}`);
     const x = kerasEmbeddingModel(target, f, 'gru', (l) => tfjsNames(`${l}/gru_cell`));
-    const model = await loadModel(target);
+    const model = await loadSequential(target);
     expectClose(model.predict(x), f.outputs[0]!, 'GRU prediction');
   });
 });
@@ -351,7 +352,7 @@ describe.each(BACKENDS)('recurrent models round-trip on %s', (backend) => {
     expect(saved.map((l) => l.class_name)).toEqual(['LSTM', 'Bidirectional', 'TimeDistributed', 'GRU', 'RNN', 'Dense']);
     expect(saved[0]!.config).toMatchObject({ units: 5, return_sequences: true, recurrent_activation: 'sigmoid', unit_forget_bias: true });
     expect(saved[3]!.config).toMatchObject({ reset_after: false, go_backwards: true });
-    const loaded = await loadModel(path);
+    const loaded = await loadSequential(path);
     expect(loaded.weights.map((w) => w.name)).toEqual(model.weights.map((w) => w.name));
     const x = randomNormal([5, 6, 3]);
     expect(maxAbsDiff(loaded.predict(x).dataSync(), model.predict(x).dataSync())).toBeLessThan(1e-6);
@@ -392,7 +393,7 @@ describe.each(BACKENDS)('recurrent models round-trip on %s', (backend) => {
     tm.setWeights(tm.getWeights().map((w) => tf.randomUniform(w.shape, -0.5, 0.5)));
     const path = join(dir, `from-tfjs-${backend}`);
     await tm.save(tfjsSaver(path));
-    const loaded = await loadModel(path);
+    const loaded = await loadSequential(path);
     expect((loaded.layers[0]!.getConfig() as { recurrentActivation: string }).recurrentActivation).toBe('hardSigmoid');
     const x = randomUniform([4, 5, 3], -1, 1);
     expect(maxAbsDiff(loaded.predict(x).dataSync(), tfPredict(tm, x))).toBeLessThan(1e-5);
@@ -411,7 +412,7 @@ describe.each(BACKENDS)('recurrent models round-trip on %s', (backend) => {
     tm.setWeights(tm.getWeights().map((w) => tf.randomUniform(w.shape, -0.5, 0.5)));
     const fromTfjs = join(dir, `td-from-tfjs-${backend}`);
     await tm.save(tfjsSaver(fromTfjs));
-    const loaded = await loadModel(fromTfjs);
+    const loaded = await loadSequential(fromTfjs);
     const x = randomUniform([3, 4, 2], -1, 1);
     expect(maxAbsDiff(loaded.predict(x).dataSync(), tfPredict(tm, x))).toBeLessThan(1e-5);
     // Axon → tfjs-layers
@@ -448,7 +449,7 @@ describe.each(BACKENDS)('recurrent models round-trip on %s', (backend) => {
     expect(json.weightsManifest[0]!.weights[0]!.name).toBe('bidirectional/forward_lstm/lstm_cell/kernel');
     expect(json.weightsManifest[0]!.weights[3]!.name).toBe('bidirectional/backward_lstm/lstm_cell_1/kernel:0');
     writeFileSync(file, JSON.stringify(json));
-    const loaded = await loadModel(path);
+    const loaded = await loadSequential(path);
     expect(loaded.weights.map((w) => w.name)).toEqual(names);
     const x = randomNormal([2, 4, 2]);
     expect(maxAbsDiff(loaded.predict(x).dataSync(), model.predict(x).dataSync())).toBeLessThan(1e-6);

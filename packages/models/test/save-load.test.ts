@@ -14,7 +14,7 @@ import {
   writeDirectoryAtomically,
   type ModelJSON,
 } from '../src/index.js';
-import { blobs, classifier, values } from './helpers.js';
+import { blobs, classifier, values, loadSequential } from './helpers.js';
 
 let dir: string;
 beforeEach(() => {
@@ -42,7 +42,7 @@ describe('save / loadModel round trip', () => {
     });
     const target = join(dir, 'm');
     await model.save(target);
-    const loaded = await loadModel(target);
+    const loaded = await loadSequential(target);
     expect(loaded.name).toBe(model.name);
     expect(loaded.layers.map((l) => [l.name, l.getClassName()])).toEqual(model.layers.map((l) => [l.name, l.getClassName()]));
     const x = randomNormal([3, 7, 7, 1]);
@@ -67,7 +67,7 @@ describe('save / loadModel round trip', () => {
       loss_config: { from_logits: true },
       optimizer_config: { class_name: 'AdamW' },
     });
-    const loaded = await loadModel(target);
+    const loaded = await loadSequential(target);
     expect(loaded.optimizer).toBeInstanceOf(AdamW);
     expect(loaded.optimizer?.getConfig()).toMatchObject({ weightDecay: 0.01 });
     expect(loaded.loss?.getConfig()).toEqual({ fromLogits: true });
@@ -92,7 +92,7 @@ describe('save / loadModel round trip', () => {
     model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' });
     await model.fit(x, y, { epochs: 3, verbose: 0 });
     await model.save(join(dir, 'r'));
-    const loaded = await loadModel(join(dir, 'r'));
+    const loaded = await loadSequential(join(dir, 'r'));
     const before = loaded.evaluate(x, y) as number;
     await loaded.fit(x, y, { epochs: 5, verbose: 0 });
     expect(loaded.evaluate(x, y) as number).toBeLessThan(before);
@@ -111,7 +111,7 @@ describe('atomic writes', () => {
     await a.save(target);
     await b.save(target);
     const x = randomNormal([2, 4]);
-    expect(values((await loadModel(target)).predict(x))).toEqual(values(b.predict(x)));
+    expect(values((await loadSequential(target)).predict(x))).toEqual(values(b.predict(x)));
     expect(readdirSync(dir)).toEqual(['model']);
     expect(readdirSync(target).sort()).toEqual(['group1-shard1of1.bin', 'model.json']);
   });
@@ -220,10 +220,14 @@ describe('loading corrupt or mismatched files gives a clear error naming the fil
     );
   });
 
-  it('a functional model', async () => {
+  it('another model class, or a functional model without its graph', async () => {
+    edit((j) => (j.modelTopology.class_name = 'Mystery'));
+    await expect(loadModel(target)).rejects.toThrow(
+      /the model is a 'Mystery'; Axon loads Sequential and functional \('Functional', 'Model'\) models/,
+    );
     edit((j) => (j.modelTopology.class_name = 'Model'));
     await expect(loadModel(target)).rejects.toThrow(
-      /the model is a 'Model'; Axon loads Sequential models only \(functional models are not supported\)/,
+      /cannot rebuild the functional model: model: needs at least one input and one output, got 0 input\(s\) and 0 output\(s\)/,
     );
   });
 });

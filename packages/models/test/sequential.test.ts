@@ -512,7 +512,7 @@ describe('bad input errors name the argument, the expected and the given value',
     await expect(model.fit(x, y, { batchSize: 2.5 })).rejects.toThrow('fit: batchSize must be a positive integer, got 2.5');
     await expect(model.fit(x, y, { validationSplit: 1.5 })).rejects.toThrow('fit: validationSplit must be a number in [0, 1), got 1.5');
     await expect(model.fit(x, y, { sampleWeight: tensor([1, 2]) })).rejects.toThrow(
-      'fit: sampleWeight must be a Tensor of shape [10] (one weight per sample), got [2]',
+      'fit: sampleWeight must be a Tensor of shape [10] (one weight per sample), got a Tensor of shape [2]',
     );
     await expect(model.fit(x, y, { initialEpoch: 3, epochs: 2 })).rejects.toThrow(
       'fit: initialEpoch must be an integer in [0, epochs) = [0, 2), got 3',

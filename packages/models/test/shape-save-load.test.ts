@@ -33,7 +33,8 @@ import {
   zeroPadding1d,
   zeroPadding2d,
 } from '@axon/layers';
-import { loadModel, sequential, type ModelJSON, type Sequential } from '../src/index.js';
+import { sequential, type ModelJSON, type Sequential } from '../src/index.js';
+import { loadSequential } from './helpers.js';
 import { axonDirHandler, maxAbsDiff, tfPredict, tfjsNodeStyleSaver } from './tfjs-io.js';
 
 let dir: string;
@@ -112,7 +113,7 @@ describe('a model of these layers saved by Axon loads in Axon with identical pre
       const { model, input } = make();
       const target = join(dir, `axon-axon-${name}`);
       await model.save(target);
-      const loaded = await loadModel(target);
+      const loaded = await loadSequential(target);
       expect(loaded.layers.map((l) => l.getClassName())).toEqual(model.layers.map((l) => l.getClassName()));
       expect(loaded.layers.map((l) => l.getConfig())).toEqual(model.layers.map((l) => l.getConfig()));
       const x = randomNormal([4, ...input]);
@@ -131,7 +132,7 @@ describe('a model of these layers saved by Axon loads in Axon with identical pre
     const unpadded = [tensor([3, 1], [1, 2]), tensor([5, 2, 4], [1, 3])];
     const target = join(dir, 'masked');
     await model.save(target);
-    const loaded = await loadModel(target);
+    const loaded = await loadSequential(target);
     for (const m of [model, loaded]) {
       const padded = Array.from(m.predict(short).dataSync());
       // The same sequences without padding, through the layers one by one (no mask at all).
@@ -217,7 +218,7 @@ describe('a model of these layers built and saved by tfjs-layers loads in Axon a
       const { model, input } = make();
       const target = join(dir, `tfjs-axon-${name}`);
       await model.save(tfjsNodeStyleSaver(target));
-      const loaded = await loadModel(target);
+      const loaded = await loadSequential(target);
       expect(loaded.layers.map((l) => l.getClassName())).toEqual(model.layers.map((l) => l.getClassName()));
       const x = randomNormal([6, ...input]);
       expect(maxAbsDiff(loaded.predict(x).dataSync(), tfPredict(model, x))).toBeLessThan(1e-5);

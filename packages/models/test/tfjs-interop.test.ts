@@ -14,6 +14,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { Tensor, randomNormal, setSeed } from '@axon/tensor';
 import { averagePooling2d, batchNormalization, conv2d, dense, dropout, flatten, globalAveragePooling2d, maxPooling2d } from '@axon/layers';
 import { Adagrad, RMSprop, SGD, loadModel, sequential, type ModelJSON, type Sequential } from '../src/index.js';
+import { loadSequential } from './helpers.js';
 import { axonDirHandler, maxAbsDiff, tfPredict, tfjsNodeStyleSaver } from './tfjs-io.js';
 
 let dir: string;
@@ -213,7 +214,7 @@ describe('a model built and saved by tfjs-layers loads in Axon and predicts the 
       await model.save(tfjsNodeStyleSaver(target), { includeOptimizer: true });
 
       const warn = vi.spyOn(console, 'warn');
-      const loaded = await loadModel(target);
+      const loaded = await loadSequential(target);
       expect(loaded.layers.map((l) => l.name)).toEqual(model.layers.map((l) => l.name));
       expect(loaded.optimizer?.className).toBe('Adam');
       // tfjs' optimizer group (iter, <weight>/m, <weight>/v) is restored, not skipped.
@@ -268,7 +269,7 @@ describe('a model built and saved by tfjs-layers loads in Axon and predicts the 
       const target = join(dir, `tfjs-optimizer-${name.replace(/\W+/g, '-')}`);
       await model.save(tfjsNodeStyleSaver(target), { includeOptimizer: true });
       const warn = vi.spyOn(console, 'warn');
-      const loaded = await loadModel(target);
+      const loaded = await loadSequential(target);
       expect(warn).not.toHaveBeenCalled();
       warn.mockRestore();
       expect(loaded.optimizer?.iterations).toBe(2);

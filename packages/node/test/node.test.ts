@@ -4,6 +4,9 @@
  * addon can be made unavailable without touching this process.
  */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { describe, expect, it } from 'vitest';
@@ -55,6 +58,39 @@ describe('@axon/node', () => {
     const history = await model.fit(x, y, { epochs: 30, batchSize: 16, verbose: 0 });
     const losses = history.history.loss!;
     expect(losses.at(-1)!).toBeLessThan(losses[0]! / 5);
+  });
+
+  it('trains with augmentation and preprocessing layers at the input, and saves and reloads them', async () => {
+    axon.setSeed(2);
+    const x = axon.randomUniform([32, 6, 6, 1], 0, 255);
+    const y = axon.ops.reshape(axon.mean(x, [1, 2, 3]), [32, 1]);
+    const norm = axon.normalization({ axis: null });
+    norm.adapt(x);
+    const model = axon.sequential([
+      axon.randomFlip({ inputShape: [6, 6, 1], seed: 1 }),
+      axon.randomTranslation({ heightFactor: 0.1, widthFactor: 0.1, fillMode: 'nearest' }),
+      axon.randomContrast({ factor: 0.1 }),
+      axon.centerCrop({ height: 4, width: 4 }),
+      norm,
+      axon.flatten(),
+      axon.dense({ units: 1 }),
+    ]);
+    model.compile({ optimizer: 'adam', loss: 'meanSquaredError' });
+    const history = await model.fit(x, y, { epochs: 2, batchSize: 8, verbose: 0 });
+    expect(history.history.loss).toHaveLength(2);
+    // At inference the random layers are the identity, so predictions repeat.
+    const p1 = Array.from((model.predict(x) as axon.Tensor).dataSync());
+    expect(Array.from((model.predict(x) as axon.Tensor).dataSync())).toEqual(p1);
+    const dir = mkdtempSync(join(tmpdir(), 'axon-preprocessing-'));
+    try {
+      await model.save(dir);
+      const loaded = await axon.loadModel(dir);
+      expect(loaded.layers.map((l) => l.getClassName())).toEqual(model.layers.map((l) => l.getClassName()));
+      const p2 = Array.from((loaded.predict(x) as axon.Tensor).dataSync());
+      p2.forEach((v, i) => expect(v).toBeCloseTo(p1[i]!, 4));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('serves on native when the addon loads, else js, and says which only when asked', () => {

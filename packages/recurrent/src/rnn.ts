@@ -116,8 +116,6 @@ export class RNN extends Layer {
   readonly returnState: boolean;
   /** Whether the sequence is processed from the last step to the first. */
   readonly goBackwards: boolean;
-  /** Whether the final states of a batch are the initial states of the next. */
-  override stateful: boolean;
   /** Recorded for compatibility; has no effect. */
   readonly unroll: boolean;
   /** Whether masked steps output zeros rather than the previous output. */

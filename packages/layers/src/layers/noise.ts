@@ -8,7 +8,7 @@ import { add, greaterEqual, mul, randomNormal, randomUniform as randomUniformOf,
 import { seededRng } from '../initializers.js';
 import { Layer, registerLayer, type CallKwargs, type LayerArgs } from '../layer.js';
 import { Dropout, type DropoutArgs } from './core.js';
-import { channelsLastOnly, oneTensor } from './util.js';
+import { channelsLastOnly, oneTensor, seedOption } from './util.js';
 
 /** rate, checked to be a number in [0, 1). */
 function rateOption(layer: string, rate: unknown): number {
@@ -16,14 +16,6 @@ function rateOption(layer: string, rate: unknown): number {
     throw new Error(`Layer ${layer}: rate must be a number in [0, 1), got ${JSON.stringify(rate)}`);
   }
   return rate;
-}
-
-/** seed, checked to be null/undefined or a finite number. */
-function seedOption(layer: string, seed: unknown): number | null {
-  if (seed === undefined || seed === null) return null;
-  if (typeof seed !== 'number' || !Number.isFinite(seed))
-    throw new Error(`Layer ${layer}: seed must be a finite number or null, got ${JSON.stringify(seed)}`);
-  return seed;
 }
 
 /** Normal values (mean, stddev) of `shape`, from `rng` when given, else from the global generator. */

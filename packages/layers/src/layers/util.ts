@@ -145,6 +145,14 @@ export function positiveInteger(layer: string, option: string, value: unknown): 
   return value as number;
 }
 
+/** seed, checked to be null/undefined or a finite number. */
+export function seedOption(layer: string, seed: unknown): number | null {
+  if (seed === undefined || seed === null) return null;
+  if (typeof seed !== 'number' || !Number.isFinite(seed))
+    throw new Error(`Layer ${layer}: seed must be a finite number or null, got ${JSON.stringify(seed)}`);
+  return seed;
+}
+
 export type DataFormat = 'channelsLast' | 'channelsFirst';
 
 /** Only channels-last (NHWC) is supported, as every Axon image op is NHWC. */

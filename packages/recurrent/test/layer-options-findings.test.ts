@@ -28,6 +28,9 @@ describe('layer-options fuzz findings', () => {
     expect(() => L.batchNormalization({ center: 'no' } as never)).toThrow(/center must be a boolean/);
     expect(() => L.globalAveragePooling1d({ keepdims: 1 } as never)).toThrow(/keepdims must be a boolean, got 1/);
     expect(() => L.embedding({ inputDim: 3, outputDim: 2, maskZero: 'yes' } as never)).toThrow(/maskZero must be a boolean/);
+    // Resizing read a falsy 0 as false, and a truthy string as true.
+    expect(() => L.resizing({ height: 2, width: 2, cropToAspectRatio: 'yes' } as never)).toThrow(/cropToAspectRatio must be a boolean/);
+    expect(() => L.resizing({ height: 2, width: 2, padToAspectRatio: 0 } as never)).toThrow(/padToAspectRatio must be a boolean, got 0/);
   });
 
   it('batchSize, inputDim and inputLength are checked (they were taken as given, or ignored)', () => {

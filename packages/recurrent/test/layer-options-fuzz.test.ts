@@ -96,6 +96,19 @@ const LAYERS: Record<string, LayerFuzz | 'abstract'> = {
   UpSampling2D: { factory: 'upSampling2d', input: IMAGE_INPUT },
   ZeroPadding1D: { factory: 'zeroPadding1d', input: SEQUENCE_INPUT },
   ZeroPadding2D: { factory: 'zeroPadding2d', input: IMAGE_INPUT },
+  Rescaling: { factory: 'rescaling', input: DENSE_INPUT },
+  Normalization: { factory: 'normalization', input: DENSE_INPUT },
+  Resizing: { factory: 'resizing', base: { height: 2, width: 3 }, input: IMAGE_INPUT },
+  CenterCrop: { factory: 'centerCrop', base: { height: 2, width: 3 }, input: IMAGE_INPUT },
+  RandomImageLayer: 'abstract',
+  RandomAffineLayer: 'abstract',
+  RandomRotation: { factory: 'randomRotation', base: { factor: 0.1 }, input: IMAGE_INPUT },
+  RandomTranslation: { factory: 'randomTranslation', base: { heightFactor: 0.1, widthFactor: 0.1 }, input: IMAGE_INPUT },
+  RandomZoom: { factory: 'randomZoom', base: { heightFactor: 0.1 }, input: IMAGE_INPUT },
+  RandomFlip: { factory: 'randomFlip', input: IMAGE_INPUT },
+  RandomCrop: { factory: 'randomCrop', base: { height: 2, width: 3 }, input: IMAGE_INPUT },
+  RandomContrast: { factory: 'randomContrast', base: { factor: 0.1 }, input: IMAGE_INPUT },
+  RandomBrightness: { factory: 'randomBrightness', base: { factor: 0.1 }, input: IMAGE_INPUT },
   Bidirectional: {
     factory: 'bidirectional',
     base: { layer: fresh('lstm({units: 2})', () => R.lstm({ units: 2 })) },
@@ -162,7 +175,7 @@ const notFlag = (v: unknown): boolean => v !== undefined && v !== null && typeof
  */
 const OPTION_VALUES: [RegExp, fc.Arbitrary<unknown>, ((v: unknown) => boolean)?][] = [
   [
-    /^(units|filters|n|depthMultiplier|maxTokens|inputDim|outputDim|outputSequenceLength|ngrams|inputLength)$/,
+    /^(units|filters|n|depthMultiplier|maxTokens|inputDim|outputDim|outputSequenceLength|ngrams|inputLength|height|width)$/,
     mostly(smallPositive),
     notNumber,
   ],
@@ -199,7 +212,7 @@ const OPTION_VALUES: [RegExp, fc.Arbitrary<unknown>, ((v: unknown) => boolean)?]
   [/Regularizer$/, fc.constantFrom<unknown>('l2', 'l1', { className: 'L1L2', config: { l1: 0.01 } }, 'bogus', null, 3)],
   [/Constraint$/, fc.constantFrom<unknown>(null, undefined, 'maxNorm', 'nonNeg')],
   [
-    /^(useBias|returnSequences|returnState|goBackwards|stateful|center|scale|normalize|unroll|keepdims|trainable|resetAfter|maskZero|unitForgetBias|padToMaxTokens|zeroOutputForMask)$/,
+    /^(useBias|returnSequences|returnState|goBackwards|stateful|center|normalize|unroll|keepdims|trainable|resetAfter|maskZero|unitForgetBias|padToMaxTokens|zeroOutputForMask|invert|antialias|cropToAspectRatio|padToAspectRatio)$/,
     mostly(flag),
     notFlag,
   ],
@@ -222,6 +235,17 @@ const OPTION_VALUES: [RegExp, fc.Arbitrary<unknown>, ((v: unknown) => boolean)?]
   [/^dims$/, fc.constantFrom<unknown>([1, 2], [2, 1], [1, 1], [0, 1], [3, 1], 'x')],
   [/^targetShape$/, fc.constantFrom<unknown>([3], [-1], [1, 3], [3, 1], [4], [0], [-1, -1], 'x')],
   [/^interpolation$/, fc.constantFrom<unknown>('nearest', 'bilinear', 'bogus')],
+  // A flag of the normalization layers, a factor of Rescaling: both kinds, and no refusal required.
+  [/^scale$/, fc.oneof(flag, real, bad)],
+  [
+    /^(factor|heightFactor|widthFactor)$/,
+    mostly(fc.oneof(fraction, fc.tuple(fc.double({ min: -0.5, max: 0, noNaN: true }), fc.double({ min: 0, max: 0.5, noNaN: true })))),
+  ],
+  [/^fillMode$/, fc.constantFrom<unknown>('reflect', 'wrap', 'constant', 'nearest', 'bogus', 3)],
+  [/^(fillValue|offset)$/, mostly(real), notNumber],
+  [/^mode$/, fc.constantFrom<unknown>('horizontal', 'vertical', 'horizontal_and_vertical', 'bogus', null)],
+  [/^valueRange$/, fc.constantFrom<unknown>([0, 1], [0, 255], [1, 0], [0], 'x', null)],
+  [/^(mean|variance)$/, fc.oneof(real, fc.array(real, { minLength: 1, maxLength: 3 }), bad)],
   [/^mergeMode$/, fc.constantFrom<unknown>('concat', 'sum', 'ave', 'mul', 'bogus', null)],
   [
     /^layer$/,

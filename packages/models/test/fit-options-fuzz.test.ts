@@ -9,6 +9,8 @@
  * What it found in fit that this test cannot fix (fit's code is being rewritten elsewhere) is pinned
  * below with `it.fails`: each turns into a failure, asking to become a plain `it`, once fixed.
  */
+// Registers 'native' (when it loads), so the default run fuzzes it; AXON_BACKEND=js / sim pick the others.
+import '@axon/kernels-native';
 import { dense } from '@axon/layers';
 import { type Tensor, getBackend, oneHot, randomNormal, setSeed, tensor } from '@axon/tensor';
 import { fuzzConfig, unclearError } from '@axon/tensor/testing';

@@ -36,6 +36,8 @@ describe('layer-options fuzz findings', () => {
   it('batchSize, inputDim and inputLength are checked (they were taken as given, or ignored)', () => {
     expect(() => L.dense({ units: 2, inputShape: [3], batchSize: 'x' } as never)).toThrow(/batchSize must be a positive integer, got "x"/);
     expect(() => L.dropout({ rate: 0.5, batchSize: 0 })).toThrow(/batchSize must be a positive integer, got 0/);
+    // Dropout and the spatial dropouts took any seed (the noise layers checked theirs).
+    expect(() => L.spatialDropout1d({ rate: 0.5, seed: {} } as never)).toThrow(/seed must be a finite number or null, got \{\}/);
     expect(() => R.lstm({ units: 2, inputShape: [3, 2], inputLength: 'x' } as never)).toThrow(
       /inputLength must be a positive integer, got "x"/,
     );

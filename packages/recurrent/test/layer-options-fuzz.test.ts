@@ -8,6 +8,8 @@
  * inside, a crash or a hang. Runs on the backend in use (AXON_BACKEND: native, js or sim).
  * Findings and their regression tests: layer-options-findings.test.ts.
  */
+// Registers 'native' (when it loads), so the default run fuzzes it; AXON_BACKEND=js / sim pick the others.
+import '@axon/kernels-native';
 import * as L from '@axon/layers';
 import { type Tensor, getBackend, randomNormal, setSeed, tensor } from '@axon/tensor';
 import { fuzzConfig, unclearError } from '@axon/tensor/testing';

@@ -1,3 +1,3 @@
 import { defineConfig } from 'vitest/config';
 
-export default defineConfig({ test: { setupFiles: ['./test/setup.ts'] } });
+export default defineConfig({ test: { setupFiles: ['./test/setup.ts'], testTimeout: 60_000 } });

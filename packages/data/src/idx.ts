@@ -23,20 +23,12 @@ export function isGzip(bytes: Uint8Array): boolean {
 }
 
 /**
- * Parses IDX bytes (gzipped or not: the content decides, not the file name).
- * `source` names the file in error messages. The result's data is a view into the
- * (decompressed) bytes, not a copy.
+ * Parses the header at the start of `bytes` (which may hold more than the header): the shape and
+ * the header's length in bytes. `source` names the file in error messages.
  *
- * @throws Error if the gzip stream is invalid, the header is not IDX, the value type is not
- *   uint8, or the value count does not match the header's shape.
+ * @throws Error if the bytes are not an IDX header, or the value type is not uint8.
  */
-export function parseIdx(raw: Uint8Array, source = 'IDX data'): IdxArray {
-  let bytes: Uint8Array;
-  try {
-    bytes = isGzip(raw) ? gunzipSync(raw) : raw;
-  } catch (e) {
-    throw new Error(`${source}: not a valid gzip file (${(e as Error).message})`);
-  }
+export function parseIdxHeader(bytes: Uint8Array, source = 'IDX data'): { shape: number[]; headerBytes: number } {
   if (bytes.length < 4) throw new Error(`${source}: too short for an IDX header (${bytes.length} bytes)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes[0] !== 0 || bytes[1] !== 0) {
@@ -53,6 +45,25 @@ export function parseIdx(raw: Uint8Array, source = 'IDX data'): IdxArray {
   }
   const shape: number[] = [];
   for (let i = 0; i < rank; i++) shape.push(view.getUint32(4 + 4 * i, false));
+  return { shape, headerBytes };
+}
+
+/**
+ * Parses IDX bytes (gzipped or not: the content decides, not the file name).
+ * `source` names the file in error messages. The result's data is a view into the
+ * (decompressed) bytes, not a copy.
+ *
+ * @throws Error if the gzip stream is invalid, the header is not IDX, the value type is not
+ *   uint8, or the value count does not match the header's shape.
+ */
+export function parseIdx(raw: Uint8Array, source = 'IDX data'): IdxArray {
+  let bytes: Uint8Array;
+  try {
+    bytes = isGzip(raw) ? gunzipSync(raw) : raw;
+  } catch (e) {
+    throw new Error(`${source}: not a valid gzip file (${(e as Error).message})`);
+  }
+  const { shape, headerBytes } = parseIdxHeader(bytes, source);
   const count = shape.reduce((a, b) => a * b, 1);
   if (bytes.length - headerBytes !== count) {
     throw new Error(

@@ -20,3 +20,32 @@ export {
   type TextDataset,
   type TextSplit,
 } from './spam-assassin.js';
+export {
+  Dataset,
+  array,
+  fromGenerator,
+  fromIterable,
+  fromTensors,
+  zip,
+  type BatchOptions,
+  type ElementOf,
+  type InputsAndTargets,
+  type ShuffleOptions,
+  type Sliced,
+  type TrainingBatch,
+  type WorkerMapOptions,
+} from './dataset.js';
+export type { Batched, Element, NumberArray } from './element.js';
+export {
+  csv,
+  idx,
+  imageFolder,
+  ImageFolderDataset,
+  type CsvColumnType,
+  type CsvOptions,
+  type CsvRow,
+  type IdxOptions,
+  type ImageElement,
+  type ImageFile,
+  type ImageFolderOptions,
+} from './sources.js';

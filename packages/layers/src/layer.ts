@@ -226,6 +226,7 @@ export abstract class Layer {
     return this._stateful;
   }
 
+  /** Recurrent layers set it from their `stateful` option. */
   set stateful(value: boolean) {
     this._stateful = value;
   }

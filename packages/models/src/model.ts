@@ -159,6 +159,7 @@ export abstract class Model<Output extends Tensor | Tensor[] = Tensor | Tensor[]
     return this.layers.some((l) => l.stateful);
   }
 
+  /** @throws Error always: a model's statefulness comes from its layers. */
   override set stateful(_value: boolean) {
     throw new Error(`Model ${this.name}: a model is stateful when one of its layers is; set stateful on the layer`);
   }

@@ -42,7 +42,7 @@ function singleOutput(layer: Layer, out: Tensor | Tensor[]): Tensor {
  * `@tensorflow/tfjs-layers` loads too. A Sequential is a Layer: it can be a layer of another model.
  *
  * Inputs and labels are whole data sets as tensors whose first axis is the sample; fit cuts them
- * into batches. Memory needs no disposing: each step runs in a {@link scope}.
+ * into batches. Memory needs no disposing: each step runs in a `scope` of @axon/tensor.
  *
  * @example
  * ```ts

@@ -46,7 +46,8 @@ describe('@axon/node', () => {
     expect(Array.from(axon.ops.add(axon.ones([2]), 1).dataSync())).toEqual([2, 2]);
     expect(Array.from(axon.ops.maximum(axon.tensor([1, 5]), 3).dataSync())).toEqual([3, 5]);
     const entryPoints = [axon.sequential, axon.dense, axon.lstm, axon.gru, axon.loadModel, axon.loadFashionMnist, axon.valueAndGrads];
-    for (const f of entryPoints) expect(typeof f).toBe('function');
+    const datasets = [axon.fromTensors, axon.fromGenerator, axon.fromIterable, axon.array, axon.zip, axon.idx, axon.csv, axon.imageFolder];
+    for (const f of [...entryPoints, ...datasets, axon.Dataset]) expect(typeof f).toBe('function');
   });
 
   it('trains a model built from its exports', async () => {

@@ -77,7 +77,8 @@ function dropView(storage: Storage): void {
  * its view is never released, so its storage is never recycled, and the
  * garbage collector frees it as it would an ordinary typed array. (A WeakRef
  * would not do: creating one keeps its target alive until the job ends, which
- * in a synchronous loop is the whole loop.)
+ * in a synchronous loop is the whole loop.) That limit is for host arrays only: a
+ * buffer on another device has no other way back, so every such tensor is registered.
  */
 const STRONG_BYTES = 64 * 1024 * 1024;
 let strongBytes = 0;
@@ -86,7 +87,9 @@ const collectedStrongly = new FinalizationRegistry<{ storage: Storage; bytes: nu
   dropView(storage);
 });
 function register(t: Tracked): void {
-  const bytes = t.storage.length * 4;
+  // Only a host array can be left to the garbage collector; a device buffer is freed by nothing but this
+  // registry (and holding its handle pins nothing more), so a device tensor is always registered.
+  const bytes = t.storage.device.host ? t.storage.length * 4 : 0;
   if (strongBytes + bytes > STRONG_BYTES) return;
   strongBytes += bytes;
   collectedStrongly.register(t, { storage: t.storage, bytes });

@@ -6,6 +6,7 @@
 
 import type { BinaryOp } from '@axon/tensor';
 import { forEachRun, planBroadcast } from './broadcast.js';
+import { ieeePow } from './math.js';
 import { fail } from './validate.js';
 
 type Run = (
@@ -35,7 +36,7 @@ const runs: Record<BinaryOp, Run> = {
     for (let e = o + n; o < e; o++, ia += sa, ib += sb) out[o] = a[ia] / b[ib];
   },
   pow: (a, ia, sa, b, ib, sb, out, o, n) => {
-    for (let e = o + n; o < e; o++, ia += sa, ib += sb) out[o] = a[ia] ** b[ib];
+    for (let e = o + n; o < e; o++, ia += sa, ib += sb) out[o] = ieeePow(a[ia], b[ib]);
   },
   maximum: (a, ia, sa, b, ib, sb, out, o, n) => {
     for (let e = o + n; o < e; o++, ia += sa, ib += sb) out[o] = Math.max(a[ia], b[ib]);

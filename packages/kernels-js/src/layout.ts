@@ -272,6 +272,15 @@ export function cast(
   if (x instanceof Int32Array !== (xType === 'int32') || y instanceof Int32Array !== (yType === 'int32')) {
     fail('cast', `the arrays (${x.constructor.name} to ${y.constructor.name}) do not match the types ${xType} to ${yType}`);
   }
-  // Int32Array stores ToInt32 of the value, which truncates toward zero (and wraps beyond 2^31).
+  // Int32Array stores ToInt32 of the value: it truncates toward zero (as wanted) but wraps beyond 2^31 and
+  // turns NaN into 0, silently, so a value with no int32 counterpart is an error instead.
+  if (y instanceof Int32Array && x instanceof Float32Array) {
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i]!;
+      if (!(v >= -2147483648 && v < 2147483648)) {
+        fail('cast', `value ${v} at index ${i} is outside the int32 range [-2147483648, 2147483647]`);
+      }
+    }
+  }
   y.set(x);
 }

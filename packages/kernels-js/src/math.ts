@@ -2,6 +2,15 @@
 
 const TWO_OVER_SQRT_PI = 1.1283791670955126;
 
+/**
+ * x^y as IEEE 754, C's pow, NumPy and PyTorch define it: JavaScript's ** gives NaN for 1^±Infinity,
+ * 1^NaN and (-1)^±Infinity, where those give 1 (and the native backend does).
+ */
+export function ieeePow(x: number, y: number): number {
+  if (x === 1 || (x === -1 && (y === Number.POSITIVE_INFINITY || y === Number.NEGATIVE_INFINITY))) return 1;
+  return x ** y;
+}
+
 /** erf by its Maclaurin series: converges fast and without cancellation for |x| < 1. */
 function erfSeries(x: number): number {
   // erf(x) = 2/√π Σ (-1)^n x^(2n+1) / (n! (2n+1)); 15 terms leave < 1e-16 at |x| = 1.

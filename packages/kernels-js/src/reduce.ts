@@ -191,10 +191,10 @@ export function softmax(
       for (let r = 0; r < inner; r++) max[inner + r] += Math.exp(x[row + r] - max[r]);
     }
     if (log) {
-      for (let r = 0; r < inner; r++) max[inner + r] = max[r] + Math.log(max[inner + r]);
+      for (let r = 0; r < inner; r++) max[inner + r] = Math.log(max[inner + r]);
       for (let j = 0; j < size; j++) {
         const row = base + j * inner;
-        for (let r = 0; r < inner; r++) y[row + r] = x[row + r] - max[inner + r];
+        for (let r = 0; r < inner; r++) y[row + r] = x[row + r] - max[r] - max[inner + r];
       }
     } else {
       for (let j = 0; j < size; j++) {
@@ -215,8 +215,10 @@ function softmaxContiguous(x: Float32Array, y: Float32Array, start: number, size
   let sum = 0;
   if (log) {
     for (let i = start; i < end; i++) sum += Math.exp(x[i] - max);
-    const shift = max + Math.log(sum);
-    for (let i = start; i < end; i++) y[i] = x[i] - shift;
+    // (x - max) - log(sum), never x - (max + log(sum)): at |max| >= 1e16 log(sum) would vanish in the
+    // addition, and log-softmax of equal logits would come out 0 instead of -log(size).
+    const logSum = Math.log(sum);
+    for (let i = start; i < end; i++) y[i] = x[i] - max - logSum;
   } else {
     for (let i = start; i < end; i++) {
       const e = Math.exp(x[i] - max);

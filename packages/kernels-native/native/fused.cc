@@ -7,7 +7,9 @@
 // pass against ~1.0 ms composed from step/sub/mul kernels (2 cores); the
 // forward saves the separate add and activation passes.
 #include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <string>
 
 #include "common.h"
 #include "kernels.h"
@@ -125,14 +127,9 @@ AnyView anyArray(const Args& args, const Napi::CallbackInfo& info, size_t i, con
   args.typeFail(std::string(name) + " must be a Float32Array or an Int32Array");
 }
 
-// float -> int32 as JavaScript's Int32Array stores it: truncate toward zero, wrap modulo 2^32, NaN and ±Infinity to 0.
-inline int32_t toInt32(float v) {
-  if (v > -2147483648.0f && v < 2147483648.0f) return static_cast<int32_t>(v);
-  if (!std::isfinite(v)) return 0;
-  double m = std::fmod(std::trunc(double(v)), 4294967296.0);
-  if (m < 0) m += 4294967296.0;
-  return static_cast<int32_t>(static_cast<uint32_t>(m));
-}
+// float -> int32 truncates toward zero; a value outside the int32 range (NaN and ±Infinity included) is an
+// error rather than JavaScript's silent wrap modulo 2^32, so the first one found is reported.
+inline bool fitsInt32(float v) { return v >= -2147483648.0f && v < 2147483648.0f; }
 
 }  // namespace
 
@@ -155,7 +152,17 @@ Napi::Value Cast(const Napi::CallbackInfo& info) {
   } else {
     const float* s = static_cast<const float*>(x.data);
     int32_t* d = static_cast<int32_t*>(y.data);
-    parallelFor(n, 2, [&](int64_t lo, int64_t hi) { for (int64_t i = lo; i < hi; ++i) d[i] = toInt32(s[i]); });
+    for (int64_t i = 0; i < n; ++i) {
+      if (!fitsInt32(s[i])) {
+        // %.9g identifies any float32; NaN and the infinities are spelled as JavaScript spells them.
+        char value[32];
+        if (std::isnan(s[i])) std::snprintf(value, sizeof value, "NaN");
+        else if (std::isinf(s[i])) std::snprintf(value, sizeof value, s[i] > 0 ? "Infinity" : "-Infinity");
+        else std::snprintf(value, sizeof value, "%.9g", double(s[i]));
+        args.fail(std::string("value ") + value + " at index " + std::to_string(i) + " is outside the int32 range [-2147483648, 2147483647]");
+      }
+    }
+    parallelFor(n, 2, [&](int64_t lo, int64_t hi) { for (int64_t i = lo; i < hi; ++i) d[i] = static_cast<int32_t>(s[i]); });
   }
   return info.Env().Undefined();
 }

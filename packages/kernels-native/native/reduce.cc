@@ -190,8 +190,10 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
           if (!logMode) std::memcpy(yr + s0, e, sizeof(float) * n);
         }
         if (logMode) {
-          const double shift = double(m) + std::log(sum);
-          for (int64_t s = 0; s < size; ++s) yr[s] = static_cast<float>(double(xr[s]) - shift);
+          // (x - max) - log(sum), never x - (max + log(sum)): at |max| >= 1e16 the log(sum) <= log(size)
+          // would vanish in the addition, and log-softmax of equal logits would come out 0, not -log(size).
+          const double logSum = std::log(sum);
+          for (int64_t s = 0; s < size; ++s) yr[s] = static_cast<float>((double(xr[s]) - double(m)) - logSum);
         } else {
           for (int64_t s = 0; s < size; ++s) yr[s] = static_cast<float>(yr[s] / sum);
         }
@@ -220,10 +222,11 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
           sum[r] += e;
         }
       if (logMode) {
-        double* shift = sum + kBlock;
-        for (int64_t r = 0; r < w; ++r) shift[r] = double(mx[r]) + std::log(sum[r]);
+        double* logSum = sum + kBlock;
+        for (int64_t r = 0; r < w; ++r) logSum[r] = std::log(sum[r]);
         for (int64_t s = 0; s < size; ++s)
-          for (int64_t r = 0; r < w; ++r) yb[s * inner + r] = static_cast<float>(double(xb[s * inner + r]) - shift[r]);
+          for (int64_t r = 0; r < w; ++r)
+            yb[s * inner + r] = static_cast<float>((double(xb[s * inner + r]) - double(mx[r])) - logSum[r]);
       } else {
         for (int64_t s = 0; s < size; ++s)
           for (int64_t r = 0; r < w; ++r) yb[s * inner + r] = static_cast<float>(yb[s * inner + r] / sum[r]);

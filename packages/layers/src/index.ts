@@ -177,7 +177,7 @@ export {
 } from './layers/text.js';
 export { convOutputLength, type PaddingMode } from './layers/util.js';
 /** Option parsing for layers defined outside this package (@axon/recurrent): errors name the layer and the option. */
-export { named, positiveInteger, initializerOption, regularizerOption, rejectConstraint } from './layers/util.js';
+export { named, positiveInteger, bool, initializerOption, regularizerOption, rejectConstraint } from './layers/util.js';
 export {
   Rescaling,
   rescaling,

@@ -8,6 +8,7 @@ import { getInitializer, type InitializerIdentifier } from './initializers.js';
 import { getRegularizer, type Regularizer, type RegularizerIdentifier } from './regularizers.js';
 import { camelCaseKeys, isSerializedObject, serializedClassName, toSnakeCase, type SerializedObject } from './serialization.js';
 import { checkOptions } from './options.js';
+import { bool, positiveInteger } from './layers/util.js';
 import { checkShapeArg, formatShape, shapeCompatible, type Shape } from './shape.js';
 import { type LayerNode, SymbolicTensor, isSymbolic } from './symbolic.js';
 
@@ -173,12 +174,14 @@ export abstract class Layer {
       throw new Error(`${this.getClassName()}: name must be a non-empty string, got ${JSON.stringify(args.name)}`);
     }
     this.name = args.name ?? uniqueLayerName(toSnakeCase(this.getClassName()));
-    this._trainable = args.trainable ?? true;
+    this._trainable = bool(this.name, 'trainable', args.trainable, true);
+    const batchSize =
+      args.batchSize === undefined || args.batchSize === null ? null : positiveInteger(this.name, 'batchSize', args.batchSize);
     if (args.batchInputShape !== undefined && args.batchInputShape !== null) {
       this.batchInputShape = checkShapeArg(this.name, 'batchInputShape', args.batchInputShape);
     } else if (args.inputShape !== undefined && args.inputShape !== null) {
       const inputShape = checkShapeArg(this.name, 'inputShape', args.inputShape);
-      this.batchInputShape = [args.batchSize ?? null, ...inputShape];
+      this.batchInputShape = [batchSize, ...inputShape];
     } else {
       this.batchInputShape = null;
     }
@@ -409,7 +412,13 @@ export abstract class Layer {
     if (this.allWeights().some((w) => w.name === fullName)) {
       throw new Error(`Layer ${this.name}: a weight named '${fullName}' already exists`);
     }
-    const values = getInitializer(initializer).apply(shape);
+    let values: Tensor;
+    try {
+      values = getInitializer(initializer).apply(shape);
+    } catch (e) {
+      // The initializer knows neither the layer nor the weight it was chosen for: say which.
+      throw new Error(`Layer ${this.name}: cannot initialize weight '${name}' of shape [${shape.join(',')}]: ${(e as Error).message}`);
+    }
     const variable = new Variable(values, { name: fullName, trainable: trainable && this._trainable });
     (trainable ? this._trainableWeights : this._nonTrainableWeights).push(variable);
     const reg = getRegularizer(regularizer);

@@ -3,6 +3,7 @@
  * silently. Every options object a user passes is checked against the names its receiver knows,
  * and the message suggests the closest one (a Keras snake_case spelling maps to its camelCase).
  */
+import { Tensor } from '@axon/tensor';
 import { snakeToCamel } from './serialization.js';
 
 /** Edit distance (insertions, deletions, substitutions), for "did you mean". */
@@ -38,7 +39,8 @@ export function closestOption(name: string, known: readonly string[]): string | 
 
 /**
  * Throws `<where>: unknown option 'epoch' (did you mean 'epochs'?)` for the first key of `options`
- * that is not in `known`. `undefined`/`null` options pass.
+ * that is not in `known`. `undefined`/`null` options pass; anything else that is not an options
+ * object (a Tensor, an array, a string, a number) is an error naming `where`.
  *
  * @example
  * ```ts
@@ -46,7 +48,15 @@ export function closestOption(name: string, known: readonly string[]): string | 
  * ```
  */
 export function checkOptions(where: string, options: object | null | undefined, known: readonly string[]): void {
-  if (options === null || options === undefined || typeof options !== 'object') return;
+  if (options === null || options === undefined) return;
+  if (typeof options !== 'object' || Array.isArray(options) || options instanceof Tensor) {
+    // In @axon/node the merge layers shadow the tensor ops (`add`, `maximum`, ...): `add(x, y)` lands here.
+    const given =
+      options instanceof Tensor ? 'a Tensor' : Array.isArray(options) ? 'an array' : `${typeof options} ${JSON.stringify(options)}`;
+    const hint =
+      options instanceof Tensor || Array.isArray(options) ? ' (to compute on tensors, call the tensor op: under `ops` in @axon/node)' : '';
+    throw new Error(`${where}: expected an options object, got ${given}${hint}`);
+  }
   for (const key of Object.keys(options)) {
     if (known.includes(key)) continue;
     const suggestion = closestOption(key, known);

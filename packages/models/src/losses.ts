@@ -26,6 +26,8 @@ import {
   div,
   formatShape,
   noGrad,
+  notEqual,
+  where,
 } from '@axon/tensor';
 import { looseKey, resolveName } from './names.js';
 
@@ -214,6 +216,15 @@ export class BinaryCrossentropy extends CrossentropyLoss {
   }
 }
 
+/**
+ * labels · log p, with 0 where a label is 0 (0·log 0 = 0, as in the definition of entropy). Logits
+ * far apart (say [2e38, -2e38]) give a log-probability of -Infinity in float32; a class the labels
+ * give no weight must then add 0 to the loss, not 0·(-Infinity) = NaN.
+ */
+function labelsTimesLogProbabilities(labels: Tensor, logp: Tensor): Tensor {
+  return where(notEqual(labels, 0), mul(labels, logp), 0);
+}
+
 /** log-probabilities over the last axis, from logits or from probabilities (renormalised and clipped, as Keras). */
 function logProbabilities(yPred: Tensor, fromLogits: boolean): Tensor {
   if (fromLogits) return logSoftmax(yPred, -1);
@@ -238,7 +249,7 @@ export class CategoricalCrossentropy extends CrossentropyLoss {
     let y = alignLabels(this.displayName, yTrue, yPred);
     const classes = yPred.shape[yPred.rank - 1]!;
     if (this.labelSmoothing > 0) y = add(mul(y, 1 - this.labelSmoothing), this.labelSmoothing / classes);
-    return perSampleMean(neg(sum(mul(y, logProbabilities(yPred, this.fromLogits)), -1)));
+    return perSampleMean(neg(sum(labelsTimesLogProbabilities(y, logProbabilities(yPred, this.fromLogits)), -1)));
   }
 }
 
@@ -272,7 +283,7 @@ export class SparseCategoricalCrossentropy extends Loss {
     // On the device: labels were checked (validate) to be integers in [0, classes).
     const mask = noGrad(() => oneHot(cast(reshape(yTrue, [rows]), 'int32'), classes));
     const logp = reshape(logProbabilities(yPred, this.fromLogits), [rows, classes]);
-    const perRow = neg(sum(mul(mask, logp), -1));
+    const perRow = neg(sum(labelsTimesLogProbabilities(mask, logp), -1));
     return perSampleMean(reshape(perRow, [yPred.shape[0]!, -1]));
   }
   override validate(yTrue: Tensor, yPred: Tensor): void {

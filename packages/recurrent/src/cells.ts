@@ -8,6 +8,7 @@
 import {
   Initializer,
   Layer,
+  bool,
   deserializeLayer,
   initializerOption,
   isSerializedObject,
@@ -46,7 +47,7 @@ import {
   type Tensor,
   type Variable,
 } from '@axon/tensor';
-import { activationOption, bool, forOp, rate, type RecurrentActivation } from './options.js';
+import { activationOption, forOp, rate, type RecurrentActivation } from './options.js';
 
 /** Options of a whole-sequence run, as the RNN layer passes them to its cell. */
 export interface SequenceOptions {
@@ -143,6 +144,24 @@ export interface LSTMCellArgs extends SimpleRNNCellArgs {
   /** Accepted for Keras/TensorFlow.js compatibility (default 2); Axon always runs the whole sequence fused. */
   implementation?: number;
 }
+
+/** The options of SimpleRNNCell (SimpleRNNCellArgs), which SimpleRNN, GRU and LSTM pass on to their cell. */
+export const CELL_OPTIONS = [
+  'units',
+  'activation',
+  'useBias',
+  'kernelInitializer',
+  'recurrentInitializer',
+  'biasInitializer',
+  'kernelRegularizer',
+  'recurrentRegularizer',
+  'biasRegularizer',
+  'kernelConstraint',
+  'recurrentConstraint',
+  'biasConstraint',
+  'dropout',
+  'recurrentDropout',
+] as const;
 
 type Kind = 'simpleRnn' | 'gru' | 'lstm';
 const GATES: Record<Kind, number> = { simpleRnn: 1, gru: 3, lstm: 4 };
@@ -323,6 +342,8 @@ abstract class KerasCell extends RNNCell {
 export class SimpleRNNCell extends KerasCell {
   /** The serialized class name. */
   static override className = 'SimpleRNNCell';
+  /** The options it takes besides LayerArgs' (others are errors). */
+  static readonly optionNames: readonly string[] = CELL_OPTIONS;
   protected readonly kind = 'simpleRnn' as const;
 
   /** @throws Error if units is not a positive integer, a rate is outside [0, 1), an option is unknown, or a constraint is given. */
@@ -343,6 +364,8 @@ registerLayer(SimpleRNNCell);
 export class GRUCell extends KerasCell {
   /** The serialized class name. */
   static override className = 'GRUCell';
+  /** The options it takes besides LayerArgs' (others are errors). */
+  static readonly optionNames: readonly string[] = [...CELL_OPTIONS, 'recurrentActivation', 'resetAfter', 'implementation'];
   protected readonly kind = 'gru' as const;
   /** The gate activation. */
   readonly recurrentActivation: RecurrentActivation;
@@ -394,6 +417,8 @@ registerLayer(GRUCell);
 export class LSTMCell extends KerasCell {
   /** The serialized class name. */
   static override className = 'LSTMCell';
+  /** The options it takes besides LayerArgs' (others are errors). */
+  static readonly optionNames: readonly string[] = [...CELL_OPTIONS, 'recurrentActivation', 'unitForgetBias', 'implementation'];
   protected readonly kind = 'lstm' as const;
   /** The gate activation. */
   readonly recurrentActivation: RecurrentActivation;
@@ -444,6 +469,8 @@ export interface StackedRNNCellsArgs extends LayerArgs {
 /** Cells applied one after the other at each step; the states are all cells' states in order. */
 export class StackedRNNCells extends RNNCell {
   static override className = 'StackedRNNCells';
+  /** The options it takes besides LayerArgs' (others are errors). */
+  static readonly optionNames: readonly string[] = ['cells'];
   /** The cells, first to last. */
   readonly cells: RNNCell[];
 

@@ -14,12 +14,6 @@ export function rate(layer: string, option: string, value: unknown): number {
   return value;
 }
 
-export function bool(layer: string, option: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined || value === null) return fallback;
-  if (typeof value !== 'boolean') throw new Error(`Layer ${layer}: ${option} must be a boolean, got ${JSON.stringify(value)}`);
-  return value;
-}
-
 /**
  * A recurrent layer's activation: its serialized name, the name the fused
  * kernels know it by (null when they don't: the composite path runs), and

@@ -6,6 +6,8 @@
  */
 import {
   LAYER_OPTIONS,
+  bool,
+  positiveInteger,
   type SymbolicTensor,
   isSymbolic,
   checkOptions,
@@ -27,6 +29,7 @@ import {
 } from '@axon/layers';
 import { Tensor, clone, keep, noGrad, reshape, slice, stack, where, zeros, type RnnSequenceResult, type Variable } from '@axon/tensor';
 import {
+  CELL_OPTIONS,
   GRUCell,
   LSTMCell,
   type RNNCell,
@@ -38,7 +41,6 @@ import {
   type SequenceOptions,
   type SimpleRNNCellArgs,
 } from './cells.js';
-import { bool } from './options.js';
 
 /** The options of every recurrent layer (BaseRNNArgs). */
 const BASE_RNN_OPTIONS = [
@@ -51,24 +53,6 @@ const BASE_RNN_OPTIONS = [
   'inputLength',
   'zeroOutputForMask',
   'activityRegularizer',
-] as const;
-
-/** The options SimpleRNN, GRU and LSTM pass on to their cell (SimpleRNNCellArgs). */
-const CELL_OPTIONS = [
-  'units',
-  'activation',
-  'useBias',
-  'kernelInitializer',
-  'recurrentInitializer',
-  'biasInitializer',
-  'kernelRegularizer',
-  'recurrentRegularizer',
-  'biasRegularizer',
-  'kernelConstraint',
-  'recurrentConstraint',
-  'biasConstraint',
-  'dropout',
-  'recurrentDropout',
 ] as const;
 
 /** The options every recurrent layer takes (Keras' RNN arguments), besides its cell's. */
@@ -106,6 +90,10 @@ export interface RNNCallKwargs extends CallKwargs {
 }
 
 function withInputShape<T extends BaseRNNArgs>(args: T): T {
+  // Checked even where inputShape wins, so that a wrong value is never ignored without a word.
+  for (const option of ['inputDim', 'inputLength'] as const) {
+    if (args?.[option] != null) positiveInteger(args.name ?? 'RNN', option, args[option]);
+  }
   if (!args || args.inputShape != null || args.batchInputShape != null) return args;
   if (args.inputDim == null && args.inputLength == null) return args;
   return { ...args, inputShape: [args.inputLength ?? null, args.inputDim ?? null] as Shape };
@@ -369,6 +357,15 @@ function ownCell<A extends LayerArgs>(
     batchSize: _s,
     weights: _w,
     activityRegularizer: _a,
+    // The RNN's own options stay with the RNN: the cell refuses options it does not know.
+    returnSequences: _rs,
+    returnState: _rst,
+    goBackwards: _g,
+    stateful: _st,
+    unroll: _u,
+    inputDim: _id,
+    inputLength: _il,
+    zeroOutputForMask: _z,
     ...cellArgs
   } = (args ?? {}) as A & BaseRNNArgs;
   return { name, cell: make({ ...(cellArgs as A), name }) };

@@ -222,7 +222,9 @@ export interface Kernels<F = Float32Array, I = Int32Array> {
   fill(out: F | I, value: number): void;
   /**
    * y = x converted from xType to yType (equal lengths): float to int32 truncates toward zero
-   * (as JavaScript's `Int32Array.from(Math.trunc)`); equal types copy.
+   * (as JavaScript's `Int32Array.from(Math.trunc)`); equal types copy. A float whose truncation is
+   * outside the int32 range (NaN and ±Infinity included) throws an Error whose message starts
+   * `cast:` and names the value and its index, rather than wrapping silently.
    */
   cast(x: F | I, xType: DType, y: F | I, yType: DType): void;
 

@@ -21,6 +21,11 @@ export function shapesEqual(a: Shape, b: Shape): boolean {
 }
 
 export function assertValidShape(op: string, shape: Shape): void {
+  if (!Array.isArray(shape)) {
+    throw new Error(
+      `${op}: shape must be an array of non-negative integers, got ${shape === null ? 'null' : typeof shape} ${String(shape)}`,
+    );
+  }
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) {
       throw new Error(`${op}: invalid shape ${formatShape(shape)}: every dimension must be a non-negative integer`);
@@ -71,6 +76,8 @@ export function normalizeAxes(op: string, axes: number | readonly number[] | und
   if (axes === undefined) return Array.from({ length: rank }, (_, i) => i);
   const list = typeof axes === 'number' ? [axes] : axes;
   const resolved = [...new Set(list.map((a) => normalizeAxis(op, a, rank)))];
+  // normalizeAxis lets a scalar be addressed as axis 0; a scalar has no axis to reduce, so none is listed.
+  if (rank === 0) return [];
   return resolved.sort((x, y) => x - y);
 }
 

@@ -112,10 +112,14 @@ export class Tensor implements Tracked {
     return values;
   }
 
-  /** The values as int32 (rounded toward zero for float tensors). */
+  /**
+   * The values as int32 (rounded toward zero for float tensors).
+   *
+   * @throws Error if a float value is outside the int32 range (NaN and ±Infinity included).
+   */
   intDataSync(): Int32Array {
     const values = readHost(this, 'intDataSync');
-    if (!(values instanceof Int32Array)) return Int32Array.from(values, Math.trunc);
+    if (!(values instanceof Int32Array)) return toInt32Array(values, 'intDataSync');
     exposeHostBuffer(this);
     return values;
   }
@@ -186,6 +190,22 @@ export class Tensor implements Tracked {
 }
 
 /**
+ * @internal values as int32, truncated toward zero (as TensorFlow.js does). Int32Array.from would wrap a
+ * value beyond 2^31 and turn NaN into 0 without a word; such a value is an error naming `op` instead.
+ */
+export function toInt32Array(values: ArrayLike<number>, op: string): Int32Array {
+  const out = new Int32Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = Math.trunc(values[i]!);
+    if (!(v >= -2147483648 && v <= 2147483647)) {
+      throw new Error(`${op}: value ${values[i]} at index ${i} is outside the int32 range [-2147483648, 2147483647]`);
+    }
+    out[i] = v;
+  }
+  return out;
+}
+
+/**
  * @internal t's values on the host, read at once and not kept by the caller
  * (so the memory can still be recycled): a download on a device, the buffer
  * itself on the host. Not exported from the package.
@@ -246,9 +266,13 @@ export class Variable extends Tensor {
     return Float32Array.from(readHost(this, 'dataSync'));
   }
 
-  /** A copy of the values as int32 (rounded toward zero). */
+  /**
+   * A copy of the values as int32 (rounded toward zero).
+   *
+   * @throws Error if a value is outside the int32 range (NaN and ±Infinity included).
+   */
   override intDataSync(): Int32Array {
-    return Int32Array.from(readHost(this, 'intDataSync'), Math.trunc);
+    return toInt32Array(readHost(this, 'intDataSync'), 'intDataSync');
   }
 
   /**

@@ -22,6 +22,7 @@ import {
   activationOption,
   biasAndActivation,
   channelsLastOnly,
+  bool,
   convOutputLength,
   initializerOption,
   kernelBiasOptions,
@@ -763,7 +764,7 @@ function depthwiseOptions(
   rejectConstraint(layer, 'biasConstraint', args.biasConstraint);
   return {
     activation: activationOption(layer, 'activation', args.activation),
-    useBias: args.useBias ?? true,
+    useBias: bool(layer, 'useBias', args.useBias, true),
     kernelInitializer: initializerOption(layer, 'depthwiseInitializer', args.depthwiseInitializer, 'glorotUniform'),
     biasInitializer: initializerOption(layer, 'biasInitializer', args.biasInitializer, 'zeros'),
     kernelRegularizer: regularizerOption(layer, 'depthwiseRegularizer', args.depthwiseRegularizer),

@@ -14,6 +14,7 @@ import {
   kernelBiasOptions,
   oneTensor,
   positiveInteger,
+  seedOption,
   type KernelBiasArgs,
 } from './util.js';
 
@@ -423,7 +424,7 @@ export class Dropout extends Layer {
     }
     this.rate = rate;
     this.noiseShape = args.noiseShape == null ? null : checkShapeArg(this.name, 'noiseShape', args.noiseShape);
-    this.seed = args.seed ?? null;
+    this.seed = seedOption(this.name, args.seed);
     this.rng = this.seed === null ? null : seededRng(this.seed);
     this.supportsMasking = true;
   }

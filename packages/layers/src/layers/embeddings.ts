@@ -3,7 +3,7 @@ import { serializeInitializer, type Initializer, type InitializerIdentifier } fr
 import { Layer, registerLayer, type LayerArgs } from '../layer.js';
 import { serializeRegularizer, type Regularizer, type RegularizerIdentifier } from '../regularizers.js';
 import { formatShape, singleShape, type Shape } from '../shape.js';
-import { initializerOption, oneTensor, positiveInteger, regularizerOption, rejectConstraint } from './util.js';
+import { bool, initializerOption, oneTensor, positiveInteger, regularizerOption, rejectConstraint } from './util.js';
 
 /** Arguments of {@link Embedding} (Keras `Embedding`). */
 export interface EmbeddingArgs extends LayerArgs {
@@ -68,7 +68,7 @@ export class Embedding extends Layer {
     this.embeddingsRegularizer = regularizerOption(this.name, 'embeddingsRegularizer', args.embeddingsRegularizer);
     this.activityRegularizer = regularizerOption(this.name, 'activityRegularizer', args.activityRegularizer);
     rejectConstraint(this.name, 'embeddingsConstraint', args.embeddingsConstraint);
-    this.maskZero = args.maskZero ?? false;
+    this.maskZero = bool(this.name, 'maskZero', args.maskZero, false);
     this.inputLength = inputLength;
     this.supportsMasking = this.maskZero;
   }

@@ -3,7 +3,7 @@ import { serializeInitializer, type Initializer, type InitializerIdentifier } fr
 import { Layer, registerLayer, type CallKwargs, type LayerArgs } from '../layer.js';
 import { serializeRegularizer, type Regularizer, type RegularizerIdentifier } from '../regularizers.js';
 import { formatShape, singleShape, type Shape } from '../shape.js';
-import { initializerOption, oneTensor, regularizerOption, rejectConstraint } from './util.js';
+import { bool, initializerOption, oneTensor, regularizerOption, rejectConstraint } from './util.js';
 
 /** Arguments of {@link BatchNormalization} (Keras `BatchNormalization`; defaults as Keras). */
 export interface BatchNormalizationArgs extends LayerArgs {
@@ -102,12 +102,14 @@ export class BatchNormalization extends Layer {
     this.axis = axis as number;
     if (!Number.isInteger(this.axis)) throw new Error(`Layer ${this.name}: axis must be an integer, got ${JSON.stringify(args.axis)}`);
     this.momentum = args.momentum ?? 0.99;
-    if (!(this.momentum >= 0 && this.momentum <= 1))
+    if (typeof this.momentum !== 'number' || !(this.momentum >= 0 && this.momentum <= 1))
       throw new Error(`Layer ${this.name}: momentum must be in [0, 1], got ${JSON.stringify(args.momentum)}`);
     this.epsilon = args.epsilon ?? 1e-3;
-    if (!(this.epsilon > 0)) throw new Error(`Layer ${this.name}: epsilon must be positive, got ${JSON.stringify(args.epsilon)}`);
-    this.center = args.center ?? true;
-    this.scale = args.scale ?? true;
+    if (typeof this.epsilon !== 'number' || !(this.epsilon > 0)) {
+      throw new Error(`Layer ${this.name}: epsilon must be a positive number, got ${JSON.stringify(args.epsilon)}`);
+    }
+    this.center = bool(this.name, 'center', args.center, true);
+    this.scale = bool(this.name, 'scale', args.scale, true);
     this.betaInitializer = initializerOption(this.name, 'betaInitializer', args.betaInitializer, 'zeros');
     this.gammaInitializer = initializerOption(this.name, 'gammaInitializer', args.gammaInitializer, 'ones');
     this.movingMeanInitializer = initializerOption(this.name, 'movingMeanInitializer', args.movingMeanInitializer, 'zeros');
@@ -287,8 +289,8 @@ export class LayerNormalization extends Layer {
     if (typeof this.epsilon !== 'number' || !(this.epsilon > 0)) {
       throw new Error(`Layer ${this.name}: epsilon must be a positive number, got ${JSON.stringify(args.epsilon)}`);
     }
-    this.center = args.center ?? true;
-    this.scale = args.scale ?? true;
+    this.center = bool(this.name, 'center', args.center, true);
+    this.scale = bool(this.name, 'scale', args.scale, true);
     this.betaInitializer = initializerOption(this.name, 'betaInitializer', args.betaInitializer, 'zeros');
     this.gammaInitializer = initializerOption(this.name, 'gammaInitializer', args.gammaInitializer, 'ones');
     this.betaRegularizer = regularizerOption(this.name, 'betaRegularizer', args.betaRegularizer);

@@ -1,7 +1,7 @@
 import { avgPool2d, cast, div, max, maxPool2d, mean, mul, reshape, sum, type Tensor } from '@axon/tensor';
 import { Layer, registerLayer, type CallKwargs, type LayerArgs } from '../layer.js';
 import { formatShape, normalizePair, singleShape, type Shape } from '../shape.js';
-import { channelsLastOnly, convOutputLength, oneTensor, paddingOption, type PaddingMode } from './util.js';
+import { bool, channelsLastOnly, convOutputLength, oneTensor, paddingOption, type PaddingMode } from './util.js';
 
 // Each pooling class lists its own options (the Layer base checks only a class's own list, so a
 // user's subclass with options of its own is not refused): the lists the classes share.
@@ -136,7 +136,7 @@ abstract class GlobalPooling2D extends Layer {
   constructor(args: GlobalPooling2DArgs = {}) {
     super(args);
     channelsLastOnly(this.name, args.dataFormat);
-    this.keepdims = args.keepdims ?? false;
+    this.keepdims = bool(this.name, 'keepdims', args.keepdims, false);
     this.inputSpec = [{ ndim: 4 }];
   }
 
@@ -315,7 +315,7 @@ abstract class GlobalPooling1D extends Layer {
   constructor(args: GlobalPooling1DArgs = {}) {
     super(args);
     this.dataFormat = args.dataFormat == null ? null : channelsLastOnly(this.name, args.dataFormat);
-    this.keepdims = args.keepdims ?? false;
+    this.keepdims = bool(this.name, 'keepdims', args.keepdims, false);
     this.inputSpec = [{ ndim: 3 }];
   }
 

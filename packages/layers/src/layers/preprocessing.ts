@@ -15,7 +15,7 @@ import {
   smartResize,
   type ImageInterpolation,
 } from './image-ops.js';
-import { oneTensor, positiveInteger } from './util.js';
+import { bool, oneTensor, positiveInteger } from './util.js';
 
 /** A finite number option (default `fallback`); the error names the layer and option. */
 function finiteNumber(layer: string, option: string, value: unknown, fallback: number): number {
@@ -436,7 +436,7 @@ export class Resizing extends Layer {
     this.height = positiveInteger(this.name, 'height', args?.height);
     this.width = positiveInteger(this.name, 'width', args.width);
     this.interpolation = interpolationOption(this.name, args.interpolation);
-    this.cropToAspectRatio = args.cropToAspectRatio ?? false;
+    this.cropToAspectRatio = bool(this.name, 'cropToAspectRatio', args.cropToAspectRatio, false);
     rejectImageOptions(this.name, args);
     this.inputSpec = [{ minNDim: 3, maxNDim: 4 }];
   }
@@ -471,9 +471,11 @@ registerLayer(Resizing);
  * @throws Error naming the layer and option.
  */
 export function rejectImageOptions(layer: string, args: { padToAspectRatio?: unknown; antialias?: unknown; dataFormat?: unknown }): void {
-  if (args.padToAspectRatio)
+  // Only false is supported; anything else (a falsy 0 included) is refused rather than read as false.
+  if (bool(layer, 'padToAspectRatio', args.padToAspectRatio, false))
     throw new Error(`Layer ${layer}: padToAspectRatio is not supported (only false), got ${JSON.stringify(args.padToAspectRatio)}`);
-  if (args.antialias) throw new Error(`Layer ${layer}: antialias is not supported (only false), got ${JSON.stringify(args.antialias)}`);
+  if (bool(layer, 'antialias', args.antialias, false))
+    throw new Error(`Layer ${layer}: antialias is not supported (only false), got ${JSON.stringify(args.antialias)}`);
   const format = args.dataFormat;
   if (format !== undefined && format !== null && format !== 'channelsLast' && format !== 'channels_last') {
     throw new Error(`Layer ${layer}: dataFormat must be 'channelsLast' (Axon images are NHWC), got ${JSON.stringify(format)}`);

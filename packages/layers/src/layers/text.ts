@@ -6,6 +6,7 @@
 import { Tensor } from '@axon/tensor';
 import { Layer, registerLayer, type CallKwargs, type LayerArgs } from '../layer.js';
 import type { Shape } from '../shape.js';
+import { bool } from './util.js';
 import { type SymbolicTensor, isSymbolic } from '../symbolic.js';
 
 /** How TextVectorization standardizes a string before splitting it (Keras' names). */
@@ -175,7 +176,7 @@ export class TextVectorization extends Layer {
       if (!Number.isInteger(length) || length <= 0) fail(`outputSequenceLength must be a positive integer, got ${JSON.stringify(length)}`);
     }
     this.outputSequenceLength = length;
-    this.padToMaxTokens = args.padToMaxTokens ?? false;
+    this.padToMaxTokens = bool(this.name, 'padToMaxTokens', args.padToMaxTokens, false);
     if (this.padToMaxTokens) {
       if (outputMode === 'int') fail(`padToMaxTokens is only valid in outputMode 'multi_hot' or 'count', got 'int'`);
       if (maxTokens === null) fail('padToMaxTokens needs maxTokens');

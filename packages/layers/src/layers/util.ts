@@ -109,7 +109,7 @@ export interface KernelBiasOptions {
 export function kernelBiasOptions(layer: string, args: KernelBiasArgs): KernelBiasOptions {
   const options: KernelBiasOptions = {
     activation: activationOption(layer, 'activation', args.activation),
-    useBias: args.useBias ?? true,
+    useBias: bool(layer, 'useBias', args.useBias, true),
     kernelInitializer: initializerOption(layer, 'kernelInitializer', args.kernelInitializer, 'glorotUniform'),
     biasInitializer: initializerOption(layer, 'biasInitializer', args.biasInitializer, 'zeros'),
     kernelRegularizer: regularizerOption(layer, 'kernelRegularizer', args.kernelRegularizer),
@@ -119,6 +119,18 @@ export function kernelBiasOptions(layer: string, args: KernelBiasArgs): KernelBi
   rejectConstraint(layer, 'kernelConstraint', args.kernelConstraint);
   rejectConstraint(layer, 'biasConstraint', args.biasConstraint);
   return options;
+}
+
+/**
+ * A boolean option (undefined or null: `fallback`). A truthy string such as 'no' would otherwise
+ * switch the option on: anything but a boolean is an error naming the layer and option.
+ *
+ * @throws Error naming the layer and option if value is not a boolean.
+ */
+export function bool(layer: string, option: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== 'boolean') throw new Error(`Layer ${layer}: ${option} must be a boolean, got ${JSON.stringify(value)}`);
+  return value;
 }
 
 /**

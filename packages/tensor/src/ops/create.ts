@@ -1,7 +1,7 @@
 import { randomFloat, randomStandardNormal } from '../random.js';
 import { assertValidShape, formatShape, sizeOf, type Shape } from '../shape.js';
-import { Tensor, type DType, type NestedArray, type TypedArray } from '../tensor.js';
-import { filledTensor } from './util.js';
+import { Tensor, toInt32Array, type DType, type NestedArray, type TypedArray } from '../tensor.js';
+import { assertDType, assertNumber, assertTensor, filledTensor } from './util.js';
 
 function inferShape(values: NestedArray): number[] {
   const shape: number[] = [];
@@ -14,15 +14,26 @@ function inferShape(values: NestedArray): number[] {
   return shape;
 }
 
+/** How a value that should be a number is named in an error: its type, and the value where short. */
+function describeElement(v: unknown): string {
+  if (Array.isArray(v)) return 'an array';
+  if (v === null || v === undefined) return String(v);
+  if (typeof v === 'object') return (v as object).constructor?.name ?? 'an object';
+  return `${typeof v} ${JSON.stringify(v)}`;
+}
+
 function flatten(values: NestedArray, shape: readonly number[], axis: number, out: number[]): void {
   if (axis === shape.length) {
-    if (typeof values !== 'number') throw new Error(`tensor: ragged nested array: expected a number at depth ${axis}, got an array`);
+    if (typeof values !== 'number') {
+      const why = Array.isArray(values) ? 'ragged nested array: ' : '';
+      throw new Error(`tensor: ${why}expected a number at depth ${axis}, got ${describeElement(values)}`);
+    }
     out.push(values);
     return;
   }
   if (!Array.isArray(values) || values.length !== shape[axis]) {
     throw new Error(
-      `tensor: ragged nested array: expected ${shape[axis]} elements at depth ${axis}, got ${Array.isArray(values) ? values.length : 'a number'}`,
+      `tensor: ragged nested array: expected ${shape[axis]} elements at depth ${axis}, got ${Array.isArray(values) ? values.length : describeElement(values)}`,
     );
   }
   for (const v of values) flatten(v, shape, axis + 1, out);
@@ -42,7 +53,8 @@ function flatten(values: NestedArray, shape: readonly number[], axis: number, ou
  * @param dtype - Converts the values: to int32 truncates toward zero. Default: int32 for an
  *   Int32Array, else float32.
  * @throws Error for ragged nested arrays, a shape whose size differs from the number of
- *   values, negative or non-integer dimensions, or values that are not numbers.
+ *   values, negative or non-integer dimensions, values that are not numbers, an unknown dtype,
+ *   or (for int32) a value outside the int32 range (NaN and ±Infinity included).
  *
  * @example
  * ```ts
@@ -56,34 +68,35 @@ function flatten(values: NestedArray, shape: readonly number[], axis: number, ou
  * ```
  */
 export function tensor(values: TypedArray | ArrayBufferView | NestedArray | readonly number[], shape?: Shape, dtype?: DType): Tensor {
-  let flat: TypedArray;
+  if (dtype !== undefined) assertDType('tensor', dtype);
+  // The values as given (numbers, or a typed array), converted once to the wanted dtype at the end:
+  // going through float32 first would round int32 values beyond 2^24.
+  let flat: ArrayLike<number>;
   let inferred: number[];
-  if (values instanceof Float32Array || values instanceof Int32Array) {
-    flat = values;
-    inferred = [values.length];
-  } else if (ArrayBuffer.isView(values)) {
+  if (ArrayBuffer.isView(values)) {
     if (values instanceof DataView || values instanceof BigInt64Array || values instanceof BigUint64Array) {
       throw new Error(`tensor: values must be numbers or a numeric typed array, got a ${values.constructor.name}`);
     }
-    flat = Float32Array.from(values as unknown as ArrayLike<number>);
+    flat = values as unknown as ArrayLike<number>;
     inferred = [flat.length];
   } else if (typeof values === 'number') {
-    flat = new Float32Array([values]);
+    flat = [values];
     inferred = [];
   } else if (Array.isArray(values)) {
     inferred = inferShape(values as NestedArray);
     const out: number[] = [];
     if (shape && inferred.length === 1) {
-      for (const v of values as NestedArray[]) {
-        if (typeof v !== 'number') throw new Error('tensor: a flat array given with a shape must contain only numbers');
+      for (const v of values as unknown[]) {
+        if (typeof v !== 'number')
+          throw new Error(`tensor: a flat array given with a shape must contain only numbers, got ${describeElement(v)}`);
         out.push(v);
       }
     } else {
       flatten(values as NestedArray, inferred, 0, out);
     }
-    flat = Float32Array.from(out);
+    flat = out;
   } else {
-    throw new Error(`tensor: values must be a number, an array or a typed array, got ${values === null ? 'null' : typeof values}`);
+    throw new Error(`tensor: values must be a number, an array or a typed array, got ${describeElement(values)}`);
   }
   const finalShape = shape ?? inferred;
   assertValidShape('tensor', finalShape);
@@ -91,40 +104,59 @@ export function tensor(values: TypedArray | ArrayBufferView | NestedArray | read
     throw new Error(`tensor: shape ${formatShape(finalShape)} needs ${sizeOf(finalShape)} values, got ${flat.length}`);
   }
   const wanted = dtype ?? (flat instanceof Int32Array ? 'int32' : 'float32');
-  if (wanted === 'int32' && !(flat instanceof Int32Array)) flat = Int32Array.from(flat, Math.trunc);
-  if (wanted === 'float32' && !(flat instanceof Float32Array)) flat = Float32Array.from(flat);
-  return new Tensor(flat, finalShape, wanted);
+  // A Float32Array or Int32Array of the wanted dtype is adopted as it is; anything else is converted.
+  let typed: TypedArray;
+  if (wanted === 'int32') typed = flat instanceof Int32Array ? flat : toInt32Array(flat, 'tensor');
+  else typed = flat instanceof Float32Array ? flat : Float32Array.from(flat);
+  return new Tensor(typed, finalShape, wanted);
 }
 
-/** A rank-0 tensor (shape []) holding `value`. */
+/** fill, checked in the name of the op the user called. */
+function checkedFill(op: string, shape: Shape, value: number, dtype: DType): Tensor {
+  assertValidShape(op, shape);
+  assertNumber(op, 'value', value, 'any');
+  assertDType(op, dtype);
+  const stored = dtype === 'int32' ? toInt32Array([value], op)[0]! : value;
+  return filledTensor(shape, stored, dtype);
+}
+
+/**
+ * A rank-0 tensor (shape []) holding `value`.
+ *
+ * @throws Error if value is not a number, or (int32) outside the int32 range.
+ */
 export function scalar(value: number, dtype: DType = 'float32'): Tensor {
-  return fill([], value, dtype);
+  return checkedFill('scalar', [], value, dtype);
 }
 
-/** A tensor of `shape` with every element `value` (filled on the device). */
+/**
+ * A tensor of `shape` with every element `value` (filled on the device).
+ *
+ * @throws Error if the shape is invalid, value is not a number, or (int32) outside the int32 range.
+ */
 export function fill(shape: Shape, value: number, dtype: DType = 'float32'): Tensor {
-  assertValidShape('fill', shape);
-  if (typeof value !== 'number') throw new Error(`fill: value must be a number, got ${typeof value}`);
-  return filledTensor(shape, value, dtype);
+  return checkedFill('fill', shape, value, dtype);
 }
 
 /** A tensor of `shape` filled with 0. */
 export function zeros(shape: Shape, dtype: DType = 'float32'): Tensor {
-  return fill(shape, 0, dtype);
+  return checkedFill('zeros', shape, 0, dtype);
 }
 
 /** A tensor of `shape` filled with 1. */
 export function ones(shape: Shape, dtype: DType = 'float32'): Tensor {
-  return fill(shape, 1, dtype);
+  return checkedFill('ones', shape, 1, dtype);
 }
 
 /** Zeros of t's shape and dtype. */
 export function zerosLike(t: Tensor): Tensor {
+  assertTensor('zerosLike', t, 't');
   return zeros(t.shape, t.dtype);
 }
 
 /** Ones of t's shape and dtype. */
 export function onesLike(t: Tensor): Tensor {
+  assertTensor('onesLike', t, 't');
   return ones(t.shape, t.dtype);
 }
 
@@ -135,6 +167,9 @@ export function onesLike(t: Tensor): Tensor {
  * @throws Error if step is 0.
  */
 export function range(start: number, stop: number, step = 1): Tensor {
+  assertNumber('range', 'start', start);
+  assertNumber('range', 'stop', stop);
+  assertNumber('range', 'step', step);
   if (step === 0) throw new Error('range: step must not be 0');
   const n = Math.max(0, Math.ceil((stop - start) / step));
   const values = new Float32Array(n);
@@ -155,6 +190,8 @@ function generate(op: string, shape: Shape, sample: () => number): Tensor {
  * @throws Error if maxval < minval.
  */
 export function randomUniform(shape: Shape, minval = 0, maxval = 1): Tensor {
+  assertNumber('randomUniform', 'minval', minval);
+  assertNumber('randomUniform', 'maxval', maxval);
   if (!(maxval >= minval)) throw new Error(`randomUniform: maxval (${maxval}) must be >= minval (${minval})`);
   return generate('randomUniform', shape, () => minval + (maxval - minval) * randomFloat());
 }
@@ -165,12 +202,16 @@ export function randomUniform(shape: Shape, minval = 0, maxval = 1): Tensor {
  * @throws Error if stddev < 0.
  */
 export function randomNormal(shape: Shape, mean = 0, stddev = 1): Tensor {
+  assertNumber('randomNormal', 'mean', mean);
+  assertNumber('randomNormal', 'stddev', stddev);
   if (!(stddev >= 0)) throw new Error(`randomNormal: stddev must be >= 0, got ${stddev}`);
   return generate('randomNormal', shape, () => mean + stddev * randomStandardNormal());
 }
 
 /** Normal values redrawn until within two standard deviations of the mean (as TensorFlow does). */
 export function truncatedNormal(shape: Shape, mean = 0, stddev = 1): Tensor {
+  assertNumber('truncatedNormal', 'mean', mean);
+  assertNumber('truncatedNormal', 'stddev', stddev);
   if (!(stddev >= 0)) throw new Error(`truncatedNormal: stddev must be >= 0, got ${stddev}`);
   return generate('truncatedNormal', shape, () => {
     let z: number;

@@ -1,9 +1,21 @@
 import { recordOp } from '../autograd.js';
 import type { BinaryOp, FusedActivation, UnaryOp, UnaryParams } from '../backend.js';
 import { hasKernel } from '../registry.js';
-import { broadcastShapes, shapesEqual, type Shape } from '../shape.js';
+import { broadcastShapes, formatShape, shapesEqual, type Shape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { asFloat, asTensor, assertTensor, buf, empty, kernels, rawBinary, unaliased, type TensorLike } from './util.js';
+import {
+  asFloat,
+  asTensor,
+  assertDType,
+  assertNumber,
+  assertTensor,
+  buf,
+  empty,
+  kernels,
+  rawBinary,
+  unaliased,
+  type TensorLike,
+} from './util.js';
 import { reshape } from './shape-ops.js';
 import { sum } from './reduce.js';
 
@@ -66,6 +78,7 @@ const SELU_SCALE = 1.0507009873554805;
 
 function unaryOp(op: UnaryOp, xIn: Tensor, params?: UnaryParams): Tensor {
   assertTensor(op, xIn);
+  for (const [name, value] of Object.entries(params ?? {})) assertNumber(op, name, value, 'notNaN');
   const x = asFloat(xIn);
   const y = empty(x.shape);
   kernels().unary(op, buf(x, op), buf(y, op), params);
@@ -129,6 +142,8 @@ export const erf = (x: Tensor): Tensor => unaryOp('erf', x);
  * @throws Error if min > max.
  */
 export function clip(x: Tensor, min: number, max: number): Tensor {
+  assertNumber('clip', 'min', min, 'notNaN');
+  assertNumber('clip', 'max', max, 'notNaN');
   if (!(min <= max)) throw new Error(`clip: min (${min}) must be <= max (${max})`);
   return unaryOp('clip', x, { alpha: min, beta: max });
 }
@@ -137,7 +152,11 @@ export const clipByValue = clip;
 
 /** Sums a broadcast gradient back down to the shape of the operand it came from. */
 export function sumToShape(g: Tensor, shape: Shape): Tensor {
+  assertTensor('sumToShape', g, 'g');
   if (shapesEqual(g.shape, shape)) return g;
+  if (!shapesEqual(broadcastShapes('sumToShape', shape, g.shape), g.shape)) {
+    throw new Error(`sumToShape: ${formatShape(shape)} does not broadcast to the gradient's shape ${formatShape(g.shape)}`);
+  }
   const lead = g.rank - shape.length;
   const axes: number[] = [];
   for (let i = 0; i < g.rank; i++) {
@@ -234,10 +253,15 @@ export function where(condLike: TensorLike, aLike: TensorLike, bLike: TensorLike
   ]);
 }
 
-/** Converts between float32 and int32 (truncating toward zero), without gradient to int32. */
+/**
+ * Converts between float32 and int32 (truncating toward zero, as TensorFlow.js), without gradient to int32.
+ *
+ * @throws Error if dtype is not 'float32' or 'int32', or (to int32) a value is outside the int32 range
+ *   (NaN and ±Infinity included): the kernel checks, so a value never wraps silently.
+ */
 export function cast(x: Tensor, dtype: 'float32' | 'int32'): Tensor {
   assertTensor('cast', x);
-  if (dtype !== 'float32' && dtype !== 'int32') throw new Error(`cast: dtype must be 'float32' or 'int32', got ${JSON.stringify(dtype)}`);
+  assertDType('cast', dtype);
   if (x.dtype === dtype) return unaliased(x, 'cast');
   const y = empty(x.shape, dtype);
   kernels().cast(buf(x, 'cast'), x.dtype, buf(y, 'cast'), dtype);

@@ -77,5 +77,9 @@ export function matmul(a: Tensor, b: Tensor, transposeA = false, transposeB = fa
 
 /** Flattens all leading axes into rows: [..., k] → [rows, k]. */
 export function asMatrix(x: Tensor): Tensor {
-  return reshape(x, [-1, x.shape[x.rank - 1]!]);
+  assertTensor('asMatrix', x);
+  if (x.rank === 0) throw new Error('asMatrix: x must have at least one axis, got a scalar');
+  // The row count spelled out, not -1: with a last axis of 0 it could be anything.
+  const columns = x.shape[x.rank - 1]!;
+  return reshape(x, [x.shape.slice(0, -1).reduce((a, b) => a * b, 1), columns]);
 }

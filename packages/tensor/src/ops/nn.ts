@@ -12,7 +12,7 @@ function softmaxOp(name: 'softmax' | 'logSoftmax', x: Tensor, axis: number): Ten
   assertTensor(name, x);
   const a = normalizeAxis(name, axis, x.rank);
   const outer = sizeBetween(x.shape, 0, a);
-  const size = x.shape[a]!;
+  const size = x.shape[a] ?? 1; // a scalar (axis 0) is one value along its axis
   const inner = sizeBetween(x.shape, a + 1, x.rank);
   const xf = asFloat(x);
   const y = empty(x.shape);
@@ -277,6 +277,7 @@ export function biasActivation(x: Tensor, bias: Tensor | null, activation: Fused
         `biasActivation: bias must have shape [${channels}] (the last axis of x ${formatShape(x.shape)}), got ${formatShape(bias.shape)}`,
       );
     }
+    bias = asFloat(bias);
   }
   if (bias === null && activation === 'linear') return unaliased(x, 'biasActivation');
   if (!hasKernel('biasActivation') || !hasKernel('biasActivationGrad')) {

@@ -142,10 +142,12 @@ function prepare(kind: Kind, x: Tensor, weights: RnnWeights, options: GruSequenc
   if (x.rank !== 3) throw new Error(`${op}: x must be [batch, timesteps, features], got shape ${formatShape(x.shape)}`);
   const [batch, timesteps, inputSize] = x.shape as [number, number, number];
   if (timesteps < 1) throw new Error(`${op}: x needs at least one timestep, got shape ${formatShape(x.shape)}`);
-  const { kernel, recurrentKernel } = weights;
-  const bias = weights.bias ?? null;
-  assertTensor(op, kernel, 'kernel');
-  assertTensor(op, recurrentKernel, 'recurrentKernel');
+  assertTensor(op, weights.kernel, 'kernel');
+  assertTensor(op, weights.recurrentKernel, 'recurrentKernel');
+  // The kernels take float32 weights; an int32 one (say, integer test weights) is converted, never refused by one backend only.
+  const kernel = asFloat(weights.kernel);
+  const recurrentKernel = asFloat(weights.recurrentKernel);
+  let bias = weights.bias ?? null;
   const g = GATES[kind];
   const units = recurrentKernel.shape[0]!;
   const expect = (t: Tensor, shape: number[], name: string): void => {
@@ -161,6 +163,7 @@ function prepare(kind: Kind, x: Tensor, weights: RnnWeights, options: GruSequenc
   if (bias) {
     assertTensor(op, bias, 'bias');
     expect(bias, resetAfter ? [2, g * units] : [g * units], 'bias');
+    bias = asFloat(bias);
   }
   const nStates = kind === 'lstm' ? 2 : 1;
   const initial = options.initialState ? [...options.initialState] : null;
@@ -169,6 +172,7 @@ function prepare(kind: Kind, x: Tensor, weights: RnnWeights, options: GruSequenc
     initial.forEach((s, i) => {
       assertTensor(op, s, `initialState[${i}]`);
       expect(s, [batch, units], `initialState[${i}]`);
+      initial[i] = asFloat(s);
     });
   }
   let mask = options.mask ?? null;
@@ -177,8 +181,12 @@ function prepare(kind: Kind, x: Tensor, weights: RnnWeights, options: GruSequenc
     expect(mask, [batch, timesteps], 'mask');
     mask = cast(mask, 'float32');
   }
-  const recurrentDropoutMask = options.recurrentDropoutMask ?? null;
-  if (recurrentDropoutMask) expect(recurrentDropoutMask, [batch, units], 'recurrentDropoutMask');
+  let recurrentDropoutMask = options.recurrentDropoutMask ?? null;
+  if (recurrentDropoutMask) {
+    assertTensor(op, recurrentDropoutMask, 'recurrentDropoutMask');
+    expect(recurrentDropoutMask, [batch, units], 'recurrentDropoutMask');
+    recurrentDropoutMask = asFloat(recurrentDropoutMask);
+  }
   const activation = options.activation ?? 'tanh';
   const recurrentActivation = options.recurrentActivation ?? 'sigmoid';
   const named = (a: RnnActivationLike): RnnActivation => (typeof a === 'string' ? a : 'linear');
@@ -199,7 +207,7 @@ function prepare(kind: Kind, x: Tensor, weights: RnnWeights, options: GruSequenc
     recurrentActivation: named(recurrentActivation),
     resetAfter,
   };
-  return { kind, x, kernel, recurrentKernel, bias, initial, mask, info, activation, recurrentActivation, recurrentDropoutMask };
+  return { kind, x: asFloat(x), kernel, recurrentKernel, bias, initial, mask, info, activation, recurrentActivation, recurrentDropoutMask };
 }
 
 function runSequence(kind: Kind, x: Tensor, weights: RnnWeights, options: GruSequenceOptions): RnnSequenceResult {

@@ -94,6 +94,7 @@ export const prod = (x: Tensor, axis?: Axes, keepDims = false): Tensor => reduce
 
 /** log(sum(exp(x))) over axes, computed stably. */
 export function logSumExp(x: Tensor, axis?: Axes, keepDims = false): Tensor {
+  assertTensor('logSumExp', x);
   const axes = normalizeAxes('logSumExp', axis, x.rank);
   const m = reduceOp('max', x, axes, true);
   const shift = new Tensor(m.storage, m.shape); // a constant view: the gradient is softmax without it
@@ -111,7 +112,7 @@ function argReduce(op: 'max' | 'min', x: Tensor, axis: number): Tensor {
   assertTensor(name, x);
   const a = normalizeAxis(name, axis, x.rank);
   const outer = sizeBetween(x.shape, 0, a);
-  const size = x.shape[a]!;
+  const size = x.shape[a] ?? 1; // a scalar (axis 0) is one value along its axis
   if (size === 0) throw new Error(`${name}: axis ${axis} has size 0`);
   const inner = sizeBetween(x.shape, a + 1, x.rank);
   const xf = asFloat(x);

@@ -3,7 +3,7 @@ import type { Storage } from '../memory.js';
 import { broadcastShapes, formatShape, normalizeAxis, shapesEqual, sizeBetween, sizeOf, type Shape } from '../shape.js';
 import { Tensor, Variable, bufferOf, copyStorage, readHost } from '../tensor.js';
 import { cast, sumToShape } from './elementwise.js';
-import { asFloat, assertTensor, buf, empty, filledTensor, kernels, rawBinary, unaliased } from './util.js';
+import { asFloat, assertNumber, assertTensor, buf, empty, filledTensor, kernels, rawBinary, unaliased } from './util.js';
 
 /** x's storage, checked live and on the active device, for a new tensor viewing the same values. */
 function viewStorage(x: Tensor, op: string): Storage {
@@ -36,12 +36,16 @@ export function reshape(x: Tensor, shape: Shape): Tensor {
 
 /** Inserts a dimension of size 1 at `axis`. */
 export function expandDims(x: Tensor, axis = 0): Tensor {
+  assertTensor('expandDims', x);
   const a = normalizeAxis('expandDims', axis, x.rank + 1);
   return reshape(x, [...x.shape.slice(0, a), 1, ...x.shape.slice(a)]);
 }
 
 /** Removes dimensions of size 1 (all, or those listed). */
 export function squeeze(x: Tensor, axes?: readonly number[]): Tensor {
+  assertTensor('squeeze', x);
+  if (axes !== undefined && !Array.isArray(axes))
+    throw new Error(`squeeze: axes must be an array of axes, got ${typeof axes} ${String(axes)}`);
   const drop = axes?.map((a) => normalizeAxis('squeeze', a, x.rank));
   for (const a of drop ?? []) {
     if (x.shape[a] !== 1) throw new Error(`squeeze: axis ${a} of ${formatShape(x.shape)} has size ${x.shape[a]}, expected 1`);
@@ -86,7 +90,7 @@ export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
 /** x[begin : begin+size] per axis; a size of -1 takes the rest of that axis. */
 export function slice(x: Tensor, begin: number | readonly number[], size?: number | readonly number[]): Tensor {
   assertTensor('slice', x);
-  const b = typeof begin === 'number' ? [begin, ...new Array<number>(x.rank - 1).fill(0)] : [...begin];
+  const b = typeof begin === 'number' ? [begin, ...new Array<number>(Math.max(0, x.rank - 1)).fill(0)] : [...begin];
   while (b.length < x.rank) b.push(0);
   const s0 = size === undefined ? [] : typeof size === 'number' ? [size] : [...size];
   const s = x.shape.map((d, i) => {
@@ -111,6 +115,7 @@ export function slice(x: Tensor, begin: number | readonly number[], size?: numbe
 /** Pads each axis with [before, after] cells of `value`. */
 export function pad(x: Tensor, paddings: readonly (readonly [number, number])[], value = 0): Tensor {
   assertTensor('pad', x);
+  assertNumber('pad', 'value', value, 'any');
   if (paddings.length !== x.rank || paddings.some(([p, q]) => !Number.isInteger(p) || !Number.isInteger(q) || p < 0 || q < 0)) {
     throw new Error(
       `pad: expected ${x.rank} non-negative [before, after] pairs for shape ${formatShape(x.shape)}, got ${JSON.stringify(paddings)}`,
@@ -205,7 +210,10 @@ export function split(x: Tensor, countOrSizes: number | readonly number[], axis 
 
 /** The inverse of stack: slices along an axis, dropping it. */
 export function unstack(x: Tensor, axis = 0): Tensor[] {
+  assertTensor('unstack', x);
+  if (x.rank === 0) throw new Error('unstack: x must have at least one axis, got a scalar');
   const a = normalizeAxis('unstack', axis, x.rank);
+  if (x.shape[a] === 0) return [];
   return split(x, x.shape[a]!, a).map((t) => squeeze(t, [a]));
 }
 
@@ -256,6 +264,8 @@ export function gather(x: Tensor, indices: Tensor | ArrayLike<number>, axis = 0)
 /** One-hot rows of length `depth`; an index outside [0, depth) gives a row of offValue. */
 export function oneHot(indices: Tensor | ArrayLike<number>, depth: number, onValue = 1, offValue = 0): Tensor {
   if (!Number.isInteger(depth) || depth < 1) throw new Error(`oneHot: depth must be a positive integer, got ${depth}`);
+  assertNumber('oneHot', 'onValue', onValue, 'any');
+  assertNumber('oneHot', 'offValue', offValue, 'any');
   const idx = toIndices('oneHot', indices);
   const y = empty([...idx.shape, depth]);
   kernels().oneHot(buf(idx, 'oneHot'), depth, onValue, offValue, buf(y, 'oneHot'));

@@ -297,6 +297,22 @@ add('cast float32 to int32 truncates toward zero, int32 to float32, and copies w
   assertClose(intCopy, ints, 0, 0, 'cast int32 -> int32 (copy)');
 });
 
+add('cast float32 to int32 keeps the ends of the int32 range and refuses what lies beyond (never wraps)', (backend) => {
+  // -2^31 and the largest float32 below 2^31 fit; 2^31, 3e9 and the non-finite values do not.
+  const ends = Float32Array.of(-2147483648, 2147483520, -2147483520.5);
+  const ints = new Int32Array(ends.length);
+  backend.cast(ends, 'float32', ints, 'int32');
+  assertClose(ints, [-2147483648, 2147483520, -2147483520], 0, 0, 'cast of the int32 range ends');
+  for (const value of [2147483648, 3e9, -3e9, NaN, Infinity, -Infinity]) {
+    const floats = Float32Array.of(1, value);
+    assertThrows(`cast of ${value} to int32`, () => backend.cast(floats, 'float32', new Int32Array(2), 'int32'), [
+      'cast',
+      'index 1',
+      'int32 range',
+    ]);
+  }
+});
+
 // ---------------------------------------------------------------- gemm
 
 interface GemmSpec {

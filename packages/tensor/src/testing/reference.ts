@@ -269,7 +269,8 @@ export function referenceBinary(op: BinaryOp, a: number, b: number): number {
     case 'div':
       return a / b;
     case 'pow':
-      return a ** b;
+      // C's pow (IEEE 754): 1^y = 1 for every y, and (-1)^±Infinity = 1, where JavaScript's ** gives NaN.
+      return a === 1 || (a === -1 && Math.abs(b) === Number.POSITIVE_INFINITY) ? 1 : a ** b;
     case 'maximum':
       return Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b);
     case 'minimum':
@@ -391,7 +392,12 @@ export function createReferenceBackend(): ReferenceBackend {
 
     cast(x, _xType, y, yType) {
       if (x.length !== y.length) throw new Error(`reference cast: x has ${x.length} values, y ${y.length}`);
-      for (let i = 0; i < x.length; i++) y[i] = yType === 'int32' ? Math.trunc(x[i]) : x[i];
+      for (let i = 0; i < x.length; i++) {
+        if (yType === 'int32' && !(Math.trunc(x[i]) >= -2147483648 && Math.trunc(x[i]) <= 2147483647)) {
+          throw new Error(`cast: value ${x[i]} at index ${i} is outside the int32 range [-2147483648, 2147483647]`);
+        }
+        y[i] = yType === 'int32' ? Math.trunc(x[i]) : x[i];
+      }
     },
 
     gemm(a, b, c, batch, m, n, k, transA, transB, alpha, beta, strideA, strideB) {

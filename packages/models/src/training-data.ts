@@ -205,6 +205,7 @@ export function checkSampleWeight(method: string, name: string, w: unknown, n: n
   if (!isTensor(w) || w.size !== n || w.shape[0] !== n) {
     throw new Error(`${method}: ${name} must be a Tensor of shape [${n}] (one weight per sample), got ${describe(w)}`);
   }
+  checkFinite(method, name, w); // a NaN weight would train every weight to NaN
   return reshape(w, [n]);
 }
 
@@ -244,9 +245,16 @@ export function checkClassWeightLabels(method: string, name: string, y: Tensor, 
 }
 
 /** classWeight as a table indexed by class (classes it does not list weigh 1), on the device. */
-export function classWeightTable(classWeight: Record<number, number>, output: Shape): Tensor {
+export function classWeightTable(method: string, classWeight: Record<number, number>, output: Shape): Tensor {
   const classes = output[output.length - 1];
-  const size = Math.max(typeof classes === 'number' && classes > 1 ? classes : 2, ...Object.keys(classWeight).map((k) => Number(k) + 1));
+  // One sigmoid unit has the classes 0 and 1.
+  const known = typeof classes === 'number' ? Math.max(classes, 2) : null;
+  const keys = Object.keys(classWeight).map(Number);
+  const unknown = known === null ? undefined : keys.find((k) => k >= known);
+  if (unknown !== undefined) {
+    throw new Error(`${method}: classWeight names class ${unknown}, but the model outputs ${known} classes (0 to ${known! - 1})`);
+  }
+  const size = Math.max(known ?? 2, ...keys.map((k) => k + 1));
   return new Tensor(
     Float32Array.from({ length: size }, (_, c) => classWeight[c] ?? 1),
     [size],

@@ -232,7 +232,7 @@ export async function fitDataset(
       const { xs, ys } = splitBatch('fit', next.value, index);
       const data = modelData(model, 'fit', xs, ys, [`batch ${index} xs`, `batch ${index} ys`]);
       const labelsChecked = checkData(model, losses, 'fit', data, classWeight);
-      const table = classWeight ? classWeightTable(classWeight, model.outputShapesFor(data.xs.tensors)[0]!) : null;
+      const table = classWeight ? classWeightTable('fit', classWeight, model.outputShapesFor(data.xs.tensors)[0]!) : null;
       const train = () =>
         scope(`batch of ${model.name}.fit`, () =>
           trainStep(model, compiled, data.xs.tensors, data.ys.tensors, batchWeights(data.ys.tensors[0]!, table, null), labelsChecked),

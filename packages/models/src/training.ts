@@ -394,6 +394,10 @@ export function checkEpochArgs(args: EpochArgs): { epochs: number; initialEpoch:
   }
   const verbose = args.verbose ?? 1;
   if (verbose !== 0 && verbose !== 1) throw new Error(`fit: verbose must be 0 or 1, got ${JSON.stringify(verbose)}`);
+  const output = args.output as { write?: unknown } | undefined;
+  if (output !== undefined && (output === null || typeof output.write !== 'function')) {
+    throw new Error(`fit: output must be a stream with a write() method (e.g. process.stdout), got ${describe(output)}`);
+  }
   return { epochs, initialEpoch, verbose };
 }
 
@@ -425,10 +429,12 @@ function tensorFeed(
   strategy: DistributedStrategy | null,
 ): BatchFeed {
   const data = modelData(model, 'fit', x, y);
+  if (args.shuffle !== undefined && typeof args.shuffle !== 'boolean')
+    throw new Error(`fit: shuffle must be true or false, got ${JSON.stringify(args.shuffle)}`);
   const losses = compiled.targets.map((t) => t.loss);
   const classWeight = checkClassWeight('fit', args.classWeight, model);
   const labelsChecked = checkData(model, losses, 'fit', data, classWeight);
-  const weightTable = classWeight ? classWeightTable(classWeight, model.outputShapesFor(data.xs.tensors)[0]!) : null;
+  const weightTable = classWeight ? classWeightTable('fit', classWeight, model.outputShapesFor(data.xs.tensors)[0]!) : null;
   const n = data.n;
   let sampleWeight = args.sampleWeight === undefined ? null : checkSampleWeight('fit', 'sampleWeight', args.sampleWeight, n);
 
@@ -652,7 +658,7 @@ export function trainOnBatch(
   if (classWeight) checkClassWeightLabels('trainOnBatch', 'y', data.ys.tensors[0]!, output!);
   compiled.resetMetrics();
   const losses = scope(`${model.name}.trainOnBatch`, () => {
-    const weights = batchWeights(data.ys.tensors[0]!, classWeight ? classWeightTable(classWeight, output!) : null, sw);
+    const weights = batchWeights(data.ys.tensors[0]!, classWeight ? classWeightTable('trainOnBatch', classWeight, output!) : null, sw);
     return trainStep(model, compiled, data.xs.tensors, data.ys.tensors, weights, false);
   });
   return toResult(compiled, { ...Object.fromEntries(lossKeys(compiled).map((k, i) => [k, losses[i]!])), ...compiled.metricLogs() });

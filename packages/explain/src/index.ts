@@ -1,0 +1,5 @@
+/**
+ * @axon/explain: why a model decides what it decides — gradient methods, activation maps,
+ * occlusion, LIME and SHAP — and pictures of them. Each part is its own module; this file only
+ * re-exports them.
+ */

@@ -3,3 +3,4 @@
  * occlusion, LIME and SHAP — and pictures of them. Each part is its own module; this file only
  * re-exports them.
  */
+export * from './pictures.js';

@@ -315,7 +315,12 @@ export function imagePng(image: PictureInput, options: ImageOptions = {}): Uint8
   const where = 'imagePng';
   checkOptions(where, options, ['range', 'scale']);
   const plane = planeOf(where, 'image', image, 'image');
-  return encodePng(imageRgb(plane, rangeOption(where, options.range)), plane.width, plane.height, integerOption(where, 'scale', options.scale, 1, 1, 64));
+  return encodePng(
+    imageRgb(plane, rangeOption(where, options.range)),
+    plane.width,
+    plane.height,
+    integerOption(where, 'scale', options.scale, 1, 1, 64),
+  );
 }
 
 /**
@@ -431,7 +436,9 @@ export function maskPng(
   const w = Array.from(weights ?? [], Number);
   const badWeight = w.findIndex((v) => !Number.isFinite(v));
   if (w.length === 0 || badWeight >= 0) {
-    throw new Error(`${where}: weights must be finite numbers, one per segment, got ${badWeight >= 0 ? `${w[badWeight]} at index ${badWeight}` : 'none'}`);
+    throw new Error(
+      `${where}: weights must be finite numbers, one per segment, got ${badWeight >= 0 ? `${w[badWeight]} at index ${badWeight}` : 'none'}`,
+    );
   }
   const badLabel = labels.findIndex((l) => l < 0 || l >= w.length);
   if (badLabel >= 0) throw new Error(`${where}: segments[${badLabel}] is ${labels[badLabel]}, not a segment of the ${w.length} weights`);
@@ -491,7 +498,9 @@ export async function barChart(labels: readonly string[], values: ArrayLike<numb
   checkOptions(where, options, ['title']);
   const numbers = Array.from(values ?? [], Number);
   if (!Array.isArray(labels) || labels.length === 0 || labels.length !== numbers.length) {
-    throw new Error(`${where}: labels and values must be non-empty and of one length, got ${labels?.length} labels and ${numbers.length} values`);
+    throw new Error(
+      `${where}: labels and values must be non-empty and of one length, got ${labels?.length} labels and ${numbers.length} values`,
+    );
   }
   const repeated = labels.find((l, i) => labels.indexOf(l) !== i);
   if (repeated !== undefined) throw new Error(`${where}: labels must be distinct (one bar each), '${repeated}' repeats`);
@@ -502,7 +511,9 @@ export async function barChart(labels: readonly string[], values: ArrayLike<numb
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     ...(options.title === undefined ? {} : { title: options.title }),
     width: 360,
-    data: { values: labels.map((label, i) => ({ label: String(label), value: numbers[i], sign: numbers[i]! >= 0 ? 'positive' : 'negative' })) },
+    data: {
+      values: labels.map((label, i) => ({ label: String(label), value: numbers[i], sign: numbers[i]! >= 0 ? 'positive' : 'negative' })),
+    },
     mark: 'bar',
     encoding: {
       y: { field: 'label', type: 'nominal', sort: null, title: null },
@@ -543,9 +554,11 @@ export async function trainingCurves(history: History | Record<string, number[]>
   const known = names.filter((n) => !n.startsWith('val_'));
   if (known.length === 0) throw new Error(`${where}: history logged no metrics (got names: ${shown(names)})`);
   const metrics = options.metrics ?? known;
-  if (!Array.isArray(metrics) || metrics.length === 0) throw optionError(where, 'metrics', 'a non-empty array of logged metric names', metrics);
+  if (!Array.isArray(metrics) || metrics.length === 0)
+    throw optionError(where, 'metrics', 'a non-empty array of logged metric names', metrics);
   const missing = metrics.find((m) => !known.includes(m));
-  if (missing !== undefined) throw new Error(`${where}: option 'metrics' names '${missing}', which was not logged; logged: ${known.join(', ')}`);
+  if (missing !== undefined)
+    throw new Error(`${where}: option 'metrics' names '${missing}', which was not logged; logged: ${known.join(', ')}`);
   if (options.title !== undefined && typeof options.title !== 'string') throw optionError(where, 'title', 'a string', options.title);
   const rows: { metric: string; data: string; epoch: number; value: number }[] = [];
   for (const metric of metrics) {

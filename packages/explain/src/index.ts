@@ -3,4 +3,7 @@
  * occlusion, LIME and SHAP — and pictures of them. Each part is its own module; this file only
  * re-exports them.
  */
+export * from './gradients.js';
+export * from './activations.js';
+export * from './occlusion.js';
 export * from './pictures.js';

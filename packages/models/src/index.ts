@@ -1,4 +1,4 @@
-export { Model, type SummaryArgs, type SaveArgs, type SummaryRow } from './model.js';
+export { Model, type LayerOutputHook, type SummaryArgs, type SaveArgs, type SummaryRow } from './model.js';
 export { Sequential, sequential, type SequentialArgs } from './sequential.js';
 export type { BatchStream, DatasetBatch, FitDatasetArgs, EvaluateDatasetArgs, PredictDatasetArgs } from './training-dataset.js';
 export type { CompileArgs, FitArgs, EvaluateArgs, PredictArgs, TrainOnBatchArgs, ModelData, TrainingHost } from './training.js';

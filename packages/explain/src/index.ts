@@ -3,3 +3,6 @@
  * occlusion, LIME and SHAP — and pictures of them. Each part is its own module; this file only
  * re-exports them.
  */
+export * from './lime.js';
+export * from './segmentation.js';
+export * from './shap.js';

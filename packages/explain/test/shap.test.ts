@@ -39,7 +39,8 @@ function table(n: number, m: number, seed: number): number[][] {
 /** Shapley values from their definition: the mean marginal contribution over all orderings. */
 function permutationShapley(g: (x: number[]) => number, x: number[], background: number[][]): number[] {
   const m = x.length;
-  const value = (inS: boolean[]): number => background.reduce((s, b) => s + g(b.map((bi, i) => (inS[i] ? x[i]! : bi))), 0) / background.length;
+  const value = (inS: boolean[]): number =>
+    background.reduce((s, b) => s + g(b.map((bi, i) => (inS[i] ? x[i]! : bi))), 0) / background.length;
   const phi = new Array<number>(m).fill(0);
   let orderings = 0;
   const permute = (order: number[], rest: number[]): void => {
@@ -95,7 +96,7 @@ describe('exactShapley', () => {
     expect(Math.abs(values[2]!)).toBeGreaterThan(0.01);
   });
 
-  it("explains the chosen class; by default the arg-max", () => {
+  it('explains the chosen class; by default the arg-max', () => {
     const f = (batch: Tensor): Tensor => {
       const s = rowwise((x) => x[0]! - x[1]!)(batch).dataSync();
       return tensor(Array.from(s, (v) => [v, -v]));
@@ -140,7 +141,7 @@ describe('kernelShap', () => {
     values.forEach((v, i) => expect(v).toBeCloseTo(exact[i]!, 5));
   });
 
-  it("error against exact Shapley values shrinks as nsamples grows (10 features)", () => {
+  it('error against exact Shapley values shrinks as nsamples grows (10 features)', () => {
     const g = (x: number[]): number =>
       x[0]! * x[1]! + Math.sin(3 * x[2]!) * x[3]! + x[4]! ** 2 - x[5]! * x[6]! * x[7]! + Math.exp(x[8]!) + 0.5 * x[9]! * x[0]!;
     const x = [0.9, -0.7, 0.6, 0.8, -0.9, 0.5, 0.7, -0.6, 0.4, 0.95];
@@ -156,7 +157,9 @@ describe('kernelShap', () => {
         }),
       ),
     );
-    console.log(`kernelShap mean |error| / mean |phi| by nsamples ${budgets.join(', ')}: ${errors.map((e) => (e / scale).toExponential(2)).join(', ')}`);
+    console.log(
+      `kernelShap mean |error| / mean |phi| by nsamples ${budgets.join(', ')}: ${errors.map((e) => (e / scale).toExponential(2)).join(', ')}`,
+    );
     for (let k = 1; k < budgets.length; k++) expect(errors[k]!).toBeLessThan(errors[k - 1]!);
     // Stated tolerances, relative to the mean |φ|: 640 of the 1022 coalitions within 10 %, all of them exact.
     expect(errors[2]! / scale).toBeLessThan(0.1);
@@ -168,7 +171,11 @@ describe('kernelShap', () => {
       [0, 1, 5],
       [1, 0, 5],
     ];
-    const { values } = kernelShap(rowwise((x) => x[0]! * x[1]! + x[2]!), tensor([1, 1, 5]), tensor(background));
+    const { values } = kernelShap(
+      rowwise((x) => x[0]! * x[1]! + x[2]!),
+      tensor([1, 1, 5]),
+      tensor(background),
+    );
     expect(values[2]).toBe(0);
     expect(values[0]).toBeCloseTo(values[1]!, 6);
   });
@@ -240,22 +247,32 @@ describe('SHAP errors', () => {
     [1, 1],
   ]);
   it('names the function, the option, what it expects and what it got', () => {
-    expect(() => kernelShap(f, x, background, { nsample: 10 } as never)).toThrow(/kernelShap: unknown option 'nsample' \(did you mean 'nsamples'\?\)/);
+    expect(() => kernelShap(f, x, background, { nsample: 10 } as never)).toThrow(
+      /kernelShap: unknown option 'nsample' \(did you mean 'nsamples'\?\)/,
+    );
     expect(() => kernelShap(f, x, background, { nsamples: 0 })).toThrow(/kernelShap: option 'nsamples' must be a positive integer, got 0/);
     expect(() => kernelShap(f, x, background, { seed: Number.NaN })).toThrow(/kernelShap: option 'seed' must be a finite number, got NaN/);
-    expect(() => kernelShap(f, x, background, { classIndex: 1 })).toThrow(/kernelShap: option 'classIndex' must be an integer in \[0, 0\].*got 1/);
-    expect(() => kernelShap(f, tensor([1, 2, 3]), background)).toThrow(/kernelShap: background must be \[rows, \.\.\.shape\].*x a Tensor of shape \[3\]/);
+    expect(() => kernelShap(f, x, background, { classIndex: 1 })).toThrow(
+      /kernelShap: option 'classIndex' must be an integer in \[0, 0\].*got 1/,
+    );
+    expect(() => kernelShap(f, tensor([1, 2, 3]), background)).toThrow(
+      /kernelShap: background must be \[rows, \.\.\.shape\].*x a Tensor of shape \[3\]/,
+    );
     expect(() => kernelShap(f, [1, 2] as never, background)).toThrow(/kernelShap: x must be a Tensor, got an array of length 2/);
     expect(() => kernelShap('f' as never, x, background)).toThrow(/kernelShap: f must be a function .* or a Model, got "f"/);
     expect(() => exactShapley(f, tensor([Number.NaN, 1]), background)).toThrow(/exactShapley: x has a non-finite value/);
     expect(() => exactShapley(f, tensor(new Array(17).fill(1)), tensor([new Array(17).fill(0)]))).toThrow(
       /exactShapley: x has 17 features; enumeration is limited to 16/,
     );
-    expect(() => gradientShap(f, x, background, { sample: 3 } as never)).toThrow(/gradientShap: unknown option 'sample' \(did you mean 'samples'\?\)/);
+    expect(() => gradientShap(f, x, background, { sample: 3 } as never)).toThrow(
+      /gradientShap: unknown option 'sample' \(did you mean 'samples'\?\)/,
+    );
   });
 
   it('rejects a model whose outputs are malformed or not finite', () => {
-    expect(() => exactShapley(() => tensor([1]), x, background)).toThrow(/exactShapley: the model must return \[2\] or \[2, classes\] for 2 inputs, got \[1\]/);
+    expect(() => exactShapley(() => tensor([1]), x, background)).toThrow(
+      /exactShapley: the model must return \[2\] or \[2, classes\] for 2 inputs, got \[1\]/,
+    );
     expect(() => exactShapley(() => tensor([Number.NaN]), x, background)).toThrow(/exactShapley: the model returned a non-finite output/);
     expect(() => exactShapley(() => 3 as never, x, background)).toThrow(/exactShapley: the model must return a Tensor, got 3/);
   });

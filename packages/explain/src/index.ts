@@ -7,3 +7,6 @@ export * from './gradients.js';
 export * from './activations.js';
 export * from './occlusion.js';
 export * from './pictures.js';
+export * from './lime.js';
+export * from './segmentation.js';
+export * from './shap.js';

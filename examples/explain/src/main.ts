@@ -86,6 +86,10 @@ async function train(dir: string, epochs: number, limit: number): Promise<{ mode
   ]);
   model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
   const { history } = await model.fit(train.x, train.y, { epochs, batchSize: 64, validationData: [test.x, test.y], verbose: 0 });
+  const accuracy = history.val_accuracy?.at(-1);
+  console.log(
+    `Validation accuracy after ${epochs} epoch(s): ${accuracy === undefined ? '?' : (100 * accuracy).toFixed(1)} % (on 2000 test images)`,
+  );
   await model.save(dir);
   writeFileSync(join(dir, 'history.json'), JSON.stringify(history));
   return { model, history };
@@ -94,7 +98,17 @@ async function train(dir: string, epochs: number, limit: number): Promise<{ mode
 /** One picture of one image: a file name, or why it could not be made. */
 type Cell = { file: string } | { error: string };
 
-const METHODS = ['input', 'saliency', 'integrated gradients', 'Grad-CAM', 'occlusion', 'LIME', 'KernelSHAP', 'conv1 activations', 'probabilities'];
+const METHODS = [
+  'input',
+  'saliency',
+  'integrated gradients',
+  'Grad-CAM',
+  'occlusion',
+  'LIME',
+  'KernelSHAP',
+  'conv1 activations',
+  'probabilities',
+];
 
 /**
  * KernelSHAP over LIME's superpixels: a coalition keeps some segments and blacks out the rest (the
@@ -107,7 +121,8 @@ function segmentShap(model: Model, image: Tensor, segmentation: Segmentation, cl
     const on = coalitions.dataSync();
     const n = coalitions.shape[0]!;
     const batch = new Float32Array(n * pixels.length);
-    for (let s = 0; s < n; s++) labels.forEach((label, p) => (batch[s * pixels.length + p] = on[s * count + label]! > 0.5 ? pixels[p]! : 0));
+    for (let s = 0; s < n; s++)
+      labels.forEach((label, p) => (batch[s * pixels.length + p] = on[s * count + label]! > 0.5 ? pixels[p]! : 0));
     return model.predict(tensor(batch, [n, 28, 28, 1])) as Tensor;
   };
   return kernelShap(predict, ones([count]), zeros([1, count]), { classIndex, nsamples: 1000, seed }).values;
@@ -121,7 +136,7 @@ async function main(): Promise<void> {
   }
   const images = positiveInt('images', values.images, 4);
   const epochs = positiveInt('epochs', values.epochs, 2);
-  const limit = positiveInt('limit', values.limit, 12000);
+  const limit = positiveInt('limit', values.limit, 20000);
   const seed = positiveInt('seed', values.seed, 42);
   const here = dirname(fileURLToPath(import.meta.url));
   const output = resolve(values.output ?? join(here, '..', 'output'));
@@ -195,7 +210,12 @@ async function main(): Promise<void> {
     });
     await draw('conv1 activations', () => gridPng(activationMaps(model, x, { layer: firstConv }), { columns: 8, scale: 2 }));
     await draw('probabilities', async () => (await barChart([...FASHION_MNIST_CLASSES], probabilities)).png);
-    rows.push({ predicted: FASHION_MNIST_CLASSES[classIndex]!, actual: FASHION_MNIST_CLASSES[truth[i]!]!, confidence: probabilities[classIndex]!, cells });
+    rows.push({
+      predicted: FASHION_MNIST_CLASSES[classIndex]!,
+      actual: FASHION_MNIST_CLASSES[truth[i]!]!,
+      confidence: probabilities[classIndex]!,
+      cells,
+    });
   }
 
   let curves = '<p>No training history was saved with this model (train it with this example to get the curves).</p>';
@@ -214,15 +234,17 @@ async function main(): Promise<void> {
   }
 }
 
-const escape = (s: string): string => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+const html = (s: string): string => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
 
 function page(rows: { predicted: string; actual: string; confidence: number; cells: Cell[] }[], curves: string, model: string): string {
   const head = `<tr><th>predicted / true</th>${METHODS.map((m) => `<th>${m}</th>`).join('')}</tr>`;
   const body = rows
     .map((row) => {
       const verdict = row.predicted === row.actual ? 'right' : 'wrong';
-      const label = `<td class="${verdict}">${escape(row.predicted)} (${(100 * row.confidence).toFixed(1)} %)<br>true: ${escape(row.actual)}</td>`;
-      const cells = row.cells.map((c) => ('file' in c ? `<td><img src="${c.file}" alt=""></td>` : `<td class="error">${escape(c.error)}</td>`));
+      const label = `<td class="${verdict}">${html(row.predicted)} (${(100 * row.confidence).toFixed(1)} %)<br>true: ${html(row.actual)}</td>`;
+      const cells = row.cells.map((c) =>
+        'file' in c ? `<td><img src="${c.file}" alt=""></td>` : `<td class="error">${html(c.error)}</td>`,
+      );
       return `<tr>${label}${cells.join('')}</tr>`;
     })
     .join('\n');
@@ -238,7 +260,7 @@ function page(rows: { predicted: string; actual: string; confidence: number; cel
   .right { color: #2e7d32; } .wrong { color: #c62828; } .error { color: #c62828; max-width: 14em; }
 </style>
 <h1>Why the Fashion-MNIST CNN decides what it decides</h1>
-<p>Model: <code>${escape(model)}</code>. Each row explains the predicted class. Saliency and Integrated Gradients:
+<p>Model: <code>${html(model)}</code>. Each row explains the predicted class. Saliency and Integrated Gradients:
 |gradient| and |attribution| per pixel (inferno: dark is low). Grad-CAM (last conv layer) and occlusion (the drop in
 the class probability when a 6 × 6 patch is blacked out) over the image (jet: red is high). LIME: the 5 superpixels that
 raise the class most. KernelSHAP: the same superpixels tinted green (for) or red (against) by their Shapley value.</p>

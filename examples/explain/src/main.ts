@@ -262,7 +262,7 @@ function page(rows: { predicted: string; actual: string; confidence: number; cel
 <h1>Why the Fashion-MNIST CNN decides what it decides</h1>
 <p>Model: <code>${html(model)}</code>. Each row explains the predicted class. Saliency and Integrated Gradients:
 |gradient| and |attribution| per pixel (inferno: dark is low). Grad-CAM (last conv layer) and occlusion (the drop in
-the class probability when a 6 × 6 patch is blacked out) over the image (jet: red is high). LIME: the 5 superpixels that
+the class score, its logit, when a 6 × 6 patch is blacked out) over the image (jet: red is high). LIME: the 5 superpixels that
 raise the class most. KernelSHAP: the same superpixels tinted green (for) or red (against) by their Shapley value.</p>
 <table>
 ${head}

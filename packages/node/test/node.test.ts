@@ -54,7 +54,7 @@ describe('@axon/node', () => {
     const explain = [axon.saliency, axon.integratedGradients, axon.gradCam, axon.occlusion, axon.limeImage, axon.kernelShap, axon.slic];
     const pictures = [axon.heatmapPng, axon.overlayPng, axon.gridPng, axon.maskPng, axon.barChart, axon.trainingCurves];
     for (const f of [...explain, ...pictures]) expect(typeof f).toBe('function');
-    const png = axon.heatmapPng(axon.tensor([[0, 1], [2, 3]]));
+    const png = axon.heatmapPng(axon.tensor([0, 1, 2, 3], [2, 2]));
     expect(Buffer.from(png.subarray(1, 4)).toString('latin1')).toBe('PNG');
   });
 

@@ -272,7 +272,9 @@ function imageSegmentation(where: string, image: Tensor, pixels: number, options
     }
     return given;
   }
-  return slic(image, { segments: given ?? 50, ...(options.compactness === undefined ? {} : { compactness: options.compactness }) });
+  // Checked here so the error names limeImage, not slic.
+  const segments = positiveInt(where, 'segments', given, 50);
+  return slic(image, { segments, compactness: positiveNumber(where, 'compactness', options.compactness, 10) });
 }
 
 /** Per segment and channel, what a hidden segment shows: `hideColor`, or the segment's mean colour. */

@@ -234,6 +234,11 @@ describe('LIME errors', () => {
     expect(() => limeImage(f, image, { segments: { labels: new Int32Array(3), count: 1 } })).toThrow(
       /limeImage: option 'segments' must be a number or \{ labels: Int32Array of 16 values in \[0, count\), count \}/,
     );
+    expect(() => limeImage(f, image, { segments: 0 })).toThrow(/limeImage: option 'segments' must be a positive integer, got 0/);
+    expect(() => limeImage(f, image, { compactness: 0 })).toThrow(/limeImage: option 'compactness' must be a finite number > 0, got 0/);
+    expect(() => limeImage(f, image, { segments: { labels: new Int32Array(16), count: 1 }, compactness: 5 })).toThrow(
+      /limeImage: option 'compactness' applies only when 'segments' is a number/,
+    );
     expect(() => limeImage(f, image, { hideColor: Number.NaN })).toThrow(/limeImage: option 'hideColor' must be a finite number, got NaN/);
     expect(() => limeImage({} as never, image)).toThrow(/limeImage: predict must be a function .* or a Model, got an object \(Object\)/);
   });

@@ -178,11 +178,13 @@ export function limeImage(predict: BatchFunction, image: Tensor, options: LimeIm
  */
 export function limeTabular(predict: BatchFunction, row: Tensor, options: LimeTabularOptions): LimeExplanation {
   const where = 'limeTabular';
+  if (options === null || typeof options !== 'object')
+    throw new Error(`${where}: options must be an object with 'background', got ${describe(options)}`);
   checkOptions(where, options, ['background', 'samples', 'kernelWidth', 'numFeatures', 'classIndex', 'seed']);
   checkPredictor(where, 'predict', predict);
   const x = tabularRow(where, row);
   const d = x.length;
-  const background = checkTensor(where, "option 'background'", options?.background);
+  const background = checkTensor(where, "option 'background'", options.background);
   if (background.rank !== 2 || background.shape[1] !== d || background.shape[0]! < 1) {
     throw new Error(`${where}: option 'background' must be [rows, ${d}] (the row has ${d} columns), got ${describe(background)}`);
   }

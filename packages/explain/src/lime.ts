@@ -139,7 +139,7 @@ export function limeImage(predict: BatchFunction, image: Tensor, options: LimeIm
     throw new Error(`${where}: option 'hideColor' must be a finite number, got ${describe(options.hideColor)}`);
   }
   const fill = hiddenFill(segmentation, pixels, channels, options.hideColor);
-  const data = onOffSamples(seededRandom(where, options.seed), samples, d, (rand) => rand.next() < 0.5);
+  const data = onOffSamples(seededRandom(where, options.seed), samples, d);
   const outputs = runChunked(
     where,
     predict,
@@ -238,7 +238,7 @@ export function limeText(predict: (texts: string[]) => Tensor, text: string, opt
   const data = new Float64Array(samples * d).fill(1);
   for (let r = 1; r < samples; r++) {
     // lime_text: how many words to remove is uniform in 1..d, then which ones is uniform.
-    const order = shuffled(rand, d);
+    const order = rand.permutation(d);
     const remove = 1 + rand.int(d);
     for (let i = 0; i < remove; i++) data[r * d + order[i]!] = 0;
   }
@@ -291,10 +291,10 @@ function hiddenFill(segmentation: Segmentation, pixels: Float32Array, channels: 
   return fill.map((v, i) => v / Math.max(1, sizes[Math.floor(i / channels)]!));
 }
 
-/** `samples` rows of d on/off features: row 0 all on (the input), the others drawn by `on`. */
-function onOffSamples(rand: Random, samples: number, d: number, on: (rand: Random) => boolean): Float64Array {
+/** `samples` rows of d on/off features: row 0 all on (the input), each other entry on with probability 1/2, as lime_image. */
+function onOffSamples(rand: Random, samples: number, d: number): Float64Array {
   const data = new Float64Array(samples * d).fill(1);
-  for (let i = d; i < data.length; i++) data[i] = on(rand) ? 1 : 0;
+  for (let i = d; i < data.length; i++) data[i] = rand.next() < 0.5 ? 1 : 0;
   return data;
 }
 
@@ -310,16 +310,6 @@ function cosineToAllOn(data: Float64Array, samples: number, d: number): Float64A
 /** lime's default kernel: sqrt(exp(−d² / width²)). */
 function kernel(distances: Float64Array, width: number): Float64Array {
   return distances.map((d) => Math.sqrt(Math.exp(-(d * d) / (width * width))));
-}
-
-/** A random permutation of 0..n−1 (Fisher–Yates). */
-function shuffled(rand: Random, n: number): Int32Array {
-  const order = Int32Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = rand.int(i + 1);
-    [order[i], order[j]] = [order[j]!, order[i]!];
-  }
-  return order;
 }
 
 function tabularRow(where: string, row: unknown): Float64Array {

@@ -18,6 +18,7 @@ import {
   type Outputs,
   outputColumn,
   positiveInt,
+  type Random,
   runChunked,
   seededRandom,
   solve,
@@ -317,11 +318,7 @@ function coalitionValues(where: string, problem: ShapProblem, masks: Uint8Array,
  * and a random subset of each (with its complement); repeats add weight, and these samples share
  * the kernel weight of the sizes not enumerated.
  */
-function shapleyCoalitions(
-  m: number,
-  budget: number,
-  random: ReturnType<typeof seededRandom>,
-): { masks: Uint8Array; weights: Float64Array } {
+function shapleyCoalitions(m: number, budget: number, random: Random): { masks: Uint8Array; weights: Float64Array } {
   const sizes = Math.ceil((m - 1) / 2);
   const pairedSizes = Math.floor((m - 1) / 2);
   const kernelWeight = Array.from({ length: sizes }, (_, i) => ((m - 1) / ((i + 1) * (m - i - 1))) * (i < pairedSizes ? 2 : 1));
@@ -368,12 +365,7 @@ function shapleyCoalitions(
       while (k < drawWeight.length - 1 && u >= drawWeight[k]!) u -= drawWeight[k++]!;
       const size = k + full + 1;
       const mask = new Array<number>(m).fill(0);
-      const order = Array.from({ length: m }, (_, i) => i);
-      for (let i = 0; i < size; i++) {
-        const j = i + random.int(m - i);
-        [order[i], order[j]] = [order[j]!, order[i]!];
-        mask[order[i]!] = 1;
-      }
+      for (const i of random.permutation(m).subarray(0, size)) mask[i] = 1;
       const key = mask.join('');
       const at = seen.get(key);
       if (at === undefined) {

@@ -172,7 +172,7 @@ export function limeImage(predict: BatchFunction, image: Tensor, options: LimeIm
  *
  * @example
  * ```ts
- * const e = limeTabular(model, xTest.slice(0, 1), { background: xTrain, numFeatures: 3, seed: 1 });
+ * const e = limeTabular(model, row, { background: xTrain, numFeatures: 3, seed: 1 }); // row: [columns]
  * e.features;   // the 3 columns that matter most for this row
  * ```
  */

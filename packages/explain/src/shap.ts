@@ -75,6 +75,9 @@ export interface GradientShapValues {
   classIndex: number;
 }
 
+/** Points per gradient computation in gradientShap, so many samples never form one huge batch. */
+const GRADIENT_BATCH = 64;
+
 /** exactShapley enumerates 2^M coalitions; beyond this many features that is too slow to be a reference. */
 const MAX_EXACT_FEATURES = 16;
 
@@ -213,9 +216,8 @@ export function gradientShap(model: BatchFunction, x: Tensor, background: Tensor
   );
   const random = seededRandom(where, options.seed);
   const total = new Float64Array(size);
-  const chunk = 64;
-  for (let start = 0; start < samples; start += chunk) {
-    const n = Math.min(chunk, samples - start);
+  for (let start = 0; start < samples; start += GRADIENT_BATCH) {
+    const n = Math.min(GRADIENT_BATCH, samples - start);
     const points = new Float32Array(n * size);
     const deltas = new Float64Array(n * size);
     for (let k = 0; k < n; k++) {
@@ -396,11 +398,18 @@ function shapleyCoalitions(m: number, budget: number, random: Random): { masks: 
 function classGradients(where: string, model: BatchFunction, points: Tensor, classIndex: number): Float32Array {
   if (model instanceof Model) return Float32Array.from(model.inputGradients(points, classIndex).dataSync());
   return scope(where, () => {
-    const { grads } = valueAndGrads(() => {
+    const { value, grads } = valueAndGrads(() => {
       const y = model(points);
       if (y.rank === 1) return sum(y);
       return sum(slice(y, [0, classIndex], [-1, 1]));
     }, [points]);
+    // valueAndGrads gives zeros when the output never touched the input through recorded ops (a
+    // model computed on host numbers); all-zero values would look like an answer, so say so.
+    if (!value.requiresGrad) {
+      throw new Error(
+        `${where}: the model's output is not differentiable with respect to its input (build it from @axon/tensor ops, or pass a Model)`,
+      );
+    }
     return Float32Array.from(grads[0]!.dataSync());
   });
 }

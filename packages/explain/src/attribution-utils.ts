@@ -58,6 +58,8 @@ export interface Random {
   next(): number;
   int(n: number): number;
   normal(): number;
+  /** A random permutation of 0..n−1 (Fisher–Yates). */
+  permutation(n: number): Int32Array;
 }
 
 /**
@@ -77,9 +79,18 @@ export function seededRandom(where: string, seed: number | undefined): Random {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+  const int = (n: number): number => Math.floor(next() * n);
   return {
     next,
-    int: (n) => Math.floor(next() * n),
+    int,
+    permutation: (n) => {
+      const order = Int32Array.from({ length: n }, (_, i) => i);
+      for (let i = n - 1; i > 0; i--) {
+        const j = int(i + 1);
+        [order[i], order[j]] = [order[j]!, order[i]!];
+      }
+      return order;
+    },
     // Box–Muller; 1 - next() is in (0, 1], so the logarithm is finite.
     normal: () => Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next()),
   };

@@ -139,7 +139,7 @@ export function limeImage(predict: BatchFunction, image: Tensor, options: LimeIm
     throw new Error(`${where}: option 'hideColor' must be a finite number, got ${describe(options.hideColor)}`);
   }
   const fill = hiddenFill(segmentation, pixels, channels, options.hideColor);
-  const data = onOffSamples(seededRandom(where, options.seed), samples, d, (rand) => rand.next() < 0.5);
+  const data = onOffSamples(seededRandom(where, options.seed), samples, d);
   const outputs = runChunked(
     where,
     predict,
@@ -172,17 +172,19 @@ export function limeImage(predict: BatchFunction, image: Tensor, options: LimeIm
  *
  * @example
  * ```ts
- * const e = limeTabular(model, xTest.slice(0, 1), { background: xTrain, numFeatures: 3, seed: 1 });
+ * const e = limeTabular(model, row, { background: xTrain, numFeatures: 3, seed: 1 }); // row: [columns]
  * e.features;   // the 3 columns that matter most for this row
  * ```
  */
 export function limeTabular(predict: BatchFunction, row: Tensor, options: LimeTabularOptions): LimeExplanation {
   const where = 'limeTabular';
+  if (options === null || typeof options !== 'object')
+    throw new Error(`${where}: options must be an object with 'background', got ${describe(options)}`);
   checkOptions(where, options, ['background', 'samples', 'kernelWidth', 'numFeatures', 'classIndex', 'seed']);
   checkPredictor(where, 'predict', predict);
   const x = tabularRow(where, row);
   const d = x.length;
-  const background = checkTensor(where, "option 'background'", options?.background);
+  const background = checkTensor(where, "option 'background'", options.background);
   if (background.rank !== 2 || background.shape[1] !== d || background.shape[0]! < 1) {
     throw new Error(`${where}: option 'background' must be [rows, ${d}] (the row has ${d} columns), got ${describe(background)}`);
   }
@@ -236,7 +238,7 @@ export function limeText(predict: (texts: string[]) => Tensor, text: string, opt
   const data = new Float64Array(samples * d).fill(1);
   for (let r = 1; r < samples; r++) {
     // lime_text: how many words to remove is uniform in 1..d, then which ones is uniform.
-    const order = shuffled(rand, d);
+    const order = rand.permutation(d);
     const remove = 1 + rand.int(d);
     for (let i = 0; i < remove; i++) data[r * d + order[i]!] = 0;
   }
@@ -272,7 +274,9 @@ function imageSegmentation(where: string, image: Tensor, pixels: number, options
     }
     return given;
   }
-  return slic(image, { segments: given ?? 50, ...(options.compactness === undefined ? {} : { compactness: options.compactness }) });
+  // Checked here so the error names limeImage, not slic.
+  const segments = positiveInt(where, 'segments', given, 50);
+  return slic(image, { segments, compactness: positiveNumber(where, 'compactness', options.compactness, 10) });
 }
 
 /** Per segment and channel, what a hidden segment shows: `hideColor`, or the segment's mean colour. */
@@ -287,10 +291,10 @@ function hiddenFill(segmentation: Segmentation, pixels: Float32Array, channels: 
   return fill.map((v, i) => v / Math.max(1, sizes[Math.floor(i / channels)]!));
 }
 
-/** `samples` rows of d on/off features: row 0 all on (the input), the others drawn by `on`. */
-function onOffSamples(rand: Random, samples: number, d: number, on: (rand: Random) => boolean): Float64Array {
+/** `samples` rows of d on/off features: row 0 all on (the input), each other entry on with probability 1/2, as lime_image. */
+function onOffSamples(rand: Random, samples: number, d: number): Float64Array {
   const data = new Float64Array(samples * d).fill(1);
-  for (let i = d; i < data.length; i++) data[i] = on(rand) ? 1 : 0;
+  for (let i = d; i < data.length; i++) data[i] = rand.next() < 0.5 ? 1 : 0;
   return data;
 }
 
@@ -306,16 +310,6 @@ function cosineToAllOn(data: Float64Array, samples: number, d: number): Float64A
 /** lime's default kernel: sqrt(exp(−d² / width²)). */
 function kernel(distances: Float64Array, width: number): Float64Array {
   return distances.map((d) => Math.sqrt(Math.exp(-(d * d) / (width * width))));
-}
-
-/** A random permutation of 0..n−1 (Fisher–Yates). */
-function shuffled(rand: Random, n: number): Int32Array {
-  const order = Int32Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = rand.int(i + 1);
-    [order[i], order[j]] = [order[j]!, order[i]!];
-  }
-  return order;
 }
 
 function tabularRow(where: string, row: unknown): Float64Array {

@@ -149,39 +149,92 @@ function kMeans(features: Float64Array, height: number, width: number, k: number
 }
 
 /**
- * Relabels the connected regions (4-connected) of a k-means labelling in raster order; a region
- * smaller than `minSize` joins the already-labelled region it touches, as scikit-image's
- * `enforce_connectivity` does, so every final segment is connected and none is a speck.
+ * Makes every segment one connected region. Each k-means cluster keeps its largest 4-connected
+ * component as a seed; the stray pieces join the seed they reach first (a breadth-first growth
+ * from all seeds at once, so each grown segment stays connected); then segments smaller than
+ * `minSize` merge into the neighbour they share the longest border with. scikit-image instead
+ * merges each small piece into the piece before it in raster order, which on a noisy image
+ * cascades into one giant segment; growing from per-cluster seeds keeps about one segment per
+ * cluster.
  */
 function enforceConnectivity(raw: Int32Array, height: number, width: number, minSize: number): Segmentation {
-  const labels = new Int32Array(raw.length).fill(-1);
-  const queue = new Int32Array(raw.length);
-  let count = 0;
-  for (let start = 0; start < raw.length; start++) {
-    if (labels[start] !== -1) continue;
-    let neighbour = -1;
+  const n = raw.length;
+  const neighbours = (p: number): number[] => {
+    const y = Math.floor(p / width);
+    const x = p % width;
+    return [y > 0 ? p - width : -1, y < height - 1 ? p + width : -1, x > 0 ? p - 1 : -1, x < width - 1 ? p + 1 : -1].filter((q) => q >= 0);
+  };
+  // Connected components of the k-means labels, and each cluster's largest one.
+  const component = new Int32Array(n).fill(-1);
+  const queue = new Int32Array(n);
+  const largest = new Map<number, { id: number; size: number }>();
+  let components = 0;
+  for (let start = 0; start < n; start++) {
+    if (component[start] !== -1) continue;
     let size = 0;
     queue[size++] = start;
-    labels[start] = count;
+    component[start] = components;
     for (let head = 0; head < size; head++) {
-      const p = queue[head]!;
-      const y = Math.floor(p / width);
-      const x = p % width;
-      for (const q of [y > 0 ? p - width : -1, y < height - 1 ? p + width : -1, x > 0 ? p - 1 : -1, x < width - 1 ? p + 1 : -1]) {
-        if (q < 0) continue;
-        if (labels[q] === -1 && raw[q] === raw[start]) {
-          labels[q] = count;
+      for (const q of neighbours(queue[head]!)) {
+        if (component[q] === -1 && raw[q] === raw[start]) {
+          component[q] = components;
           queue[size++] = q;
-        } else if (labels[q] !== -1 && labels[q] !== count && neighbour === -1) {
-          neighbour = labels[q]!;
         }
       }
     }
-    if (size < minSize && neighbour !== -1) {
-      for (let i = 0; i < size; i++) labels[queue[i]!] = neighbour;
-    } else {
-      count++;
+    const best = largest.get(raw[start]!);
+    // Pixels no centre reached (label -1) never seed a segment.
+    if (raw[start] !== -1 && (best === undefined || size > best.size)) largest.set(raw[start]!, { id: components, size });
+    components++;
+  }
+  // Grow the seeds over the stray pieces.
+  const seedLabel = new Int32Array(components).fill(-1);
+  let count = 0;
+  for (const { id } of largest.values()) seedLabel[id] = count++;
+  const labels = new Int32Array(n).fill(-1);
+  let tail = 0;
+  for (let p = 0; p < n; p++) {
+    if (seedLabel[component[p]!] === -1) continue;
+    labels[p] = seedLabel[component[p]!]!;
+    queue[tail++] = p;
+  }
+  if (tail === 0) return { labels: labels.fill(0), count: 1 };
+  for (let head = 0; head < tail; head++) {
+    const p = queue[head]!;
+    for (const q of neighbours(p)) {
+      if (labels[q] !== -1) continue;
+      labels[q] = labels[p]!;
+      queue[tail++] = q;
     }
   }
-  return { labels, count };
+  return mergeSmall(labels, count, neighbours, minSize);
+}
+
+/** Merges segments under `minSize` pixels, smallest first, into the neighbour with the longest shared border; numbers the rest 0..count−1. */
+function mergeSmall(labels: Int32Array, count: number, neighbours: (p: number) => number[], minSize: number): Segmentation {
+  const sizes = new Int32Array(count);
+  for (const s of labels) sizes[s]!++;
+  let remaining = count;
+  while (remaining > 1) {
+    let small = -1;
+    for (let s = 0; s < count; s++) if (sizes[s]! > 0 && sizes[s]! < minSize && (small === -1 || sizes[s]! < sizes[small]!)) small = s;
+    if (small === -1) break;
+    const border = new Map<number, number>();
+    labels.forEach((s, p) => {
+      if (s !== small) return;
+      for (const q of neighbours(p)) if (labels[q] !== small) border.set(labels[q]!, (border.get(labels[q]!) ?? 0) + 1);
+    });
+    let into = -1;
+    for (const [s, length] of border) if (into === -1 || length > border.get(into)!) into = s;
+    labels.forEach((s, p) => {
+      if (s === small) labels[p] = into;
+    });
+    sizes[into]! += sizes[small]!;
+    sizes[small] = 0;
+    remaining--;
+  }
+  const renumber = new Int32Array(count).fill(-1);
+  let next = 0;
+  for (let s = 0; s < count; s++) if (sizes[s]! > 0) renumber[s] = next++;
+  return { labels: labels.map((s) => renumber[s]!), count: next };
 }

@@ -18,6 +18,7 @@ import {
   type Outputs,
   outputColumn,
   positiveInt,
+  type Random,
   runChunked,
   seededRandom,
   solve,
@@ -73,6 +74,9 @@ export interface GradientShapValues {
   /** The explained class. */
   classIndex: number;
 }
+
+/** Points per gradient computation in gradientShap, so many samples never form one huge batch. */
+const GRADIENT_BATCH = 64;
 
 /** exactShapley enumerates 2^M coalitions; beyond this many features that is too slow to be a reference. */
 const MAX_EXACT_FEATURES = 16;
@@ -212,9 +216,8 @@ export function gradientShap(model: BatchFunction, x: Tensor, background: Tensor
   );
   const random = seededRandom(where, options.seed);
   const total = new Float64Array(size);
-  const chunk = 64;
-  for (let start = 0; start < samples; start += chunk) {
-    const n = Math.min(chunk, samples - start);
+  for (let start = 0; start < samples; start += GRADIENT_BATCH) {
+    const n = Math.min(GRADIENT_BATCH, samples - start);
     const points = new Float32Array(n * size);
     const deltas = new Float64Array(n * size);
     for (let k = 0; k < n; k++) {
@@ -317,11 +320,7 @@ function coalitionValues(where: string, problem: ShapProblem, masks: Uint8Array,
  * and a random subset of each (with its complement); repeats add weight, and these samples share
  * the kernel weight of the sizes not enumerated.
  */
-function shapleyCoalitions(
-  m: number,
-  budget: number,
-  random: ReturnType<typeof seededRandom>,
-): { masks: Uint8Array; weights: Float64Array } {
+function shapleyCoalitions(m: number, budget: number, random: Random): { masks: Uint8Array; weights: Float64Array } {
   const sizes = Math.ceil((m - 1) / 2);
   const pairedSizes = Math.floor((m - 1) / 2);
   const kernelWeight = Array.from({ length: sizes }, (_, i) => ((m - 1) / ((i + 1) * (m - i - 1))) * (i < pairedSizes ? 2 : 1));
@@ -368,12 +367,7 @@ function shapleyCoalitions(
       while (k < drawWeight.length - 1 && u >= drawWeight[k]!) u -= drawWeight[k++]!;
       const size = k + full + 1;
       const mask = new Array<number>(m).fill(0);
-      const order = Array.from({ length: m }, (_, i) => i);
-      for (let i = 0; i < size; i++) {
-        const j = i + random.int(m - i);
-        [order[i], order[j]] = [order[j]!, order[i]!];
-        mask[order[i]!] = 1;
-      }
+      for (const i of random.permutation(m).subarray(0, size)) mask[i] = 1;
       const key = mask.join('');
       const at = seen.get(key);
       if (at === undefined) {
@@ -404,11 +398,18 @@ function shapleyCoalitions(
 function classGradients(where: string, model: BatchFunction, points: Tensor, classIndex: number): Float32Array {
   if (model instanceof Model) return Float32Array.from(model.inputGradients(points, classIndex).dataSync());
   return scope(where, () => {
-    const { grads } = valueAndGrads(() => {
+    const { value, grads } = valueAndGrads(() => {
       const y = model(points);
       if (y.rank === 1) return sum(y);
       return sum(slice(y, [0, classIndex], [-1, 1]));
     }, [points]);
+    // valueAndGrads gives zeros when the output never touched the input through recorded ops (a
+    // model computed on host numbers); all-zero values would look like an answer, so say so.
+    if (!value.requiresGrad) {
+      throw new Error(
+        `${where}: the model's output is not differentiable with respect to its input (build it from @axon/tensor ops, or pass a Model)`,
+      );
+    }
     return Float32Array.from(grads[0]!.dataSync());
   });
 }

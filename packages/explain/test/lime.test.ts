@@ -35,29 +35,41 @@ function twoClass(score: (row: Float32Array) => number, rowSize: number): (batch
 
 describe('limeTabular', () => {
   setSeed(1);
-  const background = randomNormal([200, 6], 0, 2);
+  const background = randomNormal([200, 10], 0, 2);
   // Only columns 1 and 3 matter.
-  const model = twoClass((x) => 1.5 * x[1]! - 1.0 * x[3]!, 6);
-  const row = tensor([0.5, 1.2, -3, -0.8, 2, 0.1]);
+  const model = twoClass((x) => 1.5 * x[1]! - 1.0 * x[3]!, 10);
+  const row = tensor([0.5, 1.2, -3, -0.8, 2, 0.1, 1, -1, 0.3, 2.5]);
 
-  it('recovers the relevant columns (forward selection and highest weights)', () => {
-    for (const numFeatures of [2, 6]) {
+  it("recovers the relevant columns (lime's forward selection, highest weights, all columns)", () => {
+    for (const numFeatures of [2, 7, 10]) {
       const e = limeTabular(model, row, { background, numFeatures, samples: 2000, seed: 3 });
       expect(new Set(e.features.slice(0, 2))).toEqual(new Set([1, 3]));
       expect(e.features.length).toBe(numFeatures);
+      expect(e.weights.filter((w) => w !== 0).length).toBe(numFeatures);
       // Class 0 rises with column 1 and falls with column 3.
       expect(e.weights[1]).toBeGreaterThan(0);
       expect(e.weights[3]).toBeLessThan(0);
     }
   });
 
+  it('scores the surrogate: R² near 1 for a nearly linear model, low for one that is not', () => {
+    const nearlyLinear = limeTabular(model, row, { background, samples: 2000, seed: 3 });
+    const wavy = limeTabular(
+      twoClass((x) => 3 * Math.sin(4 * x[0]!) * Math.cos(4 * x[2]!), 10),
+      row,
+      { background, samples: 2000, seed: 3 },
+    );
+    expect(nearlyLinear.score).toBeGreaterThan(0.8);
+    expect(wavy.score).toBeLessThan(0.5);
+  });
+
   it("on a linear model gives slope × the column's standard deviation, R² ≈ 1, localPrediction = f(row)", () => {
-    const w = [0.5, -1, 0, 2, 0, 0.25];
+    const w = [0.5, -1, 0, 2, 0, 0.25, 0, 0, 0, -0.5];
     const linear = (batch: Tensor): Tensor => matmul(batch, tensor(w.map((v) => [v])));
     const e = limeTabular(linear, row, { background, samples: 2000, seed: 2 });
     const data = background.dataSync();
     const std = w.map((_, c) => {
-      const col = Array.from({ length: 200 }, (_, r) => data[r * 6 + c]!);
+      const col = Array.from({ length: 200 }, (_, r) => data[r * 10 + c]!);
       const m = col.reduce((a, b) => a + b, 0) / 200;
       return Math.sqrt(col.reduce((a, b) => a + (b - m) ** 2, 0) / 200);
     });
@@ -81,10 +93,10 @@ describe('limeTabular', () => {
 
   it('accepts a Model', () => {
     setSeed(2);
-    const net = sequential([dense({ units: 3, activation: 'softmax', inputShape: [6] })]);
+    const net = sequential([dense({ units: 3, activation: 'softmax', inputShape: [10] })]);
     const e = limeTabular(net, row, { background, samples: 200, seed: 1, classIndex: 2 });
     expect(e.classIndex).toBe(2);
-    expect(e.weights).toHaveLength(6);
+    expect(e.weights).toHaveLength(10);
     expect(e.weights.every(Number.isFinite)).toBe(true);
   });
 });
@@ -211,6 +223,9 @@ describe('LIME errors', () => {
     expect(() => limeTabular(f, tensor([1, 2]), { background, sample: 5 } as never)).toThrow(
       /limeTabular: unknown option 'sample' \(did you mean 'samples'\?\)/,
     );
+    expect(() => limeTabular(f, tensor([1, 2]), undefined as never)).toThrow(
+      /limeTabular: options must be an object with 'background', got undefined/,
+    );
     expect(() => limeTabular(f, tensor([1, 2]), {} as never)).toThrow(/limeTabular: option 'background' must be a Tensor, got undefined/);
     expect(() => limeTabular(f, tensor([1, 2, 3]), { background })).toThrow(
       /limeTabular: option 'background' must be \[rows, 3\] \(the row has 3 columns\), got a Tensor of shape \[2, 2\]/,
@@ -233,6 +248,11 @@ describe('LIME errors', () => {
     const image = tensor(new Array(4 * 4 * 3).fill(0.5), [4, 4, 3]);
     expect(() => limeImage(f, image, { segments: { labels: new Int32Array(3), count: 1 } })).toThrow(
       /limeImage: option 'segments' must be a number or \{ labels: Int32Array of 16 values in \[0, count\), count \}/,
+    );
+    expect(() => limeImage(f, image, { segments: 0 })).toThrow(/limeImage: option 'segments' must be a positive integer, got 0/);
+    expect(() => limeImage(f, image, { compactness: 0 })).toThrow(/limeImage: option 'compactness' must be a finite number > 0, got 0/);
+    expect(() => limeImage(f, image, { segments: { labels: new Int32Array(16), count: 1 }, compactness: 5 })).toThrow(
+      /limeImage: option 'compactness' applies only when 'segments' is a number/,
     );
     expect(() => limeImage(f, image, { hideColor: Number.NaN })).toThrow(/limeImage: option 'hideColor' must be a finite number, got NaN/);
     expect(() => limeImage({} as never, image)).toThrow(/limeImage: predict must be a function .* or a Model, got an object \(Object\)/);

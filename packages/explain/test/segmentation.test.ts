@@ -59,6 +59,19 @@ describe('slic', () => {
     }
   });
 
+  it('keeps about the requested count on pure noise (stray pieces do not cascade into one segment)', () => {
+    let seed = 7;
+    const noise = Array.from({ length: 40 * 40 * 3 }, () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    });
+    const result = slic(tensor(noise, [40, 40, 3]), { segments: 25 });
+    console.log(`slic on 40×40 noise: 25 requested, ${result.count} made`);
+    expect(result.count).toBeGreaterThanOrEqual(12);
+    expect(result.count).toBeLessThanOrEqual(50);
+    expectConnectedCover(result, 40, 40);
+  });
+
   it('follows a strong colour edge: no segment straddles it', () => {
     // Left of column 23 red, right blue (0–255 values, as an 8-bit image).
     const image = Array.from({ length: 32 }, () => Array.from({ length: 40 }, (_, x) => (x < 23 ? [220, 30, 30] : [20, 40, 230])));

@@ -264,6 +264,9 @@ describe('SHAP errors', () => {
     expect(() => exactShapley(f, tensor(new Array(17).fill(1)), tensor([new Array(17).fill(0)]))).toThrow(
       /exactShapley: x has 17 features; enumeration is limited to 16/,
     );
+    expect(() => gradientShap(f, x, background, { samples: 2 })).toThrow(
+      /gradientShap: the model's output is not differentiable with respect to its input/,
+    );
     expect(() => gradientShap(f, x, background, { sample: 3 } as never)).toThrow(
       /gradientShap: unknown option 'sample' \(did you mean 'samples'\?\)/,
     );

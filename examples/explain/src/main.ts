@@ -191,7 +191,7 @@ async function main(): Promise<void> {
       }
       console.log(`  image ${i}: ${method} ${((performance.now() - t) / 1000).toFixed(2)} s`);
     };
-    const lime = () => limeImage(model, x, { classIndex, segments: 30, samples: 600, seed });
+    const lime = () => limeImage(model, x, { classIndex, segments: 30, hideColor: 0, samples: 1000, seed });
     let segments: ReturnType<typeof lime> | undefined;
     await draw('input', () => imagePng(x, { range: [0, 1], scale: 4 }));
     await draw('saliency', () => heatmapPng(saliency(model, x, { classIndex }), { colormap: 'inferno', scale: 4 }));
@@ -263,7 +263,7 @@ function page(rows: { predicted: string; actual: string; confidence: number; cel
 <p>Model: <code>${html(model)}</code>. Each row explains the predicted class. Saliency and Integrated Gradients:
 |gradient| and |attribution| per pixel (inferno: dark is low). Grad-CAM (last conv layer) and occlusion (the drop in
 the class score, its logit, when a 6 × 6 patch is blacked out) over the image (jet: red is high). LIME: the 5 superpixels that
-raise the class most. KernelSHAP: the same superpixels tinted green (for) or red (against) by their Shapley value.</p>
+raise the class most (a sample blacks out the superpixels it hides, as the background is black). KernelSHAP: the same superpixels tinted green (for) or red (against) by their Shapley value.</p>
 <table>
 ${head}
 ${body}

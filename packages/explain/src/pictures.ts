@@ -274,8 +274,8 @@ function encodePng(rgb: Float32Array, width: number, height: number, scale: numb
     }
   }
   png.data = bytes;
-  // pngjs writes RGB with zlib's Z_RLE strategy by default, whose output has no hash-dependent match
-  // search, so the bytes are the same wherever zlib is built (the golden test relies on it).
+  // pngjs deflates with zlib's Z_RLE strategy by default: no hash-chain match search (the part zlib
+  // builds differ in), so the same pixels give the same bytes across Node versions (the golden test relies on it).
   return PNG.sync.write(png, { colorType: 2, inputColorType: 2, inputHasAlpha: false });
 }
 

@@ -58,7 +58,8 @@ describe.each(kinds)('saliency and SmoothGrad (%s)', (kind) => {
     const classes = [2, 0];
     const s = values(saliency(m, x, { classIndex: classes }));
     const base = values(x);
-    const score = (v: number[], sample: number) => logits.predict(tensor(v, [2, 6, 6, 1])).dataSync()[sample * 3 + classes[sample]!]!;
+    const score = (v: number[], sample: number) =>
+      (logits.predict(tensor(v, [2, 6, 6, 1])) as Tensor).dataSync()[sample * 3 + classes[sample]!]!;
     const h = 1e-2;
     const fd = base.map((_, i) => {
       const sample = Math.floor(i / 36);
@@ -137,7 +138,8 @@ describe.each(kinds)('Integrated Gradients (%s)', (kind) => {
   });
 
   const fixture = JSON.parse(readFileSync(new URL('./fixtures/integrated-gradients.json', import.meta.url), 'utf8'));
-  it.each(fixture.cases.map((c: { name: string }) => [c.name, c]))('matches the PyTorch reference: %s', (_name, c) => {
+  type Case = { name: string; baseline: number[]; classes: number[]; classIndexGiven: boolean; attributions: number[] };
+  it.each((fixture.cases as Case[]).map((c) => [c.name, c] as const))('matches the PyTorch reference: %s', (_name, entry) => {
     const [h, w, channels] = fixture.inputShape as number[];
     const m = build(kind, fixture.inputShape, [
       conv2d({ filters: fixture.filters, kernelSize: 3, activation: 'relu' }),
@@ -153,7 +155,6 @@ describe.each(kinds)('Integrated Gradients (%s)', (kind) => {
     ]);
     const shape = [2, h!, w!, channels!];
     const x = tensor(fixture.x, shape);
-    const entry = c as { baseline: number[]; classes: number[]; classIndexGiven: boolean; attributions: number[] };
     const ig = integratedGradients(m, x, {
       baseline: tensor(entry.baseline, shape),
       steps: fixture.steps,

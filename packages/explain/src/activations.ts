@@ -3,7 +3,7 @@
  * pattern that most excites one of its filters ({@link maximizeActivation}, gradient ascent with
  * the usual regularisers of Erhan et al. 2009 and Yosinski et al. 2015).
  */
-import { type Layer, checkOptions, formatShape } from '@axon/layers';
+import { checkOptions, formatShape } from '@axon/layers';
 import type { Model } from '@axon/models';
 import {
   Tensor,
@@ -22,26 +22,12 @@ import {
   sub,
   valueAndGrads,
 } from '@axon/tensor';
-import { checkInteger, checkModelInput, checkNonNegative, describe, findLayer } from './class-score.js';
+import { checkInteger, checkModelInput, checkNonNegative, describe, findLayer, layerOutput } from './class-score.js';
 
 /** Options of {@link activationMaps}. */
 export interface ActivationMapsOptions {
   /** The name of the layer whose output to return. */
   layer: string;
-}
-
-/** Runs the model on x and returns what `layer` output (it must be applied exactly once). */
-function layerOutput(fn: string, model: Model, x: Tensor, layer: Layer): Tensor {
-  const outputs: Tensor[] = [];
-  model.forward([x], false, (l, output) => {
-    if (l === layer) outputs.push(output);
-    return output;
-  });
-  if (outputs.length !== 1) {
-    const why = outputs.length === 0 ? 'is not applied by the model (an input layer?)' : `is applied ${outputs.length} times (shared)`;
-    throw new Error(`${fn}: layer '${layer.name}' ${why}; choose a layer the model applies once`);
-  }
-  return outputs[0]!;
 }
 
 /**

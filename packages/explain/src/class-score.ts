@@ -62,6 +62,24 @@ export function findLayer(fn: string, model: Model, name: unknown): Layer {
   return found;
 }
 
+/**
+ * Runs the model on x and returns what `layer` output, with autograd recording.
+ *
+ * @throws Error naming `fn` unless the model applies the layer exactly once.
+ */
+export function layerOutput(fn: string, model: Model, x: Tensor, layer: Layer): Tensor {
+  const outputs: Tensor[] = [];
+  model.forward([x], false, (l, output) => {
+    if (l === layer) outputs.push(output);
+    return output;
+  });
+  if (outputs.length !== 1) {
+    const why = outputs.length === 0 ? 'is not applied by the model (an input layer?)' : `is applied ${outputs.length} times (shared)`;
+    throw new Error(`${fn}: layer '${layer.name}' ${why}; choose a layer the model applies once`);
+  }
+  return outputs[0]!;
+}
+
 /** The logits feeding `layer`'s softmax, or null when the layer does not end in one. */
 function beforeSoftmax(layer: Layer, input: Tensor | Tensor[]): Tensor | null {
   if (Array.isArray(input) || input.rank !== 2) return null;

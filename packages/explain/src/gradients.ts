@@ -40,7 +40,7 @@ import {
   scoreGradient,
   scoresAndClasses,
   selectScores,
-  targetClasses,
+  layerOutput,
 } from './class-score.js';
 
 /** Options of {@link saliency}. */
@@ -180,30 +180,21 @@ function activationsAndGradients(fn: string, model: Model, x: Tensor, options: G
   checkOptions(fn, options, ['layer', 'classIndex']);
   checkModelInput(fn, model, x);
   const layer = findLayer(fn, model, options.layer);
-  // First pass: the layer's output (every application of it) and every layer's output rank, for errors.
-  const outputs: Tensor[] = [];
-  const maps: string[] = [];
-  const scores = noGrad(() =>
-    classScores(fn, model, x, (l, output) => {
-      if (l === layer) outputs.push(output);
-      if (output.rank === 4 && !maps.includes(l.name)) maps.push(l.name);
-      return output;
-    }),
-  );
-  if (outputs.length !== 1 || outputs[0]!.rank !== 4) {
-    const what =
-      outputs.length === 0
-        ? 'is not applied by the model (an input layer?)'
-        : outputs.length > 1
-          ? `is applied ${outputs.length} times (shared), so its output is ambiguous`
-          : `(${layer.getClassName()}) outputs ${formatShape(outputs[0]!.shape)}`;
+  const a = noGrad(() => layerOutput(fn, model, x, layer));
+  if (a.rank !== 4) {
+    const maps: string[] = [];
+    noGrad(() =>
+      model.forward([x], false, (l, output) => {
+        if (output.rank === 4 && !maps.includes(l.name)) maps.push(l.name);
+        return output;
+      }),
+    );
     throw new Error(
-      `${fn}: layer '${layer.name}' ${what}; Grad-CAM needs a layer applied once with a 4-D output [batch, height, width, channels], such as a convolution. This model's: ${maps.join(', ') || 'none'}`,
+      `${fn}: layer '${layer.name}' (${layer.getClassName()}) outputs ${formatShape(a.shape)}; Grad-CAM needs a 4-D output [batch, height, width, channels], such as a convolution's. This model's: ${maps.join(', ') || 'none'}`,
     );
   }
-  const classes = targetClasses(fn, scores, options.classIndex);
-  // Second pass: the rest of the model on a watched copy of the layer's output.
-  const a = outputs[0]!;
+  const { classes } = scoresAndClasses(fn, model, x, options.classIndex);
+  // The model again, with a watched copy in place of the layer's output: the gradient reaches it.
   const watched = clone(a);
   const { grads } = valueAndGrads(
     () =>

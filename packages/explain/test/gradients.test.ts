@@ -261,12 +261,12 @@ describe.each(kinds)('Grad-CAM and Grad-CAM++ (%s)', (kind) => {
     const x = randomUniform([1, 8, 8, 1]);
     expect(() => gradCam(m, x, { layer: 'conv1' })).toThrow(/gradCam: model \S+ has no layer 'conv1'; its layers: .*route.*conv.*head/);
     expect(() => gradCamPlusPlus(m, x, { layer: 'head' })).toThrow(
-      /^gradCamPlusPlus: layer 'head' \(Dense\) outputs \[1,2\]; Grad-CAM needs a layer applied once with a 4-D output \[batch, height, width, channels\], such as a convolution\. This model's: reshape(_\d+)?, conv$/,
+      /^gradCamPlusPlus: layer 'head' \(Dense\) outputs \[1,2\]; Grad-CAM needs a 4-D output \[batch, height, width, channels\], such as a convolution's\. This model's: reshape(_\d+)?, conv$/,
     );
     if (kind === 'functional') {
       const inputName = m.layers[0]!.name;
       expect(() => gradCam(m, x, { layer: inputName })).toThrow(
-        `gradCam: layer '${inputName}' is not applied by the model (an input layer?)`,
+        `gradCam: layer '${inputName}' is not applied by the model (an input layer?); choose a layer the model applies once`,
       );
     }
     expect(() => gradCam(m, x, { layer: 'conv', classIndx: 0 } as never)).toThrow(

@@ -10,7 +10,7 @@
  * ordered data, per-output losses, loss weights and metrics.
  */
 import type { Tensor } from '@axon/tensor';
-import { Model, type SummaryRow, formatShapes } from './model.js';
+import { type LayerOutputHook, Model, type SummaryRow, formatShapes } from './model.js';
 import { Sequential } from './sequential.js';
 import {
   InputLayer,
@@ -162,11 +162,12 @@ export class Functional extends Model {
 
   /**
    * Replays the graph on real tensors (one per input, in order): every node after those it reads
-   * from, masks flowing along single-input nodes as in Sequential.
+   * from, masks flowing along single-input nodes as in Sequential. Each node's outputs pass
+   * through `onLayerOutput` when given ({@link Model.forward}).
    *
    * @throws Error if the count or a shape of the inputs does not match the model's inputs.
    */
-  override forward(given: Tensor[], training: boolean): Tensor[] {
+  override forward(given: Tensor[], training: boolean, onLayerOutput?: LayerOutputHook): Tensor[] {
     if (given.length !== this.inputs.length) {
       throw new Error(`Model ${this.name} expects ${this.inputs.length} input(s), got ${given.length}`);
     }
@@ -187,7 +188,7 @@ export class Functional extends Model {
       const out = layer.apply(input, { ...node.kwargs, training, mask });
       const outMask = node.inputsAsList ? null : layer.computeMask(input, mask);
       toList(out).forEach((y, k) => {
-        values.set(node.outputs[k]!.id, y);
+        values.set(node.outputs[k]!.id, onLayerOutput ? onLayerOutput(layer, y, input) : y);
         masks.set(node.outputs[k]!.id, outMask);
       });
     }

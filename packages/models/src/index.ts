@@ -1,4 +1,4 @@
-export { Model, type SummaryArgs, type SaveArgs, type SummaryRow } from './model.js';
+export { Model, type LayerOutputHook, type SummaryArgs, type SaveArgs, type SummaryRow } from './model.js';
 export { Sequential, sequential, type SequentialArgs } from './sequential.js';
 export type {
   BatchStream,

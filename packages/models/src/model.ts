@@ -59,6 +59,14 @@ export interface SummaryRow {
   connectedTo: string[] | null;
 }
 
+/**
+ * Called by {@link Model.forward} after each layer application, with the layer, what it read and
+ * one tensor it returned (each in turn for a layer of several outputs); the tensor the hook returns
+ * flows on in that output's place. Reading intermediate outputs (activation maps) returns `output`
+ * unchanged; differentiating with respect to one (Grad-CAM) returns a watched tensor in its place.
+ */
+export type LayerOutputHook = (layer: Layer, output: Tensor, input: Tensor | Tensor[]) => Tensor;
+
 function unique<T>(xs: T[]): T[] {
   return [...new Set(xs)];
 }
@@ -102,10 +110,22 @@ export abstract class Model<Output extends Tensor | Tensor[] = Tensor | Tensor[]
   /**
    * Runs the model on one batch given as a list of inputs (in {@link inputNames} order) and returns
    * every output, with autograd recording (fit's forward pass; predict runs it without gradients).
+   * `onLayerOutput`, when given, sees every layer application of this model (not of the layers of
+   * a nested model) and may replace its output (see {@link LayerOutputHook}).
    *
    * @throws Error if the model has no layers, or a layer rejects its input.
+   *
+   * @example
+   * ```ts
+   * // The output of layer 'conv' and the model's output, in one pass.
+   * let features: Tensor | undefined;
+   * const [y] = classifier.forward([x], false, (layer, output) => {
+   *   if (layer.name === 'conv') features = output;
+   *   return output;
+   * });
+   * ```
    */
-  abstract forward(inputs: Tensor[], training: boolean): Tensor[];
+  abstract forward(inputs: Tensor[], training: boolean, onLayerOutput?: LayerOutputHook): Tensor[];
   /** Where input `index`'s declared shape comes from, for error messages ('the InputLayer', `input 'image'`, ...). */
   abstract describeInput(index: number): string;
   /** The rows {@link summary} prints, one per layer. */

@@ -6,7 +6,7 @@
  */
 import type { Tensor } from '@axon/tensor';
 import { type CallKwargs, InputLayer, Layer, deserializeLayer, formatShape, registerLayer, serializeLayer, type Shape } from '@axon/layers';
-import { Model, type SummaryRow } from './model.js';
+import { type LayerOutputHook, Model, type SummaryRow } from './model.js';
 
 /** Arguments of the {@link Sequential} constructor. */
 export interface SequentialArgs {
@@ -243,12 +243,13 @@ export class Sequential extends Model<Tensor> {
 
   /**
    * Runs the layers on one batch, building them from its shape on first use; masks flow from
-   * layer to layer.
+   * layer to layer, and each layer's output passes through `onLayerOutput` when given
+   * ({@link Model.forward}).
    *
    * @throws Error if the model has no layers or a layer rejects its input.
    */
-  override forward(inputs: Tensor[], training: boolean): Tensor[] {
-    return [this.run(inputs[0]!, training, null)];
+  override forward(inputs: Tensor[], training: boolean, onLayerOutput?: LayerOutputHook): Tensor[] {
+    return [this.run(inputs[0]!, training, null, onLayerOutput)];
   }
 
   /** As a layer of another model: runs the stack on the input, with the incoming mask. */
@@ -256,14 +257,14 @@ export class Sequential extends Model<Tensor> {
     return this.run(Array.isArray(inputs) ? inputs[0]! : inputs, kwargs.training ?? false, kwargs.mask ?? null);
   }
 
-  private run(x: Tensor, training: boolean, mask: Tensor | null): Tensor {
+  private run(x: Tensor, training: boolean, mask: Tensor | null, onLayerOutput?: LayerOutputHook): Tensor {
     if (this.stack.length === 0) throw new Error(`Sequential ${this.name}: call() needs at least one layer; add() some first`);
     if (!this.builtInputShape) this.buildLayers([null, ...x.shape.slice(1)]);
     let y = x;
     for (const layer of this.stack) {
       const out = singleOutput(layer, layer.apply(y, { training, mask }));
       mask = layer.computeMask(y, mask);
-      y = out;
+      y = onLayerOutput ? onLayerOutput(layer, out, y) : out;
     }
     this.outputMask = mask;
     return y;

@@ -1,9 +1,10 @@
 /**
  * @axon/node: Axon in one import, as `@tensorflow/tfjs-node` is for TensorFlow.js.
  *
- * Re-exports `@axon/tensor`, `@axon/layers`, `@axon/recurrent`, `@axon/models` and `@axon/data`, and
- * registers the backends: 'native' (the C++/OpenBLAS addon) when it loads on this machine, with 'js'
- * (TypeScript + WebAssembly) serving whatever it does not — everything, when the addon is absent.
+ * Re-exports `@axon/tensor`, `@axon/layers`, `@axon/recurrent`, `@axon/models`, `@axon/data` and
+ * `@axon/explain`, and registers the backends: 'native' (the C++/OpenBLAS addon) when it loads on
+ * this machine, with 'js' (TypeScript + WebAssembly) serving whatever it does not — everything, when
+ * the addon is absent.
  * Importing never prints anything; {@link describeBackend} says which backend serves and why, and
  * `AXON_VERBOSE=1` prints that line when the package loads.
  *
@@ -21,6 +22,7 @@ export * from '@axon/layers';
 export * from '@axon/recurrent';
 export * from '@axon/models';
 export * from '@axon/data';
+export * from '@axon/explain';
 // Nine names exist in both @axon/tensor and @axon/layers. As in Keras, the layer wins at the top level
 // (`conv2d({ filters: 32, kernelSize: 3 })`, `reshape({ targetShape })`, `elu()`, `softmax()`, the merge
 // layers `add()`, `maximum()`, `minimum()`); the tensor op is `ops.conv2d`, `ops.reshape`, `ops.elu`,

@@ -50,6 +50,14 @@ describe('@axon/node', () => {
     for (const f of [...entryPoints, ...datasets, axon.Dataset]) expect(typeof f).toBe('function');
   });
 
+  it('exports the explanations of @axon/explain and their pictures', () => {
+    const explain = [axon.saliency, axon.integratedGradients, axon.gradCam, axon.occlusion, axon.limeImage, axon.kernelShap, axon.slic];
+    const pictures = [axon.heatmapPng, axon.overlayPng, axon.gridPng, axon.maskPng, axon.barChart, axon.trainingCurves];
+    for (const f of [...explain, ...pictures]) expect(typeof f).toBe('function');
+    const png = axon.heatmapPng(axon.tensor([0, 1, 2, 3], [2, 2]));
+    expect(Buffer.from(png.subarray(1, 4)).toString('latin1')).toBe('PNG');
+  });
+
   it('trains a model built from its exports', async () => {
     axon.setSeed(1);
     const model = axon.sequential([axon.dense({ units: 8, activation: 'relu', inputShape: [4] }), axon.dense({ units: 1 })]);

@@ -4,7 +4,7 @@
  * Every method explains one class score per sample — the logit before a final softmax, else the
  * model's output (see class-score.ts) — for `classIndex`, by default the predicted class.
  */
-import { checkOptions, formatShape } from '@axon/layers';
+import { checkOptions, formatShape, resizeImages } from '@axon/layers';
 import type { Model } from '@axon/models';
 import {
   Tensor,
@@ -22,11 +22,11 @@ import {
   notEqual,
   randomNormal,
   relu,
+  reshape,
   scope,
   square,
   sub,
   sum,
-  tensor,
   valueAndGrads,
   where,
 } from '@axon/tensor';
@@ -277,25 +277,6 @@ export function upsample(maps: Tensor, size: [number, number]): Tensor {
   }
   const [n, h, w] = maps.shape as [number, number, number];
   const [height, width] = size;
-  const src = noGrad(() => maps.dataSync());
-  const out = new Float32Array(n * height * width);
-  // Source coordinate of a target pixel's centre, clamped to the outermost source centres.
-  const coordinate = (i: number, from: number, to: number) => Math.min(Math.max(((i + 0.5) * from) / to - 0.5, 0), from - 1);
-  for (let s = 0; s < n; s++) {
-    for (let i = 0; i < height; i++) {
-      const y = coordinate(i, h, height);
-      const [y0, fy] = [Math.floor(y), y - Math.floor(y)];
-      const y1 = Math.min(y0 + 1, h - 1);
-      for (let j = 0; j < width; j++) {
-        const xj = coordinate(j, w, width);
-        const [x0, fx] = [Math.floor(xj), xj - Math.floor(xj)];
-        const x1 = Math.min(x0 + 1, w - 1);
-        const at = (r: number, c: number) => src[(s * h + r) * w + c]!;
-        const top = at(y0, x0) * (1 - fx) + at(y0, x1) * fx;
-        const bottom = at(y1, x0) * (1 - fx) + at(y1, x1) * fx;
-        out[(s * height + i) * width + j] = top * (1 - fy) + bottom * fy;
-      }
-    }
-  }
-  return tensor(out, [n, height, width]);
+  // tf.image.resize's bilinear sampling (half-pixel centres), shared with the Resizing layer.
+  return noGrad(() => reshape(resizeImages(reshape(maps, [n, h, w, 1]), height, width, 'bilinear'), [n, height, width]));
 }

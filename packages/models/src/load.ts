@@ -4,7 +4,7 @@
  * Every failure names the file and what is wrong with it.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Tensor } from '@axon/tensor';
 import { checkOptions, deserializeLayer, registeredLayerNames, type Layer } from '@axon/layers';
 import { localPath, recoverInterruptedSave } from './io.js';
@@ -37,7 +37,8 @@ function isObject(v: unknown): v is JsonObject {
 
 function readModelJson(path: string): { file: string; json: ModelJSON } {
   const target = resolve(localPath(path));
-  recoverInterruptedSave(target); // a save killed between its renames left the model aside
+  // A save killed between its renames left the model aside (the path may name the folder or its model.json).
+  recoverInterruptedSave(basename(target) === 'model.json' ? dirname(target) : target);
   const file = existsSync(target) && statSync(target).isDirectory() ? join(target, 'model.json') : target;
   if (!existsSync(file)) {
     throw new Error(`loadModel: ${file} does not exist${existsSync(target) ? '' : ` (no model saved at ${target})`}`);

@@ -8,7 +8,7 @@
  * name and each layer's weights by name and shape.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Tensor, Variable } from '@axon/tensor';
 import type { Layer } from '@axon/layers';
 import { localPath, recoverInterruptedSave, writeDirectoryAtomically } from './io.js';
@@ -66,7 +66,8 @@ export function writeWeights(model: WeightsOwner, path: string): void {
 
 function readWeightsJson(path: string): { file: string; json: WeightsJSON } {
   const target = resolve(localPath(path));
-  recoverInterruptedSave(target); // a save killed between its renames left the model aside
+  // A save killed between its renames left the weights aside (the path may name the folder or its weights.json).
+  recoverInterruptedSave(basename(target) === WEIGHTS_FILE ? dirname(target) : target);
   const file = existsSync(target) && statSync(target).isDirectory() ? join(target, WEIGHTS_FILE) : target;
   if (!existsSync(file)) throw new Error(`loadWeights: ${file} does not exist (no weights saved at ${target})`);
   let json: unknown;

@@ -127,6 +127,11 @@ describe('recovery of a save killed between its two renames', () => {
     expect(readdirSync(join(dir, 'models'))).toEqual(['m']);
   }, 30_000);
 
+  it('loadModel given the model.json file (not the folder) restores the model too', async () => {
+    await killBetweenRenames();
+    expect(weightsOf(await loadModel(join(target, 'model.json')))).toEqual(weightsOf(newModel));
+  }, 30_000);
+
   it('a next save killed at any step, its recovery included, still leaves a loadable model', async () => {
     await killBetweenRenames();
     const snapshot = join(dir, 'snapshot');

@@ -11,19 +11,7 @@ import { parseArgs } from 'node:util';
 import { backendStatus, getBackend, setBackend, setSeed } from '@axon/tensor';
 import '@axon/kernels-js';
 import '@axon/kernels-native';
-import {
-  conv2d,
-  dense,
-  dropout,
-  flatten,
-  l2,
-  type Layer,
-  maxPooling2d,
-  randomFlip,
-  randomRotation,
-  randomTranslation,
-  randomZoom,
-} from '@axon/layers';
+import { conv2d, dense, dropout, flatten, l2, type Layer, maxPooling2d, randomFlip, randomTranslation } from '@axon/layers';
 import { sequential } from '@axon/models';
 import { fashionMnistDir, fromTensors, loadFashionMnist } from '@axon/data';
 
@@ -31,22 +19,23 @@ const USAGE =
   'usage: node dist/main.js [--epochs N] [--limit N] [--batch-size N] [--backend js|native] [--seed N] [--variants baseline,augment,l2-dropout,augment-l2-dropout]';
 const TRAIN_SIZE = 2000;
 
-/** Label-preserving changes of a garment photo: small shifts, tilts and zooms, and a mirror image. */
+/**
+ * Label-preserving changes of a Fashion-MNIST image: a mirror image and a shift of up to ±10 %
+ * (±2.8 px). The photos are upright, centred and scaled to the frame, so rotations and zooms mostly
+ * show the network images unlike any test image (see the README: at this budget they cost accuracy).
+ */
 function augmentation(): Layer[] {
-  // Fashion-MNIST images are centred objects on a black (0) background: fill with 0, not 'reflect'
-  // (which would mirror parts of the garment into the border).
-  const fill = { fillMode: 'constant', fillValue: 0 } as const;
   return [
     randomFlip({ mode: 'horizontal' }), // a mirrored shirt or shoe is still a shirt or shoe; upside down is not
-    randomTranslation({ heightFactor: 0.1, widthFactor: 0.1, ...fill }), // up to ±2.8 px
-    randomRotation({ factor: 0.03, ...fill }), // up to ±11°
-    randomZoom({ heightFactor: 0.1, ...fill }), // 0.9x to 1.1x
+    // The background is black (0): fill the uncovered border with 0, not 'reflect' (which would
+    // mirror parts of the garment into it).
+    randomTranslation({ heightFactor: 0.1, widthFactor: 0.1, fillMode: 'constant', fillValue: 0 }),
   ];
 }
 
 /** The seed CNN (examples/fashion-mnist-cnn), with the remedies asked for. */
 function cnn(augment: boolean, regularize: boolean): Layer[] {
-  const kernelRegularizer = regularize ? l2({ l2: 1e-3 }) : null;
+  const kernelRegularizer = regularize ? l2({ l2: 1e-4 }) : null;
   const drop = (rate: number): Layer[] => (regularize ? [dropout({ rate })] : []);
   return [
     ...(augment ? augmentation() : []),
@@ -115,7 +104,7 @@ async function main(): Promise<void> {
     console.log(USAGE);
     return;
   }
-  const epochs = positiveInt('epochs', values.epochs, 20)!;
+  const epochs = positiveInt('epochs', values.epochs, 30)!;
   const limit = positiveInt('limit', values.limit, undefined);
   const batchSize = positiveInt('batch-size', values['batch-size'], 32)!;
   const seed = positiveInt('seed', values.seed, 42)!;

@@ -26,7 +26,7 @@ const TRAIN_SIZE = 2000;
  */
 function augmentation(): Layer[] {
   return [
-    randomFlip({ mode: 'horizontal' }), // a mirrored shirt or shoe is still a shirt or shoe; upside down is not
+    randomFlip({ mode: 'horizontal', inputShape: [28, 28, 1] }), // a mirrored shirt or shoe is still one; upside down is not
     // The background is black (0): fill the uncovered border with 0, not 'reflect' (which would
     // mirror parts of the garment into it).
     randomTranslation({ heightFactor: 0.1, widthFactor: 0.1, fillMode: 'constant', fillValue: 0 }),
@@ -38,6 +38,8 @@ function cnn(augment: boolean, regularize: boolean): Layer[] {
   const kernelRegularizer = regularize ? l2({ l2: 1e-4 }) : null;
   const drop = (rate: number): Layer[] => (regularize ? [dropout({ rate })] : []);
   return [
+    // The first layer names the input shape, so the model is built (its weights drawn) here, before
+    // any augmentation draw: every variant starts from the same weights.
     ...(augment ? augmentation() : []),
     conv2d({ filters: 32, kernelSize: 3, activation: 'relu', kernelRegularizer, ...(augment ? {} : { inputShape: [28, 28, 1] }) }),
     maxPooling2d({ poolSize: 2 }),

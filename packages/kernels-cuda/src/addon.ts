@@ -66,7 +66,10 @@ export function loadCudaAddon(): { addon: CudaAddon; path: string } | { addon: u
       path = (require('node-gyp-build') as { path(dir: string): string }).path(packageDir);
     } catch {
       const why = builtReason(join(packageDir, 'build'));
-      return { addon: undefined, reason: why ? `not built: ${why}` : 'not built: the addon was never built here (no CUDA toolkit at install time?)' };
+      return {
+        addon: undefined,
+        reason: why ? `not built: ${why}` : 'not built: the addon was never built here (no CUDA toolkit at install time?)',
+      };
     }
   }
   try {

@@ -34,7 +34,9 @@ describe('build-addon.js without nvcc', () => {
     expect(r.stdout).toBe(
       '@axon/kernels-cuda: not built: no CUDA toolkit (nvcc not found on PATH, $CUDACXX or $CUDA_HOME); the other backends serve\n',
     );
-    expect(readFileSync(join(r.buildDir, 'UNAVAILABLE.txt'), 'utf8')).toBe('no CUDA toolkit (nvcc not found on PATH, $CUDACXX or $CUDA_HOME)\n');
+    expect(readFileSync(join(r.buildDir, 'UNAVAILABLE.txt'), 'utf8')).toBe(
+      'no CUDA toolkit (nvcc not found on PATH, $CUDACXX or $CUDA_HOME)\n',
+    );
     expect(existsSync(join(r.buildDir, 'Release', 'axon_cuda.node'))).toBe(false);
   });
 

@@ -98,6 +98,20 @@ const isLossId = (v: unknown): v is LossIdentifier =>
 const isMetricId = (v: unknown): v is MetricIdentifier =>
   typeof v === 'string' || typeof v === 'function' || (v !== null && typeof v === 'object' && 'update' in v && 'result' in v);
 
+/**
+ * compile's metrics as one list per output: nothing, one metric or a flat list apply to every output
+ * (as tfjs); an array of lists (in output order) or an object by output name choose per output.
+ */
+function metricsPerOutput(metrics: CompileArgs['metrics'], names: string[]): MetricIdentifier[][] {
+  const asList = (v: MetricIdentifier | MetricIdentifier[]): MetricIdentifier[] => (Array.isArray(v) ? v : [v]);
+  if (metrics === undefined || metrics === null) return names.map(() => []);
+  if (isMetricId(metrics) || (Array.isArray(metrics) && !metrics.some(Array.isArray))) {
+    return names.map(() => asList(metrics as MetricIdentifier | MetricIdentifier[]));
+  }
+  const perName = metrics as MetricIdentifier[][] | { [output: string]: MetricIdentifier | MetricIdentifier[] };
+  return perOutput('compile', 'metrics', perName, names, (v): v is never => false, []).map(asList);
+}
+
 /** A model's compile() configuration: the optimizer, each output's loss and weight, and the metrics. */
 export class Compiled {
   readonly optimizer: Optimizer;
@@ -125,24 +139,7 @@ export class Compiled {
     });
     this.targets = names.map((name, k) => ({ name, loss: getLoss(lossIds[k]!), weight: weights?.[k] ?? 1 }));
 
-    let metricIds: MetricIdentifier[][];
-    const m = args.metrics;
-    if (m === undefined || m === null) metricIds = names.map(() => []);
-    else if (isMetricId(m)) metricIds = names.map(() => [m]);
-    else if (Array.isArray(m) && m.some(Array.isArray)) {
-      metricIds = perOutput('compile', 'metrics', m as MetricIdentifier[][], names, (v): v is MetricIdentifier[] => false);
-      metricIds = metricIds.map((list) => (Array.isArray(list) ? list : [list as MetricIdentifier]));
-    } else if (Array.isArray(m)) metricIds = names.map(() => m as MetricIdentifier[]);
-    else {
-      metricIds = perOutput(
-        'compile',
-        'metrics',
-        m as { [output: string]: MetricIdentifier | MetricIdentifier[] },
-        names,
-        (v): v is never => false,
-        [],
-      ).map((v) => (Array.isArray(v) ? v : [v]));
-    }
+    const metricIds = metricsPerOutput(args.metrics, names);
     const shared = new Set<object>();
     this.metrics = metricIds.flatMap((ids, output) =>
       ids.map((id) => {

@@ -63,7 +63,7 @@ import {
 export { Compiled, type CompileArgs } from './compile.js';
 export type { ModelData, TrainingHost } from './training-data.js';
 
-export const FIT_OPTIONS = [
+const FIT_OPTIONS = [
   'epochs',
   'batchSize',
   'validationData',

@@ -129,6 +129,24 @@ describe('training a functional model', () => {
     expect(m.evaluate(data, target)).toBeCloseTo(losses.at(-1)!, 0);
     const two = model({ inputs: x, outputs: [hidden, hidden] });
     expect(() => two.compile({ optimizer: 'adam', loss: ['mse'] })).toThrow(/compile: loss has 1 entries, but the model has 2 output\(s\)/);
+    // Metrics: a flat list serves every output; a list per output or an object by name choose.
+    const keys = (metrics: unknown) => {
+      const twoHeads = model({
+        inputs: x,
+        outputs: [
+          dense({ units: 1, name: `a${++heads}` }).apply(hidden),
+          dense({ units: 1, name: `b${heads}` }).apply(hidden),
+        ] as SymbolicTensor[],
+      });
+      twoHeads.compile({ optimizer: 'sgd', loss: 'mse', metrics: metrics as never });
+      return twoHeads.evaluate(data, [target, target], { returnDict: true });
+    };
+    let heads = 0;
+    expect(Object.keys(keys(['mae']))).toEqual(['loss', 'a1_loss', 'b1_loss', 'a1_mae', 'b1_mae']);
+    expect(Object.keys(keys([['mae'], ['mse', 'mae']]))).toEqual(['loss', 'a2_loss', 'b2_loss', 'a2_mae', 'b2_mse', 'b2_mae']);
+    expect(Object.keys(keys({ b3: 'mae' }))).toEqual(['loss', 'a3_loss', 'b3_loss', 'b3_mae']);
+    expect(() => keys([['mae']])).toThrow(/compile: metrics has 1 entries, but the model has 2 output\(s\)/);
+    expect(() => keys({ c5: 'mae' })).toThrow(/compile: metrics names output 'c5', which the model does not have/);
   });
 });
 

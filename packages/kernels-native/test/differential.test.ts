@@ -8,7 +8,6 @@ import { readFileSync } from 'node:fs';
 
 import { createJsBackend } from '@axon/kernels-js';
 import type {
-  BinaryOp,
   CompleteHostBackend as Backend,
   Conv2DInfo,
   FusedActivation,
@@ -21,6 +20,7 @@ import type {
   UnaryOp,
 } from '@axon/tensor';
 import { describe, expect, it } from 'vitest';
+import { BINARY_OPS } from '@axon/tensor/testing';
 
 import { createNativeBackend, getNumThreads, nativeAvailable, setNumThreads } from '../src/index.js';
 import { Gen, assertClose, assertEqual, copy, nativeSuiteName, skipNative } from './util.js';
@@ -58,22 +58,6 @@ const UNARY: UnaryOp[] = [
   'erf',
 ];
 const FUSED: FusedActivation[] = ['linear', 'relu', 'sigmoid', 'tanh', 'hardSigmoid'];
-const BINARY: BinaryOp[] = [
-  'add',
-  'sub',
-  'mul',
-  'div',
-  'pow',
-  'maximum',
-  'minimum',
-  'squaredDifference',
-  'greater',
-  'greaterEqual',
-  'less',
-  'lessEqual',
-  'equal',
-  'notEqual',
-];
 const REDUCE: ReduceOp[] = ['sum', 'mean', 'max', 'min', 'prod'];
 
 const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
@@ -241,7 +225,7 @@ describe.skipIf(skipNative)(nativeSuiteName('native vs js on random inputs'), ()
           db = bShape[bShape.length - r + i] ?? 1;
         out.push(da === 1 ? db : da);
       }
-      const op = BINARY[t % BINARY.length]!;
+      const op = BINARY_OPS[t % BINARY_OPS.length]!;
       const a = op === 'pow' ? g.floats(size(aShape), 0.1, 3) : g.floats(size(aShape), -3, 3);
       const b = g.floats(size(bShape), -3, 3);
       if (op === 'equal' || op === 'notEqual') for (let i = 0; i < b.length; i++) if (g.bool(0.3)) b[i] = a[i % Math.max(1, a.length)] ?? 0;

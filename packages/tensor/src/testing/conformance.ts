@@ -528,7 +528,8 @@ add('unary rejects mismatched lengths', (backend) => {
 
 // ---------------------------------------------------------------- binary & select
 
-const BINARY_OPS: readonly BinaryOp[] = [
+/** Every element-wise binary op of the Backend contract (the suites and fuzzers iterate over it). */
+export const BINARY_OPS: readonly BinaryOp[] = [
   'add',
   'sub',
   'mul',

@@ -137,7 +137,10 @@ try {
   mkdirSync(bin);
   symlinkSync(process.execPath, join(bin, 'node'));
   symlinkSync('/bin/sh', join(bin, 'sh'));
-  const noToolchain = sh(process.execPath, [npmCli, 'rebuild', '@axon/kernels-native', '--foreground-scripts'], { env: { PATH: bin } });
+  // A machine without cmake: the developer's AXON_SKIP_NATIVE is not part of that machine.
+  const noToolchain = sh(process.execPath, [npmCli, 'rebuild', '@axon/kernels-native', '--foreground-scripts'], {
+    env: { PATH: bin, AXON_SKIP_NATIVE: undefined },
+  });
   expectMatch(noToolchain, /native addon not built: cmake is not installed; the 'js' backend will be used/, 'C: install output');
   const c = runApp('C (no addon)');
   expectMatch(c, /^Axon backend: js \(native unavailable: no prebuilt binary fits this machine .*cmake is not installed/, 'C: backend');
